@@ -1,0 +1,25 @@
+"""DirecT2V Studio: LLM-directed zero-shot text-to-video.
+
+`import direct2v` stays light: torch and diffusers load only when the renderer is touched,
+so the director and the CLI's `direct` command work without them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .settings import PRESETS, Project, RenderSettings, SettingsError
+
+__version__ = "0.1.0"
+__all__ = ["DirecT2VPipeline", "Project", "RenderSettings", "SettingsError", "PRESETS", "__version__"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .render.pipeline import DirecT2VPipeline
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DirecT2VPipeline":
+        from .render.pipeline import DirecT2VPipeline
+
+        return DirecT2VPipeline
+    raise AttributeError(f"module 'direct2v' has no attribute {name!r}")
