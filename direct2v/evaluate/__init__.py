@@ -1,0 +1,51 @@
+"""Evaluation: CLIP-score metrics of a rendered video and the method comparison of the
+paper's Table 1 (method.md section 6).
+
+    from direct2v.evaluate import load_clip, video_metrics, compare_methods
+    scorer = load_clip("openai/clip-vit-large-patch14")    # or a local folder, or "tiny"
+    m = video_metrics(result.frames, prompts, scorer)       # VideoMetrics
+    cmp = compare_methods(pipe, prompts, settings, scorer=scorer, out_dir="results/")
+
+Metric definitions are in `direct2v/evaluate/metrics.py`. Heavy imports (torch,
+transformers, matplotlib) happen on first use, so `compare_main` can be imported by the CLI
+without loading them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "ClipScorer": "clip",
+    "ClipLoadError": "clip",
+    "DEFAULT_CLIP_MODEL": "clip",
+    "Scorer": "clip",
+    "load_clip": "clip",
+    "tiny_clip": "clip",
+    "EvaluationError": "metrics",
+    "VideoMetrics": "metrics",
+    "avg_dist": "metrics",
+    "metrics_from_embeddings": "metrics",
+    "video_metrics": "metrics",
+    "DEFAULT_METHODS": "methods",
+    "Method": "methods",
+    "parse_methods": "methods",
+    "Comparison": "compare",
+    "CompareProgress": "compare",
+    "compare_methods": "compare",
+    "summary_markdown": "compare",
+    "video_grid": "report",
+    "compare_main": "cli",
+    "compare_for_page": "page",
+    "PageUpdate": "page",
+}
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        mod = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(mod, name)
+    raise AttributeError(f"module 'direct2v.evaluate' has no attribute {name!r}")

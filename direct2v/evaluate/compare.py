@@ -1,0 +1,273 @@
+"""Render one frame script with several methods from the same seed and compare them
+(the paper's Table 1 for any prompt).
+
+`compare_methods` takes the renderer as a parameter (`render_fn`, default
+`direct2v.render.render`), so the page and the CLI reuse their loaded pipeline and tests can
+drive the plumbing with any callable of the same signature.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ..render.errors import PromptError, RenderCancelled
+from ..settings import RenderSettings
+from .clip import Scorer
+from .methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, Method, parse_methods
+from .metrics import EvaluationError, VideoMetrics, video_metrics
+from .report import csv_table, extra_rows, markdown_table, plot_scores, table_rows, video_grid
+
+OUTPUT_FILES = {
+    "table_md": "table.md",
+    "table_csv": "table.csv",
+    "plot": "clip_scores.png",
+    "grid_video": "grid.mp4",
+    "metrics_json": "metrics.json",
+}
+
+
+@dataclass(frozen=True)
+class CompareProgress:
+    """One renderer step, placed in the whole comparison. The first six fields mirror
+    `direct2v.render.StepInfo` (step, total, phase, elapsed_s, eta_s, preview), counted over
+    all methods: step runs from 1 to total = methods x steps per render."""
+
+    step: int
+    total: int
+    phase: str
+    elapsed_s: float
+    eta_s: float | None
+    preview: Any
+    method: str  # e.g. "rotational+dsf"
+    label: str  # e.g. "RVM+DSF"
+    method_index: int  # 0-based
+    method_count: int
+    method_step: int
+    method_total: int
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.step / self.total) if self.total else 0.0
+
+
+@dataclass
+class Comparison:
+    methods: list[Method]
+    prompts: list[str]
+    settings: RenderSettings  # the shared settings, seed resolved; each method changes value_mapping/dsf
+    seed: int
+    dsf_quantile: float
+    metrics: dict[str, VideoMetrics]  # by method name, in the order rendered
+    videos: dict[str, np.ndarray]  # by method name: (F, H, W, 3) float in [0, 1]
+    render_seconds: dict[str, float]
+    grid: np.ndarray  # (F, label + H, methods x W, 3) uint8
+    table_markdown: str  # Table 1's layout: frames, Avg., Avg. Dist. as rows; methods as columns
+    table_csv: str
+    extra_markdown: str  # first-prompt tie and consistency per method
+    paths: dict[str, Path] = field(default_factory=dict)  # keys of OUTPUT_FILES, when written
+
+    @property
+    def labels(self) -> list[str]:
+        return [m.label for m in self.methods]
+
+    @property
+    def metrics_by_label(self) -> dict[str, VideoMetrics]:
+        return {m.label: self.metrics[m.name] for m in self.methods}
+
+    @property
+    def grid_video_path(self) -> Path | None:
+        return self.paths.get("grid_video")
+
+    @property
+    def plot_path(self) -> Path | None:
+        return self.paths.get("plot")
+
+    @property
+    def table_md_path(self) -> Path | None:
+        return self.paths.get("table_md")
+
+    @property
+    def table_csv_path(self) -> Path | None:
+        return self.paths.get("table_csv")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prompts": list(self.prompts),
+            "seed": self.seed,
+            "dsf_quantile": self.dsf_quantile,
+            "settings": self.settings.to_dict(),
+            "methods": [
+                {
+                    "name": m.name,
+                    "label": m.label,
+                    "value_mapping": m.value_mapping,
+                    "dsf_quantile": self.dsf_quantile if m.dsf else 0.0,
+                    "render_seconds": self.render_seconds[m.name],
+                    **self.metrics[m.name].to_dict(),
+                }
+                for m in self.methods
+            ],
+        }
+
+
+def check_prompts(frames: Any) -> list[str]:
+    if isinstance(frames, str) or not isinstance(frames, Sequence):
+        raise PromptError("The frame script must be a list of prompts, one per frame.")
+    prompts = list(frames)
+    if not prompts:
+        raise PromptError("The frame script is empty; add at least one frame prompt.")
+    for i, p in enumerate(prompts, 1):
+        if not isinstance(p, str) or not p.strip():
+            raise PromptError(f"Frame {i} has an empty prompt.")
+    return prompts
+
+
+def resolve_seed(seed: int) -> int:
+    """-1 draws one seed for the whole comparison, so every method starts from the same noise."""
+    return random.SystemRandom().randrange(0, 2**31 - 1) if seed == -1 else int(seed)
+
+
+def compare_methods(
+    pipe: Any,
+    frames: Sequence[str],
+    settings: RenderSettings,
+    *,
+    scorer: Scorer,
+    methods: Iterable[str] | str = DEFAULT_METHODS,
+    dsf_quantile: float = DEFAULT_DSF_QUANTILE,
+    out_dir: str | Path | None = None,
+    on_step: Callable[[CompareProgress], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    render_fn: Callable[..., Any] | None = None,
+    preview_every: int = 5,
+) -> Comparison:
+    """Render `frames` with each method from one seed, score each video, and (with `out_dir`)
+    write table.md, table.csv, clip_scores.png, grid.mp4 and metrics.json there.
+
+    Every method uses `settings` unchanged except value_mapping and dsf_quantile: plain methods
+    run with DSF off, "+dsf" methods with `dsf_quantile`. A seed of -1 is drawn once.
+    Raises PromptError / SettingsError / EvaluationError before rendering anything when the
+    inputs are wrong, and RenderCancelled when `should_cancel()` turns true.
+    """
+    prompts = check_prompts(frames)
+    chosen = parse_methods(methods)
+    if any(m.dsf for m in chosen) and not 0.0 < float(dsf_quantile) <= 1.0:
+        raise EvaluationError(f"The DSF quantile for +dsf methods must be in (0, 1]; got {dsf_quantile}.")
+    seed = resolve_seed(settings.seed)
+    base = settings.replace(seed=seed)
+    per_method = {m.name: m.settings(base, dsf_quantile).validate() for m in chosen}
+    if render_fn is None:
+        from ..render import render as render_fn
+    out_path = _prepare_out_dir(out_dir)
+
+    started = time.monotonic()
+    videos: dict[str, np.ndarray] = {}
+    scores: dict[str, VideoMetrics] = {}
+    seconds: dict[str, float] = {}
+    steps_per_render: int | None = None
+    for index, method in enumerate(chosen):
+        if should_cancel is not None and should_cancel():
+            raise RenderCancelled("Comparison cancelled.")
+
+        def forward(info: Any, index: int = index, method: Method = method) -> None:
+            nonlocal steps_per_render
+            if on_step is None:
+                return
+            per = int(info.total)
+            steps_per_render = steps_per_render or per
+            total = steps_per_render * len(chosen)
+            step = index * steps_per_render + int(info.step)
+            elapsed = time.monotonic() - started
+            eta = elapsed / step * (total - step) if step > 0 else None
+            on_step(
+                CompareProgress(
+                    step=step, total=total, phase=f"{method.label}: {info.phase}", elapsed_s=elapsed,
+                    eta_s=eta, preview=getattr(info, "preview", None), method=method.name,
+                    label=method.label, method_index=index, method_count=len(chosen),
+                    method_step=int(info.step), method_total=per,
+                )
+            )
+
+        t = time.monotonic()
+        result = render_fn(
+            pipe, prompts, per_method[method.name], on_step=forward, should_cancel=should_cancel,
+            preview_every=preview_every,
+        )
+        seconds[method.name] = time.monotonic() - t
+        video = np.asarray(result.frames)
+        if video.ndim != 4 or len(video) != len(prompts):
+            raise EvaluationError(
+                f"The {method.label} render returned frames of shape {video.shape}; expected {len(prompts)} frames."
+            )
+        videos[method.name] = video
+        scores[method.name] = video_metrics(video, prompts, scorer)
+
+    by_label = {m.label: scores[m.name] for m in chosen}
+    header, rows = table_rows(by_label)
+    xheader, xrows = extra_rows(by_label)
+    comparison = Comparison(
+        methods=chosen, prompts=prompts, settings=base, seed=seed, dsf_quantile=float(dsf_quantile),
+        metrics=scores, videos=videos, render_seconds=seconds,
+        grid=video_grid({m.name: videos[m.name] for m in chosen}, labels=[m.label for m in chosen]),
+        table_markdown=markdown_table(header, rows), table_csv=csv_table(header, rows),
+        extra_markdown=markdown_table(xheader, xrows),
+    )
+    if out_path is not None:
+        comparison.paths = write_outputs(comparison, out_path)
+    return comparison
+
+
+def _prepare_out_dir(out_dir: str | Path | None) -> Path | None:
+    if out_dir is None:
+        return None
+    path = Path(out_dir)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise EvaluationError(f"Cannot create the output folder {path}: {e.strerror or e}.") from None
+    if not path.is_dir():
+        raise EvaluationError(f"The output path {path} is not a folder.")
+    return path
+
+
+def write_outputs(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
+    """Write the comparison's files into out_dir; return their paths by OUTPUT_FILES key."""
+    from ..video import write_mp4
+
+    out = Path(out_dir)
+    paths = {key: out / name for key, name in OUTPUT_FILES.items()}
+    try:
+        paths["table_md"].write_text(comparison.table_markdown, encoding="utf-8")
+        paths["table_csv"].write_text(comparison.table_csv, encoding="utf-8")
+        paths["metrics_json"].write_text(json.dumps(comparison.to_dict(), indent=2) + "\n", encoding="utf-8")
+        plot_scores(comparison.metrics_by_label, paths["plot"], title=_plot_title(comparison.prompts))
+        write_mp4(comparison.grid, paths["grid_video"], fps=comparison.settings.fps)
+    except OSError as e:
+        raise EvaluationError(f"Cannot write the comparison into {out}: {e.strerror or e}.") from None
+    return paths
+
+
+def _plot_title(prompts: Sequence[str]) -> str:
+    first = prompts[0] if len(prompts[0]) <= 60 else prompts[0][:57] + "..."
+    return f"Per-frame CLIP score, {len(prompts)} frames: {first}"
+
+
+def summary_markdown(comparison: Comparison) -> str:
+    """Both tables with a one-line caption each, for the page."""
+    return (
+        f"**CLIP score per frame** (cosine; seed {comparison.seed})\n\n{comparison.table_markdown}\n"
+        f"**First-prompt tie and consistency** (averages over frames)\n\n{comparison.extra_markdown}"
+    )
+
+
+def metrics_table(metrics: Mapping[str, VideoMetrics]) -> str:
+    """Table 1's layout for already-scored videos, keyed by column label."""
+    header, rows = table_rows(metrics)
+    return markdown_table(header, rows)
