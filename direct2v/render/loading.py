@@ -1,0 +1,151 @@
+"""Model loading: real Stable Diffusion weights (hub id, local folder or single file), or a
+tiny randomly initialised model built in-process for tests, CI and offline use.
+
+Loaded pipelines are kept per process, keyed by (model, device, dtype): the page, the CLI
+and the evaluation all ask here and the weights load once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import torch
+
+from .errors import ModelLoadError
+
+TINY = "tiny"
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+_cache: dict[tuple[str, str, str], object] = {}
+_lock = threading.Lock()
+
+
+def default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def tiny_tokenizer():
+    """A CLIP tokenizer built without files: characters as tokens (no merges)."""
+    from transformers import CLIPTokenizer
+
+    chars = [chr(c) for c in range(33, 127)]
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for c in chars:
+        vocab.setdefault(c, len(vocab))
+        vocab.setdefault(c + "</w>", len(vocab))
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77, pad_token="<|endoftext|>")
+
+
+def tiny_components(seed: int = 0) -> dict:
+    """Tiny random SD-1.5-shaped components: same block layout (attention in up_blocks.1-3), 64x64 images."""
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = tiny_tokenizer()
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(16, 16, 32, 32),
+        layers_per_block=1,
+        down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=2,
+        norm_num_groups=8,
+    )
+    torch.manual_seed(seed + 1)
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(8, 8, 8, 8),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        latent_channels=4,
+        norm_num_groups=4,
+        layers_per_block=1,
+        sample_size=64,
+    )
+    torch.manual_seed(seed + 2)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+            hidden_size=32,
+            intermediate_size=37,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            vocab_size=len(tokenizer),
+            max_position_embeddings=77,
+        )
+    )
+    scheduler = DDIMScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        clip_sample=False,
+        set_alpha_to_one=False,
+        steps_offset=1,
+    )
+    return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer, "scheduler": scheduler}
+
+
+def load_pipeline(model: str = DEFAULT_MODEL, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
+    """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, or "tiny"), loaded once per process."""
+    from .pipeline import DirecT2VPipeline
+
+    model = (model or "").strip()
+    if not model:
+        raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, or 'tiny'.")
+    device = torch.device(device) if device is not None else default_device()
+    if dtype is None:
+        dtype = torch.float16 if (device.type == "cuda" and model != TINY) else torch.float32
+    key = (model, str(device), str(dtype))
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        if model == TINY:
+            pipe = DirecT2VPipeline(**tiny_components())
+        else:
+            pipe = _load_weights(DirecT2VPipeline, model, dtype)
+        pipe = pipe.to(device)
+        pipe.set_progress_bar_config(disable=True)
+        pipe.model_name = model
+        _cache[key] = pipe
+        return pipe
+
+
+def _load_weights(cls, model: str, dtype: torch.dtype):
+    path = Path(os.path.expanduser(model))
+    kwargs = dict(torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
+    try:
+        if path.is_file() and path.suffix in (".safetensors", ".ckpt"):
+            return cls.from_single_file(str(path), **kwargs)
+        if path.exists() and not (path / "model_index.json").is_file():
+            raise ModelLoadError(f"{model} is a folder but not a diffusers model (no model_index.json).")
+        if not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
+            raise ModelLoadError(f"No such model folder: {model}.")
+        return cls.from_pretrained(model, **kwargs)
+    except ModelLoadError:
+        raise
+    except Exception as e:  # hub errors, no network, corrupt files: one readable line
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        hint = (
+            " The Hub is set offline (HF_HUB_OFFLINE=1) and the model is not in the local cache."
+            if offline
+            else " Check the model id, your network connection, and (for gated models) HF_TOKEN."
+        )
+        raise ModelLoadError(f"Could not load Stable Diffusion model {model!r}: {reason[:300]}.{hint}") from e
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()

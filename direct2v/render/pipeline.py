@@ -1,0 +1,406 @@
+"""DirecT2VPipeline: Text2Video-Zero's schedule with one prompt per frame and value mapping.
+
+The sampling steps stay visible in `__call__` (method.md section 2):
+
+    1. sample x_T for frame 1 only
+    2. denoise frame 1 alone, (negative, prompt 1), from T[0] to T[-t1-1], then on to T[-t0-1]
+    3. copy frame 1's latent at T[-t0-1] to frames 2..N (optionally warped by (dx, dy) * j)
+    4. re-noise the copies from T[-t0-1] back to T[-t1-1] (DDPM forward process)
+    5. denoise all frames jointly from T[-t1-1], frame j guided by (negative, prompt j),
+       with value mapping in the chosen self-attention layers (attention.py)
+
+With more frames than `frames_per_pass`, step 5 runs in passes (long.py, method.md section 5).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from diffusers import (
+    AutoencoderKL,
+    DDIMScheduler,
+    DiffusionPipeline,
+    DPMSolverMultistepScheduler,
+    PNDMScheduler,
+    UNet2DConditionModel,
+)
+from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin
+from diffusers.utils import BaseOutput
+from diffusers.utils.torch_utils import randn_tensor
+from transformers import CLIPTextModel, CLIPTokenizer
+
+from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, SettingsError
+from .attention import ValueMappingController, install_value_mapping, random_draws, select_self_attention_layers
+from .errors import PromptError, RenderCancelled
+
+MAX_PROMPT_CHARS = 2000
+
+
+@dataclass
+class DirecT2VPipelineOutput(BaseOutput):
+    """`frames`: (F, H, W, 3) float in [0, 1] for "np", a list of PIL images for "pil", latents for "latent"."""
+
+    frames: Any
+    nsfw_content_detected: list[bool] | None = None
+
+
+class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
+    model_cpu_offload_seq = "text_encoder->unet->vae"
+    _optional_components = ["safety_checker", "feature_extractor"]
+    _callback_tensor_inputs = ["latents"]
+
+    def __init__(
+        self,
+        vae: AutoencoderKL,
+        text_encoder: CLIPTextModel,
+        tokenizer: CLIPTokenizer,
+        unet: UNet2DConditionModel,
+        scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker: bool = False,
+    ):
+        super().__init__()
+        self.register_modules(
+            vae=vae,
+            text_encoder=text_encoder,
+            tokenizer=tokenizer,
+            unet=unet,
+            scheduler=scheduler,
+            safety_checker=safety_checker,
+            feature_extractor=feature_extractor,
+        )
+        self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
+        self.phase = "idle"
+        self.vae_decode_batch = 8
+        self.last_anchor_cache_bytes = 0
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def interrupt(self) -> bool:
+        return getattr(self, "_interrupt", False)
+
+    @property
+    def num_timesteps(self) -> int:
+        return getattr(self, "_num_timesteps", 0)
+
+    # ------------------------------------------------------------------ checks
+    def check_inputs(
+        self, prompts, video_length, height, width, num_inference_steps, t0, t1,
+        value_mapping, rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
+    ) -> None:
+        if not prompts:
+            raise PromptError("No frame prompts: give at least one.")
+        if video_length != len(prompts):
+            raise PromptError(
+                f"video_length is {video_length} but {len(prompts)} frame prompts were given; they must match."
+            )
+        for i, p in enumerate(prompts):
+            if not isinstance(p, str) or not p.strip():
+                raise PromptError(f"Frame {i + 1} has an empty prompt.")
+            if len(p) > MAX_PROMPT_CHARS:
+                raise PromptError(f"Frame {i + 1}'s prompt is {len(p)} characters; the limit is {MAX_PROMPT_CHARS}.")
+        for name, v in (("height", height), ("width", width)):
+            if v <= 0 or v % 8:
+                raise SettingsError(f"{name} must be a positive multiple of 8 (got {v}).")
+        if num_inference_steps < 2:
+            raise SettingsError(f"num_inference_steps must be at least 2 (got {num_inference_steps}).")
+        if not (0 <= t0 < t1 < num_inference_steps):
+            raise SettingsError(
+                f"Need 0 <= t0 < t1 < num_inference_steps; got t0={t0}, t1={t1}, steps={num_inference_steps}."
+            )
+        if value_mapping not in VALUE_MAPPING_MODES:
+            raise SettingsError(f"Unknown value_mapping {value_mapping!r}; choose one of {', '.join(VALUE_MAPPING_MODES)}.")
+        if not isinstance(rvm_period, int) or rvm_period < 1:
+            raise SettingsError(f"rvm_period (tau) must be a whole number >= 1 (got {rvm_period!r}).")
+        if not (0.0 <= float(dsf_quantile) <= 1.0):
+            raise SettingsError(f"dsf_quantile (p) must be in [0, 1] (got {dsf_quantile}).")
+        select_self_attention_layers(self.unet, attention_blocks)  # raises on unknown block names
+        if output_type not in ("np", "pil", "latent", "pt"):
+            raise SettingsError(f"Unknown output_type {output_type!r}; use 'np', 'pil', 'pt' or 'latent'.")
+        if frames_per_pass is not None and frames_per_pass < 2:
+            raise SettingsError(f"frames_per_pass must be at least 2 (got {frames_per_pass}).")
+        if chunking not in CHUNKING_MODES:
+            raise SettingsError(f"Unknown chunking {chunking!r}; choose one of {', '.join(CHUNKING_MODES)}.")
+
+    # ------------------------------------------------------------------ building blocks
+    @torch.no_grad()
+    def encode_prompts(self, prompts: list[str], negative_prompt: str | None, device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(cond (F, 77, D), uncond (1, 77, D)). Repeated prompts are encoded once."""
+        unique = list(dict.fromkeys(prompts))
+        texts = unique + [negative_prompt or ""]
+        tok = self.tokenizer(
+            texts, padding="max_length", max_length=self.tokenizer.model_max_length, truncation=True, return_tensors="pt"
+        )
+        mask = None
+        if getattr(self.text_encoder.config, "use_attention_mask", False):
+            mask = tok.attention_mask.to(device)
+        emb = self.text_encoder(tok.input_ids.to(device), attention_mask=mask)[0]
+        emb = emb.to(dtype=self.text_encoder.dtype, device=device)
+        index = torch.tensor([unique.index(p) for p in prompts], device=device)
+        return emb[index], emb[-1:]
+
+    def prepare_latents(self, num_frames, height, width, dtype, device, generator, latents=None) -> torch.Tensor:
+        shape = (num_frames, self.unet.config.in_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
+        if latents is None:
+            latents = randn_tensor(shape, generator=generator, device=device, dtype=dtype)
+        elif latents.shape != shape:
+            raise SettingsError(f"latents must have shape {tuple(shape)}, got {tuple(latents.shape)}.")
+        return latents.to(device=device, dtype=dtype) * self.scheduler.init_noise_sigma
+
+    def prepare_extra_step_kwargs(self, generator, eta) -> dict:
+        import inspect
+
+        params = set(inspect.signature(self.scheduler.step).parameters)
+        kw = {}
+        if "eta" in params:
+            kw["eta"] = eta
+        if "generator" in params:
+            kw["generator"] = generator
+        return kw
+
+    def renoise(self, x_t0: torch.Tensor, t_from: int, t_to: int, generator) -> torch.Tensor:
+        """DDPM forward process from timestep t_from to t_to > t_from (T2V-Z's forward_loop)."""
+        eps = randn_tensor(x_t0.shape, generator=generator, dtype=x_t0.dtype, device=x_t0.device)
+        alpha = torch.prod(self.scheduler.alphas[t_from:t_to])
+        return torch.sqrt(alpha) * x_t0 + torch.sqrt(1 - alpha) * eps
+
+    def warp_copies(self, latent: torch.Tensor, frame_ids: list[int], strength_x: float, strength_y: float) -> torch.Tensor:
+        """Copies of `latent` (1, C, h, w), copy j translated by (strength_x, strength_y) * frame_ids[j] pixels.
+
+        Same construction as T2V-Z's motion field: the flow is defined on a 512x512 pixel grid,
+        resized to the latent grid, nearest sampling with reflection at the borders.
+        """
+        copies = latent.repeat(len(frame_ids), 1, 1, 1)
+        if strength_x == 0 and strength_y == 0:
+            return copies
+        _, _, h, w = latent.shape
+        size = 512
+        ys, xs = torch.meshgrid(torch.arange(size, device=latent.device), torch.arange(size, device=latent.device), indexing="ij")
+        base = torch.stack([xs, ys]).to(latent.dtype)  # (2, 512, 512): x then y
+        out = []
+        for j, fid in enumerate(frame_ids):
+            shift = torch.tensor([strength_x * fid, strength_y * fid], device=latent.device, dtype=latent.dtype)
+            coords = base + shift[:, None, None]
+            coords = coords / size * 2.0 - 1.0
+            coords = F.interpolate(coords[None], size=(h, w), mode="bilinear")
+            grid = coords.permute(0, 2, 3, 1)
+            out.append(F.grid_sample(copies[j : j + 1], grid, mode="nearest", padding_mode="reflection"))
+        return torch.cat(out)
+
+    def joint_scheduler(self, saved, timesteps: torch.Tensor):
+        """The scheduler and timesteps for the joint phase, starting from the state saved at T[-t1-1].
+
+        Multistep schedulers carry a history of frame 1's model outputs; frames 2..N have none
+        (they were just re-noised), so the history is reset and the solver warms up again:
+        DPM-Solver drops to first order, PNDM repeats its PLMS warm-up step (one extra UNet call).
+        """
+        sched = copy.deepcopy(saved)
+        if isinstance(sched, PNDMScheduler):
+            sched.ets = []
+            sched.cur_sample = None
+            sched.counter = 0
+            if len(timesteps) > 1:
+                timesteps = torch.cat([timesteps[:2], timesteps[1:]])
+        elif isinstance(sched, DPMSolverMultistepScheduler):
+            sched.model_outputs = [None] * sched.config.solver_order
+            sched.lower_order_nums = 0
+        return sched, timesteps
+
+    def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
+        """(F, 3, H, W) in [0, 1], decoded in slices of `vae_decode_batch` frames to bound memory."""
+        outs = []
+        for i in range(0, latents.shape[0], self.vae_decode_batch):
+            z = latents[i : i + self.vae_decode_batch].to(self.vae.dtype) / self.vae.config.scaling_factor
+            outs.append((self.vae.decode(z, return_dict=False)[0] / 2 + 0.5).clamp(0, 1).float())
+        return torch.cat(outs)
+
+    # ------------------------------------------------------------------ the loop
+    def denoise(
+        self,
+        latents: torch.Tensor,
+        timesteps,
+        cond: torch.Tensor,
+        uncond: torch.Tensor,
+        guidance_scale: float,
+        extra_step_kwargs: dict,
+        controller: ValueMappingController | None = None,
+        joint: bool = False,
+    ) -> torch.Tensor:
+        """Denoise `latents` (F frames) along `timesteps`, frame j guided by (uncond, cond[j])."""
+        cfg = guidance_scale > 1.0
+        frames = latents.shape[0]
+        embeds = torch.cat([uncond.expand(frames, -1, -1), cond]) if cfg else cond
+        for i, t in enumerate(timesteps):
+            if self.interrupt:
+                raise RenderCancelled("Render cancelled.")
+            if controller is not None:
+                controller.step = i if joint else None
+                controller.num_halves = 2 if cfg else 1
+            model_in = torch.cat([latents] * 2) if cfg else latents
+            model_in = self.scheduler.scale_model_input(model_in, t)
+            noise = self.unet(model_in, t, encoder_hidden_states=embeds, return_dict=False)[0]
+            if cfg:
+                uncond_eps, cond_eps = noise.chunk(2)
+                noise = uncond_eps + guidance_scale * (cond_eps - uncond_eps)
+            latents = self.scheduler.step(noise, t, latents, **extra_step_kwargs, return_dict=False)[0]
+            latents = self._step_end(t, latents)
+        if controller is not None:
+            controller.step = None
+        return latents
+
+    def _step_end(self, t, latents: torch.Tensor) -> torch.Tensor:
+        self._step_index_global += 1
+        cb = self._callback_on_step_end
+        if cb is not None:
+            out = cb(self, self._step_index_global - 1, t, {"latents": latents}) or {}
+            latents = out.get("latents", latents)
+        return latents
+
+    # ------------------------------------------------------------------ __call__
+    @torch.no_grad()
+    def __call__(
+        self,
+        prompt: str | list[str],
+        video_length: int | None = None,
+        num_inference_steps: int = 50,
+        guidance_scale: float = 7.5,
+        negative_prompt: str | None = None,
+        height: int | None = None,
+        width: int | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        eta: float = 0.0,
+        t0: int = 44,
+        t1: int = 47,
+        motion_field_strength_x: float = 0.0,
+        motion_field_strength_y: float = 0.0,
+        value_mapping: str = "rotational",
+        rvm_period: int = 4,
+        dsf_quantile: float = 0.0,
+        attention_blocks: tuple[str, ...] | list[str] | str = DEFAULT_BLOCKS,
+        output_type: str = "np",
+        return_dict: bool = True,
+        latents: torch.Tensor | None = None,
+        frames_per_pass: int | None = None,
+        chunking: str = "cache",
+        callback_on_step_end: Callable | None = None,
+        callback_on_step_end_tensor_inputs: list[str] | None = None,
+        controller: ValueMappingController | None = None,
+    ):
+        if isinstance(prompt, str):
+            video_length = video_length or 8
+            prompts = [prompt] * video_length
+        else:
+            prompts = list(prompt)
+            video_length = len(prompts) if video_length is None else video_length
+        if isinstance(attention_blocks, list):
+            attention_blocks = tuple(attention_blocks)
+        height = height or self.unet.config.sample_size * self.vae_scale_factor
+        width = width or self.unet.config.sample_size * self.vae_scale_factor
+        frames_per_pass = frames_per_pass or video_length
+        self.check_inputs(
+            prompts, video_length, height, width, num_inference_steps, t0, t1, value_mapping,
+            rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
+        )
+        names = callback_on_step_end_tensor_inputs or ["latents"]
+        bad = [n for n in names if n not in self._callback_tensor_inputs]
+        if bad:
+            raise SettingsError(f"callback_on_step_end_tensor_inputs may only name {self._callback_tensor_inputs}; got {bad}.")
+        self._callback_on_step_end = callback_on_step_end
+        self._callback_tensor_names = names
+        self._interrupt = False
+        self._step_index_global = 0
+        device = self._execution_device
+
+        # Encode the frame prompts and the negative prompt.
+        cond, uncond = self.encode_prompts(prompts, negative_prompt, device)
+
+        self.scheduler.set_timesteps(num_inference_steps, device=device)
+        timesteps = self.scheduler.timesteps
+        n_single = len(timesteps) - t1 - 1 + (t1 - t0)
+        n_joint = t1 + 1 + (1 if isinstance(self.scheduler, PNDMScheduler) else 0)
+        from .long import plan_passes  # the long-video planner lives with its caching logic
+
+        passes = plan_passes(video_length, frames_per_pass, chunking)
+        self._num_timesteps = n_single + n_joint * len(passes)
+        extra = self.prepare_extra_step_kwargs(generator, eta)
+
+        if controller is None:
+            seed = generator.initial_seed() if isinstance(generator, torch.Generator) else 0
+            controller = ValueMappingController(
+                mode=value_mapping,
+                rvm_period=rvm_period,
+                dsf_quantile=float(dsf_quantile),
+                random_draws=random_draws(seed, n_joint),
+            )
+        restore = install_value_mapping(self.unet, controller, attention_blocks)
+        try:
+            # 1. Noise for frame 1 only.
+            x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
+
+            # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
+            self.phase = "first frame"
+            x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
+            saved_scheduler = copy.deepcopy(self.scheduler)
+            x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
+            t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
+
+            def start_latents(frame_ids: list[int]) -> torch.Tensor:
+                """Steps 3 and 4 for the given frames; frame 0 re-enters from its own latent at T[-t1-1]."""
+                others = [f for f in frame_ids if f != 0]
+                parts = [x1_t1] if 0 in frame_ids else []
+                if others:
+                    copies = self.warp_copies(x1_t0, others, motion_field_strength_x, motion_field_strength_y)
+                    parts.append(self.renoise(copies, t_from, t_to, generator))
+                return torch.cat(parts)
+
+            def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
+                """Step 5 for one pass over `frame_ids`."""
+                self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
+                x_start = start_latents(frame_ids)
+                index = torch.tensor(frame_ids, device=device)
+                return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True)
+
+            from .long import run_passes
+
+            out_latents = run_passes(passes, joint, controller, n_joint, device)
+            self.last_anchor_cache_bytes = controller.last_cache_bytes
+        finally:
+            restore()
+            self.scheduler.set_timesteps(num_inference_steps, device=device)
+            self.phase = "idle"
+            self._callback_on_step_end = None
+
+        if output_type == "latent":
+            frames = out_latents
+        else:
+            self.phase = "decoding"
+            images = self.decode_latents(out_latents)
+            self.phase = "idle"
+            if output_type == "pt":
+                frames = images
+            else:
+                frames = images.permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
+                if output_type == "pil":
+                    frames = self.numpy_to_pil(frames)
+        self.maybe_free_model_hooks()
+        if not return_dict:
+            return (frames, None)
+        return DirecT2VPipelineOutput(frames=frames)
+
+
+def make_scheduler(name: str, config) -> Any:
+    """A scheduler by name from a base config: "ddim" (default), "pndm" (the paper's), "dpm" (DPM-Solver++ 2M)."""
+    if name == "ddim":
+        return DDIMScheduler.from_config(config)
+    if name == "pndm":
+        return PNDMScheduler.from_config(config, skip_prk_steps=True)
+    if name == "dpm":
+        return DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++", solver_order=2)
+    raise SettingsError(f"Unknown scheduler {name!r}; choose ddim, pndm or dpm.")
+
