@@ -1,0 +1,70 @@
+"""DirecT2V Studio: `python app.py [--model tiny] [--port 7860]` opens the page.
+
+Thin entry: parse flags, build the page from direct2v.ui, launch. On a Hugging Face Space
+(SPACE_ID set) it binds 0.0.0.0; with the `spaces` package (ZeroGPU) the render runs inside
+`spaces.GPU`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from direct2v.ui.runtime import DEFAULT_MODEL
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    env = os.environ
+    on_space = bool(env.get("SPACE_ID"))
+    p = argparse.ArgumentParser(description="DirecT2V Studio: LLM-directed zero-shot text-to-video.")
+    p.add_argument("--model", default=env.get("DIRECT2V_MODEL", DEFAULT_MODEL),
+                   help="Stable Diffusion hub id, local folder, or 'tiny' (random, offline; renders noise). "
+                        f"Default: {DEFAULT_MODEL} (env DIRECT2V_MODEL).")
+    p.add_argument("--host", default=env.get("DIRECT2V_HOST", env.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1")),
+                   help="Address to bind (default 127.0.0.1; 0.0.0.0 on a Space or in Docker).")
+    p.add_argument("--port", type=int, default=int(env.get("DIRECT2V_PORT", env.get("GRADIO_SERVER_PORT", "7860"))),
+                   help="Port (default 7860).")
+    p.add_argument("--share", action="store_true", default=False, help="Create a public gradio.live link (off by default).")
+    p.add_argument("--queue-size", type=int, default=int(env.get("DIRECT2V_QUEUE_SIZE", "16")),
+                   help="Most requests waiting in the queue; more are turned away with a message (default 16).")
+    p.add_argument("--concurrency", type=int, default=int(env.get("DIRECT2V_CONCURRENCY", "1")),
+                   help="Renders that may run at once (default 1: one per GPU).")
+    p.add_argument("--device", default=env.get("DIRECT2V_DEVICE") or None, help="torch device (default: cuda if available, else cpu).")
+    p.add_argument("--preview-every", type=int, default=int(env.get("DIRECT2V_PREVIEW_EVERY", "5")),
+                   help="Show a live preview every N denoising steps (default 5).")
+    p.add_argument("--no-preload", action="store_true", help="Load the model on the first render instead of at start.")
+    args = p.parse_args(argv)
+    if args.queue_size < 1 or args.concurrency < 1 or args.preview_every < 1:
+        p.error("--queue-size, --concurrency and --preview-every must be at least 1")
+    return args
+
+
+def build(args: argparse.Namespace):
+    from direct2v.ui import build_ui, configure
+
+    runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every)
+    demo = build_ui(render_concurrency=args.concurrency)
+    # Light handlers (directing, table edits) may run side by side; renders are limited above.
+    demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))
+    if not args.no_preload:
+        try:
+            import spaces  # noqa: F401  (ZeroGPU wants the weights loaded at start, in the main process)
+
+            runtime.models.preload(background=False)
+        except ImportError:
+            runtime.models.preload(background=True)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    demo = build(args)
+    from direct2v.ui import launch_kwargs
+
+    print(f"DirecT2V Studio: model {args.model!r}; open http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    demo.launch(**launch_kwargs(server_name=args.host, server_port=args.port, share=args.share, show_error=True))
+
+
+if __name__ == "__main__":
+    main()

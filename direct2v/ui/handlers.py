@@ -1,0 +1,683 @@
+"""The page's event handlers: plain functions of values that return values.
+
+They are unit-tested without a browser. A handler that rejects its input raises
+`gr.Error(message)`; Gradio then shows the message and leaves every component as it was, so
+the user's prompt, table and settings are never lost.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+import numpy as np
+
+from ..settings import (
+    DEFAULT_BLOCKS,
+    MAX_FRAMES,
+    PRESETS,
+    Project,
+    RenderSettings,
+    SettingsError,
+)
+from . import runtime as rt
+
+CLIP_TOKEN_LIMIT = 77
+MAX_PROMPT_CHARS = 2000
+MIN_FRAMES = 2
+TABLE_HEADERS = ["Frame prompt", "Tokens"]
+
+# Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
+BACKENDS = [
+    ("Offline (built in, no key)", "offline"),
+    ("OpenAI (GPT-4 class)", "openai"),
+    ("OpenAI-compatible server (vLLM, Ollama, llama.cpp)", "compatible"),
+    ("Google Gemini", "gemini"),
+    ("Local Hugging Face model", "local"),
+]
+BACKEND_MODEL_HINTS = {
+    "offline": "",
+    "openai": "model, e.g. gpt-4o (blank: the director's default)",
+    "compatible": "model name the server serves, e.g. llama3.1",
+    "gemini": "model, e.g. gemini-2.5-flash (blank: the director's default)",
+    "local": "Hugging Face model id or local folder, e.g. Qwen/Qwen2.5-1.5B-Instruct",
+}
+CAMERA_CHOICES = [
+    ("Let the director decide", ""),
+    ("Static camera", "static"),
+    ("No camera talk", "none"),
+    ("Slow pan left", "slow pan left"),
+    ("Slow pan right", "slow pan right"),
+    ("Slow zoom in", "slow zoom in"),
+    ("Slow zoom out", "slow zoom out"),
+]
+
+# The render settings the page edits, in the order the Advanced panel shows them. Each is a
+# RenderSettings field; `attention_blocks` travels as "default" or "all".
+SETTING_NAMES = (
+    "value_mapping",
+    "rvm_period",
+    "dsf_quantile",
+    "t1",
+    "t0",
+    "num_inference_steps",
+    "guidance_scale",
+    "negative_prompt",
+    "seed",
+    "width",
+    "height",
+    "scheduler",
+    "attention_blocks",
+    "motion_field_strength_x",
+    "motion_field_strength_y",
+    "frames_per_pass",
+    "chunking",
+    "eta",
+)
+INT_SETTINGS = {"rvm_period", "t0", "t1", "num_inference_steps", "seed", "width", "height", "frames_per_pass", "fps"}
+
+
+# ----------------------------------------------------------------------------- the table
+def table_prompts(table: Any) -> list[str]:
+    """Frame prompts from whatever the Dataframe sends: a DataFrame, a list of rows, or None.
+
+    Only the first column matters; the token column is recomputed, never trusted.
+    """
+    if table is None:
+        return []
+    if hasattr(table, "values") and hasattr(table, "columns"):  # pandas
+        rows = table.values.tolist()
+    elif isinstance(table, dict) and "data" in table:  # the API's {"headers", "data"} form
+        rows = table["data"]
+    else:
+        rows = list(table)
+    out = []
+    for row in rows:
+        cell = row[0] if isinstance(row, (list, tuple)) else row
+        out.append("" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell))
+    # The Dataframe shows one empty row for an empty table; that is not a frame.
+    if len(out) == 1 and not out[0].strip():
+        return []
+    return out
+
+
+def token_counts(prompts: list[str]) -> list[int]:
+    """CLIP token counts (with start and end tokens), from the director's tokenizer.
+
+    If the tokenizer is unavailable we fall back to a word-piece estimate, which is shown the
+    same way; the renderer truncates at the model's limit either way.
+    """
+    try:
+        from ..director import token_lengths
+
+        return [int(n) for n in token_lengths(prompts)]
+    except Exception:
+        return [2 + len(re.findall(r"\w+|[^\w\s]", p)) for p in prompts]
+
+
+def make_table(prompts: list[str]) -> list[list[str]]:
+    counts = token_counts(prompts) if prompts else []
+    rows = []
+    for p, n in zip(prompts, counts):
+        mark = f"{n} ⚠ over {CLIP_TOKEN_LIMIT}, truncated" if n > CLIP_TOKEN_LIMIT else str(n)
+        rows.append([p, mark])
+    return rows
+
+
+def table_notes(prompts: list[str]) -> str:
+    if not prompts:
+        return "No frames yet: type a prompt and press **Direct**, or pick an example."
+    counts = token_counts(prompts)
+    over = [i + 1 for i, n in enumerate(counts) if n > CLIP_TOKEN_LIMIT]
+    empty = [i + 1 for i, p in enumerate(prompts) if not p.strip()]
+    notes = [f"{len(prompts)} frames."]
+    if over:
+        notes.append(
+            f"⚠ Frame{'s' if len(over) > 1 else ''} {_list(over)} exceed{'' if len(over) > 1 else 's'} "
+            f"CLIP's {CLIP_TOKEN_LIMIT} tokens; the text encoder will cut off the end. Shorten "
+            f"{'them' if len(over) > 1 else 'it'}."
+        )
+    if empty:
+        notes.append(f"⚠ Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty.")
+    return " ".join(notes)
+
+
+def _list(nums: list[int]) -> str:
+    return ", ".join(str(n) for n in nums)
+
+
+def _row_index(row: Any, n: int, what: str) -> int:
+    """0-based index from the 1-based row box; a readable error when it points nowhere."""
+    if n == 0:
+        raise gr.Error(f"The table is empty, so there is no row to {what}.")
+    try:
+        r = int(row)
+    except (TypeError, ValueError):
+        raise gr.Error(f"Pick a row to {what}: click a row in the table or type its number.") from None
+    if not 1 <= r <= n:
+        raise gr.Error(f"Row {r} does not exist; the table has rows 1 to {n}.")
+    return r - 1
+
+
+def refresh_table(table: Any) -> tuple[list[list[str]], str, int]:
+    """After a cell edit: recompute token counts and notes; the frame count follows the rows."""
+    prompts = table_prompts(table)
+    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES)
+
+
+def select_row(evt: gr.SelectData) -> int:
+    """Clicking a cell selects its row (1-based, as the row numbers show)."""
+    index = evt.index
+    row = index[0] if isinstance(index, (list, tuple)) else index
+    return int(row) + 1
+
+
+def add_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
+    """Insert a copy of the selected row below it (or a blank row at the end of an empty table)."""
+    prompts = table_prompts(table)
+    if len(prompts) >= MAX_FRAMES:
+        raise gr.Error(f"The table already has {MAX_FRAMES} frames, the most one video can have.")
+    if prompts:
+        try:
+            i = _row_index(row, len(prompts), "copy")
+        except gr.Error:
+            i = len(prompts) - 1
+        prompts.insert(i + 1, prompts[i])
+        new_row = i + 2
+    else:
+        prompts = [""]
+        new_row = 1
+    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES), new_row
+
+
+def delete_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "delete")
+    if len(prompts) <= MIN_FRAMES:
+        raise gr.Error(f"A video needs at least {MIN_FRAMES} frames; edit this row instead of deleting it.")
+    del prompts[i]
+    return make_table(prompts), table_notes(prompts), len(prompts), min(i + 1, len(prompts))
+
+
+def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], int]:
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "move")
+    j = i + int(delta)
+    if not 0 <= j < len(prompts):
+        edge = "first" if j < 0 else "last"
+        raise gr.Error(f"Row {i + 1} is already the {edge} row.")
+    prompts[i], prompts[j] = prompts[j], prompts[i]
+    return make_table(prompts), j + 1
+
+
+def move_row_up(table: Any, row: Any) -> tuple[list[list[str]], int]:
+    return move_row(table, row, -1)
+
+
+def move_row_down(table: Any, row: Any) -> tuple[list[list[str]], int]:
+    return move_row(table, row, +1)
+
+
+# ----------------------------------------------------------------------------- directing
+def _check_prompt(user_prompt: Any) -> str:
+    text = (user_prompt or "").strip() if isinstance(user_prompt, str) or user_prompt is None else str(user_prompt)
+    if not text:
+        raise gr.Error("Type a prompt first, e.g. “A corgi is running, and another corgi joins later”.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise gr.Error(
+            f"The prompt is {len(text)} characters long; keep it under {MAX_PROMPT_CHARS}. "
+            "Describe the story in a sentence or two; the director writes the details."
+        )
+    return text
+
+
+def _check_frames(num_frames: Any, fps: Any) -> tuple[int, int]:
+    try:
+        n, f = int(num_frames), int(fps)
+    except (TypeError, ValueError):
+        raise gr.Error("Frames and fps must be whole numbers.") from None
+    if not MIN_FRAMES <= n <= MAX_FRAMES:
+        raise gr.Error(f"Frames must be between {MIN_FRAMES} and {MAX_FRAMES} (got {n}).")
+    if not 1 <= f <= 120:
+        raise gr.Error(f"Frames per second must be between 1 and 120 (got {f}).")
+    return n, f
+
+
+def make_director_for(backend: str, llm_model: str | None, base_url: str | None, api_key: str | None):
+    """Build a director from the page's back-end fields. The key is used, never stored."""
+    from ..director import make_director
+
+    backend = (backend or "offline").strip()
+    base = (base_url or "").strip() or None
+    if backend == "compatible":
+        if not base:
+            raise gr.Error("Enter the server's base URL for an OpenAI-compatible back end, e.g. http://127.0.0.1:11434/v1.")
+        name = "openai"
+    else:
+        name, base = backend, None
+    return make_director(name, model=(llm_model or "").strip() or None, api_key=(api_key or "").strip() or None, base_url=base)
+
+
+def _director_error(e: Exception, api_key: str | None) -> gr.Error:
+    from ..director.errors import DirectorError, scrub
+
+    msg = str(e) if isinstance(e, DirectorError) else f"The director failed: {type(e).__name__}: {e}"
+    return gr.Error(scrub(msg, api_key))
+
+
+def _run_director(call, api_key: str | None):
+    try:
+        return call()
+    except gr.Error:
+        raise
+    except Exception as e:
+        raise _director_error(e, api_key) from None
+
+
+def direct_script(
+    user_prompt: str,
+    num_frames: Any,
+    fps: Any,
+    style: str,
+    camera: str,
+    backend: str,
+    llm_model: str,
+    base_url: str,
+    api_key: str,
+) -> tuple[list[list[str]], str, int]:
+    """Direct: one prompt in, a frame table out (replacing the table only on success)."""
+    text = _check_prompt(user_prompt)
+    n, f = _check_frames(num_frames, fps)
+    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
+    frames = _run_director(
+        lambda: director.direct(text, num_frames=n, fps=f, camera=(camera or None), style=(style or "").strip() or None),
+        api_key,
+    )
+    frames = [str(x) for x in frames]
+    if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
+        raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
+    return make_table(frames), table_notes(frames), n
+
+
+def redirect_row(
+    table: Any,
+    row: Any,
+    user_prompt: str,
+    fps: Any,
+    style: str,
+    camera: str,
+    backend: str,
+    llm_model: str,
+    base_url: str,
+    api_key: str,
+) -> tuple[list[list[str]], str]:
+    """Re-direct one row: ask the director for the whole script again and take that row from it."""
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "re-direct")
+    text = _check_prompt(user_prompt)
+    n, f = _check_frames(len(prompts), fps)
+    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
+    fresh = _run_director(
+        lambda: director.direct(text, num_frames=n, fps=f, camera=(camera or None), style=(style or "").strip() or None),
+        api_key,
+    )
+    if len(fresh) != n:
+        raise gr.Error(f"The director returned {len(fresh)} frames instead of {n}; try again.")
+    prompts[i] = str(fresh[i])
+    return make_table(prompts), table_notes(prompts)
+
+
+def double_frame_rate(
+    table: Any,
+    user_prompt: str,
+    fps: Any,
+    style: str,
+    camera: str,
+    backend: str,
+    llm_model: str,
+    base_url: str,
+    api_key: str,
+) -> tuple[list[list[str]], str, int, int]:
+    """Paper 4.3: split every frame into two; the frame count and fps double with the rows."""
+    prompts = table_prompts(table)
+    if not prompts:
+        raise gr.Error("The table is empty; press Direct first, then double the frame rate.")
+    if any(not p.strip() for p in prompts):
+        raise gr.Error("Fill in the empty rows before doubling the frame rate.")
+    _, f = _check_frames(len(prompts), fps)
+    if 2 * len(prompts) > MAX_FRAMES:
+        raise gr.Error(f"Doubling {len(prompts)} frames would exceed {MAX_FRAMES} frames.")
+    if 2 * f > 120:
+        raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
+    text = (user_prompt or "").strip() or prompts[0]
+    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
+    doubled = _run_director(
+        lambda: director.double_fps(
+            text, prompts, fps=f, camera=(camera or None), style=(style or "").strip() or None
+        ),
+        api_key,
+    )
+    doubled = [str(x) for x in doubled]
+    if len(doubled) != 2 * len(prompts):
+        raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
+    return make_table(doubled), table_notes(doubled), len(doubled), 2 * f
+
+
+def backend_changed(backend: str) -> tuple[Any, Any, Any]:
+    """Show only the fields a back end uses: model, base URL, key."""
+    return (
+        gr.update(visible=backend != "offline", placeholder=BACKEND_MODEL_HINTS.get(backend, "")),
+        gr.update(visible=backend == "compatible"),
+        gr.update(visible=backend in ("openai", "compatible", "gemini")),
+    )
+
+
+# ----------------------------------------------------------------------------- settings
+def settings_from_values(values: dict[str, Any], fps: Any = 4) -> RenderSettings:
+    """RenderSettings from the page's values, validated; SettingsError names the bad field."""
+    d: dict[str, Any] = {}
+    for name in SETTING_NAMES:
+        if name not in values:
+            continue
+        v = values[name]
+        if name in INT_SETTINGS and isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if name == "negative_prompt":
+            v = v or ""
+        if name == "attention_blocks":
+            v = "all" if v == "all" else DEFAULT_BLOCKS
+        d[name] = v
+    if isinstance(fps, float) and fps.is_integer():
+        fps = int(fps)
+    d["fps"] = fps
+    for name, v in d.items():
+        if v is None and name != "negative_prompt":
+            raise SettingsError(f"{name.replace('_', ' ')} is empty; enter a value.")
+    return RenderSettings(**d).validate()
+
+
+def settings_values(settings: RenderSettings) -> list[Any]:
+    """The page's values for SETTING_NAMES, in order (the inverse of settings_from_values)."""
+    out = []
+    for name in SETTING_NAMES:
+        v = getattr(settings, name)
+        if name == "attention_blocks":
+            v = "all" if v == "all" else "default"
+        out.append(v)
+    return out
+
+
+def apply_preset(name: str) -> list[Any]:
+    """Values for the preset's fields; other fields are left as they are."""
+    if name not in PRESETS:
+        raise gr.Error(f"Unknown preset {name!r}.")
+    preset = PRESETS[name]
+    return [preset[n] if n in preset else gr.update() for n in SETTING_NAMES]
+
+
+def steps_changed(steps: Any, t0: Any, t1: Any) -> tuple[Any, Any]:
+    """Keep the t0/t1 sliders inside the step count."""
+    try:
+        s = int(steps)
+    except (TypeError, ValueError):
+        return gr.update(), gr.update()
+    return gr.update(maximum=max(1, s - 1)), gr.update(maximum=max(1, s - 1))
+
+
+# ----------------------------------------------------------------------------- projects
+def save_project(
+    user_prompt: str,
+    table: Any,
+    fps: Any,
+    style: str,
+    camera: str,
+    backend: str,
+    llm_model: str,
+    base_url: str,
+    **settings: Any,
+) -> str:
+    """Write a project file (prompt, frames, director options, every setting and the seed).
+
+    No API key goes in: the key field is not even an input of this handler.
+    """
+    prompts = table_prompts(table)
+    try:
+        s = settings_from_values(settings, fps)
+    except SettingsError as e:
+        raise gr.Error(f"Cannot save: {e}") from None
+    project = Project(
+        user_prompt=user_prompt or "",
+        frames=prompts,
+        settings=s,
+        director={"backend": backend, "model": llm_model or "", "base_url": base_url or "", "style": style or "", "camera": camera or ""},
+        model=rt.RUNTIME.models.model,
+    )
+    stem = _slug(user_prompt) or "project"
+    out = Path(tempfile.mkdtemp(prefix="direct2v-project-")) / f"{stem}.direct2v.json"
+    project.save(out)
+    return str(out)
+
+
+def load_project(path: Any) -> list[Any]:
+    """Values for [prompt, table, notes, frames, fps, style, camera, backend, llm_model, base_url, *SETTING_NAMES]."""
+    if path is None:
+        raise gr.Error("Choose a project file to load.")
+    path = getattr(path, "name", path)
+    try:
+        project = Project.load(path)
+        project.settings.validate()
+    except SettingsError as e:
+        raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
+    d = project.director or {}
+    prompts = project.frames
+    backend = d.get("backend") or "offline"
+    if backend not in {v for _, v in BACKENDS}:
+        backend = "offline"
+    return [
+        project.user_prompt,
+        make_table(prompts),
+        table_notes(prompts),
+        max(len(prompts), MIN_FRAMES),
+        project.settings.fps,
+        d.get("style", ""),
+        d.get("camera", ""),
+        backend,
+        d.get("model", ""),
+        d.get("base_url", ""),
+        *settings_values(project.settings),
+    ]
+
+
+def _slug(text: str | None) -> str:
+    words = re.findall(r"[a-z0-9]+", (text or "").lower())[:6]
+    return "-".join(words)
+
+
+# ----------------------------------------------------------------------------- rendering
+def _session(request: Any) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+def cancel_render(request: gr.Request = None) -> str:
+    if rt.RUNTIME.cancels.cancel(_session(request)):
+        return "Cancelling… the render stops after the current step."
+    return "Nothing is rendering."
+
+
+def check_render_input(prompts: list[str], num_frames: Any) -> None:
+    if not prompts:
+        raise gr.Error("The frame table is empty: press Direct to write a script, or add rows.")
+    empty = [i + 1 for i, p in enumerate(prompts) if not p.strip()]
+    if empty:
+        raise gr.Error(f"Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty; write a prompt or delete the row.")
+    try:
+        n = int(num_frames)
+    except (TypeError, ValueError):
+        n = len(prompts)
+    if n != len(prompts):
+        raise gr.Error(
+            f"The table has {len(prompts)} rows but Frames is set to {n}. Press Direct to write "
+            f"{n} frames, or set Frames to {len(prompts)}."
+        )
+    if len(prompts) < MIN_FRAMES:
+        raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
+
+
+def _gallery(frames: np.ndarray, limit: int | None = None) -> list[tuple[np.ndarray, str]]:
+    n = len(frames) if limit is None else limit
+    return [(frames[i], f"Frame {i + 1}") for i in range(n)]
+
+
+def _progress_bar(step: int, total: int, width: int = 24) -> str:
+    filled = int(round(width * step / max(total, 1)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def _oom_message(e: BaseException) -> str | None:
+    text = f"{type(e).__name__}: {e}"
+    if "out of memory" in text.lower() or type(e).__name__ == "OutOfMemoryError":
+        return (
+            "The GPU ran out of memory. Try fewer frames per pass (Advanced), a smaller size, "
+            "or fewer frames; the model stays loaded, so just press Render again."
+        )
+    return None
+
+
+def render_video(
+    table: Any,
+    num_frames: Any,
+    fps: Any,
+    progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,
+    **settings: Any,
+) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """Render the table. Yields (preview gallery, video, downloads, used seed, status).
+
+    Previews of all frames stream in every few steps; then the final frames appear one by
+    one, then the mp4 with mp4/gif/zip downloads. Cancel stops it within one step.
+    """
+    prompts = table_prompts(table)
+    check_render_input(prompts, num_frames)
+    try:
+        s = settings_from_values(settings, fps)
+    except SettingsError as e:
+        raise gr.Error(str(e)) from None
+
+    session = _session(request)
+    flag = rt.RUNTIME.cancels.start(session)
+    keep = gr.update()
+    started = time.perf_counter()
+    model = rt.RUNTIME.models.model
+    if not rt.RUNTIME.models.loaded:
+        progress(0, desc=f"Loading {model}…")
+        yield keep, keep, keep, keep, f"Loading the model `{model}`… (once per server start)"
+        try:
+            rt.RUNTIME.models.get()
+        except Exception as e:
+            rt.RUNTIME.cancels.finish(session, flag)
+            raise gr.Error(f"{e} The director still works; fix the model and press Render again.") from None
+
+    seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
+    yield keep, None, None, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
+    stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every)
+    result = None
+    last_step = 0
+    total = s.num_inference_steps
+    try:
+        for kind, payload in stream:
+            if flag.is_set():
+                break
+            if kind == "step":
+                info = payload
+                last_step, total = int(info.step), int(info.total)
+                eta = rt.eta_text(getattr(info, "eta_s", None))
+                progress((last_step, total), desc=f"{info.phase} · {eta}", unit="steps")
+                status = f"`{_progress_bar(last_step, total)}` step {last_step}/{total} · {info.phase} · {eta}"
+                if info.preview is not None:
+                    yield _gallery(np.asarray(info.preview)), keep, keep, keep, status
+                else:
+                    yield keep, keep, keep, keep, status
+            elif kind == "done":
+                result = payload
+    except gr.Error:
+        raise
+    except Exception as e:
+        from ..render import PromptError, RenderCancelled
+
+        if isinstance(e, RenderCancelled):
+            result = None
+        elif isinstance(e, (PromptError, SettingsError)):
+            raise gr.Error(str(e)) from None
+        else:
+            oom = _oom_message(e)
+            _free_gpu_memory()
+            raise gr.Error(oom or f"The render failed: {type(e).__name__}: {e}") from None
+    finally:
+        stream.close()
+        rt.RUNTIME.cancels.finish(session, flag)
+
+    if result is None:
+        took = rt.elapsed_text(time.perf_counter() - started)
+        yield keep, keep, keep, keep, f"⏹ Cancelled at step {last_step} of {total} after {took}. Settings and table are unchanged; press Render to start again."
+        return
+
+    frames = np.asarray(result.frames)
+    used = int(result.seed)
+    # The final frames, one by one, then the video.
+    for k in range(1, len(frames) + 1):
+        yield _gallery(frames, k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
+    out_dir = Path(rt.RUNTIME.out_dir or tempfile.mkdtemp(prefix="direct2v-"))
+    stem = f"{_slug(prompts[0])[:40] or 'direct2v'}-seed{used}"
+    from ..video import export_all
+
+    paths = export_all(frames, out_dir, fps=s.fps, stem=stem)
+    took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
+    yield (
+        _gallery(frames),
+        str(paths["mp4"]),
+        [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
+        used,
+        f"✅ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps. Download the mp4, gif or PNG frames below.",
+    )
+
+
+def _free_gpu_memory() -> None:
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:
+        pass
+
+
+def reuse_seed(used: Any) -> Any:
+    if used is None or used == "":
+        raise gr.Error("Render once first; then the seed it used can be reused.")
+    return int(used)
+
+
+def model_notice() -> str:
+    m = rt.RUNTIME.models
+    if m.is_tiny:
+        return (
+            "⚠ **Model: `tiny`**, a tiny randomly initialised Stable Diffusion built in-process for "
+            "tests and offline use. Its frames are **noise**; start with `--model "
+            f"{rt.DEFAULT_MODEL}` for real videos."
+        )
+    if m.error:
+        return f"⚠ **The model could not be loaded:** {m.error} The director still works."
+    return f"Model: `{m.model}` ({m.status()})."
+
+
+def load_examples() -> list[dict[str, Any]]:
+    path = Path(__file__).resolve().parents[2] / "assets" / "examples.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["examples"]
+    except (OSError, ValueError, KeyError):
+        return []

@@ -1,0 +1,283 @@
+"""The Gradio Blocks page: components and wiring only; the work is in `handlers`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..settings import (
+    DEFAULT_PRESET,
+    MAX_FRAMES,
+    MODE_LABELS,
+    SCHEDULERS,
+    VALUE_MAPPING_MODES,
+    RenderSettings,
+)
+from . import handlers as h
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+CSS_PATH = ASSETS / "style.css"
+SCHEDULER_LABELS = {"ddim": "DDIM", "pndm": "PNDM (paper)", "dpm": "DPM-Solver++", "euler": "Euler"}
+DEFAULTS = RenderSettings()
+
+
+def page_css() -> str:
+    try:
+        return CSS_PATH.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+INTRO = """
+# DirecT2V Studio
+Type one prompt; an LLM **director** writes one prompt per frame; Stable Diffusion renders
+them into a video, with **rotational value mapping** (every frame takes its turn as the
+attention reference) and **dual-softmax filtering** (only mutual matches are mapped).
+Zero-shot: no video training. Based on *DirecT2V: Large Language Models are Frame-Level
+Directors for Zero-Shot Text-to-Video Generation*.
+"""
+
+
+def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.Blocks:
+    """The page. Call `.queue(...)` and `.launch(**launch_kwargs())` on what it returns.
+
+    Renders run `render_concurrency` at a time (one per GPU); everything else is light.
+    """
+    examples = h.load_examples()
+    with gr.Blocks(title=title, fill_width=False) as demo:
+        gr.Markdown(INTRO, elem_id="intro")
+        notice = gr.Markdown(h.model_notice, elem_id="model-notice", elem_classes=["notice"])
+
+        # ------------------------------------------------------------- 1. direct
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, elem_classes=["panel"]):
+                gr.Markdown("### 1 · Direct", elem_classes=["step-title"])
+                user_prompt = gr.Textbox(
+                    label="Prompt",
+                    placeholder="A corgi is running, and another corgi joins later",
+                    lines=2,
+                    max_lines=6,
+                    elem_id="user-prompt",
+                )
+                with gr.Row():
+                    num_frames = gr.Slider(h.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
+                    fps = gr.Slider(1, 60, value=DEFAULTS.fps, step=1, precision=0, label="Frames per second", elem_id="fps")
+                with gr.Row():
+                    style = gr.Textbox(label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
+                    camera = gr.Dropdown(
+                        h.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
+                    )
+                with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
+                    backend = gr.Radio(h.BACKENDS, value="offline", label="Back end", elem_id="backend")
+                    llm_model = gr.Textbox(label="LLM model", visible=False, elem_id="llm-model")
+                    base_url = gr.Textbox(
+                        label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False, elem_id="base-url"
+                    )
+                    api_key = gr.Textbox(
+                        label="API key (used for this request only; never saved or logged; blank = environment)",
+                        type="password",
+                        visible=False,
+                        elem_id="api-key",
+                    )
+                direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
+                if examples:
+                    gr.Examples(
+                        examples=[[e["prompt"], e["frames"], e["fps"]] for e in examples],
+                        inputs=[user_prompt, num_frames, fps],
+                        label="The paper's prompts (work offline)",
+                        examples_per_page=4,
+                    )
+
+            # --------------------------------------------------------- 2. the script
+            with gr.Column(scale=7, elem_classes=["panel"]):
+                gr.Markdown("### 2 · Frame script", elem_classes=["step-title"])
+                table = gr.Dataframe(
+                    value=[],
+                    headers=h.TABLE_HEADERS,
+                    datatype=["str", "str"],
+                    type="array",
+                    interactive=True,
+                    static_columns=[1],
+                    column_widths=["85%", "15%"],
+                    show_row_numbers=True,
+                    wrap=True,
+                    max_height=420,
+                    label="One prompt per frame: click a cell to edit, click a row to select it",
+                    elem_id="frame-table",
+                )
+                notes = gr.Markdown(h.table_notes([]), elem_id="table-notes")
+                with gr.Row(elem_classes=["row-tools"]):
+                    row = gr.Number(value=1, precision=0, minimum=1, label="Row", min_width=70, scale=0, elem_id="row")
+                    add_btn = gr.Button("+ Add", size="sm", elem_id="add-row")
+                    del_btn = gr.Button("✕ Delete", size="sm", elem_id="delete-row")
+                    up_btn = gr.Button("↑ Up", size="sm", elem_id="row-up")
+                    down_btn = gr.Button("↓ Down", size="sm", elem_id="row-down")
+                with gr.Row(elem_classes=["row-tools"]):
+                    redirect_btn = gr.Button("↻ Re-direct row", size="sm", elem_id="redirect-row")
+                    redirect_all_btn = gr.Button("↻ Re-direct all", size="sm", elem_id="redirect-all")
+                    double_btn = gr.Button("×2 Double frame rate", size="sm", elem_id="double-fps")
+
+        # ------------------------------------------------------------- 3. settings
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5, elem_classes=["panel"]):
+                gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
+                value_mapping = gr.Dropdown(
+                    [(MODE_LABELS[m], m) for m in VALUE_MAPPING_MODES],
+                    value=DEFAULTS.value_mapping,
+                    label="Value mapping",
+                    elem_id="value-mapping",
+                )
+                with gr.Row():
+                    rvm_period = gr.Slider(1, 50, value=DEFAULTS.rvm_period, step=1, precision=0, label="RVM period τ (steps)", elem_id="rvm-period")
+                    dsf_quantile = gr.Slider(0, 1, value=DEFAULTS.dsf_quantile, step=0.05, label="DSF quantile p (0 = off)", elem_id="dsf-quantile")
+                with gr.Row():
+                    t1 = gr.Slider(1, DEFAULTS.num_inference_steps - 1, value=DEFAULTS.t1, step=1, precision=0, label="Start timestep t1 (frames interact from here)", elem_id="t1")
+                    num_inference_steps = gr.Slider(2, 200, value=DEFAULTS.num_inference_steps, step=1, precision=0, label="Steps", elem_id="steps")
+                with gr.Row():
+                    seed = gr.Number(value=DEFAULTS.seed, precision=0, minimum=-1, label="Seed (−1 = random)", elem_id="seed")
+                    used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
+                    reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
+                with gr.Row():
+                    width = gr.Slider(64, 1024, value=DEFAULTS.width, step=8, precision=0, label="Width", elem_id="width")
+                    height = gr.Slider(64, 1024, value=DEFAULTS.height, step=8, precision=0, label="Height", elem_id="height")
+                with gr.Row():
+                    paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
+                    default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
+                with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+                    with gr.Row():
+                        t0 = gr.Slider(0, DEFAULTS.num_inference_steps - 1, value=DEFAULTS.t0, step=1, precision=0, label="t0 (end of the motion window)", elem_id="t0")
+                        guidance_scale = gr.Slider(0, 30, value=DEFAULTS.guidance_scale, step=0.5, label="Guidance scale", elem_id="guidance")
+                    negative_prompt = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality", elem_id="negative-prompt")
+                    with gr.Row():
+                        scheduler = gr.Dropdown([(SCHEDULER_LABELS.get(s, s), s) for s in SCHEDULERS], value=DEFAULTS.scheduler, label="Scheduler", elem_id="scheduler")
+                        attention_blocks = gr.Radio(
+                            [("Up blocks 2 and 3 (paper)", "default"), ("All self-attention layers", "all")],
+                            value="default",
+                            label="Value-mapped layers",
+                            elem_id="blocks",
+                        )
+                    with gr.Row():
+                        motion_field_strength_x = gr.Slider(-20, 20, value=0, step=1, label="Motion x (latent px per frame)", elem_id="motion-x")
+                        motion_field_strength_y = gr.Slider(-20, 20, value=0, step=1, label="Motion y", elem_id="motion-y")
+                    with gr.Row():
+                        frames_per_pass = gr.Slider(2, MAX_FRAMES, value=DEFAULTS.frames_per_pass, step=1, precision=0, label="Frames per pass (GPU batch)", elem_id="frames-per-pass")
+                        chunking = gr.Radio(
+                            [("Cached anchors (paper 4.3)", "cache"), ("Text2Video-Zero chunks", "t2vz")],
+                            value=DEFAULTS.chunking,
+                            label="Long videos",
+                            elem_id="chunking",
+                        )
+                    eta = gr.Slider(0, 1, value=DEFAULTS.eta, step=0.05, label="DDIM eta", elem_id="eta")
+                with gr.Row():
+                    save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
+                    load_btn = gr.UploadButton("Load project…", file_types=[".json"], size="sm", elem_id="load-project")
+                project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
+
+            # --------------------------------------------------------- 4. render
+            with gr.Column(scale=7, elem_classes=["panel"]):
+                gr.Markdown("### 4 · Render", elem_classes=["step-title"])
+                with gr.Row():
+                    render_btn = gr.Button("Render ▸", variant="primary", elem_id="render-btn")
+                    cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+                status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
+                preview = gr.Gallery(
+                    label="Frames (live preview while rendering)",
+                    columns=8,
+                    height="auto",
+                    object_fit="contain",
+                    allow_preview=True,
+                    format="png",
+                    elem_id="preview",
+                )
+                video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, elem_id="video")
+                downloads = gr.File(label="Downloads (mp4, gif, zip of PNG frames)", file_count="multiple", interactive=False, elem_id="downloads")
+
+        settings = {
+            "value_mapping": value_mapping,
+            "rvm_period": rvm_period,
+            "dsf_quantile": dsf_quantile,
+            "t1": t1,
+            "t0": t0,
+            "num_inference_steps": num_inference_steps,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+            "width": width,
+            "height": height,
+            "scheduler": scheduler,
+            "attention_blocks": attention_blocks,
+            "motion_field_strength_x": motion_field_strength_x,
+            "motion_field_strength_y": motion_field_strength_y,
+            "frames_per_pass": frames_per_pass,
+            "chunking": chunking,
+            "eta": eta,
+        }
+        assert tuple(settings) == h.SETTING_NAMES
+        setting_list = list(settings.values())
+        director_inputs = [style, camera, backend, llm_model, base_url, api_key]
+
+        # ------------------------------------------------------------- wiring
+        backend.change(h.backend_changed, backend, [llm_model, base_url, api_key], queue=False, api_visibility="private")
+        direct_btn.click(
+            h.direct_script,
+            [user_prompt, num_frames, fps, *director_inputs],
+            [table, notes, num_frames],
+            api_name="direct",
+            concurrency_limit=4,
+        )
+        user_prompt.submit(
+            h.direct_script, [user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames], api_visibility="private"
+        )
+        redirect_all_btn.click(
+            h.direct_script, [user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames], api_visibility="private"
+        )
+        table.input(h.refresh_table, table, [table, notes, num_frames], api_visibility="private", queue=False)
+        table.select(h.select_row, None, row, api_visibility="private", queue=False)
+        add_btn.click(h.add_row, [table, row], [table, notes, num_frames, row], api_visibility="private", queue=False)
+        del_btn.click(h.delete_row, [table, row], [table, notes, num_frames, row], api_visibility="private", queue=False)
+        up_btn.click(h.move_row_up, [table, row], [table, row], api_visibility="private", queue=False)
+        down_btn.click(h.move_row_down, [table, row], [table, row], api_visibility="private", queue=False)
+        redirect_btn.click(h.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes], api_visibility="private")
+        double_btn.click(
+            h.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps], api_name="double_fps"
+        )
+
+        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, api_visibility="private", queue=False)
+        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, api_visibility="private", queue=False)
+        num_inference_steps.change(h.steps_changed, [num_inference_steps, t0, t1], [t0, t1], api_visibility="private", queue=False)
+        reuse_btn.click(h.reuse_seed, used_seed, seed, api_visibility="private", queue=False)
+
+        save_btn.click(
+            h.save_project,
+            [user_prompt, table, fps, style, camera, backend, llm_model, base_url],
+            project_file,
+            inputs_kwargs=settings,
+            api_name="save_project",
+        ).then(lambda: gr.update(visible=True), None, project_file, api_visibility="private", queue=False)
+        load_btn.upload(
+            h.load_project,
+            load_btn,
+            [user_prompt, table, notes, num_frames, fps, style, camera, backend, llm_model, base_url, *setting_list],
+            api_name="load_project",
+        )
+
+        render_evt = render_btn.click(
+            h.render_video,
+            [table, num_frames, fps],
+            [preview, video, downloads, used_seed, status],
+            inputs_kwargs=settings,
+            api_name="render",
+            concurrency_limit=render_concurrency,
+            concurrency_id="gpu",
+            show_progress="minimal",
+        )
+        render_evt.then(lambda: h.model_notice(), None, notice, api_visibility="private", queue=False)
+        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", queue=False)
+    return demo
+
+
+def launch_kwargs(**extra: Any) -> dict[str, Any]:
+    """Arguments Gradio 6 takes at launch rather than in Blocks()."""
+    return {"css": page_css(), "theme": gr.themes.Soft(primary_hue="indigo"), **extra}

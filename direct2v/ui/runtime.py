@@ -1,0 +1,212 @@
+"""What the page holds across requests: the loaded model, per-session cancel flags, and the
+GPU-bound render stream (decorated with `spaces.GPU` on Hugging Face ZeroGPU hardware).
+
+Nothing here imports Gradio, so the CLI and tests can use it too.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+# On ZeroGPU a GPU call is granted for at most this many seconds.
+ZEROGPU_DURATION = int(os.environ.get("DIRECT2V_GPU_DURATION", "240"))
+
+
+class ModelHolder:
+    """Loads the Stable Diffusion pipeline once and keeps it; remembers why loading failed.
+
+    A failed load is retried on the next request (the network may be back, the id fixed),
+    so the page keeps working for the director meanwhile.
+    """
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None):
+        self.model = model
+        self.device = device
+        self._pipe: Any = None
+        self._error: str | None = None
+        self._loading = False
+        self._lock = threading.Lock()
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.model == "tiny"
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipe is not None
+
+    @property
+    def error(self) -> str | None:
+        return self._error
+
+    def get(self) -> Any:
+        """The pipeline, loading it first if needed. Raises ModelLoadError with a readable message."""
+        with self._lock:
+            if self._pipe is not None:
+                return self._pipe
+            from ..render import ModelLoadError, load_pipeline
+
+            self._loading = True
+            try:
+                self._pipe = load_pipeline(self.model, device=self.device)
+                self._error = None
+            except ModelLoadError as e:
+                self._error = str(e)
+                raise
+            except Exception as e:  # an unexpected failure is still a load failure for the page
+                self._error = f"Could not load the model {self.model!r}: {type(e).__name__}: {e}"
+                raise ModelLoadError(self._error) from e
+            finally:
+                self._loading = False
+            return self._pipe
+
+    def preload(self, background: bool = True) -> None:
+        """Start loading now so the first render does not wait; errors are kept, not raised."""
+
+        def _load() -> None:
+            try:
+                self.get()
+            except Exception:
+                pass
+
+        if background:
+            threading.Thread(target=_load, name="direct2v-model-load", daemon=True).start()
+        else:
+            _load()
+
+    def status(self) -> str:
+        if self._pipe is not None:
+            state = "loaded"
+        elif self._error:
+            state = "failed to load"
+        elif self._loading:
+            state = "loading"
+        else:
+            state = "loads on first render"
+        return state
+
+
+class CancelRegistry:
+    """One cancel flag per browser session, so Cancel stops only that session's render."""
+
+    def __init__(self) -> None:
+        self._flags: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, session: str) -> threading.Event:
+        with self._lock:
+            flag = threading.Event()
+            self._flags[session] = flag
+            return flag
+
+    def cancel(self, session: str) -> bool:
+        with self._lock:
+            flag = self._flags.get(session)
+        if flag is None:
+            return False
+        flag.set()
+        return True
+
+    def finish(self, session: str, flag: threading.Event) -> None:
+        with self._lock:
+            if self._flags.get(session) is flag:
+                del self._flags[session]
+
+
+@dataclass
+class Runtime:
+    models: ModelHolder = field(default_factory=ModelHolder)
+    cancels: CancelRegistry = field(default_factory=CancelRegistry)
+    preview_every: int = 5
+    out_dir: str | None = None  # where finished videos go; a temp dir when None
+
+
+RUNTIME = Runtime()
+
+
+def configure(model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5) -> Runtime:
+    """Point the page at a model (hub id, local folder or 'tiny'); returns the shared runtime."""
+    RUNTIME.models = ModelHolder(model, device)
+    RUNTIME.preview_every = max(1, int(preview_every))
+    return RUNTIME
+
+
+# ----------------------------------------------------------------------------- render stream
+def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int) -> Iterator[tuple[str, Any]]:
+    """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
+
+    The render runs in a worker thread so that progress and previews can be yielded as they
+    arrive. Closing this generator (the page's Cancel, a closed tab) stops the render within
+    one step. Arguments are plain data so this also runs in a ZeroGPU worker process.
+    """
+    from ..render import render
+    from ..settings import RenderSettings
+
+    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else ModelHolder(model).get()
+    settings = RenderSettings.from_dict(settings_dict)
+    events: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            result = render(
+                pipe,
+                prompts,
+                settings,
+                on_step=lambda info: events.put(("step", info)),
+                should_cancel=stop.is_set,
+                preview_every=preview_every,
+            )
+            events.put(("done", result))
+        except BaseException as e:  # handed to the caller's thread, which re-raises it
+            events.put(("error", e))
+
+    worker = threading.Thread(target=work, name="direct2v-render", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, payload = events.get()
+            if kind == "error":
+                raise payload
+            yield kind, payload
+            if kind == "done":
+                return
+    finally:
+        stop.set()
+        # The worker notices `stop` at its next step; wait for it so the pipeline is free
+        # (and its attention processors restored) before the next render starts.
+        worker.join(timeout=120)
+
+
+def _maybe_zerogpu(fn):
+    try:
+        import spaces  # type: ignore[import-not-found]
+    except ImportError:
+        return fn
+    return spaces.GPU(duration=ZEROGPU_DURATION)(fn)
+
+
+render_stream = _maybe_zerogpu(_render_stream)
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "estimating time left"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"about {seconds} s left"
+    return f"about {seconds // 60} min {seconds % 60:02d} s left"
+
+
+def elapsed_text(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds) // 60} min {int(seconds) % 60:02d} s"
+
+
+def now() -> float:
+    return time.perf_counter()
