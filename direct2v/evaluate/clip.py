@@ -12,7 +12,9 @@ normalise with CLIP's mean and std. That is the recipe of every OpenAI CLIP chec
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
@@ -168,22 +170,36 @@ def load_clip(model_id_or_path: str | None = None, device: str | None = None) ->
 
 
 def _load_pretrained(name: str, device: str) -> ClipScorer:
-    from transformers import AutoTokenizer, CLIPModel
-
+    path = Path(os.path.expanduser(name))
+    if path.exists() and not (path / "config.json").is_file():
+        raise ClipLoadError(f"{name} is a folder but not a CLIP checkpoint (no config.json).")
+    if not path.exists() and (name.startswith((".", "/", "~")) or name.count("/") > 1):
+        raise ClipLoadError(f"No such CLIP model folder: {name}.")
+    source = str(path) if path.exists() else name
     try:
-        model = CLIPModel.from_pretrained(name)
-        tokenizer = AutoTokenizer.from_pretrained(name)
-    except (OSError, ValueError, KeyError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ClipLoadError(
-            f"Cannot load CLIP model {name!r} (a Hugging Face hub id or a local folder with a CLIP "
-            f"checkpoint; use 'tiny' offline): {first}"
-        ) from None
+        model, tokenizer = _from_pretrained(source, local_files_only=True)  # cached: no network round trip
+    except Exception:
+        try:
+            model, tokenizer = _from_pretrained(source, local_files_only=False)
+        except Exception as e:  # hub errors, no network, corrupt files: one readable line
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ClipLoadError(
+                f"Could not load CLIP model {name!r}: {reason[:300]}. Pass a Hugging Face hub id or a "
+                f"local CLIP folder (check the network and HF_TOKEN), or 'tiny' to run offline."
+            ) from None
     try:
         model = model.to(device)
     except (RuntimeError, AssertionError) as e:
-        raise ClipLoadError(f"Cannot move CLIP model to device {device!r}: {e}") from None
+        raise ClipLoadError(f"Cannot move the CLIP model to device {device!r}: {e}") from None
     return ClipScorer(model, tokenizer, name=name, device=device)
+
+
+def _from_pretrained(source: str, local_files_only: bool) -> tuple[Any, Any]:
+    from transformers import AutoTokenizer, CLIPModel
+
+    model = CLIPModel.from_pretrained(source, local_files_only=local_files_only)
+    tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_files_only)
+    return model, tokenizer
 
 
 def tiny_tokenizer() -> Any:
