@@ -19,6 +19,8 @@ _LAZY = {
     "RenderCancelled": "errors",
     "PromptError": "errors",
     "ModelLoadError": "errors",
+    "RenderOutOfMemory": "errors",
+    "make_scheduler": "pipeline",
     "load_pipeline": "loading",
     "tiny_components": "loading",
     "render": "session",

@@ -15,3 +15,7 @@ class PromptError(SettingsError):
 
 class ModelLoadError(RuntimeError):
     """A Stable Diffusion model could not be loaded (unknown id, no network, bad folder)."""
+
+
+class RenderOutOfMemory(RuntimeError):
+    """The GPU ran out of memory; the message says what to lower."""

@@ -77,6 +77,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         )
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self.phase = "idle"
+        self.current_frames: list[int] = []  # global indices of the frames being denoised now
         self.vae_decode_batch = 8
         self.last_anchor_cache_bytes = 0
 
@@ -188,9 +189,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             shift = torch.tensor([strength_x * fid, strength_y * fid], device=latent.device, dtype=latent.dtype)
             coords = base + shift[:, None, None]
             coords = coords / size * 2.0 - 1.0
-            coords = F.interpolate(coords[None], size=(h, w), mode="bilinear")
+            coords = F.interpolate(coords[None], size=(h, w), mode="bilinear", align_corners=False)
             grid = coords.permute(0, 2, 3, 1)
-            out.append(F.grid_sample(copies[j : j + 1], grid, mode="nearest", padding_mode="reflection"))
+            out.append(F.grid_sample(copies[j : j + 1], grid, mode="nearest", padding_mode="reflection", align_corners=False))
         return torch.cat(out)
 
     def joint_scheduler(self, saved, timesteps: torch.Tensor):
@@ -302,7 +303,6 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             attention_blocks = tuple(attention_blocks)
         height = height or self.unet.config.sample_size * self.vae_scale_factor
         width = width or self.unet.config.sample_size * self.vae_scale_factor
-        frames_per_pass = frames_per_pass or video_length
         self.check_inputs(
             prompts, video_length, height, width, num_inference_steps, t0, t1, value_mapping,
             rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
@@ -326,7 +326,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         n_joint = t1 + 1 + (1 if isinstance(self.scheduler, PNDMScheduler) else 0)
         from .long import plan_passes  # the long-video planner lives with its caching logic
 
-        passes = plan_passes(video_length, frames_per_pass, chunking)
+        passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
         self._num_timesteps = n_single + n_joint * len(passes)
         extra = self.prepare_extra_step_kwargs(generator, eta)
 
@@ -344,7 +344,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
 
             # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
-            self.phase = "first frame"
+            self.phase, self.current_frames = "first frame", [0]
             x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
             saved_scheduler = copy.deepcopy(self.scheduler)
             x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
@@ -362,6 +362,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
                 """Step 5 for one pass over `frame_ids`."""
                 self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
+                self.phase, self.current_frames = "joint", list(frame_ids)
                 x_start = start_latents(frame_ids)
                 index = torch.tensor(frame_ids, device=device)
                 return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True)

@@ -1,0 +1,128 @@
+"""`render()`: the one call the page, the CLI and the evaluation make.
+
+It turns a `RenderSettings` into a pipeline call: resolves the seed (-1 draws one and the
+result reports it), swaps the scheduler, reports progress with cheap previews, polls for
+cancellation, and turns CUDA out-of-memory into a message that says what to lower.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from ..settings import RenderSettings
+from .errors import PromptError, RenderCancelled, RenderOutOfMemory
+from .preview import latents_to_preview
+
+
+@dataclass
+class StepInfo:
+    step: int  # UNet steps done, over the whole render
+    total: int
+    phase: str  # "first frame", "joint", ...
+    elapsed_s: float
+    eta_s: float | None
+    frames: list[int] = field(default_factory=list)  # global frame indices the preview shows
+    preview: np.ndarray | None = None  # (len(frames), h, w, 3) uint8, every `preview_every` steps
+
+
+@dataclass
+class RenderResult:
+    frames: np.ndarray  # (F, H, W, 3) float32 in [0, 1]
+    seed: int
+    elapsed_s: float
+    settings: RenderSettings  # with the seed actually used
+    anchor_cache_bytes: int = 0
+
+
+def resolve_seed(seed: int) -> int:
+    return secrets.randbelow(2**31 - 1) if seed is None or seed < 0 else int(seed)
+
+
+def clean_prompts(prompts: list[str]) -> list[str]:
+    if isinstance(prompts, str):
+        raise PromptError("Give a list of frame prompts, one per frame.")
+    out = [p.strip() if isinstance(p, str) else "" for p in prompts]
+    if not out:
+        raise PromptError("The frame table is empty: direct a prompt or add rows first.")
+    empty = [i + 1 for i, p in enumerate(out) if not p]
+    if empty:
+        rows = ", ".join(map(str, empty[:10])) + ("..." if len(empty) > 10 else "")
+        raise PromptError(f"Frame prompt(s) {rows} are empty: fill them in or delete those rows.")
+    return out
+
+
+def use_scheduler(pipe, name: str) -> None:
+    from .pipeline import make_scheduler
+
+    base = getattr(pipe, "_base_scheduler_config", None)
+    if base is None:
+        base = pipe._base_scheduler_config = dict(pipe.scheduler.config)
+    if getattr(pipe, "_scheduler_name", None) != name:
+        pipe.scheduler = make_scheduler(name, base)
+        pipe._scheduler_name = name
+
+
+def render(
+    pipe,
+    prompts: list[str],
+    settings: RenderSettings,
+    *,
+    on_step: Callable[[StepInfo], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    preview_every: int = 5,
+) -> RenderResult:
+    """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
+    input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM."""
+    settings.validate()
+    prompts = clean_prompts(prompts)
+    seed = resolve_seed(settings.seed)
+    settings = settings.replace(seed=seed)
+    use_scheduler(pipe, settings.scheduler)
+    generator = torch.Generator("cpu").manual_seed(seed)
+    start = time.perf_counter()
+
+    def callback(p, index: int, t, tensors: dict) -> dict:
+        done = index + 1
+        total = max(p.num_timesteps, done)
+        elapsed = time.perf_counter() - start
+        info = StepInfo(
+            step=done,
+            total=total,
+            phase=p.phase,
+            elapsed_s=elapsed,
+            eta_s=elapsed / done * (total - done),
+            frames=list(p.current_frames),
+        )
+        if preview_every and (done % preview_every == 0 or done == total):
+            info.preview = latents_to_preview(tensors["latents"])
+        if on_step is not None:
+            on_step(info)
+        if should_cancel is not None and should_cancel():
+            p._interrupt = True
+        return {}
+
+    try:
+        out = pipe(prompts, generator=generator, callback_on_step_end=callback, **settings.pipeline_kwargs())
+    except torch.cuda.OutOfMemoryError:
+        torch.cuda.empty_cache()
+        raise RenderOutOfMemory(
+            f"Out of GPU memory rendering {len(prompts)} frames at {settings.width}x{settings.height}. "
+            "Lower the size or the frames per pass, or turn DSF off on all layers."
+        ) from None
+    except RenderCancelled:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise
+    return RenderResult(
+        frames=out.frames,
+        seed=seed,
+        elapsed_s=time.perf_counter() - start,
+        settings=settings,
+        anchor_cache_bytes=getattr(pipe, "last_anchor_cache_bytes", 0),
+    )
