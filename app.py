@@ -58,6 +58,7 @@ def build(args: argparse.Namespace):
 
 
 def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     args = parse_args(argv)
     demo = build(args)
     from direct2v.ui import launch_kwargs

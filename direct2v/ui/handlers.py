@@ -50,7 +50,7 @@ BACKEND_MODEL_HINTS = {
 CAMERA_CHOICES = [
     ("Let the director decide", ""),
     ("Static camera", "static"),
-    ("No camera talk", "none"),
+    ("No camera talk", "remove"),
     ("Slow pan left", "slow pan left"),
     ("Slow pan right", "slow pan right"),
     ("Slow zoom in", "slow zoom in"),
@@ -354,11 +354,11 @@ def double_frame_rate(
         raise gr.Error(f"Doubling {len(prompts)} frames would exceed {MAX_FRAMES} frames.")
     if 2 * f > 120:
         raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
-    text = (user_prompt or "").strip() or prompts[0]
+    text = (user_prompt or "").strip()
     director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
     doubled = _run_director(
         lambda: director.double_fps(
-            text, prompts, fps=f, camera=(camera or None), style=(style or "").strip() or None
+            prompts, fps=f, user_prompt=text, camera=(camera or None), style=(style or "").strip() or None
         ),
         api_key,
     )

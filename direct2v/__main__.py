@@ -1,0 +1,7 @@
+"""`python -m direct2v ...`: see direct2v.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

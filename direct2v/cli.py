@@ -1,0 +1,310 @@
+"""`python -m direct2v {direct,render,compare}`: the page's work, headless.
+
+    python -m direct2v direct "a corgi is running, and another corgi joins later" --frames 8
+    python -m direct2v render script.json --model tiny --out video.mp4 --steps 20 --seed 0
+    python -m direct2v compare script.json --model tiny --clip-model tiny --out-dir results/
+
+Exit codes: 0 done; 2 bad input (one line on stderr); 3 the model could not be loaded;
+4 the director failed; 130 interrupted; 1 anything unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .settings import PRESETS, SCHEDULERS, VALUE_MAPPING_MODES, CHUNKING_MODES, Project, RenderSettings, SettingsError
+
+EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (exit 2), like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see --help)\n")
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m direct2v", description="DirecT2V: LLM-directed zero-shot text-to-video.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    d = sub.add_parser("direct", help="write a frame script (JSON list of prompts) from one prompt")
+    d.add_argument("prompt", help="the story in a sentence, e.g. 'a corgi is running, and another corgi joins later'")
+    d.add_argument("--frames", type=int, default=8, help="number of frames (default 8)")
+    d.add_argument("--fps", type=int, default=4, help="frames per second the script is written for (default 4)")
+    d.add_argument("--backend", default=None, choices=["offline", "openai", "gemini", "local"],
+                   help="LLM back end (default: offline unless a key is configured)")
+    d.add_argument("--llm-model", dest="llm_model", default=None, help="LLM model id (e.g. gpt-4o, gemini-2.5-flash, a local HF id)")
+    d.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    d.add_argument("--style", default=None, help="style added to every frame")
+    d.add_argument("--camera", default=None, help="'static', 'remove', or a move such as 'slow zoom in'")
+    d.add_argument("--double", type=int, default=0, metavar="K", help="double the frame rate K times (paper 4.3)")
+    d.add_argument("--out", default=None, help="also write the script (or a project with --project) to this file")
+    d.add_argument("--project", action="store_true", help="write a project file (prompt, frames, default settings) instead of a bare list")
+
+    r = sub.add_parser("render", help="render a frame script or project file to mp4/gif/zip")
+    r.add_argument("script", help="JSON list of frame prompts, or a project file")
+    r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
+    r.add_argument("--model", default=None, help=f"SD hub id, local folder, or 'tiny' (default: the project's, else {DEFAULT_MODEL})")
+    r.add_argument("--device", default=None, help="torch device (default cuda if available)")
+    _add_setting_flags(r)
+    r.add_argument("--save-project", default=None, metavar="PATH", help="also save a project file with the seed actually used")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    c = sub.add_parser("compare", help="render with several methods and write the paper's Table 1 (direct2v.evaluate)")
+    c.add_argument("script", help="JSON list of frame prompts, or a project file")
+    c.add_argument("--model", default=None, help="SD hub id, local folder, or 'tiny'")
+    c.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
+    c.add_argument("--out-dir", default="results", help="where the table, plot and video grid go (default results/)")
+    c.add_argument("--methods", default=None, help="comma-separated methods (default: the evaluation's four)")
+    c.add_argument("--device", default=None)
+    _add_setting_flags(c)
+    c.add_argument("--quiet", action="store_true")
+    return p
+
+
+def _add_setting_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("render settings (override the project's; defaults as in the page)")
+    g.add_argument("--preset", choices=sorted(PRESETS), help="start from a preset ('paper': PNDM, 100 steps, t0=90, t1=95, guidance 12)")
+    g.add_argument("--steps", type=int, dest="num_inference_steps")
+    g.add_argument("--guidance", type=float, dest="guidance_scale")
+    g.add_argument("--negative", dest="negative_prompt", help="negative prompt")
+    g.add_argument("--seed", type=int, help="seed; -1 draws one (printed)")
+    g.add_argument("--mode", dest="value_mapping", choices=VALUE_MAPPING_MODES, help="value mapping (default rotational)")
+    g.add_argument("--tau", type=int, dest="rvm_period", help="RVM period in steps (default 4)")
+    g.add_argument("--dsf", type=float, dest="dsf_quantile", help="DSF quantile p in [0, 1]; 0 = off")
+    g.add_argument("--t0", type=int)
+    g.add_argument("--t1", type=int)
+    g.add_argument("--width", type=int)
+    g.add_argument("--height", type=int)
+    g.add_argument("--scheduler", choices=SCHEDULERS)
+    g.add_argument("--blocks", dest="attention_blocks", help="'default' (up_blocks.2,up_blocks.3), 'all', or comma-separated names")
+    g.add_argument("--motion-x", type=float, dest="motion_field_strength_x")
+    g.add_argument("--motion-y", type=float, dest="motion_field_strength_y")
+    g.add_argument("--frames-per-pass", type=int, dest="frames_per_pass")
+    g.add_argument("--chunking", choices=CHUNKING_MODES)
+    g.add_argument("--eta", type=float)
+    g.add_argument("--fps", type=int, help="video frame rate (default 4, or the project's)")
+
+
+SETTING_FLAGS = (
+    "num_inference_steps", "guidance_scale", "negative_prompt", "seed", "value_mapping", "rvm_period",
+    "dsf_quantile", "t0", "t1", "width", "height", "scheduler", "attention_blocks",
+    "motion_field_strength_x", "motion_field_strength_y", "frames_per_pass", "chunking", "eta", "fps",
+)
+
+
+def settings_from_args(args: argparse.Namespace, base: RenderSettings | None = None) -> RenderSettings:
+    """The project's settings (or defaults), then the preset, then explicit flags; validated."""
+    s = base or RenderSettings()
+    if args.preset:
+        s = s.with_preset(args.preset)
+    changes: dict[str, Any] = {}
+    for name in SETTING_FLAGS:
+        v = getattr(args, name, None)
+        if v is None:
+            continue
+        if name == "attention_blocks" and v not in ("all", "default"):
+            v = tuple(b.strip() for b in v.split(",") if b.strip())
+        changes[name] = v
+    return s.replace(**changes).validate()
+
+
+def load_script(path: str) -> Project:
+    if not Path(path).exists():
+        raise CliError(f"{path}: no such file.")
+    project = Project.load(path)
+    if not project.frames:
+        raise CliError(f"{path}: the script has no frame prompts.")
+    return project
+
+
+# ----------------------------------------------------------------------------- progress
+class ProgressBar:
+    """A one-line bar on stderr (redrawn in place on a terminal, a line per 10% otherwise)."""
+
+    def __init__(self, stream=None, enabled: bool = True, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.width = width
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last_decile = -1
+
+    def __call__(self, info: Any) -> None:
+        if not self.enabled:
+            return
+        step, total = int(info.step), max(int(info.total), 1)
+        filled = int(self.width * step / total)
+        eta = getattr(info, "eta_s", None)
+        eta_s = f"{eta:5.1f}s left" if isinstance(eta, (int, float)) else "   ...   "
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {step:>4}/{total} {info.phase:<12} {eta_s}"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if step >= total else ""))
+            self.stream.flush()
+        else:
+            decile = 10 * step // total
+            if decile != self._last_decile:
+                self._last_decile = decile
+                self.stream.write(line + "\n")
+                self.stream.flush()
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_direct(args: argparse.Namespace) -> int:
+    from .director import DirectorError, make_director
+
+    backend = args.backend
+    if backend is None:
+        try:
+            from .director import default_backend
+
+            backend = default_backend()
+        except ImportError:
+            backend = "offline"
+    try:
+        director = make_director(backend, model=args.llm_model, api_key=None, base_url=args.base_url)
+        frames = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style)
+        fps = args.fps
+        for _ in range(max(0, args.double)):
+            frames = director.double_fps(frames, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
+            fps *= 2
+    except DirectorError as e:
+        raise CliError(str(e), EXIT_DIRECTOR) from None
+    if args.project:
+        text = Project(
+            user_prompt=args.prompt,
+            frames=frames,
+            settings=RenderSettings(fps=fps),
+            director={"backend": backend, "model": args.llm_model or "", "base_url": args.base_url or "",
+                      "style": args.style or "", "camera": args.camera or ""},
+        ).to_json()
+    else:
+        text = json.dumps(frames, indent=2, ensure_ascii=False)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return EXIT_OK
+
+
+def _load_pipe(model: str, device: str | None):
+    from .render import ModelLoadError, load_pipeline
+
+    try:
+        return load_pipeline(model, device=device)
+    except ModelLoadError as e:
+        raise CliError(str(e), EXIT_MODEL) from None
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    project = load_script(args.script)
+    settings = settings_from_args(args, project.settings)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".mp4", ".gif", ".zip"):
+        raise CliError(f"--out must end in .mp4, .gif or .zip (got {out.name}).")
+    if not out.parent.exists():
+        raise CliError(f"--out: the folder {out.parent} does not exist.")
+    model = args.model or project.model or DEFAULT_MODEL
+    from .render import render
+    from .render.errors import PromptError, RenderCancelled
+    from .video import write_video
+
+    pipe = _load_pipe(model, args.device)
+    bar = ProgressBar(enabled=not args.quiet)
+    try:
+        result = render(pipe, project.frames, settings, on_step=bar, preview_every=0)
+    except (PromptError, SettingsError) as e:
+        raise CliError(str(e)) from None
+    except RenderCancelled:
+        raise CliError("Cancelled.", EXIT_INTERRUPTED) from None
+    write_video(result.frames, out, fps=settings.fps)
+    if args.save_project:
+        Project(
+            user_prompt=project.user_prompt,
+            frames=project.frames,
+            settings=result.settings,
+            director=project.director,
+            model=model,
+        ).save(args.save_project)
+    print(
+        f"Wrote {out} ({len(result.frames)} frames, {settings.width}x{settings.height}, {settings.fps} fps, "
+        f"seed {result.seed}, {result.elapsed_s:.1f} s)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    try:
+        from . import evaluate
+    except ImportError as e:
+        raise CliError(f"The comparison needs direct2v.evaluate, which failed to import: {e}", EXIT_ERROR) from None
+    run = getattr(evaluate, "run_compare_cli", None) or getattr(evaluate, "compare_cli", None)
+    if run is not None:
+        return int(run(args) or 0)
+    compare = getattr(evaluate, "compare_methods", None)
+    if compare is None:
+        raise CliError("direct2v.evaluate.compare_methods is not available in this version.", EXIT_ERROR)
+    project = load_script(args.script)
+    settings = settings_from_args(args, project.settings)
+    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
+    kwargs: dict[str, Any] = dict(model=args.model or project.model or DEFAULT_MODEL, clip_model=args.clip_model, out_dir=args.out_dir)
+    if methods:
+        kwargs["methods"] = methods
+    if not args.quiet:
+        kwargs["on_step"] = ProgressBar()
+    import inspect
+
+    accepted = inspect.signature(compare).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
+        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+    report = compare(project.frames, settings, **kwargs)
+    summary = getattr(report, "markdown", None) or getattr(report, "summary", None)
+    if callable(summary):
+        summary = summary()
+    if summary:
+        print(summary)
+    print(f"Wrote the comparison to {args.out_dir}", file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # transformers' import-time notices would break the "one line on stderr" promise.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CliError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.code
+    except SettingsError as e:  # includes PromptError
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as e:  # one line, not a traceback; DIRECT2V_DEBUG=1 shows it
+        if os.environ.get("DIRECT2V_DEBUG"):
+            raise
+        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
