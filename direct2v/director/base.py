@@ -1,0 +1,303 @@
+"""The director interface and the conversation loop shared by every LLM back end.
+
+A director turns one abstract prompt into exactly N frame prompts (method.md section 1) and
+can split a script into 2N frames at twice the frame rate (paper section 4.3). LLM back ends
+only implement `_complete` (send the turns, return the answer text) and `_translate` (map
+their SDK's exceptions to DirectorError); everything else lives here once: input checks, the
+response cache, transport retries with backoff, answer validation with retry turns that name
+the problem, and the conversation state that `double_fps` continues.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
+
+from . import prompts
+from .cache import ResponseCache, public_url
+from .errors import (
+    DirectorError,
+    DirectorFormatError,
+    DirectorInputError,
+    DirectorRefusalError,
+    scrub,
+)
+from .parsing import FormatProblem, RefusalProblem, parse_frames
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAMES = 256  # the renderer's limit (direct2v.settings.MAX_FRAMES)
+MAX_PROMPT_CHARS = 2000
+MAX_FPS = 120
+
+
+def check_request(user_prompt: Any, num_frames: Any, fps: Any) -> tuple[str, int, float]:
+    """Validate the common arguments; DirectorInputError names the first bad one."""
+    if not isinstance(user_prompt, str) or not user_prompt.strip():
+        raise DirectorInputError("The prompt is empty; describe the video you want in a sentence.")
+    user_prompt = " ".join(user_prompt.split())
+    if len(user_prompt) > MAX_PROMPT_CHARS:
+        raise DirectorInputError(
+            f"The prompt is too long ({len(user_prompt)} characters, at most {MAX_PROMPT_CHARS}); shorten it."
+        )
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or not 1 <= num_frames <= MAX_FRAMES:
+        raise DirectorInputError(f"The number of frames must be a whole number from 1 to {MAX_FRAMES} (got {num_frames!r}).")
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
+        raise DirectorInputError(f"The frame rate must be a number above 0 and at most {MAX_FPS} fps (got {fps!r}).")
+    return user_prompt, num_frames, float(fps)
+
+
+def check_frames(frames: Any) -> list[str]:
+    if isinstance(frames, str) or not isinstance(frames, Sequence) or not frames:
+        raise DirectorInputError("There are no frames to split; direct a script first or fill in the table.")
+    clean = [" ".join(f.split()) if isinstance(f, str) else "" for f in frames]
+    empty = [str(i + 1) for i, f in enumerate(clean) if not f]
+    if empty:
+        raise DirectorInputError(f"Frame {', '.join(empty[:5])} of the table is empty; fill it in or delete the row.")
+    if 2 * len(clean) > MAX_FRAMES:
+        raise DirectorInputError(f"Doubling {len(clean)} frames would exceed {MAX_FRAMES} frames.")
+    return clean
+
+
+class Director(ABC):
+    """One abstract prompt in, exactly N frame prompts out."""
+
+    backend: ClassVar[str] = ""
+    model: str | None = None
+
+    def __init__(self) -> None:
+        self.conversation: prompts.Conversation | None = None
+
+    def direct(
+        self,
+        user_prompt: str,
+        num_frames: int = 8,
+        fps: float = 4,
+        camera: str | None = None,
+        style: str | None = None,
+    ) -> list[str]:
+        """Exactly `num_frames` self-contained frame prompts telling `user_prompt` at `fps`.
+
+        camera: None (as the prompt says), "static", "remove" (no camera talk), or a move such as
+        "slow zoom in". style: appended to every frame, e.g. "watercolor painting".
+        """
+        user_prompt, num_frames, fps = check_request(user_prompt, num_frames, fps)
+        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
+        frames = self._direct(user_prompt, num_frames, fps, camera, style)
+        return list(frames)
+
+    def double_fps(
+        self,
+        frames: Sequence[str] | None = None,
+        fps: float | None = None,
+        user_prompt: str | None = None,
+        *,
+        camera: str | None = None,
+        style: str | None = None,
+    ) -> list[str]:
+        """Split every frame into two at twice the frame rate: 2N frames (paper section 4.3).
+
+        With no arguments it continues the last `direct()` (or `double_fps()`) conversation, as
+        the paper does; call it again to double again. With `frames` (e.g. an edited table) it
+        doubles those: the table stands in for the model's previous answer. `fps` is the rate
+        of `frames` (default: the last conversation's, else 4); `user_prompt` gives the model the
+        story's context (default: the last conversation's). Returns the new script and makes it
+        the conversation's latest answer.
+        """
+        last = self.conversation
+        if frames is None:
+            if last is None:
+                raise DirectorInputError("There is no script to split yet; direct one first or pass the frames.")
+            frames = last.frames
+        frames = check_frames(frames)
+        if fps is None:
+            fps = last.fps if last is not None else 4.0
+        if user_prompt is None:
+            user_prompt = last.user_prompt if last is not None else ""
+        if camera is None and last is not None:
+            camera = last.camera
+        if style is None and last is not None:
+            style = last.style
+        if user_prompt.strip():
+            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
+        else:
+            _, _, fps = check_request("x", len(frames), fps)
+        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
+        doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
+        return list(doubled)
+
+    @abstractmethod
+    def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]: ...
+
+    @abstractmethod
+    def _double(self, frames: list[str], fps: float, user_prompt: str, camera: str | None, style: str | None) -> list[str]: ...
+
+    def describe(self) -> str:
+        """One line for the page: which back end and model this is."""
+        return f"{self.backend} ({self.model})" if self.model else self.backend
+
+
+class LLMDirector(Director):
+    """A director backed by a chat model; subclasses implement `_complete` and `_translate`."""
+
+    default_model: ClassVar[str] = ""
+    label: ClassVar[str] = "the model"  # "OpenAI", "Gemini": used in error messages
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        base_url: str | None = None,
+        cache: bool = True,
+        cache_dir: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 2,
+        backoff: float = 1.0,
+        max_backoff: float = 30.0,
+        max_format_retries: int = 2,
+        temperature: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__()
+        self.model = model or self.default_model
+        self.base_url = base_url or None
+        self.cache = ResponseCache(cache_dir) if cache else None
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.backoff = max(0.0, float(backoff))
+        self.max_backoff = float(max_backoff)
+        self.max_format_retries = max(0, int(max_format_retries))
+        self.temperature = temperature
+        self._sleep = sleep
+        self.requests_sent = 0  # answers actually requested from the model (cache hits cost none)
+
+    # ------------------------------------------------------------------ what back ends provide
+    @abstractmethod
+    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
+        """Send the turns, return the model's answer text. May raise SDK exceptions."""
+
+    @abstractmethod
+    def _translate(self, exc: BaseException) -> DirectorError | None:
+        """A DirectorError (one clear sentence) for an SDK exception, None if it is not one of ours."""
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        """Strings that must never appear in a message (the API key)."""
+        return ()
+
+    # ------------------------------------------------------------------ the two requests
+    def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]:
+        messages = prompts.direct_messages(user_prompt, num_frames, fps, camera, style)
+        request = self._cache_request("direct", user_prompt, num_frames, fps, camera, style)
+        frames = self._answer(messages, num_frames, request)
+        self._remember(messages, user_prompt, fps, frames, camera, style)
+        return frames
+
+    def _double(self, frames: list[str], fps: float, user_prompt: str, camera: str | None, style: str | None) -> list[str]:
+        last = self.conversation
+        if last is not None and last.frames == frames and last.fps == fps and last.user_prompt == user_prompt:
+            history = list(last.messages)  # the paper's case: continue the very conversation
+        else:
+            # An edited table (or a fresh director): rebuild the conversation as if the model had
+            # answered with this table, so the follow-up turn reads exactly as in the paper.
+            prompt = user_prompt or "(not given; infer the story from the frames)"
+            history = prompts.direct_messages(prompt, len(frames), fps, camera, style)
+            history.append({"role": "assistant", "content": prompts.assistant_answer(frames)})
+        n2 = 2 * len(frames)
+        messages = history + [{"role": "user", "content": prompts.double_fps_request(fps, len(frames))}]
+        request = self._cache_request("double_fps", user_prompt, n2, 2 * fps, camera, style, input_frames=frames)
+        doubled = self._answer(messages, n2, request)
+        self._remember(messages, user_prompt, 2 * fps, doubled, camera, style)
+        return doubled
+
+    def _remember(self, messages, user_prompt, fps, frames, camera, style) -> None:
+        # Keep a clean history: the validated script as the assistant turn, not the raw answer or
+        # failed attempts, so a follow-up never re-reads a fenced or broken answer.
+        history = list(messages) + [{"role": "assistant", "content": prompts.assistant_answer(frames)}]
+        self.conversation = prompts.Conversation(history, user_prompt, fps, list(frames), camera, style)
+
+    # ------------------------------------------------------------------ cache
+    def _cache_request(self, kind, user_prompt, num_frames, fps, camera, style, input_frames=None) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "kind": kind,
+            "backend": self.backend,
+            "model": self.model,
+            "base_url": public_url(self.base_url),
+            "task_prompt_version": prompts.TASK_PROMPT_VERSION,
+            "user_prompt": user_prompt,
+            "num_frames": num_frames,
+            "fps": fps,
+            "camera": camera,
+            "style": style,
+            "temperature": self.temperature,
+        }
+        if input_frames is not None:
+            request["input_frames"] = list(input_frames)
+        return request
+
+    def _answer(self, messages: list[prompts.Message], num_frames: int, request: dict[str, Any]) -> list[str]:
+        if self.cache is not None:
+            cached = self.cache.get(request)
+            if cached is not None:
+                logger.info("director cache hit (%s, %s)", self.backend, self.model)
+                return cached
+        frames = self._converse(messages, num_frames)
+        if self.cache is not None:
+            self.cache.put(request, frames)
+        return frames
+
+    # ------------------------------------------------------------------ retries
+    def _converse(self, messages: list[prompts.Message], num_frames: int) -> list[str]:
+        """Ask, validate, and on a malformed answer ask again saying what was wrong."""
+        turns = list(messages)
+        problem: FormatProblem | None = None
+        attempts = self.max_format_retries + 1
+        for attempt in range(attempts):
+            text = self._send(turns, num_frames)
+            try:
+                return parse_frames(text, num_frames)
+            except RefusalProblem:
+                raise DirectorRefusalError(
+                    f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
+                ) from None
+            except FormatProblem as p:
+                problem = p
+                logger.info("director answer unusable (%s), attempt %d of %d", p, attempt + 1, attempts)
+                turns = turns + [
+                    {"role": "assistant", "content": text or ""},
+                    {"role": "user", "content": prompts.retry_request(str(p), num_frames)},
+                ]
+        tries = f"{attempts} tries" if attempts > 1 else "1 try"
+        raise DirectorFormatError(
+            f"{self._who()} gave an unusable answer after {tries} ({problem}); try again, use another model, "
+            "or use the offline director."
+        )
+
+    def _send(self, messages: list[prompts.Message], num_frames: int) -> str:
+        """One answer, retrying transport failures that may pass (429, 5xx, timeouts) with backoff."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                self.requests_sent += 1
+                return self._complete(messages, num_frames)
+            except DirectorError as err:
+                error = err
+            except Exception as exc:  # SDK exceptions: translate, and never chain them (they may hold headers)
+                error = self._translate(exc)
+                if error is None:
+                    raise
+            error.args = (scrub(str(error), *self._secrets()),)  # belt and braces
+            if not error.retryable or attempt == self.max_retries:
+                raise error from None
+            wait = min(self.max_backoff, self.backoff * 2**attempt)
+            if error.retry_after is not None:
+                wait = min(self.max_backoff, max(wait, error.retry_after))
+            logger.info("director request failed (%s); retry %d in %.2fs", type(error).__name__, attempt + 1, wait)
+            self._sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _who(self) -> str:
+        where = public_url(self.base_url)
+        return f"{self.label} model {self.model!r}" + (f" at {where}" if where else "")

@@ -1,0 +1,164 @@
+"""OpenAI (GPT-4 class) and any OpenAI-compatible server (vLLM, Ollama, llama.cpp server).
+
+Uses the official `openai` SDK with its own retries switched off: retries and backoff live in
+`LLMDirector._send`, so every back end behaves (and is tested) the same way. Structured output
+(`response_format` json_schema) is asked for first; a server that rejects it (400/422, common
+on older local servers) is asked again in plain text once, and not asked for it again.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import prompts
+from .base import LLMDirector
+from .cache import public_url
+from .errors import (
+    DirectorAuthError,
+    DirectorConfigError,
+    DirectorConnectionError,
+    DirectorError,
+    DirectorQuotaError,
+    DirectorRateLimitError,
+    DirectorRefusalError,
+    DirectorRequestError,
+    DirectorServerError,
+    DirectorTimeoutError,
+    one_line,
+    scrub,
+)
+
+ENV_KEY = "OPENAI_API_KEY"
+# Local OpenAI-compatible servers ignore the key, but the SDK insists on one.
+_NO_KEY = "no-key-needed"
+
+
+class OpenAIDirector(LLMDirector):
+    backend = "openai"
+    default_model = "gpt-4o"
+    label = "OpenAI"
+
+    def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
+        super().__init__(model, base_url=base_url, **options)
+        key = api_key or os.environ.get(ENV_KEY) or None
+        if key is None and base_url is None:
+            raise DirectorConfigError(
+                f"No OpenAI API key: set {ENV_KEY}, enter a key, give a base URL for a local server, "
+                "or use the offline director."
+            )
+        if base_url is not None:
+            self.label = "The OpenAI-compatible server's"
+        self._key = key or _NO_KEY
+        self._client: Any = None
+        self._structured = True  # flips to False once a server rejects response_format
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self._key if self._key != _NO_KEY else None,)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAIDirector(model={self.model!r}, base_url={public_url(self.base_url)!r})"
+
+    def _get_client(self) -> Any:
+        if self._client is None:
+            import openai  # lazy: importing the director must stay cheap
+
+            self._client = openai.OpenAI(
+                api_key=self._key, base_url=self.base_url, timeout=self.timeout, max_retries=0
+            )
+        return self._client
+
+    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
+        import openai
+
+        client = self._get_client()
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if self._structured:
+            try:
+                response = client.chat.completions.create(
+                    **kwargs,
+                    response_format={
+                        "type": "json_schema",
+                        "json_schema": {"name": "frame_script", "strict": True, "schema": prompts.frames_json_schema()},
+                    },
+                )
+                return self._text_of(response)
+            except (openai.BadRequestError, openai.UnprocessableEntityError):
+                # The server does not do structured output (or not this schema): plain text, for good.
+                self._structured = False
+        return self._text_of(client.chat.completions.create(**kwargs))
+
+    def _text_of(self, response: Any) -> str:
+        choices = getattr(response, "choices", None) or []
+        if not choices:
+            return ""
+        choice = choices[0]
+        message = choice.message
+        if getattr(message, "refusal", None) or choice.finish_reason == "content_filter":
+            raise DirectorRefusalError(
+                f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
+            )
+        return message.content or ""
+
+    def _translate(self, exc: BaseException) -> DirectorError | None:
+        import openai
+
+        who = self._who()
+        where = public_url(self.base_url) or "the OpenAI API"
+        if isinstance(exc, openai.APITimeoutError):
+            return DirectorTimeoutError(f"{who} did not answer within {self.timeout:g} s; try again later.")
+        if isinstance(exc, openai.APIConnectionError):
+            return DirectorConnectionError(
+                f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
+            )
+        if isinstance(exc, openai.AuthenticationError):
+            return DirectorAuthError(f"{where} rejected the API key (401); check the key.")
+        if isinstance(exc, openai.PermissionDeniedError):
+            return DirectorAuthError(f"{where} refused access with this API key (403); check the key's permissions.")
+        if isinstance(exc, openai.RateLimitError):
+            code = _error_code(exc)
+            if code == "insufficient_quota":
+                return DirectorQuotaError(f"The OpenAI account has no quota left (429); check its plan and billing.")
+            err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
+            err.retry_after = _retry_after(exc)
+            return err
+        if isinstance(exc, openai.NotFoundError):
+            return DirectorRequestError(f"{where} does not know the model {self.model!r} (404); check the model name.")
+        if isinstance(exc, openai.InternalServerError) or (
+            isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
+        ):
+            return DirectorServerError(f"{where} failed with a server error ({exc.status_code}); try again later.")
+        if isinstance(exc, openai.APIStatusError):
+            detail = one_line(scrub(_error_message(exc), self._key))
+            return DirectorRequestError(f"{where} rejected the request ({exc.status_code}): {detail}")
+        if isinstance(exc, openai.OpenAIError):
+            return DirectorRequestError(f"The OpenAI client failed: {one_line(scrub(str(exc), self._key))}")
+        return None
+
+
+def _error_body(exc: Any) -> dict:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        return body.get("error", body) if isinstance(body.get("error", body), dict) else body
+    return {}
+
+
+def _error_code(exc: Any) -> str | None:
+    code = _error_body(exc).get("code") or _error_body(exc).get("type")
+    return str(code) if code else None
+
+
+def _error_message(exc: Any) -> str:
+    message = _error_body(exc).get("message")
+    return str(message) if message else "no details"
+
+
+def _retry_after(exc: Any) -> float | None:
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

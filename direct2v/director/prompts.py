@@ -1,0 +1,146 @@
+"""The task prompts the director sends to an LLM (method.md section 1, paper section 4.3).
+
+`TASK_PROMPT_VERSION` goes into the response-cache key: bump it whenever any text below
+changes, so cached scripts written under the old instructions are not served.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+TASK_PROMPT_VERSION = "2025-06-v1"
+
+Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+SYSTEM_PROMPT = """\
+You are the director of a short video that a text-to-image model will draw frame by frame. \
+Each frame is drawn on its own from its own description, so every description must stand alone.
+
+Rules for every frame description:
+- Describe one still image: who or what is in it, what they look like, what they are doing at \
+that instant, where it takes place, the light and the weather.
+- Repeat the static elements (subject identity, breed or species, colours, clothing, setting, \
+style) with the same words in every frame, so the frames look like one continuous shot.
+- Move only the dynamic elements (action, pose, arrivals and exits, changes of state, weather, \
+camera) forward in time, smoothly from frame to frame, so the whole story happens across the frames.
+- Never refer to other frames: no "it", "they", "again", "still", "the same", "continues", \
+"as before", "previous" or "next".
+- Keep each description under 50 words; the image model reads at most 77 tokens.
+- Plain visual language, no frame numbers, no timestamps, no quotation marks.
+
+Answer with JSON only, exactly in this shape: {"frames": ["description of frame 1", "description of frame 2", ...]}"""
+
+CAMERA_STATIC = "static"
+CAMERA_REMOVE = "remove"
+
+_CAMERA_ALIASES = {
+    "": None,
+    "auto": None,
+    "default": None,
+    "static": CAMERA_STATIC,
+    "keep static": CAMERA_STATIC,
+    "fixed": CAMERA_STATIC,
+    "still": CAMERA_STATIC,
+    "none": CAMERA_REMOVE,
+    "remove": CAMERA_REMOVE,
+    "no camera": CAMERA_REMOVE,
+    "off": CAMERA_REMOVE,
+}
+
+
+def normalize_camera(camera: str | None) -> str | None:
+    """None (follow the prompt), "static", "remove", or a free-text move such as "slow zoom in"."""
+    if camera is None:
+        return None
+    key = " ".join(str(camera).lower().split())
+    return _CAMERA_ALIASES.get(key, " ".join(str(camera).split()))
+
+
+def normalize_style(style: str | None) -> str | None:
+    if style is None:
+        return None
+    style = " ".join(str(style).split()).strip(" .,")
+    return style or None
+
+
+def _camera_instruction(camera: str | None) -> str:
+    if camera is None:
+        return "Mention the camera only if the user's prompt does."
+    if camera == CAMERA_STATIC:
+        return "Keep the camera static: the same framing and viewpoint in every frame, and no camera movement."
+    if camera == CAMERA_REMOVE:
+        return "Leave out all camera talk: no camera moves, shot sizes, lenses or angles, even if the prompt has them."
+    return (
+        f"Add this camera move, spread evenly over the frames: {camera}. Write it into each frame as "
+        "that frame's framing (shot size, angle, where the subject sits in the picture), not as motion."
+    )
+
+
+def direct_request(user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> str:
+    """The first user turn: the abstract prompt and the controllable attributes."""
+    seconds = num_frames / fps
+    lines = [
+        f"User prompt: {user_prompt}",
+        "",
+        f"Write exactly {num_frames} frame descriptions for a {seconds:g}-second video at {fps:g} frames per second.",
+        _camera_instruction(camera),
+    ]
+    if style:
+        lines.append(f"Visual style for every frame: {style}. End each description with it.")
+    lines.append(f'Answer with {{"frames": [...]}} holding exactly {num_frames} strings.')
+    return "\n".join(lines)
+
+
+def double_fps_request(fps: float, num_frames: int) -> str:
+    """The paper's follow-up turn (section 4.3), in its own words, plus the answer format."""
+    return (
+        f"Now, at a frame rate of {2 * fps:g} fps, divide each frame in the previous result into two "
+        f"separate image descriptions. This should eventually result in {2 * num_frames} frames. "
+        f"Keep the same rules and the same order, and answer with {{\"frames\": [...]}} holding exactly "
+        f"{2 * num_frames} strings."
+    )
+
+
+def retry_request(problem: str, num_frames: int) -> str:
+    """The follow-up turn after a malformed answer: say what was wrong and ask again."""
+    return (
+        f"That answer could not be used: {problem}. Answer again with only the JSON object "
+        f'{{"frames": [...]}} holding exactly {num_frames} non-empty strings, one per frame, and nothing else.'
+    )
+
+
+def assistant_answer(frames: Sequence[str]) -> str:
+    """A clean assistant turn holding a script, as if the model had answered it."""
+    return json.dumps({"frames": list(frames)}, ensure_ascii=False)
+
+
+@dataclass
+class Conversation:
+    """The turns so far and the script they ended with; `double_fps` continues from here."""
+
+    messages: list[Message]
+    user_prompt: str
+    fps: float
+    frames: list[str]
+    camera: str | None = None
+    style: str | None = None
+
+
+def direct_messages(user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[Message]:
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "user", "content": direct_request(user_prompt, num_frames, fps, camera, style)},
+    ]
+
+
+def frames_json_schema() -> dict:
+    """JSON schema of the answer. The count is not in it: strict modes of several servers reject
+    minItems/maxItems, and the count is checked after parsing anyway."""
+    return {
+        "type": "object",
+        "properties": {"frames": {"type": "array", "items": {"type": "string"}}},
+        "required": ["frames"],
+        "additionalProperties": False,
+    }
