@@ -394,7 +394,8 @@ def write_script(prompt: str, num_frames: int, camera: str | None = None, style:
         cue = stage.cue
         if cue == "gait":
             cue = _GAIT[i % len(_GAIT)]
-        setting = scene.setting if scene.setting and scene.setting not in stage.text else ""
+        shown = stage.text.startswith("an empty")  # the exit's last stage already names the place
+        setting = scene.setting if scene.setting and scene.setting not in stage.text and not shown else ""
         main = f"{stage.text} {setting}".strip()
         frames.append(_compose([main, cue or "", _camera_text(camera, t), style or ""]))
     return frames

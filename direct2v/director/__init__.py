@@ -1,0 +1,40 @@
+"""The LLM director: one abstract prompt in, exactly N frame prompts out (method.md section 1).
+
+    from direct2v.director import make_director
+    d = make_director("offline")                 # or "openai", "gemini", "local"
+    frames = d.direct("A corgi is running, and another corgi joins later", num_frames=8, fps=4)
+    frames16 = d.double_fps()                    # paper 4.3: 16 frames at 8 fps
+    over_limit_frames(frames)                    # indices that exceed CLIP's 77 tokens
+
+Layout: base.py (interface, retry loop), prompts.py (task prompts), parsing.py (answer
+validation), cache.py, tokens.py, one file per back end. SDKs are imported only when a
+back end is used, so importing this package is cheap.
+"""
+
+from .base import Director, LLMDirector
+from .errors import (
+    DirectorAuthError,
+    DirectorConfigError,
+    DirectorConnectionError,
+    DirectorError,
+    DirectorFormatError,
+    DirectorInputError,
+    DirectorModelError,
+    DirectorQuotaError,
+    DirectorRateLimitError,
+    DirectorRefusalError,
+    DirectorRequestError,
+    DirectorServerError,
+    DirectorTimeoutError,
+)
+from .factory import BACKENDS, available_backends, default_backend, make_director
+from .prompts import TASK_PROMPT_VERSION
+from .tokens import CLIP_MAX_TOKENS, over_limit_frames, token_lengths
+
+__all__ = [
+    "BACKENDS", "CLIP_MAX_TOKENS", "TASK_PROMPT_VERSION", "Director", "LLMDirector",
+    "DirectorError", "DirectorAuthError", "DirectorConfigError", "DirectorConnectionError", "DirectorFormatError",
+    "DirectorInputError", "DirectorModelError", "DirectorQuotaError", "DirectorRateLimitError", "DirectorRefusalError",
+    "DirectorRequestError", "DirectorServerError", "DirectorTimeoutError",
+    "available_backends", "default_backend", "make_director", "over_limit_frames", "token_lengths",
+]
