@@ -15,7 +15,10 @@ from direct2v.director import (
     DirectorTimeoutError,
     make_director,
 )
-from tests.director_helpers import ScriptedServer, closed_port, frames_json, gemini_error, gemini_reply
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from director_helpers import ScriptedServer, closed_port, frames_json, gemini_error, gemini_reply
+except ImportError:  # pragma: no cover
+    from tests.director_helpers import ScriptedServer, closed_port, frames_json, gemini_error, gemini_reply
 
 KEY = "AIza-test-SECRET-0987654321"
 PROMPT = "A thunderstorm developing over a sea"

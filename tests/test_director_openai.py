@@ -19,7 +19,10 @@ from direct2v.director import (
     make_director,
 )
 from direct2v.director.prompts import TASK_PROMPT_VERSION
-from tests.director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
+except ImportError:  # pragma: no cover
+    from tests.director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
 
 KEY = "sk-test-SECRET-1234567890"
 PROMPT = "A corgi is running, and another corgi joins later"

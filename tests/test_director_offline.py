@@ -1,0 +1,159 @@
+"""Offline director, token counting, answer parsing and the factory: no network, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from direct2v.director import (
+    DirectorConfigError,
+    DirectorInputError,
+    available_backends,
+    default_backend,
+    make_director,
+    over_limit_frames,
+    token_lengths,
+)
+from direct2v.director.parsing import FormatProblem, RefusalProblem, parse_frames
+from direct2v.director.tokens import clip_bpe
+
+PAPER_PROMPTS = [
+    "A corgi is running, and another corgi joins later",
+    "A rainbow forming after rain",
+    "A thunderstorm developing over a sea",
+    "A cheetah sitting suddenly sprints at full speed",
+]
+
+
+@pytest.mark.parametrize("prompt", PAPER_PROMPTS)
+@pytest.mark.parametrize("n", [1, 4, 8, 16])
+def test_offline_gives_exactly_n_fitting_frames(prompt, n):
+    frames = make_director("offline").direct(prompt, num_frames=n, fps=4)
+    assert len(frames) == n and all(f.strip() for f in frames)
+    assert over_limit_frames(frames) == []
+    assert make_director("offline").direct(prompt, num_frames=n) == frames  # deterministic
+
+
+def test_corgi_early_one_later_two():
+    frames = make_director("offline").direct(PAPER_PROMPTS[0], num_frames=8)
+    assert all("corgi" in f.lower() for f in frames)
+    assert all(f.lower().startswith("a corgi") and "two corgis" not in f.lower() for f in frames[:4])
+    assert all("two corgis" in f.lower() for f in frames[-2:])
+
+
+def test_rainbow_comes_after_rain_and_grows():
+    frames = make_director("offline").direct(PAPER_PROMPTS[1], num_frames=8)
+    assert "rain" in frames[0].lower() and "rainbow" not in frames[0].lower()
+    assert "rainbow" in frames[-1].lower() and "fully" in frames[-1].lower()
+    assert [("rainbow" in f.lower()) for f in frames] == sorted(("rainbow" in f.lower()) for f in frames)
+
+
+def test_thunderstorm_develops_over_the_sea_in_every_frame():
+    frames = make_director("offline").direct(PAPER_PROMPTS[2], num_frames=8)
+    assert all("thunderstorm" in f.lower() and "over a sea" in f.lower() for f in frames)
+    assert "beginning" in frames[0] and "fully developed" in frames[-1] and "lightning" in frames[-1]
+
+
+def test_cheetah_sits_then_sprints():
+    frames = make_director("offline").direct(PAPER_PROMPTS[3], num_frames=8)
+    assert "sitting" in frames[0] and "sprint" not in frames[0]
+    assert "sprinting at full speed" in frames[-1]
+    assert not any(" it " in f"{f} ".lower() or " they " in f" {f} ".lower() for f in frames)
+
+
+def test_style_and_camera_options():
+    d = make_director("offline")
+    zoom = d.direct("A corgi is running", num_frames=5, camera="slow zoom in", style="watercolor painting")
+    assert all(f.endswith("watercolor painting") for f in zoom)
+    assert "wide shot" in zoom[0] and "close-up" in zoom[-1]
+    static = d.direct("A corgi is running", num_frames=3, camera="static")
+    assert all("static camera" in f for f in static)
+    removed = d.direct("A corgi is running, camera pans left, close-up shot", num_frames=3, camera="remove")
+    assert not any("camera" in f.lower() or "close-up" in f.lower() for f in removed)
+
+
+def test_long_prompt_still_fits_77_tokens():
+    prompt = "A fluffy orange tabby cat with green eyes and a tiny blue collar " * 8
+    frames = make_director("offline").direct(prompt.strip(), num_frames=4, style="cinematic, 35mm film, soft light")
+    assert over_limit_frames(frames) == [] and all(frames)
+
+
+def test_offline_double_fps():
+    d = make_director("offline")
+    frames = d.direct(PAPER_PROMPTS[0], num_frames=4, fps=4)
+    doubled = d.double_fps()
+    assert doubled == make_director("offline").direct(PAPER_PROMPTS[0], num_frames=8, fps=8)  # re-timed
+    assert d.conversation.fps == 8 and len(d.double_fps()) == 16  # repeatable
+    edited = ["a corgi asleep on a rug", "a corgi yawning on a rug"]
+    assert make_director("offline").double_fps(edited, fps=2) == [edited[0], edited[0], edited[1], edited[1]]
+    assert make_director("offline").double_fps(frames, fps=4, user_prompt=PAPER_PROMPTS[0]) == doubled
+
+
+def test_bad_input_is_one_clear_sentence():
+    d = make_director("offline")
+    for kwargs, pattern in [
+        ({"user_prompt": "   "}, "empty"),
+        ({"user_prompt": "x" * 5000}, "too long"),
+        ({"user_prompt": "a fox", "num_frames": 0}, "number of frames"),
+        ({"user_prompt": "a fox", "fps": 0}, "frame rate"),
+    ]:
+        with pytest.raises(DirectorInputError, match=pattern):
+            d.direct(**kwargs)
+    with pytest.raises(DirectorInputError, match="no script"):
+        make_director("offline").double_fps()
+    with pytest.raises(DirectorInputError, match="Frame 2"):
+        d.double_fps(["a fox", " "], fps=4)
+
+
+def test_factory_and_backend_discovery(monkeypatch):
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert default_backend() == "offline"
+    assert set(available_backends()) == {"openai", "gemini", "local", "offline"}
+    monkeypatch.setenv("GEMINI_API_KEY", "k")
+    assert default_backend() == "gemini" and "ready" in available_backends()["gemini"]
+    with pytest.raises(DirectorConfigError, match="Unknown director back end"):
+        make_director("palm")
+
+
+# ---------------------------------------------------------------------- tokens
+def test_offline_token_count_equals_transformers_clip_tokenizer():
+    from transformers import CLIPTokenizer
+
+    bpe = clip_bpe()
+    reference = CLIPTokenizer(vocab=bpe.vocab(), merges=list(bpe.merges))
+    texts = PAPER_PROMPTS + [
+        "Naïve café owner's \"quoted\" words, 1234 apples; e-mail: x@y.z!!",
+        "A photorealistic close-up of a hummingbird, 8k, ultra-detailed, bokeh, trending on artstation",
+        "Émile   ZOLA\tà Paris — 東京 🐶🐶 ok",
+        "zzzzqqqjjjxxyy pneumonoultramicroscopicsilicovolcanoconiosis",
+    ]
+    assert token_lengths(texts) == token_lengths(texts, tokenizer=reference)
+    assert token_lengths(["a corgi"]) == [4]  # <bos> a corgi <eos>
+
+
+def test_over_limit_frames_with_and_without_a_tokenizer():
+    frames = ["a corgi running", "word " * 80, "a cat"]
+    assert over_limit_frames(frames) == [1]
+    assert over_limit_frames(frames, limit=4) == [0, 1]
+
+    class CharTokenizer:  # a passed tokenizer is used as it is
+        def __call__(self, text, add_special_tokens=True, truncation=False):
+            return {"input_ids": list(range(len(text)))}
+
+    assert token_lengths(frames, tokenizer=CharTokenizer()) == [15, 400, 5]
+    assert over_limit_frames(frames, tokenizer=CharTokenizer(), limit=10) == [0, 1]
+
+
+# ---------------------------------------------------------------------- parsing
+def test_parsing_repairs_and_problems():
+    assert parse_frames('Sure!\n```json\n{"frames": ["a", "b"]}\n```\nEnjoy', 2) == ["a", "b"]
+    assert parse_frames("**Frame 1:** a dog\n**Frame 2:** two dogs", 2) == ["a dog", "two dogs"]
+    assert parse_frames('{"scenes": [{"description": "x"}, {"description": "y"}]}', 2) == ["x", "y"]
+    assert parse_frames('{"frame_10": "j", "frame_2": "b"}', 2) == ["b", "j"]
+    with pytest.raises(FormatProblem, match="3 frames instead of 2"):
+        parse_frames('["a", "b", "c"]', 2)
+    with pytest.raises(FormatProblem, match="frame 2 was empty"):
+        parse_frames('["a", ""]', 2)
+    with pytest.raises(RefusalProblem):
+        parse_frames("I cannot help with creating that content.", 2)
+    assert parse_frames("I'm sorry for the delay! " + '{"frames": ["a", "b"]}', 2) == ["a", "b"]
