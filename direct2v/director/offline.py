@@ -178,7 +178,7 @@ def _is_verb(word: str) -> bool:
         return True
     if w.endswith("ing") and len(w) > 4 and w not in _NOT_VERBS_ING:
         return True
-    return _base(w) in _VERBS and not (w in _VERBS and False)
+    return _base(w) in _VERBS
 
 
 def _article(noun_phrase: str) -> str:
