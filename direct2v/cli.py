@@ -248,37 +248,13 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    """Delegates to direct2v.evaluate (the comparison's owner), which reuses this module's
+    script loading, settings flags, progress bar and exit codes."""
     try:
-        from . import evaluate
+        from .evaluate.cli import run_compare_cli
     except ImportError as e:
-        raise CliError(f"The comparison needs direct2v.evaluate, which failed to import: {e}", EXIT_ERROR) from None
-    run = getattr(evaluate, "run_compare_cli", None) or getattr(evaluate, "compare_cli", None)
-    if run is not None:
-        return int(run(args) or 0)
-    compare = getattr(evaluate, "compare_methods", None)
-    if compare is None:
-        raise CliError("direct2v.evaluate.compare_methods is not available in this version.", EXIT_ERROR)
-    project = load_script(args.script)
-    settings = settings_from_args(args, project.settings)
-    methods = [m.strip() for m in args.methods.split(",")] if args.methods else None
-    kwargs: dict[str, Any] = dict(model=args.model or project.model or DEFAULT_MODEL, clip_model=args.clip_model, out_dir=args.out_dir)
-    if methods:
-        kwargs["methods"] = methods
-    if not args.quiet:
-        kwargs["on_step"] = ProgressBar()
-    import inspect
-
-    accepted = inspect.signature(compare).parameters
-    if not any(p.kind == p.VAR_KEYWORD for p in accepted.values()):
-        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
-    report = compare(project.frames, settings, **kwargs)
-    summary = getattr(report, "markdown", None) or getattr(report, "summary", None)
-    if callable(summary):
-        summary = summary()
-    if summary:
-        print(summary)
-    print(f"Wrote the comparison to {args.out_dir}", file=sys.stderr)
-    return EXIT_OK
+        raise CliError(f"The comparison is not available: {e}", EXIT_ERROR) from None
+    return int(run_compare_cli(args) or 0)
 
 
 COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare}

@@ -124,7 +124,7 @@ def make_table(prompts: list[str]) -> list[list[str]]:
     counts = token_counts(prompts) if prompts else []
     rows = []
     for p, n in zip(prompts, counts):
-        mark = f"{n} ⚠ over {CLIP_TOKEN_LIMIT}, truncated" if n > CLIP_TOKEN_LIMIT else str(n)
+        mark = f"{n} ⚠ > {CLIP_TOKEN_LIMIT}" if n > CLIP_TOKEN_LIMIT else str(n)
         rows.append([p, mark])
     return rows
 
@@ -607,12 +607,15 @@ def render_video(
     except gr.Error:
         raise
     except Exception as e:
-        from ..render import PromptError, RenderCancelled
+        from ..render.errors import PromptError, RenderCancelled, RenderOutOfMemory
 
         if isinstance(e, RenderCancelled):
             result = None
         elif isinstance(e, (PromptError, SettingsError)):
             raise gr.Error(str(e)) from None
+        elif isinstance(e, RenderOutOfMemory):
+            _free_gpu_memory()
+            raise gr.Error(f"{e} The model stays loaded; press Render again.") from None
         else:
             oom = _oom_message(e)
             _free_gpu_memory()
@@ -623,7 +626,7 @@ def render_video(
 
     if result is None:
         took = rt.elapsed_text(time.perf_counter() - started)
-        yield keep, keep, keep, keep, f"⏹ Cancelled at step {last_step} of {total} after {took}. Settings and table are unchanged; press Render to start again."
+        yield keep, keep, keep, keep, f"■ Cancelled at step {last_step} of {total} after {took}. Settings and table are unchanged; press Render to start again."
         return
 
     frames = np.asarray(result.frames)
@@ -642,7 +645,7 @@ def render_video(
         str(paths["mp4"]),
         [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
         used,
-        f"✅ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps. Download the mp4, gif or PNG frames below.",
+        f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps. Download the mp4, gif or PNG frames below.",
     )
 
 

@@ -55,6 +55,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             with gr.Column(scale=5, elem_classes=["panel"]):
                 gr.Markdown("### 1 · Direct", elem_classes=["step-title"])
                 user_prompt = gr.Textbox(
+                    value="",
                     label="Prompt",
                     placeholder="A corgi is running, and another corgi joins later",
                     lines=2,
@@ -65,17 +66,19 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     num_frames = gr.Slider(h.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
                     fps = gr.Slider(1, 60, value=DEFAULTS.fps, step=1, precision=0, label="Frames per second", elem_id="fps")
                 with gr.Row():
-                    style = gr.Textbox(label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
+                    style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
                     camera = gr.Dropdown(
                         h.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                     )
                 with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
                     backend = gr.Radio(h.BACKENDS, value="offline", label="Back end", elem_id="backend")
-                    llm_model = gr.Textbox(label="LLM model", visible=False, elem_id="llm-model")
+                    llm_model = gr.Textbox(value="", label="LLM model", visible=False, elem_id="llm-model")
                     base_url = gr.Textbox(
+                        value="",
                         label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False, elem_id="base-url"
                     )
                     api_key = gr.Textbox(
+                        value="",
                         label="API key (used for this request only; never saved or logged; blank = environment)",
                         type="password",
                         visible=False,
@@ -100,7 +103,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     type="array",
                     interactive=True,
                     static_columns=[1],
-                    column_widths=["85%", "15%"],
+                    column_widths=["86%", "14%"],
                     show_row_numbers=True,
                     wrap=True,
                     max_height=420,
@@ -149,7 +152,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     with gr.Row():
                         t0 = gr.Slider(0, DEFAULTS.num_inference_steps - 1, value=DEFAULTS.t0, step=1, precision=0, label="t0 (end of the motion window)", elem_id="t0")
                         guidance_scale = gr.Slider(0, 30, value=DEFAULTS.guidance_scale, step=0.5, label="Guidance scale", elem_id="guidance")
-                    negative_prompt = gr.Textbox(label="Negative prompt", placeholder="blurry, low quality", elem_id="negative-prompt")
+                    negative_prompt = gr.Textbox(value="", label="Negative prompt", placeholder="blurry, low quality", elem_id="negative-prompt")
                     with gr.Row():
                         scheduler = gr.Dropdown([(SCHEDULER_LABELS.get(s, s), s) for s in SCHEDULERS], value=DEFAULTS.scheduler, label="Scheduler", elem_id="scheduler")
                         attention_blocks = gr.Radio(
@@ -191,7 +194,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     format="png",
                     elem_id="preview",
                 )
-                video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, elem_id="video")
+                video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=420, elem_id="video")
                 downloads = gr.File(label="Downloads (mp4, gif, zip of PNG frames)", file_count="multiple", interactive=False, elem_id="downloads")
 
         settings = {

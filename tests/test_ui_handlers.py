@@ -1,0 +1,312 @@
+"""The page's handlers as plain functions: no server, no browser."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from direct2v.settings import PAPER_PRESET, Project, RenderSettings
+from direct2v.ui import handlers as h
+from direct2v.ui import runtime as rt
+
+from conftest import FAST
+
+CORGI = "A corgi is running, and another corgi joins later"
+OFFLINE = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
+
+
+@pytest.fixture(autouse=True)
+def tiny_model():
+    rt.configure("tiny", preview_every=1)
+    yield
+    rt.configure("tiny")
+
+
+def values(**changes):
+    """The page's settings values (defaults, made fast), with changes."""
+    v = dict(zip(h.SETTING_NAMES, h.settings_values(RenderSettings())))
+    v.update(FAST)
+    v.update(changes)
+    return v
+
+
+def table_of(prompts):
+    return [[p, ""] for p in prompts]
+
+
+# ----------------------------------------------------------------------------- the table
+def test_table_prompts_reads_every_shape_the_dataframe_sends():
+    import pandas as pd
+
+    assert h.table_prompts(None) == []
+    assert h.table_prompts([["", ""]]) == []  # the empty Dataframe's placeholder row
+    assert h.table_prompts([["a", "3"], ["b", None]]) == ["a", "b"]
+    assert h.table_prompts({"headers": ["Frame prompt", "Tokens"], "data": [["x", ""], [None, ""]]}) == ["x", ""]
+    assert h.table_prompts(pd.DataFrame({"Frame prompt": ["p", "q"], "Tokens": ["", ""]})) == ["p", "q"]
+
+
+def test_make_table_flags_rows_over_clips_77_tokens():
+    long = "a very small fluffy corgi dog " * 20
+    rows = h.make_table(["a corgi", long])
+    assert rows[0] == ["a corgi", "4"]  # <start> a corgi <end>
+    assert rows[1][1].startswith(str(h.token_counts([long])[0])) and "⚠" in rows[1][1]
+    notes = h.table_notes(["a corgi", long])
+    assert "Frame 2 exceeds CLIP's 77 tokens" in notes
+
+
+def test_add_delete_move_rows():
+    t = table_of(["one", "two", "three"])
+    rows, _, n, row = h.add_row(t, 2)
+    assert [r[0] for r in rows] == ["one", "two", "two", "three"] and n == 4 and row == 3
+    rows, _, n, row = h.delete_row(t, 1)
+    assert [r[0] for r in rows] == ["two", "three"] and n == 2 and row == 1
+    rows, row = h.move_row_up(t, 3)
+    assert [r[0] for r in rows] == ["one", "three", "two"] and row == 2
+    rows, row = h.move_row_down(t, 1)
+    assert [r[0] for r in rows] == ["two", "one", "three"] and row == 2
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: h.move_row_up(table_of(["a", "b"]), 1), "Row 1 is already the first row."),
+        (lambda: h.move_row_down(table_of(["a", "b"]), 2), "Row 2 is already the last row."),
+        (lambda: h.delete_row(table_of(["a", "b", "c"]), 7), "Row 7 does not exist; the table has rows 1 to 3."),
+        (lambda: h.delete_row(table_of(["a", "b"]), 1), "A video needs at least 2 frames"),
+        (lambda: h.delete_row([], 1), "The table is empty"),
+        (lambda: h.move_row_up(table_of(["a", "b"]), None), "Pick a row to move"),
+    ],
+)
+def test_row_tools_explain_what_went_wrong(call, message):
+    with pytest.raises(gr.Error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+def test_select_row_is_one_based():
+    assert h.select_row(SimpleNamespace(index=[4, 0])) == 5
+
+
+def test_refresh_table_recounts_tokens_and_follows_row_count():
+    rows, notes, n = h.refresh_table([["a corgi", "999"], ["", "1"], ["two dogs", "x"]])
+    assert [r[1] for r in rows] == ["4", "2", "4"]
+    assert n == 3 and "Frame 2 is empty" in notes
+
+
+# ----------------------------------------------------------------------------- directing
+def test_direct_offline_writes_exactly_n_rows():
+    rows, notes, n = h.direct_script(CORGI, 6, 4, **OFFLINE)
+    assert n == 6 and len(rows) == 6 and all(r[0].strip() for r in rows)
+    assert "two corgis" in rows[-1][0].lower() or "second corgi" in " ".join(r[0] for r in rows).lower()
+    assert notes.startswith("6 frames.")
+
+
+@pytest.mark.parametrize(
+    "prompt, frames, extra, message",
+    [
+        ("", 8, {}, "Type a prompt first"),
+        ("   ", 8, {}, "Type a prompt first"),
+        ("x" * 2500, 8, {}, "The prompt is 2500 characters long"),
+        (CORGI, 1, {}, "Frames must be between 2 and 256"),
+        (CORGI, 8, {"backend": "compatible"}, "Enter the server's base URL"),
+    ],
+)
+def test_direct_rejects_bad_input_with_a_message(prompt, frames, extra, message):
+    with pytest.raises(gr.Error, match=message):
+        h.direct_script(prompt, frames, 4, **{**OFFLINE, **extra})
+
+
+def test_direct_without_a_key_names_the_problem_and_never_echoes_keys(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(gr.Error) as e:
+        h.direct_script(CORGI, 4, 4, **{**OFFLINE, "backend": "openai"})
+    assert "key" in str(e.value).lower()
+    secret = "sk-test-not-a-real-key-0123456789abcdef"
+    # A server that does not exist: the error must be about the connection, without the key.
+    with pytest.raises(gr.Error) as e:
+        h.direct_script(
+            CORGI, 4, 4, **{**OFFLINE, "backend": "compatible", "base_url": "http://127.0.0.1:9/v1", "api_key": secret}
+        )
+    assert secret not in str(e.value) and str(e.value)
+
+
+def test_double_frame_rate_doubles_rows_frames_and_fps():
+    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
+    rows2, notes, n, fps = h.double_frame_rate(rows, CORGI, 4, **OFFLINE)
+    assert len(rows2) == 8 and n == 8 and fps == 8
+    with pytest.raises(gr.Error, match="empty"):
+        h.double_frame_rate(table_of(["a", ""]), CORGI, 4, **OFFLINE)
+
+
+def test_redirect_row_replaces_only_that_row():
+    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
+    edited = [list(r) for r in rows]
+    edited[1][0] = "my own frame two"
+    edited[2][0] = "my own frame three"
+    out, _ = h.redirect_row(edited, 2, CORGI, 4, **OFFLINE)
+    assert out[1][0] == rows[1][0] and out[2][0] == "my own frame three"
+
+
+def test_backend_changed_shows_only_the_fields_it_uses():
+    model, url, key = h.backend_changed("offline")
+    assert (model["visible"], url["visible"], key["visible"]) == (False, False, False)
+    model, url, key = h.backend_changed("compatible")
+    assert (model["visible"], url["visible"], key["visible"]) == (True, True, True)
+    model, url, key = h.backend_changed("local")
+    assert (model["visible"], url["visible"], key["visible"]) == (True, False, False)
+
+
+# ----------------------------------------------------------------------------- settings
+def test_settings_round_trip_through_the_page_values():
+    s = RenderSettings(seed=123, rvm_period=7, dsf_quantile=0.3, attention_blocks="all", fps=6, negative_prompt="blur")
+    back = h.settings_from_values(dict(zip(h.SETTING_NAMES, h.settings_values(s))), fps=6)
+    assert back == s.replace(attention_blocks="all")
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"t0": 3, "t1": 3}, "t0 must be smaller than t1"),
+        ({"width": 100}, "width must be a multiple of 8"),
+        ({"t1": 6}, "t1 must be between 0 and 5"),
+        ({"dsf_quantile": 1.5}, "DSF quantile p must be between 0.0 and 1.0"),
+        ({"seed": None}, "seed is empty"),
+    ],
+)
+def test_settings_errors_are_readable(changes, message):
+    with pytest.raises(h.SettingsError, match=message):
+        h.settings_from_values(values(**changes))
+
+
+def test_paper_preset_sets_its_fields_and_leaves_the_rest():
+    out = dict(zip(h.SETTING_NAMES, h.apply_preset("paper")))
+    for k, v in PAPER_PRESET.items():
+        assert out[k] == v
+    assert isinstance(out["width"], dict) and out["width"]["__type__"] == "update"
+
+
+# ----------------------------------------------------------------------------- projects
+def test_save_and_load_project_round_trip_without_the_key(tmp_path):
+    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
+    v = values(seed=42, dsf_quantile=0.25, negative_prompt="blurry")
+    path = h.save_project(CORGI, rows, 4, "watercolor", "static", "openai", "gpt-4o", "", **v)
+    text = open(path, encoding="utf-8").read()
+    assert "api_key" not in text and "sk-" not in text
+    data = json.loads(text)
+    assert data["frames"] == [r[0] for r in rows] and data["settings"]["seed"] == 42
+    loaded = h.load_project(path)
+    prompt, table, _, n, fps, style, camera, backend, llm_model, base_url, *settings = loaded
+    assert (prompt, n, fps, style, camera, backend, llm_model) == (CORGI, 4, 4, "watercolor", "static", "openai", "gpt-4o")
+    assert [r[0] for r in table] == [r[0] for r in rows]
+    assert dict(zip(h.SETTING_NAMES, settings))["dsf_quantile"] == 0.25
+    assert Project.load(path).settings.negative_prompt == "blurry"
+
+
+def test_load_project_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(gr.Error, match="Cannot load bad.json: Not a valid project file"):
+        h.load_project(str(bad))
+    odd = tmp_path / "odd.json"
+    odd.write_text(json.dumps({"format": "direct2v-project", "settings": {"t0": 40, "t1": 10}}))
+    with pytest.raises(gr.Error, match="t0 must be smaller than t1"):
+        h.load_project(str(odd))
+    with pytest.raises(gr.Error, match="Choose a project file"):
+        h.load_project(None)
+
+
+# ----------------------------------------------------------------------------- rendering
+def run(gen):
+    return list(gen)
+
+
+def test_render_streams_previews_then_frames_then_video(tmp_path):
+    prompts = ["a red ball", "a red ball bouncing", "a red ball on the floor"]
+    outs = run(h.render_video(table_of(prompts), 3, 5, **values(seed=-1)))
+    previews = [o[0] for o in outs[:-1] if isinstance(o[0], list)]
+    assert len(previews) >= 5  # live previews every step, then the final frames one by one
+    gallery, video, downloads, used_seed, status = outs[-1]
+    assert len(gallery) == 3 and gallery[0][0].shape == (64, 64, 3)
+    assert video.endswith(".mp4") and sorted(p.rsplit(".", 1)[1] for p in downloads) == ["gif", "mp4", "zip"]
+    assert isinstance(used_seed, int) and used_seed >= 0  # -1 drew a seed, shown back
+    assert f"seed {used_seed}" in status and "5 fps" in status
+    import imageio.v2 as imageio
+
+    reader = imageio.get_reader(video, format="FFMPEG")
+    assert reader.count_frames() == 3 and reader.get_meta_data()["fps"] == pytest.approx(5)
+    reader.close()
+
+
+def test_same_seed_same_frames():
+    prompts = ["a cat", "a dog"]
+    a = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
+    b = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
+    np.testing.assert_array_equal(a[1][0], b[1][0])
+
+
+@pytest.mark.parametrize(
+    "prompts, frames, changes, message",
+    [
+        ([], 8, {}, "The frame table is empty"),
+        (["a", "  ", "c"], 3, {}, "Frame 2 is empty"),
+        (["a", "b", "c"], 4, {}, "The table has 3 rows but Frames is set to 4"),
+        (["a", "b"], 2, {"t0": 4, "t1": 2}, "t0 must be smaller than t1"),
+        (["a", "b"], 2, {"height": 70}, "height must be a multiple of 8"),
+    ],
+)
+def test_render_rejects_bad_input_before_starting(prompts, frames, changes, message):
+    with pytest.raises(gr.Error, match=message):
+        next(h.render_video(table_of(prompts), frames, 4, **values(**changes)))
+
+
+def test_cancel_stops_within_a_step_and_the_next_render_works():
+    gen = h.render_video(table_of(["a", "b", "c"]), 3, 4, **values(num_inference_steps=40, t0=30, t1=35))
+    outs = []
+    for out in gen:
+        outs.append(out)
+        if "step 2/" in str(out[-1]):
+            assert h.cancel_render(None).startswith("Cancelling")
+    status = outs[-1][-1]
+    assert "Cancelled at step" in status
+    step = int(status.split("Cancelled at step ")[1].split()[0])
+    assert step <= 3  # stopped within one step of the click
+    assert h.cancel_render(None) == "Nothing is rendering."
+    assert run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
+
+
+def test_model_load_failure_is_a_message_and_the_app_recovers(tmp_path):
+    rt.configure(str(tmp_path / "no-such-model"))
+    gen = h.render_video(table_of(["a", "b"]), 2, 4, **values())
+    next(gen)  # "Loading the model…"
+    with pytest.raises(gr.Error, match="The director still works"):
+        next(gen)
+    assert "could not be loaded" in h.model_notice()
+    rt.configure("tiny")
+    assert run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
+
+
+def test_out_of_memory_becomes_advice(monkeypatch):
+    from direct2v.render.errors import RenderOutOfMemory
+
+    def boom(*a, **k):
+        raise RenderOutOfMemory("Out of GPU memory rendering 2 frames at 64x64. Lower the size.")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(rt, "render_stream", boom)
+    with pytest.raises(gr.Error, match="Out of GPU memory.*press Render again"):
+        run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))
+
+
+def test_tiny_model_notice_says_noise():
+    assert "noise" in h.model_notice()
+
+
+def test_examples_are_the_papers_prompts_and_direct_offline():
+    ex = h.load_examples()
+    assert {e["prompt"] for e in ex} >= {CORGI, "A rainbow forming after a rain shower"}
+    for e in ex:
+        rows, _, n = h.direct_script(e["prompt"], e["frames"], e["fps"], **OFFLINE)
+        assert n == e["frames"] == len(rows)
