@@ -36,6 +36,7 @@ _LAZY = {
     "summary_markdown": "compare",
     "video_grid": "report",
     "compare_main": "cli",
+    "run_compare_cli": "cli",
     "compare_for_page": "page",
     "PageUpdate": "page",
 }

@@ -35,9 +35,10 @@ OUTPUT_FILES = {
 
 @dataclass(frozen=True)
 class CompareProgress:
-    """One renderer step, placed in the whole comparison. The first six fields mirror
-    `direct2v.render.StepInfo` (step, total, phase, elapsed_s, eta_s, preview), counted over
-    all methods: step runs from 1 to total = methods x steps per render."""
+    """One renderer step, placed in the whole comparison. The fields of
+    `direct2v.render.StepInfo` (step, total, phase, elapsed_s, eta_s, preview, frames) keep
+    their meaning, counted over all methods: step runs from 1 to total = methods x steps
+    per render; the method_* fields say where in the current render it is."""
 
     step: int
     total: int
@@ -45,6 +46,7 @@ class CompareProgress:
     elapsed_s: float
     eta_s: float | None
     preview: Any
+    frames: list[int]  # the frame indices the preview shows
     method: str  # e.g. "rotational+dsf"
     label: str  # e.g. "RVM+DSF"
     method_index: int  # 0-based
@@ -171,27 +173,28 @@ def compare_methods(
     videos: dict[str, np.ndarray] = {}
     scores: dict[str, VideoMetrics] = {}
     seconds: dict[str, float] = {}
-    steps_per_render: int | None = None
+    steps_done = 0  # renderer steps of the methods already finished
     for index, method in enumerate(chosen):
         if should_cancel is not None and should_cancel():
             raise RenderCancelled("Comparison cancelled.")
+        last_total = 0
 
         def forward(info: Any, index: int = index, method: Method = method) -> None:
-            nonlocal steps_per_render
+            # Later methods are assumed to take as many steps as this one (same settings).
+            nonlocal last_total
+            last_total = int(info.total)
             if on_step is None:
                 return
-            per = int(info.total)
-            steps_per_render = steps_per_render or per
-            total = steps_per_render * len(chosen)
-            step = index * steps_per_render + int(info.step)
+            step = steps_done + int(info.step)
+            total = steps_done + last_total * (len(chosen) - index)
             elapsed = time.monotonic() - started
-            eta = elapsed / step * (total - step) if step > 0 else None
             on_step(
                 CompareProgress(
                     step=step, total=total, phase=f"{method.label}: {info.phase}", elapsed_s=elapsed,
-                    eta_s=eta, preview=getattr(info, "preview", None), method=method.name,
-                    label=method.label, method_index=index, method_count=len(chosen),
-                    method_step=int(info.step), method_total=per,
+                    eta_s=elapsed / step * (total - step) if step > 0 else None,
+                    preview=getattr(info, "preview", None), frames=list(getattr(info, "frames", []) or []),
+                    method=method.name, label=method.label, method_index=index, method_count=len(chosen),
+                    method_step=int(info.step), method_total=last_total,
                 )
             )
 
@@ -207,6 +210,7 @@ def compare_methods(
                 f"The {method.label} render returned frames of shape {video.shape}; expected {len(prompts)} frames."
             )
         videos[method.name] = video
+        steps_done += last_total
         scores[method.name] = video_metrics(video, prompts, scorer)
 
     by_label = {m.label: scores[m.name] for m in chosen}

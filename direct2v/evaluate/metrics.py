@@ -33,11 +33,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..settings import SettingsError
 from .clip import Scorer, as_float_frames
 
 
-class EvaluationError(ValueError):
-    """The inputs of an evaluation do not fit (frame and prompt counts, methods, outputs)."""
+class EvaluationError(SettingsError):
+    """The inputs of an evaluation do not fit (frame and prompt counts, methods, output folder).
+    A SettingsError, so the page and the CLI show it as bad input."""
 
 
 @dataclass(frozen=True)
