@@ -165,7 +165,7 @@ class ProgressBar:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_direct(args: argparse.Namespace) -> int:
-    from .director import DirectorError, make_director
+    from .director import DirectorError, DirectorInputError, make_director
 
     backend = args.backend
     if backend is None:
@@ -182,6 +182,8 @@ def cmd_direct(args: argparse.Namespace) -> int:
         for _ in range(max(0, args.double)):
             frames = director.double_fps(frames, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
             fps *= 2
+    except DirectorInputError as e:
+        raise CliError(str(e), EXIT_INPUT) from None
     except DirectorError as e:
         raise CliError(str(e), EXIT_DIRECTOR) from None
     if args.project:
