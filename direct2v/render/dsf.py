@@ -51,17 +51,18 @@ def dsf_confidence(
 
     conf = torch.empty(g, lq, device=query.device, dtype=torch.float32)
     for g0 in range(0, g, groups_per_slab):
-        qg = q[g0 : g0 + groups_per_slab].float() * scale
-        kg = k[g0 : g0 + groups_per_slab].float()
+        # Scores come from a matmul in the inputs' dtype (tensor cores for fp16), then float32.
+        qg = q[g0 : g0 + groups_per_slab] * scale
+        kg = k[g0 : g0 + groups_per_slab]
         # Pass 1: column log-sum-exp over all queries, accumulated slab by slab.
         col_lse = None
         for q0 in range(0, lq, q_chunk):
-            s = torch.matmul(qg[:, q0 : q0 + q_chunk], kg.transpose(-1, -2))
+            s = torch.matmul(qg[:, q0 : q0 + q_chunk], kg.transpose(-1, -2)).float()
             part = torch.logsumexp(s, dim=-2)
             col_lse = part if col_lse is None else torch.logaddexp(col_lse, part)
         # Pass 2: row log-sum-exp and LSE_k(2 S - c) for each slab of queries.
         for q0 in range(0, lq, q_chunk):
-            s = torch.matmul(qg[:, q0 : q0 + q_chunk], kg.transpose(-1, -2))
+            s = torch.matmul(qg[:, q0 : q0 + q_chunk], kg.transpose(-1, -2)).float()
             row_lse = torch.logsumexp(s, dim=-1)
             s.mul_(2).sub_(col_lse[:, None, :])
             both = torch.logsumexp(s, dim=-1)
