@@ -232,3 +232,12 @@ def test_load_clip_errors(tmp_path):
         load_clip(str(tmp_path))
     with pytest.raises(ClipLoadError, match="No such CLIP model folder"):
         load_clip(str(tmp_path / "missing" / "clip"))
+
+
+def test_batching_does_not_change_embeddings(clip):
+    small = tiny_clip(seed=0)
+    small.batch_size = 2
+    frames = np.random.default_rng(6).random((5, 36, 36, 3)).astype(np.float32)
+    texts = ["a", "b c", "a corgi", "two corgis", "rain"]
+    np.testing.assert_allclose(small.encode_images(frames), clip.encode_images(frames), atol=1e-5)
+    np.testing.assert_allclose(small.encode_texts(texts), clip.encode_texts(texts), atol=1e-5)

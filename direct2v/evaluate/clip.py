@@ -98,12 +98,12 @@ class ClipScorer:
     def encode_images(self, images: Any) -> np.ndarray:
         import torch
 
-        pixels = self.preprocess(images)
+        frames = as_float_frames(images)  # checked once; preprocessed per batch to bound memory
         dtype = next(self.model.parameters()).dtype
         out = []
         with self._lock, torch.inference_mode():
-            for i in range(0, len(pixels), self.batch_size):
-                batch = pixels[i : i + self.batch_size].to(self.device, dtype)
+            for i in range(0, len(frames), self.batch_size):
+                batch = self.preprocess(frames[i : i + self.batch_size]).to(self.device, dtype)
                 out.append(_features(self.model.get_image_features(pixel_values=batch)))
         return _normalise(torch.cat(out))
 
