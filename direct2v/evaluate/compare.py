@@ -13,7 +13,7 @@ import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -270,8 +270,3 @@ def summary_markdown(comparison: Comparison) -> str:
         f"**First-prompt tie and consistency** (averages over frames)\n\n{comparison.extra_markdown}"
     )
 
-
-def metrics_table(metrics: Mapping[str, VideoMetrics]) -> str:
-    """Table 1's layout for already-scored videos, keyed by column label."""
-    header, rows = table_rows(metrics)
-    return markdown_table(header, rows)

@@ -23,7 +23,6 @@ from ..settings import RenderSettings
 from .clip import Scorer
 from .compare import CompareProgress, Comparison, check_prompts, compare_methods, summary_markdown
 from .methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
-from .metrics import EvaluationError
 
 
 class PageUpdate(NamedTuple):
@@ -126,5 +125,3 @@ def compare_for_page(
         stop.set()
         worker.join(timeout=120)
 
-
-__all__ = ["PageUpdate", "compare_for_page", "EvaluationError"]
