@@ -420,15 +420,6 @@ def apply_preset(name: str) -> list[Any]:
     return [preset[n] if n in preset else gr.update() for n in SETTING_NAMES]
 
 
-def steps_changed(steps: Any, t0: Any, t1: Any) -> tuple[Any, Any]:
-    """Keep the t0/t1 sliders inside the step count."""
-    try:
-        s = int(steps)
-    except (TypeError, ValueError):
-        return gr.update(), gr.update()
-    return gr.update(maximum=max(1, s - 1)), gr.update(maximum=max(1, s - 1))
-
-
 # ----------------------------------------------------------------------------- projects
 def save_project(
     user_prompt: str,

@@ -21,6 +21,8 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CSS_PATH = ASSETS / "style.css"
 SCHEDULER_LABELS = {"ddim": "DDIM", "pndm": "PNDM (paper)", "dpm": "DPM-Solver++", "euler": "Euler"}
 DEFAULTS = RenderSettings()
+# The sliders' fixed ranges (the API checks against them); t0 < t1 < steps is checked on Render.
+MAX_STEPS = 200
 
 
 def page_css() -> str:
@@ -136,8 +138,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     rvm_period = gr.Slider(1, 50, value=DEFAULTS.rvm_period, step=1, precision=0, label="RVM period τ (steps)", elem_id="rvm-period")
                     dsf_quantile = gr.Slider(0, 1, value=DEFAULTS.dsf_quantile, step=0.05, label="DSF quantile p (0 = off)", elem_id="dsf-quantile")
                 with gr.Row():
-                    t1 = gr.Slider(1, DEFAULTS.num_inference_steps - 1, value=DEFAULTS.t1, step=1, precision=0, label="Start timestep t1 (frames interact from here)", elem_id="t1")
-                    num_inference_steps = gr.Slider(2, 200, value=DEFAULTS.num_inference_steps, step=1, precision=0, label="Steps", elem_id="steps")
+                    t1 = gr.Slider(1, MAX_STEPS - 1, value=DEFAULTS.t1, step=1, precision=0, label="Start timestep t1 (frames interact from here)", elem_id="t1")
+                    num_inference_steps = gr.Slider(2, MAX_STEPS, value=DEFAULTS.num_inference_steps, step=1, precision=0, label="Steps", elem_id="steps")
                 with gr.Row():
                     seed = gr.Number(value=DEFAULTS.seed, precision=0, minimum=-1, label="Seed (−1 = random)", elem_id="seed")
                     used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
@@ -150,7 +152,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
                 with gr.Accordion("Advanced", open=False, elem_id="advanced"):
                     with gr.Row():
-                        t0 = gr.Slider(0, DEFAULTS.num_inference_steps - 1, value=DEFAULTS.t0, step=1, precision=0, label="t0 (end of the motion window)", elem_id="t0")
+                        t0 = gr.Slider(0, MAX_STEPS - 1, value=DEFAULTS.t0, step=1, precision=0, label="t0 (end of the motion window)", elem_id="t0")
                         guidance_scale = gr.Slider(0, 30, value=DEFAULTS.guidance_scale, step=0.5, label="Guidance scale", elem_id="guidance")
                     negative_prompt = gr.Textbox(value="", label="Negative prompt", placeholder="blurry, low quality", elem_id="negative-prompt")
                     with gr.Row():
@@ -249,7 +251,6 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
 
         paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, api_visibility="private", queue=False)
         default_btn.click(lambda: h.apply_preset("default"), None, setting_list, api_visibility="private", queue=False)
-        num_inference_steps.change(h.steps_changed, [num_inference_steps, t0, t1], [t0, t1], api_visibility="private", queue=False)
         reuse_btn.click(h.reuse_seed, used_seed, seed, api_visibility="private", queue=False)
 
         save_btn.click(
@@ -277,7 +278,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             show_progress="minimal",
         )
         render_evt.then(lambda: h.model_notice(), None, notice, api_visibility="private", queue=False)
-        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", queue=False)
+        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", concurrency_limit=None)
     return demo
 
 
