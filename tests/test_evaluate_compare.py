@@ -339,3 +339,12 @@ def test_compare_main_bad_input(tmp_path, capsys, args, code, message):
     assert rc == code
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out" / "table.md").exists()
+
+
+def test_compare_for_page_takes_plain_data(pipe, tmp_path):
+    # Model ids and a settings dict, as a ZeroGPU worker receives them; "tiny" loads the
+    # cached tiny pipeline and CLIP.
+    updates = list(compare_for_page("tiny", PROMPTS[:2], SETTINGS.to_dict(), "first,rvm", "tiny", out_dir=tmp_path))
+    last = updates[-1].comparison
+    assert [m.label for m in last.methods] == ["T2V-Z", "RVM"]
+    assert last.videos["first"].shape == (2, 64, 64, 3) and last.seed == SETTINGS.seed

@@ -45,9 +45,9 @@ def _status(p: CompareProgress) -> str:
 def compare_for_page(
     pipe: Any,
     frames: Sequence[str],
-    settings: RenderSettings,
+    settings: RenderSettings | dict,
     methods: Iterable[str] | str = DEFAULT_METHODS,
-    scorer: Scorer | None = None,
+    scorer: Scorer | str | None = None,
     *,
     dsf_quantile: float = DEFAULT_DSF_QUANTILE,
     out_dir: str | Path | None = None,
@@ -56,17 +56,25 @@ def compare_for_page(
 ) -> Iterator[PageUpdate]:
     """Render and score the frame table with each method; yield PageUpdate values.
 
-    `scorer` None loads the default CLIP (`load_clip()`); `out_dir` None writes into a fresh
+    Plain data works too, for a ZeroGPU worker: `pipe` may be a model id ("tiny", a hub id, a
+    folder; loaded through `load_pipeline`, cached), `scorer` a CLIP id or None (the default
+    CLIP), `settings` a dict (`RenderSettings.to_dict()`). `out_dir` None writes into a fresh
     temporary folder (the page serves the files from there)."""
-    # Check everything cheap before starting the worker, so bad input fails at once.
+    # Check everything cheap before loading or starting anything, so bad input fails at once.
+    if isinstance(settings, dict):
+        settings = RenderSettings.from_dict(settings)
     prompts = check_prompts(frames)
     chosen = parse_methods(methods)
     for m in chosen:
         m.settings(settings.replace(seed=max(settings.seed, 0)), dsf_quantile).validate()
-    if scorer is None:
+    if scorer is None or isinstance(scorer, str):
         from .clip import load_clip
 
-        scorer = load_clip()
+        scorer = load_clip(scorer)
+    if isinstance(pipe, str):
+        from ..render import load_pipeline
+
+        pipe = load_pipeline(pipe)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="direct2v-compare-"))
 
     events: queue.Queue = queue.Queue()
