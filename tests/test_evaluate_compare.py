@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import imageio.v2 as imageio
 import numpy as np
@@ -277,12 +278,23 @@ def test_compare_for_page_bad_input_raises_at_once(pipe, scorer):
 
 def test_compare_for_page_close_stops_worker(pipe, scorer, tmp_path):
     rec = RecordingRender()
+
+    def slow_render(pipe, prompts, settings, *, on_step, **kw):
+        # 0.1 s a step: the three renders would take over 2 s if closing did not stop them.
+        def step(info):
+            time.sleep(0.1)
+            on_step(info)
+
+        return rec(pipe, prompts, settings, on_step=step, **kw)
+
     gen = compare_for_page(pipe, PROMPTS, SETTINGS, ["first", "sparse_causal", "rotational"], scorer,
-                           out_dir=tmp_path, render_fn=rec)
+                           out_dir=tmp_path, render_fn=slow_render)
     next(gen)
-    next(gen)  # the first progress update
+    assert "Rendering T2V-Z (1/3): step " in next(gen).status
+    t = time.monotonic()
     gen.close()  # waits for the worker to stop
-    assert len(rec.calls) < 3
+    assert time.monotonic() - t < 1.0
+    assert len(rec.calls) == 1
     assert not (tmp_path / "grid.mp4").exists()
 
 
