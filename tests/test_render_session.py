@@ -120,3 +120,19 @@ def test_unknown_model_fails_with_one_clear_line(monkeypatch, tmp_path):
         load_pipeline(str(tmp_path / "missing"), device="cpu")
     with pytest.raises(ModelLoadError, match="No model given"):
         load_pipeline("  ", device="cpu")
+
+
+def test_local_diffusers_folder_loads_through_the_real_loader(tmp_path, monkeypatch):
+    """save_pretrained + load_pipeline(path): the same code path as a downloaded SD 1.5 folder."""
+    from direct2v.render.loading import tiny_components
+    from direct2v.render.pipeline import DirecT2VPipeline
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    saved = DirecT2VPipeline(**tiny_components())
+    saved.save_pretrained(tmp_path / "model")
+    loaded = load_pipeline(str(tmp_path / "model"), device="cpu")
+    assert loaded.model_name == str(tmp_path / "model") and loaded is load_pipeline(str(tmp_path / "model"), device="cpu")
+    kw = dict(num_inference_steps=6, t0=2, t1=4)
+    a = saved(PROMPTS[:2], generator=torch.Generator().manual_seed(0), **kw).frames
+    b = loaded(PROMPTS[:2], generator=torch.Generator().manual_seed(0), **kw).frames
+    assert np.array_equal(a, b)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from pathlib import Path
 
 import torch
@@ -133,12 +134,17 @@ def _load_weights(cls, model: str, dtype: torch.dtype):
     kwargs = dict(torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
     try:
         if path.is_file() and path.suffix in (".safetensors", ".ckpt"):
-            return cls.from_single_file(str(path), **kwargs)
-        if path.exists() and not (path / "model_index.json").is_file():
+            loader, source = cls.from_single_file, str(path)
+        elif path.exists() and not (path / "model_index.json").is_file():
             raise ModelLoadError(f"{model} is a folder but not a diffusers model (no model_index.json).")
-        if not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
+        elif not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
             raise ModelLoadError(f"No such model folder: {model}.")
-        return cls.from_pretrained(model, **kwargs)
+        else:
+            loader, source = cls.from_pretrained, model
+        with warnings.catch_warnings():
+            # Newer diffusers renamed torch_dtype to dtype; the old name works across the supported range.
+            warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
+            return loader(source, **kwargs)
     except ModelLoadError:
         raise
     except Exception as e:  # hub errors, no network, corrupt files: one readable line
