@@ -224,34 +224,35 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         director_inputs = [style, camera, backend, llm_model, base_url, api_key]
 
         # ------------------------------------------------------------- wiring
-        backend.change(h.backend_changed, backend, [llm_model, base_url, api_key], queue=False, api_visibility="private")
-        direct_btn.click(
-            h.direct_script,
-            [user_prompt, num_frames, fps, *director_inputs],
-            [table, notes, num_frames],
-            api_name="direct",
-            concurrency_limit=4,
+        # Gradio marks an event's outputs with an "Error" overlay when it fails. The user's
+        # own data (prompt, table, settings) must stay visible and editable after a bad
+        # input, so those events show their progress and errors only on a status line
+        # (`show_progress_on`) or not at all; the message itself is a toast.
+        quiet = dict(api_visibility="private", queue=False, show_progress="hidden")
+        on_notes = dict(show_progress="minimal", show_progress_on=[notes])
+        direct_io = ([user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames])
+        backend.change(h.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
+        direct_btn.click(h.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **on_notes)
+        user_prompt.submit(h.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        redirect_all_btn.click(h.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        table.input(h.refresh_table, table, [table, notes, num_frames], **quiet)
+        table.select(h.select_row, None, row, **quiet)
+        add_btn.click(h.add_row, [table, row], [table, notes, num_frames, row], **quiet)
+        del_btn.click(h.delete_row, [table, row], [table, notes, num_frames, row], **quiet)
+        up_btn.click(h.move_row_up, [table, row], [table, row], **quiet)
+        down_btn.click(h.move_row_down, [table, row], [table, row], **quiet)
+        redirect_btn.click(
+            h.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes],
+            api_visibility="private", concurrency_limit=4, **on_notes,
         )
-        user_prompt.submit(
-            h.direct_script, [user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames], api_visibility="private"
-        )
-        redirect_all_btn.click(
-            h.direct_script, [user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames], api_visibility="private"
-        )
-        table.input(h.refresh_table, table, [table, notes, num_frames], api_visibility="private", queue=False)
-        table.select(h.select_row, None, row, api_visibility="private", queue=False)
-        add_btn.click(h.add_row, [table, row], [table, notes, num_frames, row], api_visibility="private", queue=False)
-        del_btn.click(h.delete_row, [table, row], [table, notes, num_frames, row], api_visibility="private", queue=False)
-        up_btn.click(h.move_row_up, [table, row], [table, row], api_visibility="private", queue=False)
-        down_btn.click(h.move_row_down, [table, row], [table, row], api_visibility="private", queue=False)
-        redirect_btn.click(h.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes], api_visibility="private")
         double_btn.click(
-            h.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps], api_name="double_fps"
+            h.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps],
+            api_name="double_fps", concurrency_limit=4, **on_notes,
         )
 
-        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, api_visibility="private", queue=False)
-        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, api_visibility="private", queue=False)
-        reuse_btn.click(h.reuse_seed, used_seed, seed, api_visibility="private", queue=False)
+        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, **quiet)
+        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, **quiet)
+        reuse_btn.click(h.reuse_seed, used_seed, seed, **quiet)
 
         save_btn.click(
             h.save_project,
@@ -259,12 +260,14 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             project_file,
             inputs_kwargs=settings,
             api_name="save_project",
-        ).then(lambda: gr.update(visible=True), None, project_file, api_visibility="private", queue=False)
+            show_progress="hidden",
+        ).then(lambda: gr.update(visible=True), None, project_file, **quiet)
         load_btn.upload(
             h.load_project,
             load_btn,
             [user_prompt, table, notes, num_frames, fps, style, camera, backend, llm_model, base_url, *setting_list],
             api_name="load_project",
+            show_progress="hidden",
         )
 
         render_evt = render_btn.click(
@@ -275,10 +278,11 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             api_name="render",
             concurrency_limit=render_concurrency,
             concurrency_id="gpu",
-            show_progress="minimal",
+            show_progress="full",
+            show_progress_on=[preview],
         )
-        render_evt.then(lambda: h.model_notice(), None, notice, api_visibility="private", queue=False)
-        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", concurrency_limit=None)
+        render_evt.then(h.model_notice, None, notice, **quiet)
+        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
     return demo
 
 
