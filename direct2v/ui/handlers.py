@@ -368,6 +368,16 @@ def double_frame_rate(
     return make_table(doubled), table_notes(doubled), len(doubled), 2 * f
 
 
+def initial_backend() -> str:
+    """OpenAI or Gemini when a key is in the environment, else the offline director."""
+    try:
+        from ..director import default_backend
+
+        return default_backend()
+    except Exception:
+        return "offline"
+
+
 def backend_changed(backend: str) -> tuple[Any, Any, Any]:
     """Show only the fields a back end uses: model, base URL, key."""
     return (

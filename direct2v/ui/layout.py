@@ -73,8 +73,12 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         h.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                     )
                 with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
-                    backend = gr.Radio(h.BACKENDS, value="offline", label="Back end", elem_id="backend")
-                    llm_model = gr.Textbox(value="", label="LLM model", visible=False, elem_id="llm-model")
+                    initial = h.initial_backend()
+                    backend = gr.Radio(h.BACKENDS, value=initial, label="Back end", elem_id="backend")
+                    llm_model = gr.Textbox(
+                        value="", label="LLM model", visible=initial != "offline",
+                        placeholder=h.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model",
+                    )
                     base_url = gr.Textbox(
                         value="",
                         label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False, elem_id="base-url"
@@ -83,7 +87,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         value="",
                         label="API key (used for this request only; never saved or logged; blank = environment)",
                         type="password",
-                        visible=False,
+                        visible=initial in ("openai", "gemini"),
                         elem_id="api-key",
                     )
                 direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
