@@ -206,7 +206,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             sched.ets = []
             sched.cur_sample = None
             sched.counter = 0
-            if len(timesteps) > 1:
+            if len(timesteps) > 1 and timesteps[0] != timesteps[1]:
                 timesteps = torch.cat([timesteps[:2], timesteps[1:]])
         elif isinstance(sched, DPMSolverMultistepScheduler):
             sched.model_outputs = [None] * sched.config.solver_order
@@ -323,7 +323,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
         n_single = len(timesteps) - t1 - 1 + (t1 - t0)
-        n_joint = t1 + 1 + (1 if isinstance(self.scheduler, PNDMScheduler) else 0)
+        n_joint = len(self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1])
         from .long import plan_passes  # the long-video planner lives with its caching logic
 
         passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
