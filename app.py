@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default=env.get("DIRECT2V_DEVICE") or None, help="torch device (default: cuda if available, else cpu).")
     p.add_argument("--preview-every", type=int, default=int(env.get("DIRECT2V_PREVIEW_EVERY", "5")),
                    help="Show a live preview every N denoising steps (default 5).")
+    p.add_argument("--clip-model", default=env.get("DIRECT2V_CLIP_MODEL") or None,
+                   help="CLIP model for the Compare tab (default: 'tiny' with --model tiny, else ViT-L/14).")
     p.add_argument("--no-preload", action="store_true", help="Load the model on the first render instead of at start.")
     args = p.parse_args(argv)
     if args.queue_size < 1 or args.concurrency < 1 or args.preview_every < 1:
@@ -43,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build(args: argparse.Namespace):
     from direct2v.ui import build_ui, configure
 
-    runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every)
+    runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model)
     demo = build_ui(render_concurrency=args.concurrency)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))

@@ -42,13 +42,18 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app, request, tmp_path):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(60_000)
-    pg.goto(app_url)
+    pg.goto(app.url)
     pg.wait_for_selector("#direct-btn")
     yield pg
+    # Leave evidence for a failed test: the page as it was and the end of the server log.
+    last = Path(SHOTS or tmp_path) / f"last-{request.node.name}.png"
+    last.parent.mkdir(parents=True, exist_ok=True)
+    pg.screenshot(path=str(last), full_page=True)
+    print(f"\nlast screenshot: {last}\nserver log tail:\n{app.log.read_text()[-2000:]}")
     context.close()
 
 
@@ -83,8 +88,12 @@ def wait_cell(pg, row: int, text: str, col: int = 0) -> None:
 
 def set_number(pg, elem_id: str, value) -> None:
     box = pg.locator(f"#{elem_id} input[type=number]")
+    box.wait_for(state="visible")
     box.fill(str(value))
     box.press("Enter")
+    box.blur()
+    pg.wait_for_timeout(100)  # let the slider settle before the next field
+    assert box.input_value() == str(value), f"#{elem_id} did not take {value}"
 
 
 def expect_toast(pg, text: str) -> None:
@@ -118,9 +127,15 @@ def small_render_settings(pg, steps: int = 12, t0: int = 6, t1: int = 9) -> None
     set_number(pg, "width", 64)
     set_number(pg, "height", 64)
     set_number(pg, "steps", steps)
-    set_number(pg, "t1", t1)
     pg.click("#advanced")
-    set_number(pg, "t0", t0)
+    pg.locator("#t0 input[type=number]").wait_for(state="visible")
+    # t0 first when lowering, so t0 < t1 holds at every moment.
+    if t0 < 44:
+        set_number(pg, "t0", t0)
+        set_number(pg, "t1", t1)
+    else:
+        set_number(pg, "t1", t1)
+        set_number(pg, "t0", t0)
 
 
 def test_direct_edit_render_save_and_load(page, tmp_path):
@@ -159,9 +174,9 @@ def test_direct_edit_render_save_and_load(page, tmp_path):
         }, 30); }"""
     )
     pg.click("#render-btn")
-    pg.wait_for_selector("#preview img")
+    pg.wait_for_function("() => window.__seen.previewBeforeVideo", timeout=180_000)
     shot(pg, "02-rendering")
-    pg.locator("#render-status", has_text="Done").wait_for()
+    pg.locator("#render-status", has_text="Done").wait_for(timeout=180_000)
     pg.wait_for_selector("#video video")
     pg.wait_for_function(
         "() => { const v = document.querySelector('#video video'); return v && v.readyState >= 2 && v.duration > 0; }"
@@ -285,3 +300,19 @@ def test_example_and_double_frame_rate(page):
     cell(pg, 15).wait_for()
     assert pg.input_value("#fps input[type=number]") == "8"
     assert pg.input_value("#num-frames input[type=number]") == "16"
+
+
+def test_compare_tab(page):
+    pg = page
+    direct(pg, frames=2)
+    small_render_settings(pg, steps=6, t0=2, t1=3)
+    pg.click("#compare-tab-button") if pg.locator("#compare-tab-button").count() else pg.get_by_role("tab", name="Compare methods").click()
+    pg.click("#compare-btn")
+    pg.locator("#compare-status", has_text="Done").wait_for(timeout=180_000)
+    pg.wait_for_function(
+        "() => { const v = document.querySelector('#compare-video video'); return v && v.readyState >= 2 && v.duration > 0; }"
+    )
+    table = pg.locator("#compare-table").inner_text()
+    assert "T2V-Z" in table and "RVM+DSF" in table and "Avg. Dist." in table
+    pg.wait_for_selector("#compare-plot img")
+    shot(pg, "05-compare")

@@ -310,3 +310,20 @@ def test_examples_are_the_papers_prompts_and_direct_offline():
     for e in ex:
         rows, _, n = h.direct_script(e["prompt"], e["frames"], e["fps"], **OFFLINE)
         assert n == e["frames"] == len(rows)
+
+
+# ----------------------------------------------------------------------------- compare tab
+def test_compare_tab_renders_each_method_and_reports_the_table():
+    outs = run(h.compare_methods(table_of(["a red ball", "a red ball bouncing"]), 2, 4, ["first", "rotational"], **values(seed=3)))
+    status, grid, table_md, plot = outs[-1]
+    assert status.startswith("✓ Done") and "seed 3" in status
+    assert grid.endswith(".mp4") and plot.endswith(".png")
+    assert "T2V-Z" in table_md and "RVM" in table_md and "Avg. Dist." in table_md
+    assert any("step" in o[0] for o in outs[:-1])  # progress streamed
+
+
+def test_compare_rejects_bad_input():
+    with pytest.raises(gr.Error, match="Tick at least one method"):
+        next(h.compare_methods(table_of(["a", "b"]), 2, 4, [], **values()))
+    with pytest.raises(gr.Error, match="t0 must be smaller than t1"):
+        next(h.compare_methods(table_of(["a", "b"]), 2, 4, ["first"], **values(t0=3, t1=3)))

@@ -650,6 +650,80 @@ def render_video(
     )
 
 
+COMPARE_METHODS = [
+    ("T2V-Z (first frame)", "first"),
+    ("TAV (sparse-causal)", "sparse_causal"),
+    ("RVM", "rotational"),
+    ("RVM + DSF", "rotational+dsf"),
+    ("Random reference", "random"),
+    ("None (independent)", "none"),
+]
+DEFAULT_COMPARE = ["first", "sparse_causal", "rotational", "rotational+dsf"]
+
+
+def compare_methods(
+    table: Any,
+    num_frames: Any,
+    fps: Any,
+    methods: list[str] | None,
+    progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,
+    **settings: Any,
+) -> Iterator[tuple[str, Any, Any, Any]]:
+    """The Compare tab: render the table with each method (same seed), score with CLIP, and
+    yield (status, side-by-side video, table markdown, per-frame CLIP plot)."""
+    prompts = table_prompts(table)
+    check_render_input(prompts, num_frames)
+    try:
+        s = settings_from_values(settings, fps)
+    except SettingsError as e:
+        raise gr.Error(str(e)) from None
+    methods = [m for m in (methods or []) if m]
+    if not methods:
+        raise gr.Error("Tick at least one method to compare.")
+    if s.seed < 0:
+        s = s.replace(seed=int(np.random.SeedSequence().entropy % (2**31 - 1)))  # one seed for every method
+    from ..evaluate.methods import DEFAULT_DSF_QUANTILE
+
+    dsf = s.dsf_quantile if s.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    session = _session(request)
+    flag = rt.RUNTIME.cancels.start(session)
+    keep = gr.update()
+    model = rt.RUNTIME.models.model
+    try:
+        rt.RUNTIME.models.get()
+    except Exception as e:
+        rt.RUNTIME.cancels.finish(session, flag)
+        raise gr.Error(f"{e} The director still works; fix the model and try again.") from None
+    stream = rt.compare_stream(model, rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
+    last = "Starting…"
+    try:
+        for status, fraction, grid, table_md, plot in stream:
+            if flag.is_set():
+                yield f"■ Cancelled. {last}", keep, keep, keep
+                return
+            last = status
+            progress(float(fraction), desc=status)
+            if grid is not None:
+                yield f"✓ {status}", grid, table_md, plot
+            else:
+                yield status, keep, keep, keep
+    except gr.Error:
+        raise
+    except Exception as e:
+        from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
+
+        if isinstance(e, RenderCancelled):
+            yield f"■ Cancelled. {last}", keep, keep, keep
+            return
+        if isinstance(e, (SettingsError, ModelLoadError, RenderOutOfMemory, ValueError)):
+            raise gr.Error(str(e)) from None
+        raise gr.Error(f"The comparison failed: {type(e).__name__}: {e}") from None
+    finally:
+        stream.close()
+        rt.RUNTIME.cancels.finish(session, flag)
+
+
 def _free_gpu_memory() -> None:
     try:
         import torch

@@ -184,24 +184,43 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     load_btn = gr.UploadButton("Load project…", file_types=[".json"], size="sm", elem_id="load-project")
                 project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
 
-            # --------------------------------------------------------- 4. render
+            # --------------------------------------------------------- 4. render / compare
             with gr.Column(scale=7, elem_classes=["panel"]):
-                gr.Markdown("### 4 · Render", elem_classes=["step-title"])
-                with gr.Row():
-                    render_btn = gr.Button("Render ▸", variant="primary", elem_id="render-btn")
-                    cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
-                status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
-                preview = gr.Gallery(
-                    label="Frames (live preview while rendering)",
-                    columns=8,
-                    height="auto",
-                    object_fit="contain",
-                    allow_preview=True,
-                    format="png",
-                    elem_id="preview",
-                )
-                video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=420, elem_id="video")
-                downloads = gr.File(label="Downloads (mp4, gif, zip of PNG frames)", file_count="multiple", interactive=False, elem_id="downloads")
+                with gr.Tabs(elem_id="output-tabs"):
+                    with gr.Tab("4 · Render", elem_id="render-tab"):
+                        with gr.Row():
+                            render_btn = gr.Button("Render ▸", variant="primary", elem_id="render-btn")
+                            cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
+                        status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
+                        preview = gr.Gallery(
+                            label="Frames (live preview while rendering)",
+                            columns=8,
+                            height="auto",
+                            object_fit="contain",
+                            allow_preview=True,
+                            format="png",
+                            elem_id="preview",
+                        )
+                        video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=420, elem_id="video")
+                        downloads = gr.File(label="Downloads (mp4, gif, zip of PNG frames)", file_count="multiple", interactive=False, elem_id="downloads")
+                    with gr.Tab("Compare methods", elem_id="compare-tab"):
+                        gr.Markdown(
+                            "Render the table with each method (same seed and settings) and score every "
+                            "frame against its prompt with CLIP: the paper's Table 1 for your prompt. "
+                            "RVM + DSF uses the DSF quantile from the settings (0.2 when it is 0).",
+                        )
+                        compare_choice = gr.CheckboxGroup(
+                            h.COMPARE_METHODS, value=h.DEFAULT_COMPARE, label="Methods", elem_id="compare-methods"
+                        )
+                        with gr.Row():
+                            compare_btn = gr.Button("Compare ▸", variant="primary", elem_id="compare-btn")
+                            compare_cancel_btn = gr.Button("Cancel", variant="stop", elem_id="compare-cancel-btn")
+                        compare_status = gr.Markdown("Ready.", elem_id="compare-status", elem_classes=["status"])
+                        compare_video = gr.Video(
+                            label="Side by side, in sync", autoplay=True, loop=True, interactive=False, height=300, elem_id="compare-video"
+                        )
+                        compare_table = gr.Markdown(elem_id="compare-table")
+                        compare_plot = gr.Image(label="CLIP score per frame", type="filepath", interactive=False, elem_id="compare-plot")
 
         settings = {
             "value_mapping": value_mapping,
@@ -287,6 +306,18 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         )
         render_evt.then(h.model_notice, None, notice, **quiet)
         cancel_btn.click(h.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
+        compare_btn.click(
+            h.compare_methods,
+            [table, num_frames, fps, compare_choice],
+            [compare_status, compare_video, compare_table, compare_plot],
+            inputs_kwargs=settings,
+            api_name="compare",
+            concurrency_limit=render_concurrency,
+            concurrency_id="gpu",
+            show_progress="full",
+            show_progress_on=[compare_video],
+        )
+        compare_cancel_btn.click(h.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     return demo
 
 

@@ -125,15 +125,22 @@ class Runtime:
     cancels: CancelRegistry = field(default_factory=CancelRegistry)
     preview_every: int = 5
     out_dir: str | None = None  # where finished videos go; a temp dir when None
+    clip_model: str | None = None  # for the Compare tab; None = the evaluation's default CLIP
 
 
 RUNTIME = Runtime()
 
 
-def configure(model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5) -> Runtime:
-    """Point the page at a model (hub id, local folder or 'tiny'); returns the shared runtime."""
+def configure(
+    model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None
+) -> Runtime:
+    """Point the page at a model (hub id, local folder or 'tiny'); returns the shared runtime.
+
+    The Compare tab's CLIP model defaults to 'tiny' with the tiny SD model (all offline),
+    else to the evaluation's default."""
     RUNTIME.models = ModelHolder(model, device)
     RUNTIME.preview_every = max(1, int(preview_every))
+    RUNTIME.clip_model = clip_model or ("tiny" if model == "tiny" else None)
     return RUNTIME
 
 
@@ -184,6 +191,21 @@ def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any]
         worker.join(timeout=120)
 
 
+def _compare_stream(
+    model: str, clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str], dsf_quantile: float
+) -> Iterator[tuple[str, float, str | None, str | None, str | None]]:
+    """Yield (status, progress 0..1, grid video, table markdown, plot) from direct2v.evaluate.
+
+    Plain data in and out, like `_render_stream`, so it also runs in a ZeroGPU worker;
+    closing it stops the comparison at the next step.
+    """
+    from ..evaluate import compare_for_page
+
+    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else model
+    for u in compare_for_page(pipe, prompts, settings_dict, methods, clip_model, dsf_quantile=dsf_quantile):
+        yield u.status, u.progress, u.grid_video, u.table_markdown, u.plot
+
+
 def _maybe_zerogpu(fn):
     try:
         import spaces  # type: ignore[import-not-found]
@@ -193,6 +215,7 @@ def _maybe_zerogpu(fn):
 
 
 render_stream = _maybe_zerogpu(_render_stream)
+compare_stream = _maybe_zerogpu(_compare_stream)
 
 
 def eta_text(seconds: float | None) -> str:
