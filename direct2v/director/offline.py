@@ -1,72 +1,33 @@
 """The offline director: a deterministic frame script without any model.
 
-It reads the prompt as a small timeline. The prompt is cut into clauses at temporal words
-("then", "later", "after", "before", "until", "suddenly", ", and ..."); each clause becomes a
-*beat* with one or more *stages*:
+offline_parse.py reads the prompt as a small timeline of *beats* (steady action, gradual
+change, arrival, exit, sudden change, ...). This module is the writer: it shares the N frames
+out over the beats by weight, renders each frame as one self-contained image description
+(subject with its look + what happens at that instant + setting + weather/time + a small
+progress cue + camera + style) and checks that it fits CLIP's 77 tokens.
 
-- a steady action ("a corgi is running")       -> one stage, with a gait cue for runs and walks
-- a gradual change ("a rainbow forming")        -> stages from "just beginning to form" to "fully formed"
-- an arrival ("another corgi joins")            -> "... as another corgi approaches" then "two corgis ..."
-- an exit ("the bird flies away")               -> "... flying away" then the scene without it
-- a sudden change ("suddenly sprints")          -> a short burst stage, then the new action
-
-Frames are spread over the beats in order, and every frame is written out in full: subject,
-what it does at that instant, the setting, the camera framing and the style, so each prompt
-stands alone and fits CLIP's 77 tokens. It is the default without API keys and what most
-people see first, so it aims for sensible rather than clever.
+Rules the writer keeps, because a frame prompt is read by Stable Diffusion on its own:
+- the subject and setting are named in full in every frame (never "he", "it", "they");
+- held actions still move: each frame gets a subject- and verb-appropriate cue ("ears
+  pricked", "head turning toward the horizon"), so adjacent frames differ;
+- changes are told in stages ("just beginning to form" ... "fully formed");
+- nothing random: the same request always gives the same script.
+It is the default without API keys and what most people see first, so it aims for sensible
+and predictable rather than clever.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from . import prompts
 from .base import Director
-from .tokens import CLIP_MAX_TOKENS, fits, truncate_to_limit
-
-_DETERMINERS = {"a", "an", "the", "another", "some", "two", "three", "four", "several", "many", "one", "his", "her", "their", "my"}
-_AUX = {"is", "are", "was", "were", "be", "being", "keeps", "starts", "begins", "continues"}
-_NOT_VERBS_ING = {"king", "ring", "spring", "evening", "morning", "building", "ceiling", "wing", "thing", "string", "swing", "painting", "clothing", "lightning", "pudding", "ping", "sibling", "duckling", "darling", "sling", "sting", "bling"}
-_VERBS = {
-    "run", "walk", "sit", "sprint", "jump", "fly", "swim", "dance", "join", "arrive", "appear", "leave", "enter",
-    "exit", "form", "develop", "grow", "turn", "become", "fall", "rise", "melt", "bloom", "open", "close", "start",
-    "stop", "eat", "play", "chase", "ride", "drive", "sing", "look", "stand", "lie", "sleep", "wake", "roar", "bark",
-    "climb", "dive", "race", "gallop", "crawl", "roll", "spin", "explode", "burn", "shine", "glow", "fade", "build",
-    "gather", "clear", "spread", "fill", "pour", "drip", "flow", "crash", "break", "wave", "smile", "laugh", "cry",
-    "hug", "kiss", "fight", "throw", "catch", "kick", "hit", "read", "write", "paint", "cook", "drink", "sail",
-    "land", "take", "emerge", "disappear", "vanish", "approach", "come", "go", "move", "change", "set", "erupt",
-    "strike", "float", "drift", "hover", "blossom", "sprout", "wilt", "freeze", "boil", "bounce", "leap", "hop",
-    "skate", "ski", "surf", "trot", "stroll", "wander", "hunt", "pounce", "sneak", "lay", "rest", "yawn", "stretch",
-    "show", "get", "fetch", "follow", "lead", "pass", "cross", "reach", "watch", "stare", "glide", "soar", "descend",
-}
-_ARRIVAL = {"join", "arrive", "appear", "enter", "come", "approach", "emerge", "show"}
-_EXIT = {"leave", "exit", "disappear", "vanish", "go"}
-_GRADUAL = {"form", "develop", "grow", "build", "gather", "melt", "bloom", "blossom", "rise", "set", "fade", "clear",
-            "spread", "fill", "change", "turn", "become", "open", "close", "sprout", "wilt", "freeze", "boil", "burn"}
-_LOCOMOTION = {"run", "walk", "sprint", "gallop", "trot", "race", "jog", "stroll", "dash"}
-_IRREGULAR_PP = {"grow": "grown", "build": "built", "rise": "risen", "set": "set", "become": "become", "freeze": "frozen",
-                 "burn": "burnt", "go": "gone", "come": "come", "show": "shown", "take": "taken", "fall": "fallen"}
-_IRREGULAR_ING = {"lie": "lying", "die": "dying", "tie": "tying", "ski": "skiing", "be": "being", "see": "seeing"}
-_SETTING = re.compile(
-    r"\s+((?:in|on|over|under|across|through|along|near|beside|inside|above|below|beneath|around|into|onto)\s+"
-    r"(?:a|an|the|some|his|her|their)?\s*[\w' -]+|at\s+(?:the|a|an|night|sunset|sunrise|dawn|dusk|noon|midnight)\b[\w' -]*)$",
-    re.I,
+from .offline_parse import (
+    BIRDS, ENCLOSED, MOTION, TIMES, VEHICLES, WEATHER, Beat, Scene, Subject, base_form, ing, parse_scene,
+    past_participle, singular,
 )
-_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
-_WEATHER_NOUNS = {"rain": "heavy rain falling from dark gray clouds", "snow": "snow falling", "fog": "thick fog", "hail": "hail falling",
-                  "wind": "strong wind blowing", "storm": "a storm raging", "sunshine": "bright sunshine"}
-_PROCESS_CUES = {
-    "thunderstorm": ["a few dark clouds gathering", "dark storm clouds building up", "heavy rain and strong wind",
-                     "lightning striking, heavy rain, rough waves"],
-    "storm": ["a few dark clouds gathering", "dark storm clouds building up", "heavy rain and strong wind",
-              "lightning and heavy rain"],
-    "rainbow": ["faint colors in the mist", "pale colored arc", "bright colored arc", "vivid colors, clear sky"],
-    "sun": ["first light on the horizon", "warm orange light", "golden light", "bright daylight"],
-    "flower": ["tight closed bud", "petals starting to unfold", "petals half open", "petals fully open"],
-    "fire": ["a small flickering flame", "growing flames", "large flames", "roaring blaze"],
-}
-_GAIT = ["mid-stride", "legs stretched out in full stride", "feet pushing off the ground", "legs gathered beneath the body"]
+from .tokens import CLIP_MAX_TOKENS, fits, token_lengths, truncate_to_limit
+
 _CAMERA_MOVES: list[tuple[re.Pattern[str], list[str]]] = [
     (re.compile(r"zoom(?:s|ing)?\s*in|push(?:es|ing)?\s*in|dolly\s*(?:in|forward)|move\s*closer|close in", re.I),
      ["wide shot", "medium wide shot", "medium shot", "medium close-up", "close-up shot"]),
@@ -91,273 +52,442 @@ _CAMERA_TALK = re.compile(
 )
 
 
-@dataclass
-class Stage:
-    text: str
-    weight: float = 1.0
-    cue: str | None = None
+_CAMERA_TALK = re.compile(
+    r"(?:,\s*)?\b(?:(?:the\s+)?camera\b[^,.;]*|(?:slow(?:ly)?\s+|fast\s+)?(?:zoom(?:s|ing)?|pan(?:s|ning)?|tilt(?:s|ing)?|"
+    r"dolly(?:ing)?)\s+(?:in|out|left|right|up|down|forward|back)\b|(?:extreme\s+)?(?:close-up|close up|wide|medium|long|"
+    r"tracking|drone|aerial|establishing)\s+(?:shot|view)|(?:shot|filmed)\s+from\s+[^,.;]+)",
+    re.I,
+)
+
+# ---------------------------------------------------------------------- cues
+# Small, concrete details that move a held action along without changing the story. Keyed
+# by verb and subject class; none uses a pronoun, and each reads well for one or many.
+_VERB_CUES: dict[tuple[str, str] | str, list[str]] = {
+    ("run", "animal"): ["legs stretched out mid-stride", "ears flapping in the wind", "paws kicking up dirt",
+                        "tail streaming behind"],
+    ("run", "person"): ["arms pumping mid-stride", "feet pushing off the ground", "hair blowing back",
+                        "leaning forward with speed"],
+    ("sprint", "animal"): ["body stretched out at full stretch", "legs gathered beneath the body",
+                           "dust flying behind", "tail out for balance"],
+    ("sprint", "person"): ["arms pumping hard", "leaning forward at full speed", "feet barely touching the ground"],
+    ("walk", "animal"): ["one front paw raised mid-step", "head held high", "tail swaying gently"],
+    ("walk", "person"): ["mid-step", "arms swinging gently", "one foot forward"],
+    ("sit", "bird"): ["feathers ruffled by the breeze", "head tilted", "wings folded", "looking around"],
+    ("sit", "animal"): ["alert, ears pricked", "head turning toward the horizon", "tail flicking", "muscles tensing"],
+    ("sit", "person"): ["hands resting on the knees", "looking around calmly", "glancing to the side"],
+    ("lie", "animal"): ["head resting on the front paws", "eyes half closed", "ears twitching"],
+    ("sleep", "animal"): ["curled up, eyes closed", "breathing slowly", "one ear twitching"],
+    ("sleep", "person"): ["eyes closed, breathing slowly", "head resting on a pillow", "peaceful expression"],
+    "stand": ["standing still", "looking ahead", "head turning slightly"],
+    "fly": ["wings spread wide", "wings raised mid-beat", "gliding on the wind"],
+    "soar": ["wings spread wide", "gliding on the wind", "banking gently"],
+    "swim": ["gliding through the water", "ripples spreading", "splashing gently"],
+    "sail": ["sails full of wind", "bow cutting through the water", "wake trailing behind"],
+    "drive": ["wheels turning", "headlights on", "dust trailing behind"],
+    "ride": ["moving at a steady pace", "leaning into the motion", "wind rushing past"],
+    "jump": ["crouching, ready to jump", "in mid-air", "landing softly"],
+    "dance": ["arms raised gracefully", "spinning mid-turn", "one leg extended"],
+    "play": ["mid-motion, full of energy", "bouncing playfully", "turning quickly"],
+    "blow": ["soap bubbles floating in the air", "a big bubble forming at the wand", "bubbles drifting upward",
+             "bubbles shimmering with rainbow colors"],
+    "watch": ["eyes fixed ahead", "head tilted with curiosity", "calmly watching"],
+    "order": ["talking to the barista", "pointing at the menu board", "paying at the register",
+              "waiting for the coffee"],
+    "plant": ["pushing the flagpole into the ground", "the flag unfurling", "holding the flagpole upright"],
+    "wave": ["arms raised high", "waving toward the camera", "hands moving side to side"],
+    "read": ["turning a page", "eyes on the page", "holding the book open"],
+    "eat": ["taking a bite", "chewing", "reaching for more"],
+    "drink": ["raising the cup", "taking a sip", "setting the cup down"],
+    "cook": ["stirring a pot", "steam rising", "tasting from a spoon"],
+    "paint": ["brush touching the canvas", "mixing colors", "stepping back to look"],
+    "sing": ["mouth open mid-note", "eyes closed, singing", "arms open wide"],
+    "climb": ["reaching for the next hold", "pulling up", "one foot braced"],
+    "bark": ["mouth open mid-bark", "head raised", "tail wagging"],
+    "roar": ["jaws wide open", "head thrown back", "teeth bared"],
+    "float": ["drifting slowly", "bobbing gently", "turning slowly"],
+    "gallop": ["mane flying", "hooves off the ground", "legs stretched out mid-stride"],
+    "chase": ["closing the gap", "legs stretched out mid-stride", "dust flying behind"],
+    "fish": ["casting the line", "waiting patiently", "reeling in"],
+    "surf": ["riding the crest of a wave", "spray flying", "crouched low on the board"],
+}
+_CLASS_CUES = {
+    "person": ["focused expression", "soft natural light", "slight turn of the head", "relaxed posture"],
+    "bird": ["feathers ruffled by the breeze", "head tilted", "wings folded", "looking around"],
+    "animal": ["ears pricked", "tail swaying", "head tilted slightly", "fur ruffled by the breeze"],
+    "vehicle": ["moving steadily", "light glinting off the surface", "soft reflections"],
+    "sky": ["soft light", "clouds drifting", "light shifting slowly"],
+    "thing": ["soft natural light", "gentle breeze", "light shifting slowly", "calm atmosphere"],
+}
+# Gradual change, in order. 8 levels so up to 8 frames of one change never repeat.
+_LEVELS = ["just beginning to {b}", "slowly {ing}", "partly {pp}", "half {pp}", "more than half {pp}",
+           "mostly {pp}", "almost fully {pp}", "fully {pp}"]
+_SUN = {"set": ["high above the horizon", "sinking toward the horizon", "low over the horizon, golden light",
+                "touching the horizon, orange sky", "half below the horizon, red sky",
+                "only a sliver above the horizon, red sky", "just set, a glowing rim on the horizon",
+                "just below the horizon, purple afterglow"],
+
+        "rise": ["just below the horizon, first glow of dawn", "a sliver above the horizon",
+                 "half above the horizon, pink sky", "resting on the horizon, orange sky",
+                 "rising above the horizon, golden light", "clear of the horizon, warm light", "climbing into the sky", "high in the bright morning sky"]}
+# What a change looks like at each stage, for common subjects (spread over the levels).
+_PROCESS_CUES = {
+    "thunderstorm": ["calm water, a few dark clouds gathering", "dark clouds gathering", "storm clouds building up, wind rising",
+                     "waves growing, first raindrops", "heavy rain and strong wind", "distant lightning, heavy rain",
+                     "lightning striking, heavy rain, rough waves"],
+    "storm": ["a few dark clouds gathering", "storm clouds building up", "wind rising", "heavy rain and strong wind",
+              "lightning and heavy rain"],
+    "rainbow": ["faint colors in the mist", "a pale colored arc", "a clearer colored arc", "bright colored arc",
+                "vivid colors, clearing sky", "vivid colors, clear sky"],
+    "snowman": ["crisp white snow, a few drops of water", "water dripping from the edges", "carrot nose drooping, slushy surface",
+                "head sagging, body shrinking", "slumped into a mound of wet slush", "a puddle of slush with a carrot nose"],
+    "flower": ["tight closed bud", "petals starting to unfold", "petals half open", "petals fully open"],
+    "fire": ["a small flickering flame", "growing flames", "large flames", "a roaring blaze"],
+    "tree": ["a small sapling", "a young tree", "a tall tree", "a large tree with a full crown"],
+    "ice": ["solid and glistening", "water beading on the surface", "shrinking, a puddle spreading", "almost all water"],
+    "cloud": ["a few wisps", "clouds thickening", "towering clouds", "the sky full of clouds"],
+}
+_WEATHER_STATES = {
+    "rain": ["heavy rain falling from dark gray clouds", "rain pouring down, puddles forming",
+             "rain easing off, clouds starting to break"],
+    "snow": ["snowflakes drifting down", "snow falling steadily", "thick snow blanketing the ground"],
+    "fog": ["thick fog", "fog drifting slowly", "fog thinning"],
+    "storm": ["dark storm clouds", "a storm raging, heavy rain", "lightning in the dark sky"],
+}
+_CONDITIONS = {
+    "rain": ["the first raindrops falling", "rain falling", "heavy rain pouring down"],
+    "rain:stop": ["the rain easing off", "the last drops of rain, clouds breaking", "the sky clearing after the rain"],
+    "snow": ["the first snowflakes falling", "snow falling", "thick snow falling, everything turning white"],
+    "night": ["at dusk", "at twilight, lights turning on", "at night"],
+    "day": ["at dawn, first light", "in the early morning light", "in bright daylight"],
+    "morning": ["at dawn, first light", "in the early morning light", "in bright morning light"],
+    "fog": ["a light mist rolling in", "fog thickening", "in dense fog"],
+    "storm": ["dark clouds gathering", "wind rising, first raindrops", "a storm raging, lightning"],
+    "wind": ["a breeze picking up", "wind blowing", "strong wind gusting"],
+}
+# Times of day and seasons in order, for "from day to night", "from winter to spring".
+_TIME_SCALE = [("dawn", "at dawn, first light"), ("morning", "in the early morning light"),
+               ("day", "at midday in bright daylight"), ("noon", "at midday in bright daylight"),
+               ("afternoon", "in the early afternoon sun"), ("", "in the late afternoon, long shadows"),
+               ("", "in golden hour light"), ("sunset", "at sunset, orange sky"),
+               ("dusk", "at dusk, lights turning on"), ("evening", "at dusk, lights turning on"),
+               ("twilight", "at twilight, deep blue sky"), ("night", "at night, lights glowing"),
+               ("midnight", "at midnight, lights glowing")]
+_SEASONS = [("spring", "in early spring, fresh buds"), ("", "in spring, blossoms everywhere"),
+            ("summer", "in summer, lush and green"), ("", "in late summer, golden light"),
+            ("autumn", "in early autumn, leaves turning"), ("fall", "in autumn, red and orange leaves"),
+            ("", "in late autumn, bare branches"), ("winter", "in winter, covered in snow")]
+_SPOTS = {"sofa", "couch", "bed", "chair", "table", "bench", "branch", "windowsill", "desk", "shelf", "rug",
+          "mat", "rock", "fence", "roof", "stool", "log", "pillow", "cushion", "wire", "ledge", "perch"}
+_REST_POSE = {
+"sit": "a sitting position", "lie": "the ground", "sleep": "sleep", "rest": "rest",
+              "crouch": "a crouch", "stand": "a standstill", "perch": "the perch"}
 
 
-@dataclass
-class Beat:
-    stages: list[Stage]
-    weight: float = 1.0
+def _cues(subject: Subject, verb: str) -> list[str]:
+    cls = "bird" if singular(subject.head) in BIRDS else subject.cls
+    cues = _VERB_CUES.get((verb, cls)) or _VERB_CUES.get(verb) or _CLASS_CUES.get(cls, _CLASS_CUES["thing"])
+    if subject.plural and verb in MOTION:
+        cues = ["side by side"] + cues
+    return cues
 
 
-@dataclass
-class Clause:
-    text: str
-    sudden: bool = False
+def _motion(subject: Subject, verb: str = "") -> str:
+    """How this subject moves when the prompt does not say: a ship sails, a bird flies."""
+    if verb in MOTION:
+        return verb
+    head = singular(subject.head)
+    if head in BIRDS or head in {"plane", "airplane", "jet", "helicopter", "balloon"}:
+        return "fly"
+    if head in {"ship", "boat", "sailboat", "yacht", "ferry", "canoe", "kayak"}:
+        return "sail"
+    if head in VEHICLES:
+        return "drive"
+    return "walk"
 
 
-@dataclass
-class Scene:
-    """What the parser found: the beats in time order and the static setting."""
-
-    beats: list[Beat] = field(default_factory=list)
-    setting: str = ""
-    subject: str = ""
+def _pick(stages: list[str], k: int, n: int, single: int | None = None) -> str:
+    """Stage for frame k of n, spread so the first and last frames show the first and last stage."""
+    if n == 1:
+        return stages[len(stages) // 2 if single is None else single]
+    return stages[round(k * (len(stages) - 1) / (n - 1))]
 
 
-# ---------------------------------------------------------------------- small word tools
-def _base(verb: str) -> str:
-    """'sprints' -> 'sprint', 'running' -> 'run', 'flies' -> 'fly', 'forming' -> 'form'."""
-    v = verb.lower()
-    if v.endswith("ing") and len(v) > 4:
-        stem = v[:-3]
-        if len(stem) >= 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
-            return stem[:-1]  # running -> run
-        if stem in {"danc", "div", "arriv", "emerg", "leav", "becom", "com", "rac", "glid", "driv", "rid", "smil",
-                    "clos", "chas", "bounc", "approach", "melt", "rais", "ris", "gaz", "hov", "wav", "mov", "fad",
-                    "writ", "tak", "shin", "sneak", "freez", "strok", "skat", "wander"}:
-            return stem + ("e" if stem not in {"approach", "melt", "sneak", "wander"} else "")
-        return stem
-    if v.endswith("ies") and len(v) > 4:
-        return v[:-3] + "y"
-    if v.endswith(("ches", "shes", "sses", "xes", "zes", "oes")):
-        return v[:-2]
-    if v.endswith("s") and not v.endswith("ss") and len(v) > 2:
-        return v[:-1]
-    return v
+# ---------------------------------------------------------------------- rendering one beat
+def _where(beat: Beat) -> str:
+    return beat.place.text if beat.place else ""
 
 
-def _ing(base: str) -> str:
-    if base in _IRREGULAR_ING:
-        return _IRREGULAR_ING[base]
-    if base.endswith("ie"):
-        return base[:-2] + "ying"
-    if base.endswith("e") and not base.endswith(("ee", "ye", "oe")):
-        return base[:-1] + "ing"
-    if (len(base) in (3, 4) and re.fullmatch(r".*[^aeiou][aeiou][bdgmnprt]", base)) or base in {"begin", "occur"}:
-        return base + base[-1] + "ing"  # run -> running, sit -> sitting, stop -> stopping
-    return base + "ing"
+def _join(*parts: str) -> str:
+    return re.sub(r"\s+", " ", " ".join(p for p in parts if p)).strip(" ,").replace(" ,", ",")
 
 
-def _pp(base: str) -> str:
-    if base in _IRREGULAR_PP:
-        return _IRREGULAR_PP[base]
-    if base.endswith("e"):
-        return base + "d"
-    if base.endswith("y") and base[-2:-1] not in "aeiou":
-        return base[:-1] + "ied"
-    return base + "ed"
+def _steady_main(beat: Beat) -> str:
+    main = _join(beat.subject.np, beat.action, _where(beat))
+    return _join(main, f", {beat.companion}") if beat.companion else main
 
 
-def _plural(noun: str) -> str:
-    if noun.endswith(("s", "x", "z", "ch", "sh")):
-        return noun + "es"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return {"man": "men", "woman": "women", "child": "children", "person": "people", "mouse": "mice",
-            "goose": "geese", "sheep": "sheep", "fish": "fish", "deer": "deer", "wolf": "wolves"}.get(noun, noun + "s")
+def _conditions(beat: Beat) -> str:
+    return ", ".join(_CONDITIONS.get(c, [c])[-1] for c in beat.conditions)
 
 
-def _is_verb(word: str) -> bool:
-    w = word.lower().strip(",")
-    if w in _AUX:
-        return True
-    if w.endswith("ing") and len(w) > 4 and w not in _NOT_VERBS_ING:
-        return True
-    return _base(w) in _VERBS
+def render_beat(beat: Beat, n: int, previous: Beat | None = None) -> list[tuple[str, str]]:
+    """(main text, progress cue) for each of the beat's n frames."""
+    s, np_, where = beat.subject, beat.subject.np, _where(beat)
+    cues = _cues(s, beat.verb)
+    cycle = [cues[k % len(cues)] for k in range(n)]
+    blank = [""] * n
+    kind = beat.kind
 
+    if kind == "steady":
+        return list(zip([_steady_main(beat)] * n, cycle))
 
-def _article(noun_phrase: str) -> str:
-    return "an" if noun_phrase[:1].lower() in "aeiou" else "a"
+    if kind == "state":
+        weather = next((w for w in _WEATHER_STATES if singular(s.head) == w or s.head.startswith(w)), None)
+        if weather:  # the weather is the picture, and it moves on toward what follows
+            return [(_join(_pick(_WEATHER_STATES[weather], k, n, 0), where), "") for k in range(n)]
+        return list(zip([_join(np_, where)] * n, [_CLASS_CUES["thing"][k % 4] for k in range(n)]))
 
+    if kind == "gradual":
+        words = beat.action.split()
+        rest = " ".join(words[1:])
+        after = ""
+        if previous is not None and previous.kind == "state" and previous.subject.head in WEATHER:
+            after = f"after the {previous.subject.head}"
+        if n == 1:
+            return [(_join(np_, beat.action, where, after), "")]
+        if beat.verb in _SUN and singular(s.head) == "sun":
+            return [(_join(np_, _pick(_SUN[beat.verb], k, n), where), "") for k in range(n)]
+        b = beat.verb
+        levels = [lv.format(b=b, ing=ing(b), pp=past_participle(b)) for lv in _LEVELS]
+        process = _PROCESS_CUES.get(singular(s.head)) or next((v for key, v in _PROCESS_CUES.items() if key in s.head), None)
+        out = []
+        for k in range(n):
+            level = _pick(levels, k, n)
+            cue = _pick(process, k, n) if process else ""
+            out.append((_join(np_, level, rest, where, after), cue))
+        return out
 
-# ---------------------------------------------------------------------- parsing
-def _split_clauses(prompt: str) -> list[Clause]:
-    """Cut the prompt into clauses in time order ("X after Y" becomes Y, X)."""
-    text = prompt.strip().rstrip(".!")
-    parts = [p for p in re.split(r"\s*(?:[.;!]\s+|,?\s+and then\s+|,\s*then\s+|\s+then\s+|,\s*and\s+|,\s*but\s+|"
-                                 r",\s*(?=(?:later|eventually|finally|afterwards|soon)\b))", text) if p.strip()]
-    clauses: list[Clause] = []
-    for part in parts:
-        part = re.sub(r"^(?:then|and|but|later on|later|afterwards|after that|eventually|finally|soon),?\s+", "", part, flags=re.I)
-        part = re.sub(r"\s+(?:later on|later|afterwards|eventually|soon after|soon|at last)$", "", part, flags=re.I)
-        # "X suddenly Y": X, then a sudden Y (the subject carries over).
-        m = re.match(r"(.+?)\s+(?:suddenly|all of a sudden|abruptly)\s+(.+)$", part, re.I)
-        if m:
-            clauses += [Clause(m.group(1)), Clause(m.group(2), sudden=True)]
-            continue
-        if re.match(r"(?:suddenly|all of a sudden|abruptly),?\s+", part, re.I):
-            clauses.append(Clause(re.sub(r"^(?:suddenly|all of a sudden|abruptly),?\s+", "", part, flags=re.I), sudden=True))
-            continue
-        m = re.match(r"(.+?)\s+(?:after|once|when)\s+(.+)$", part, re.I)
-        if m and not re.match(r"(?:after|once|when)\b", part, re.I):
-            clauses += [Clause(m.group(2)), Clause(m.group(1))]  # "a rainbow forming after rain": rain first
-            continue
-        m = re.match(r"(.+?)\s+(?:before|until|till)\s+(.+)$", part, re.I)
-        if m:
-            clauses += [Clause(m.group(1)), Clause(m.group(2))]
-            continue
-        clauses.append(Clause(part))
-    return clauses or [Clause(text)]
+    if kind == "transition":
+        return _render_transition(beat, n)
 
-
-def _subject_and_predicate(clause: str) -> tuple[str, str]:
-    """'A corgi is running' -> ('a corgi', 'is running'); 'sprints fast' -> ('', 'sprints fast')."""
-    words = clause.split()
-    if not words:
-        return "", ""
-    if _is_verb(words[0]) and words[0].lower() not in _DETERMINERS:
-        return "", clause
-    for i, w in enumerate(words[1:], start=1):
-        if _is_verb(w) and words[i - 1].lower() not in _DETERMINERS:
-            return " ".join(words[:i]), " ".join(words[i:])
-    return clause, ""
-
-
-def _participle_phrase(predicate: str) -> tuple[str, str]:
-    """'is running fast' -> ('running fast', 'run'); 'sprints at full speed' -> ('sprinting at full speed', 'sprint')."""
-    words = predicate.split()
-    while words and words[0].lower() in _AUX and len(words) > 1:
-        words = words[1:]
-    if not words:
-        return "", ""
-    base = _base(words[0])
-    if words[0].lower() in _AUX:
-        return " ".join(words), ""
-    return " ".join([_ing(base)] + words[1:]), base
-
-
-def _head_noun(subject: str) -> str:
-    words = [w for w in re.findall(r"[\w-]+", subject.lower()) if w not in _DETERMINERS]
-    return words[-1] if words else subject.lower()
-
-
-def _with_article(subject: str) -> str:
-    if not subject:
-        return subject
-    first = subject.split()[0].lower()
-    if first in _DETERMINERS or first.isdigit():
-        return subject
-    if subject.lower() in _WEATHER_NOUNS or subject.lower().endswith("s"):
-        return subject
-    return f"{_article(subject)} {subject}"
-
-
-def parse_scene(prompt: str) -> Scene:
-    scene = Scene()
-    current_subject = ""  # the main subject, carried into clauses that have none
-    current_state = ""  # what the frame shows at the end of the previous beat
-    previous_noun = ""
-    for clause in _split_clauses(prompt):
-        text = clause.text.strip(" ,")
-        m = _SETTING.search(text)
-        if m and not re.match(r"at\s+full", m.group(1), re.I):
-            if not scene.setting:
-                scene.setting = m.group(1).strip()
-            text = text[: m.start()].strip()
-        subject, predicate = _subject_and_predicate(text)
-        if subject.strip().lower() in _PRONOUNS:
-            subject = ""  # "then it flies away": the frame must name the subject itself
-        subject = _with_article(subject.strip())
-        if not subject:
-            subject = current_subject or "a scene"
-        phrase, base = _participle_phrase(predicate)
-        noun = _head_noun(subject)
-
-        if not predicate:
-            # A noun alone ("rain", "a sunny meadow"): a state, weather gets its usual look.
-            state = _WEATHER_NOUNS.get(subject.lower(), subject)
-            scene.beats.append(Beat([Stage(state)]))
-            current_state, previous_noun = state, noun
-            current_subject = current_subject or subject
-            continue
-
-        is_another = subject.lower().startswith(("another", "a second", "one more"))
-        if base in _ARRIVAL and current_state and (is_another or noun != _head_noun(current_subject or "")):
-            # An arrival: before, while approaching, then together.
-            if is_another and noun == _head_noun(current_subject):
-                verb_phrase = current_state[len(current_subject):].strip() if current_state.startswith(current_subject) else ""
-                together = f"two {_plural(noun)} {verb_phrase} together".replace("  ", " ").strip()
-            else:
-                together = f"{current_state} together with {re.sub(r'^(another|a second|one more)', _article(noun), subject)}"
-            arriving = subject.replace("another", "a second") if is_another else subject
-            stages = [Stage(f"{current_state}, {arriving} approaching from the distance", 1.0),
-                      Stage(together, 2.0)]
-            scene.beats.append(Beat(stages, weight=1.0))
-            current_state = together
-            continue
-        if (base in _EXIT or re.search(r"\b(?:away|off|out of)\b", predicate)) and current_state:
-            rest = phrase.split(" ", 1)[1] if " " in phrase else "away"
-            leaving = f"{subject} {_ing(base)} {rest}".strip()
-            place = re.sub(r"^\w+\s+(?:(?:a|an|the|some)\s+)?", "", scene.setting) if scene.setting else "landscape"
-            after = f"an empty {place}" if subject == current_subject else current_state
-            scene.beats.append(Beat([Stage(leaving, 1.0), Stage(after, 1.0)]))
-            current_state = after
-            continue
-
-        if not current_subject or subject not in ("a scene",):
-            current_subject = current_subject or subject
-        state = f"{subject} {phrase}".strip()
-        if base in _GRADUAL:
-            cues = _PROCESS_CUES.get(noun) or next((v for k, v in _PROCESS_CUES.items() if k in noun), None)
-            rest = " ".join(phrase.split()[1:])
-            after_prev = f" after the {previous_noun}" if previous_noun and previous_noun != noun and previous_noun in _WEATHER_NOUNS else ""
-            texts = [f"{subject} just beginning to {base}", f"{subject} partly {_pp(base)}",
-                     f"{subject} mostly {_pp(base)}", f"{subject} fully {_pp(base)}"]
-            stages = [Stage(f"{t} {rest}".strip() + after_prev, 1.0, cues[i] if cues else None) for i, t in enumerate(texts)]
-            scene.beats.append(Beat(stages, weight=1.5))
-            current_state = f"{subject} fully {_pp(base)} {rest}".strip()
-        elif clause.sudden:
-            before = current_state or f"{subject} still"
-            prev = before[len(subject):].strip() if before.startswith(subject) else ""
-            burst = f"{subject} suddenly starting to {base or 'move'}"
-            if prev:
-                verb = "rising from" if _base(prev.split()[0]) in {"sit", "lie", "sleep", "rest", "lay", "crouch"} else "breaking off"
-                burst = f"{subject} {verb} {prev}, suddenly starting to {base or 'move'}"
-            stages = [Stage(burst, 1.0), Stage(state, 2.5)]
-            scene.beats.append(Beat(stages, weight=1.2))
-            current_state = state
+    if kind == "enter":
+        m = _motion(s, beat.verb)
+        place = beat.place.np if beat.place else "the place"
+        if beat.place and beat.place.enclosed:
+            stages = [f"{ing(m)} up to the entrance of {place}", f"opening the door of {place}",
+                      f"stepping through the doorway into {place}", f"{ing(m)} into {place}", f"{ing(m)} inside {place}"]
         else:
-            cue = "gait" if base in _LOCOMOTION else None
-            scene.beats.append(Beat([Stage(state, 1.0, cue)]))
-            current_state = state
-        previous_noun = noun
-    scene.subject = current_subject
-    return scene
+            stages = [f"{ing(m)} toward {place}", f"{ing(m)} up to the edge of {place}", f"{ing(m)} into {place}",
+                      f"{ing(m)} through {place}", f"{ing(m)} deep inside {place}"]
+        return [(_join(np_, _pick(stages, k, n, 3)), "") for k in range(n)]
+
+    if kind == "approach":
+        stages = ["far in the distance", "approaching", "drawing closer", "arriving", "having just arrived"]
+        return [(_join(np_, _pick(stages, k, n, 3), where), "") for k in range(n)]
+
+    if kind == "exit":
+        return _render_exit(beat, n)
+
+    if kind == "arrival":
+        return _render_arrival(beat, n)
+
+    if kind == "sudden":
+        before = beat.before
+        if before is not None and before.kind == "state":
+            return list(zip([_join(_steady_main(before), f", {np_} suddenly {beat.action}")] * n, cycle))
+        out = list(zip([_steady_main(beat)] * n, cycle))
+        if n >= 2 and before is not None and before.subject is s:
+            pose = _REST_POSE.get(before.verb)
+            burst = f"suddenly leaping up from {pose}" if pose else f"suddenly starting to {beat.verb or 'move'}"
+            if pose:
+                burst += f", about to {beat.verb}"
+            out = [(_join(np_, burst, where), "")] + out[: n - 1]
+        return out
+
+    if kind == "condition":
+        before = beat.before
+        stages = _CONDITIONS.get(beat.condition, [beat.condition])
+        base = _steady_main(before) if before is not None else np_
+        if beat.condition in TIMES and before is not None and before.place and before.place.head in TIMES:
+            base = _join(before.subject.np, before.action)  # "at sunset" gives way to the new time
+        bcues = _cues(before.subject, before.verb) if before is not None else cues
+        return [(_join(base, f", {_pick(stages, k, n, len(stages) - 1)}"), bcues[k % len(bcues)] if before and before.kind == "steady" else "")
+                for k in range(n)]
+    return list(zip([_steady_main(beat)] * n, blank))  # pragma: no cover
 
 
-# ---------------------------------------------------------------------- timeline to frames
-def _stage_at(scene: Scene, t: float) -> tuple[Stage, float]:
-    """The stage shown at time t in [0, 1) and the time within that stage, in [0, 1)."""
-    total = sum(b.weight for b in scene.beats)
-    start = 0.0
-    for beat in scene.beats:
-        span = beat.weight / total
-        if t < start + span or beat is scene.beats[-1]:
-            local = min(max((t - start) / span, 0.0), 0.999999)
-            stage_total = sum(s.weight for s in beat.stages)
-            acc = 0.0
-            for stage in beat.stages:
-                share = stage.weight / stage_total
-                if local < acc + share or stage is beat.stages[-1]:
-                    return stage, min(max((local - acc) / share, 0.0), 0.999999)
-                acc += share
-        start += span
-    raise AssertionError("unreachable")  # pragma: no cover
+def _render_exit(beat: Beat, n: int) -> list[tuple[str, str]]:
+    s, np_ = beat.subject, beat.subject.np
+    m = _motion(s, beat.verb)
+    place = beat.place
+    if beat.verb in {"disappear", "vanish", "fade"}:
+        stages = ["clearly visible", "glowing faintly", "starting to fade", "half transparent, fading",
+                  "faint and translucent", "barely visible", "almost vanished, only a faint outline left"]
+        return [(_join(np_, _pick(stages, k, n, 3), _where(beat)), "") for k in range(n)]
+    if place is not None and place.enclosed and m != "fly":
+        p = place.np
+        stages = [f"{ing(m)} toward the door of {p}", f"{ing(m)} out the door of {p}", f"stepping out of {p}",
+                  f"{ing(m)} away from {p}"]
+        return [(_join(np_, _pick(stages, k, n, 1)), "") for k in range(n)]
+    where = _where(beat)
+    if place is not None and place.prep in ("on", "at") and place.head in _SPOTS:
+        p = place.np  # a sofa or a branch: one leaves it, not "into the distance on a sofa"
+        if m == "fly":
+            stages = [f"about to take off from {p}", f"lifting off from {p}, wings spread", f"flying away from {p}",
+                      f"far away in the sky, {p} left behind"]
+        else:
+            stages = [f"{where}, turning to leave", f"getting off {p}", f"{ing(m)} away from {p}",
+                      f"{ing(m)} out of sight, {p} left behind"]
+        return [(_join(np_, _pick(stages, k, n, 2)), "") for k in range(n)]
+    if m == "fly":
+        stages = [f"about to take off {where}", f"lifting off {where}", f"flying away {where}",
+                  f"flying off into the distance {where}", f"far away in the sky {where}, a small speck"]
+    else:
+        stages = [f"{where}, turning to leave", f"{ing(m)} away {where}", f"{ing(m)} off into the distance {where}",
+                  f"small in the distance {where}, {ing(m)} away"]
+    return [(_join(np_, _pick(stages, k, n, 1)), "") for k in range(n)]
+
+
+def _render_arrival(beat: Beat, n: int) -> list[tuple[str, str]]:
+    before, nc, group = beat.before, beat.newcomer, beat.subject
+    assert before is not None and nc is not None
+    before_main = _steady_main(before)
+    approach = [f"{nc.np} appearing in the distance", f"{nc.np} approaching", f"{nc.np} catching up"]
+    n_approach = 0 if n == 1 else 1 if n <= 3 else min(3, round(n / 3))
+    out = [(_join(before_main, f", {_pick(approach, k, n_approach, 1)}"), "") for k in range(n_approach)]
+    same = singular(nc.head) == singular(before.subject.head)
+    if same and before.kind != "state":
+        together = _join(group.np, before.action, "together", _where(beat))
+    elif before.kind != "state":
+        together = _join(before_main, f", {nc.np} beside the {before.subject.head}")
+    else:
+        together = _join(before_main, f", {nc.np} {beat.action}")
+    cues = _cues(group if same else before.subject, before.verb)
+    out += [(together, cues[k % len(cues)]) for k in range(n - n_approach)]
+    return out
+
+
+def _scale_slice(scale: list[tuple[str, str]], src: str, dst: str) -> list[str] | None:
+    keys = [k for k, _ in scale]
+
+    def find(word: str) -> int | None:
+        w = word.lower().removeprefix("the ").strip()
+        return keys.index(w) if w in keys else None
+
+    a, b = find(src), find(dst)
+    if a is None or b is None or a == b:
+        return None
+    texts = [t for _, t in scale]
+    part = texts[a: b + 1] if a < b else texts[b: a + 1][::-1]
+    return [t for i, t in enumerate(part) if i == 0 or t != part[i - 1]]  # synonyms share a text
+
+
+def _render_transition(beat: Beat, n: int) -> list[tuple[str, str]]:
+    s, np_, a, b = beat.subject, beat.subject.np, beat.src, beat.dst
+    cues = _cues(s, beat.verb)
+    stages = _scale_slice(_TIME_SCALE, a, b) or _scale_slice(_SEASONS, a, b)
+    if stages:
+        lead = _join(np_, beat.action)
+        return [(_join(lead, stage), "") for stage in (_pick(stages, k, n) for k in range(n))]
+    if beat.verb in MOTION:
+        v = ing(beat.verb)
+        the_b = re.sub(r"^(?:a|an)\s+", "the ", b)
+        stages = [f"{v} in {a}", f"{v} out of {a}", f"{v} away from {a}, {b} ahead", f"{v} toward {b}",
+                  f"{v} into {b}", f"{v} through {b}", f"{v} deep in {the_b}"]
+        dst_head = b.split()[-1].lower()
+        ramp: list[str] = []
+        if dst_head in {"storm", "thunderstorm", "rain"}:
+            sea = singular(s.head) in {"ship", "boat", "sailboat", "yacht", "ferry", "canoe", "kayak"} or \
+                any(w in a.lower() for w in ("harbor", "harbour", "sea", "ocean", "port", "bay"))
+            ramp = (["calm water, clear sky", "calm water", "darkening sky", "dark clouds, rising waves",
+                     "heavy rain, rough waves", "lightning, towering waves"] if sea else
+                    ["clear sky", "clouds gathering", "darkening sky", "dark storm clouds, wind rising",
+                     "heavy rain", "lightning, pouring rain"])
+        out = []
+        for k in range(n):
+            cue = _pick(ramp, k, n) if ramp else ""
+            if n > len(stages) and not ramp:
+                cue = cues[k % len(cues)]
+            out.append((_join(np_, _pick(stages, k, n)), cue))
+        return out
+    lead = _join(np_, beat.action)
+    stages = [f"{a}", f"{a} slowly giving way to {b}", f"halfway between {a} and {b}", f"mostly {b}", f"{b}"]
+    return [(_join(lead, f", {_pick(stages, k, n)}", _where(beat)), "") for k in range(n)]
+
+
+# ---------------------------------------------------------------------- the script
+def allocate(weights: list[float], n: int) -> list[int]:
+    """Frames per beat: at least one each when there are enough frames, the rest by weight.
+    With fewer frames than beats, beats are sampled evenly (first and last kept); one frame
+    shows the heaviest beat (the first of equals)."""
+    count = len(weights)
+    if n < count:
+        if n == 1:
+            chosen = [max(range(count), key=lambda i: (weights[i], -i))]
+        else:
+            chosen = [round(j * (count - 1) / (n - 1)) for j in range(n)]
+        return [chosen.count(i) for i in range(count)]
+    total = sum(weights)
+    ideal = [w / total * n for w in weights]
+    counts = [1] * count
+    for _ in range(n - count):
+        i = max(range(count), key=lambda j: (ideal[j] - counts[j], -j))
+        counts[i] += 1
+    return counts
+
+
+def _tokens(text: str) -> int:
+    return token_lengths([text])[0] - 2  # without the begin/end markers
+
+
+def _compose(main: str, cue: str, camera: str, style: str, limit: int = CLIP_MAX_TOKENS) -> str:
+    """main, cue, camera, style joined with commas, fitted to CLIP's window: the main part is
+    shortened first (a long user description), then the cue and the camera are dropped;
+    the style, which the user asked for in every frame, goes last."""
+    extras = [e for e in (cue, camera, style) if e]
+    while True:
+        text = ", ".join([main] + extras)
+        if fits(text, limit):
+            break
+        tail = _tokens(", " + ", ".join(extras)) if extras else 0
+        if limit - 2 - tail >= 10:
+            text = truncate_to_limit(main, limit - tail) + ", " + ", ".join(extras)
+            if fits(text, limit):
+                break
+        if len(extras) <= 1:
+            text = truncate_to_limit(text, limit)
+            break
+        extras.pop(0)
+    text = re.sub(r"\s+", " ", text).strip(" ,")
+    text = re.sub(r"(?:,\s*)+,", ",", text)
+    return text[:1].upper() + text[1:]
+
+
+def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> list[str]:
+    """N self-contained frame prompts for `prompt` (see the module docstring)."""
+    if camera == prompts.CAMERA_REMOVE:
+        prompt = _CAMERA_TALK.sub("", prompt).strip(" ,") or prompt
+    scene: Scene = parse_scene(prompt)
+    counts = allocate([b.weight for b in scene.beats], num_frames)
+    rows: list[tuple[str, str]] = []
+    for i, (beat, n) in enumerate(zip(scene.beats, counts)):
+        if n:
+            previous = scene.beats[i - 1] if i else None
+            for main, cue in render_beat(beat, n, previous):
+                cond = _conditions(beat) if beat.kind != "condition" else ""
+                rows.append((_join(main, f", {cond}") if cond else main, cue))
+    frames: list[str] = []
+    fallback = _CLASS_CUES.get(scene.subject.cls if scene.subject else "thing", _CLASS_CUES["thing"])
+    for i, (main, cue) in enumerate(rows):
+        t = (i + 0.5) / num_frames
+        frame = _compose(main, cue, _camera_text(camera, t), style or "")
+        extra = 0
+        while frames and frame == frames[-1] and extra < len(fallback):  # never the same picture twice in a row
+            frame = _compose(main, ", ".join(x for x in (cue, fallback[(i + extra) % len(fallback)]) if x),
+                             _camera_text(camera, t), style or "")
+            extra += 1
+        frames.append(frame)
+    return frames
 
 
 def _camera_text(camera: str | None, t: float) -> str:
@@ -370,35 +500,6 @@ def _camera_text(camera: str | None, t: float) -> str:
             return framings[min(int(t * len(framings)), len(framings) - 1)]
     return camera
 
-
-def _compose(segments: list[str], limit: int = CLIP_MAX_TOKENS) -> str:
-    """Join the segments; drop the least important (last) ones until it fits CLIP's window."""
-    parts = [s.strip(" ,") for s in segments if s and s.strip(" ,")]
-    text = ", ".join(parts)
-    while len(parts) > 1 and not fits(text, limit):
-        parts.pop(-2 if len(parts) > 2 else -1)  # keep the style (last) as long as possible
-        text = ", ".join(parts)
-    text = truncate_to_limit(text, limit)
-    return text[:1].upper() + text[1:]
-
-
-def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> list[str]:
-    """N self-contained frame prompts for `prompt` (see the module docstring)."""
-    if camera == prompts.CAMERA_REMOVE:
-        prompt = _CAMERA_TALK.sub("", prompt).strip(" ,") or prompt
-    scene = parse_scene(prompt)
-    frames = []
-    for i in range(num_frames):
-        t = (i + 0.5) / num_frames
-        stage, local = _stage_at(scene, t)
-        cue = stage.cue
-        if cue == "gait":
-            cue = _GAIT[i % len(_GAIT)]
-        shown = stage.text.startswith("an empty")  # the exit's last stage already names the place
-        setting = scene.setting if scene.setting and scene.setting not in stage.text and not shown else ""
-        main = f"{stage.text} {setting}".strip()
-        frames.append(_compose([main, cue or "", _camera_text(camera, t), style or ""]))
-    return frames
 
 
 class OfflineDirector(Director):
