@@ -70,6 +70,7 @@ _VERB_CUES: dict[tuple[str, str] | str, list[str]] = {
     ("sprint", "animal"): ["body stretched out at full stretch", "legs gathered beneath the body",
                            "dust flying behind", "tail out for balance"],
     ("sprint", "person"): ["arms pumping hard", "leaning forward at full speed", "feet barely touching the ground"],
+    ("fly", "person"): ["looking up at the sky", "arms raised, holding on", "hair blowing in the wind"],
     ("walk", "animal"): ["one front paw raised mid-step", "head held high", "tail swaying gently"],
     ("walk", "person"): ["mid-step", "arms swinging gently", "one foot forward"],
     ("sit", "bird"): ["feathers ruffled by the breeze", "head tilted", "wings folded", "looking around"],
@@ -222,7 +223,12 @@ def _join(*parts: str) -> str:
 
 
 def _steady_main(beat: Beat) -> str:
-    main = _join(beat.subject.np, beat.action, _where(beat))
+    """The beat's held picture; for a change, its end state ("a flower fully bloomed")."""
+    action = beat.action
+    if beat.kind == "gradual" and beat.verb and not (beat.verb in _SUN and singular(beat.subject.head) == "sun"):
+        action = _join(f"fully {past_participle(beat.verb)}", " ".join(action.split()[1:]))
+    main = _join(beat.subject.np, action, _where(beat))
+
     return _join(main, f", {beat.companion}") if beat.companion else main
 
 

@@ -404,7 +404,11 @@ def make_subject(np: str) -> Subject:
     return Subject(np, head, plural_)
 
 
+_BECOME = {"turn", "change", "transform", "morph", "become", "grow", "melt", "fade", "dissolve", "burst", "break"}
+
+
 def split_place(predicate: str) -> tuple[str, Place | None]:
+
     """'planting a flag on the moon' -> ('planting a flag', Place('on', 'the moon')).
 
     The first place preposition whose noun is not a manner word ('at full speed') starts the
@@ -414,6 +418,8 @@ def split_place(predicate: str) -> tuple[str, Place | None]:
     while i < len(words):
         two = " ".join(words[i:i + 2]).lower()
         prep = two if two in PREPOSITIONS else words[i].lower() if words[i].lower() in PREPOSITIONS else ""
+        if prep in ("into", "to") and base_form(words[i - 1]) in _BECOME:
+            prep = ""  # "turning into a butterfly" is the change, not a place
         if prep:
             rest = words[i + len(prep.split()):]
             nouns = [w.lower().strip(",") for w in rest if w.lower() not in DETERMINERS]
