@@ -45,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build(args: argparse.Namespace):
     from direct2v.ui import build_ui, configure
 
+    if os.environ.get("SPACES_ZERO_GPU") and not args.device:
+        args.device = "cuda"  # ZeroGPU: weights go to the (emulated) GPU at start
     runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model)
     demo = build_ui(render_concurrency=args.concurrency)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
