@@ -23,7 +23,7 @@ import re
 from . import prompts
 from .base import Director
 from .offline_parse import (
-    BIRDS, ENCLOSED, MOTION, TIMES, VEHICLES, WEATHER, Beat, Scene, Subject, base_form, ing, parse_scene,
+    BIRDS, MOTION, TIMES, VEHICLES, WEATHER, Beat, Scene, Subject, ing, parse_scene,
     past_participle, singular,
 )
 from .tokens import CLIP_MAX_TOKENS, fits, token_lengths, truncate_to_limit

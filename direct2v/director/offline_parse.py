@@ -51,7 +51,6 @@ GRADUAL = {"form", "develop", "grow", "build", "gather", "melt", "bloom", "bloss
            "burn", "ripen", "wither", "darken", "brighten", "dim", "clear"}
 ARRIVAL = {"join", "arrive", "appear", "approach", "emerge", "show", "come"}
 EXIT = {"leave", "exit", "disappear", "vanish", "depart"}
-FADE = {"disappear", "vanish", "fade"}
 MOTION = {"run", "walk", "sprint", "gallop", "trot", "race", "jog", "stroll", "dash", "fly", "swim", "sail",
           "drive", "ride", "march", "hike", "wander", "glide", "soar", "drift", "float", "move", "travel", "go",
           "come", "crawl", "hop", "cycle", "paddle", "row", "skate", "ski", "charge", "climb", "roll", "cross"}
