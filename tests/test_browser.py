@@ -89,11 +89,16 @@ def wait_cell(pg, row: int, text: str, col: int = 0) -> None:
 def set_number(pg, elem_id: str, value) -> None:
     box = pg.locator(f"#{elem_id} input[type=number]")
     box.wait_for(state="visible")
-    box.fill(str(value))
-    box.press("Enter")
-    box.blur()
-    pg.wait_for_timeout(100)  # let the slider settle before the next field
-    assert box.input_value() == str(value), f"#{elem_id} did not take {value}"
+    # A slider that has just been mounted (an accordion opening) can reset a value typed
+    # into it in the same moment; type again until it holds, as a person would.
+    for _ in range(10):
+        box.fill(str(value))
+        box.press("Enter")
+        box.blur()
+        pg.wait_for_timeout(150)
+        if box.input_value() == str(value):
+            return
+    raise AssertionError(f"#{elem_id} did not take {value} (shows {box.input_value()})")
 
 
 def expect_toast(pg, text: str) -> None:
