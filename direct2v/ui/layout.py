@@ -194,10 +194,11 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
                         preview = gr.Gallery(
                             label="Frames (live preview while rendering)",
-                            columns=8,
+                            columns=4,
                             height="auto",
                             object_fit="contain",
                             allow_preview=True,
+                            preview=False,
                             format="png",
                             elem_id="preview",
                         )
