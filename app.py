@@ -29,7 +29,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--queue-size", type=int, default=int(env.get("DIRECT2V_QUEUE_SIZE", "16")),
                    help="Most requests waiting in the queue; more are turned away with a message (default 16).")
     p.add_argument("--concurrency", type=int, default=int(env.get("DIRECT2V_CONCURRENCY", "1")),
-                   help="Renders that may run at once (default 1: one per GPU).")
+                   help="Render/compare events the queue runs at once (default 1: one per GPU). Renders on the "
+                        "loaded model still take turns; other requests wait in the queue.")
     p.add_argument("--device", default=env.get("DIRECT2V_DEVICE") or None, help="torch device (default: cuda if available, else cpu).")
     p.add_argument("--preview-every", type=int, default=int(env.get("DIRECT2V_PREVIEW_EVERY", "5")),
                    help="Show a live preview every N denoising steps (default 5).")

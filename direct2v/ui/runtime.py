@@ -145,6 +145,11 @@ def configure(
 
 
 # ----------------------------------------------------------------------------- render stream
+# The loaded pipeline is one object whose attention processors a render swaps, so renders
+# on it take turns even when the queue lets several events run at once.
+PIPELINE_LOCK = threading.Lock()
+
+
 def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int) -> Iterator[tuple[str, Any]]:
     """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
 
@@ -175,6 +180,7 @@ def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any]
             events.put(("error", e))
 
     worker = threading.Thread(target=work, name="direct2v-render", daemon=True)
+    PIPELINE_LOCK.acquire()
     worker.start()
     try:
         while True:
@@ -189,6 +195,7 @@ def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any]
         # The worker notices `stop` at its next step; wait for it so the pipeline is free
         # (and its attention processors restored) before the next render starts.
         worker.join(timeout=120)
+        PIPELINE_LOCK.release()
 
 
 def _compare_stream(
@@ -202,8 +209,13 @@ def _compare_stream(
     from ..evaluate import compare_for_page
 
     pipe = RUNTIME.models.get() if RUNTIME.models.model == model else model
-    for u in compare_for_page(pipe, prompts, settings_dict, methods, clip_model, dsf_quantile=dsf_quantile):
-        yield u.status, u.progress, u.grid_video, u.table_markdown, u.plot
+    with PIPELINE_LOCK:
+        updates = compare_for_page(pipe, prompts, settings_dict, methods, clip_model, dsf_quantile=dsf_quantile)
+        try:
+            for u in updates:
+                yield u.status, u.progress, u.grid_video, u.table_markdown, u.plot
+        finally:
+            updates.close()  # stops the comparison's worker before the lock is released
 
 
 def _maybe_zerogpu(fn):
