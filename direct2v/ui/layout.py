@@ -109,7 +109,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     type="array",
                     interactive=True,
                     static_columns=[1],
-                    column_widths=["86%", "14%"],
+                    column_widths=["83%", "17%"],
                     show_row_numbers=True,
                     wrap=True,
                     max_height=420,
