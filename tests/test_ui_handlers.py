@@ -327,3 +327,42 @@ def test_compare_rejects_bad_input():
         next(h.compare_methods(table_of(["a", "b"]), 2, 4, [], **values()))
     with pytest.raises(gr.Error, match="t0 must be smaller than t1"):
         next(h.compare_methods(table_of(["a", "b"]), 2, 4, ["first"], **values(t0=3, t1=3)))
+
+
+# ----------------------------------------------------------------------------- director failures
+@pytest.mark.parametrize(
+    "error_name, text",
+    [
+        ("DirectorTimeoutError", "The OpenAI server did not answer within 60 s (tried 3 times)."),
+        ("DirectorRefusalError", "The model declined to write this script."),
+        ("DirectorFormatError", "The answer had 6 frames instead of 8 after 3 tries."),
+        ("DirectorAuthError", "The OpenAI server rejected the API key sk-secret-123456 (401)."),
+        ("DirectorConnectionError", "Cannot reach http://127.0.0.1:9/v1: connection refused."),
+    ],
+)
+def test_director_failures_are_messages_and_leave_the_table(monkeypatch, error_name, text):
+    from direct2v.director import errors
+
+    class Failing:
+        def direct(self, *a, **k):
+            raise getattr(errors, error_name)(text)
+
+        double_fps = direct
+
+    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Failing())
+    key = "sk-secret-123456"
+    with pytest.raises(gr.Error) as e:
+        h.direct_script(CORGI, 8, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+    assert e.value.message.replace("***", key) == text and key not in e.value.message
+    with pytest.raises(gr.Error):
+        h.double_frame_rate(table_of(["a", "b"]), CORGI, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+
+
+def test_a_wrong_length_answer_never_replaces_the_table(monkeypatch):
+    class Short:
+        def direct(self, *a, **k):
+            return ["only one frame"]
+
+    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Short())
+    with pytest.raises(gr.Error, match="returned 1 frames instead of 4"):
+        h.direct_script(CORGI, 4, 4, **OFFLINE)
