@@ -534,9 +534,10 @@ def _gallery(frames: np.ndarray, limit: int | None = None) -> list[tuple[np.ndar
     return [(frames[i], f"Frame {i + 1}") for i in range(n)]
 
 
-def _progress_bar(step: int, total: int, width: int = 24) -> str:
-    filled = int(round(width * step / max(total, 1)))
-    return "█" * filled + "░" * (width - filled)
+def _progress_bar(step: int, total: int) -> str:
+    """An HTML progress bar for the status line (Gradio's own bar hides once a generator yields)."""
+    return f'<progress value="{int(step)}" max="{max(int(total), 1)}"></progress>'
+
 
 
 def _oom_message(e: BaseException) -> str | None:
@@ -598,7 +599,7 @@ def render_video(
                 last_step, total = int(info.step), int(info.total)
                 eta = rt.eta_text(getattr(info, "eta_s", None))
                 progress((last_step, total), desc=f"{info.phase} · {eta}", unit="steps")
-                status = f"`{_progress_bar(last_step, total)}` step {last_step}/{total} · {info.phase} · {eta}"
+                status = f"{_progress_bar(last_step, total)} step {last_step}/{total} · {info.phase} · {eta}"
                 if info.preview is not None:
                     yield _gallery(np.asarray(info.preview)), keep, keep, keep, status
                 else:
