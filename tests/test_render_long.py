@@ -110,10 +110,12 @@ def test_cache_keeps_only_what_later_passes_read():
 
 
 def test_24_frames_with_8_per_pass_are_distinct_and_in_order(pipe):
-    frames_seen = []
+    frames_seen, phases = [], []
 
     def cb(p, i, t, kw):
-        if p.phase == "joint" and (not frames_seen or frames_seen[-1] != p.current_frames):
+        if not phases or phases[-1] != p.phase:
+            phases.append(p.phase)
+        if p.phase != "first frame" and (not frames_seen or frames_seen[-1] != p.current_frames):
             frames_seen.append(list(p.current_frames))
         return {}
 
@@ -121,6 +123,7 @@ def test_24_frames_with_8_per_pass_are_distinct_and_in_order(pipe):
                callback_on_step_end=cb, **FAST).frames
     assert out.shape == (24, 64, 64, 3)
     assert frames_seen == [list(range(0, 4))] + [list(range(s, s + 4)) for s in range(4, 24, 4)]
+    assert phases == ["first frame", "frames 1-4 of 24"] + [f"frames {s + 1}-{s + 4} of 24" for s in range(4, 24, 4)]
     flat = out.reshape(24, -1)
     gaps = np.abs(flat[:, None] - flat[None]).max(-1)
     assert (gaps + np.eye(24) > 1e-4).all()

@@ -362,7 +362,10 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
                 """Step 5 for one pass over `frame_ids`."""
                 self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
-                self.phase, self.current_frames = "joint", list(frame_ids)
+                # Name the frames this pass adds (t2vz chunks repeat frame 0 in front).
+                first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
+                self.phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
+                self.current_frames = list(frame_ids)
                 x_start = start_latents(frame_ids)
                 index = torch.tensor(frame_ids, device=device)
                 return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True)
