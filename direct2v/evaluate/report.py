@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import textwrap
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -75,7 +76,8 @@ def plot_scores(metrics: Mapping[str, VideoMetrics], path: str | Path, title: st
 
     n = _common_length(metrics)
     x = np.arange(1, n + 1)
-    fig = Figure(figsize=(max(5.0, 0.6 * n + 2.0), 3.6), dpi=100)
+    width_in = max(5.0, 0.6 * n + 2.0)
+    fig = Figure(figsize=(width_in, 3.6), dpi=100)
     ax = fig.add_subplot()
     for i, (label, m) in enumerate(metrics.items()):
         color = f"C{i % 10}"
@@ -84,7 +86,8 @@ def plot_scores(metrics: Mapping[str, VideoMetrics], path: str | Path, title: st
     ax.set_xlabel("Frame #")
     ax.set_ylabel("CLIP score (cosine)")
     ax.set_xticks(x)
-    ax.set_title(title or "Per-frame CLIP score")
+    # Long titles (they carry the prompt) wrap to the figure instead of running off its edges.
+    ax.set_title(textwrap.fill(title or "Per-frame CLIP score", width=int(width_in * 11)), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
