@@ -168,8 +168,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                             elem_id="blocks",
                         )
                     with gr.Row():
-                        motion_field_strength_x = gr.Slider(-20, 20, value=0, step=1, label="Motion x (latent px per frame)", elem_id="motion-x")
-                        motion_field_strength_y = gr.Slider(-20, 20, value=0, step=1, label="Motion y", elem_id="motion-y")
+                        motion_field_strength_x = gr.Slider(-64, 64, value=0, step=1, label="Motion x (T2V-Z units: 1/512 of the width per frame)", elem_id="motion-x")
+                        motion_field_strength_y = gr.Slider(-64, 64, value=0, step=1, label="Motion y (1/512 of the height per frame)", elem_id="motion-y")
                     with gr.Row():
                         frames_per_pass = gr.Slider(2, MAX_FRAMES, value=DEFAULTS.frames_per_pass, step=1, precision=0, label="Frames per pass (GPU batch)", elem_id="frames-per-pass")
                         chunking = gr.Radio(
