@@ -1,7 +1,8 @@
 """The director interface and the conversation loop shared by every LLM back end.
 
 A director turns one abstract prompt into exactly N frame prompts (method.md section 1) and
-can split a script into 2N frames at twice the frame rate (paper section 4.3). LLM back ends
+can split a script into 2N frames at twice the frame rate (paper section 4.3) or rewrite one
+frame of an (edited) table in the context of its neighbours (`redirect_frame`). LLM back ends
 only implement `_complete` (send the turns, return the answer text) and `_translate` (map
 their SDK's exceptions to DirectorError); everything else lives here once: input checks, the
 response cache, transport retries with backoff, answer validation with retry turns that name
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -20,13 +22,14 @@ from typing import Any, ClassVar
 from . import prompts
 from .cache import ResponseCache, public_url
 from .errors import (
+    DirectorConfigError,
     DirectorError,
     DirectorFormatError,
     DirectorInputError,
     DirectorRefusalError,
     scrub,
 )
-from .parsing import FormatProblem, RefusalProblem, parse_frames
+from .parsing import FormatProblem, RefusalProblem, parse_frame, parse_frames, same_frame
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,27 @@ def check_frames(frames: Any) -> list[str]:
     if 2 * len(clean) > MAX_FRAMES:
         raise DirectorInputError(f"Doubling {len(clean)} frames would exceed {MAX_FRAMES} frames.")
     return clean
+
+
+def check_redirect(frames: Any, index: Any) -> tuple[list[str], int]:
+    """Validate a single-frame re-direct: a non-empty table and an index into it. Rows are
+    whitespace-collapsed; empty rows are allowed (only the target row is rewritten)."""
+    if isinstance(frames, str) or not isinstance(frames, Sequence) or not frames:
+        raise DirectorInputError("There are no frames to re-direct; direct a script first or fill in the table.")
+    if len(frames) > MAX_FRAMES:
+        raise DirectorInputError(f"The table has {len(frames)} frames, more than the {MAX_FRAMES} a video can have.")
+    try:
+        if isinstance(index, bool):
+            raise TypeError
+        i = operator.index(index)
+    except TypeError:
+        raise DirectorInputError(f"The frame to re-direct must be given by a whole-number index (got {index!r}).") from None
+    if not 0 <= i < len(frames):
+        raise DirectorInputError(
+            f"There is no frame at index {i}; the table has {len(frames)} frames (indices 0 to {len(frames) - 1})."
+        )
+    clean = [" ".join(f.split()) if isinstance(f, str) else "" for f in frames]
+    return clean, i
 
 
 class Director(ABC):
@@ -130,11 +154,65 @@ class Director(ABC):
         doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
         return list(doubled)
 
+    def redirect_frame(
+        self,
+        frames: Sequence[str],
+        index: int,
+        user_prompt: str | None = None,
+        fps: float | None = None,
+        camera: str | None = None,
+        style: str | None = None,
+    ) -> str:
+        """A new version of frame `index` (0-based) of `frames`, written to fit its neighbours.
+
+        `frames` is the current table, the user's edits included; only row `index` is
+        rewritten and returned (the caller replaces that row), the other rows are context:
+        the new frame continues from frame `index - 1` and leads into frame `index + 1`,
+        keeping subject identity, look, setting and style, within CLIP's 77 tokens. Empty
+        rows elsewhere are allowed; the target row may be empty too. `user_prompt`, `fps`,
+        `camera` and `style` default to the last conversation's (else no prompt, 4 fps).
+
+        LLM back ends send one request (the task, the table as the model's previous answer,
+        and a turn asking to rewrite only that frame), reject an answer that repeats the
+        current row (one retry, then DirectorFormatError) and cache by the whole table, so
+        an edited table is a new request. The offline director rebuilds the row from the
+        story and the neighbours (see OfflineDirector). Raises DirectorInputError for an
+        empty table or an index out of range.
+        """
+        frames, index = check_redirect(frames, index)
+        last = self.conversation
+        if fps is None:
+            fps = last.fps if last is not None else 4.0
+        if user_prompt is None:
+            user_prompt = last.user_prompt if last is not None else ""
+        if camera is None and last is not None:
+            camera = last.camera
+        if style is None and last is not None:
+            style = last.style
+        if not isinstance(user_prompt, str):
+            raise DirectorInputError(f"The prompt must be text (got {type(user_prompt).__name__}).")
+        if user_prompt.strip():
+            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
+        else:
+            user_prompt = ""
+            _, _, fps = check_request("x", len(frames), fps)
+        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
+        frame = " ".join(str(self._redirect(list(frames), index, fps, user_prompt, camera, style) or "").split())
+        if not frame:
+            raise DirectorFormatError(f"The director returned an empty frame {index + 1}; try again.")
+        return frame
+
     @abstractmethod
     def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]: ...
 
     @abstractmethod
     def _double(self, frames: list[str], fps: float, user_prompt: str, camera: str | None, style: str | None) -> list[str]: ...
+
+    def _redirect(
+        self, frames: list[str], index: int, fps: float, user_prompt: str, camera: str | None, style: str | None
+    ) -> str:
+        """The new text of frame `index`; every back end in this package overrides it."""
+        raise DirectorConfigError(f"The {self.backend or type(self).__name__} director cannot re-direct a single frame.")
 
     def describe(self) -> str:
         """One line for the page: which back end and model this is."""
@@ -177,8 +255,12 @@ class LLMDirector(Director):
 
     # ------------------------------------------------------------------ what back ends provide
     @abstractmethod
-    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
-        """Send the turns, return the model's answer text. May raise SDK exceptions."""
+    def _complete(self, messages: list[prompts.Message], num_frames: int, *, shape: str = "frames") -> str:
+        """Send the turns, return the model's answer text. May raise SDK exceptions.
+
+        shape: "frames" asks for {"frames": [...]} (num_frames of them), "frame" for a
+        single-frame rewrite {"frame": "..."}; back ends with structured output pass the
+        matching schema (prompts.frames_json_schema / frame_json_schema)."""
 
     @abstractmethod
     def _translate(self, exc: BaseException) -> DirectorError | None:
@@ -212,6 +294,76 @@ class LLMDirector(Director):
         doubled = self._answer(messages, n2, request)
         self._remember(messages, user_prompt, 2 * fps, doubled, camera, style)
         return doubled
+
+    def _redirect(self, frames: list[str], index: int, fps: float, user_prompt: str, camera: str | None, style: str | None) -> str:
+        # The task as first asked, the current table as the model's previous answer (so edits
+        # are context, exactly as the user sees them), then the single-frame turn.
+        prompt = user_prompt or "(not given; infer the story from the frames)"
+        history = prompts.direct_messages(prompt, len(frames), fps, camera, style)
+        history.append({"role": "assistant", "content": prompts.assistant_answer(frames)})
+        messages = history + [{"role": "user", "content": prompts.redirect_frame_request(frames, index, style)}]
+        # num_frames is the answer's size (one frame); the table itself is in input_frames.
+        request = self._cache_request("redirect_frame", user_prompt, 1, fps, camera, style, input_frames=frames)
+        request["index"] = index
+        request["redirect_prompt_version"] = prompts.REDIRECT_PROMPT_VERSION
+        cached = self.cache.get(request) if self.cache is not None else None
+        if cached is not None:
+            logger.info("director cache hit (%s, %s)", self.backend, self.model)
+            frame = cached[0]
+        else:
+            frame = self._converse_frame(messages, frames, index)
+            if self.cache is not None:
+                self.cache.put(request, [frame])
+        table = list(frames)
+        table[index] = frame
+        self._remember(history[:-1], user_prompt, fps, table, camera, style)
+        return frame
+
+    def _converse_frame(self, messages: list[prompts.Message], frames: list[str], index: int) -> str:
+        """Ask for one frame; retry a malformed answer (bounded) and an unchanged one (once)."""
+        turns = list(messages)
+        current, k = frames[index], index + 1
+        attempts = self.max_format_retries + 1
+        failures, same_retried = 0, False
+        problem: FormatProblem | None = None
+        while True:
+            text = self._send(turns, 1, shape="frame")
+            try:
+                frame = parse_frame(text, len(frames), index)
+            except RefusalProblem:
+                raise DirectorRefusalError(
+                    f"{self._who()} declined to rewrite frame {k}; edit the row yourself, rephrase the prompt, "
+                    "or try another back end."
+                ) from None
+            except FormatProblem as p:
+                problem, failures = p, failures + 1
+                logger.info("director frame answer unusable (%s), attempt %d of %d", p, failures, attempts)
+                if failures >= attempts:
+                    tries = f"{attempts} tries" if attempts > 1 else "1 try"
+                    raise DirectorFormatError(
+                        f"{self._who()} gave an unusable rewrite of frame {k} after {tries} ({problem}); try again, "
+                        "use another model, or use the offline director."
+                    ) from None
+                turns = turns + [
+                    {"role": "assistant", "content": text or ""},
+                    {"role": "user", "content": prompts.redirect_retry_request(str(p), index)},
+                ]
+                continue
+            if current and same_frame(frame, current):
+                if same_retried:
+                    raise DirectorFormatError(
+                        f"{self._who()} answered with frame {k} unchanged twice; edit the row yourself, "
+                        "change a neighbouring row, or try another model."
+                    )
+                same_retried = True
+                logger.info("director rewrote frame %d unchanged; asking once more", k)
+                turns = turns + [
+                    {"role": "assistant", "content": text or ""},
+                    {"role": "user", "content": prompts.redirect_retry_request(
+                        f"frame {k} came back unchanged; write a different wording", index)},
+                ]
+                continue
+            return frame
 
     def _remember(self, messages, user_prompt, fps, frames, camera, style) -> None:
         # Keep a clean history: the validated script as the assistant turn, not the raw answer or
@@ -276,12 +428,14 @@ class LLMDirector(Director):
             "or use the offline director."
         )
 
-    def _send(self, messages: list[prompts.Message], num_frames: int) -> str:
+    def _send(self, messages: list[prompts.Message], num_frames: int, shape: str = "frames") -> str:
         """One answer, retrying transport failures that may pass (429, 5xx, timeouts) with backoff."""
         for attempt in range(self.max_retries + 1):
             try:
                 self.requests_sent += 1
-                return self._complete(messages, num_frames)
+                if shape == "frames":
+                    return self._complete(messages, num_frames)
+                return self._complete(messages, num_frames, shape=shape)
             except DirectorError as err:
                 error = err
             except Exception as exc:  # SDK exceptions: translate, and never chain them (they may hold headers)

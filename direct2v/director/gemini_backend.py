@@ -69,7 +69,7 @@ class GeminiDirector(LLMDirector):
             self._client = genai.Client(api_key=self._key, http_options=http)
         return self._client
 
-    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
+    def _complete(self, messages: list[prompts.Message], num_frames: int, *, shape: str = "frames") -> str:
         from google.genai import types
 
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system") or None
@@ -81,11 +81,15 @@ class GeminiDirector(LLMDirector):
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
-            response_schema={
-                "type": "OBJECT",
-                "properties": {"frames": {"type": "ARRAY", "items": {"type": "STRING"}}},
-                "required": ["frames"],
-            },
+            response_schema=(
+                {"type": "OBJECT", "properties": {"frame": {"type": "STRING"}}, "required": ["frame"]}
+                if shape == "frame"
+                else {
+                    "type": "OBJECT",
+                    "properties": {"frames": {"type": "ARRAY", "items": {"type": "STRING"}}},
+                    "required": ["frames"],
+                }
+            ),
             temperature=self.temperature,
         )
         response = self._get_client().models.generate_content(model=self.model, contents=contents, config=config)

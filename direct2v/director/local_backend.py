@@ -91,12 +91,12 @@ class LocalDirector(LLMDirector):
         self.device, self.dtype = device, dtype
         self.max_new_tokens = max_new_tokens
 
-    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
+    def _complete(self, messages: list[prompts.Message], num_frames: int, *, shape: str = "frames") -> str:
         import torch
 
         tokenizer, lm = load_chat_model(self.model, self.device, self.dtype)
         inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
-        # About 60 tokens per frame description plus the JSON around them.
+        # About 60 tokens per frame description plus the JSON around them (shape "frame": one).
         budget = self.max_new_tokens or min(8192, 80 * num_frames + 64)
         kwargs: dict[str, Any] = {"max_new_tokens": budget, "do_sample": False}
         if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:

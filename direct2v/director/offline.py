@@ -26,6 +26,8 @@ from .offline_parse import (
     BIRDS, MOTION, TIMES, VEHICLES, WEATHER, Beat, Scene, Subject, ing, parse_scene,
     past_participle, singular,
 )
+from .errors import DirectorInputError
+from .parsing import same_frame
 from .tokens import CLIP_MAX_TOKENS, fits, token_lengths, truncate_to_limit
 
 _CAMERA_MOVES: list[tuple[re.Pattern[str], list[str]]] = [
@@ -508,8 +510,130 @@ def _camera_text(camera: str | None, t: float) -> str:
 
 
 
+# ---------------------------------------------------------------------- one frame again
+_CAMERA_FRAMINGS = {f.casefold() for _, framings in _CAMERA_MOVES for f in framings} | {"static camera", "steady framing"}
+_VARIATION_CUES = ["soft natural light", "gentle breeze", "light shifting slowly", "calm atmosphere",
+                   "fine detail", "shallow depth of field"]
+
+
+def _clauses(text: str) -> list[str]:
+    return [c.strip(" .;") for c in text.split(",") if c.strip(" .;")]
+
+
+def _ckey(clause: str) -> str:
+    return " ".join(clause.casefold().split()).strip(" .,;")
+
+
+def _is_camera(clause: str) -> bool:
+    return _ckey(clause) in _CAMERA_FRAMINGS or bool(_CAMERA_TALK.fullmatch(clause.strip()))
+
+
+def _overlaps(clause: str, others: list[str]) -> bool:
+    key = _ckey(clause)
+    return any(key in _ckey(o) or _ckey(o) in key for o in others)
+
+
+def _fit(required_head: list[str], optional: list[str], tail: list[str], limit: int = CLIP_MAX_TOKENS) -> str:
+    """head clauses, then as many optional clauses as fit (in order, skipping ones that repeat
+    a clause already there), then the tail; within `limit` tokens."""
+    chosen: list[str] = []
+    for clause in optional:
+        if _overlaps(clause, required_head + chosen + tail):
+            continue
+        if fits(", ".join(required_head + chosen + [clause] + tail), limit):
+            chosen.append(clause)
+    text = ", ".join(required_head + chosen + tail)
+    if not fits(text, limit):  # the fixed parts alone are too long: shorten the head, keep the tail
+        text = _compose(", ".join(required_head), "", "", ", ".join(tail), limit)
+    text = re.sub(r"\s+", " ", text).strip(" ,")
+    return text[:1].upper() + text[1:]
+
+
+def blend_frames(before: str, after: str, style: str | None = None, camera: str | None = None, extra: str = "") -> str:
+    """A frame between `before` and `after`, from their own words: the main clause (subject,
+    action, setting) of `before`, the detail clauses both share, the details only `before`
+    has, then those only `after` has (as many as fit in 77 tokens, none repeated), then
+    `before`'s camera framing and the style (or the clauses both end with) last. `extra` is a
+    cue put in first."""
+    a, b = _clauses(before), _clauses(after)
+    if not a:
+        a, b = b, a
+    if not a:
+        return ""
+    if style:
+        skey = _ckey(style)
+        a = [c for c in a if _ckey(c) != skey] or a[:1]
+        b = [c for c in b if _ckey(c) != skey]
+        end = [style]
+    else:  # the clauses both end with (a style, "static camera, steady framing") stay last
+        k = 0
+        while k < min(len(a), len(b)) - 1 and _ckey(a[-1 - k]) == _ckey(b[-1 - k]):
+            k += 1
+        end = a[len(a) - k:]
+        a, b = a[: len(a) - k], b[: len(b) - k]
+    if camera == prompts.CAMERA_REMOVE:
+        a = [c for c in a if not _is_camera(c)] or a[:1]
+        b = [c for c in b if not _is_camera(c)]
+    bkeys = {_ckey(c) for c in b}
+    akeys = {_ckey(c) for c in a}
+    shared = [c for c in a[1:] if _ckey(c) in bkeys and not _is_camera(c)]
+    cam = [c for c in a[1:] if _is_camera(c)]
+    a_only = [c for c in a[1:] if _ckey(c) not in bkeys and not _is_camera(c)]
+    b_only = [c for c in b[1:] if _ckey(c) not in akeys and not _is_camera(c)]
+    optional = ([extra] if extra else []) + a_only + b_only
+    return _fit([a[0]] + shared, optional, cam + end)
+
+
+def rewrite_frame(
+    frames: list[str], index: int, user_prompt: str = "", camera: str | None = None, style: str | None = None
+) -> str:
+    """The offline director's new version of frame `index` (see OfflineDirector._redirect)."""
+    n, current = len(frames), frames[index]
+    prev = frames[index - 1] if index > 0 else ""
+    nxt = frames[index + 1] if index + 1 < n else ""
+    if user_prompt:
+        story = write_script(user_prompt, n, camera, style)
+        untouched = all(not frames[j] or same_frame(frames[j], story[j]) for j in (index - 1, index + 1) if 0 <= j < n)
+        if untouched and not same_frame(story[index], current):
+            return story[index]  # the neighbours are the director's own: its row fits them best
+    if prev and nxt:
+        before, after = prev, nxt
+    elif prev or nxt:
+        neighbour = prev or nxt
+        if current:
+            before, after = (prev, current) if prev else (current, nxt)
+        elif user_prompt:
+            before, after = story[index], neighbour
+        else:
+            before, after = neighbour, neighbour
+    elif current or user_prompt:
+        before = after = current or story[index]
+    else:
+        raise DirectorInputError(
+            f"Frame {index + 1} and the rows around it are empty; type a prompt or fill in a neighbouring row."
+        )
+    frame = blend_frames(before, after, style, camera)
+    k = 0
+    while same_frame(frame, current) and k < len(_VARIATION_CUES):  # a new take, never the same words
+        frame = blend_frames(before, after, style, camera, extra=_VARIATION_CUES[(index + k) % len(_VARIATION_CUES)])
+        k += 1
+    return frame if fits(frame) else truncate_to_limit(frame)
+
+
 class OfflineDirector(Director):
-    """Deterministic, instant, always available; no cache needed."""
+    """Deterministic, instant, always available; no cache needed.
+
+    Re-directing one frame (`redirect_frame`) writes the row from the story and its
+    neighbours, deterministically: with a user prompt whose script the neighbouring rows
+    still match (nobody edited them), the row is the one this director writes for that prompt
+    at that table length. Otherwise (edited neighbours, no prompt, or the row already is the
+    director's own) it blends the neighbours' own words (`blend_frames`): the main clause of
+    the frame before, the details both neighbours share, the details of the frame before and
+    then of the frame after, as many as fit in 77 tokens, the camera framing of the frame
+    before, and the style last. At the first or last row the current row stands in for the
+    missing neighbour. If that would repeat the current row word for word, a small visual cue
+    is added, so every press gives a different row than the one shown.
+    """
 
     backend = "offline"
     model = None
@@ -532,3 +656,10 @@ class OfflineDirector(Director):
             doubled = [f for frame in frames for f in (frame, frame)]
         self.conversation = prompts.Conversation([], user_prompt, 2 * fps, doubled, camera, style)
         return doubled
+
+    def _redirect(self, frames, index, fps, user_prompt, camera, style) -> str:
+        frame = rewrite_frame(frames, index, user_prompt, camera, style)
+        table = list(frames)
+        table[index] = frame
+        self.conversation = prompts.Conversation([], user_prompt, fps, table, camera, style)
+        return frame

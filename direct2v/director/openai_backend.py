@@ -68,7 +68,7 @@ class OpenAIDirector(LLMDirector):
             )
         return self._client
 
-    def _complete(self, messages: list[prompts.Message], num_frames: int) -> str:
+    def _complete(self, messages: list[prompts.Message], num_frames: int, *, shape: str = "frames") -> str:
         import openai
 
         client = self._get_client()
@@ -81,7 +81,11 @@ class OpenAIDirector(LLMDirector):
                     **kwargs,
                     response_format={
                         "type": "json_schema",
-                        "json_schema": {"name": "frame_script", "strict": True, "schema": prompts.frames_json_schema()},
+                        "json_schema": (
+                            {"name": "frame_rewrite", "strict": True, "schema": prompts.frame_json_schema()}
+                            if shape == "frame"
+                            else {"name": "frame_script", "strict": True, "schema": prompts.frames_json_schema()}
+                        ),
                     },
                 )
                 return self._text_of(response)

@@ -151,3 +151,87 @@ def _clean(item: Any) -> str:
     text = re.sub(r"^\*\*(.*)\*\*$", r"\1", text)
     text = text.replace("**", "")
     return text.rstrip(",").strip()
+
+
+_FRAME_KEYS = ("frame", "new_frame", "rewritten_frame") + _TEXT_KEYS
+
+
+def parse_frame(text: str | None, num_frames: int, index: int) -> str:
+    """One cleaned, non-empty frame prompt from a single-frame rewrite, or FormatProblem.
+
+    Accepted forms: {"frame": "..."} (or another text key), a JSON string, {"frames": [one]},
+    the whole table back as {"frames": [...]} with exactly `num_frames` items (its frame
+    `index` is taken), any of these inside code fences or after prose, and a bare sentence,
+    optionally labelled "Frame k:" or quoted. Several descriptions where one was asked for is a
+    problem, not a guess.
+    """
+    if text is None or not text.strip():
+        raise FormatProblem("the answer was empty")
+    candidates = [m.group(2) for m in _FENCE.finditer(text)] + [text]
+    for candidate in candidates:
+        found = _frame_from_json(candidate, num_frames, index)
+        if isinstance(found, FormatProblem):
+            raise found
+        if found is not None:
+            return _checked_frame(found)
+    body = candidates[0] if len(candidates) > 1 else text
+    if _REFUSAL.search(body.strip()):
+        raise RefusalProblem("the model declined to rewrite the frame")
+    if body.lstrip().startswith(("{", "[")):
+        raise FormatProblem('it was not a JSON object {"frame": "..."}')
+    lines = [line for line in body.splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].rstrip().endswith(":"):  # "Here is the new frame 3:" above it
+        lines = lines[1:]
+    items = [m.group(1) for m in map(_LIST_ITEM.match, lines) if m]
+    if len(items) > 1:
+        raise FormatProblem(f"it held {len(items)} descriptions instead of one")
+    if len(items) == 1 and len(lines) == 1:
+        return _checked_frame(items[0])
+    return _checked_frame(" ".join(lines))
+
+
+def _frame_from_json(text: str, num_frames: int, index: int) -> str | FormatProblem | None:
+    decoder = json.JSONDecoder()
+    starts = [i for i, ch in enumerate(text) if ch in '{["']
+    for start in starts[:20]:
+        try:
+            value, _ = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, str):
+            if start == len(text) - len(text.lstrip()):  # a JSON string literal, not a quote inside prose
+                return value
+            continue
+        if isinstance(value, dict):
+            lowered = {str(k).lower().strip(): v for k, v in value.items()}
+            for key in _FRAME_KEYS:
+                if isinstance(lowered.get(key), str):
+                    return lowered[key]
+            if isinstance(lowered.get("frame"), dict):
+                inner = _as_text(lowered["frame"])
+                if inner is not None:
+                    return inner
+        items = _items_of(value)
+        if items is None:
+            continue
+        if len(items) == 1:
+            return items[0]
+        if len(items) == num_frames and num_frames > 1:  # the whole table back: take our frame
+            return items[index]
+        return FormatProblem(f"it held {len(items)} descriptions instead of one")
+    return None
+
+
+def _checked_frame(item: Any) -> str:
+    frame = _clean(item)
+    if not frame:
+        raise FormatProblem("the new frame was empty")
+    return frame
+
+
+def same_frame(a: str, b: str) -> bool:
+    """Whether two frame prompts say the same thing, ignoring case, spacing and end punctuation."""
+    def norm(s: str) -> str:
+        return " ".join(s.casefold().split()).strip(" .,;!")
+
+    return norm(a) == norm(b)

@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 TASK_PROMPT_VERSION = "2025-06-v1"
+# The single-frame rewrite turn (`redirect_frame_request`) is versioned on top of the task
+# prompt: bump the suffix when that turn's text changes; a new task version changes it too.
+REDIRECT_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+redirect-v1"
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
 
@@ -111,6 +114,54 @@ def retry_request(problem: str, num_frames: int) -> str:
     )
 
 
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def redirect_frame_request(frames: Sequence[str], index: int, style: str | None = None) -> str:
+    """The follow-up turn that rewrites only frame index+1 of the table in the previous answer."""
+    n, k = len(frames), index + 1
+    current = frames[index]
+    lines = [
+        "The user may have edited the frames in your previous answer; treat them as the script now.",
+        f"Rewrite ONLY frame {k} of the {n} frames. Leave every other frame as it is and do not repeat them.",
+    ]
+    context = []
+    if index > 0:
+        context.append(f"continues from frame {k - 1} ({_quote(frames[index - 1]) if frames[index - 1] else 'not written yet'})")
+    if index + 1 < n:
+        context.append(f"leads into frame {k + 1} ({_quote(frames[index + 1]) if frames[index + 1] else 'not written yet'})")
+    where = "It is the only frame" if n == 1 else "It is the first frame" if index == 0 else (
+        "It is the last frame" if index == n - 1 else "It sits in the middle")
+    lines.append(
+        f"Write frame {k} as a fresh, self-contained image description that "
+        + (" and ".join(context) if context else "tells the user's prompt in one still image")
+        + f". {where} of the video, so place its moment in time accordingly."
+    )
+    lines.append(
+        "Keep the subject identity, look, setting and style exactly as the other frames describe them, "
+        "and keep the same rules: one still image, no references to other frames, under 50 words, "
+        "at most 77 CLIP tokens."
+    )
+    if current:
+        lines.append(f"The current frame {k} reads {_quote(current)}; your version must be worded differently.")
+    else:
+        lines.append(f"Frame {k} is empty now; write it.")
+    if style:
+        lines.append(f"End the description with the visual style: {style}.")
+    lines.append(f'Answer with JSON only, exactly in this shape: {{"frame": "the new description of frame {k}"}}')
+    return "\n".join(lines)
+
+
+def redirect_retry_request(problem: str, index: int) -> str:
+    """The follow-up turn after an unusable single-frame answer."""
+    return (
+        f"That answer could not be used: {problem}. Answer again with only the JSON object "
+        f'{{"frame": "..."}} holding one new, non-empty description of frame {index + 1}, worded '
+        "differently from the current one, and nothing else."
+    )
+
+
 def assistant_answer(frames: Sequence[str]) -> str:
     """A clean assistant turn holding a script, as if the model had answered it."""
     return json.dumps({"frames": list(frames)}, ensure_ascii=False)
@@ -142,5 +193,15 @@ def frames_json_schema() -> dict:
         "type": "object",
         "properties": {"frames": {"type": "array", "items": {"type": "string"}}},
         "required": ["frames"],
+        "additionalProperties": False,
+    }
+
+
+def frame_json_schema() -> dict:
+    """JSON schema of a single-frame rewrite: {"frame": "..."}."""
+    return {
+        "type": "object",
+        "properties": {"frame": {"type": "string"}},
+        "required": ["frame"],
         "additionalProperties": False,
     }
