@@ -142,12 +142,48 @@ def test_double_frame_rate_doubles_rows_frames_and_fps():
 
 
 def test_redirect_row_replaces_only_that_row():
-    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
+    rows, _, _ = h.direct_script(CORGI, 6, 4, **OFFLINE)
     edited = [list(r) for r in rows]
-    edited[1][0] = "my own frame two"
-    edited[2][0] = "my own frame three"
-    out, _ = h.redirect_row(edited, 2, CORGI, 4, **OFFLINE)
-    assert out[1][0] == rows[1][0] and out[2][0] == "my own frame three"
+    edited[1][0] = "A corgi in a red scarf  running on a grassy meadow, tongue out "  # odd spacing kept
+    edited[3][0] = "my own frame four"
+    out, notes = h.redirect_row(edited, 3, CORGI, 4, **OFFLINE)  # the row box is 1-based
+    before = h.table_prompts(edited)
+    after = h.table_prompts(out)
+    assert len(after) == 6
+    assert after[:2] + after[3:] == before[:2] + before[3:]  # every other row byte for byte
+    assert after[2] != before[2] and after[2].strip()
+    assert "red scarf" in after[2]  # written from the edited row before it, not the old script
+    assert out[2][1] == str(h.token_counts([after[2]])[0]) and int(out[2][1]) <= h.CLIP_TOKEN_LIMIT
+    again, _ = h.redirect_row(edited, 3, CORGI, 4, **OFFLINE)
+    assert again == out  # the offline director is deterministic
+
+
+def test_redirect_row_needs_no_prompt_but_a_row():
+    table = table_of(["A fox asleep in the snow, soft light", "A fox waking in the snow", "A fox trotting in the snow, tail up"])
+    out, _ = h.redirect_row(table, 2, "", 4, **OFFLINE)
+    prompts = h.table_prompts(out)
+    assert prompts[0] == table[0][0] and prompts[2] == table[2][0] and prompts[1] != table[1][0]
+    with pytest.raises(gr.Error, match="Pick a row to re-direct"):
+        h.redirect_row(table, None, "", 4, **OFFLINE)
+    with pytest.raises(gr.Error, match="Row 4 does not exist"):
+        h.redirect_row(table, 4, "", 4, **OFFLINE)
+    with pytest.raises(gr.Error, match="empty"):
+        h.redirect_row(table_of(["", "", ""]), 2, "", 4, **OFFLINE)
+
+
+def test_redirect_row_passes_the_table_and_options_to_the_director(monkeypatch):
+    seen = {}
+
+    class Recorder:
+        def redirect_frame(self, frames, index, **kw):
+            seen.update(frames=list(frames), index=index, **kw)
+            return "  a brand new   row "
+
+    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Recorder())
+    table = table_of(["one", "two", "three"])
+    out, _ = h.redirect_row(table, 3, f"  {CORGI} ", 6, **{**OFFLINE, "style": " anime ", "camera": "static"})
+    assert h.table_prompts(out) == ["one", "two", "a brand new row"]
+    assert seen == dict(frames=["one", "two", "three"], index=2, user_prompt=CORGI, fps=6, camera="static", style="anime")
 
 
 def test_backend_changed_shows_only_the_fields_it_uses():
@@ -347,7 +383,7 @@ def test_director_failures_are_messages_and_leave_the_table(monkeypatch, error_n
         def direct(self, *a, **k):
             raise getattr(errors, error_name)(text)
 
-        double_fps = direct
+        double_fps = redirect_frame = direct
 
     monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Failing())
     key = "sk-secret-123456"
@@ -356,6 +392,9 @@ def test_director_failures_are_messages_and_leave_the_table(monkeypatch, error_n
     assert e.value.message.replace("***", key) == text and key not in e.value.message
     with pytest.raises(gr.Error):
         h.double_frame_rate(table_of(["a", "b"]), CORGI, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+    with pytest.raises(gr.Error) as e:
+        h.redirect_row(table_of(["a", "b"]), 1, "", 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+    assert e.value.message.replace("***", key) == text and key not in e.value.message
 
 
 def test_a_wrong_length_answer_never_replaces_the_table(monkeypatch):

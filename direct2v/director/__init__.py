@@ -4,6 +4,8 @@
     d = make_director("offline")                 # or "openai", "gemini", "local"
     frames = d.direct("A corgi is running, and another corgi joins later", num_frames=8, fps=4)
     frames16 = d.double_fps()                    # paper 4.3: 16 frames at 8 fps
+    frames[2] = d.redirect_frame(frames, 2, user_prompt="...")  # a new frame 3 that fits the
+                                                 # (edited) rows around it; the rest untouched
     over_limit_frames(frames)                    # indices that exceed CLIP's 77 tokens
 
 Layout: base.py (interface, retry loop), prompts.py (task prompts), parsing.py (answer
@@ -28,11 +30,11 @@ from .errors import (
     DirectorTimeoutError,
 )
 from .factory import BACKENDS, available_backends, default_backend, make_director
-from .prompts import TASK_PROMPT_VERSION
+from .prompts import REDIRECT_PROMPT_VERSION, TASK_PROMPT_VERSION
 from .tokens import CLIP_MAX_TOKENS, over_limit_frames, token_lengths
 
 __all__ = [
-    "BACKENDS", "CLIP_MAX_TOKENS", "TASK_PROMPT_VERSION", "Director", "LLMDirector",
+    "BACKENDS", "CLIP_MAX_TOKENS", "REDIRECT_PROMPT_VERSION", "TASK_PROMPT_VERSION", "Director", "LLMDirector",
     "DirectorError", "DirectorAuthError", "DirectorConfigError", "DirectorConnectionError", "DirectorFormatError",
     "DirectorInputError", "DirectorModelError", "DirectorQuotaError", "DirectorRateLimitError", "DirectorRefusalError",
     "DirectorRequestError", "DirectorServerError", "DirectorTimeoutError",

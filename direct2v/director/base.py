@@ -196,6 +196,10 @@ class Director(ABC):
         else:
             user_prompt = ""
             _, _, fps = check_request("x", len(frames), fps)
+        if not user_prompt and not any(frames[j] for j in (index - 1, index, index + 1) if 0 <= j < len(frames)):
+            raise DirectorInputError(
+                f"Frame {index + 1} and the rows around it are empty; type a prompt or fill in a neighbouring row."
+            )
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
         frame = " ".join(str(self._redirect(list(frames), index, fps, user_prompt, camera, style) or "").split())
         if not frame:

@@ -1,4 +1,6 @@
-"""The task prompts the director sends to an LLM (method.md section 1, paper section 4.3).
+"""The task prompts the director sends to an LLM (method.md section 1, paper section 4.3),
+and the follow-up turns: doubling the frame rate, retrying a malformed answer, and rewriting
+one frame of an (edited) table.
 
 `TASK_PROMPT_VERSION` goes into the response-cache key: bump it whenever any text below
 changes, so cached scripts written under the old instructions are not served.

@@ -316,19 +316,30 @@ def redirect_row(
     base_url: str,
     api_key: str,
 ) -> tuple[list[list[str]], str]:
-    """Re-direct one row: ask the director for the whole script again and take that row from it."""
+    """Re-direct one row: the director rewrites only row `row` to fit the table around it.
+
+    The current table (the user's edits included) is the context, so the prompt may be empty;
+    every other row comes back exactly as it was.
+    """
     prompts = table_prompts(table)
     i = _row_index(row, len(prompts), "re-direct")
-    text = _check_prompt(user_prompt)
-    n, f = _check_frames(len(prompts), fps)
+    text = (user_prompt or "").strip() if isinstance(user_prompt, str) or user_prompt is None else str(user_prompt)
+    if text:
+        text = _check_prompt(text)
+    if len(prompts) > MAX_FRAMES:
+        raise gr.Error(f"The table has {len(prompts)} rows; a video can have at most {MAX_FRAMES} frames.")
+    _, f = _check_frames(max(len(prompts), MIN_FRAMES), fps)
     director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
     fresh = _run_director(
-        lambda: director.direct(text, num_frames=n, fps=f, camera=(camera or None), style=(style or "").strip() or None),
+        lambda: director.redirect_frame(
+            prompts, i, user_prompt=text, fps=f, camera=(camera or None), style=(style or "").strip() or None
+        ),
         api_key,
     )
-    if len(fresh) != n:
-        raise gr.Error(f"The director returned {len(fresh)} frames instead of {n}; try again.")
-    prompts[i] = str(fresh[i])
+    fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
+    if not fresh:
+        raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
+    prompts[i] = fresh
     return make_table(prompts), table_notes(prompts)
 
 
