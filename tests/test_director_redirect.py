@@ -231,3 +231,20 @@ def test_bad_input_never_reaches_the_server(tmp_path):
         with pytest.raises(DirectorInputError, match="frame rate"):
             d.redirect_frame(TABLE, 1, user_prompt=PROMPT, fps=0)
     assert srv.requests == []
+
+
+def test_local_back_end_shares_the_loop(tmp_path, monkeypatch):
+    """The local back end goes through the same loop; its model call is stubbed (the tiny
+    random model of test_director_local only makes noise)."""
+    from direct2v.director.local_backend import LocalDirector
+
+    calls = []
+
+    def fake_complete(self, messages, num_frames, *, shape="frames"):
+        calls.append((shape, num_frames, messages[-1]["content"]))
+        return "Frame 3: " + NEW if len(calls) > 1 else TABLE[2]
+
+    monkeypatch.setattr(LocalDirector, "_complete", fake_complete)
+    d = make_director("local", model="tiny-test", cache_dir=tmp_path)
+    assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT) == NEW
+    assert [c[:2] for c in calls] == [("frame", 1), ("frame", 1)] and "unchanged" in calls[1][2]
