@@ -265,7 +265,12 @@ def test_render_streams_previews_then_frames_then_video(tmp_path):
     previews = [o[0] for o in outs[:-1] if isinstance(o[0], list)]
     assert len(previews) >= 5  # live previews every step, then the final frames one by one
     gallery, video, downloads, used_seed, status = outs[-1]
-    assert len(gallery) == 3 and gallery[0][0].shape == (64, 64, 3)
+    assert len(gallery) == 3 and image(gallery[0][0]).shape == (64, 64, 3)
+    assert [label for _, label in gallery] == ["Frame 1", "Frame 2", "Frame 3"]
+    # Every gallery update uses fresh file names (Gradio rewrites hashed numpy images in
+    # place, which the browser can catch half-written).
+    paths = [path for update in previews + [gallery] for path, _ in update]
+    assert len(paths) == len(set(paths))
     assert video.endswith(".mp4") and sorted(p.rsplit(".", 1)[1] for p in downloads) == ["gif", "mp4", "zip"]
     assert isinstance(used_seed, int) and used_seed >= 0  # -1 drew a seed, shown back
     assert f"seed {used_seed}" in status and "5 fps" in status
@@ -280,7 +285,24 @@ def test_same_seed_same_frames():
     prompts = ["a cat", "a dog"]
     a = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
     b = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
-    np.testing.assert_array_equal(a[1][0], b[1][0])
+    np.testing.assert_array_equal(image(a[1][0]), image(b[1][0]))
+
+
+def image(path):
+    from PIL import Image
+
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def test_long_render_previews_keep_earlier_passes():
+    """With more frames than one pass, the preview gallery grows pass by pass, labelled by frame."""
+    prompts = [f"a paper boat, moment {i}" for i in range(6)]
+    outs = run(h.render_video(table_of(prompts), 6, 4, **values(seed=1, frames_per_pass=4)))
+    labels = [[label for _, label in o[0]] for o in outs[:-1] if isinstance(o[0], list)]
+    first_pass = ["Frame 1", "Frame 2"]
+    assert labels[0] == ["Frame 1"] and first_pass in labels
+    assert ["Frame 1", "Frame 2", "Frame 3", "Frame 4"] in labels
+    assert labels[-1] == [f"Frame {i}" for i in range(1, 7)]
 
 
 @pytest.mark.parametrize(

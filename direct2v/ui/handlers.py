@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -540,9 +541,48 @@ def check_render_input(prompts: list[str], num_frames: Any) -> None:
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
 
 
-def _gallery(frames: np.ndarray, limit: int | None = None) -> list[tuple[np.ndarray, str]]:
-    n = len(frames) if limit is None else limit
-    return [(frames[i], f"Frame {i + 1}") for i in range(n)]
+class _GalleryFiles:
+    """Gallery images as PNG files with unique names, one folder per render.
+
+    Gradio caches numpy images under a hash of their bytes and rewrites that file in place
+    each time; with previews arriving every few steps, identical images get rewritten while
+    the browser is still fetching them and show up broken. Files with fresh names are copied
+    into Gradio's cache atomically. Folders of renders older than an hour are removed.
+    """
+
+    MAX_AGE_S = 3600
+
+    def __init__(self) -> None:
+        root = Path(tempfile.gettempdir()) / "direct2v-gallery"
+        root.mkdir(parents=True, exist_ok=True)
+        for old in root.iterdir():
+            try:
+                if time.time() - old.stat().st_mtime > self.MAX_AGE_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
+        self.dir = Path(tempfile.mkdtemp(prefix="render-", dir=root))
+        self.count = 0
+        self.latest: dict[int, np.ndarray] = {}  # frame index -> newest image of it
+
+    def update(self, images: np.ndarray, frame_ids: list[int] | None = None) -> None:
+        ids = frame_ids if frame_ids and len(frame_ids) == len(images) else list(range(len(images)))
+        for i, img in zip(ids, images):
+            self.latest[int(i)] = img
+
+    def items(self, limit: int | None = None) -> list[tuple[str, str]]:
+        from PIL import Image
+
+        out = []
+        for i in sorted(self.latest)[:limit]:
+            img = np.asarray(self.latest[i])
+            if img.dtype != np.uint8:
+                img = (np.clip(img, 0.0, 1.0) * 255).round().astype(np.uint8)
+            self.count += 1
+            path = self.dir / f"{self.count:06d}.png"
+            Image.fromarray(img).save(path)
+            out.append((str(path), f"Frame {i + 1}"))
+        return out
 
 
 def _progress_bar(step: int, total: int) -> str:
@@ -598,6 +638,7 @@ def render_video(
     seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
     yield keep, None, None, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
     stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every)
+    gallery = _GalleryFiles()
     result = None
     last_step = 0
     total = s.num_inference_steps
@@ -612,7 +653,9 @@ def render_video(
                 progress((last_step, total), desc=f"{info.phase} · {eta}", unit="steps")
                 status = f"{_progress_bar(last_step, total)} step {last_step}/{total} · {info.phase} · {eta}"
                 if info.preview is not None:
-                    yield _gallery(np.asarray(info.preview)), keep, keep, keep, status
+                    # Long videos preview one pass at a time; earlier passes' frames stay shown.
+                    gallery.update(np.asarray(info.preview), list(getattr(info, "frames", []) or []))
+                    yield gallery.items(), keep, keep, keep, status
                 else:
                     yield keep, keep, keep, keep, status
             elif kind == "done":
@@ -645,8 +688,10 @@ def render_video(
     frames = np.asarray(result.frames)
     used = int(result.seed)
     # The final frames, one by one, then the video.
+    gallery = _GalleryFiles()
+    gallery.update(frames)
     for k in range(1, len(frames) + 1):
-        yield _gallery(frames, k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
+        yield gallery.items(k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
     out_dir = Path(rt.RUNTIME.out_dir or tempfile.mkdtemp(prefix="direct2v-"))
     stem = f"{_slug(prompts[0])[:40] or 'direct2v'}-seed{used}"
     from ..video import export_all
@@ -654,7 +699,7 @@ def render_video(
     paths = export_all(frames, out_dir, fps=s.fps, stem=stem)
     took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
     yield (
-        _gallery(frames),
+        gallery.items(),
         str(paths["mp4"]),
         [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
         used,
