@@ -241,9 +241,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             director=project.director,
             model=model,
         ).save(args.save_project)
+    cache = f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if result.anchor_cache_bytes else ""
     print(
         f"Wrote {out} ({len(result.frames)} frames, {settings.width}x{settings.height}, {settings.fps} fps, "
-        f"seed {result.seed}, {result.elapsed_s:.1f} s)",
+        f"seed {result.seed}, {result.elapsed_s:.1f} s{cache})",
         file=sys.stderr,
     )
     return EXIT_OK
