@@ -303,6 +303,7 @@ def test_long_render_previews_keep_earlier_passes():
     assert labels[0] == ["Frame 1"] and first_pass in labels
     assert ["Frame 1", "Frame 2", "Frame 3", "Frame 4"] in labels
     assert labels[-1] == [f"Frame {i}" for i in range(1, 7)]
+    assert "anchor cache" in outs[-1][-1]
 
 
 @pytest.mark.parametrize(

@@ -703,7 +703,9 @@ def render_video(
         str(paths["mp4"]),
         [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
         used,
-        f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps. Download the mp4, gif or PNG frames below.",
+        f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps"
+        + (f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if getattr(result, "anchor_cache_bytes", 0) else "")
+        + ". Download the mp4, gif or PNG frames below.",
     )
 
 
