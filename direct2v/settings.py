@@ -95,10 +95,6 @@ class RenderSettings:
         _int_in("t1", self.t1, 0, steps - 1)
         if self.t0 >= self.t1:
             raise SettingsError(f"t0 must be smaller than t1 (got t0={self.t0}, t1={self.t1}).")
-        if self.t1 >= steps - 1 and steps > 1:
-            # T[-t1-1] must exist and leave at least one single-frame step before it.
-            if self.t1 > steps - 1:
-                raise SettingsError(f"t1 must be below the number of steps ({steps}); got {self.t1}.")
         _num_in("motion_field_strength_x", self.motion_field_strength_x, -64.0, 64.0)
         _num_in("motion_field_strength_y", self.motion_field_strength_y, -64.0, 64.0)
         if self.value_mapping not in VALUE_MAPPING_MODES:

@@ -37,6 +37,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, SettingsError
 from .attention import ValueMappingController, install_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled
+from .long import plan_passes, run_passes
 
 MAX_PROMPT_CHARS = 2000
 
@@ -324,8 +325,6 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         timesteps = self.scheduler.timesteps
         n_single = len(timesteps) - t1 - 1 + (t1 - t0)
         n_joint = len(self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1])
-        from .long import plan_passes  # the long-video planner lives with its caching logic
-
         passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
         self._num_timesteps = n_single + n_joint * len(passes)
         extra = self.prepare_extra_step_kwargs(generator, eta)
@@ -369,8 +368,6 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 x_start = start_latents(frame_ids)
                 index = torch.tensor(frame_ids, device=device)
                 return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True)
-
-            from .long import run_passes
 
             out_latents = run_passes(passes, joint, controller, n_joint, device)
             self.last_anchor_cache_bytes = controller.last_cache_bytes
