@@ -138,6 +138,18 @@ class Director(ABC):
                 raise DirectorInputError("There is no script to split yet; direct one first or pass the frames.")
             frames = last.frames
         frames = check_frames(frames)
+        user_prompt, fps, camera, style = self._conversation_defaults(user_prompt, fps, camera, style)
+        if user_prompt.strip():
+            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
+        else:
+            _, _, fps = check_request("x", len(frames), fps)
+        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
+        doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
+        return list(doubled)
+
+    def _conversation_defaults(self, user_prompt, fps, camera, style):
+        """Fill what the caller left out from the last conversation (else no prompt, 4 fps)."""
+        last = self.conversation
         if fps is None:
             fps = last.fps if last is not None else 4.0
         if user_prompt is None:
@@ -146,13 +158,7 @@ class Director(ABC):
             camera = last.camera
         if style is None and last is not None:
             style = last.style
-        if user_prompt.strip():
-            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
-        else:
-            _, _, fps = check_request("x", len(frames), fps)
-        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
-        doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
-        return list(doubled)
+        return user_prompt, fps, camera, style
 
     def redirect_frame(
         self,
@@ -180,15 +186,7 @@ class Director(ABC):
         empty table or an index out of range.
         """
         frames, index = check_redirect(frames, index)
-        last = self.conversation
-        if fps is None:
-            fps = last.fps if last is not None else 4.0
-        if user_prompt is None:
-            user_prompt = last.user_prompt if last is not None else ""
-        if camera is None and last is not None:
-            camera = last.camera
-        if style is None and last is not None:
-            style = last.style
+        user_prompt, fps, camera, style = self._conversation_defaults(user_prompt, fps, camera, style)
         if not isinstance(user_prompt, str):
             raise DirectorInputError(f"The prompt must be text (got {type(user_prompt).__name__}).")
         if user_prompt.strip():
