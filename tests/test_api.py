@@ -89,7 +89,7 @@ def test_bad_render_input_is_a_message_and_the_app_keeps_serving(client, kwargs,
 
 
 def test_director_errors_are_messages_without_the_key(client, app):
-    secret = "sk-test-never-show-this-0123456789"
+    secret = "sk-FAKE-never-show-1"
     with pytest.raises(AppError) as e:
         client.predict(
             user_prompt=CORGI, num_frames=4, fps=4, style="", camera="", backend="compatible", llm_model="m",

@@ -24,7 +24,7 @@ try:  # works with or without a tests/__init__.py, under `pytest` or `python -m 
 except ImportError:  # pragma: no cover
     from tests.director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
 
-KEY = "sk-test-SECRET-1234567890"
+KEY = "sk-FAKE-SECRET-12345"
 PROMPT = "A corgi is running, and another corgi joins later"
 
 

@@ -21,7 +21,7 @@ try:  # works with or without a tests/__init__.py, under `pytest` or `python -m 
 except ImportError:  # pragma: no cover
     from tests.director_helpers import ScriptedServer, gemini_reply, openai_reply
 
-KEY = "sk-test-SECRET-1234567890"
+KEY = "sk-FAKE-SECRET-12345"
 GEMINI_KEY = "AIza-test-SECRET-0987654321"
 PROMPT = "A corgi is running, and another corgi joins later"
 TABLE = [

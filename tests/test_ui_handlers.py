@@ -124,7 +124,7 @@ def test_direct_without_a_key_names_the_problem_and_never_echoes_keys(monkeypatc
     with pytest.raises(gr.Error) as e:
         h.direct_script(CORGI, 4, 4, **{**OFFLINE, "backend": "openai"})
     assert "key" in str(e.value).lower()
-    secret = "sk-test-not-a-real-key-0123456789abcdef"
+    secret = "sk-FAKE-not-a-key-01"
     # A server that does not exist: the error must be about the connection, without the key.
     with pytest.raises(gr.Error) as e:
         h.direct_script(
