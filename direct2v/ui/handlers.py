@@ -280,6 +280,17 @@ def _run_director(call, api_key: str | None):
         raise _director_error(e, api_key) from None
 
 
+def _ask_director(backend, llm_model, base_url, api_key, camera, style, verb: str, *args: Any, **kwargs: Any):
+    """Build the chosen director and call one of its verbs (direct, redirect_frame, double_fps)
+    with the page's camera and style; any failure becomes one page message without the key."""
+
+    def call():
+        director = make_director_for(backend, llm_model, base_url, api_key)
+        return getattr(director, verb)(*args, camera=camera or None, style=(style or "").strip() or None, **kwargs)
+
+    return _run_director(call, api_key)
+
+
 def direct_script(
     user_prompt: str,
     num_frames: Any,
@@ -294,11 +305,7 @@ def direct_script(
     """Direct: one prompt in, a frame table out (replacing the table only on success)."""
     text = _check_prompt(user_prompt)
     n, f = _check_frames(num_frames, fps)
-    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
-    frames = _run_director(
-        lambda: director.direct(text, num_frames=n, fps=f, camera=(camera or None), style=(style or "").strip() or None),
-        api_key,
-    )
+    frames = _ask_director(backend, llm_model, base_url, api_key, camera, style, "direct", text, num_frames=n, fps=f)
     frames = [str(x) for x in frames]
     if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
         raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
@@ -330,13 +337,7 @@ def redirect_row(
     if len(prompts) > MAX_FRAMES:
         raise gr.Error(f"The table has {len(prompts)} rows; a video can have at most {MAX_FRAMES} frames.")
     _, f = _check_frames(max(len(prompts), MIN_FRAMES), fps)
-    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
-    fresh = _run_director(
-        lambda: director.redirect_frame(
-            prompts, i, user_prompt=text, fps=f, camera=(camera or None), style=(style or "").strip() or None
-        ),
-        api_key,
-    )
+    fresh = _ask_director(backend, llm_model, base_url, api_key, camera, style, "redirect_frame", prompts, i, user_prompt=text, fps=f)
     fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
     if not fresh:
         raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
@@ -367,13 +368,7 @@ def double_frame_rate(
     if 2 * f > 120:
         raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
     text = (user_prompt or "").strip()
-    director = _run_director(lambda: make_director_for(backend, llm_model, base_url, api_key), api_key)
-    doubled = _run_director(
-        lambda: director.double_fps(
-            prompts, fps=f, user_prompt=text, camera=(camera or None), style=(style or "").strip() or None
-        ),
-        api_key,
-    )
+    doubled = _ask_director(backend, llm_model, base_url, api_key, camera, style, "double_fps", prompts, fps=f, user_prompt=text)
     doubled = [str(x) for x in doubled]
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
