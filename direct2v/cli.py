@@ -92,7 +92,7 @@ def _add_setting_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument("--width", type=int)
     g.add_argument("--height", type=int)
     g.add_argument("--scheduler", choices=SCHEDULERS)
-    g.add_argument("--blocks", dest="attention_blocks", help="'default' (up_blocks.2,up_blocks.3), 'all', or comma-separated names")
+    g.add_argument("--blocks", dest="attention_blocks", help="'default' (SD 1.5: up_blocks.2,up_blocks.3; SDXL: up_blocks.0,up_blocks.1), 'all', or comma-separated names")
     g.add_argument("--motion-x", type=float, dest="motion_field_strength_x")
     g.add_argument("--motion-y", type=float, dest="motion_field_strength_y")
     g.add_argument("--frames-per-pass", type=int, dest="frames_per_pass")

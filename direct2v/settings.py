@@ -72,7 +72,7 @@ class RenderSettings:
     value_mapping: str = "rotational"
     rvm_period: int = 4
     dsf_quantile: float = 0.0
-    attention_blocks: tuple[str, ...] | str = DEFAULT_BLOCKS
+    attention_blocks: tuple[str, ...] | str = "default"  # the pipeline's own (SD 1.5 and SDXL differ)
     scheduler: str = "ddim"
     frames_per_pass: int = 16
     chunking: str = "cache"
@@ -120,8 +120,6 @@ class RenderSettings:
     # ----------------------------------------------------------------- conversion
     def blocks(self) -> tuple[str, ...] | str:
         b = self.attention_blocks
-        if b == "default":
-            return DEFAULT_BLOCKS
         return b if isinstance(b, str) else tuple(b)
 
     def pipeline_kwargs(self) -> dict[str, Any]:

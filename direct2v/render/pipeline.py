@@ -54,6 +54,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     model_cpu_offload_seq = "text_encoder->unet->vae"
     _optional_components = ["safety_checker", "feature_extractor"]
     _callback_tensor_inputs = ["latents"]
+    default_attention_blocks = DEFAULT_BLOCKS  # what attention_blocks="default" maps
 
     def __init__(
         self,
@@ -76,6 +77,10 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             safety_checker=safety_checker,
             feature_extractor=feature_extractor,
         )
+        self._init_render_state()
+
+    def _init_render_state(self) -> None:
+        """What every render reads besides the modules (the SDXL pipeline's __init__ calls this too)."""
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
         self.phase = "idle"
         self.current_frames: list[int] = []  # global indices of the frames being denoised now
@@ -237,7 +242,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         """Denoise `latents` (F frames) along `timesteps`, frame j guided by (uncond, cond[j])."""
         cfg = guidance_scale > 1.0
         frames = latents.shape[0]
-        embeds = torch.cat([uncond.expand(frames, -1, -1), cond]) if cfg else cond
+        unet_kwargs = self.unet_conditioning(cond, uncond, frames, cfg)
         for i, t in enumerate(timesteps):
             if self.interrupt:
                 raise RenderCancelled("Render cancelled.")
@@ -246,7 +251,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 controller.num_halves = 2 if cfg else 1
             model_in = torch.cat([latents] * 2) if cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
-            noise = self.unet(model_in, t, encoder_hidden_states=embeds, return_dict=False)[0]
+            noise = self.unet(model_in, t, **unet_kwargs, return_dict=False)[0]
             if cfg:
                 uncond_eps, cond_eps = noise.chunk(2)
                 noise = uncond_eps + guidance_scale * (cond_eps - uncond_eps)
@@ -255,6 +260,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         if controller is not None:
             controller.step = None
         return latents
+
+    def unet_conditioning(self, cond, uncond, frames: int, cfg: bool) -> dict:
+        """The UNet's conditioning keywords for `frames` frames, frame j guided by (uncond, cond[j]);
+        the batch is [uncond frames..., cond frames...] as the value-mapping processors expect."""
+        embeds = torch.cat([uncond.expand(frames, -1, -1), cond]) if cfg else cond
+        return {"encoder_hidden_states": embeds}
 
     def _step_end(self, t, latents: torch.Tensor) -> torch.Tensor:
         self._step_index_global += 1
@@ -284,7 +295,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         value_mapping: str = "rotational",
         rvm_period: int = 4,
         dsf_quantile: float = 0.0,
-        attention_blocks: tuple[str, ...] | list[str] | str = DEFAULT_BLOCKS,
+        attention_blocks: tuple[str, ...] | list[str] | str = "default",
         output_type: str = "np",
         return_dict: bool = True,
         latents: torch.Tensor | None = None,
@@ -302,6 +313,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             video_length = len(prompts) if video_length is None else video_length
         if isinstance(attention_blocks, list):
             attention_blocks = tuple(attention_blocks)
+        if attention_blocks == "default":
+            attention_blocks = self.default_attention_blocks
         height = height or self.unet.config.sample_size * self.vae_scale_factor
         width = width or self.unet.config.sample_size * self.vae_scale_factor
         self.check_inputs(

@@ -19,7 +19,6 @@ import gradio as gr
 import numpy as np
 
 from ..settings import (
-    DEFAULT_BLOCKS,
     MAX_FRAMES,
     PRESETS,
     Project,
@@ -407,7 +406,7 @@ def settings_from_values(values: dict[str, Any], fps: Any = 4) -> RenderSettings
         if name == "negative_prompt":
             v = v or ""
         if name == "attention_blocks":
-            v = "all" if v == "all" else DEFAULT_BLOCKS
+            v = "all" if v == "all" else "default"  # the model's own default, resolved by the pipeline
         d[name] = v
     if isinstance(fps, float) and fps.is_integer():
         fps = int(fps)
