@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any
 from .settings import PRESETS, Project, RenderSettings, SettingsError
 
 __version__ = "0.1.0"
-__all__ = ["DirecT2VPipeline", "Project", "RenderSettings", "SettingsError", "PRESETS", "__version__"]
+__all__ = ["DirecT2VPipeline", "DirecT2VSDXLPipeline", "Project", "RenderSettings", "SettingsError", "PRESETS", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .render.pipeline import DirecT2VPipeline
+    from .render.sdxl import DirecT2VSDXLPipeline
 
 
 def __getattr__(name: str) -> Any:
@@ -22,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from .render.pipeline import DirecT2VPipeline
 
         return DirecT2VPipeline
+    if name == "DirecT2VSDXLPipeline":
+        from .render.sdxl import DirecT2VSDXLPipeline
+
+        return DirecT2VSDXLPipeline
     raise AttributeError(f"module 'direct2v' has no attribute {name!r}")

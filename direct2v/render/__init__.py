@@ -16,6 +16,7 @@ from typing import Any
 _LAZY = {
     "DirecT2VPipeline": "pipeline",
     "DirecT2VPipelineOutput": "pipeline",
+    "DirecT2VSDXLPipeline": "sdxl",
     "RenderCancelled": "errors",
     "PromptError": "errors",
     "ModelLoadError": "errors",
@@ -23,6 +24,7 @@ _LAZY = {
     "make_scheduler": "pipeline",
     "load_pipeline": "loading",
     "tiny_components": "loading",
+    "tiny_sdxl_components": "loading",
     "render": "session",
     "RenderResult": "session",
     "StepInfo": "session",

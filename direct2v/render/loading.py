@@ -17,6 +17,7 @@ import torch
 from .errors import ModelLoadError
 
 TINY = "tiny"
+TINY_SDXL = "tiny-sdxl"
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 _cache: dict[tuple[str, str, str], object] = {}
 _lock = threading.Lock()
@@ -104,24 +105,78 @@ def tiny_components(seed: int = 0) -> dict:
     return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer, "scheduler": scheduler}
 
 
+def tiny_sdxl_components(seed: int = 0) -> dict:
+    """Tiny random SDXL-shaped components: SDXL's block layout (no attention in down_blocks.0 and
+    up_blocks.2, deeper transformers lower down), two text encoders, size conditioning, 64x64 images."""
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(16, 32, 32),
+        layers_per_block=1,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
+        transformer_layers_per_block=(1, 1, 2),
+        attention_head_dim=(2, 4, 8),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        projection_class_embeddings_input_dim=6 * 8 + 32,  # six size/crop numbers + pooled text
+        cross_attention_dim=64,  # both text encoders' widths, concatenated
+        norm_num_groups=8,
+    )
+    with torch.no_grad():  # as in tiny_components: make value mapping visible in the output
+        for name, module in unet.named_modules():
+            if name.endswith("attn1"):
+                module.to_out[0].weight.mul_(10.0)
+    vae = tiny_components(seed)["vae"]
+    vae.register_to_config(scaling_factor=0.13025)  # SDXL's VAE scale
+    encoders = []
+    for i, cls in enumerate((CLIPTextModel, CLIPTextModelWithProjection)):
+        torch.manual_seed(seed + 2 + i)
+        config = CLIPTextConfig(
+            bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=32, intermediate_size=37,
+            num_attention_heads=4, num_hidden_layers=3, projection_dim=32, vocab_size=len(tiny_tokenizer()),
+            max_position_embeddings=77,
+        )
+        encoders.append(cls(config))
+    scheduler = DDIMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+        set_alpha_to_one=False, steps_offset=1, timestep_spacing="leading",
+    )
+    return {
+        "unet": unet, "vae": vae, "scheduler": scheduler,
+        "text_encoder": encoders[0], "text_encoder_2": encoders[1],
+        "tokenizer": tiny_tokenizer(), "tokenizer_2": tiny_tokenizer(),
+    }
+
+
 def load_pipeline(model: str = DEFAULT_MODEL, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
-    """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, or "tiny"), loaded once per process."""
+    """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, "tiny" or "tiny-sdxl"),
+    loaded once per process; SDXL models get DirecT2VSDXLPipeline (family.py)."""
     from .pipeline import DirecT2VPipeline
+    from .sdxl import DirecT2VSDXLPipeline
 
     model = (model or "").strip()
     if not model:
         raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, or 'tiny'.")
     device = torch.device(device) if device is not None else default_device()
     if dtype is None:
-        dtype = torch.float16 if (device.type == "cuda" and model != TINY) else torch.float32
+        dtype = torch.float16 if (device.type == "cuda" and model not in (TINY, TINY_SDXL)) else torch.float32
     key = (model, str(device), str(dtype))
     with _lock:
         if key in _cache:
             return _cache[key]
         if model == TINY:
             pipe = DirecT2VPipeline(**tiny_components())
+        elif model == TINY_SDXL:
+            pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
         else:
-            pipe = _load_weights(DirecT2VPipeline, model, dtype)
+            pipe = _load_weights(None, model, dtype)
         pipe = pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
         pipe.model_name = model
@@ -130,17 +185,24 @@ def load_pipeline(model: str = DEFAULT_MODEL, device: str | torch.device | None 
 
 
 def _load_weights(cls, model: str, dtype: torch.dtype):
+    """`cls` None: the pipeline the model's own metadata asks for (SD or SDXL)."""
+    from .family import SDXL, model_family
+    from .pipeline import DirecT2VPipeline
+    from .sdxl import DirecT2VSDXLPipeline
+
     path = Path(os.path.expanduser(model))
-    kwargs = dict(torch_dtype=dtype, safety_checker=None, requires_safety_checker=False)
     try:
-        if path.is_file() and path.suffix in (".safetensors", ".ckpt"):
-            loader, source = cls.from_single_file, str(path)
-        elif path.exists() and not (path / "model_index.json").is_file():
+        single = path.is_file() and path.suffix in (".safetensors", ".ckpt")
+        if not single and path.exists() and not (path / "model_index.json").is_file():
             raise ModelLoadError(f"{model} is a folder but not a diffusers model (no model_index.json).")
-        elif not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
+        if not single and not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
             raise ModelLoadError(f"No such model folder: {model}.")
-        else:
-            loader, source = cls.from_pretrained, model
+        if cls is None:
+            cls = DirecT2VSDXLPipeline if model_family(model) == SDXL else DirecT2VPipeline
+        kwargs = dict(torch_dtype=dtype)
+        if not issubclass(cls, DirecT2VSDXLPipeline):  # SDXL has no safety checker
+            kwargs.update(safety_checker=None, requires_safety_checker=False)
+        loader, source = (cls.from_single_file, str(path)) if single else (cls.from_pretrained, model)
         with warnings.catch_warnings():
             # Newer diffusers renamed torch_dtype to dtype; the old name works across the supported range.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)

@@ -1,0 +1,203 @@
+"""DirecT2VSDXLPipeline on tiny random SDXL components, held to diffusers' SDXL pipelines."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from direct2v.render.attention import ValueMappingController
+from direct2v.render.errors import PromptError
+from direct2v.render.family import SD, SDXL, model_family
+from direct2v.render.loading import load_pipeline, tiny_components, tiny_sdxl_components
+from direct2v.render.pipeline import DirecT2VPipeline
+from direct2v.render.sdxl import SDXL_DEFAULT_BLOCKS, DirecT2VSDXLPipeline
+
+FAST = dict(num_inference_steps=4, t0=1, t1=2, guidance_scale=7.5, height=64, width=64)
+JOINT_STEPS = FAST["t1"] + 1
+PROMPTS = ["a red cat on grass", "a blue dog in snow", "a green bird at sea"]
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def components():
+    return tiny_sdxl_components()
+
+
+@pytest.fixture(scope="module")
+def pipe(components):
+    p = DirecT2VSDXLPipeline(**components)
+    p.set_progress_bar_config(disable=True)
+    return p
+
+
+def run(pipe, prompts=PROMPTS, seed=0, **kw):
+    return pipe(prompts, generator=gen(seed), **dict(FAST, **kw)).frames
+
+
+# --------------------------------------------------------------------------- anchors to diffusers
+@pytest.mark.parametrize("motion", [0.0, 64.0])
+def test_first_mode_on_all_layers_equals_diffusers_text2video_zero_sdxl(components, pipe, motion):
+    from diffusers import TextToVideoZeroSDXLPipeline
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the reference pipeline is deprecated in diffusers
+        ref = TextToVideoZeroSDXLPipeline(**components, add_watermarker=False)
+    ref.set_progress_bar_config(disable=True)
+    # Non-default micro-conditioning in the motion case, so the size/crop ids are held to diffusers too.
+    sizes = dict(original_size=(96, 128), crops_coords_top_left=(4, 8), target_size=(64, 64)) if motion else {}
+    kw = dict(FAST, motion_field_strength_x=motion, motion_field_strength_y=motion, **sizes)
+    expected = ref(PROMPTS[0], video_length=3, generator=gen(3), output_type="np", **kw).images
+
+    seen = []
+    hook = pipe.unet.register_forward_pre_hook(
+        lambda m, a, k: seen.append(k["added_cond_kwargs"]["time_ids"].clone()), with_kwargs=True
+    )
+    try:
+        ours = pipe([PROMPTS[0]] * 3, value_mapping="first", attention_blocks="all", generator=gen(3), **kw).frames
+    finally:
+        hook.remove()
+    assert ours.shape == expected.shape == (3, 64, 64, 3)
+    assert np.abs(ours - expected).max() < 1e-5
+    ids = [96, 128, 4, 8, 64, 64] if motion else [64, 64, 0, 0, 64, 64]
+    assert seen and all(t.tolist() == [ids] * t.shape[0] for t in seen)
+    assert np.abs(ours[1:] - ours[:1]).max() > 1e-3  # frames differ: the comparison is not trivial
+
+
+def test_none_mode_frame_one_equals_plain_sdxl(components, pipe):
+    """Frame 1 without value mapping is an SDXL text-to-image sample: StableDiffusionXLPipeline, same seed."""
+    from diffusers import StableDiffusionXLPipeline
+
+    sdxl = StableDiffusionXLPipeline(**components, add_watermarker=False)
+    sdxl.set_progress_bar_config(disable=True)
+    image = sdxl(PROMPTS[0], num_inference_steps=4, guidance_scale=7.5, height=64, width=64, generator=gen(5),
+                 output_type="np").images[0]
+    ours = run(pipe, seed=5, value_mapping="none")
+    assert np.abs(ours[0] - image).max() < 1e-5
+
+
+def test_encode_prompts_equals_diffusers_sdxl_encode_prompt(components, pipe):
+    """Per-frame token and pooled embeddings from both encoders, prompt_2 and negative_prompt_2 as diffusers reads them."""
+    from diffusers import StableDiffusionXLPipeline
+
+    sdxl = StableDiffusionXLPipeline(**components, add_watermarker=False)
+    pipe._sdxl_inputs = {"prompt_2": ["x", "y", "x"], "negative_prompt_2": "dark"}
+    try:
+        cond, uncond = pipe.encode_prompts(PROMPTS, "blur", "cpu")
+    finally:
+        pipe._sdxl_inputs = {}
+    assert cond.embeds.shape == (3, 77, 64) and cond.pooled.shape == (3, 32)
+    for j, (p, p2) in enumerate(zip(PROMPTS, ["x", "y", "x"])):
+        e, ne, pooled, npooled = sdxl.encode_prompt(
+            p, prompt_2=p2, device="cpu", negative_prompt="blur", negative_prompt_2="dark"
+        )
+        assert torch.allclose(cond.embeds[j], e[0], atol=1e-6) and torch.allclose(cond.pooled[j], pooled[0], atol=1e-6)
+        assert torch.allclose(uncond.embeds[0], ne[0], atol=1e-6) and torch.allclose(uncond.pooled[0], npooled[0], atol=1e-6)
+    # No negative prompt: zeros, as SDXL base asks with force_zeros_for_empty_prompt.
+    _, zero = pipe.encode_prompts(PROMPTS, None, "cpu")
+    assert zero.embeds.abs().max() == 0 and zero.pooled.abs().max() == 0
+
+
+# --------------------------------------------------------------------------- the SD 1.5 equivalences, on SDXL
+def test_none_mode_frames_are_independent(pipe):
+    """Without value mapping a frame's output does not depend on the other frames' prompts."""
+    a = run(pipe, value_mapping="none")
+    b = run(pipe, prompts=[PROMPTS[0], "a purple whale in space", PROMPTS[2]], value_mapping="none")
+    assert np.abs(a[2] - b[2]).max() < 1e-6 and np.abs(a[0] - b[0]).max() < 1e-6
+    assert np.abs(a[1] - b[1]).max() > 1e-3
+    vm = run(pipe, prompts=[PROMPTS[0], "a purple whale in space", PROMPTS[2]], value_mapping="rotational", rvm_period=1)
+    assert np.abs(vm[2] - b[2]).max() > 1e-4  # with value mapping, frame 3 does see frame 2
+
+
+def test_rotational_with_long_period_equals_first(pipe):
+    a = run(pipe, value_mapping="rotational", rvm_period=JOINT_STEPS)
+    b = run(pipe, value_mapping="first")
+    c = run(pipe, value_mapping="rotational", rvm_period=1)
+    assert np.abs(a - b).max() < 1e-6
+    assert np.abs(c - b).max() > 1e-4
+
+
+def test_dsf_one_equals_none_and_zero_equals_plain_value_mapping(pipe):
+    none = run(pipe, value_mapping="none")
+    p1 = run(pipe, value_mapping="rotational", rvm_period=1, dsf_quantile=1.0)
+    p0 = run(pipe, value_mapping="rotational", rvm_period=1, dsf_quantile=0.0)
+    vm = run(pipe, value_mapping="rotational", rvm_period=1)
+    assert np.abs(p1 - none).max() < 1e-6
+    assert np.abs(p0 - vm).max() == 0.0
+    assert np.abs(vm - none).max() > 1e-4
+
+
+# --------------------------------------------------------------------------- layers, long videos, inputs
+def test_default_blocks_are_the_decoder_stages_with_attention(pipe):
+    ctl = ValueMappingController(mode="rotational", rvm_period=1, trace=[])
+    run(pipe, value_mapping="rotational", rvm_period=1, controller=ctl)
+    traced = {name for name, _, _ in ctl.trace}
+    expected = {
+        n.removesuffix(".processor")
+        for n in pipe.unet.attn_processors
+        if n.startswith(tuple(b + "." for b in SDXL_DEFAULT_BLOCKS)) and n.endswith("attn1.processor")
+    }
+    assert SDXL_DEFAULT_BLOCKS == ("up_blocks.0", "up_blocks.1")
+    assert traced == expected and len(traced) == 6  # 2 attentions x 2 layers in up_blocks.0, 2 x 1 in up_blocks.1
+    assert {s for _, s, _ in ctl.trace} == set(range(JOINT_STEPS))
+
+
+def test_long_video_anchor_frames_equal_a_plain_run(pipe):
+    prompts = PROMPTS + ["a gray fox", "a pink owl"]
+    long = run(pipe, prompts=prompts, frames_per_pass=4)  # passes: [0, 1] (anchors), [2, 3], [4]
+    assert pipe.last_anchor_cache_bytes > 0
+    anchors = run(pipe, prompts=prompts[:2])
+    assert long.shape == (5, 64, 64, 3)
+    assert np.abs(long[:2] - anchors).max() < 1e-5  # prompts are encoded in another batch: float noise only
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(prompt_2=["x", "y"]), "prompt_2 has 2 entries but there are 3 frames"),
+        (dict(attention_blocks=("up_blocks.2",)), "No self-attention layers under 'up_blocks.2'"),
+        (dict(crops_coords_top_left=(0,)), "must be pairs of numbers"),
+    ],
+)
+def test_bad_sdxl_inputs_are_refused(pipe, kwargs, message):
+    with pytest.raises((PromptError, ValueError), match=message):
+        run(pipe, **kwargs)
+    assert pipe._sdxl_inputs == {}
+
+
+# --------------------------------------------------------------------------- automatic choice
+def test_loading_picks_the_pipeline_from_the_model(tmp_path, components):
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    StableDiffusionXLPipeline(**components, add_watermarker=False).save_pretrained(tmp_path / "xl")
+    StableDiffusionPipeline(**tiny_components(), safety_checker=None, feature_extractor=None,
+                            requires_safety_checker=False).save_pretrained(tmp_path / "sd")
+    xl = load_pipeline(str(tmp_path / "xl"), device="cpu")
+    sd = load_pipeline(str(tmp_path / "sd"), device="cpu")
+    assert type(xl) is DirecT2VSDXLPipeline and type(sd) is DirecT2VPipeline
+    assert xl.config.force_zeros_for_empty_prompt is True
+    for name in ("unet", "text_encoder_2", "tokenizer_2"):
+        assert getattr(xl, name) is not None
+    assert type(load_pipeline("tiny-sdxl", device="cpu")) is DirecT2VSDXLPipeline
+
+
+def test_single_file_family_from_checkpoint_keys(tmp_path):
+    from safetensors.torch import save_file
+
+    def t():
+        return torch.zeros(1)
+
+    save_file({"conditioner.embedders.0.transformer.text_model.final_layer_norm.bias": t(),
+               "conditioner.embedders.1.model.positional_embedding": t(),
+               "model.diffusion_model.label_emb.0.0.weight": t()}, str(tmp_path / "xl.safetensors"))
+    save_file({"cond_stage_model.transformer.text_model.final_layer_norm.bias": t(),
+               "model.diffusion_model.output_blocks.11.0.skip_connection.weight": t()}, str(tmp_path / "sd.safetensors"))
+    torch.save({"state_dict": {"model.diffusion_model.label_emb.0.0.weight": t()}}, str(tmp_path / "xl.ckpt"))
+    assert model_family(str(tmp_path / "xl.safetensors")) == SDXL
+    assert model_family(str(tmp_path / "xl.ckpt")) == SDXL
+    assert model_family(str(tmp_path / "sd.safetensors")) == SD
