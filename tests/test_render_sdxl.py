@@ -201,3 +201,24 @@ def test_single_file_family_from_checkpoint_keys(tmp_path):
     assert model_family(str(tmp_path / "xl.safetensors")) == SDXL
     assert model_family(str(tmp_path / "xl.ckpt")) == SDXL
     assert model_family(str(tmp_path / "sd.safetensors")) == SD
+
+
+def test_render_facade_maps_sdxls_default_blocks(monkeypatch):
+    """The settings' default blocks ("default") reach the SDXL pipeline as its own; SD 1.5's
+    up_blocks.2/3 are refused there, since SDXL's up_blocks.2 has no attention."""
+    import direct2v.render.pipeline as pipeline_module
+    from direct2v.render.session import render
+    from direct2v.settings import RenderSettings
+
+    installed = []
+    real = pipeline_module.install_value_mapping
+    monkeypatch.setattr(pipeline_module, "install_value_mapping",
+                        lambda unet, ctl, blocks: installed.append(blocks) or real(unet, ctl, blocks))
+    pipe = load_pipeline("tiny-sdxl", device="cpu")
+    settings = RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2, seed=1)
+    assert settings.attention_blocks == "default"
+    result = render(pipe, PROMPTS, settings)
+    assert result.frames.shape == (3, 64, 64, 3)
+    assert installed == [SDXL_DEFAULT_BLOCKS]
+    with pytest.raises(ValueError, match="No self-attention layers under 'up_blocks.2'"):
+        render(pipe, PROMPTS, settings.replace(attention_blocks=("up_blocks.2", "up_blocks.3")))
