@@ -222,3 +222,18 @@ def test_render_facade_maps_sdxls_default_blocks(monkeypatch):
     assert installed == [SDXL_DEFAULT_BLOCKS]
     with pytest.raises(ValueError, match="No self-attention layers under 'up_blocks.2'"):
         render(pipe, PROMPTS, settings.replace(attention_blocks=("up_blocks.2", "up_blocks.3")))
+
+
+def test_fp16_vae_decodes_in_float32_and_stays_fp16(components):
+    """SDXL's VAE overflows in fp16 (force_upcast): decoding runs in float32, the weights go back to fp16."""
+    import copy
+
+    pipe = DirecT2VSDXLPipeline(**dict(components, vae=copy.deepcopy(components["vae"]).half()))
+    assert pipe.vae.config.force_upcast
+    seen = []
+    hook = pipe.vae.decoder.register_forward_pre_hook(lambda m, a: seen.append((a[0].dtype, m.conv_in.weight.dtype)))
+    images = pipe.decode_latents(torch.randn(2, 4, 8, 8, generator=gen(0)))
+    hook.remove()
+    assert seen == [(torch.float32, torch.float32)]
+    assert pipe.vae.dtype == torch.float16
+    assert images.dtype == torch.float32 and images.shape == (2, 3, 64, 64) and torch.isfinite(images).all()
