@@ -19,7 +19,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     on_space = bool(env.get("SPACE_ID"))
     p = argparse.ArgumentParser(description="DirecT2V Studio: LLM-directed zero-shot text-to-video.")
     p.add_argument("--model", default=env.get("DIRECT2V_MODEL", DEFAULT_MODEL),
-                   help="Stable Diffusion hub id, local folder, or 'tiny' (random, offline; renders noise). "
+                   help="Stable Diffusion (1.x or XL, detected) hub id, local folder, or 'tiny'/'tiny-sdxl' (random, offline; renders noise). "
                         f"Default: {DEFAULT_MODEL} (env DIRECT2V_MODEL).")
     p.add_argument("--host", default=env.get("DIRECT2V_HOST", env.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1")),
                    help="Address to bind (default 127.0.0.1; 0.0.0.0 on a Space or in Docker).")

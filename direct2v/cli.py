@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render a frame script or project file to mp4/gif/zip")
     r.add_argument("script", help="JSON list of frame prompts, or a project file")
     r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
-    r.add_argument("--model", default=None, help=f"SD hub id, local folder, or 'tiny' (default: the project's, else {DEFAULT_MODEL})")
+    r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
     r.add_argument("--device", default=None, help="torch device (default cuda if available)")
     _add_setting_flags(r)
     r.add_argument("--save-project", default=None, metavar="PATH", help="also save a project file with the seed actually used")
@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="render with several methods and write the paper's Table 1 (direct2v.evaluate)")
     c.add_argument("script", help="JSON list of frame prompts, or a project file")
-    c.add_argument("--model", default=None, help="SD hub id, local folder, or 'tiny'")
+    c.add_argument("--model", default=None, help="SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl'")
     c.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
     c.add_argument("--out-dir", default="results", help="where the table, plot and video grid go (default results/)")
     c.add_argument("--methods", default=None, help="comma-separated methods (default: the evaluation's four)")

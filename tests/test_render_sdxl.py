@@ -237,3 +237,12 @@ def test_fp16_vae_decodes_in_float32_and_stays_fp16(components):
     assert seen == [(torch.float32, torch.float32)]
     assert pipe.vae.dtype == torch.float16
     assert images.dtype == torch.float32 and images.shape == (2, 3, 64, 64) and torch.isfinite(images).all()
+
+
+def test_page_calls_tiny_sdxl_what_it_is(monkeypatch):
+    from direct2v.ui import handlers
+    from direct2v.ui import runtime as rt
+
+    monkeypatch.setattr(rt.RUNTIME, "models", rt.ModelHolder("tiny-sdxl", "cpu"))
+    assert rt.RUNTIME.models.is_tiny
+    assert "Model: `tiny-sdxl`" in handlers.model_notice() and "noise" in handlers.model_notice()

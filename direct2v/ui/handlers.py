@@ -797,7 +797,7 @@ def model_notice() -> str:
     m = rt.RUNTIME.models
     if m.is_tiny:
         return (
-            "⚠ **Model: `tiny`**, a tiny randomly initialised Stable Diffusion built in-process for "
+            f"⚠ **Model: `{m.model}`**, a tiny randomly initialised Stable Diffusion built in-process for "
             "tests and offline use. Its frames are **noise**; start with `--model "
             f"{rt.DEFAULT_MODEL}` for real videos."
         )

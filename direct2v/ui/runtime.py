@@ -35,7 +35,7 @@ class ModelHolder:
 
     @property
     def is_tiny(self) -> bool:
-        return self.model == "tiny"
+        return self.model in ("tiny", "tiny-sdxl")
 
     @property
     def loaded(self) -> bool:
@@ -140,7 +140,7 @@ def configure(
     else to the evaluation's default."""
     RUNTIME.models = ModelHolder(model, device)
     RUNTIME.preview_every = max(1, int(preview_every))
-    RUNTIME.clip_model = clip_model or ("tiny" if model == "tiny" else None)
+    RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
     return RUNTIME
 
 
