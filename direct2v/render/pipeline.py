@@ -38,6 +38,7 @@ from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, Sett
 from .attention import ValueMappingController, install_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled
 from .long import plan_passes, run_passes
+from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
 
 MAX_PROMPT_CHARS = 2000
 
@@ -219,6 +220,24 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             sched.lower_order_nums = 0
         return sched, timesteps
 
+    @staticmethod
+    def start_image_hold(start: StartFrame, frame_ids: list[int], joint_ts: torch.Tensor):
+        """Keep frame 1 on the picture's trajectory for the first (1 - strength) of the joint steps."""
+        if 0 not in frame_ids:
+            return None
+        pos, held = frame_ids.index(0), start.held_steps(len(joint_ts))
+
+        def hold(i: int, latents: torch.Tensor) -> torch.Tensor:
+            if i >= held:
+                return latents
+            # After step i the latents sit at the next timestep (the clean end after the last step).
+            nxt = int(joint_ts[i + 1]) if i + 1 < len(joint_ts) else None
+            latents = latents.clone()
+            latents[pos] = start.latent_at(nxt)[0].to(latents.dtype)
+            return latents
+
+        return hold
+
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         """(F, 3, H, W) in [0, 1], decoded in slices of `vae_decode_batch` frames to bound memory."""
         outs = []
@@ -238,8 +257,13 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         extra_step_kwargs: dict,
         controller: ValueMappingController | None = None,
         joint: bool = False,
+        hold: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Denoise `latents` (F frames) along `timesteps`, frame j guided by (uncond, cond[j])."""
+        """Denoise `latents` (F frames) along `timesteps`, frame j guided by (uncond, cond[j]).
+
+        `hold(i, latents)`, when given, runs after each scheduler step (start_image.py keeps
+        frame 1 on the user's image that way).
+        """
         cfg = guidance_scale > 1.0
         frames = latents.shape[0]
         unet_kwargs = self.unet_conditioning(cond, uncond, frames, cfg)
@@ -256,6 +280,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 uncond_eps, cond_eps = noise.chunk(2)
                 noise = uncond_eps + guidance_scale * (cond_eps - uncond_eps)
             latents = self.scheduler.step(noise, t, latents, **extra_step_kwargs, return_dict=False)[0]
+            if hold is not None:
+                latents = hold(i, latents)
             latents = self._step_end(t, latents)
         if controller is not None:
             controller.step = None
@@ -304,7 +330,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         callback_on_step_end: Callable | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         controller: ValueMappingController | None = None,
+        image: Any = None,
+        image_strength: float = 0.3,
+        image_mode: str = "noise",
     ):
+        """See the module docstring for the schedule. `image` (a path, PIL image, array or
+        tensor) takes frame 1's place; `image_strength` and `image_mode` as in start_image.py."""
         if isinstance(prompt, str):
             video_length = video_length or 8
             prompts = [prompt] * video_length
@@ -336,7 +367,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
 
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
-        n_single = len(timesteps) - t1 - 1 + (t1 - t0)
+        if image is not None:
+            check_start_image_settings(image_strength, image_mode)
+            # The picture replaces frame 1's own phase; inversion costs one UNet call per step up.
+            n_single = len(set(timesteps[-t1 - 1 :].tolist())) if image_mode == "invert" else 0
+        else:
+            n_single = len(timesteps) - t1 - 1 + (t1 - t0)
         n_joint = len(self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1])
         passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
         self._num_timesteps = n_single + n_joint * len(passes)
@@ -352,14 +388,26 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             )
         restore = install_value_mapping(self.unet, controller, attention_blocks)
         try:
-            # 1. Noise for frame 1 only.
-            x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
+            start = None
+            if image is not None:
+                # 1-2. Frame 1's latents at T[-t1-1] and T[-t0-1] come from the user's picture.
+                self.phase, self.current_frames = "start image", [0]
+                start = prepare_start_frame(
+                    self, image, strength=image_strength, mode=image_mode, width=width, height=height,
+                    timesteps=timesteps, t0=t0, t1=t1, embeds=cond[:1], generator=generator,
+                    device=device, dtype=cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
+                )
+                saved_scheduler = copy.deepcopy(self.scheduler)
+                x1_t1, x1_t0 = start.latent_at(timesteps[-t1 - 1]), start.latent_at(timesteps[-t0 - 1])
+            else:
+                # 1. Noise for frame 1 only.
+                x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
 
-            # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
-            self.phase, self.current_frames = "first frame", [0]
-            x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
-            saved_scheduler = copy.deepcopy(self.scheduler)
-            x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
+                # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
+                self.phase, self.current_frames = "first frame", [0]
+                x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
+                saved_scheduler = copy.deepcopy(self.scheduler)
+                x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
             t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
 
             def start_latents(frame_ids: list[int]) -> torch.Tensor:
@@ -380,7 +428,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 self.current_frames = list(frame_ids)
                 x_start = start_latents(frame_ids)
                 index = torch.tensor(frame_ids, device=device)
-                return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True)
+                hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
+                return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True, hold=hold)
 
             out_latents = run_passes(passes, joint, controller, n_joint, device)
             self.last_anchor_cache_bytes = controller.last_cache_bytes
