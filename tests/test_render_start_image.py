@@ -97,7 +97,7 @@ class TimeOnly(torch.nn.Module):
         super().__init__()
         self.a, self.b = torch.randn(shape, generator=gen(11)), torch.randn(shape, generator=gen(12))
 
-    def forward(self, x, t, encoder_hidden_states=None, return_dict=False):
+    def forward(self, x, t, return_dict=False):
         t = float(t)
         return (torch.sin(torch.tensor(t / 37.0)) * self.a + torch.cos(torch.tensor(t / 91.0)) * self.b,)
 
@@ -113,7 +113,7 @@ def test_ddim_inversion_is_the_exact_inverse_of_ddim_sampling(k):
     model = TimeOnly(z0.shape)
     ts = sched.timesteps
     up = [int(t) for t in reversed(ts[-k - 1 :].tolist())]
-    x = ddim_invert(model, sched, z0, None, up)[up[-1]]
+    x = ddim_invert(model, sched, z0, {}, up)[up[-1]]
     assert (x - z0).abs().max() > 0.1  # it really went up the schedule
     for t in ts[-k - 1 :]:
         x = sched.step(model(x, t)[0], t, x).prev_sample
@@ -126,7 +126,7 @@ def test_ddim_inversion_visits_each_timestep_once(pipe):
     ts = pipe.scheduler.timesteps
     up = list(dict.fromkeys(int(t) for t in reversed(ts[-6:].tolist())))
     emb = torch.zeros(1, 77, pipe.text_encoder.config.hidden_size)
-    traj = ddim_invert(pipe.unet, pipe.scheduler, torch.randn(1, 4, 8, 8), emb, up)
+    traj = ddim_invert(pipe.unet, pipe.scheduler, torch.randn(1, 4, 8, 8), {"encoder_hidden_states": emb}, up)
     assert list(traj) == up
     pipe.scheduler = make_scheduler("ddim", pipe.scheduler.config)
 
@@ -238,3 +238,21 @@ def test_bad_start_image_settings_are_refused_before_any_work(pipe, kw, message)
     with pytest.raises(StartImageError, match=message.replace("[", r"\[").replace("]", r"\]")):
         pipe(PROMPTS[:2], generator=gen(0), image=picture(1), callback_on_step_end=lambda *a: calls.append(a) or {}, **FAST, **kw)
     assert calls == []
+
+
+def test_sdxl_starts_from_a_picture_too():
+    """The SDXL pipeline shares the start-image path; inversion needs its added conditioning."""
+    from direct2v.render.loading import tiny_sdxl_components
+    from direct2v.render.sdxl import DirecT2VSDXLPipeline
+
+    xl = DirecT2VSDXLPipeline(**tiny_sdxl_components())
+    xl.set_progress_bar_config(disable=True)
+    img = picture(5)
+    size = xl.unet.config.sample_size * xl.vae_scale_factor
+    frames = xl(PROMPTS[:2], generator=gen(0), image=img, image_strength=0.0, image_mode="invert",
+                num_inference_steps=4, t0=1, t1=2, height=size, width=size).frames
+    fitted, _ = fit_to_frame(img, size, size)
+    with torch.no_grad():
+        z0 = encode_image(xl.vae, fitted, xl.device, torch.float32)
+        expected = xl.decode_latents(z0).permute(0, 2, 3, 1).numpy()[0]
+    assert np.abs(frames[0] - expected).max() < 1e-5

@@ -394,7 +394,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 self.phase, self.current_frames = "start image", [0]
                 start = prepare_start_frame(
                     self, image, strength=image_strength, mode=image_mode, width=width, height=height,
-                    timesteps=timesteps, t0=t0, t1=t1, embeds=cond[:1], generator=generator,
+                    timesteps=timesteps, t0=t0, t1=t1, generator=generator,
+                    unet_kwargs=self.unet_conditioning(cond[:1], uncond, 1, cfg=False),
                     device=device, dtype=cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
                 )
                 saved_scheduler = copy.deepcopy(self.scheduler)

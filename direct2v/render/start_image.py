@@ -176,8 +176,9 @@ def _alpha_bar(scheduler, t: int | None) -> torch.Tensor:
 
 
 @torch.no_grad()
-def ddim_invert(unet, scheduler, z0: torch.Tensor, embeds: torch.Tensor, timesteps: list[int], on_step=None) -> dict[int, torch.Tensor]:
-    """Deterministic DDIM inversion of z0 up `timesteps` (ascending), guided by `embeds` alone.
+def ddim_invert(unet, scheduler, z0: torch.Tensor, unet_kwargs: dict, timesteps: list[int], on_step=None) -> dict[int, torch.Tensor]:
+    """Deterministic DDIM inversion of z0 up `timesteps` (ascending), the UNet conditioned by
+    `unet_kwargs` alone (the frame-1 prompt, no guidance).
 
     Each step mirrors the DDIM sampling step that comes down to the current level: the
     noise is predicted at the current latent with the higher timestep's label (the usual
@@ -188,7 +189,7 @@ def ddim_invert(unet, scheduler, z0: torch.Tensor, embeds: torch.Tensor, timeste
     x = z0
     prev: int | None = None
     for i, t in enumerate(timesteps):
-        eps = unet(scheduler.scale_model_input(x, t), t, encoder_hidden_states=embeds, return_dict=False)[0]
+        eps = unet(scheduler.scale_model_input(x, t), t, **unet_kwargs, return_dict=False)[0]
         a_from, a_to = _alpha_bar(scheduler, prev), _alpha_bar(scheduler, t)
         x0 = (x - (1 - a_from).sqrt() * eps) / a_from.sqrt()
         x = a_to.sqrt() * x0 + (1 - a_to).sqrt() * eps
@@ -249,7 +250,7 @@ def prepare_start_frame(
     timesteps: torch.Tensor,
     t0: int,
     t1: int,
-    embeds: torch.Tensor,
+    unet_kwargs: dict,
     generator,
     device,
     dtype,
@@ -268,5 +269,5 @@ def prepare_start_frame(
         # Up the schedule from its clean end to T[-t1-1]: every timestep the joint phase visits.
         up = [int(t) for t in reversed(timesteps[-t1 - 1 :].tolist())]
         up = list(dict.fromkeys(up))  # PNDM repeats a timestep; inversion visits it once
-        start.trajectory = ddim_invert(pipe.unet, pipe.scheduler, z0, embeds, up, on_step=on_step)
+        start.trajectory = ddim_invert(pipe.unet, pipe.scheduler, z0, unet_kwargs, up, on_step=on_step)
     return start
