@@ -25,8 +25,10 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
+from diffusers.models.attention_processor import AttnProcessor2_0
 
-from .dsf import dsf_confidence, dsf_mask
+from .dsf import dsf_confidence, fallback_queries
+from .flash import attention_lse
 
 MODES = ("rotational", "first", "random", "sparse_causal", "none")
 
@@ -94,10 +96,13 @@ class AnchorCache:
 
 @dataclass
 class ValueMappingController:
-    """State shared by every value-mapping processor of one render.
+    """State shared by every value-mapping processor of one pipeline, reconfigured per render.
 
     `step` is t' during the joint phase and None before it (single-frame phases, where the
-    processors are plain attention). `num_halves` is 2 with classifier-free guidance, else 1.
+    processors hand over to the layers' own processors). `num_halves` is 2 with
+    classifier-free guidance, else 1. `begin_step` writes the step's reference frames into
+    `ref_index`, a device tensor updated in place, so a compiled UNet reads the reference
+    from memory instead of specialising on a Python int (one graph for all steps).
     """
 
     mode: str = "rotational"
@@ -110,12 +115,24 @@ class ValueMappingController:
     num_anchors: int = 0  # anchor frames in front of the batch in the pool
     record: AnchorCache | None = None  # written in the anchor pass
     trace: list[tuple[str, int, tuple[tuple[int, ...], ...]]] | None = None  # (layer, t', refs per frame)
-    dsf_slab_elements: int | None = None
     last_cache_bytes: int = 0  # size of the anchor cache of the last long render
+    active: bool = False  # joint phase: the processors map values
+    ref_index: torch.Tensor | None = None  # pool indices: (1,) for one shared reference, (frames * refs,) otherwise
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown value mapping mode {self.mode!r}")
+
+    def configure(self, mode: str, rvm_period: int, dsf_quantile: float, random_draws: list[float]) -> "ValueMappingController":
+        if mode not in MODES:
+            raise ValueError(f"unknown value mapping mode {mode!r}")
+        self.mode, self.rvm_period, self.dsf_quantile, self.random_draws = mode, rvm_period, float(dsf_quantile), random_draws
+        return self
+
+    @property
+    def shared_reference(self) -> bool:
+        """One reference frame for every frame of the batch (all modes but sparse_causal)."""
+        return self.mode != "sparse_causal"
 
     def references(self, num_frames: int) -> list[tuple[int, ...]]:
         """Pool indices each batch frame attends to at the current step (pool = anchors + batch)."""
@@ -133,13 +150,72 @@ class ValueMappingController:
             k = min(int(self.random_draws[self.step] * pool), pool - 1)
         return [(k,) for _ in own]
 
+    def begin_step(self, step: int | None, num_frames: int, device: torch.device | str) -> None:
+        """Enter joint step `step` (None: a single-frame phase) for a batch of `num_frames` frames."""
+        self.step = step
+        self.active = step is not None
+        if step is None or self.mode == "none":
+            return
+        refs = self.references(num_frames)
+        flat = [refs[0][0]] if self.shared_reference else [j for r in refs for j in r]
+        host = torch.tensor(flat, dtype=torch.long)
+        if self.ref_index is None or self.ref_index.shape != host.shape or self.ref_index.device != torch.device(device):
+            self.ref_index = host.to(device)
+        else:
+            self.ref_index.copy_(host)
+
+    def finish(self) -> None:
+        """Back to idle: processors hand over to the layers' own processors."""
+        self.step, self.active = None, False
+        self.record, self.anchors, self.num_anchors = None, None, 0
+
+
+@torch.compiler.disable
+def _record(ctl: ValueMappingController, name: str, key: torch.Tensor, value: torch.Tensor, halves: int, frames: int) -> None:
+    """Anchor pass of a long video: cache the keys/values a later pass reads (Python side effects, kept out of graphs)."""
+    k5, v5 = key.view(halves, frames, key.shape[1], -1), value.view(halves, frames, value.shape[1], -1)
+    for a in sorted(ctl.record.wanted(ctl.step)):
+        ctl.record.store(name, ctl.step, a, k5[:, a], v5[:, a])
+
+
+@torch.compiler.disable
+def _trace(ctl: ValueMappingController, name: str, frames: int) -> None:
+    ctl.trace.append((name, ctl.step, tuple(ctl.references(frames))))
+
+
+@torch.compiler.disable
+def _anchor_pool(ctl: ValueMappingController, name: str, k5: torch.Tensor, v5: torch.Tensor):
+    """Keys/values of the referenced pool frames when some are cached anchors, and the index into them."""
+    frames = k5.shape[1]
+    refs = ctl.references(frames)
+    needed = sorted({j for r in refs for j in r})
+    parts = []
+    for j in needed:
+        if j < ctl.num_anchors:
+            if ctl.anchors is None:
+                raise RuntimeError("value mapping refers to an anchor frame but no anchor cache is set")
+            k, v = ctl.anchors.get(name, ctl.step, j, k5.device)
+            parts.append((k.to(k5.dtype), v.to(v5.dtype)))
+        else:
+            parts.append((k5[:, j - ctl.num_anchors], v5[:, j - ctl.num_anchors]))
+    pos = {j: i for i, j in enumerate(needed)}
+    flat = [pos[refs[0][0]]] if ctl.shared_reference else [pos[j] for r in refs for j in r]
+    index = torch.tensor(flat, dtype=torch.long, device=k5.device)
+    return torch.stack([p[0] for p in parts], 1), torch.stack([p[1] for p in parts], 1), index
+
 
 class ValueMappingProcessor:
-    """Self-attention processor with value mapping and optional dual-softmax filtering."""
+    """Self-attention processor with value mapping and optional dual-softmax filtering.
 
-    def __init__(self, controller: ValueMappingController, name: str):
+    Installed once per pipeline (`ensure_value_mapping`); outside the joint phase, with mode
+    "none" and with p = 1 it hands the call to the layer's own processor (`original`), so an
+    idle pipeline computes exactly what it computed before installation.
+    """
+
+    def __init__(self, controller: ValueMappingController, name: str, original=None):
         self.controller = controller
         self.name = name
+        self.original = original if original is not None else AttnProcessor2_0()
 
     def __call__(
         self,
@@ -153,6 +229,10 @@ class ValueMappingProcessor:
     ) -> torch.Tensor:
         if encoder_hidden_states is not None:
             raise RuntimeError(f"ValueMappingProcessor was installed on cross-attention layer {self.name}")
+        ctl = self.controller
+        # p = 1 keeps every query's own values (= "none"): the mapped attention would be thrown away.
+        if not ctl.active or ctl.mode == "none" or ctl.dsf_quantile >= 1.0:
+            return self.original(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
         residual = hidden_states
         if attn.spatial_norm is not None:
             hidden_states = attn.spatial_norm(hidden_states, temb)
@@ -185,81 +265,71 @@ class ValueMappingProcessor:
         ctl = self.controller
         batch, tokens, inner = query.shape
         heads = attn.heads
+        d = inner // heads
         halves = ctl.num_halves if batch % ctl.num_halves == 0 else 1
         frames = batch // halves
+        scale = d**-0.5
+        p = ctl.dsf_quantile
+        if ctl.record is not None:
+            _record(ctl, self.name, key, value, halves, frames)
+        if ctl.trace is not None:
+            _trace(ctl, self.name, frames)
 
-        def split_heads(x: torch.Tensor) -> torch.Tensor:
-            b, n, c = x.shape
-            return x.view(b, n, heads, c // heads).transpose(1, 2)
+        def heads_first(x: torch.Tensor, lead: int) -> torch.Tensor:  # (lead, n, h*d) -> (lead, h, n, d)
+            return x.reshape(lead, -1, heads, d).transpose(1, 2)
 
-        def merge_heads(x: torch.Tensor) -> torch.Tensor:
-            return x.transpose(1, 2).reshape(batch, -1, inner).to(query.dtype)
+        # One gather of the reference frames' keys and values from the pool (anchors + batch).
+        k5 = key.view(halves, frames, tokens, inner)
+        v5 = value.view(halves, frames, tokens, inner)
+        if ctl.num_anchors:
+            pool_k, pool_v, index = _anchor_pool(ctl, self.name, k5, v5)
+        else:
+            pool_k, pool_v, index = k5, v5, ctl.ref_index
+        ref_k = pool_k.index_select(1, index)  # (halves, refs, tokens, inner)
+        ref_v = pool_v.index_select(1, index)
 
-        if ctl.record is not None and ctl.step is not None:
-            k5, v5 = key.view(halves, frames, tokens, -1), value.view(halves, frames, tokens, -1)
-            for a in sorted(ctl.record.wanted(ctl.step)):
-                ctl.record.store(self.name, ctl.step, a, k5[:, a], v5[:, a])
-
-        refs = ctl.references(frames)
-        if ctl.trace is not None and ctl.step is not None:
-            ctl.trace.append((self.name, ctl.step, tuple(refs)))
-
-        q = split_heads(query)
+        shared = ctl.shared_reference and attention_mask is None
+        if shared:
+            # Every frame's queries against the one reference: the batch's frames become one
+            # long query sequence per CFG half, and no per-frame copy of K/V is made.
+            q_att = heads_first(query, halves)  # (halves, h, frames*tokens, d), a view
+            rk, rv = heads_first(ref_k, halves), heads_first(ref_v, halves)
+        else:
+            if ctl.shared_reference:  # with an attention mask: one copy per frame
+                ref_k = ref_k.expand(halves, frames, tokens, inner)
+                ref_v = ref_v.expand(halves, frames, tokens, inner)
+            q_att = heads_first(query, batch)
+            rk = heads_first(ref_k.reshape(batch, -1, inner), batch)
+            rv = heads_first(ref_v.reshape(batch, -1, inner), batch)
         if attn.norm_q is not None:
-            q = attn.norm_q(q)
-        own_k, own_v = split_heads(key), split_heads(value)
-        if attn.norm_k is not None:
-            own_k = attn.norm_k(own_k)
-        own_idx = [(ctl.num_anchors + i,) for i in range(frames)]
-        if refs == own_idx:  # nothing mapped: plain attention
-            out = F.scaled_dot_product_attention(q, own_k, own_v, attn_mask=attention_mask)
-            return merge_heads(out)
-
-        ref_key, ref_value = self._gather(key, value, refs, halves, frames, tokens, query.device)
-        rk, rv = split_heads(ref_key), split_heads(ref_value)
+            q_att = attn.norm_q(q_att)
         if attn.norm_k is not None:
             rk = attn.norm_k(rk)
-        mapped = F.scaled_dot_product_attention(q, rk, rv, attn_mask=attention_mask)
 
-        p = ctl.dsf_quantile
         if p <= 0.0:
-            return merge_heads(mapped)
-        own = F.scaled_dot_product_attention(q, own_k, own_v, attn_mask=attention_mask)
-        if p >= 1.0:
-            return merge_heads(own)
-        scale = attn.scale if getattr(attn, "scale", None) is not None else q.shape[-1] ** -0.5
-        kwargs = {} if ctl.dsf_slab_elements is None else {"slab_elements": ctl.dsf_slab_elements}
-        conf = dsf_confidence(q, rk, scale, **kwargs)  # (batch, heads, tokens)
-        keep = dsf_mask(conf, p).unsqueeze(-1)
-        return merge_heads(torch.where(keep, mapped, own))
+            mapped = F.scaled_dot_product_attention(q_att, rk, rv, attn_mask=attention_mask)
+            return mapped.transpose(1, 2).reshape(batch, tokens, inner).to(query.dtype)
+        mapped, row_lse = attention_lse(q_att, rk, rv, scale, attention_mask)
+        out = mapped.transpose(1, 2).reshape(batch, tokens, heads, d)  # token-major, one copy
+        row_lse = row_lse.reshape(-1, heads, frames if shared else 1, tokens).transpose(1, 2).reshape(batch, heads, tokens)
 
-    def _gather(self, key, value, refs, halves, frames, tokens, device):
-        """Keys/values of each frame's reference(s), (halves*frames, ref_tokens, channels)."""
-        ctl = self.controller
-        k5 = key.view(halves, frames, tokens, -1)
-        v5 = value.view(halves, frames, tokens, -1)
-
-        def pool_kv(j: int) -> tuple[torch.Tensor, torch.Tensor]:
-            if j < ctl.num_anchors:
-                if ctl.anchors is None:
-                    raise RuntimeError("value mapping refers to an anchor frame but no anchor cache is set")
-                return ctl.anchors.get(self.name, ctl.step, j, device)
-            return k5[:, j - ctl.num_anchors], v5[:, j - ctl.num_anchors]
-
-        if all(r == refs[0] for r in refs) and len(refs[0]) == 1:
-            # One reference for every frame (rotational, first, random): gather once, expand.
-            k, v = pool_kv(refs[0][0])
-            k = k.to(key.dtype)[:, None].expand(halves, frames, *k.shape[1:])
-            v = v.to(value.dtype)[:, None].expand(halves, frames, *v.shape[1:])
-            return k.reshape(halves * frames, tokens, -1), v.reshape(halves * frames, tokens, -1)
-        ks, vs = [], []
-        for r in refs:
-            parts = [pool_kv(j) for j in r]
-            ks.append(torch.cat([p[0].to(key.dtype) for p in parts], dim=1))
-            vs.append(torch.cat([p[1].to(value.dtype) for p in parts], dim=1))
-        k = torch.stack(ks, dim=1)  # (halves, frames, ref_tokens, c)
-        v = torch.stack(vs, dim=1)
-        return k.reshape(halves * frames, k.shape[2], -1), v.reshape(halves * frames, v.shape[2], -1)
+        # DSF: confidence from fused kernels, then only the queries that fall back attend to their own frame.
+        q = heads_first(query, batch)
+        if attn.norm_q is not None:
+            q = attn.norm_q(q)
+        rk_img = rk[:, None].expand(halves, frames, *rk.shape[1:]).flatten(0, 1) if shared else rk
+        conf = dsf_confidence(q, rk_img, scale, row_lse)  # (batch, heads, tokens)
+        idx = fallback_queries(conf, p)  # (batch, heads, m)
+        picked = q.gather(2, idx[..., None].expand(-1, -1, -1, d))
+        own_k, own_v = heads_first(key, batch), heads_first(value, batch)
+        if attn.norm_k is not None:
+            own_k = attn.norm_k(own_k)
+        mask = attention_mask
+        if mask is not None and mask.shape[2] != 1:
+            mask = mask.gather(2, idx[..., None].expand(-1, -1, -1, mask.shape[-1]))
+        own = F.scaled_dot_product_attention(picked, own_k, own_v, attn_mask=mask)  # (batch, heads, m, d)
+        out.scatter_(1, idx.transpose(1, 2)[..., None].expand(-1, -1, -1, d), own.transpose(1, 2).to(out.dtype))
+        return out.reshape(batch, tokens, inner).to(query.dtype)
 
 
 def select_self_attention_layers(unet, blocks: tuple[str, ...] | str) -> list[str]:
@@ -280,12 +350,42 @@ def select_self_attention_layers(unet, blocks: tuple[str, ...] | str) -> list[st
     return chosen
 
 
-def install_value_mapping(unet, controller: ValueMappingController, blocks) -> Callable[[], None]:
-    """Put value-mapping processors on the chosen layers; return a function that restores the originals."""
-    original = dict(unet.attn_processors)
+def ensure_value_mapping(unet, controller: ValueMappingController, blocks) -> None:
+    """Value-mapping processors bound to `controller` on exactly the chosen layers.
+
+    A no-op when they are already there, so processor objects (and a compiled UNet's graph)
+    survive from one render to the next; other layers get their own processors back.
+    """
+    current = unet.attn_processors
     chosen = set(select_self_attention_layers(unet, blocks))
-    procs = {n: (ValueMappingProcessor(controller, n.removesuffix(".processor")) if n in chosen else p) for n, p in original.items()}
+    if all((isinstance(p, ValueMappingProcessor) and p.controller is controller) == (n in chosen) for n, p in current.items()):
+        return
+
+    def own(p):
+        return p.original if isinstance(p, ValueMappingProcessor) else p
+
+    procs = {}
+    for n, p in current.items():
+        if n not in chosen:
+            procs[n] = own(p)
+        elif isinstance(p, ValueMappingProcessor) and p.controller is controller:
+            procs[n] = p
+        else:
+            procs[n] = ValueMappingProcessor(controller, n.removesuffix(".processor"), own(p))
     unet.set_attn_processor(procs)
+
+
+def remove_value_mapping(unet) -> None:
+    """Give every layer its own processor back."""
+    current = unet.attn_processors
+    if any(isinstance(p, ValueMappingProcessor) for p in current.values()):
+        unet.set_attn_processor({n: p.original if isinstance(p, ValueMappingProcessor) else p for n, p in current.items()})
+
+
+def install_value_mapping(unet, controller: ValueMappingController, blocks) -> Callable[[], None]:
+    """`ensure_value_mapping`, returning a function that restores the processors found before."""
+    original = dict(unet.attn_processors)
+    ensure_value_mapping(unet, controller, blocks)
 
     def restore() -> None:
         unet.set_attn_processor(original)
@@ -304,7 +404,9 @@ __all__ = [
     "MODES",
     "ValueMappingController",
     "ValueMappingProcessor",
+    "ensure_value_mapping",
     "install_value_mapping",
+    "remove_value_mapping",
     "random_draws",
     "rotational_reference",
     "select_self_attention_layers",

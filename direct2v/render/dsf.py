@@ -7,18 +7,34 @@ For one image and head, with scores S = Q K^T / sqrt(c) (queries x keys):
     M[q]    = conf[q] > quantile_p(conf)                             (per image and head)
     out     = M * VM + (1 - M) * Attn                                (Eq. 6)
 
-`dsf_confidence_reference` materialises P and is the definition tests hold everything to.
-`dsf_confidence` never holds more than a bounded slab of S: with the row log-sum-exp
-r_q = LSE_k S[q, k] and the column log-sum-exp c_k = LSE_q S[q, k],
+With the row log-sum-exp r_q = LSE_k S[q, k] and the column log-sum-exp c_k = LSE_q S[q, k],
 
     conf[q] = exp(LSE_k(2 S[q, k] - c_k) - r_q) / N_k
 
-so one pass over S (in slabs) gives c, and a second pass gives r and the last LSE.
+Three forms of conf, all equal up to rounding:
+
+* `dsf_confidence_reference` materialises P: the definition the tests hold the others to;
+* `dsf_confidence_slab` sweeps S in bounded slabs (the previous implementation, kept as a
+  second reference and as the baseline of bench/bench_dsf.py);
+* `dsf_confidence` never holds S: all three log-sum-exps come from fused attention kernels
+  (flash.py). r is the log-sum-exp of the mapped attention call itself (pass it in as
+  `row_lse`), c that of a call with queries and keys swapped, and the last one that of a call
+  whose queries are [2Q, 1, 1] and keys [K, hi, lo] with hi + lo = -c/scale (two channels so
+  that float16 keeps c to about 22 bits; c is shifted by its maximum first).
+
+The mask keeps value mapping for all but the floor(p (N_q - 1)) + 1 least confident queries
+of each image and head: exactly `conf > torch.quantile(conf, p, interpolation="lower")` when
+no two confidences tie, with a count that depends on p and N_q only, so the queries that
+fall back can be gathered into a tensor of fixed shape (select, attend, scatter back).
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
+
+from .flash import attention_lse
 
 # Size of one slab of scores, in float32 elements (64 Mi elements = 256 MiB).
 DEFAULT_SLAB_ELEMENTS = 64 * 1024 * 1024
@@ -32,7 +48,7 @@ def dsf_confidence_reference(query: torch.Tensor, key: torch.Tensor, scale: floa
     return p.mean(dim=-1)
 
 
-def dsf_confidence(
+def dsf_confidence_slab(
     query: torch.Tensor,
     key: torch.Tensor,
     scale: float | None = None,
@@ -70,10 +86,54 @@ def dsf_confidence(
     return conf.reshape(*lead, lq)
 
 
+def dsf_confidence(
+    query: torch.Tensor,
+    key: torch.Tensor,
+    scale: float | None = None,
+    row_lse: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """conf (..., Lq), float32, from query (..., Lq, d) and key (..., Lk, d) with fused attention kernels.
+
+    `row_lse` (..., Lq): LSE_k of scale * q k^T when the caller already has it (the mapped
+    attention's own log-sum-exp); computed here otherwise.
+    """
+    scale = query.shape[-1] ** -0.5 if scale is None else scale
+    *lead, lq, d = query.shape
+    lk = key.shape[-2]
+    q = query.reshape(-1, 1, lq, d) if query.dim() != 4 else query
+    k = key.reshape(-1, 1, lk, d) if key.dim() != 4 else key
+    k = k.expand(q.shape[0], q.shape[1], lk, d)
+    if k.device.type != "cpu":  # the CUDA kernels want real strides in every dimension
+        k = k.contiguous()
+    if row_lse is None:
+        row_lse = attention_lse(q, k, k, scale)[1]
+    row_lse = row_lse.reshape(q.shape[:3]).float()
+    col_lse = attention_lse(k, q, q, scale)[1].float()  # (B, H, Lk)
+    shift = col_lse.amax(dim=-1, keepdim=True)
+    term = (shift - col_lse) / scale  # >= 0; scale * term = -(c - max c)
+    hi = term.to(query.dtype)
+    lo = (term - hi.float()).to(query.dtype)
+    pad = -(d + 2) % 8  # fused kernels want head sizes in multiples of 8
+    b, h = q.shape[:2]
+    q2 = torch.cat([q * 2, q.new_ones(b, h, lq, 2), q.new_zeros(b, h, lq, pad)], dim=-1)
+    k2 = torch.cat([k, hi[..., None], lo[..., None], k.new_zeros(b, h, lk, pad)], dim=-1)
+    both = attention_lse(q2, k2, k2, scale)[1].float()  # LSE_k(2 S - c + max c)
+    conf = torch.exp(both - shift - row_lse) / lk
+    return conf.reshape(*lead, lq)
+
+
+def fallback_count(quantile: float, num_queries: int) -> int:
+    """How many queries of one image and head fall back to their own frame's attention."""
+    return min(num_queries, math.floor(quantile * (num_queries - 1)) + 1)
+
+
+def fallback_queries(conf: torch.Tensor, quantile: float) -> torch.Tensor:
+    """Indices (..., m) of the m = fallback_count least confident queries along the last dimension."""
+    m = fallback_count(quantile, conf.shape[-1])
+    return torch.topk(conf, m, dim=-1, largest=False, sorted=False).indices
+
+
 def dsf_mask(conf: torch.Tensor, quantile: float) -> torch.Tensor:
-    """Boolean mask (..., Lq): True where value mapping is kept (conf above the per-row p-quantile)."""
-    flat = conf.float().reshape(-1, conf.shape[-1])
-    # torch.quantile refuses inputs over 2**24 elements; take the rows in slices.
-    rows = max(1, (2**24 - 1) // flat.shape[-1])
-    threshold = torch.cat([torch.quantile(flat[i : i + rows], quantile, dim=-1, keepdim=True) for i in range(0, flat.shape[0], rows)])
-    return (flat > threshold).reshape(conf.shape)
+    """Boolean mask (..., Lq): True where value mapping is kept, False for the queries that fall back."""
+    keep = torch.ones(conf.shape, dtype=torch.bool, device=conf.device)
+    return keep.scatter_(-1, fallback_queries(conf, quantile), False)

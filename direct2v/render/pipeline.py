@@ -35,7 +35,7 @@ from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextModel, CLIPTokenizer
 
 from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, SettingsError
-from .attention import ValueMappingController, install_value_mapping, random_draws, select_self_attention_layers
+from .attention import ValueMappingController, ensure_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled
 from .long import plan_passes, run_passes
 from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
@@ -87,6 +87,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         self.current_frames: list[int] = []  # global indices of the frames being denoised now
         self.vae_decode_batch = 8
         self.last_anchor_cache_bytes = 0
+        self.value_mapping_controller = ValueMappingController()
 
     # ------------------------------------------------------------------ properties
     @property
@@ -271,8 +272,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             if self.interrupt:
                 raise RenderCancelled("Render cancelled.")
             if controller is not None:
-                controller.step = i if joint else None
                 controller.num_halves = 2 if cfg else 1
+                controller.begin_step(i if joint else None, frames, latents.device)
             model_in = torch.cat([latents] * 2) if cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
             noise = self.unet(model_in, t, **unet_kwargs, return_dict=False)[0]
@@ -284,7 +285,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 latents = hold(i, latents)
             latents = self._step_end(t, latents)
         if controller is not None:
-            controller.step = None
+            controller.begin_step(None, frames, latents.device)
         return latents
 
     def unet_conditioning(self, cond, uncond, frames: int, cfg: bool) -> dict:
@@ -379,14 +380,13 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         extra = self.prepare_extra_step_kwargs(generator, eta)
 
         if controller is None:
+            # One controller per pipeline, reconfigured per render: the processors (and a
+            # compiled UNet's graphs) stay the same objects from one render to the next.
             seed = generator.initial_seed() if isinstance(generator, torch.Generator) else 0
-            controller = ValueMappingController(
-                mode=value_mapping,
-                rvm_period=rvm_period,
-                dsf_quantile=float(dsf_quantile),
-                random_draws=random_draws(seed, n_joint),
+            controller = self.value_mapping_controller.configure(
+                value_mapping, rvm_period, float(dsf_quantile), random_draws(seed, n_joint)
             )
-        restore = install_value_mapping(self.unet, controller, attention_blocks)
+        ensure_value_mapping(self.unet, controller, attention_blocks)
         try:
             start = None
             if image is not None:
@@ -435,7 +435,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             out_latents = run_passes(passes, joint, controller, n_joint, device)
             self.last_anchor_cache_bytes = controller.last_cache_bytes
         finally:
-            restore()
+            controller.finish()
             self.scheduler.set_timesteps(num_inference_steps, device=device)
             self.phase = "idle"
             self._callback_on_step_end = None
