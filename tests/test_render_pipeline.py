@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from direct2v.render.attention import ValueMappingController, ValueMappingProcessor, random_draws
+from direct2v.render.attention import ValueMappingController, random_draws
 from direct2v.render.errors import PromptError, RenderCancelled
 from direct2v.render.loading import tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline, make_scheduler
@@ -224,9 +224,9 @@ def test_callback_can_replace_latents_and_sees_every_step(pipe):
     assert torch.count_nonzero(out) == 0
 
 
-def test_cancel_stops_within_a_step_restores_processors_and_pipeline_is_reusable(pipe):
-    before = {k: type(v) for k, v in pipe.unet.attn_processors.items()}
+def test_cancel_stops_within_a_step_leaves_processors_idle_and_pipeline_is_reusable(pipe):
     reference = run(pipe)
+    installed = dict(pipe.unet.attn_processors)
     steps = []
 
     def cb(p, i, t, kw):
@@ -238,8 +238,10 @@ def test_cancel_stops_within_a_step_restores_processors_and_pipeline_is_reusable
     with pytest.raises(RenderCancelled):
         run(pipe, callback_on_step_end=cb)
     assert steps == [0, 1, 2, 3, 4]
-    after = {k: type(v) for k, v in pipe.unet.attn_processors.items()}
-    assert after == before and ValueMappingProcessor not in set(after.values())
+    # Processors stay installed (the same objects), idle: they hand over to the layers' own processors.
+    assert all(pipe.unet.attn_processors[n] is p for n, p in installed.items())
+    ctl = pipe.value_mapping_controller
+    assert not ctl.active and ctl.step is None and ctl.anchors is None and ctl.record is None
     again = run(pipe)
     assert np.abs(again - reference).max() == 0.0
 
