@@ -3,7 +3,8 @@
     python bench/bench_long.py                          # GPU: 8, 16, 32, 64 frames, B=16, 512x512, fp16
     python bench/bench_long.py --tiny --frames 6 12     # CPU smoke run on the tiny model
 
-Per row: seconds (one run after a warm-up render), peak GPU memory, and the anchor cache's size.
+Per row: seconds (one run after a warm-up render), the UNet phase's and the decode's peak GPU
+memory, and the anchor cache's size. Each row is written to the JSON file when it finishes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main(argv=None) -> int:
     ap.add_argument("--per-pass", type=int, default=16)
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--chunking", nargs="+", default=["cache", "t2vz"], choices=["cache", "t2vz"])
     ap.add_argument("--tiny", action="store_true")
     ap.add_argument("--json", default="bench/results/long.json")
     args = ap.parse_args(argv)
@@ -36,24 +38,26 @@ def main(argv=None) -> int:
     pipe = DirecT2VPipeline(**components(args.tiny, device, dtype))
     pipe.set_progress_bar_config(disable=True)
     common = dict(num_inference_steps=steps, t0=t0, t1=t1, guidance_scale=7.5, height=size, width=size,
-                  frames_per_pass=args.per_pass, value_mapping="rotational")
+                  frames_per_pass=args.per_pass, value_mapping="rotational", output_type="latent")
+    head = dict(date=datetime.datetime.now().isoformat(timespec="seconds"), device=device_name(device),
+                dtype=str(dtype), size=size, steps=steps)
     rows = []
     for frames in args.frames:
         prompts = [f"a paper boat drifting down a stream, moment {i}" for i in range(frames)]
-        for chunking in ("cache", "t2vz"):
-            fn = lambda: pipe(prompts, generator=torch.Generator("cpu").manual_seed(0), chunking=chunking, **common)
-            m = measure(fn, device, args.runs)
+        for chunking in args.chunking:
+            fn = lambda: pipe(prompts, generator=torch.Generator("cpu").manual_seed(0), chunking=chunking, **common).frames
+            m = measure(fn, device, args.runs, decode=pipe.decode_latents)
             row = dict(frames=frames, chunking=chunking, per_pass=args.per_pass, cache_bytes=pipe.last_anchor_cache_bytes, **m)
             rows.append(row)
-            print(f"F={frames:3d} {chunking:5s}  {m['median_s']:8.2f} s  peak {gib(m['peak_bytes'])} GiB  "
-                  f"cache {gib(row['cache_bytes'])} GiB", flush=True)
+            write_json(args.json, dict(head, rows=rows))
+            print(f"F={frames:3d} {chunking:5s}  {m['median_s']:8.2f} s  UNet-phase peak {gib(m['unet_peak_bytes'])} GiB  "
+                  f"decode peak {gib(m['decode_peak_bytes'])} GiB  cache {gib(row['cache_bytes'])} GiB", flush=True)
     print()
-    print(f"| frames ({device_name(device)}, B={args.per_pass}) | chunking | seconds | peak GiB | cache GiB |")
-    print("|---|---|---|---|---|")
+    print(f"| frames ({device_name(device)}, B={args.per_pass}) | chunking | seconds | UNet-phase peak GiB | decode peak GiB | cache GiB |")
+    print("|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['frames']} | {r['chunking']} | {r['median_s']:.2f} | {gib(r['peak_bytes'])} | {gib(r['cache_bytes'])} |")
-    write_json(args.json, dict(date=datetime.datetime.now().isoformat(timespec="seconds"), device=device_name(device),
-                               dtype=str(dtype), size=size, steps=steps, rows=rows))
+        print(f"| {r['frames']} | {r['chunking']} | {r['median_s']:.2f} | {gib(r['unet_peak_bytes'])} | "
+              f"{gib(r['decode_peak_bytes'])} | {gib(r['cache_bytes'])} |")
     print(f"wrote {args.json}")
     return 0
 

@@ -32,7 +32,10 @@ def default_device() -> torch.device:
 
 
 def tiny_tokenizer():
-    """A CLIP tokenizer built without files: characters as tokens (no merges)."""
+    """A CLIP tokenizer built without files: characters as tokens (no merges).
+
+    transformers 4.x's CLIPTokenizer reads only files; there the vocabulary goes through a
+    temporary folder (the GPU benchmarks run on images with either major version)."""
     from transformers import CLIPTokenizer
 
     chars = [chr(c) for c in range(33, 127)]
@@ -40,7 +43,18 @@ def tiny_tokenizer():
     for c in chars:
         vocab.setdefault(c, len(vocab))
         vocab.setdefault(c + "</w>", len(vocab))
-    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77, pad_token="<|endoftext|>")
+    kwargs = dict(model_max_length=77, pad_token="<|endoftext|>")
+    try:
+        return CLIPTokenizer(vocab=vocab, merges=[], **kwargs)
+    except TypeError:  # transformers 4.x: vocab_file and merges_file are required
+        import json
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            vocab_file, merges_file = Path(tmp) / "vocab.json", Path(tmp) / "merges.txt"
+            vocab_file.write_text(json.dumps(vocab))
+            merges_file.write_text("#version: 0.2\n")
+            return CLIPTokenizer(str(vocab_file), str(merges_file), **kwargs)
 
 
 def tiny_components(seed: int = 0) -> dict:
