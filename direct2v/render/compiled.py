@@ -1,0 +1,20 @@
+"""`--compile`: torch.compile on the pipeline's UNet, once per pipeline.
+
+The value-mapping processors are compile-ready (attention.py): installed once, reading the
+reference frame from a device tensor, so one graph serves every step of a render and every
+later render with the same shapes and settings. The first render after switching it on
+pays the compilation (tens of seconds on a GPU). Long videos still work compiled, with a
+graph break at each mapped layer where the anchor cache is read or written, which is why
+`fullgraph` is off here; the test suite holds single-pass renders to fullgraph=True.
+"""
+
+from __future__ import annotations
+
+
+def compile_unet(pipe, backend: str = "inductor", fullgraph: bool = False, mode: str | None = None) -> bool:
+    """Compile `pipe.unet` in place (nn.Module.compile); False when it already was."""
+    if getattr(pipe, "_unet_compiled", False):
+        return False
+    pipe.unet.compile(backend=backend, fullgraph=fullgraph, dynamic=False, mode=mode)
+    pipe._unet_compiled = True
+    return True
