@@ -46,7 +46,7 @@ def main(argv=None) -> int:
         prompts = [f"a paper boat drifting down a stream, moment {i}" for i in range(frames)]
         for chunking in args.chunking:
             fn = lambda: pipe(prompts, generator=torch.Generator("cpu").manual_seed(0), chunking=chunking, **common).frames
-            m = measure(fn, device, args.runs, decode=pipe.decode_latents)
+            m = measure(fn, device, args.runs, decode=torch.no_grad()(pipe.decode_latents))
             row = dict(frames=frames, chunking=chunking, per_pass=args.per_pass, cache_bytes=pipe.last_anchor_cache_bytes, **m)
             rows.append(row)
             write_json(args.json, dict(head, rows=rows))

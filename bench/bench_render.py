@@ -80,10 +80,10 @@ def main(argv=None) -> int:
                 if kw is None:
                     fn = lambda: peer(prompts[0], video_length=frames, motion_field_strength_x=0, motion_field_strength_y=0,
                                       generator=torch.Generator("cpu").manual_seed(0), **common).images
-                    decode = peer.decode_latents
+                    decode = torch.no_grad()(peer.decode_latents)
                 else:
                     fn = lambda kw=kw: ours(prompts, generator=torch.Generator("cpu").manual_seed(0), **common, **kw).frames
-                    decode = ours.decode_latents
+                    decode = torch.no_grad()(ours.decode_latents)
                 m = measure(fn, device, args.runs, decode=decode, timer=timer)
                 if kw is None:
                     peer_median = m["median_s"]
