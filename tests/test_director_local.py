@@ -1,71 +1,161 @@
-"""The local back end with a tiny randomly initialised chat model built in-process (no download)."""
+"""The local back end on a tiny randomly initialised chat model built in-process (no download).
+
+The pair that shows constrained decoding works: the same random model answers every N from
+2 to 24 with exactly N non-empty frames on the first try when the constraints are on, and
+fails when they are off.
+"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from direct2v.director import DirectorFormatError, DirectorModelError, make_director
-from direct2v.director import local_backend
+from direct2v.director import DirectorFormatError, DirectorModelError, default_backend, make_director
+from direct2v.director import constrained, local_backend
+from direct2v.director.parsing import parse_frames
 
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }} <|end|> {% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
-)
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from tiny_chat import build_tiny_chat_model
+except ImportError:  # pragma: no cover
+    from tests.tiny_chat import build_tiny_chat_model
+
+CHARS = 10  # short frames keep the random model's answers (and the test) short
 
 
 @pytest.fixture(scope="module")
 def tiny_chat_model(tmp_path_factory):
-    """A 2-layer Llama with a word-level tokenizer and a chat template, saved as a local folder."""
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    words = ["<unk>", "<pad>", "<s>", "</s>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>",
-             "{", "}", "[", "]", '"', ":", ",", "frames", "a", "fox", "runs", "the", "frame"]
-    vocab = {w: i for i, w in enumerate(words)}
-    backend = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>",
-                                        bos_token="<s>", eos_token="</s>")
-    tokenizer.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(vocab), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=4096,
-                         bos_token_id=2, eos_token_id=3, pad_token_id=1)
-    path = tmp_path_factory.mktemp("tiny-chat")
-    LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
+    # One thread: a 16-wide model gains nothing from more, and loses much on a busy machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield build_tiny_chat_model(tmp_path_factory.mktemp("tiny-chat"))
+    torch.set_num_threads(threads)
 
 
-def test_device_and_dtype_choice():
-    assert local_backend.pick_device_and_dtype("cpu") == ("cpu", "float32")
-    assert local_backend.pick_device_and_dtype("cuda", "float16") == ("cuda", "float16")
+@pytest.fixture(autouse=True)
+def fresh_process_state():
+    local_backend.unload_all()
+    yield
+    local_backend.unload_all()
 
 
-def test_noise_model_is_retried_then_clear_error(tiny_chat_model, tmp_path):
-    d = make_director("local", model=tiny_chat_model, cache_dir=tmp_path, max_new_tokens=12, max_format_retries=1)
+def local(model, **options):
+    options.setdefault("cache", False)
+    options.setdefault("device", "cpu")
+    return make_director("local", model=model, max_frame_chars=CHARS, **options)
+
+
+def test_constrained_random_model_gives_exactly_n_frames_first_try_for_every_n(tiny_chat_model):
+    d = local(tiny_chat_model, max_format_retries=0)
+    for n in range(2, 25):
+        sent = d.requests_sent
+        frames = d.direct("A fox runs across a field", num_frames=n)
+        assert d.requests_sent == sent + 1, f"N={n} needed a retry"
+        assert len(frames) == n and all(f.strip() for f in frames), (n, frames)
+        assert all(len(f) <= CHARS for f in frames)
+
+
+def test_unconstrained_same_model_fails(tiny_chat_model, tmp_path):
+    d = local(tiny_chat_model, constrained=False, max_new_tokens=8, max_format_retries=1, cache=True, cache_dir=tmp_path)
     with pytest.raises(DirectorFormatError, match=r"local model .* unusable answer after 2 tries"):
         d.direct("A fox runs", num_frames=3)
     assert d.requests_sent == 2
     assert not list(tmp_path.rglob("*.json"))  # failures are never cached
 
 
-def test_model_is_loaded_once_per_process(tiny_chat_model, tmp_path):
+def test_unconstrained_cut_off_is_reported_as_such_with_a_larger_budget(tiny_chat_model):
+    d = local(tiny_chat_model, constrained=False, max_new_tokens=6, max_format_retries=1)
+    with pytest.raises(DirectorFormatError, match=r"cut off at the output-token limit \(12 tokens\)"):
+        d.direct("A fox runs", num_frames=2)  # the first try was cut at 6, the retry at twice that
+
+
+def test_double_fps_and_redirect_use_the_same_constraints(tiny_chat_model):
+    d = local(tiny_chat_model, max_format_retries=0)
+    frames = d.direct("A fox runs", num_frames=3)
+    doubled = d.double_fps()
+    assert len(doubled) == 6 and all(f.strip() for f in doubled) and d.requests_sent == 2
+    edited = ["a fox sleeps", "a fox wakes", "a fox runs"]
+    four = d.double_fps(edited, fps=4, user_prompt="A fox")
+    assert len(four) == 6 and d.requests_sent == 3
+    new = d.redirect_frame(frames, 1, user_prompt="A fox runs")
+    assert new.strip() and len(new) <= CHARS and d.requests_sent in (4, 5)  # one more if it came back unchanged
+
+
+def test_schema_admits_exactly_n_non_empty_bounded_frames():
+    import re
+
+    schema = constrained.frames_schema(3, 12)
+    items = schema["properties"]["frames"]
+    assert items["minItems"] == items["maxItems"] == 3
+    pattern = re.compile(items["items"]["pattern"])
+    assert pattern.match("a fox, dawn") and pattern.match("x")
+    for bad in ["", " a", "a ", '"a"', "**a**", "Frame 1:", "a" * 13, "caf\u00e9 a"]:
+        assert not pattern.match(bad), bad
+    # Whatever the pattern admits survives the parser's clean-up non-empty.
+    assert parse_frames(json.dumps({"frames": ["Frame 1: a", "b", "c9"]}), 3) == ["a", "b", "c9"]
+
+
+def test_model_is_loaded_once_per_process(tiny_chat_model):
     first = local_backend.load_chat_model(tiny_chat_model, "cpu")
     second = local_backend.load_chat_model(tiny_chat_model, "cpu")
     assert first[1] is second[1] and first[0] is second[0]
-    assert next(first[1].parameters()).dtype.__str__() == "torch.float32"
+    assert str(next(first[1].parameters()).dtype) == "torch.float32"
 
 
-def test_generation_is_deterministic_and_runs_the_chat_template(tiny_chat_model, tmp_path):
-    d = make_director("local", model=tiny_chat_model, cache=False, max_new_tokens=6)
-    messages = [{"role": "system", "content": "a fox"}, {"role": "user", "content": "the frame"}]
-    assert d._complete(messages, 2) == d._complete(messages, 2)
+def test_explicit_redirect_asks_again_while_repeats_hit_the_cache(tiny_chat_model, tmp_path):
+    d = local(tiny_chat_model, cache=True, cache_dir=tmp_path)
+    first = d.direct("A fox runs", num_frames=3)
+    again = d.direct("A fox runs", num_frames=3)
+    assert again == first and d.requests_sent == 1
+    d.direct("A fox runs", num_frames=3, fresh=True)
+    assert d.requests_sent == 2
 
 
-def test_missing_model_folder_is_a_model_error(tmp_path, monkeypatch):
+def test_missing_model_falls_back_to_the_built_in_writer_announced_once(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    d = make_director("local", model=str(tmp_path / "no-such-model"), cache=False)
-    with pytest.raises(DirectorModelError, match="Cannot load the local model"):
-        d.direct("A fox runs", num_frames=2)
+    missing = str(tmp_path / "no-such-model")
+    d = local(missing)
+    frames = d.direct("A corgi runs in a park", num_frames=4)
+    assert len(frames) == 4 and all(frames)
+    notice = d.take_notice()
+    assert notice.startswith("using the built-in writer: the local model") and "no-such-model" in notice
+    assert d.take_notice() is None and "built-in writer" in d.describe()
+    assert len(d.double_fps()) == 8  # the conversation goes on with the writer
+    again = local(missing)
+    assert len(again.direct("A corgi runs in a park", num_frames=2)) == 2
+    assert again.take_notice() is None  # said once per process, not on every request
+    with pytest.raises(DirectorModelError, match="cannot be loaded"):
+        local(missing, fallback=False).direct("A fox runs", num_frames=2)
+
+
+def test_placement_gpu_only_with_room_beside_stable_diffusion(tiny_chat_model, monkeypatch):
+    import torch
+
+    need = local_backend.estimate_bytes(tiny_chat_model, "float16")
+    model = local_backend.load_chat_model(tiny_chat_model, "cpu")[1]
+    assert need == sum(p.numel() for p in model.parameters()) * 2
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda *a: (local_backend.SD_RESERVE_BYTES + 2 * need, 80 * 2**30))
+    roomy = local_backend.plan_placement(tiny_chat_model)
+    assert (roomy.device, roomy.dtype) == ("cuda", "bfloat16") and "GPU" in roomy.why
+    local_backend.unload_all()
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda *a: (local_backend.SD_RESERVE_BYTES, 80 * 2**30))
+    tight = local_backend.plan_placement(tiny_chat_model)
+    assert (tight.device, tight.dtype) == ("cpu", "float32")
+    assert tight.why.startswith("on the CPU: the GPU has 6.0 GiB free") and "Stable Diffusion" in tight.why
+    assert local_backend.loading_message(tiny_chat_model).startswith(f"Loading the local director {tiny_chat_model} on the CPU")
+
+
+def test_default_is_the_local_model_without_keys(monkeypatch):
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", local_backend.ENV_MODEL):
+        monkeypatch.delenv(name, raising=False)
+    assert default_backend() == "local"
+    assert make_director("local").model == local_backend.DEFAULT_LOCAL_MODEL
+    monkeypatch.setenv(local_backend.ENV_MODEL, "/models/my-chat")
+    assert make_director("local").model == "/models/my-chat"
+    assert make_director("local", model="other/model").model == "other/model"
+    monkeypatch.setenv("OPENAI_API_KEY", "test-not-a-key")
+    assert default_backend() == "openai"

@@ -109,8 +109,8 @@ def test_bad_input_is_one_clear_sentence():
 def test_factory_and_backend_discovery(monkeypatch):
     for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    assert default_backend() == "offline"
-    assert set(available_backends()) == {"openai", "gemini", "local", "offline"}
+    assert default_backend() == "local"  # without a key: the local model (built-in writer if it cannot load)
+    assert set(available_backends()) == {"openai", "gemini", "huggingface", "local", "offline"}
     monkeypatch.setenv("GEMINI_API_KEY", "k")
     assert default_backend() == "gemini" and "ready" in available_backends()["gemini"]
     with pytest.raises(DirectorConfigError, match="Unknown director back end"):

@@ -245,6 +245,7 @@ def test_local_back_end_shares_the_loop(tmp_path, monkeypatch):
         return "Frame 3: " + NEW if len(calls) > 1 else TABLE[2]
 
     monkeypatch.setattr(LocalDirector, "_complete", fake_complete)
+    monkeypatch.setattr(LocalDirector, "_usable", lambda self: True)  # no model to load
     d = make_director("local", model="tiny-test", cache_dir=tmp_path)
     assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT) == NEW
     assert [c[:2] for c in calls] == [("frame", 1), ("frame", 1)] and "unchanged" in calls[1][2]

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from . import prompts
 from .cache import ResponseCache, public_url
 from .errors import (
+    AnswerCutOff,
     DirectorConfigError,
     DirectorError,
     DirectorFormatError,
@@ -95,6 +96,17 @@ class Director(ABC):
 
     def __init__(self) -> None:
         self.conversation: prompts.Conversation | None = None
+        # Set by `direct(..., fresh=True)` for the duration of that call: LLM back ends then skip
+        # the cache read and ask for a new sample (an explicit re-direct).
+        self._fresh = False
+        # One line the user must see once (e.g. "using the built-in writer: <why>"); the page
+        # shows it in its status line, the CLI on stderr. See `take_notice`.
+        self.notice: str | None = None
+
+    def take_notice(self) -> str | None:
+        """The pending notice, once: it is cleared when read."""
+        notice, self.notice = self.notice, None
+        return notice
 
     def direct(
         self,
@@ -103,15 +115,23 @@ class Director(ABC):
         fps: float = 4,
         camera: str | None = None,
         style: str | None = None,
+        *,
+        fresh: bool = False,
     ) -> list[str]:
         """Exactly `num_frames` self-contained frame prompts telling `user_prompt` at `fps`.
 
         camera: None (as the prompt says), "static", "remove" (no camera talk), or a move such as
         "slow zoom in". style: appended to every frame, e.g. "watercolor painting".
+        fresh: an explicit re-direct; LLM back ends ask the model again (a new sample) instead
+        of serving the cached answer to the same request, and cache the new answer.
         """
         user_prompt, num_frames, fps = check_request(user_prompt, num_frames, fps)
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
-        frames = self._direct(user_prompt, num_frames, fps, camera, style)
+        self._fresh = bool(fresh)
+        try:
+            frames = self._direct(user_prompt, num_frames, fps, camera, style)
+        finally:
+            self._fresh = False
         return list(frames)
 
     def double_fps(
@@ -240,6 +260,7 @@ class LLMDirector(Director):
         max_backoff: float = 30.0,
         max_format_retries: int = 2,
         temperature: float | None = None,
+        max_tokens: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__()
@@ -252,6 +273,10 @@ class LLMDirector(Director):
         self.max_backoff = float(max_backoff)
         self.max_format_retries = max(0, int(max_format_retries))
         self.temperature = temperature
+        # Output-token limit sent with each request (None: the server's default). `_budget` is
+        # the limit in force for the current conversation; a cut-off answer doubles it.
+        self.max_tokens = int(max_tokens) if max_tokens else None
+        self._budget: int | None = self.max_tokens
         self._sleep = sleep
         self.requests_sent = 0  # answers actually requested from the model (cache hits cost none)
 
@@ -328,9 +353,18 @@ class LLMDirector(Director):
         attempts = self.max_format_retries + 1
         failures, same_retried = 0, False
         problem: FormatProblem | None = None
+        self._budget = self.max_tokens
         while True:
-            text = self._send(turns, 1, shape="frame")
             try:
+                text = self._send(turns, 1, shape="frame")
+            except AnswerCutOff as cut:
+                text, self._budget = cut.text, cut.larger_budget()
+                cut_problem: FormatProblem | None = FormatProblem(cut.problem())
+            else:
+                cut_problem = None
+            try:
+                if cut_problem is not None:
+                    raise cut_problem
                 frame = parse_frame(text, len(frames), index)
             except RefusalProblem:
                 raise DirectorRefusalError(
@@ -393,7 +427,7 @@ class LLMDirector(Director):
         return request
 
     def _answer(self, messages: list[prompts.Message], num_frames: int, request: dict[str, Any]) -> list[str]:
-        if self.cache is not None:
+        if self.cache is not None and not self._fresh:
             cached = self.cache.get(request)
             if cached is not None:
                 logger.info("director cache hit (%s, %s)", self.backend, self.model)
@@ -409,8 +443,19 @@ class LLMDirector(Director):
         turns = list(messages)
         problem: FormatProblem | None = None
         attempts = self.max_format_retries + 1
+        self._budget = self.max_tokens
         for attempt in range(attempts):
-            text = self._send(turns, num_frames)
+            try:
+                text = self._send(turns, num_frames)
+            except AnswerCutOff as cut:
+                problem = FormatProblem(cut.problem())
+                logger.info("director answer cut off (%s), attempt %d of %d", problem, attempt + 1, attempts)
+                self._budget = cut.larger_budget()
+                turns = turns + [
+                    {"role": "assistant", "content": cut.text},
+                    {"role": "user", "content": prompts.retry_request(str(problem), num_frames)},
+                ]
+                continue
             try:
                 return parse_frames(text, num_frames)
             except RefusalProblem:

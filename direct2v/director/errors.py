@@ -71,6 +71,40 @@ class DirectorModelError(DirectorError):
     """A local model could not be loaded or run."""
 
 
+class AnswerCutOff(Exception):
+    """The answer stopped at the output-token limit (OpenAI finish_reason "length", Gemini
+    MAX_TOKENS, a local model's max_new_tokens). Not a DirectorError: the retry loop reports it
+    as a cut-off, not as "not JSON", and asks again with a larger budget."""
+
+    def __init__(self, text: str | None, used_tokens: int | None = None, limit: int | None = None):
+        super().__init__("the answer was cut off at the output-token limit")
+        self.text = text or ""
+        self.used_tokens = used_tokens  # tokens the cut answer took, if the server said
+        self.limit = limit  # the limit that was in force, if we set one
+
+    def problem(self) -> str:
+        limit = self.limit or self.used_tokens
+        return f"it was cut off at the output-token limit{f' ({limit} tokens)' if limit else ''}"
+
+    def larger_budget(self) -> int:
+        """Twice what was used (or allowed), so the retry has room to finish."""
+        return 2 * max(self.limit or 0, self.used_tokens or 0) or 1024
+
+
+_SCHEMA_WORDS = ("response_format", "response format", "json_schema", "json schema", "schema", "structured output",
+                 "grammar", "guided_json", "guided decoding")
+
+
+def schema_unsupported(status: int | None, message: str) -> bool:
+    """Whether a 400/422 rejects the structured-output request itself (then plain text is the
+    way on), as opposed to any other bad request (unknown model, bad parameter), which must be
+    reported and must not switch structured output off."""
+    if status not in (400, 422):
+        return False
+    text = " ".join(str(message).lower().split())
+    return any(word in text for word in _SCHEMA_WORDS)
+
+
 def scrub(text: str, *secrets: str | None) -> str:
     """Replace every secret that occurs in `text` by '***' (servers sometimes echo keys)."""
     for secret in secrets:

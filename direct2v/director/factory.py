@@ -8,8 +8,12 @@ from typing import Any
 from .base import Director
 from .errors import DirectorConfigError
 
-BACKENDS = ("openai", "gemini", "local", "offline")
-_KEY_ENV = {"openai": ("OPENAI_API_KEY",), "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY")}
+BACKENDS = ("local", "openai", "gemini", "huggingface", "offline")
+_KEY_ENV = {
+    "openai": ("OPENAI_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "huggingface": ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"),
+}
 
 
 def make_director(
@@ -20,9 +24,11 @@ def make_director(
     **options: Any,
 ) -> Director:
     """A director for `backend`. Keys default to the environment (OPENAI_API_KEY,
-    GEMINI_API_KEY / GOOGLE_API_KEY). `options` go to the back end: cache, cache_dir, timeout,
-    max_retries, backoff, max_format_retries, temperature; for "local" also device, dtype,
-    max_new_tokens. Raises DirectorConfigError for an unknown back end or a missing key."""
+    GEMINI_API_KEY / GOOGLE_API_KEY, HF_TOKEN), each sent only to its own provider's hosts: a
+    custom `base_url` gets `api_key` or nothing. `options` go to the back end: cache,
+    cache_dir, timeout, max_retries, backoff, max_format_retries, temperature, max_tokens; for
+    "local" also device, dtype, max_new_tokens, constrained, max_frame_chars, fallback.
+    Raises DirectorConfigError for an unknown back end or a missing key."""
     name = (backend or "offline").strip().lower()
     if name == "offline":
         from .offline import OfflineDirector
@@ -34,6 +40,8 @@ def make_director(
         from .gemini_backend import GeminiDirector as cls  # type: ignore[assignment]
     elif name == "local":
         from .local_backend import LocalDirector as cls  # type: ignore[assignment]
+    elif name in ("huggingface", "hf"):
+        from .hf_backend import HuggingFaceDirector as cls  # type: ignore[assignment]
     else:
         raise DirectorConfigError(f"Unknown director back end {backend!r}; choose one of {', '.join(BACKENDS)}.")
     try:
@@ -49,16 +57,18 @@ def available_backends() -> dict[str, str]:
         return f"ready (key from {found[0]})" if found else f"needs a key ({' or '.join(_KEY_ENV[name])}) or a base URL"
 
     return {
+        "local": "an instruct model run on this machine with constrained decoding (the default without a key)",
         "openai": key_line("openai"),
         "gemini": key_line("gemini"),
-        "local": "a Hugging Face chat model run on this machine (model id or local folder)",
-        "offline": "always available: a rule-based script, no model",
+        "huggingface": key_line("huggingface").replace("or a base URL", "a sign-in or a base URL"),
+        "offline": "always available: the built-in rule-based writer, no model",
     }
 
 
 def default_backend() -> str:
-    """openai or gemini when their key is in the environment, else offline."""
+    """openai or gemini when their key is in the environment, else the local model (which
+    falls back to the built-in writer, announced, when it cannot be loaded)."""
     for name in ("openai", "gemini"):
-        if any(os.environ.get(v) for v in _KEY_ENV[name]):
+        if any(os.environ.get(v, "").strip() for v in _KEY_ENV[name]):
             return name
-    return "offline"
+    return "local"

@@ -3,18 +3,22 @@
 JSON output is requested with `response_mime_type="application/json"` and a response schema.
 The SDK's own retries are off (no `retry_options`): `LLMDirector._send` retries uniformly.
 `base_url` points the SDK at another endpoint speaking the same REST shape (a proxy, or the
-tests' loopback server).
+tests' loopback server); GEMINI_API_KEY / GOOGLE_API_KEY go only to Google's own endpoint
+(keys.py), a custom one gets the typed key or none. A 429 is read from its details: a daily
+or zero quota (QuotaFailure) is a quota error, anything else a rate limit retried after the
+server's RetryInfo delay.
 """
 
 from __future__ import annotations
 
-import os
+import re
 from typing import Any
 
-from . import prompts
+from . import keys, prompts
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
+    AnswerCutOff,
     DirectorAuthError,
     DirectorConfigError,
     DirectorConnectionError,
@@ -33,11 +37,9 @@ ENV_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
 
 
-def _env_key() -> str | None:
-    for name in ENV_KEYS:
-        if os.environ.get(name):
-            return os.environ[name]
-    return None
+# The SDK reads GEMINI_API_KEY / GOOGLE_API_KEY itself when given no key; a custom endpoint
+# without a typed key gets this instead, so the environment's key never leaves for it.
+_NO_KEY = "no-key-needed"
 
 
 class GeminiDirector(LLMDirector):
@@ -47,15 +49,17 @@ class GeminiDirector(LLMDirector):
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
-        self._key = api_key or _env_key()
+        self._key = keys.key_for(api_key, base_url, ENV_KEYS, keys.GEMINI_HOSTS)
         if not self._key:
-            raise DirectorConfigError(
-                "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), enter a key, or use the offline director."
-            )
+            if base_url is None:
+                raise DirectorConfigError(
+                    "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), enter a key, or use the offline director."
+                )
+            self._key = _NO_KEY
         self._client: Any = None
 
     def _secrets(self) -> tuple[str | None, ...]:
-        return (self._key,)
+        return (self._key if self._key != _NO_KEY else None,)
 
     def __repr__(self) -> str:
         return f"GeminiDirector(model={self.model!r}, base_url={public_url(self.base_url)!r})"
@@ -91,6 +95,7 @@ class GeminiDirector(LLMDirector):
                 }
             ),
             temperature=self.temperature,
+            max_output_tokens=self._budget,
         )
         response = self._get_client().models.generate_content(model=self.model, contents=contents, config=config)
         return self._text_of(response)
@@ -108,8 +113,14 @@ class GeminiDirector(LLMDirector):
                 "rephrase the prompt or try another back end."
             )
         if not candidates or candidates[0].content is None or not candidates[0].content.parts:
-            return ""
-        return "".join(p.text or "" for p in candidates[0].content.parts if not getattr(p, "thought", False))
+            text = ""
+        else:
+            text = "".join(p.text or "" for p in candidates[0].content.parts if not getattr(p, "thought", False))
+        if candidates and _name(getattr(candidates[0], "finish_reason", None)) == "MAX_TOKENS":
+            usage = getattr(response, "usage_metadata", None)
+            used = sum(getattr(usage, f, None) or 0 for f in ("candidates_token_count", "thoughts_token_count"))
+            raise AnswerCutOff(text, used or None, self._budget)
+        return text
 
     def _translate(self, exc: BaseException) -> DirectorError | None:
         from google.genai import errors
@@ -123,9 +134,15 @@ class GeminiDirector(LLMDirector):
             if code == 403:
                 return DirectorAuthError(f"{where} refused access with this API key (403); check the key's permissions.")
             if code == 429:
-                if "quota" in message.lower() and "per day" in message.lower():
-                    return DirectorQuotaError(f"The Gemini daily quota is used up (429); try tomorrow or another key.")
-                return DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
+                details = _details(exc)
+                if _quota_spent(details):
+                    return DirectorQuotaError(
+                        f"The Gemini quota for this key is used up (429: {_quota_name(details)}); "
+                        "try again tomorrow, use another key, or enable billing."
+                    )
+                err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
+                err.retry_after = _retry_delay(details)
+                return err
             if code == 404:
                 return DirectorRequestError(f"{where} does not know the model {self.model!r} (404); check the model name.")
             if code and code >= 500:
@@ -143,3 +160,40 @@ class GeminiDirector(LLMDirector):
 
 def _name(value: Any) -> str:
     return str(getattr(value, "name", value) or "")
+
+
+def _details(exc: Any) -> list[dict]:
+    """The google.rpc details of an API error (QuotaFailure, RetryInfo, ...)."""
+    body = exc.details if isinstance(getattr(exc, "details", None), dict) else {}
+    error = body.get("error", body) if isinstance(body.get("error", body), dict) else {}
+    return [d for d in error.get("details") or [] if isinstance(d, dict)]
+
+
+def _violations(details: list[dict]) -> list[dict]:
+    return [v for d in details if str(d.get("@type", "")).endswith("QuotaFailure")
+            for v in d.get("violations") or [] if isinstance(v, dict)]
+
+
+def _quota_spent(details: list[dict]) -> bool:
+    """A daily quota, or one whose limit is 0 (no free tier for this model): waiting minutes
+    does not help. Per-minute quotas are rate limits."""
+    for v in _violations(details):
+        quota_id = str(v.get("quotaId", ""))
+        if re.search(r"per\s*day", quota_id, re.I) or str(v.get("quotaValue", "")).strip() == "0":
+            return True
+    return False
+
+
+def _quota_name(details: list[dict]) -> str:
+    ids = [str(v.get("quotaId")) for v in _violations(details) if v.get("quotaId")]
+    return one_line(ids[0], 80) if ids else "quota exceeded"
+
+
+def _retry_delay(details: list[dict]) -> float | None:
+    """RetryInfo's retryDelay ("37s", "1.5s") in seconds."""
+    for d in details:
+        if str(d.get("@type", "")).endswith("RetryInfo"):
+            m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)s\s*", str(d.get("retryDelay", "")))
+            if m:
+                return float(m.group(1))
+    return None

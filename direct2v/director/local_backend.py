@@ -1,73 +1,189 @@
-"""A Hugging Face chat model run in-process through transformers.
+"""A chat model run in-process through transformers: the default director without a key.
 
-The model (a Hub id or a local folder) is loaded once per process and kept in a module-level
-cache keyed by (model, device, dtype): loading a 1-3B model takes far longer than directing,
-and the page directs many times. cuda when available (bf16 where supported, else fp16), fp32
-on CPU. Decoding is greedy, so a given prompt always yields the same answer (and the response
-cache stays meaningful). Small models often break the format; the shared retry loop tells
-them what was wrong, and gives a clear error when they keep failing.
+The model (a Hub id or a local folder; default `DEFAULT_LOCAL_MODEL`, or $DIRECT2V_LOCAL_MODEL)
+is loaded once per process and kept in a module-level cache: loading a 4B model takes far
+longer than directing, and the page directs many times. It goes on the GPU when the GPU has
+room for it beside Stable Diffusion, else on the CPU (`plan_placement` says which, and why).
+
+Every answer is produced under constrained decoding (constrained.py): the JSON shape, the
+exact frame count and non-empty, bounded frames are enforced while the tokens are chosen.
+Decoding is greedy, so a request always yields the same answer; an explicit re-direct
+(`fresh=True`) samples instead, for a new script.
+
+When the model cannot be loaded (not downloaded and no network, no disk, a bad folder), the
+director falls back to the built-in writer and says so once per process ("using the built-in
+writer: <why>", in `notice`); `fallback=False` raises DirectorModelError instead.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from dataclasses import dataclass
 from typing import Any
 
-from . import prompts
+from . import constrained, prompts
 from .base import LLMDirector
-from .errors import DirectorError, DirectorModelError, one_line
+from .errors import AnswerCutOff, DirectorError, DirectorModelError, one_line
 
-DEFAULT_LOCAL_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
+# Apache-2.0, ungated, 4.0B parameters, instruct-only (no thinking block before the answer);
+# the README's "Local director" section gives the evidence for this choice.
+DEFAULT_LOCAL_MODEL = "Qwen/Qwen3-4B-Instruct-2507"
+ENV_MODEL = "DIRECT2V_LOCAL_MODEL"
+# GPU memory left free for Stable Diffusion beside the director: SD 1.5/2.1 in fp16 (about
+# 2.6 GB of weights) plus the latents and attention of a batch of frames.
+SD_RESERVE_BYTES = 6 * 2**30
 
 _MODELS: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+_GRAMMARS: dict[tuple[str, str, str], constrained.Grammars] = {}
+_FAILED: dict[str, str] = {}  # model -> why it could not be loaded (not retried in this process)
+_ANNOUNCED: set[str] = set()
+_PLANS: dict[tuple[str, str | None, str | None], "Placement"] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def pick_device_and_dtype(device: str | None = None, dtype: str | None = None) -> tuple[str, str]:
+def default_local_model() -> str:
+    return os.environ.get(ENV_MODEL, "").strip() or DEFAULT_LOCAL_MODEL
+
+
+@dataclass(frozen=True)
+class Placement:
+    device: str
+    dtype: str
+    why: str  # one clause for the page: "on the GPU (cuda, bfloat16)" / "on the CPU: ..."
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def estimate_bytes(model: str, dtype: str) -> int | None:
+    """Parameter bytes of `model` in `dtype`, from its config alone (a meta-device model, no
+    weights read); None when the config cannot be read."""
+    try:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM
+
+        config = AutoConfig.from_pretrained(model)
+        with torch.device("meta"):
+            meta = AutoModelForCausalLM.from_config(config)
+        count = sum(p.numel() for p in meta.parameters())
+    except Exception:
+        return None
+    return count * getattr(torch, dtype).itemsize
+
+
+def plan_placement(model: str, device: str | None = None, dtype: str | None = None) -> Placement:
+    """Where `model` runs: the given device, else the GPU when its free memory holds the model
+    (plus a fifth for activations) and still leaves SD_RESERVE_BYTES for Stable Diffusion,
+    else the CPU. fp32 on the CPU (half precision is slow or unsupported there)."""
+    key = (model, device, dtype)
+    if key in _PLANS:
+        return _PLANS[key]
     import torch
 
+    why = ""
     if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cpu"
+        if torch.cuda.is_available():
+            gpu_dtype = dtype or ("bfloat16" if torch.cuda.is_bf16_supported() else "float16")
+            free, _total = torch.cuda.mem_get_info()
+            need = estimate_bytes(model, gpu_dtype)
+            if need is not None and free - 1.2 * need >= SD_RESERVE_BYTES:
+                device, dtype = "cuda", gpu_dtype
+            else:
+                size = _gib(1.2 * need) if need is not None else "an unknown amount"
+                why = (f"on the CPU: the GPU has {_gib(free)} free, the model needs {size} "
+                       f"and Stable Diffusion about {_gib(SD_RESERVE_BYTES)}")
     if dtype is None:
-        if device.startswith("cuda"):
-            dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-        else:
-            dtype = "float32"  # half precision on CPU is slow or unsupported for many ops
-    return device, dtype
+        dtype = "float32" if device == "cpu" else ("bfloat16" if torch.cuda.is_bf16_supported() else "float16")
+    if not why:
+        why = f"on the GPU ({device}, {dtype})" if device.startswith("cuda") else f"on the CPU ({dtype})"
+    plan = Placement(device, dtype, why)
+    _PLANS[key] = plan
+    return plan
+
+
+def pick_device_and_dtype(device: str | None = None, dtype: str | None = None, model: str | None = None) -> tuple[str, str]:
+    plan = plan_placement(model or default_local_model(), device, dtype)
+    return plan.device, plan.dtype
+
+
+def is_loaded(model: str | None = None) -> bool:
+    name = model or default_local_model()
+    return any(key[0] == name for key in _MODELS)
+
+
+def loading_message(model: str | None = None, device: str | None = None, dtype: str | None = None) -> str | None:
+    """The status line while the model loads on first use; None once it is loaded (or known
+    not to load)."""
+    name = model or default_local_model()
+    if is_loaded(name) or name in _FAILED:
+        return None
+    plan = plan_placement(name, device, dtype)
+    return f"Loading the local director {name} {plan.why} (first use only; it stays loaded)…"
 
 
 def load_chat_model(model: str, device: str | None = None, dtype: str | None = None) -> tuple[Any, Any]:
     """(tokenizer, model) for `model`, loaded on first use and reused for the process."""
-    device, dtype = pick_device_and_dtype(device, dtype)
-    key = (model, device, dtype)
+    plan = plan_placement(model, device, dtype)
+    key = (model, plan.device, plan.dtype)
     with _LOAD_LOCK:
+        if model in _FAILED:
+            raise DirectorModelError(_FAILED[model])
         if key not in _MODELS:
-            import torch
-            import transformers
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
-            try:
-                tokenizer = AutoTokenizer.from_pretrained(model)
-                # `dtype` replaced `torch_dtype` in transformers 4.56; accept both worlds.
-                major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
-                dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-                lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, dtype)})
-            except (OSError, ValueError) as exc:
-                raise DirectorModelError(
-                    f"Cannot load the local model {model!r}: {one_line(str(exc), 160)}; give a local folder "
-                    "or a Hub id that is downloaded already."
-                ) from None
-            if getattr(tokenizer, "chat_template", None) is None:
-                raise DirectorModelError(f"The local model {model!r} has no chat template; use an instruction-tuned chat model.")
-            lm.to(device).eval()
-            _MODELS[key] = (tokenizer, lm)
+            _MODELS[key] = _load(model, plan)
     return _MODELS[key]
 
 
+def _load(model: str, plan: Placement) -> tuple[Any, Any]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        import transformers
+
+        tokenizer = AutoTokenizer.from_pretrained(model)
+        # `dtype` replaced `torch_dtype` in transformers 4.56; accept both worlds.
+        major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+        dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
+        lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)})
+    except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
+        why = (f"the local model {model!r} cannot be loaded ({one_line(str(exc), 160)}); download it once with "
+               f"network, or give a local folder")
+        _FAILED[model] = why[0].upper() + why[1:]
+        raise DirectorModelError(_FAILED[model]) from None
+    if getattr(tokenizer, "chat_template", None) is None:
+        _FAILED[model] = f"The local model {model!r} has no chat template; use an instruction-tuned chat model"
+        raise DirectorModelError(_FAILED[model])
+    lm.to(plan.device).eval()
+    return tokenizer, lm
+
+
+def grammars_for(model: str, tokenizer: Any, lm: Any) -> constrained.Grammars:
+    key = (model, str(lm.device), str(lm.dtype))
+    with _LOAD_LOCK:
+        if key not in _GRAMMARS:
+            width = lm.get_output_embeddings().weight.shape[0]  # the logits' width, padding included
+            _GRAMMARS[key] = constrained.Grammars(tokenizer, width, stop_token_ids(tokenizer, lm))
+    return _GRAMMARS[key]
+
+
+def stop_token_ids(tokenizer: Any, lm: Any) -> list[int]:
+    ids = getattr(lm.generation_config, "eos_token_id", None)
+    ids = list(ids) if isinstance(ids, (list, tuple)) else [ids]
+    ids.append(tokenizer.eos_token_id)
+    return sorted({int(i) for i in ids if i is not None})
+
+
 def unload_all() -> None:
-    """Forget every loaded model (frees memory; the next use loads again)."""
+    """Forget every loaded model and every failed load (the next use tries again)."""
     with _LOAD_LOCK:
         _MODELS.clear()
+        _GRAMMARS.clear()
+        _FAILED.clear()
+        _PLANS.clear()
+        _ANNOUNCED.clear()
 
 
 class LocalDirector(LLMDirector):
@@ -84,27 +200,103 @@ class LocalDirector(LLMDirector):
         device: str | None = None,
         dtype: str | None = None,
         max_new_tokens: int | None = None,
+        constrained: bool = True,
+        max_frame_chars: int = constrained.MAX_FRAME_CHARS,
+        fallback: bool = True,
         **options: Any,
     ):
         options.setdefault("max_retries", 0)  # nothing transient to retry in-process
-        super().__init__(model, base_url=None, **options)
+        super().__init__(model or default_local_model(), base_url=None, **options)
         self.device, self.dtype = device, dtype
         self.max_new_tokens = max_new_tokens
+        self.constrained = bool(constrained)
+        self.max_frame_chars = int(max_frame_chars)
+        self.fallback = bool(fallback)
+        self._writer: Any = None  # the built-in writer, once the model is known not to load
+        self._sampling = False
 
+    # ------------------------------------------------------------------ fallback
+    def _usable(self) -> bool:
+        """Load the model (once per process); on failure switch to the built-in writer."""
+        if self._writer is not None:
+            return False
+        try:
+            load_chat_model(self.model, self.device, self.dtype)
+            return True
+        except DirectorModelError as err:
+            if not self.fallback:
+                raise
+            from .offline import OfflineDirector
+
+            self._writer = OfflineDirector()
+            reason = str(err).rstrip(".")
+            if reason not in _ANNOUNCED:  # once per process, not on every request
+                _ANNOUNCED.add(reason)
+                self.notice = f"using the built-in writer: {reason[0].lower()}{reason[1:]}"
+            return False
+
+    def _via_writer(self, verb: str, *args: Any) -> Any:
+        result = getattr(self._writer, verb)(*args)
+        self.conversation = self._writer.conversation
+        return result
+
+    def _direct(self, user_prompt, num_frames, fps, camera, style):
+        if not self._usable():
+            return self._via_writer("_direct", user_prompt, num_frames, fps, camera, style)
+        return super()._direct(user_prompt, num_frames, fps, camera, style)
+
+    def _double(self, frames, fps, user_prompt, camera, style):
+        if not self._usable():
+            return self._via_writer("_double", frames, fps, user_prompt, camera, style)
+        return super()._double(frames, fps, user_prompt, camera, style)
+
+    def _redirect(self, frames, index, fps, user_prompt, camera, style):
+        if not self._usable():
+            return self._via_writer("_redirect", frames, index, fps, user_prompt, camera, style)
+        # A re-directed row must read differently from the current one; greedy decoding would
+        # repeat itself on the retry, so a row re-direct samples.
+        self._sampling = True
+        try:
+            return super()._redirect(frames, index, fps, user_prompt, camera, style)
+        finally:
+            self._sampling = False
+
+    def describe(self) -> str:
+        if self._writer is not None:
+            return "offline (the built-in writer; the local model could not be loaded)"
+        return f"local ({self.model})"
+
+    # ------------------------------------------------------------------ generation
     def _complete(self, messages: list[prompts.Message], num_frames: int, *, shape: str = "frames") -> str:
         import torch
+        from transformers import LogitsProcessorList
 
         tokenizer, lm = load_chat_model(self.model, self.device, self.dtype)
         inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
-        # About 60 tokens per frame description plus the JSON around them (shape "frame": one).
-        budget = self.max_new_tokens or min(8192, 80 * num_frames + 64)
-        kwargs: dict[str, Any] = {"max_new_tokens": budget, "do_sample": False}
+        kwargs: dict[str, Any] = {"do_sample": False, "eos_token_id": stop_token_ids(tokenizer, lm)}
+        if self._fresh or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
+            kwargs.update(do_sample=True, temperature=0.8, top_p=0.95)
+        items = num_frames if shape == "frames" else 1
+        if self.constrained:
+            schema = (constrained.frames_schema(items, self.max_frame_chars) if shape == "frames"
+                      else constrained.frame_schema(self.max_frame_chars))
+            processor = grammars_for(self.model, tokenizer, lm).processor(schema)
+            kwargs["logits_processor"] = LogitsProcessorList([processor])
+            # Room for the longest answer the schema admits, so it can never be cut off.
+            kwargs["max_new_tokens"] = constrained.token_budget(items, self.max_frame_chars)
+        else:
+            # About 60 tokens per frame description plus the JSON around them.
+            kwargs["max_new_tokens"] = self._budget or self.max_new_tokens or min(8192, 80 * items + 64)
         if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
             kwargs["pad_token_id"] = tokenizer.eos_token_id
         with torch.inference_mode():
             output = lm.generate(**inputs, **kwargs)
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
-        return tokenizer.decode(new_tokens, skip_special_tokens=True)
+        text = tokenizer.decode(new_tokens, skip_special_tokens=True)
+        ended = len(new_tokens) > 0 and int(new_tokens[-1]) in kwargs["eos_token_id"]
+        if not ended and len(new_tokens) >= kwargs["max_new_tokens"]:
+            raise AnswerCutOff(text, len(new_tokens), kwargs["max_new_tokens"])
+        return text
 
     @staticmethod
     def _chat_inputs(tokenizer: Any, messages: list[prompts.Message]) -> Any:

@@ -620,6 +620,16 @@ def rewrite_frame(
     return frame if fits(frame) else truncate_to_limit(frame)
 
 
+def in_between(before: str, after: str, camera: str | None, style: str | None, avoid: tuple[str, ...] = ()) -> str:
+    """A frame between `before` and `after` that repeats neither of the `avoid` frames."""
+    frame = blend_frames(before, after, style, camera)
+    k = 0
+    while any(same_frame(frame, a) for a in avoid) and k < len(_VARIATION_CUES):
+        frame = blend_frames(before, after, style, camera, extra=_VARIATION_CUES[k])
+        k += 1
+    return frame if fits(frame) else truncate_to_limit(frame)
+
+
 class OfflineDirector(Director):
     """Deterministic, instant, always available; no cache needed.
 
@@ -648,12 +658,15 @@ class OfflineDirector(Director):
 
     def _double(self, frames, fps, user_prompt, camera, style) -> list[str]:
         """Frames this director wrote itself are re-timed at 2N (each frame's half-intervals).
-        Edited frames cannot be re-derived from the prompt without losing the edits, so each is
-        repeated: the story and its timing stay exactly as the person wrote them."""
+        Edited frames are kept exactly as written, and after each comes an in-between frame
+        blended from it and the next (the last one from itself, with a variation cue)."""
         if user_prompt and write_script(user_prompt, len(frames), camera, style) == frames:
             doubled = write_script(user_prompt, 2 * len(frames), camera, style)
         else:
-            doubled = [f for frame in frames for f in (frame, frame)]
+            doubled = []
+            for i, frame in enumerate(frames):
+                after = frames[i + 1] if i + 1 < len(frames) else frame
+                doubled += [frame, in_between(frame, after, camera, style, avoid=(frame, after))]
         self.conversation = prompts.Conversation([], user_prompt, 2 * fps, doubled, camera, style)
         return doubled
 

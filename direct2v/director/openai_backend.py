@@ -2,19 +2,21 @@
 
 Uses the official `openai` SDK with its own retries switched off: retries and backoff live in
 `LLMDirector._send`, so every back end behaves (and is tested) the same way. Structured output
-(`response_format` json_schema) is asked for first; a server that rejects it (400/422, common
-on older local servers) is asked again in plain text once, and not asked for it again.
+(`response_format` json_schema) is asked for first; a server whose 400/422 says it does not
+do that schema (common on older local servers) is asked again in plain text, and not asked
+for it again; any other 400 is reported as it is. OPENAI_API_KEY goes only to api.openai.com
+(keys.py); a custom base URL gets the typed key or none.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from . import prompts
+from . import keys, prompts
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
+    AnswerCutOff,
     DirectorAuthError,
     DirectorConfigError,
     DirectorConnectionError,
@@ -26,6 +28,7 @@ from .errors import (
     DirectorServerError,
     DirectorTimeoutError,
     one_line,
+    schema_unsupported,
     scrub,
 )
 
@@ -41,7 +44,7 @@ class OpenAIDirector(LLMDirector):
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
-        key = api_key or os.environ.get(ENV_KEY) or None
+        key = keys.key_for(api_key, base_url, (ENV_KEY,), keys.OPENAI_HOSTS)
         if key is None and base_url is None:
             raise DirectorConfigError(
                 f"No OpenAI API key: set {ENV_KEY}, enter a key, give a base URL for a local server, "
@@ -75,6 +78,10 @@ class OpenAIDirector(LLMDirector):
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
+        if self._budget is not None:
+            # OpenAI's own API takes max_completion_tokens (reasoning models reject max_tokens);
+            # compatible servers (vLLM, Ollama, llama.cpp) know max_tokens.
+            kwargs["max_completion_tokens" if self.base_url is None else "max_tokens"] = self._budget
         if self._structured:
             try:
                 response = client.chat.completions.create(
@@ -89,7 +96,9 @@ class OpenAIDirector(LLMDirector):
                     },
                 )
                 return self._text_of(response)
-            except (openai.BadRequestError, openai.UnprocessableEntityError):
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                if not schema_unsupported(exc.status_code, _error_message(exc)):
+                    raise
                 # The server does not do structured output (or not this schema): plain text, for good.
                 self._structured = False
         return self._text_of(client.chat.completions.create(**kwargs))
@@ -104,6 +113,9 @@ class OpenAIDirector(LLMDirector):
             raise DirectorRefusalError(
                 f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
             )
+        if choice.finish_reason == "length":
+            usage = getattr(response, "usage", None)
+            raise AnswerCutOff(message.content, getattr(usage, "completion_tokens", None), self._budget)
         return message.content or ""
 
     def _translate(self, exc: BaseException) -> DirectorError | None:
