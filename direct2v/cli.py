@@ -45,11 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("direct", help="write a frame script (JSON list of prompts) from one prompt")
     d.add_argument("prompt", help="the story in a sentence, e.g. 'a corgi is running, and another corgi joins later'")
     d.add_argument("--frames", type=int, default=8, help="number of frames (default 8)")
-    d.add_argument("--fps", type=int, default=4, help="frames per second the script is written for (default 4)")
-    d.add_argument("--backend", default=None, choices=["offline", "openai", "gemini", "local"],
-                   help="LLM back end (default: offline unless a key is configured)")
-    d.add_argument("--llm-model", dest="llm_model", default=None, help="LLM model id (e.g. gpt-4o, gemini-2.5-flash, a local HF id)")
-    d.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    d.add_argument("--fps", type=float, default=4, help="frames per second the script is written for, e.g. 4 or 2.5 (default 4)")
+    d.add_argument("--backend", default=None, choices=["local", "openai", "gemini", "huggingface", "offline"],
+                   help="director back end (default: openai or gemini when their key is set, else the local model)")
+    d.add_argument("--llm-model", dest="llm_model", default=None,
+                   help="model id: gpt-4o, gemini-2.5-flash, a Hub id or local folder for local/huggingface "
+                        "(local default: $DIRECT2V_LOCAL_MODEL or Qwen/Qwen3-4B-Instruct-2507)")
+    d.add_argument("--base-url", default=None,
+                   help="another server for the back end, e.g. http://127.0.0.1:11434/v1 (it never gets a key from the environment)")
     d.add_argument("--style", default=None, help="style added to every frame")
     d.add_argument("--camera", default=None, help="'static', 'remove', or a move such as 'slow zoom in'")
     d.add_argument("--double", type=int, default=0, metavar="K", help="double the frame rate K times (paper 4.3)")
@@ -178,7 +181,10 @@ def cmd_direct(args: argparse.Namespace) -> int:
     try:
         director = make_director(backend, model=args.llm_model, api_key=None, base_url=args.base_url)
         frames = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style)
-        fps = args.fps
+        notice = director.take_notice()
+        if notice:  # e.g. "using the built-in writer: <why>"
+            print(notice, file=sys.stderr)
+        fps = int(args.fps) if float(args.fps).is_integer() else args.fps
         for _ in range(max(0, args.double)):
             frames = director.double_fps(frames, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
             fps *= 2
@@ -190,7 +196,7 @@ def cmd_direct(args: argparse.Namespace) -> int:
         text = Project(
             user_prompt=args.prompt,
             frames=frames,
-            settings=RenderSettings(fps=fps),
+            settings=RenderSettings(fps=max(1, round(fps))),  # a video plays at a whole frame rate
             director={"backend": backend, "model": args.llm_model or "", "base_url": args.base_url or "",
                       "style": args.style or "", "camera": args.camera or ""},
         ).to_json()

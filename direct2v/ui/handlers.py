@@ -34,18 +34,20 @@ TABLE_HEADERS = ["Frame prompt", "Tokens"]
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
 BACKENDS = [
-    ("Offline (built in, no key)", "offline"),
+    ("Local model (default, no key)", "local"),
     ("OpenAI (GPT-4 class)", "openai"),
     ("OpenAI-compatible server (vLLM, Ollama, llama.cpp)", "compatible"),
     ("Google Gemini", "gemini"),
-    ("Local Hugging Face model", "local"),
+    ("Hugging Face inference", "huggingface"),
+    ("Built-in writer (no model)", "offline"),
 ]
 BACKEND_MODEL_HINTS = {
     "offline": "",
     "openai": "model, e.g. gpt-4o (blank: the director's default)",
     "compatible": "model name the server serves, e.g. llama3.1",
     "gemini": "model, e.g. gemini-2.5-flash (blank: the director's default)",
-    "local": "Hugging Face model id or local folder, e.g. Qwen/Qwen2.5-1.5B-Instruct",
+    "local": "Hub id or local folder (blank: $DIRECT2V_LOCAL_MODEL or Qwen/Qwen3-4B-Instruct-2507)",
+    "huggingface": "Hub model id (blank: meta-llama/Llama-3.3-70B-Instruct)",
 }
 CAMERA_CHOICES = [
     ("Let the director decide", ""),
@@ -252,7 +254,7 @@ def make_director_for(backend: str, llm_model: str | None, base_url: str | None,
     """Build a director from the page's back-end fields. The key is used, never stored."""
     from ..director import make_director
 
-    backend = (backend or "offline").strip()
+    backend = (backend or "local").strip()
     base = (base_url or "").strip() or None
     if backend == "compatible":
         if not base:
@@ -279,15 +281,43 @@ def _run_director(call, api_key: str | None):
         raise _director_error(e, api_key) from None
 
 
-def _ask_director(backend, llm_model, base_url, api_key, camera, style, verb: str, *args: Any, **kwargs: Any):
+def _visitor_key(backend: str, api_key: str | None, oauth_token: Any) -> str | None:
+    """The typed key, else, for Hugging Face inference, the visitor's own sign-in token (on a
+    Space each visitor spends their own quota)."""
+    typed = (api_key or "").strip()
+    if typed or backend != "huggingface" or oauth_token is None:
+        return typed or None
+    return getattr(oauth_token, "token", None) or None
+
+
+def _ask_director(backend, llm_model, base_url, api_key, camera, style, verb: str, *args: Any,
+                  oauth_token: Any = None, **kwargs: Any) -> tuple[Any, str | None]:
     """Build the chosen director and call one of its verbs (direct, redirect_frame, double_fps)
-    with the page's camera and style; any failure becomes one page message without the key."""
+    with the page's camera and style; any failure becomes one page message without the key.
+    Returns (answer, notice): the notice (e.g. "using the built-in writer: <why>") goes on
+    the page once."""
+    key = _visitor_key((backend or "").strip(), api_key, oauth_token)
 
     def call():
-        director = make_director_for(backend, llm_model, base_url, api_key)
-        return getattr(director, verb)(*args, camera=camera or None, style=(style or "").strip() or None, **kwargs)
+        director = make_director_for(backend, llm_model, base_url, key)
+        if getattr(director, "backend", "") == "local":
+            from ..director import local_backend
 
-    return _run_director(call, api_key)
+            loading = local_backend.loading_message(director.model, director.device, director.dtype)
+            if loading:
+                gr.Info(loading)  # shown while the model loads, with where it goes (GPU or CPU)
+        answer = getattr(director, verb)(*args, camera=camera or None, style=(style or "").strip() or None, **kwargs)
+        take_notice = getattr(director, "take_notice", None)
+        notice = take_notice() if take_notice is not None else None
+        if notice:
+            gr.Warning(notice)
+        return answer, notice
+
+    return _run_director(call, key)
+
+
+def _with_notice(notes: str, notice: str | None) -> str:
+    return f"ℹ️ {notice}\n\n{notes}" if notice else notes
 
 
 def direct_script(
@@ -300,15 +330,38 @@ def direct_script(
     llm_model: str,
     base_url: str,
     api_key: str,
+    oauth_token: gr.OAuthToken | None = None,
+    *,
+    fresh: bool = False,
 ) -> tuple[list[list[str]], str, int]:
     """Direct: one prompt in, a frame table out (replacing the table only on success)."""
     text = _check_prompt(user_prompt)
     n, f = _check_frames(num_frames, fps)
-    frames = _ask_director(backend, llm_model, base_url, api_key, camera, style, "direct", text, num_frames=n, fps=f)
+    extra = {"fresh": True} if fresh else {}
+    frames, notice = _ask_director(backend, llm_model, base_url, api_key, camera, style, "direct", text,
+                                   num_frames=n, fps=f, oauth_token=oauth_token, **extra)
     frames = [str(x) for x in frames]
     if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
         raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
-    return make_table(frames), table_notes(frames), n
+    return make_table(frames), _with_notice(table_notes(frames), notice), n
+
+
+def redirect_all(
+    user_prompt: str,
+    num_frames: Any,
+    fps: Any,
+    style: str,
+    camera: str,
+    backend: str,
+    llm_model: str,
+    base_url: str,
+    api_key: str,
+    oauth_token: gr.OAuthToken | None = None,
+) -> tuple[list[list[str]], str, int]:
+    """Re-direct all: the same as Direct, but an LLM is asked again (a new script) instead of
+    the cached answer to the same request."""
+    return direct_script(user_prompt, num_frames, fps, style, camera, backend, llm_model, base_url, api_key,
+                         oauth_token, fresh=True)
 
 
 def redirect_row(
@@ -322,6 +375,7 @@ def redirect_row(
     llm_model: str,
     base_url: str,
     api_key: str,
+    oauth_token: gr.OAuthToken | None = None,
 ) -> tuple[list[list[str]], str]:
     """Re-direct one row: the director rewrites only row `row` to fit the table around it.
 
@@ -336,12 +390,13 @@ def redirect_row(
     if len(prompts) > MAX_FRAMES:
         raise gr.Error(f"The table has {len(prompts)} rows; a video can have at most {MAX_FRAMES} frames.")
     _, f = _check_frames(max(len(prompts), MIN_FRAMES), fps)
-    fresh = _ask_director(backend, llm_model, base_url, api_key, camera, style, "redirect_frame", prompts, i, user_prompt=text, fps=f)
+    fresh, notice = _ask_director(backend, llm_model, base_url, api_key, camera, style, "redirect_frame", prompts, i,
+                                  user_prompt=text, fps=f, oauth_token=oauth_token)
     fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
     if not fresh:
         raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
     prompts[i] = fresh
-    return make_table(prompts), table_notes(prompts)
+    return make_table(prompts), _with_notice(table_notes(prompts), notice)
 
 
 def double_frame_rate(
@@ -354,6 +409,7 @@ def double_frame_rate(
     llm_model: str,
     base_url: str,
     api_key: str,
+    oauth_token: gr.OAuthToken | None = None,
 ) -> tuple[list[list[str]], str, int, int]:
     """Paper 4.3: split every frame into two; the frame count and fps double with the rows."""
     prompts = table_prompts(table)
@@ -367,15 +423,17 @@ def double_frame_rate(
     if 2 * f > 120:
         raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
     text = (user_prompt or "").strip()
-    doubled = _ask_director(backend, llm_model, base_url, api_key, camera, style, "double_fps", prompts, fps=f, user_prompt=text)
+    doubled, notice = _ask_director(backend, llm_model, base_url, api_key, camera, style, "double_fps", prompts,
+                                    fps=f, user_prompt=text, oauth_token=oauth_token)
     doubled = [str(x) for x in doubled]
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
-    return make_table(doubled), table_notes(doubled), len(doubled), 2 * f
+    return make_table(doubled), _with_notice(table_notes(doubled), notice), len(doubled), 2 * f
 
 
 def initial_backend() -> str:
-    """OpenAI or Gemini when a key is in the environment, else the offline director."""
+    """OpenAI or Gemini when a key is in the environment, else the local model (which falls back
+    to the built-in writer, announced, when it cannot be loaded)."""
     try:
         from ..director import default_backend
 
@@ -389,7 +447,7 @@ def backend_changed(backend: str) -> tuple[Any, Any, Any]:
     return (
         gr.update(visible=backend != "offline", placeholder=BACKEND_MODEL_HINTS.get(backend, "")),
         gr.update(visible=backend == "compatible"),
-        gr.update(visible=backend in ("openai", "compatible", "gemini")),
+        gr.update(visible=backend in ("openai", "compatible", "gemini", "huggingface")),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 from typing import Any
 
@@ -87,9 +89,12 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         value="",
                         label="API key (used for this request only; never saved or logged; blank = environment)",
                         type="password",
-                        visible=initial in ("openai", "gemini"),
+                        visible=initial in ("openai", "gemini", "huggingface"),
                         elem_id="api-key",
                     )
+                    if os.environ.get("SPACE_ID"):
+                        # On a Space, Hugging Face inference runs on the visitor's own sign-in and quota.
+                        gr.LoginButton(elem_id="hf-login")
                 direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
                 if examples:
                     gr.Examples(
@@ -258,7 +263,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         backend.change(h.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
         direct_btn.click(h.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **on_notes)
         user_prompt.submit(h.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
-        redirect_all_btn.click(h.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        redirect_all_btn.click(h.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
         table.input(h.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(h.select_row, None, row, **quiet)
         add_btn.click(h.add_row, [table, row], [table, notes, num_frames, row], **quiet)

@@ -1,0 +1,58 @@
+"""`direct2v direct` without a key: the local model by default, the built-in writer announced on
+stderr when the model cannot be loaded; fractional --fps."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from direct2v.settings import Project
+
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from tiny_chat import build_tiny_chat_model
+except ImportError:  # pragma: no cover
+    from tests.tiny_chat import build_tiny_chat_model
+
+ROOT = Path(__file__).resolve().parents[1]
+PROMPT = "Snow starts falling on a quiet village at night"
+
+
+def run_direct(*args: str, **env_extra: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **env_extra)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    for key in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "DIRECT2V_LOCAL_MODEL"):
+        if key not in env_extra:
+            env.pop(key, None)
+    return subprocess.run([sys.executable, "-m", "direct2v", "direct", PROMPT, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_no_key_no_weights_announces_the_built_in_writer_on_stderr(tmp_path):
+    proc = run_direct("--frames", "3", "--out", str(tmp_path / "s.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert len(json.loads(proc.stdout)) == 3
+    notices = [line for line in proc.stderr.splitlines() if "built-in writer" in line]
+    assert len(notices) == 1
+    assert notices[0].startswith("using the built-in writer: the local model 'Qwen/Qwen3-4B-Instruct-2507' cannot be loaded")
+
+
+def test_no_key_with_weights_uses_the_local_model(tmp_path):
+    model = build_tiny_chat_model(tmp_path / "tiny-chat")
+    proc = run_direct("--frames", "2", DIRECT2V_LOCAL_MODEL=model, DIRECT2V_CACHE_DIR=str(tmp_path / "cache"))
+    assert proc.returncode == 0, proc.stderr
+    frames = json.loads(proc.stdout)
+    assert len(frames) == 2 and all(f.strip() for f in frames)
+    assert "built-in writer" not in proc.stderr
+
+
+@pytest.mark.parametrize("fps", ["2.5", "0.5"])
+def test_fractional_fps_is_accepted(fps):
+    proc = run_direct("--frames", "4", "--fps", fps, "--backend", "offline", "--double", "1", "--project")
+    assert proc.returncode == 0, proc.stderr
+    project = Project.from_json(proc.stdout)
+    assert len(project.frames) == 8 and project.settings.fps == max(1, round(2 * float(fps)))
