@@ -1,7 +1,7 @@
 """The LLM director: one abstract prompt in, exactly N frame prompts out (method.md section 1).
 
     from direct2v.director import make_director
-    d = make_director("offline")                 # or "openai", "gemini", "local"
+    d = make_director("local")                   # or "openai", "gemini", "huggingface", "offline"
     frames = d.direct("A corgi is running, and another corgi joins later", num_frames=8, fps=4)
     frames16 = d.double_fps()                    # paper 4.3: 16 frames at 8 fps
     frames[2] = d.redirect_frame(frames, 2, user_prompt="...")  # a new frame 3 that fits the
@@ -9,7 +9,8 @@
     over_limit_frames(frames)                    # indices that exceed CLIP's 77 tokens
 
 Layout: base.py (interface, retry loop), prompts.py (task prompts), parsing.py (answer
-validation), cache.py, tokens.py, one file per back end. SDKs are imported only when a
+validation), constrained.py (the local model's grammar), keys.py (which key goes to which
+host), cache.py, tokens.py, one file per back end. SDKs are imported only when a
 back end is used, so importing this package is cheap.
 """
 

@@ -156,7 +156,11 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
     if getattr(tokenizer, "chat_template", None) is None:
         _FAILED[model] = f"The local model {model!r} has no chat template; use an instruction-tuned chat model"
         raise DirectorModelError(_FAILED[model])
-    lm.to(plan.device).eval()
+    try:
+        lm.to(plan.device).eval()
+    except RuntimeError as exc:  # CUDA out of memory, a device that went away
+        _FAILED[model] = f"The local model {model!r} does not fit {plan.device} ({one_line(str(exc), 120)})"
+        raise DirectorModelError(_FAILED[model]) from None
     return tokenizer, lm
 
 
