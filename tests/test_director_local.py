@@ -98,7 +98,10 @@ def test_schema_admits_exactly_n_non_empty_bounded_frames():
 
 
 def test_model_is_loaded_once_per_process(tiny_chat_model):
+    assert local_backend.loading_message(tiny_chat_model, "cpu") == (
+        f"Loading the local director {tiny_chat_model} on the CPU (float32) (first use only; it stays loaded)…")
     first = local_backend.load_chat_model(tiny_chat_model, "cpu")
+    assert local_backend.loading_message(tiny_chat_model, "cpu") is None  # loaded: nothing to announce
     second = local_backend.load_chat_model(tiny_chat_model, "cpu")
     assert first[1] is second[1] and first[0] is second[0]
     assert str(next(first[1].parameters()).dtype) == "torch.float32"

@@ -60,7 +60,7 @@ def available_backends() -> dict[str, str]:
         "local": "an instruct model run on this machine with constrained decoding (the default without a key)",
         "openai": key_line("openai"),
         "gemini": key_line("gemini"),
-        "huggingface": key_line("huggingface").replace("or a base URL", "a sign-in or a base URL"),
+        "huggingface": key_line("huggingface").replace(") or a base URL", "), a sign-in or a base URL"),
         "offline": "always available: the built-in rule-based writer, no model",
     }
 
