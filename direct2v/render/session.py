@@ -38,6 +38,7 @@ class RenderResult:
     elapsed_s: float
     settings: RenderSettings  # with the seed actually used
     anchor_cache_bytes: int = 0
+    peak_bytes: int | None = None  # peak GPU memory of the render (CUDA only)
 
 
 def resolve_seed(seed: int) -> int:
@@ -107,6 +108,9 @@ def render(
             p._interrupt = True
         return {}
 
+    cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     try:
         out = pipe(prompts, generator=generator, callback_on_step_end=callback, **settings.pipeline_kwargs())
     except torch.cuda.OutOfMemoryError:
@@ -125,4 +129,5 @@ def render(
         elapsed_s=time.perf_counter() - start,
         settings=settings,
         anchor_cache_bytes=getattr(pipe, "last_anchor_cache_bytes", 0),
+        peak_bytes=torch.cuda.max_memory_allocated() if cuda else None,
     )
