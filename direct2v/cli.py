@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .settings import PRESETS, SCHEDULERS, VALUE_MAPPING_MODES, CHUNKING_MODES, Project, RenderSettings, SettingsError
+from .settings import PRESETS, DirectorOptions, Project, RenderSettings, SettingsError, knobs
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
     r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
     r.add_argument("--device", default=None, help="torch device (default cuda if available)")
-    _add_setting_flags(r)
+    add_setting_flags(r)
     r.add_argument("--save-project", default=None, metavar="PATH", help="also save a project file with the seed actually used")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -75,55 +75,48 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out-dir", default="results", help="where the table, plot and video grid go (default results/)")
     c.add_argument("--methods", default=None, help="comma-separated methods (default: the evaluation's four)")
     c.add_argument("--device", default=None)
-    _add_setting_flags(c)
+    add_setting_flags(c)
     c.add_argument("--quiet", action="store_true")
     return p
 
 
-def _add_setting_flags(p: argparse.ArgumentParser) -> None:
+def add_setting_flags(p: argparse.ArgumentParser, cls: type = RenderSettings) -> None:
+    """One flag per RenderSettings field, from its metadata, plus --preset. Every subcommand
+    that renders calls this, so a new setting appears on all of them."""
     g = p.add_argument_group("render settings (override the project's; defaults as in the page)")
     g.add_argument("--preset", choices=sorted(PRESETS), help="start from a preset ('paper': PNDM, 100 steps, t0=90, t1=95, guidance 12)")
-    g.add_argument("--steps", type=int, dest="num_inference_steps")
-    g.add_argument("--guidance", type=float, dest="guidance_scale")
-    g.add_argument("--negative", dest="negative_prompt", help="negative prompt")
-    g.add_argument("--seed", type=int, help="seed; -1 draws one (printed)")
-    g.add_argument("--mode", dest="value_mapping", choices=VALUE_MAPPING_MODES, help="value mapping (default rotational)")
-    g.add_argument("--tau", type=int, dest="rvm_period", help="RVM period in steps (default 4)")
-    g.add_argument("--dsf", type=float, dest="dsf_quantile", help="DSF quantile p in [0, 1]; 0 = off")
-    g.add_argument("--t0", type=int)
-    g.add_argument("--t1", type=int)
-    g.add_argument("--width", type=int)
-    g.add_argument("--height", type=int)
-    g.add_argument("--scheduler", choices=SCHEDULERS)
-    g.add_argument("--blocks", dest="attention_blocks", help="'default' (SD 1.5: up_blocks.2,up_blocks.3; SDXL: up_blocks.0,up_blocks.1), 'all', or comma-separated names")
-    g.add_argument("--motion-x", type=float, dest="motion_field_strength_x")
-    g.add_argument("--motion-y", type=float, dest="motion_field_strength_y")
-    g.add_argument("--frames-per-pass", type=int, dest="frames_per_pass")
-    g.add_argument("--chunking", choices=CHUNKING_MODES)
-    g.add_argument("--eta", type=float)
-    g.add_argument("--fps", type=int, help="video frame rate (default 4, or the project's)")
+    for f, k in knobs(cls):
+        kw: dict[str, Any] = {"dest": f.name, "default": None}
+        if k.cli_parse is not None:
+            kw["type"] = k.cli_parse
+        elif isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
+            kw["type"] = type(f.default)
+        if k.choices and k.cli_parse is None:
+            kw["choices"] = [v for _, v in k.choices]
+        rng = f" [{k.lo:g}, {k.hi:g}]" if k.lo is not None and k.hi is not None and abs(k.hi) < 1e6 else ""
+        kw["help"] = f"{k.help}{rng} (default {_default_text(f.default)})"
+        g.add_argument(k.flag, **kw)
 
 
-SETTING_FLAGS = (
-    "num_inference_steps", "guidance_scale", "negative_prompt", "seed", "value_mapping", "rvm_period",
-    "dsf_quantile", "t0", "t1", "width", "height", "scheduler", "attention_blocks",
-    "motion_field_strength_x", "motion_field_strength_y", "frames_per_pass", "chunking", "eta", "fps",
-)
+def _default_text(v: Any) -> str:
+    if isinstance(v, tuple):
+        return ",".join(v)
+    return repr(v) if v == "" else str(v)
 
 
 def settings_from_args(args: argparse.Namespace, base: RenderSettings | None = None) -> RenderSettings:
-    """The project's settings (or defaults), then the preset, then explicit flags; validated."""
+    """The project's settings (or defaults), then the preset, then explicit flags; validated.
+
+    --steps without --t0/--t1 scales t0 and t1 with it (`RenderSettings.with_steps`)."""
     s = base or RenderSettings()
-    if args.preset:
+    if getattr(args, "preset", None):
         s = s.with_preset(args.preset)
-    changes: dict[str, Any] = {}
-    for name in SETTING_FLAGS:
-        v = getattr(args, name, None)
-        if v is None:
-            continue
-        if name == "attention_blocks" and v not in ("all", "default"):
-            v = tuple(b.strip() for b in v.split(",") if b.strip())
-        changes[name] = v
+    changes = {f.name: getattr(args, f.name) for f, _ in knobs(type(s)) if getattr(args, f.name, None) is not None}
+    steps = changes.pop("num_inference_steps", None)
+    if steps is not None and "t0" not in changes and "t1" not in changes:
+        s = s.with_steps(steps)
+    elif steps is not None:
+        changes["num_inference_steps"] = steps
     return s.replace(**changes).validate()
 
 
@@ -197,8 +190,8 @@ def cmd_direct(args: argparse.Namespace) -> int:
             user_prompt=args.prompt,
             frames=frames,
             settings=RenderSettings(fps=max(1, round(fps))),  # a video plays at a whole frame rate
-            director={"backend": backend, "model": args.llm_model or "", "base_url": args.base_url or "",
-                      "style": args.style or "", "camera": args.camera or ""},
+            director=DirectorOptions(backend=backend, model=args.llm_model or "", base_url=args.base_url or "",
+                                     style=args.style or "", camera=args.camera or ""),
         ).to_json()
     else:
         text = json.dumps(frames, indent=2, ensure_ascii=False)

@@ -13,7 +13,9 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
 
 VALUE_MAPPING_MODES = ("rotational", "first", "random", "sparse_causal", "none")
 MODE_LABELS = {
@@ -23,11 +25,12 @@ MODE_LABELS = {
     "random": "Random reference (ablation)",
     "none": "None (independent frames)",
 }
-SCHEDULERS = ("ddim", "pndm", "dpm", "euler")
+SCHEDULERS = tuple(SCHEDULER_REGISTRY)
 DEFAULT_BLOCKS = ("up_blocks.2", "up_blocks.3")
 CHUNKING_MODES = ("cache", "t2vz")
 MAX_FRAMES = 256
 MAX_SIDE = 2048
+MAX_STEPS = 1000
 
 # The authors' release: 100 PNDM steps, t0=90, t1=95, guidance 12 (method.md section 2).
 PAPER_PRESET: dict[str, Any] = {
@@ -56,92 +59,179 @@ class SettingsError(ValueError):
     """A render setting is out of range; the message says which and how to fix it."""
 
 
+@dataclass(frozen=True)
+class Knob:
+    """What the CLI and the page need to know about one setting; stored as field metadata.
+
+    `name` is how messages call the setting; `label` is the page's label; `control` is the
+    page's component ("slider", "number", "dropdown", "radio", "text") and `group` the panel
+    it sits in ("main", "advanced", or "direct" for fps, which the director shares). Fields
+    are declared in the order the page shows them.
+    """
+
+    name: str
+    label: str
+    help: str
+    flag: str
+    control: str
+    group: str = "main"
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    choices: tuple[tuple[str, Any], ...] = ()  # (label, value); values are what validate accepts
+    elem_id: str = ""
+    wide: bool = False  # a page row of its own
+    cli_parse: Callable[[str], Any] | None = None  # CLI text -> value, when not int/float/str
+    to_page: Callable[[Any], Any] | None = None  # value -> the page control's value
+    from_page: Callable[[Any], Any] | None = None  # the page control's value -> value
+    pipeline: bool = True  # passed to DirecT2VPipeline.__call__ under the field's name
+
+
+def knob(default: Any, **meta: Any) -> Any:
+    return field(default=default, metadata={"knob": Knob(**meta)})
+
+
+def _parse_blocks(text: str) -> tuple[str, ...] | str:
+    if text in ("all", "default"):
+        return text
+    return tuple(b.strip() for b in text.split(",") if b.strip())
+
+
 @dataclass
 class RenderSettings:
-    num_inference_steps: int = 50
-    guidance_scale: float = 7.5
-    negative_prompt: str = ""
-    height: int = 512
-    width: int = 512
-    seed: int = 0  # -1 = draw a random seed; the seed actually used is reported back
-    eta: float = 0.0
-    t0: int = 44
-    t1: int = 47
-    motion_field_strength_x: float = 0.0
-    motion_field_strength_y: float = 0.0
-    value_mapping: str = "rotational"
-    rvm_period: int = 4
-    dsf_quantile: float = 0.0
-    attention_blocks: tuple[str, ...] | str = "default"  # the pipeline's own (SD 1.5 and SDXL differ)
-    scheduler: str = "ddim"
-    frames_per_pass: int = 16
-    chunking: str = "cache"
-    fps: int = 4
+    """Every knob of a render (method.md sections 2 to 5), each with its range, label and flag."""
+
+    value_mapping: str = knob(
+        "rotational", name="value mapping", label="Value mapping", flag="--mode", control="dropdown",
+        help="which frame each frame's self-attention reads its values from",
+        choices=tuple((MODE_LABELS[m], m) for m in VALUE_MAPPING_MODES), elem_id="value-mapping", wide=True,
+    )
+    rvm_period: int = knob(
+        4, name="RVM period tau", label="RVM period τ (steps)", flag="--tau", control="slider", lo=1, hi=MAX_STEPS,
+        step=1, help="joint steps each frame stays the reference (rotational mapping)", elem_id="rvm-period",
+    )
+    dsf_quantile: float = knob(
+        0.0, name="DSF quantile p", label="DSF quantile p (0 = off)", flag="--dsf", control="slider", lo=0.0, hi=1.0,
+        step=0.05, help="dual-softmax filtering: share of least mutual matches that keep their own values; 0 = off",
+        elem_id="dsf-quantile",
+    )
+    t1: int = knob(
+        47, name="t1", label="Start timestep t1 (frames interact from here)", flag="--t1", control="slider",
+        lo=0, hi=MAX_STEPS - 1, step=1, help="joint denoising starts at step T[-t1-1]; must be below Steps",
+        elem_id="t1",
+    )
+    num_inference_steps: int = knob(
+        50, name="Steps", label="Steps", flag="--steps", control="slider", lo=2, hi=MAX_STEPS, step=1,
+        help="denoising steps; t0 and t1 follow it unless given", elem_id="steps",
+    )
+    width: int = knob(512, name="width", label="Width", flag="--width", control="slider", lo=64, hi=MAX_SIDE, step=8,
+                      help="pixels, a multiple of 8", elem_id="width")
+    height: int = knob(512, name="height", label="Height", flag="--height", control="slider", lo=64, hi=MAX_SIDE,
+                       step=8, help="pixels, a multiple of 8", elem_id="height")
+    seed: int = knob(0, name="seed", label="Seed (−1 = random)", flag="--seed", control="number", lo=-1, hi=2**63 - 1,
+                     help="-1 draws one; the seed used is reported", elem_id="seed", pipeline=False)
+    t0: int = knob(
+        44, name="t0", label="t0 (end of the motion window)", flag="--t0", control="slider", group="advanced",
+        lo=0, hi=MAX_STEPS - 1, step=1, help="frame 1 is copied at T[-t0-1]; must be below t1", elem_id="t0",
+    )
+    guidance_scale: float = knob(
+        7.5, name="guidance scale", label="Guidance scale", flag="--guidance", control="slider", group="advanced",
+        lo=0.0, hi=50.0, step=0.5, help="classifier-free guidance", elem_id="guidance",
+    )
+    negative_prompt: str = knob("", name="negative prompt", label="Negative prompt", flag="--negative", control="text",
+                                group="advanced", help="blurry, low quality", elem_id="negative-prompt", wide=True)
+    scheduler: str = knob(
+        "ddim", name="scheduler", label="Scheduler", flag="--scheduler", control="dropdown", group="advanced",
+        choices=tuple((s.label, s.name) for s in SCHEDULER_REGISTRY.values()), help="sampler", elem_id="scheduler", pipeline=False,
+    )
+    attention_blocks: tuple[str, ...] | str = knob(
+        "default", name="attention_blocks", label="Value-mapped layers", flag="--blocks", control="radio",
+        group="advanced", choices=(("Up blocks 2 and 3 (paper)", "default"), ("All self-attention layers", "all")),
+        help="'default' (SD 1.5: up_blocks.2,up_blocks.3; SDXL: up_blocks.0,up_blocks.1), 'all', or comma-separated names",
+        elem_id="blocks", cli_parse=_parse_blocks, to_page=lambda v: "all" if v == "all" else "default",
+        from_page=lambda v: "all" if v == "all" else "default",  # the model's own default, resolved by the pipeline
+    )
+    motion_field_strength_x: float = knob(
+        0.0, name="motion x", label="Motion x (T2V-Z units: 1/512 of the width per frame)", flag="--motion-x",
+        control="slider", group="advanced", lo=-64.0, hi=64.0, step=1, help="camera pan per frame", elem_id="motion-x",
+    )
+    motion_field_strength_y: float = knob(
+        0.0, name="motion y", label="Motion y (1/512 of the height per frame)", flag="--motion-y", control="slider",
+        group="advanced", lo=-64.0, hi=64.0, step=1, help="camera tilt per frame", elem_id="motion-y",
+    )
+    frames_per_pass: int = knob(
+        16, name="frames per pass", label="Frames per pass (GPU batch)", flag="--frames-per-pass", control="slider",
+        group="advanced", lo=2, hi=MAX_FRAMES, step=1, help="longer videos render in passes", elem_id="frames-per-pass",
+    )
+    chunking: str = knob(
+        "cache", name="chunking", label="Long videos", flag="--chunking", control="radio", group="advanced",
+        choices=(("Cached anchors (paper 4.3)", "cache"), ("Text2Video-Zero chunks", "t2vz")),
+        help="how passes share frame content", elem_id="chunking",
+    )
+    eta: float = knob(0.0, name="eta", label="DDIM eta", flag="--eta", control="slider", group="advanced", lo=0.0,
+                      hi=1.0, step=0.05, help="DDIM noise", elem_id="eta")
+    fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
+                    hi=120, step=1, help="video frame rate", elem_id="fps", pipeline=False)
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> "RenderSettings":
         """Raise SettingsError naming the first bad field; return self when all are fine."""
-        steps = self.num_inference_steps
-        _int_in("num_inference_steps", steps, 2, 1000)
-        _num_in("guidance_scale", self.guidance_scale, 0.0, 50.0)
-        _int_in("height", self.height, 64, MAX_SIDE)
-        _int_in("width", self.width, 64, MAX_SIDE)
+        for f, k in knobs(type(self)):
+            v = getattr(self, f.name)
+            if k.cli_parse is not None:
+                continue  # a structured value (attention_blocks), checked by its own rule below
+            if k.choices:
+                if v not in {c for _, c in k.choices}:
+                    raise SettingsError(f"Unknown {k.name} {v!r}; choose one of {', '.join(str(c) for _, c in k.choices)}.")
+            elif isinstance(f.default, bool):
+                if not isinstance(v, bool):
+                    raise SettingsError(f"{k.name} must be true or false (got {v!r}).")
+            elif isinstance(f.default, int):
+                _int_in(k.name, v, int(k.lo), int(k.hi))
+            elif isinstance(f.default, float):
+                _num_in(k.name, v, k.lo, k.hi)
+            elif isinstance(f.default, str) and not isinstance(v, str):
+                raise SettingsError(f"{k.name} must be text (got {v!r}).")
         for name in ("height", "width"):
             if getattr(self, name) % 8:
                 raise SettingsError(f"{name} must be a multiple of 8 (got {getattr(self, name)}).")
-        _int_in("seed", self.seed, -1, 2**63 - 1)
-        _num_in("eta", self.eta, 0.0, 1.0)
-        _int_in("t0", self.t0, 0, steps - 1)
-        _int_in("t1", self.t1, 0, steps - 1)
-        if self.t0 >= self.t1:
-            raise SettingsError(f"t0 must be smaller than t1 (got t0={self.t0}, t1={self.t1}).")
-        _num_in("motion_field_strength_x", self.motion_field_strength_x, -64.0, 64.0)
-        _num_in("motion_field_strength_y", self.motion_field_strength_y, -64.0, 64.0)
-        if self.value_mapping not in VALUE_MAPPING_MODES:
+        steps = self.num_inference_steps
+        if self.t1 >= steps:
             raise SettingsError(
-                f"Unknown value mapping {self.value_mapping!r}; choose one of {', '.join(VALUE_MAPPING_MODES)}."
+                f"t1 must be between 0 and {steps - 1} (got {self.t1}), below Steps: lower t1 or raise Steps."
             )
-        _int_in("rvm_period", self.rvm_period, 1, 10_000, label="RVM period tau")
-        _num_in("dsf_quantile", self.dsf_quantile, 0.0, 1.0, label="DSF quantile p")
+        if self.t0 >= self.t1:
+            raise SettingsError(f"t0 must be smaller than t1 (got t0={self.t0}, t1={self.t1}): lower t0 or raise t1.")
         blocks = self.attention_blocks
         if isinstance(blocks, str):
             if blocks not in ("all", "default"):
                 raise SettingsError(f"attention_blocks must be 'all', 'default' or a list of block names; got {blocks!r}.")
         elif not blocks or not all(isinstance(b, str) and b for b in blocks):
             raise SettingsError("attention_blocks must name at least one block, e.g. up_blocks.2.")
-        if self.scheduler not in SCHEDULERS:
-            raise SettingsError(f"Unknown scheduler {self.scheduler!r}; choose one of {', '.join(SCHEDULERS)}.")
-        _int_in("frames_per_pass", self.frames_per_pass, 2, MAX_FRAMES, label="frames per pass")
-        if self.chunking not in CHUNKING_MODES:
-            raise SettingsError(f"Unknown chunking {self.chunking!r}; choose one of {', '.join(CHUNKING_MODES)}.")
-        _int_in("fps", self.fps, 1, 120)
         return self
 
     # ----------------------------------------------------------------- conversion
+    def with_steps(self, steps: int) -> "RenderSettings":
+        """Change Steps and scale t0 and t1 with it, so the motion window keeps its place in
+        the schedule (T2V-Z's 44/47 of 50 become 88/94 of 100) and stays valid."""
+        old = self.num_inference_steps
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 2 or not isinstance(old, int) or old < 2:
+            return self.replace(num_inference_steps=steps)
+        t1 = min(max(round(self.t1 * steps / old), 1), steps - 1)
+        t0 = min(max(round(self.t0 * steps / old), 0), t1 - 1)
+        return self.replace(num_inference_steps=steps, t0=t0, t1=t1)
+
     def blocks(self) -> tuple[str, ...] | str:
         b = self.attention_blocks
         return b if isinstance(b, str) else tuple(b)
 
     def pipeline_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `DirecT2VPipeline.__call__` (the seed becomes a generator elsewhere)."""
-        return dict(
-            num_inference_steps=self.num_inference_steps,
-            guidance_scale=self.guidance_scale,
-            negative_prompt=self.negative_prompt or None,
-            height=self.height,
-            width=self.width,
-            eta=self.eta,
-            t0=self.t0,
-            t1=self.t1,
-            motion_field_strength_x=self.motion_field_strength_x,
-            motion_field_strength_y=self.motion_field_strength_y,
-            value_mapping=self.value_mapping,
-            rvm_period=self.rvm_period,
-            dsf_quantile=self.dsf_quantile,
-            attention_blocks=self.blocks(),
-            frames_per_pass=self.frames_per_pass,
-            chunking=self.chunking,
-        )
+        """Keyword arguments for `DirecT2VPipeline.__call__` (the seed becomes a generator
+        elsewhere; the scheduler is swapped on the pipeline; fps is the video's)."""
+        d = {f.name: getattr(self, f.name) for f, k in knobs(type(self)) if k.pipeline}
+        d["negative_prompt"] = self.negative_prompt or None
+        d["attention_blocks"] = self.blocks()
+        return d
 
     def replace(self, **changes: Any) -> "RenderSettings":
         return dataclasses.replace(self, **changes)
@@ -169,8 +259,12 @@ class RenderSettings:
         return cls(**d)
 
 
-def _int_in(name: str, value: Any, lo: int, hi: int, label: str | None = None) -> None:
-    label = label or name
+def knobs(cls: type = RenderSettings) -> list[tuple[dataclasses.Field, Knob]]:
+    """(field, Knob) for every setting of `cls`, in declaration (= page) order."""
+    return [(f, f.metadata["knob"]) for f in dataclasses.fields(cls) if "knob" in f.metadata]
+
+
+def _int_in(label: str, value: Any, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             raise SettingsError(f"{label} must be a whole number (got {value}).")
@@ -179,8 +273,7 @@ def _int_in(name: str, value: Any, lo: int, hi: int, label: str | None = None) -
         raise SettingsError(f"{label} must be between {lo} and {hi} (got {value}).")
 
 
-def _num_in(name: str, value: Any, lo: float, hi: float, label: str | None = None) -> None:
-    label = label or name
+def _num_in(label: str, value: Any, lo: float, hi: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise SettingsError(f"{label} must be a number (got {value!r}).")
     if not lo <= value <= hi:
@@ -192,17 +285,53 @@ PROJECT_VERSION = 1
 
 
 @dataclass
+class DirectorOptions:
+    """How the frame script is (re)written: the page, the CLI and `Project` share this.
+
+    Never holds an API key: keys come from the environment or the page's password field
+    and go straight to the back end. `backend` "compatible" is the OpenAI back end with a
+    base URL (vLLM, Ollama, llama.cpp). The video's frame rate, which the director also
+    writes for, is `RenderSettings.fps`, so a project stores it once.
+    """
+
+    backend: str = "local"
+    model: str = ""  # the LLM id; "" = the back end's default
+    base_url: str = ""
+    style: str = ""
+    camera: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "DirectorOptions":
+        """Known fields as text; anything else (an old file's extra keys, a key) is dropped."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        data = {k: v for k, v in (data or {}).items() if k in fields}
+        return cls(**{k: str(v or "") if isinstance(fields[k].default, str) else v for k, v in data.items()})
+
+    def director_args(self) -> tuple[str, dict[str, Any]]:
+        """(back-end name, keyword arguments) for `make_director`, without the key."""
+        backend = (self.backend or "local").strip()
+        base = self.base_url.strip() or None
+        if backend == "compatible":
+            backend = "openai"
+        else:
+            base = None
+        return backend, {"model": self.model.strip() or None, "base_url": base}
+
+
+@dataclass
 class Project:
     """Everything needed to reproduce a result. Never holds an API key."""
 
     user_prompt: str = ""
     frames: list[str] = field(default_factory=list)
     settings: RenderSettings = field(default_factory=RenderSettings)
-    director: dict[str, Any] = field(default_factory=dict)  # backend, model, base_url, style, camera
+    director: DirectorOptions = field(default_factory=DirectorOptions)
     model: str = ""  # the Stable Diffusion model id or path the result was rendered with
 
     def to_json(self) -> str:
-        director = {k: v for k, v in self.director.items() if "key" not in k.lower()}
         return json.dumps(
             {
                 "format": PROJECT_FORMAT,
@@ -210,7 +339,7 @@ class Project:
                 "user_prompt": self.user_prompt,
                 "frames": list(self.frames),
                 "settings": self.settings.to_dict(),
-                "director": director,
+                "director": self.director.to_dict(),
                 "model": self.model,
             },
             indent=2,
@@ -247,7 +376,7 @@ class Project:
             user_prompt=str(data.get("user_prompt", "")),
             frames=frames,
             settings=RenderSettings.from_dict(data.get("settings") or {}),
-            director={k: v for k, v in director.items() if "key" not in k.lower()},
+            director=DirectorOptions.from_dict(director),
             model=str(data.get("model", "")),
         )
 

@@ -81,7 +81,8 @@ def test_render_writes_a_video_and_a_reproducible_project(tmp_path):
 def test_paper_preset_flag_is_applied():
     args = cli.build_parser().parse_args(["render", "s.json", "--preset", "paper", "--steps", "120"])
     s = cli.settings_from_args(args)
-    assert (s.scheduler, s.t0, s.t1, s.guidance_scale, s.num_inference_steps) == ("pndm", 90, 95, 12.0, 120)
+    # --steps alone scales the preset's t0/t1 (90/95 of 100) with it.
+    assert (s.scheduler, s.t0, s.t1, s.guidance_scale, s.num_inference_steps) == ("pndm", 108, 114, 12.0, 120)
 
 
 @pytest.mark.parametrize(

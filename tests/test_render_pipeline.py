@@ -10,6 +10,7 @@ from direct2v.render.attention import ValueMappingController, random_draws
 from direct2v.render.errors import PromptError, RenderCancelled
 from direct2v.render.loading import tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline, make_scheduler
+from direct2v.render.schedulers import SCHEDULERS
 from direct2v.settings import SettingsError
 
 FAST = dict(num_inference_steps=8, t0=3, t1=5, guidance_scale=7.5)
@@ -175,7 +176,7 @@ def test_first_frame_phase_uses_first_prompt(pipe):
 
 
 # --------------------------------------------------------------------------- schedulers
-@pytest.mark.parametrize("name", ["ddim", "pndm", "dpm"])
+@pytest.mark.parametrize("name", list(SCHEDULERS))
 def test_schedulers_render_and_keep_frames_independent_without_mapping(components, name):
     p = DirecT2VPipeline(**{**components, "scheduler": make_scheduler(name, components["scheduler"].config)})
     p.set_progress_bar_config(disable=True)
@@ -275,3 +276,14 @@ def test_string_prompt_means_same_prompt_for_every_frame(pipe):
     a = pipe("a red cat on grass", video_length=3, generator=gen(0), **FAST).frames
     b = run(pipe, ["a red cat on grass"] * 3)
     assert a.shape[0] == 3 and np.abs(a - b).max() == 0.0
+
+
+def test_sigma_scaled_schedulers_are_refused(components):
+    from diffusers import EulerDiscreteScheduler
+
+    from direct2v.settings import SettingsError
+
+    euler = EulerDiscreteScheduler.from_config(components["scheduler"].config)
+    p = DirecT2VPipeline(**{**components, "scheduler": euler})
+    with pytest.raises(SettingsError, match="EulerDiscreteScheduler works on sigma-scaled latents"):
+        p(PROMPTS[:2], generator=gen(1), **FAST)

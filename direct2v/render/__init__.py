@@ -21,7 +21,7 @@ _LAZY = {
     "PromptError": "errors",
     "ModelLoadError": "errors",
     "RenderOutOfMemory": "errors",
-    "make_scheduler": "pipeline",
+    "make_scheduler": "schedulers",
     "load_pipeline": "loading",
     "tiny_components": "loading",
     "tiny_sdxl_components": "loading",

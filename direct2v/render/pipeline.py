@@ -21,14 +21,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 import torch.nn.functional as F
-from diffusers import (
-    AutoencoderKL,
-    DDIMScheduler,
-    DiffusionPipeline,
-    DPMSolverMultistepScheduler,
-    PNDMScheduler,
-    UNet2DConditionModel,
-)
+from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
@@ -38,6 +31,7 @@ from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, Sett
 from .attention import ValueMappingController, ensure_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled
 from .long import plan_passes, run_passes
+from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
 
 MAX_PROMPT_CHARS = 2000
@@ -203,23 +197,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         return torch.cat(out)
 
     def joint_scheduler(self, saved, timesteps: torch.Tensor):
-        """The scheduler and timesteps for the joint phase, starting from the state saved at T[-t1-1].
-
-        Multistep schedulers carry a history of frame 1's model outputs; frames 2..N have none
-        (they were just re-noised), so the history is reset and the solver warms up again:
-        DPM-Solver drops to first order, PNDM repeats its PLMS warm-up step (one extra UNet call).
-        """
-        sched = copy.deepcopy(saved)
-        if isinstance(sched, PNDMScheduler):
-            sched.ets = []
-            sched.cur_sample = None
-            sched.counter = 0
-            if len(timesteps) > 1 and timesteps[0] != timesteps[1]:
-                timesteps = torch.cat([timesteps[:2], timesteps[1:]])
-        elif isinstance(sched, DPMSolverMultistepScheduler):
-            sched.model_outputs = [None] * sched.config.solver_order
-            sched.lower_order_nums = 0
-        return sched, timesteps
+        """The scheduler and timesteps for the joint phase, starting from the state saved at
+        T[-t1-1]; frames 2..N have no solver history, so the registry's switch rule resets it."""
+        return joint_phase_scheduler(saved, timesteps)
 
     @staticmethod
     def start_image_hold(start: StartFrame, frame_ids: list[int], joint_ts: torch.Tensor):
@@ -456,15 +436,3 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         if not return_dict:
             return (frames, None)
         return DirecT2VPipelineOutput(frames=frames)
-
-
-def make_scheduler(name: str, config) -> Any:
-    """A scheduler by name from a base config: "ddim" (default), "pndm" (the paper's), "dpm" (DPM-Solver++ 2M)."""
-    if name == "ddim":
-        return DDIMScheduler.from_config(config)
-    if name == "pndm":
-        return PNDMScheduler.from_config(config, skip_prk_steps=True)
-    if name == "dpm":
-        return DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++", solver_order=2)
-    raise SettingsError(f"Unknown scheduler {name!r}; choose ddim, pndm or dpm.")
-

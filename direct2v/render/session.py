@@ -59,7 +59,7 @@ def clean_prompts(prompts: list[str]) -> list[str]:
 
 
 def use_scheduler(pipe, name: str) -> None:
-    from .pipeline import make_scheduler
+    from .schedulers import make_scheduler
 
     base = getattr(pipe, "_base_scheduler_config", None)
     if base is None:

@@ -18,14 +18,9 @@ from typing import Any, Iterator
 import gradio as gr
 import numpy as np
 
-from ..settings import (
-    MAX_FRAMES,
-    PRESETS,
-    Project,
-    RenderSettings,
-    SettingsError,
-)
+from ..settings import MAX_FRAMES, DirectorOptions, Project, RenderSettings, SettingsError
 from . import runtime as rt
+from .controls import SETTING_NAMES, apply_preset, settings_from_values, settings_values  # noqa: F401 (page API)
 
 CLIP_TOKEN_LIMIT = 77
 MAX_PROMPT_CHARS = 2000
@@ -58,31 +53,6 @@ CAMERA_CHOICES = [
     ("Slow zoom in", "slow zoom in"),
     ("Slow zoom out", "slow zoom out"),
 ]
-
-# The render settings the page edits, in the order the Advanced panel shows them. Each is a
-# RenderSettings field; `attention_blocks` travels as "default" or "all".
-SETTING_NAMES = (
-    "value_mapping",
-    "rvm_period",
-    "dsf_quantile",
-    "t1",
-    "t0",
-    "num_inference_steps",
-    "guidance_scale",
-    "negative_prompt",
-    "seed",
-    "width",
-    "height",
-    "scheduler",
-    "attention_blocks",
-    "motion_field_strength_x",
-    "motion_field_strength_y",
-    "frames_per_pass",
-    "chunking",
-    "eta",
-)
-INT_SETTINGS = {"rvm_period", "t0", "t1", "num_inference_steps", "seed", "width", "height", "frames_per_pass", "fps"}
-
 
 # ----------------------------------------------------------------------------- the table
 def table_prompts(table: Any) -> list[str]:
@@ -254,15 +224,11 @@ def make_director_for(backend: str, llm_model: str | None, base_url: str | None,
     """Build a director from the page's back-end fields. The key is used, never stored."""
     from ..director import make_director
 
-    backend = (backend or "local").strip()
-    base = (base_url or "").strip() or None
-    if backend == "compatible":
-        if not base:
-            raise gr.Error("Enter the server's base URL for an OpenAI-compatible back end, e.g. http://127.0.0.1:11434/v1.")
-        name = "openai"
-    else:
-        name, base = backend, None
-    return make_director(name, model=(llm_model or "").strip() or None, api_key=(api_key or "").strip() or None, base_url=base)
+    options = DirectorOptions(backend=backend or "local", model=llm_model or "", base_url=base_url or "")
+    name, kwargs = options.director_args()
+    if options.backend.strip() == "compatible" and not kwargs["base_url"]:
+        raise gr.Error("Enter the server's base URL for an OpenAI-compatible back end, e.g. http://127.0.0.1:11434/v1.")
+    return make_director(name, api_key=(api_key or "").strip() or None, **kwargs)
 
 
 def _director_error(e: Exception, api_key: str | None) -> gr.Error:
@@ -451,49 +417,6 @@ def backend_changed(backend: str) -> tuple[Any, Any, Any]:
     )
 
 
-# ----------------------------------------------------------------------------- settings
-def settings_from_values(values: dict[str, Any], fps: Any = 4) -> RenderSettings:
-    """RenderSettings from the page's values, validated; SettingsError names the bad field."""
-    d: dict[str, Any] = {}
-    for name in SETTING_NAMES:
-        if name not in values:
-            continue
-        v = values[name]
-        if name in INT_SETTINGS and isinstance(v, float) and v.is_integer():
-            v = int(v)
-        if name == "negative_prompt":
-            v = v or ""
-        if name == "attention_blocks":
-            v = "all" if v == "all" else "default"  # the model's own default, resolved by the pipeline
-        d[name] = v
-    if isinstance(fps, float) and fps.is_integer():
-        fps = int(fps)
-    d["fps"] = fps
-    for name, v in d.items():
-        if v is None and name != "negative_prompt":
-            raise SettingsError(f"{name.replace('_', ' ')} is empty; enter a value.")
-    return RenderSettings(**d).validate()
-
-
-def settings_values(settings: RenderSettings) -> list[Any]:
-    """The page's values for SETTING_NAMES, in order (the inverse of settings_from_values)."""
-    out = []
-    for name in SETTING_NAMES:
-        v = getattr(settings, name)
-        if name == "attention_blocks":
-            v = "all" if v == "all" else "default"
-        out.append(v)
-    return out
-
-
-def apply_preset(name: str) -> list[Any]:
-    """Values for the preset's fields; other fields are left as they are."""
-    if name not in PRESETS:
-        raise gr.Error(f"Unknown preset {name!r}.")
-    preset = PRESETS[name]
-    return [preset[n] if n in preset else gr.update() for n in SETTING_NAMES]
-
-
 # ----------------------------------------------------------------------------- projects
 def save_project(
     user_prompt: str,
@@ -519,7 +442,7 @@ def save_project(
         user_prompt=user_prompt or "",
         frames=prompts,
         settings=s,
-        director={"backend": backend, "model": llm_model or "", "base_url": base_url or "", "style": style or "", "camera": camera or ""},
+        director=DirectorOptions(backend=backend, model=llm_model or "", base_url=base_url or "", style=style or "", camera=camera or ""),
         model=rt.RUNTIME.models.model,
     )
     stem = _slug(user_prompt) or "project"
@@ -538,9 +461,9 @@ def load_project(path: Any) -> list[Any]:
         project.settings.validate()
     except SettingsError as e:
         raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
-    d = project.director or {}
+    d = project.director
     prompts = project.frames
-    backend = d.get("backend") or "offline"
+    backend = d.backend or "offline"
     if backend not in {v for _, v in BACKENDS}:
         backend = "offline"
     return [
@@ -549,11 +472,11 @@ def load_project(path: Any) -> list[Any]:
         table_notes(prompts),
         max(len(prompts), MIN_FRAMES),
         project.settings.fps,
-        d.get("style", ""),
-        d.get("camera", ""),
+        d.style,
+        d.camera,
         backend,
-        d.get("model", ""),
-        d.get("base_url", ""),
+        d.model,
+        d.base_url,
         *settings_values(project.settings),
     ]
 

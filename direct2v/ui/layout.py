@@ -9,22 +9,13 @@ from typing import Any
 
 import gradio as gr
 
-from ..settings import (
-    DEFAULT_PRESET,
-    MAX_FRAMES,
-    MODE_LABELS,
-    SCHEDULERS,
-    VALUE_MAPPING_MODES,
-    RenderSettings,
-)
+from ..settings import RenderSettings
 from . import handlers as h
+from .controls import SETTING_NAMES, build_controls, steps_changed
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CSS_PATH = ASSETS / "style.css"
-SCHEDULER_LABELS = {"ddim": "DDIM", "pndm": "PNDM (paper)", "dpm": "DPM-Solver++", "euler": "Euler"}
 DEFAULTS = RenderSettings()
-# The sliders' fixed ranges (the API checks against them); t0 < t1 < steps is checked on Render.
-MAX_STEPS = 200
 
 
 def page_css() -> str:
@@ -68,7 +59,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                 )
                 with gr.Row():
                     num_frames = gr.Slider(h.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
-                    fps = gr.Slider(1, 60, value=DEFAULTS.fps, step=1, precision=0, label="Frames per second", elem_id="fps")
+                    fps = build_controls("direct", defaults=DEFAULTS)["fps"]
                 with gr.Row():
                     style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
                     camera = gr.Dropdown(
@@ -137,53 +128,16 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         with gr.Row(equal_height=False):
             with gr.Column(scale=5, elem_classes=["panel"]):
                 gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
-                value_mapping = gr.Dropdown(
-                    [(MODE_LABELS[m], m) for m in VALUE_MAPPING_MODES],
-                    value=DEFAULTS.value_mapping,
-                    label="Value mapping",
-                    elem_id="value-mapping",
-                )
+                settings = build_controls("main")
                 with gr.Row():
-                    rvm_period = gr.Slider(1, 50, value=DEFAULTS.rvm_period, step=1, precision=0, label="RVM period τ (steps)", elem_id="rvm-period")
-                    dsf_quantile = gr.Slider(0, 1, value=DEFAULTS.dsf_quantile, step=0.05, label="DSF quantile p (0 = off)", elem_id="dsf-quantile")
-                with gr.Row():
-                    t1 = gr.Slider(1, MAX_STEPS - 1, value=DEFAULTS.t1, step=1, precision=0, label="Start timestep t1 (frames interact from here)", elem_id="t1")
-                    num_inference_steps = gr.Slider(2, MAX_STEPS, value=DEFAULTS.num_inference_steps, step=1, precision=0, label="Steps", elem_id="steps")
-                with gr.Row():
-                    seed = gr.Number(value=DEFAULTS.seed, precision=0, minimum=-1, label="Seed (−1 = random)", elem_id="seed")
                     used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
                     reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
-                with gr.Row():
-                    width = gr.Slider(64, 1024, value=DEFAULTS.width, step=8, precision=0, label="Width", elem_id="width")
-                    height = gr.Slider(64, 1024, value=DEFAULTS.height, step=8, precision=0, label="Height", elem_id="height")
                 with gr.Row():
                     paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
                     default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
                 with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-                    with gr.Row():
-                        t0 = gr.Slider(0, MAX_STEPS - 1, value=DEFAULTS.t0, step=1, precision=0, label="t0 (end of the motion window)", elem_id="t0")
-                        guidance_scale = gr.Slider(0, 30, value=DEFAULTS.guidance_scale, step=0.5, label="Guidance scale", elem_id="guidance")
-                    negative_prompt = gr.Textbox(value="", label="Negative prompt", placeholder="blurry, low quality", elem_id="negative-prompt")
-                    with gr.Row():
-                        scheduler = gr.Dropdown([(SCHEDULER_LABELS.get(s, s), s) for s in SCHEDULERS], value=DEFAULTS.scheduler, label="Scheduler", elem_id="scheduler")
-                        attention_blocks = gr.Radio(
-                            [("Up blocks 2 and 3 (paper)", "default"), ("All self-attention layers", "all")],
-                            value="default",
-                            label="Value-mapped layers",
-                            elem_id="blocks",
-                        )
-                    with gr.Row():
-                        motion_field_strength_x = gr.Slider(-64, 64, value=0, step=1, label="Motion x (T2V-Z units: 1/512 of the width per frame)", elem_id="motion-x")
-                        motion_field_strength_y = gr.Slider(-64, 64, value=0, step=1, label="Motion y (1/512 of the height per frame)", elem_id="motion-y")
-                    with gr.Row():
-                        frames_per_pass = gr.Slider(2, MAX_FRAMES, value=DEFAULTS.frames_per_pass, step=1, precision=0, label="Frames per pass (GPU batch)", elem_id="frames-per-pass")
-                        chunking = gr.Radio(
-                            [("Cached anchors (paper 4.3)", "cache"), ("Text2Video-Zero chunks", "t2vz")],
-                            value=DEFAULTS.chunking,
-                            label="Long videos",
-                            elem_id="chunking",
-                        )
-                    eta = gr.Slider(0, 1, value=DEFAULTS.eta, step=0.05, label="DDIM eta", elem_id="eta")
+                    settings.update(build_controls("advanced"))
+                steps_before = gr.State(DEFAULTS.num_inference_steps)
                 with gr.Row():
                     save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
                     load_btn = gr.UploadButton("Load project…", file_types=[".json"], size="sm", elem_id="load-project")
@@ -228,27 +182,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         compare_table = gr.Markdown(elem_id="compare-table")
                         compare_plot = gr.Image(label="CLIP score per frame", type="filepath", interactive=False, elem_id="compare-plot")
 
-        settings = {
-            "value_mapping": value_mapping,
-            "rvm_period": rvm_period,
-            "dsf_quantile": dsf_quantile,
-            "t1": t1,
-            "t0": t0,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-            "width": width,
-            "height": height,
-            "scheduler": scheduler,
-            "attention_blocks": attention_blocks,
-            "motion_field_strength_x": motion_field_strength_x,
-            "motion_field_strength_y": motion_field_strength_y,
-            "frames_per_pass": frames_per_pass,
-            "chunking": chunking,
-            "eta": eta,
-        }
-        assert tuple(settings) == h.SETTING_NAMES
+        settings = {name: settings[name] for name in SETTING_NAMES}
         setting_list = list(settings.values())
         director_inputs = [style, camera, backend, llm_model, base_url, api_key]
 
@@ -279,9 +213,13 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             api_name="double_fps", concurrency_limit=4, **on_notes,
         )
 
-        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, **quiet)
-        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, **quiet)
-        reuse_btn.click(h.reuse_seed, used_seed, seed, **quiet)
+        steps = settings["num_inference_steps"]
+        remember_steps = dict(fn=lambda n: n, inputs=steps, outputs=steps_before, **quiet)
+        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, **quiet).then(**remember_steps)
+        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, **quiet).then(**remember_steps)
+        steps.input(steps_changed, [steps, settings["t0"], settings["t1"], steps_before],
+                    [settings["t0"], settings["t1"], steps_before], **quiet)
+        reuse_btn.click(h.reuse_seed, used_seed, settings["seed"], **quiet)
 
         save_btn.click(
             h.save_project,
@@ -297,7 +235,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             [user_prompt, table, notes, num_frames, fps, style, camera, backend, llm_model, base_url, *setting_list],
             api_name="load_project",
             show_progress="hidden",
-        )
+        ).then(**remember_steps)
 
         render_evt = render_btn.click(
             h.render_video,

@@ -1,0 +1,116 @@
+"""The schedulers a render may use: one registry that settings, CLI, page and tests read.
+
+Each entry builds its scheduler from a base config and knows how to hand the single-frame
+phase's scheduler over to the joint phase (method.md section 2, step 5): frames 2..N enter
+the joint phase freshly re-noised, so any history a multistep solver kept about frame 1
+must go. Only schedulers whose state survives that switch are listed.
+
+Euler-type schedulers are not offered: they carry sigma-scaled latents, so the DDPM
+re-noise of step 4 (written in alpha-bar space) would hand them latents of the wrong scale.
+
+Nothing here imports torch or diffusers at module level, so `direct2v.settings` can read the
+names without loading them.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+def _same(sched: Any, timesteps: Any) -> tuple[Any, Any]:
+    return sched, timesteps
+
+
+def _pndm_to_joint(sched: Any, timesteps: Any) -> tuple[Any, Any]:
+    """PLMS restarts its warm-up: clear the history and repeat the second timestep (one extra UNet call)."""
+    import torch
+
+    sched.ets = []
+    sched.cur_sample = None
+    sched.counter = 0
+    if len(timesteps) > 1 and timesteps[0] != timesteps[1]:
+        timesteps = torch.cat([timesteps[:2], timesteps[1:]])
+    return sched, timesteps
+
+
+def _dpm_to_joint(sched: Any, timesteps: Any) -> tuple[Any, Any]:
+    """DPM-Solver++ drops back to first order until it has new history."""
+    sched.model_outputs = [None] * sched.config.solver_order
+    sched.lower_order_nums = 0
+    return sched, timesteps
+
+
+def _ddim(config):
+    from diffusers import DDIMScheduler
+
+    return DDIMScheduler.from_config(config)
+
+
+def _pndm(config):
+    from diffusers import PNDMScheduler
+
+    return PNDMScheduler.from_config(config, skip_prk_steps=True)
+
+
+def _dpm(config):
+    from diffusers import DPMSolverMultistepScheduler
+
+    return DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++", solver_order=2)
+
+
+@dataclass(frozen=True)
+class SchedulerSpec:
+    name: str
+    label: str  # what the page shows
+    class_name: str  # the diffusers class `make` returns
+    make: Callable[[Any], Any]  # base config -> scheduler
+    to_joint: Callable[[Any, Any], tuple[Any, Any]]  # (scheduler copy, timesteps) at the switch
+
+
+SCHEDULERS: dict[str, SchedulerSpec] = {
+    s.name: s
+    for s in (
+        SchedulerSpec("ddim", "DDIM", "DDIMScheduler", _ddim, _same),
+        SchedulerSpec("pndm", "PNDM (paper)", "PNDMScheduler", _pndm, _pndm_to_joint),
+        SchedulerSpec("dpm", "DPM-Solver++", "DPMSolverMultistepScheduler", _dpm, _dpm_to_joint),
+    )
+}
+_BY_CLASS = {s.class_name: s for s in SCHEDULERS.values()}
+
+
+def make_scheduler(name: str, config: Any) -> Any:
+    """A scheduler by registry name from a base config."""
+    spec = SCHEDULERS.get(name)
+    if spec is None:
+        from ..settings import SettingsError
+
+        raise SettingsError(f"Unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}.")
+    return spec.make(config)
+
+
+def scheduler_name(sched: Any) -> str | None:
+    """The registry name of a scheduler object, or None for one the registry does not list."""
+    spec = _BY_CLASS.get(type(sched).__name__)
+    if spec is None or (spec.name == "dpm" and getattr(sched.config, "algorithm_type", None) != "dpmsolver++"):
+        return None
+    return spec.name
+
+
+def joint_phase_scheduler(saved: Any, timesteps: Any) -> tuple[Any, Any]:
+    """A copy of the scheduler saved at T[-t1-1], ready for the joint phase, and its timesteps.
+
+    A scheduler class the registry does not list (passed in by a diffusers user) is copied
+    as it is: single-step schedulers need nothing more.
+    """
+    if float(getattr(saved, "init_noise_sigma", 1.0)) != 1.0:
+        from ..settings import SettingsError
+
+        raise SettingsError(
+            f"{type(saved).__name__} works on sigma-scaled latents, which the re-noise before the joint "
+            f"phase does not produce; use one of {', '.join(SCHEDULERS)}."
+        )
+    sched = copy.deepcopy(saved)
+    spec = _BY_CLASS.get(type(sched).__name__)
+    return (spec.to_joint if spec is not None else _same)(sched, timesteps)
