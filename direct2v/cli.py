@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -250,13 +249,42 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    """Delegates to direct2v.evaluate (the comparison's owner), which reuses this module's
-    script loading, settings flags, progress bar and exit codes."""
+    """Render with each method, score with CLIP, write the paper's Table 1 (direct2v.evaluate).
+
+    `--dsf` sets the DSF quantile of the "+dsf" methods (default 0.2); `--mode` is ignored
+    (the methods set it). Writes table.md, table.csv, clip_scores.png, grid.mp4 and
+    metrics.json into --out-dir; both tables on stdout, progress on stderr."""
+    from .evaluate.clip import load_clip
+    from .evaluate.compare import check_prompts, compare_methods
+    from .evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
+    from .render import ModelLoadError, load_pipeline
+    from .render.errors import RenderCancelled, RenderOutOfMemory
+
+    project = load_script(args.script)
+    settings = settings_from_args(args, project.settings)
+    check_prompts(project.frames)
+    methods = parse_methods(args.methods if args.methods else DEFAULT_METHODS)
+    dsf = settings.dsf_quantile if settings.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    model = args.model or project.model or DEFAULT_MODEL
     try:
-        from .evaluate.cli import run_compare_cli
-    except ImportError as e:
-        raise CliError(f"The comparison is not available: {e}", EXIT_ERROR) from None
-    return int(run_compare_cli(args) or 0)
+        scorer = load_clip(args.clip_model, device=args.device)
+        pipe = load_pipeline(model, device=args.device)
+    except ModelLoadError as e:  # ClipLoadError included
+        raise CliError(str(e), EXIT_MODEL) from None
+    try:
+        result = compare_methods(
+            pipe, project.frames, settings, scorer=scorer, methods=[m.name for m in methods],
+            dsf_quantile=dsf, out_dir=args.out_dir, on_step=ProgressBar(enabled=not args.quiet), preview_every=0,
+        )
+    except RenderCancelled:
+        raise CliError("Cancelled.", EXIT_INTERRUPTED) from None
+    except RenderOutOfMemory as e:
+        raise CliError(str(e), EXIT_ERROR) from None
+    print(result.table_markdown)
+    print(result.extra_markdown, end="")
+    files = ", ".join(p.name for p in result.paths.values())
+    print(f"Wrote {files} to {args.out_dir} (seed {result.seed}).", file=sys.stderr)
+    return EXIT_OK
 
 
 COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare}
@@ -265,7 +293,10 @@ COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare}
 def main(argv: Sequence[str] | None = None) -> int:
     # transformers' import-time notices would break the "one line on stderr" promise.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # a usage mistake (one line on stderr already) or --help
+        return e.code if isinstance(e.code, int) else EXIT_INPUT
     try:
         return COMMANDS[args.command](args)
     except CliError as e:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .errors import SettingsError
 from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
+
 
 VALUE_MAPPING_MODES = ("rotational", "first", "random", "sparse_causal", "none")
 MODE_LABELS = {
@@ -53,10 +56,6 @@ DEFAULT_PRESET: dict[str, Any] = {
     "rvm_period": 4,
 }
 PRESETS = {"default": DEFAULT_PRESET, "paper": PAPER_PRESET}
-
-
-class SettingsError(ValueError):
-    """A render setting is out of range; the message says which and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -257,6 +256,12 @@ class RenderSettings:
         if isinstance(d.get("attention_blocks"), list):
             d["attention_blocks"] = tuple(d["attention_blocks"])
         return cls(**d)
+
+
+def resolve_seed(seed: int | None) -> int:
+    """The seed a render uses: -1 (or None) draws one, from the OS's randomness, so every
+    method of a comparison and the reported result share it."""
+    return secrets.randbelow(2**31 - 1) if seed is None or seed < 0 else int(seed)
 
 
 def knobs(cls: type = RenderSettings) -> list[tuple[dataclasses.Field, Knob]]:

@@ -13,13 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from direct2v.evaluate import compare_for_page, compare_main, compare_methods, load_clip, video_metrics
+from direct2v import cli
+from direct2v.evaluate import compare_methods, load_clip, video_metrics
 from direct2v.evaluate.compare import CompareProgress, OUTPUT_FILES
 from direct2v.evaluate.metrics import EvaluationError
 from direct2v.evaluate.report import label_height, video_grid
 from direct2v.render import load_pipeline, render
 from direct2v.render.errors import PromptError, RenderCancelled
 from direct2v.settings import RenderSettings, SettingsError
+from direct2v.ui import runtime as rt
+from direct2v.ui.compare_job import compare_for_page
 from direct2v.video import to_uint8
 
 PROMPTS = [
@@ -311,8 +314,8 @@ def test_compare_main_end_to_end(tmp_path, capsys):
     script = tmp_path / "script.json"
     script.write_text(json.dumps(PROMPTS[:3]))
     out = tmp_path / "out"
-    rc = compare_main([
-        str(script), "--model", "tiny", "--clip-model", "tiny", "--out-dir", str(out), "--seed", "7",
+    rc = cli.main([
+        "compare", str(script), "--model", "tiny", "--clip-model", "tiny", "--out-dir", str(out), "--seed", "7",
         "--steps", "6", "--t0", "3", "--t1", "4", "--width", "64", "--height", "64",
         "--methods", "first,rvm+dsf", "--dsf", "0.3", "--device", "cpu", "--quiet",
     ])
@@ -346,17 +349,18 @@ def test_compare_main_bad_input(tmp_path, capsys, args, code, message):
     empty = tmp_path / "empty.json"
     empty.write_text("[]")
     fill = dict(missing=tmp_path / "missing.json", out=tmp_path / "out", script=script, empty=empty)
-    rc = compare_main([a.format(**fill) for a in args])
+    rc = cli.main(["compare", *[a.format(**fill) for a in args]])
     err = capsys.readouterr().err
     assert rc == code
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "out" / "table.md").exists()
 
 
-def test_compare_for_page_takes_plain_data(pipe, tmp_path):
+def test_compare_stream_takes_plain_data(tmp_path):
     # Model ids and a settings dict, as a ZeroGPU worker receives them; "tiny" loads the
-    # cached tiny pipeline and CLIP.
-    updates = list(compare_for_page("tiny", PROMPTS[:2], SETTINGS.to_dict(), "first,rvm", "tiny", out_dir=tmp_path))
-    last = updates[-1].comparison
-    assert [m.label for m in last.methods] == ["T2V-Z", "RVM"]
-    assert last.videos["first"].shape == (2, 64, 64, 3) and last.seed == SETTINGS.seed
+    # tiny pipeline and CLIP.
+    rt.configure("tiny")
+    updates = list(rt.compare_stream("tiny", "tiny", PROMPTS[:2], SETTINGS.to_dict(), ["first", "rvm"], 0.2))
+    status, progress, grid, table, plot = updates[-1]
+    assert progress == 1.0 and grid.endswith("grid.mp4") and plot.endswith("clip_scores.png")
+    assert "T2V-Z" in table and "RVM" in table and f"seed {SETTINGS.seed}" in status

@@ -240,9 +240,9 @@ def test_fp16_vae_decodes_in_float32_and_stays_fp16(components):
 
 
 def test_page_calls_tiny_sdxl_what_it_is(monkeypatch):
-    from direct2v.ui import handlers
+    from direct2v.ui import render as render_tab
     from direct2v.ui import runtime as rt
 
     monkeypatch.setattr(rt.RUNTIME, "models", rt.ModelHolder("tiny-sdxl", "cpu"))
     assert rt.RUNTIME.models.is_tiny
-    assert "Model: `tiny-sdxl`" in handlers.model_notice() and "noise" in handlers.model_notice()
+    assert "Model: `tiny-sdxl`" in render_tab.model_notice() and "noise" in render_tab.model_notice()

@@ -9,8 +9,13 @@ import gradio as gr
 import numpy as np
 import pytest
 
-from direct2v.settings import PAPER_PRESET, Project, RenderSettings
-from direct2v.ui import handlers as h
+from direct2v.settings import PAPER_PRESET, Project, RenderSettings, SettingsError
+from direct2v.ui import compare as compare_tab
+from direct2v.ui import controls
+from direct2v.ui import direct
+from direct2v.ui import project
+from direct2v.ui import render as render_tab
+from direct2v.ui import table as table_tab
 from direct2v.ui import runtime as rt
 
 from conftest import FAST
@@ -28,7 +33,7 @@ def tiny_model():
 
 def values(**changes):
     """The page's settings values (defaults, made fast), with changes."""
-    v = dict(zip(h.SETTING_NAMES, h.settings_values(RenderSettings())))
+    v = dict(zip(controls.SETTING_NAMES, controls.settings_values(RenderSettings())))
     v.update(FAST)
     v.update(changes)
     return v
@@ -42,43 +47,43 @@ def table_of(prompts):
 def test_table_prompts_reads_every_shape_the_dataframe_sends():
     import pandas as pd
 
-    assert h.table_prompts(None) == []
-    assert h.table_prompts([["", ""]]) == []  # the empty Dataframe's placeholder row
-    assert h.table_prompts([["a", "3"], ["b", None]]) == ["a", "b"]
-    assert h.table_prompts({"headers": ["Frame prompt", "Tokens"], "data": [["x", ""], [None, ""]]}) == ["x", ""]
-    assert h.table_prompts(pd.DataFrame({"Frame prompt": ["p", "q"], "Tokens": ["", ""]})) == ["p", "q"]
+    assert table_tab.table_prompts(None) == []
+    assert table_tab.table_prompts([["", ""]]) == []  # the empty Dataframe's placeholder row
+    assert table_tab.table_prompts([["a", "3"], ["b", None]]) == ["a", "b"]
+    assert table_tab.table_prompts({"headers": ["Frame prompt", "Tokens"], "data": [["x", ""], [None, ""]]}) == ["x", ""]
+    assert table_tab.table_prompts(pd.DataFrame({"Frame prompt": ["p", "q"], "Tokens": ["", ""]})) == ["p", "q"]
 
 
 def test_make_table_flags_rows_over_clips_77_tokens():
     long = "a very small fluffy corgi dog " * 20
-    rows = h.make_table(["a corgi", long])
+    rows = table_tab.make_table(["a corgi", long])
     assert rows[0] == ["a corgi", "4"]  # <start> a corgi <end>
-    assert rows[1][1].startswith(str(h.token_counts([long])[0])) and "⚠" in rows[1][1]
-    notes = h.table_notes(["a corgi", long])
+    assert rows[1][1].startswith(str(table_tab.token_counts([long])[0])) and "⚠" in rows[1][1]
+    notes = table_tab.table_notes(["a corgi", long])
     assert "Frame 2 exceeds CLIP's 77 tokens" in notes
 
 
 def test_add_delete_move_rows():
     t = table_of(["one", "two", "three"])
-    rows, _, n, row = h.add_row(t, 2)
+    rows, _, n, row = table_tab.add_row(t, 2)
     assert [r[0] for r in rows] == ["one", "two", "two", "three"] and n == 4 and row == 3
-    rows, _, n, row = h.delete_row(t, 1)
+    rows, _, n, row = table_tab.delete_row(t, 1)
     assert [r[0] for r in rows] == ["two", "three"] and n == 2 and row == 1
-    rows, row = h.move_row_up(t, 3)
+    rows, row = table_tab.move_row_up(t, 3)
     assert [r[0] for r in rows] == ["one", "three", "two"] and row == 2
-    rows, row = h.move_row_down(t, 1)
+    rows, row = table_tab.move_row_down(t, 1)
     assert [r[0] for r in rows] == ["two", "one", "three"] and row == 2
 
 
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: h.move_row_up(table_of(["a", "b"]), 1), "Row 1 is already the first row."),
-        (lambda: h.move_row_down(table_of(["a", "b"]), 2), "Row 2 is already the last row."),
-        (lambda: h.delete_row(table_of(["a", "b", "c"]), 7), "Row 7 does not exist; the table has rows 1 to 3."),
-        (lambda: h.delete_row(table_of(["a", "b"]), 1), "A video needs at least 2 frames"),
-        (lambda: h.delete_row([], 1), "The table is empty"),
-        (lambda: h.move_row_up(table_of(["a", "b"]), None), "Pick a row to move"),
+        (lambda: table_tab.move_row_up(table_of(["a", "b"]), 1), "Row 1 is already the first row."),
+        (lambda: table_tab.move_row_down(table_of(["a", "b"]), 2), "Row 2 is already the last row."),
+        (lambda: table_tab.delete_row(table_of(["a", "b", "c"]), 7), "Row 7 does not exist; the table has rows 1 to 3."),
+        (lambda: table_tab.delete_row(table_of(["a", "b"]), 1), "A video needs at least 2 frames"),
+        (lambda: table_tab.delete_row([], 1), "The table is empty"),
+        (lambda: table_tab.move_row_up(table_of(["a", "b"]), None), "Pick a row to move"),
     ],
 )
 def test_row_tools_explain_what_went_wrong(call, message):
@@ -87,18 +92,18 @@ def test_row_tools_explain_what_went_wrong(call, message):
 
 
 def test_select_row_is_one_based():
-    assert h.select_row(SimpleNamespace(index=[4, 0])) == 5
+    assert table_tab.select_row(SimpleNamespace(index=[4, 0])) == 5
 
 
 def test_refresh_table_recounts_tokens_and_follows_row_count():
-    rows, notes, n = h.refresh_table([["a corgi", "999"], ["", "1"], ["two dogs", "x"]])
+    rows, notes, n = table_tab.refresh_table([["a corgi", "999"], ["", "1"], ["two dogs", "x"]])
     assert [r[1] for r in rows] == ["4", "2", "4"]
     assert n == 3 and "Frame 2 is empty" in notes
 
 
 # ----------------------------------------------------------------------------- directing
 def test_direct_offline_writes_exactly_n_rows():
-    rows, notes, n = h.direct_script(CORGI, 6, 4, **OFFLINE)
+    rows, notes, n = direct.direct_script(CORGI, 6, 4, **OFFLINE)
     assert n == 6 and len(rows) == 6 and all(r[0].strip() for r in rows)
     assert "two corgis" in rows[-1][0].lower() or "second corgi" in " ".join(r[0] for r in rows).lower()
     assert notes.startswith("6 frames.")
@@ -116,59 +121,59 @@ def test_direct_offline_writes_exactly_n_rows():
 )
 def test_direct_rejects_bad_input_with_a_message(prompt, frames, extra, message):
     with pytest.raises(gr.Error, match=message):
-        h.direct_script(prompt, frames, 4, **{**OFFLINE, **extra})
+        direct.direct_script(prompt, frames, 4, **{**OFFLINE, **extra})
 
 
 def test_direct_without_a_key_names_the_problem_and_never_echoes_keys(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(gr.Error) as e:
-        h.direct_script(CORGI, 4, 4, **{**OFFLINE, "backend": "openai"})
+        direct.direct_script(CORGI, 4, 4, **{**OFFLINE, "backend": "openai"})
     assert "key" in str(e.value).lower()
     secret = "sk-FAKE-not-a-key-01"
     # A server that does not exist: the error must be about the connection, without the key.
     with pytest.raises(gr.Error) as e:
-        h.direct_script(
+        direct.direct_script(
             CORGI, 4, 4, **{**OFFLINE, "backend": "compatible", "base_url": "http://127.0.0.1:9/v1", "api_key": secret}
         )
     assert secret not in str(e.value) and str(e.value)
 
 
 def test_double_frame_rate_doubles_rows_frames_and_fps():
-    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
-    rows2, notes, n, fps = h.double_frame_rate(rows, CORGI, 4, **OFFLINE)
+    rows, _, _ = direct.direct_script(CORGI, 4, 4, **OFFLINE)
+    rows2, notes, n, fps = direct.double_frame_rate(rows, CORGI, 4, **OFFLINE)
     assert len(rows2) == 8 and n == 8 and fps == 8
     with pytest.raises(gr.Error, match="empty"):
-        h.double_frame_rate(table_of(["a", ""]), CORGI, 4, **OFFLINE)
+        direct.double_frame_rate(table_of(["a", ""]), CORGI, 4, **OFFLINE)
 
 
 def test_redirect_row_replaces_only_that_row():
-    rows, _, _ = h.direct_script(CORGI, 6, 4, **OFFLINE)
+    rows, _, _ = direct.direct_script(CORGI, 6, 4, **OFFLINE)
     edited = [list(r) for r in rows]
     edited[1][0] = "A corgi in a red scarf  running on a grassy meadow, tongue out "  # odd spacing kept
     edited[3][0] = "my own frame four"
-    out, notes = h.redirect_row(edited, 3, CORGI, 4, **OFFLINE)  # the row box is 1-based
-    before = h.table_prompts(edited)
-    after = h.table_prompts(out)
+    out, notes = direct.redirect_row(edited, 3, CORGI, 4, **OFFLINE)  # the row box is 1-based
+    before = table_tab.table_prompts(edited)
+    after = table_tab.table_prompts(out)
     assert len(after) == 6
     assert after[:2] + after[3:] == before[:2] + before[3:]  # every other row byte for byte
     assert after[2] != before[2] and after[2].strip()
     assert "red scarf" in after[2]  # written from the edited row before it, not the old script
-    assert out[2][1] == str(h.token_counts([after[2]])[0]) and int(out[2][1]) <= h.CLIP_TOKEN_LIMIT
-    again, _ = h.redirect_row(edited, 3, CORGI, 4, **OFFLINE)
+    assert out[2][1] == str(table_tab.token_counts([after[2]])[0]) and int(out[2][1]) <= table_tab.CLIP_TOKEN_LIMIT
+    again, _ = direct.redirect_row(edited, 3, CORGI, 4, **OFFLINE)
     assert again == out  # the offline director is deterministic
 
 
 def test_redirect_row_needs_no_prompt_but_a_row():
     table = table_of(["A fox asleep in the snow, soft light", "A fox waking in the snow", "A fox trotting in the snow, tail up"])
-    out, _ = h.redirect_row(table, 2, "", 4, **OFFLINE)
-    prompts = h.table_prompts(out)
+    out, _ = direct.redirect_row(table, 2, "", 4, **OFFLINE)
+    prompts = table_tab.table_prompts(out)
     assert prompts[0] == table[0][0] and prompts[2] == table[2][0] and prompts[1] != table[1][0]
     with pytest.raises(gr.Error, match="Pick a row to re-direct"):
-        h.redirect_row(table, None, "", 4, **OFFLINE)
+        direct.redirect_row(table, None, "", 4, **OFFLINE)
     with pytest.raises(gr.Error, match="Row 4 does not exist"):
-        h.redirect_row(table, 4, "", 4, **OFFLINE)
+        direct.redirect_row(table, 4, "", 4, **OFFLINE)
     with pytest.raises(gr.Error, match="empty"):
-        h.redirect_row(table_of(["", "", ""]), 2, "", 4, **OFFLINE)
+        direct.redirect_row(table_of(["", "", ""]), 2, "", 4, **OFFLINE)
 
 
 def test_redirect_row_passes_the_table_and_options_to_the_director(monkeypatch):
@@ -179,26 +184,26 @@ def test_redirect_row_passes_the_table_and_options_to_the_director(monkeypatch):
             seen.update(frames=list(frames), index=index, **kw)
             return "  a brand new   row "
 
-    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Recorder())
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: Recorder())
     table = table_of(["one", "two", "three"])
-    out, _ = h.redirect_row(table, 3, f"  {CORGI} ", 6, **{**OFFLINE, "style": " anime ", "camera": "static"})
-    assert h.table_prompts(out) == ["one", "two", "a brand new row"]
+    out, _ = direct.redirect_row(table, 3, f"  {CORGI} ", 6, **{**OFFLINE, "style": " anime ", "camera": "static"})
+    assert table_tab.table_prompts(out) == ["one", "two", "a brand new row"]
     assert seen == dict(frames=["one", "two", "three"], index=2, user_prompt=CORGI, fps=6, camera="static", style="anime")
 
 
 def test_backend_changed_shows_only_the_fields_it_uses():
-    model, url, key = h.backend_changed("offline")
+    model, url, key = direct.backend_changed("offline")
     assert (model["visible"], url["visible"], key["visible"]) == (False, False, False)
-    model, url, key = h.backend_changed("compatible")
+    model, url, key = direct.backend_changed("compatible")
     assert (model["visible"], url["visible"], key["visible"]) == (True, True, True)
-    model, url, key = h.backend_changed("local")
+    model, url, key = direct.backend_changed("local")
     assert (model["visible"], url["visible"], key["visible"]) == (True, False, False)
 
 
 # ----------------------------------------------------------------------------- settings
 def test_settings_round_trip_through_the_page_values():
     s = RenderSettings(seed=123, rvm_period=7, dsf_quantile=0.3, attention_blocks="all", fps=6, negative_prompt="blur")
-    back = h.settings_from_values(dict(zip(h.SETTING_NAMES, h.settings_values(s))), fps=6)
+    back = controls.settings_from_values(dict(zip(controls.SETTING_NAMES, controls.settings_values(s))), fps=6)
     assert back == s.replace(attention_blocks="all")
 
 
@@ -213,12 +218,12 @@ def test_settings_round_trip_through_the_page_values():
     ],
 )
 def test_settings_errors_are_readable(changes, message):
-    with pytest.raises(h.SettingsError, match=message):
-        h.settings_from_values(values(**changes))
+    with pytest.raises(SettingsError, match=message):
+        controls.settings_from_values(values(**changes))
 
 
 def test_paper_preset_sets_its_fields_and_leaves_the_rest():
-    out = dict(zip(h.SETTING_NAMES, h.apply_preset("paper")))
+    out = dict(zip(controls.SETTING_NAMES, controls.apply_preset("paper")))
     for k, v in PAPER_PRESET.items():
         assert out[k] == v
     assert isinstance(out["width"], dict) and out["width"]["__type__"] == "update"
@@ -226,18 +231,18 @@ def test_paper_preset_sets_its_fields_and_leaves_the_rest():
 
 # ----------------------------------------------------------------------------- projects
 def test_save_and_load_project_round_trip_without_the_key(tmp_path):
-    rows, _, _ = h.direct_script(CORGI, 4, 4, **OFFLINE)
+    rows, _, _ = direct.direct_script(CORGI, 4, 4, **OFFLINE)
     v = values(seed=42, dsf_quantile=0.25, negative_prompt="blurry")
-    path = h.save_project(CORGI, rows, 4, "watercolor", "static", "openai", "gpt-4o", "", **v)
+    path = project.save_project(CORGI, rows, 4, style="watercolor", camera="static", backend="openai", llm_model="gpt-4o", base_url="", **v)
     text = open(path, encoding="utf-8").read()
     assert "api_key" not in text and "sk-" not in text
     data = json.loads(text)
     assert data["frames"] == [r[0] for r in rows] and data["settings"]["seed"] == 42
-    loaded = h.load_project(path)
+    loaded = project.load_project(path)
     prompt, table, _, n, fps, style, camera, backend, llm_model, base_url, *settings = loaded
     assert (prompt, n, fps, style, camera, backend, llm_model) == (CORGI, 4, 4, "watercolor", "static", "openai", "gpt-4o")
     assert [r[0] for r in table] == [r[0] for r in rows]
-    assert dict(zip(h.SETTING_NAMES, settings))["dsf_quantile"] == 0.25
+    assert dict(zip(controls.SETTING_NAMES, settings))["dsf_quantile"] == 0.25
     assert Project.load(path).settings.negative_prompt == "blurry"
 
 
@@ -245,13 +250,13 @@ def test_load_project_rejects_bad_files(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     with pytest.raises(gr.Error, match="Cannot load bad.json: Not a valid project file"):
-        h.load_project(str(bad))
+        project.load_project(str(bad))
     odd = tmp_path / "odd.json"
     odd.write_text(json.dumps({"format": "direct2v-project", "settings": {"t0": 40, "t1": 10}}))
     with pytest.raises(gr.Error, match="t0 must be smaller than t1"):
-        h.load_project(str(odd))
+        project.load_project(str(odd))
     with pytest.raises(gr.Error, match="Choose a project file"):
-        h.load_project(None)
+        project.load_project(None)
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -261,7 +266,7 @@ def run(gen):
 
 def test_render_streams_previews_then_frames_then_video(tmp_path):
     prompts = ["a red ball", "a red ball bouncing", "a red ball on the floor"]
-    outs = run(h.render_video(table_of(prompts), 3, 5, **values(seed=-1)))
+    outs = run(render_tab.render_video(table_of(prompts), 3, 5, **values(seed=-1)))
     previews = [o[0] for o in outs[:-1] if isinstance(o[0], list)]
     assert len(previews) >= 5  # live previews every step, then the final frames one by one
     gallery, video, downloads, used_seed, status = outs[-1]
@@ -283,8 +288,8 @@ def test_render_streams_previews_then_frames_then_video(tmp_path):
 
 def test_same_seed_same_frames():
     prompts = ["a cat", "a dog"]
-    a = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
-    b = run(h.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
+    a = run(render_tab.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
+    b = run(render_tab.render_video(table_of(prompts), 2, 4, **values(seed=7)))[-1][0]
     np.testing.assert_array_equal(image(a[1][0]), image(b[1][0]))
 
 
@@ -297,7 +302,7 @@ def image(path):
 def test_long_render_previews_keep_earlier_passes():
     """With more frames than one pass, the preview gallery grows pass by pass, labelled by frame."""
     prompts = [f"a paper boat, moment {i}" for i in range(6)]
-    outs = run(h.render_video(table_of(prompts), 6, 4, **values(seed=1, frames_per_pass=4)))
+    outs = run(render_tab.render_video(table_of(prompts), 6, 4, **values(seed=1, frames_per_pass=4)))
     labels = [[label for _, label in o[0]] for o in outs[:-1] if isinstance(o[0], list)]
     first_pass = ["Frame 1", "Frame 2"]
     assert labels[0] == ["Frame 1"] and first_pass in labels
@@ -318,33 +323,33 @@ def test_long_render_previews_keep_earlier_passes():
 )
 def test_render_rejects_bad_input_before_starting(prompts, frames, changes, message):
     with pytest.raises(gr.Error, match=message):
-        next(h.render_video(table_of(prompts), frames, 4, **values(**changes)))
+        next(render_tab.render_video(table_of(prompts), frames, 4, **values(**changes)))
 
 
 def test_cancel_stops_within_a_step_and_the_next_render_works():
-    gen = h.render_video(table_of(["a", "b", "c"]), 3, 4, **values(num_inference_steps=40, t0=30, t1=35))
+    gen = render_tab.render_video(table_of(["a", "b", "c"]), 3, 4, **values(num_inference_steps=40, t0=30, t1=35))
     outs = []
     for out in gen:
         outs.append(out)
         if "step 2/" in str(out[-1]):
-            assert h.cancel_render(None).startswith("Cancelling")
+            assert render_tab.cancel_render(None).startswith("Cancelling")
     status = outs[-1][-1]
     assert "Cancelled at step" in status
     step = int(status.split("Cancelled at step ")[1].split()[0])
     assert step <= 3  # stopped within one step of the click
-    assert h.cancel_render(None) == "Nothing is rendering."
-    assert run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
+    assert render_tab.cancel_render(None) == "Nothing is rendering."
+    assert run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
 
 
 def test_model_load_failure_is_a_message_and_the_app_recovers(tmp_path):
     rt.configure(str(tmp_path / "no-such-model"))
-    gen = h.render_video(table_of(["a", "b"]), 2, 4, **values())
+    gen = render_tab.render_video(table_of(["a", "b"]), 2, 4, **values())
     next(gen)  # "Loading the model…"
     with pytest.raises(gr.Error, match="The director still works"):
         next(gen)
-    assert "could not be loaded" in h.model_notice()
+    assert "could not be loaded" in render_tab.model_notice()
     rt.configure("tiny")
-    assert run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
+    assert run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
 
 
 def test_out_of_memory_becomes_advice(monkeypatch):
@@ -356,24 +361,24 @@ def test_out_of_memory_becomes_advice(monkeypatch):
 
     monkeypatch.setattr(rt, "render_stream", boom)
     with pytest.raises(gr.Error, match="Out of GPU memory.*press Render again"):
-        run(h.render_video(table_of(["a", "b"]), 2, 4, **values()))
+        run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values()))
 
 
 def test_tiny_model_notice_says_noise():
-    assert "noise" in h.model_notice()
+    assert "noise" in render_tab.model_notice()
 
 
 def test_examples_are_the_papers_prompts_and_direct_offline():
-    ex = h.load_examples()
+    ex = direct.load_examples()
     assert {e["prompt"] for e in ex} >= {CORGI, "A rainbow forming after a rain shower"}
     for e in ex:
-        rows, _, n = h.direct_script(e["prompt"], e["frames"], e["fps"], **OFFLINE)
+        rows, _, n = direct.direct_script(e["prompt"], e["frames"], e["fps"], **OFFLINE)
         assert n == e["frames"] == len(rows)
 
 
 # ----------------------------------------------------------------------------- compare tab
 def test_compare_tab_renders_each_method_and_reports_the_table():
-    outs = run(h.compare_methods(table_of(["a red ball", "a red ball bouncing"]), 2, 4, ["first", "rotational"], **values(seed=3)))
+    outs = run(compare_tab.compare_methods(table_of(["a red ball", "a red ball bouncing"]), 2, 4, ["first", "rotational"], **values(seed=3)))
     status, grid, table_md, plot = outs[-1]
     assert status.startswith("✓ Done") and "seed 3" in status
     assert grid.endswith(".mp4") and plot.endswith(".png")
@@ -383,9 +388,9 @@ def test_compare_tab_renders_each_method_and_reports_the_table():
 
 def test_compare_rejects_bad_input():
     with pytest.raises(gr.Error, match="Tick at least one method"):
-        next(h.compare_methods(table_of(["a", "b"]), 2, 4, [], **values()))
+        next(compare_tab.compare_methods(table_of(["a", "b"]), 2, 4, [], **values()))
     with pytest.raises(gr.Error, match="t0 must be smaller than t1"):
-        next(h.compare_methods(table_of(["a", "b"]), 2, 4, ["first"], **values(t0=3, t1=3)))
+        next(compare_tab.compare_methods(table_of(["a", "b"]), 2, 4, ["first"], **values(t0=3, t1=3)))
 
 
 # ----------------------------------------------------------------------------- director failures
@@ -408,15 +413,15 @@ def test_director_failures_are_messages_and_leave_the_table(monkeypatch, error_n
 
         double_fps = redirect_frame = direct
 
-    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Failing())
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: Failing())
     key = "sk-secret-123456"
     with pytest.raises(gr.Error) as e:
-        h.direct_script(CORGI, 8, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+        direct.direct_script(CORGI, 8, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
     assert e.value.message.replace("***", key) == text and key not in e.value.message
     with pytest.raises(gr.Error):
-        h.double_frame_rate(table_of(["a", "b"]), CORGI, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+        direct.double_frame_rate(table_of(["a", "b"]), CORGI, 4, **{**OFFLINE, "backend": "openai", "api_key": key})
     with pytest.raises(gr.Error) as e:
-        h.redirect_row(table_of(["a", "b"]), 1, "", 4, **{**OFFLINE, "backend": "openai", "api_key": key})
+        direct.redirect_row(table_of(["a", "b"]), 1, "", 4, **{**OFFLINE, "backend": "openai", "api_key": key})
     assert e.value.message.replace("***", key) == text and key not in e.value.message
 
 
@@ -425,6 +430,6 @@ def test_a_wrong_length_answer_never_replaces_the_table(monkeypatch):
         def direct(self, *a, **k):
             return ["only one frame"]
 
-    monkeypatch.setattr(h, "make_director_for", lambda *a, **k: Short())
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: Short())
     with pytest.raises(gr.Error, match="returned 1 frames instead of 4"):
-        h.direct_script(CORGI, 4, 4, **OFFLINE)
+        direct.direct_script(CORGI, 4, 4, **OFFLINE)

@@ -7,8 +7,8 @@ paper's Table 1 (method.md section 6).
     cmp = compare_methods(pipe, prompts, settings, scorer=scorer, out_dir="results/")
 
 Metric definitions are in `direct2v/evaluate/metrics.py`. Heavy imports (torch,
-transformers, matplotlib) happen on first use, so `compare_main` can be imported by the CLI
-without loading them.
+transformers, matplotlib) happen on first use. The CLI's `compare` command is in
+`direct2v/cli.py`, the page's Compare tab in `direct2v/ui/compare.py`.
 """
 
 from __future__ import annotations
@@ -35,10 +35,6 @@ _LAZY = {
     "compare_methods": "compare",
     "summary_markdown": "compare",
     "video_grid": "report",
-    "compare_main": "cli",
-    "run_compare_cli": "cli",
-    "compare_for_page": "page",
-    "PageUpdate": "page",
 }
 __all__ = sorted(_LAZY)
 

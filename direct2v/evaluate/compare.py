@@ -9,7 +9,6 @@ drive the plumbing with any callable of the same signature.
 from __future__ import annotations
 
 import json
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from ..render.errors import PromptError, RenderCancelled
-from ..settings import RenderSettings
+from ..settings import RenderSettings, resolve_seed
 from .clip import Scorer
 from .methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, Method, parse_methods
 from .metrics import EvaluationError, VideoMetrics, video_metrics
@@ -129,11 +128,6 @@ def check_prompts(frames: Any) -> list[str]:
         if not isinstance(p, str) or not p.strip():
             raise PromptError(f"Frame {i} has an empty prompt.")
     return prompts
-
-
-def resolve_seed(seed: int) -> int:
-    """-1 draws one seed for the whole comparison, so every method starts from the same noise."""
-    return random.SystemRandom().randrange(0, 2**31 - 1) if seed == -1 else int(seed)
 
 
 def compare_methods(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..settings import SettingsError
+from ..errors import SettingsError
 
 
 class RenderCancelled(RuntimeError):

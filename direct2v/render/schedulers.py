@@ -18,6 +18,8 @@ import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import SettingsError
+
 
 def _same(sched: Any, timesteps: Any) -> tuple[Any, Any]:
     return sched, timesteps
@@ -84,8 +86,6 @@ def make_scheduler(name: str, config: Any) -> Any:
     """A scheduler by registry name from a base config."""
     spec = SCHEDULERS.get(name)
     if spec is None:
-        from ..settings import SettingsError
-
         raise SettingsError(f"Unknown scheduler {name!r}; choose one of {', '.join(SCHEDULERS)}.")
     return spec.make(config)
 
@@ -105,8 +105,6 @@ def joint_phase_scheduler(saved: Any, timesteps: Any) -> tuple[Any, Any]:
     as it is: single-step schedulers need nothing more.
     """
     if float(getattr(saved, "init_noise_sigma", 1.0)) != 1.0:
-        from ..settings import SettingsError
-
         raise SettingsError(
             f"{type(saved).__name__} works on sigma-scaled latents, which the re-noise before the joint "
             f"phase does not produce; use one of {', '.join(SCHEDULERS)}."

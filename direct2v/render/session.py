@@ -7,7 +7,6 @@ cancellation, and turns CUDA out-of-memory into a message that says what to lowe
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -15,7 +14,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..settings import RenderSettings
+from ..settings import RenderSettings, resolve_seed
 from .errors import PromptError, RenderCancelled, RenderOutOfMemory
 from .preview import latents_to_preview
 
@@ -39,10 +38,6 @@ class RenderResult:
     settings: RenderSettings  # with the seed actually used
     anchor_cache_bytes: int = 0
     peak_bytes: int | None = None  # peak GPU memory of the render (CUDA only)
-
-
-def resolve_seed(seed: int) -> int:
-    return secrets.randbelow(2**31 - 1) if seed is None or seed < 0 else int(seed)
 
 
 def clean_prompts(prompts: list[str]) -> list[str]:

@@ -10,7 +10,12 @@ from typing import Any
 import gradio as gr
 
 from ..settings import RenderSettings
-from . import handlers as h
+from . import compare as compare_tab
+from . import controls
+from . import direct
+from . import project
+from . import render as render_tab
+from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls, steps_changed
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -40,10 +45,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
 
     Renders run `render_concurrency` at a time (one per GPU); everything else is light.
     """
-    examples = h.load_examples()
+    examples = direct.load_examples()
     with gr.Blocks(title=title, fill_width=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
-        notice = gr.Markdown(h.model_notice, elem_id="model-notice", elem_classes=["notice"])
+        notice = gr.Markdown(render_tab.model_notice, elem_id="model-notice", elem_classes=["notice"])
 
         # ------------------------------------------------------------- 1. direct
         with gr.Row(equal_height=False):
@@ -58,19 +63,19 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     elem_id="user-prompt",
                 )
                 with gr.Row():
-                    num_frames = gr.Slider(h.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
+                    num_frames = gr.Slider(table_tab.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
                     fps = build_controls("direct", defaults=DEFAULTS)["fps"]
                 with gr.Row():
                     style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
                     camera = gr.Dropdown(
-                        h.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
+                        direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                     )
                 with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
-                    initial = h.initial_backend()
-                    backend = gr.Radio(h.BACKENDS, value=initial, label="Back end", elem_id="backend")
+                    initial = direct.initial_backend()
+                    backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
                     llm_model = gr.Textbox(
                         value="", label="LLM model", visible=initial != "offline",
-                        placeholder=h.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model",
+                        placeholder=direct.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model",
                     )
                     base_url = gr.Textbox(
                         value="",
@@ -100,7 +105,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                 gr.Markdown("### 2 · Frame script", elem_classes=["step-title"])
                 table = gr.Dataframe(
                     value=[],
-                    headers=h.TABLE_HEADERS,
+                    headers=table_tab.TABLE_HEADERS,
                     datatype=["str", "str"],
                     type="array",
                     interactive=True,
@@ -112,7 +117,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     label="One prompt per frame: click a cell to edit, click a row to select it",
                     elem_id="frame-table",
                 )
-                notes = gr.Markdown(h.table_notes([]), elem_id="table-notes")
+                notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes")
                 with gr.Row(elem_classes=["row-tools"]):
                     row = gr.Number(value=1, precision=0, minimum=1, label="Row", min_width=70, scale=0, elem_id="row")
                     add_btn = gr.Button("+ Add", size="sm", elem_id="add-row")
@@ -170,7 +175,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                             "RVM + DSF uses the DSF quantile from the settings (0.2 when it is 0).",
                         )
                         compare_choice = gr.CheckboxGroup(
-                            h.COMPARE_METHODS, value=h.DEFAULT_COMPARE, label="Methods", elem_id="compare-methods"
+                            compare_tab.COMPARE_METHODS, value=compare_tab.DEFAULT_COMPARE, label="Methods", elem_id="compare-methods"
                         )
                         with gr.Row():
                             compare_btn = gr.Button("Compare ▸", variant="primary", elem_id="compare-btn")
@@ -194,35 +199,35 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         quiet = dict(api_visibility="private", queue=False, show_progress="hidden")
         on_notes = dict(show_progress="minimal", show_progress_on=[notes])
         direct_io = ([user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames])
-        backend.change(h.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
-        direct_btn.click(h.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **on_notes)
-        user_prompt.submit(h.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
-        redirect_all_btn.click(h.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
-        table.input(h.refresh_table, table, [table, notes, num_frames], **quiet)
-        table.select(h.select_row, None, row, **quiet)
-        add_btn.click(h.add_row, [table, row], [table, notes, num_frames, row], **quiet)
-        del_btn.click(h.delete_row, [table, row], [table, notes, num_frames, row], **quiet)
-        up_btn.click(h.move_row_up, [table, row], [table, row], **quiet)
-        down_btn.click(h.move_row_down, [table, row], [table, row], **quiet)
+        backend.change(direct.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
+        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **on_notes)
+        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        redirect_all_btn.click(direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
+        table.select(table_tab.select_row, None, row, **quiet)
+        add_btn.click(table_tab.add_row, [table, row], [table, notes, num_frames, row], **quiet)
+        del_btn.click(table_tab.delete_row, [table, row], [table, notes, num_frames, row], **quiet)
+        up_btn.click(table_tab.move_row_up, [table, row], [table, row], **quiet)
+        down_btn.click(table_tab.move_row_down, [table, row], [table, row], **quiet)
         redirect_btn.click(
-            h.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes],
+            direct.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes],
             api_visibility="private", concurrency_limit=4, **on_notes,
         )
         double_btn.click(
-            h.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps],
+            direct.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps],
             api_name="double_fps", concurrency_limit=4, **on_notes,
         )
 
         steps = settings["num_inference_steps"]
         remember_steps = dict(fn=lambda n: n, inputs=steps, outputs=steps_before, **quiet)
-        paper_btn.click(lambda: h.apply_preset("paper"), None, setting_list, **quiet).then(**remember_steps)
-        default_btn.click(lambda: h.apply_preset("default"), None, setting_list, **quiet).then(**remember_steps)
+        paper_btn.click(lambda: controls.apply_preset("paper"), None, setting_list, **quiet).then(**remember_steps)
+        default_btn.click(lambda: controls.apply_preset("default"), None, setting_list, **quiet).then(**remember_steps)
         steps.input(steps_changed, [steps, settings["t0"], settings["t1"], steps_before],
                     [settings["t0"], settings["t1"], steps_before], **quiet)
-        reuse_btn.click(h.reuse_seed, used_seed, settings["seed"], **quiet)
+        reuse_btn.click(render_tab.reuse_seed, used_seed, settings["seed"], **quiet)
 
         save_btn.click(
-            h.save_project,
+            project.save_project,
             [user_prompt, table, fps, style, camera, backend, llm_model, base_url],
             project_file,
             inputs_kwargs=settings,
@@ -230,7 +235,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             show_progress="hidden",
         ).then(lambda: gr.update(visible=True), None, project_file, **quiet)
         load_btn.upload(
-            h.load_project,
+            project.load_project,
             load_btn,
             [user_prompt, table, notes, num_frames, fps, style, camera, backend, llm_model, base_url, *setting_list],
             api_name="load_project",
@@ -238,7 +243,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         ).then(**remember_steps)
 
         render_evt = render_btn.click(
-            h.render_video,
+            render_tab.render_video,
             [table, num_frames, fps],
             [preview, video, downloads, used_seed, status],
             inputs_kwargs=settings,
@@ -248,10 +253,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             show_progress="full",
             show_progress_on=[preview],
         )
-        render_evt.then(h.model_notice, None, notice, **quiet)
-        cancel_btn.click(h.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
+        render_evt.then(render_tab.model_notice, None, notice, **quiet)
+        cancel_btn.click(render_tab.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
         compare_btn.click(
-            h.compare_methods,
+            compare_tab.compare_methods,
             [table, num_frames, fps, compare_choice],
             [compare_status, compare_video, compare_table, compare_plot],
             inputs_kwargs=settings,
@@ -261,7 +266,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             show_progress="full",
             show_progress_on=[compare_video],
         )
-        compare_cancel_btn.click(h.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        compare_cancel_btn.click(render_tab.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     return demo
 
 

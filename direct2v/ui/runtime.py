@@ -7,9 +7,7 @@ Nothing here imports Gradio, so the CLI and tests can use it too.
 from __future__ import annotations
 
 import os
-import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -153,69 +151,46 @@ PIPELINE_LOCK = threading.Lock()
 def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int) -> Iterator[tuple[str, Any]]:
     """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
 
-    The render runs in a worker thread so that progress and previews can be yielded as they
-    arrive. Closing this generator (the page's Cancel, a closed tab) stops the render within
-    one step. Arguments are plain data so this also runs in a ZeroGPU worker process.
+    Closing this generator (the page's Cancel, a closed tab) stops the render within one
+    step. Arguments are plain data so this also runs in a ZeroGPU worker process.
     """
     from ..render import render
     from ..settings import RenderSettings
+    from .jobs import stream_job
 
     pipe = RUNTIME.models.get() if RUNTIME.models.model == model else ModelHolder(model).get()
     settings = RenderSettings.from_dict(settings_dict)
-    events: queue.Queue = queue.Queue()
-    stop = threading.Event()
 
-    def work() -> None:
-        try:
-            result = render(
-                pipe,
-                prompts,
-                settings,
-                on_step=lambda info: events.put(("step", info)),
-                should_cancel=stop.is_set,
-                preview_every=preview_every,
-            )
-            events.put(("done", result))
-        except BaseException as e:  # handed to the caller's thread, which re-raises it
-            events.put(("error", e))
+    def work(emit, stopped):
+        return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every)
 
-    worker = threading.Thread(target=work, name="direct2v-render", daemon=True)
-    PIPELINE_LOCK.acquire()
-    worker.start()
-    try:
-        while True:
-            kind, payload = events.get()
-            if kind == "error":
-                raise payload
-            yield kind, payload
-            if kind == "done":
-                return
-    finally:
-        stop.set()
-        # The worker notices `stop` at its next step; wait for it so the pipeline is free
-        # (and its attention processors restored) before the next render starts.
-        worker.join(timeout=120)
-        PIPELINE_LOCK.release()
+    for kind, payload in stream_job(work, lock=PIPELINE_LOCK, name="direct2v-render"):
+        yield ("step" if kind == "update" else kind), payload
 
 
 def _compare_stream(
     model: str, clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str], dsf_quantile: float
 ) -> Iterator[tuple[str, float, str | None, str | None, str | None]]:
-    """Yield (status, progress 0..1, grid video, table markdown, plot) from direct2v.evaluate.
+    """Yield (status, progress 0..1, grid video, table markdown, plot) of the comparison.
 
     Plain data in and out, like `_render_stream`, so it also runs in a ZeroGPU worker;
     closing it stops the comparison at the next step.
     """
-    from ..evaluate import compare_for_page
+    from ..evaluate.clip import load_clip
+    from ..settings import RenderSettings
+    from .compare_job import check_compare_input, compare_for_page
 
-    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else model
-    with PIPELINE_LOCK:
-        updates = compare_for_page(pipe, prompts, settings_dict, methods, clip_model, dsf_quantile=dsf_quantile)
-        try:
-            for u in updates:
-                yield u.status, u.progress, u.grid_video, u.table_markdown, u.plot
-        finally:
-            updates.close()  # stops the comparison's worker before the lock is released
+    settings = RenderSettings.from_dict(settings_dict)
+    check_compare_input(prompts, settings, methods, dsf_quantile)  # before loading anything
+    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else ModelHolder(model).get()
+    updates = compare_for_page(
+        pipe, prompts, settings, methods, load_clip(clip_model), dsf_quantile=dsf_quantile, lock=PIPELINE_LOCK
+    )
+    try:
+        for u in updates:
+            yield u.status, u.progress, u.grid_video, u.table_markdown, u.plot
+    finally:
+        updates.close()  # stops the comparison's worker and releases the lock
 
 
 def _maybe_zerogpu(fn):
@@ -241,7 +216,3 @@ def eta_text(seconds: float | None) -> str:
 
 def elapsed_text(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds) // 60} min {int(seconds) % 60:02d} s"
-
-
-def now() -> float:
-    return time.perf_counter()

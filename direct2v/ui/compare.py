@@ -1,0 +1,70 @@
+"""The Compare tab: render the table with each method (same seed), score every frame with
+CLIP, and show the paper's Table 1 for this prompt."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import gradio as gr
+
+from ..evaluate.methods import DEFAULT_DSF_QUANTILE
+from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
+from ..settings import SettingsError, resolve_seed
+from . import runtime as rt
+from .render import cancel_flag, job_input, load_model
+
+
+COMPARE_METHODS = [
+    ("T2V-Z (first frame)", "first"),
+    ("TAV (sparse-causal)", "sparse_causal"),
+    ("RVM", "rotational"),
+    ("RVM + DSF", "rotational+dsf"),
+    ("Random reference", "random"),
+    ("None (independent)", "none"),
+]
+DEFAULT_COMPARE = ["first", "sparse_causal", "rotational", "rotational+dsf"]
+
+
+def compare_methods(
+    table: Any,
+    num_frames: Any,
+    fps: Any,
+    methods: list[str] | None,
+    progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,
+    **settings: Any,
+) -> Iterator[tuple[str, Any, Any, Any]]:
+    """The Compare tab: render the table with each method (same seed), score with CLIP, and
+    yield (status, side-by-side video, table markdown, per-frame CLIP plot)."""
+    prompts, s = job_input(table, num_frames, fps, settings)
+    methods = [m for m in (methods or []) if m]
+    if not methods:
+        raise gr.Error("Tick at least one method to compare.")
+    s = s.replace(seed=resolve_seed(s.seed))  # one seed for every method
+    dsf = s.dsf_quantile if s.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    with cancel_flag(request) as flag:
+        load_model("try again")
+        keep = gr.update()
+        stream = rt.compare_stream(rt.RUNTIME.models.model, rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
+        last = "Starting…"
+        try:
+            for status, fraction, grid, table_md, plot in stream:
+                if flag.is_set():
+                    yield f"■ Cancelled. {last}", keep, keep, keep
+                    return
+                last = status
+                progress(float(fraction), desc=status)
+                if grid is not None:
+                    yield f"✓ {status}", grid, table_md, plot
+                else:
+                    yield status, keep, keep, keep
+        except gr.Error:
+            raise
+        except RenderCancelled:
+            yield f"■ Cancelled. {last}", keep, keep, keep
+        except (SettingsError, ModelLoadError, RenderOutOfMemory) as e:  # EvaluationError is a SettingsError
+            raise gr.Error(str(e)) from None
+        except Exception as e:
+            raise gr.Error(f"The comparison failed: {type(e).__name__}: {e}") from None
+        finally:
+            stream.close()

@@ -1,0 +1,271 @@
+"""Directing: one prompt in, a frame table out; re-direct a row; double the frame rate.
+
+The director options travel as the page's fields and become a `DirectorOptions`; the API
+key is used for the request and never stored.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..settings import MAX_FRAMES, DirectorOptions
+from .table import MIN_FRAMES, _row_index, make_table, table_notes, table_prompts
+
+MAX_PROMPT_CHARS = 2000
+
+# Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
+BACKENDS = [
+    ("Local model (default, no key)", "local"),
+    ("OpenAI (GPT-4 class)", "openai"),
+    ("OpenAI-compatible server (vLLM, Ollama, llama.cpp)", "compatible"),
+    ("Google Gemini", "gemini"),
+    ("Hugging Face inference", "huggingface"),
+    ("Built-in writer (no model)", "offline"),
+]
+BACKEND_MODEL_HINTS = {
+    "offline": "",
+    "openai": "model, e.g. gpt-4o (blank: the director's default)",
+    "compatible": "model name the server serves, e.g. llama3.1",
+    "gemini": "model, e.g. gemini-2.5-flash (blank: the director's default)",
+    "local": "Hub id or local folder (blank: $DIRECT2V_LOCAL_MODEL or Qwen/Qwen3-4B-Instruct-2507)",
+    "huggingface": "Hub model id (blank: meta-llama/Llama-3.3-70B-Instruct)",
+}
+CAMERA_CHOICES = [
+    ("Let the director decide", ""),
+    ("Static camera", "static"),
+    ("No camera talk", "remove"),
+    ("Slow pan left", "slow pan left"),
+    ("Slow pan right", "slow pan right"),
+    ("Slow zoom in", "slow zoom in"),
+    ("Slow zoom out", "slow zoom out"),
+]
+
+
+def _check_prompt(user_prompt: Any) -> str:
+    text = (user_prompt or "").strip() if isinstance(user_prompt, str) or user_prompt is None else str(user_prompt)
+    if not text:
+        raise gr.Error("Type a prompt first, e.g. “A corgi is running, and another corgi joins later”.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise gr.Error(
+            f"The prompt is {len(text)} characters long; keep it under {MAX_PROMPT_CHARS}. "
+            "Describe the story in a sentence or two; the director writes the details."
+        )
+    return text
+
+
+def _check_frames(num_frames: Any, fps: Any) -> tuple[int, int]:
+    try:
+        n, f = int(num_frames), int(fps)
+    except (TypeError, ValueError):
+        raise gr.Error("Frames and fps must be whole numbers.") from None
+    if not MIN_FRAMES <= n <= MAX_FRAMES:
+        raise gr.Error(f"Frames must be between {MIN_FRAMES} and {MAX_FRAMES} (got {n}).")
+    if not 1 <= f <= 120:
+        raise gr.Error(f"Frames per second must be between 1 and 120 (got {f}).")
+    return n, f
+
+
+# The page's director fields (also the API's parameter names) -> DirectorOptions fields.
+DIRECTOR_FIELDS = {"style": "style", "camera": "camera", "backend": "backend", "llm_model": "model", "base_url": "base_url"}
+
+
+def director_options(fields: dict[str, Any]) -> DirectorOptions:
+    """DirectorOptions from the page's director fields (missing ones keep their defaults)."""
+    return DirectorOptions.from_dict({DIRECTOR_FIELDS[k]: v for k, v in fields.items() if k in DIRECTOR_FIELDS})
+
+
+def director_values(options: DirectorOptions) -> list[Any]:
+    """The page's director fields, in DIRECTOR_FIELDS order (the inverse of director_options)."""
+    return [getattr(options, f) for f in DIRECTOR_FIELDS.values()]
+
+
+def make_director_for(options: DirectorOptions, api_key: str | None):
+    """Build the chosen director. The key is used, never stored."""
+    from ..director import make_director
+
+    name, kwargs = options.director_args()
+    if options.backend.strip() == "compatible" and not kwargs["base_url"]:
+        raise gr.Error("Enter the server's base URL for an OpenAI-compatible back end, e.g. http://127.0.0.1:11434/v1.")
+    return make_director(name, api_key=(api_key or "").strip() or None, **kwargs)
+
+
+def _director_error(e: Exception, api_key: str | None) -> gr.Error:
+    from ..director.errors import DirectorError, scrub
+
+    msg = str(e) if isinstance(e, DirectorError) else f"The director failed: {type(e).__name__}: {e}"
+    return gr.Error(scrub(msg, api_key))
+
+
+def _run_director(call, api_key: str | None):
+    try:
+        return call()
+    except gr.Error:
+        raise
+    except Exception as e:
+        raise _director_error(e, api_key) from None
+
+
+def _visitor_key(backend: str, api_key: str | None, oauth_token: Any) -> str | None:
+    """The typed key, else, for Hugging Face inference, the visitor's own sign-in token (on a
+    Space each visitor spends their own quota)."""
+    typed = (api_key or "").strip()
+    if typed or backend != "huggingface" or oauth_token is None:
+        return typed or None
+    return getattr(oauth_token, "token", None) or None
+
+
+def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *args: Any,
+                  oauth_token: Any = None, **kwargs: Any) -> tuple[Any, str | None]:
+    """Build the chosen director and call one of its verbs (direct, redirect_frame, double_fps)
+    with the page's camera and style; any failure becomes one page message without the key.
+    Returns (answer, notice): the notice (e.g. "using the built-in writer: <why>") goes on
+    the page once."""
+    key = _visitor_key(options.backend.strip(), api_key, oauth_token)
+
+    def call():
+        director = make_director_for(options, key)
+        if getattr(director, "backend", "") == "local":
+            from ..director import local_backend
+
+            loading = local_backend.loading_message(director.model, director.device, director.dtype)
+            if loading:
+                gr.Info(loading)  # shown while the model loads, with where it goes (GPU or CPU)
+        style = options.style.strip() or None
+        answer = getattr(director, verb)(*args, camera=options.camera or None, style=style, **kwargs)
+        take_notice = getattr(director, "take_notice", None)
+        notice = take_notice() if take_notice is not None else None
+        if notice:
+            gr.Warning(notice)
+        return answer, notice
+
+    return _run_director(call, key)
+
+
+def _with_notice(notes: str, notice: str | None) -> str:
+    return f"ℹ️ {notice}\n\n{notes}" if notice else notes
+
+
+def direct_script(
+    user_prompt: str,
+    num_frames: Any,
+    fps: Any,
+    api_key: str = "",
+    oauth_token: gr.OAuthToken | None = None,
+    *,
+    fresh: bool = False,
+    **director: Any,
+) -> tuple[list[list[str]], str, int]:
+    """Direct: one prompt in, a frame table out (replacing the table only on success)."""
+    text = _check_prompt(user_prompt)
+    n, f = _check_frames(num_frames, fps)
+    extra = {"fresh": True} if fresh else {}
+    frames, notice = _ask_director(director_options(director), api_key, "direct", text, num_frames=n, fps=f,
+                                   oauth_token=oauth_token, **extra)
+    frames = [str(x) for x in frames]
+    if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
+        raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
+    return make_table(frames), _with_notice(table_notes(frames), notice), n
+
+
+def redirect_all(
+    user_prompt: str,
+    num_frames: Any,
+    fps: Any,
+    api_key: str = "",
+    oauth_token: gr.OAuthToken | None = None,
+    **director: Any,
+) -> tuple[list[list[str]], str, int]:
+    """Re-direct all: the same as Direct, but an LLM is asked again (a new script) instead of
+    the cached answer to the same request."""
+    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, fresh=True, **director)
+
+
+def redirect_row(
+    table: Any,
+    row: Any,
+    user_prompt: str,
+    fps: Any,
+    api_key: str = "",
+    oauth_token: gr.OAuthToken | None = None,
+    **director: Any,
+) -> tuple[list[list[str]], str]:
+    """Re-direct one row: the director rewrites only row `row` to fit the table around it.
+
+    The current table (the user's edits included) is the context, so the prompt may be empty;
+    every other row comes back exactly as it was.
+    """
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "re-direct")
+    text = (user_prompt or "").strip() if isinstance(user_prompt, str) or user_prompt is None else str(user_prompt)
+    if text:
+        text = _check_prompt(text)
+    if len(prompts) > MAX_FRAMES:
+        raise gr.Error(f"The table has {len(prompts)} rows; a video can have at most {MAX_FRAMES} frames.")
+    _, f = _check_frames(max(len(prompts), MIN_FRAMES), fps)
+    fresh, notice = _ask_director(director_options(director), api_key, "redirect_frame", prompts, i,
+                                  user_prompt=text, fps=f, oauth_token=oauth_token)
+    fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
+    if not fresh:
+        raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
+    prompts[i] = fresh
+    return make_table(prompts), _with_notice(table_notes(prompts), notice)
+
+
+def double_frame_rate(
+    table: Any,
+    user_prompt: str,
+    fps: Any,
+    api_key: str = "",
+    oauth_token: gr.OAuthToken | None = None,
+    **director: Any,
+) -> tuple[list[list[str]], str, int, int]:
+    """Paper 4.3: split every frame into two; the frame count and fps double with the rows."""
+    prompts = table_prompts(table)
+    if not prompts:
+        raise gr.Error("The table is empty; press Direct first, then double the frame rate.")
+    if any(not p.strip() for p in prompts):
+        raise gr.Error("Fill in the empty rows before doubling the frame rate.")
+    _, f = _check_frames(len(prompts), fps)
+    if 2 * len(prompts) > MAX_FRAMES:
+        raise gr.Error(f"Doubling {len(prompts)} frames would exceed {MAX_FRAMES} frames.")
+    if 2 * f > 120:
+        raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
+    text = (user_prompt or "").strip()
+    doubled, notice = _ask_director(director_options(director), api_key, "double_fps", prompts, fps=f,
+                                    user_prompt=text, oauth_token=oauth_token)
+    doubled = [str(x) for x in doubled]
+    if len(doubled) != 2 * len(prompts):
+        raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
+    return make_table(doubled), _with_notice(table_notes(doubled), notice), len(doubled), 2 * f
+
+
+def initial_backend() -> str:
+    """OpenAI or Gemini when a key is in the environment, else the local model (which falls back
+    to the built-in writer, announced, when it cannot be loaded)."""
+    try:
+        from ..director import default_backend
+
+        return default_backend()
+    except Exception:
+        return "offline"
+
+
+def backend_changed(backend: str) -> tuple[Any, Any, Any]:
+    """Show only the fields a back end uses: model, base URL, key."""
+    return (
+        gr.update(visible=backend != "offline", placeholder=BACKEND_MODEL_HINTS.get(backend, "")),
+        gr.update(visible=backend == "compatible"),
+        gr.update(visible=backend in ("openai", "compatible", "gemini", "huggingface")),
+    )
+
+
+def load_examples() -> list[dict[str, Any]]:
+    path = Path(__file__).resolve().parents[2] / "assets" / "examples.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["examples"]
+    except (OSError, ValueError, KeyError):
+        return []

@@ -1,0 +1,241 @@
+"""The Render tab: render the table on the shared pipeline, streaming previews and progress
+into the page; Cancel stops it within one step."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+import numpy as np
+
+from ..render.errors import RenderCancelled, RenderOutOfMemory
+from ..settings import RenderSettings, SettingsError
+from . import runtime as rt
+from .controls import settings_from_values
+from .project import _slug
+from .table import MIN_FRAMES, _list, table_prompts
+
+
+def _session(request: Any) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+@contextmanager
+def cancel_flag(request: Any) -> Iterator[Any]:
+    """This browser session's cancel flag for the length of one GPU job (render or compare)."""
+    session = _session(request)
+    flag = rt.RUNTIME.cancels.start(session)
+    try:
+        yield flag
+    finally:
+        rt.RUNTIME.cancels.finish(session, flag)
+
+
+def job_input(table: Any, num_frames: Any, fps: Any, settings: dict[str, Any]) -> tuple[list[str], RenderSettings]:
+    """The frame prompts and settings a GPU job gets from the page, checked; gr.Error if not."""
+    prompts = table_prompts(table)
+    check_render_input(prompts, num_frames)
+    try:
+        return prompts, settings_from_values(settings, fps)
+    except SettingsError as e:
+        raise gr.Error(str(e)) from None
+
+
+def load_model(again: str) -> None:
+    """The shared pipeline, loaded once; a failure is one page message (the director still works)."""
+    try:
+        rt.RUNTIME.models.get()
+    except Exception as e:
+        raise gr.Error(f"{e} The director still works; fix the model and {again}.") from None
+
+
+def cancel_render(request: gr.Request = None) -> str:
+    if rt.RUNTIME.cancels.cancel(_session(request)):
+        return "Cancelling… the render stops after the current step."
+    return "Nothing is rendering."
+
+
+def check_render_input(prompts: list[str], num_frames: Any) -> None:
+    if not prompts:
+        raise gr.Error("The frame table is empty: press Direct to write a script, or add rows.")
+    empty = [i + 1 for i, p in enumerate(prompts) if not p.strip()]
+    if empty:
+        raise gr.Error(f"Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty; write a prompt or delete the row.")
+    try:
+        n = int(num_frames)
+    except (TypeError, ValueError):
+        n = len(prompts)
+    if n != len(prompts):
+        raise gr.Error(
+            f"The table has {len(prompts)} rows but Frames is set to {n}. Press Direct to write "
+            f"{n} frames, or set Frames to {len(prompts)}."
+        )
+    if len(prompts) < MIN_FRAMES:
+        raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
+
+
+class _GalleryFiles:
+    """Gallery images as PNG files with unique names, one folder per render.
+
+    Gradio caches numpy images under a hash of their bytes and rewrites that file in place
+    each time; with previews arriving every few steps, identical images get rewritten while
+    the browser is still fetching them and show up broken. Files with fresh names are copied
+    into Gradio's cache atomically. Folders of renders older than an hour are removed.
+    """
+
+    MAX_AGE_S = 3600
+
+    def __init__(self) -> None:
+        root = Path(tempfile.gettempdir()) / "direct2v-gallery"
+        root.mkdir(parents=True, exist_ok=True)
+        for old in root.iterdir():
+            try:
+                if time.time() - old.stat().st_mtime > self.MAX_AGE_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
+        self.dir = Path(tempfile.mkdtemp(prefix="render-", dir=root))
+        self.count = 0
+        self.latest: dict[int, np.ndarray] = {}  # frame index -> newest image of it
+
+    def update(self, images: np.ndarray, frame_ids: list[int] | None = None) -> None:
+        ids = frame_ids if frame_ids and len(frame_ids) == len(images) else list(range(len(images)))
+        for i, img in zip(ids, images):
+            self.latest[int(i)] = img
+
+    def items(self, limit: int | None = None) -> list[tuple[str, str]]:
+        from PIL import Image
+
+        out = []
+        for i in sorted(self.latest)[:limit]:
+            img = np.asarray(self.latest[i])
+            if img.dtype != np.uint8:
+                img = (np.clip(img, 0.0, 1.0) * 255).round().astype(np.uint8)
+            self.count += 1
+            path = self.dir / f"{self.count:06d}.png"
+            Image.fromarray(img).save(path)
+            out.append((str(path), f"Frame {i + 1}"))
+        return out
+
+
+def _progress_bar(step: int, total: int) -> str:
+    """An HTML progress bar for the status line (Gradio's own bar hides once a generator yields)."""
+    return f'<progress value="{int(step)}" max="{max(int(total), 1)}"></progress>'
+
+
+def render_video(
+    table: Any,
+    num_frames: Any,
+    fps: Any,
+    progress: gr.Progress = gr.Progress(),
+    request: gr.Request = None,
+    **settings: Any,
+) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """Render the table. Yields (preview gallery, video, downloads, used seed, status).
+
+    Previews of all frames stream in every few steps; then the final frames appear one by
+    one, then the mp4 with mp4/gif/zip downloads. Cancel stops it within one step.
+    """
+    prompts, s = job_input(table, num_frames, fps, settings)
+    with cancel_flag(request) as flag:
+        yield from _render(prompts, s, flag, progress)
+
+
+def _render(prompts: list[str], s: RenderSettings, flag: Any, progress: Any) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    keep = gr.update()
+    started = time.perf_counter()
+    model = rt.RUNTIME.models.model
+    if not rt.RUNTIME.models.loaded:
+        progress(0, desc=f"Loading {model}…")
+        yield keep, keep, keep, keep, f"Loading the model `{model}`… (once per server start)"
+        load_model("press Render again")
+
+    seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
+    yield keep, None, None, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
+    stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every)
+    gallery = _GalleryFiles()
+    result = None
+    last_step = 0
+    total = s.num_inference_steps
+    try:
+        for kind, payload in stream:
+            if flag.is_set():
+                break
+            if kind == "step":
+                info = payload
+                last_step, total = int(info.step), int(info.total)
+                eta = rt.eta_text(getattr(info, "eta_s", None))
+                progress((last_step, total), desc=f"{info.phase} · {eta}", unit="steps")
+                status = f"{_progress_bar(last_step, total)} step {last_step}/{total} · {info.phase} · {eta}"
+                if info.preview is not None:
+                    # Long videos preview one pass at a time; earlier passes' frames stay shown.
+                    gallery.update(np.asarray(info.preview), list(getattr(info, "frames", []) or []))
+                    yield gallery.items(), keep, keep, keep, status
+                else:
+                    yield keep, keep, keep, keep, status
+            elif kind == "done":
+                result = payload
+    except gr.Error:
+        raise
+    except RenderCancelled:
+        result = None
+    except SettingsError as e:  # PromptError included
+        raise gr.Error(str(e)) from None
+    except RenderOutOfMemory as e:  # render() has already released the memory
+        raise gr.Error(f"{e} The model stays loaded; press Render again.") from None
+    except Exception as e:
+        raise gr.Error(f"The render failed: {type(e).__name__}: {e}") from None
+    finally:
+        stream.close()
+
+    if result is None:
+        took = rt.elapsed_text(time.perf_counter() - started)
+        yield keep, keep, keep, keep, f"■ Cancelled at step {last_step} of {total} after {took}. Settings and table are unchanged; press Render to start again."
+        return
+
+    frames = np.asarray(result.frames)
+    used = int(result.seed)
+    # The final frames, one by one, then the video.
+    gallery = _GalleryFiles()
+    gallery.update(frames)
+    for k in range(1, len(frames) + 1):
+        yield gallery.items(k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
+    out_dir = Path(rt.RUNTIME.out_dir or tempfile.mkdtemp(prefix="direct2v-"))
+    stem = f"{_slug(prompts[0])[:40] or 'direct2v'}-seed{used}"
+    from ..video import export_all
+
+    paths = export_all(frames, out_dir, fps=s.fps, stem=stem)
+    took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
+    yield (
+        gallery.items(),
+        str(paths["mp4"]),
+        [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
+        used,
+        f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps"
+        + (f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if getattr(result, "anchor_cache_bytes", 0) else "")
+        + ". Download the mp4, gif or PNG frames below.",
+    )
+
+
+def reuse_seed(used: Any) -> Any:
+    if used is None or used == "":
+        raise gr.Error("Render once first; then the seed it used can be reused.")
+    return int(used)
+
+
+def model_notice() -> str:
+    m = rt.RUNTIME.models
+    if m.is_tiny:
+        return (
+            f"⚠ **Model: `{m.model}`**, a tiny randomly initialised Stable Diffusion built in-process for "
+            "tests and offline use. Its frames are **noise**; start with `--model "
+            f"{rt.DEFAULT_MODEL}` for real videos."
+        )
+    if m.error:
+        return f"⚠ **The model could not be loaded:** {m.error} The director still works."
+    return f"Model: `{m.model}` ({m.status()})."

@@ -1,0 +1,160 @@
+"""The frame table: the director's script as rows the person edits, with CLIP token counts.
+
+Handlers here are plain functions of values that return values. A handler that rejects its
+input raises `gr.Error(message)`; Gradio shows it and leaves every component as it was, so
+the person's prompt, table and settings are never lost.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from ..settings import MAX_FRAMES
+
+CLIP_TOKEN_LIMIT = 77
+MIN_FRAMES = 2
+TABLE_HEADERS = ["Frame prompt", "Tokens"]
+
+
+def table_prompts(table: Any) -> list[str]:
+    """Frame prompts from whatever the Dataframe sends: a DataFrame, a list of rows, or None.
+
+    Only the first column matters; the token column is recomputed, never trusted.
+    """
+    if table is None:
+        return []
+    if hasattr(table, "values") and hasattr(table, "columns"):  # pandas
+        rows = table.values.tolist()
+    elif isinstance(table, dict) and "data" in table:  # the API's {"headers", "data"} form
+        rows = table["data"]
+    else:
+        rows = list(table)
+    out = []
+    for row in rows:
+        cell = row[0] if isinstance(row, (list, tuple)) else row
+        out.append("" if cell is None or (isinstance(cell, float) and np.isnan(cell)) else str(cell))
+    # The Dataframe shows one empty row for an empty table; that is not a frame.
+    if len(out) == 1 and not out[0].strip():
+        return []
+    return out
+
+
+def token_counts(prompts: list[str]) -> list[int]:
+    """CLIP token counts (with start and end tokens), from the director's tokenizer.
+
+    If the tokenizer is unavailable we fall back to a word-piece estimate, which is shown the
+    same way; the renderer truncates at the model's limit either way.
+    """
+    try:
+        from ..director import token_lengths
+
+        return [int(n) for n in token_lengths(prompts)]
+    except Exception:
+        return [2 + len(re.findall(r"\w+|[^\w\s]", p)) for p in prompts]
+
+
+def make_table(prompts: list[str]) -> list[list[str]]:
+    counts = token_counts(prompts) if prompts else []
+    rows = []
+    for p, n in zip(prompts, counts):
+        mark = f"{n} ⚠ > {CLIP_TOKEN_LIMIT}" if n > CLIP_TOKEN_LIMIT else str(n)
+        rows.append([p, mark])
+    return rows
+
+
+def table_notes(prompts: list[str]) -> str:
+    if not prompts:
+        return "No frames yet: type a prompt and press **Direct**, or pick an example."
+    counts = token_counts(prompts)
+    over = [i + 1 for i, n in enumerate(counts) if n > CLIP_TOKEN_LIMIT]
+    empty = [i + 1 for i, p in enumerate(prompts) if not p.strip()]
+    notes = [f"{len(prompts)} frames."]
+    if over:
+        notes.append(
+            f"⚠ Frame{'s' if len(over) > 1 else ''} {_list(over)} exceed{'' if len(over) > 1 else 's'} "
+            f"CLIP's {CLIP_TOKEN_LIMIT} tokens; the text encoder will cut off the end. Shorten "
+            f"{'them' if len(over) > 1 else 'it'}."
+        )
+    if empty:
+        notes.append(f"⚠ Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty.")
+    return " ".join(notes)
+
+
+def _list(nums: list[int]) -> str:
+    return ", ".join(str(n) for n in nums)
+
+
+def _row_index(row: Any, n: int, what: str) -> int:
+    """0-based index from the 1-based row box; a readable error when it points nowhere."""
+    if n == 0:
+        raise gr.Error(f"The table is empty, so there is no row to {what}.")
+    try:
+        r = int(row)
+    except (TypeError, ValueError):
+        raise gr.Error(f"Pick a row to {what}: click a row in the table or type its number.") from None
+    if not 1 <= r <= n:
+        raise gr.Error(f"Row {r} does not exist; the table has rows 1 to {n}.")
+    return r - 1
+
+
+def refresh_table(table: Any) -> tuple[list[list[str]], str, int]:
+    """After a cell edit: recompute token counts and notes; the frame count follows the rows."""
+    prompts = table_prompts(table)
+    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES)
+
+
+def select_row(evt: gr.SelectData) -> int:
+    """Clicking a cell selects its row (1-based, as the row numbers show)."""
+    index = evt.index
+    row = index[0] if isinstance(index, (list, tuple)) else index
+    return int(row) + 1
+
+
+def add_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
+    """Insert a copy of the selected row below it (or a blank row at the end of an empty table)."""
+    prompts = table_prompts(table)
+    if len(prompts) >= MAX_FRAMES:
+        raise gr.Error(f"The table already has {MAX_FRAMES} frames, the most one video can have.")
+    if prompts:
+        try:
+            i = _row_index(row, len(prompts), "copy")
+        except gr.Error:
+            i = len(prompts) - 1
+        prompts.insert(i + 1, prompts[i])
+        new_row = i + 2
+    else:
+        prompts = [""]
+        new_row = 1
+    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES), new_row
+
+
+def delete_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "delete")
+    if len(prompts) <= MIN_FRAMES:
+        raise gr.Error(f"A video needs at least {MIN_FRAMES} frames; edit this row instead of deleting it.")
+    del prompts[i]
+    return make_table(prompts), table_notes(prompts), len(prompts), min(i + 1, len(prompts))
+
+
+def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], int]:
+    prompts = table_prompts(table)
+    i = _row_index(row, len(prompts), "move")
+    j = i + int(delta)
+    if not 0 <= j < len(prompts):
+        edge = "first" if j < 0 else "last"
+        raise gr.Error(f"Row {i + 1} is already the {edge} row.")
+    prompts[i], prompts[j] = prompts[j], prompts[i]
+    return make_table(prompts), j + 1
+
+
+def move_row_up(table: Any, row: Any) -> tuple[list[list[str]], int]:
+    return move_row(table, row, -1)
+
+
+def move_row_down(table: Any, row: Any) -> tuple[list[list[str]], int]:
+    return move_row(table, row, +1)
