@@ -255,14 +255,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     (the methods set it). Writes table.md, table.csv, clip_scores.png, grid.mp4 and
     metrics.json into --out-dir; both tables on stdout, progress on stderr."""
     from .evaluate.clip import load_clip
-    from .evaluate.compare import check_prompts, compare_methods
+    from .evaluate.compare import compare_methods
+    from .frames import check_frame_prompts
     from .evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
     from .render import ModelLoadError, load_pipeline
     from .render.errors import RenderCancelled, RenderOutOfMemory
 
     project = load_script(args.script)
     settings = settings_from_args(args, project.settings)
-    check_prompts(project.frames)
+    check_frame_prompts(project.frames)
     methods = parse_methods(args.methods if args.methods else DEFAULT_METHODS)
     dsf = settings.dsf_quantile if settings.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
     model = args.model or project.model or DEFAULT_MODEL

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import SettingsError
+from .frames import MAX_FPS, MAX_FRAMES
 from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
 
 
@@ -31,7 +32,6 @@ MODE_LABELS = {
 SCHEDULERS = tuple(SCHEDULER_REGISTRY)
 DEFAULT_BLOCKS = ("up_blocks.2", "up_blocks.3")
 CHUNKING_MODES = ("cache", "t2vz")
-MAX_FRAMES = 256
 MAX_SIDE = 2048
 MAX_STEPS = 1000
 
@@ -170,7 +170,7 @@ class RenderSettings:
     eta: float = knob(0.0, name="eta", label="DDIM eta", flag="--eta", control="slider", group="advanced", lo=0.0,
                       hi=1.0, step=0.05, help="DDIM noise", elem_id="eta")
     fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
-                    hi=120, step=1, help="video frame rate", elem_id="fps", pipeline=False)
+                    hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> "RenderSettings":

@@ -210,7 +210,7 @@ def test_seed_minus_one_is_drawn_once(pipe, scorer):
 def test_bad_input_fails_before_rendering(pipe, scorer, tmp_path):
     rec = RecordingRender()
     kw = dict(scorer=scorer, render_fn=rec)
-    with pytest.raises(PromptError, match="Frame 2 has an empty prompt"):
+    with pytest.raises(PromptError, match="Frame 2 is empty"):
         compare_methods(pipe, ["a", " "], SETTINGS, **kw)
     with pytest.raises(PromptError):
         compare_methods(pipe, [], SETTINGS, **kw)

@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-from ..render.errors import PromptError, RenderCancelled
+from ..render.errors import RenderCancelled
+from ..frames import check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
 from .clip import Scorer
 from .methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, Method, parse_methods
@@ -118,18 +119,6 @@ class Comparison:
         }
 
 
-def check_prompts(frames: Any) -> list[str]:
-    if isinstance(frames, str) or not isinstance(frames, Sequence):
-        raise PromptError("The frame script must be a list of prompts, one per frame.")
-    prompts = list(frames)
-    if not prompts:
-        raise PromptError("The frame script is empty; add at least one frame prompt.")
-    for i, p in enumerate(prompts, 1):
-        if not isinstance(p, str) or not p.strip():
-            raise PromptError(f"Frame {i} has an empty prompt.")
-    return prompts
-
-
 def compare_methods(
     pipe: Any,
     frames: Sequence[str],
@@ -152,7 +141,7 @@ def compare_methods(
     Raises PromptError / SettingsError / EvaluationError before rendering anything when the
     inputs are wrong, and RenderCancelled when `should_cancel()` turns true.
     """
-    prompts = check_prompts(frames)
+    prompts = check_frame_prompts(frames)
     chosen = parse_methods(methods)
     if any(m.dsf for m in chosen) and not 0.0 < float(dsf_quantile) <= 1.0:
         raise EvaluationError(f"The DSF quantile for +dsf methods must be in (0, 1]; got {dsf_quantile}.")

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import SettingsError
+from ..errors import PromptError, SettingsError  # noqa: F401 (raised by the renderer, caught by callers)
 
 
 class RenderCancelled(RuntimeError):
     """The caller asked to stop (Cancel button, Ctrl-C, or `pipe._interrupt = True`)."""
-
-
-class PromptError(SettingsError):
-    """The frame prompts do not fit the request (empty rows, wrong count)."""
 
 
 class ModelLoadError(RuntimeError):

@@ -27,14 +27,13 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from ..settings import CHUNKING_MODES, DEFAULT_BLOCKS, VALUE_MAPPING_MODES, SettingsError
+from ..frames import MAX_FRAMES, check_frame_prompts
+from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError
 from .attention import ValueMappingController, ensure_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled
 from .long import plan_passes, run_passes
 from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
-
-MAX_PROMPT_CHARS = 2000
 
 
 @dataclass
@@ -96,40 +95,27 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     def check_inputs(
         self, prompts, video_length, height, width, num_inference_steps, t0, t1,
         value_mapping, rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
+        guidance_scale=7.5, eta=0.0, motion_field_strength_x=0.0, motion_field_strength_y=0.0,
     ) -> None:
-        if not prompts:
-            raise PromptError("No frame prompts: give at least one.")
+        """The frame prompts through the shared check and every knob through
+        `RenderSettings.validate()`; here only what depends on this pipeline's model."""
+        check_frame_prompts(prompts)
         if video_length != len(prompts):
             raise PromptError(
                 f"video_length is {video_length} but {len(prompts)} frame prompts were given; they must match."
             )
-        for i, p in enumerate(prompts):
-            if not isinstance(p, str) or not p.strip():
-                raise PromptError(f"Frame {i + 1} has an empty prompt.")
-            if len(p) > MAX_PROMPT_CHARS:
-                raise PromptError(f"Frame {i + 1}'s prompt is {len(p)} characters; the limit is {MAX_PROMPT_CHARS}.")
-        for name, v in (("height", height), ("width", width)):
-            if v <= 0 or v % 8:
-                raise SettingsError(f"{name} must be a positive multiple of 8 (got {v}).")
-        if num_inference_steps < 2:
-            raise SettingsError(f"num_inference_steps must be at least 2 (got {num_inference_steps}).")
-        if not (0 <= t0 < t1 < num_inference_steps):
-            raise SettingsError(
-                f"Need 0 <= t0 < t1 < num_inference_steps; got t0={t0}, t1={t1}, steps={num_inference_steps}."
-            )
-        if value_mapping not in VALUE_MAPPING_MODES:
-            raise SettingsError(f"Unknown value_mapping {value_mapping!r}; choose one of {', '.join(VALUE_MAPPING_MODES)}.")
-        if not isinstance(rvm_period, int) or rvm_period < 1:
-            raise SettingsError(f"rvm_period (tau) must be a whole number >= 1 (got {rvm_period!r}).")
-        if not (0.0 <= float(dsf_quantile) <= 1.0):
-            raise SettingsError(f"dsf_quantile (p) must be in [0, 1] (got {dsf_quantile}).")
+        RenderSettings(
+            num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, height=height, width=width,
+            eta=eta, t0=t0, t1=t1, motion_field_strength_x=motion_field_strength_x,
+            motion_field_strength_y=motion_field_strength_y, value_mapping=value_mapping, rvm_period=rvm_period,
+            dsf_quantile=float(dsf_quantile), attention_blocks="all" if attention_blocks == "all" else tuple(
+                [attention_blocks] if isinstance(attention_blocks, str) else attention_blocks),
+            frames_per_pass=frames_per_pass if frames_per_pass is not None else min(max(video_length, 2), MAX_FRAMES),
+            chunking=chunking,
+        ).validate()
         select_self_attention_layers(self.unet, attention_blocks)  # raises on unknown block names
         if output_type not in ("np", "pil", "latent", "pt"):
             raise SettingsError(f"Unknown output_type {output_type!r}; use 'np', 'pil', 'pt' or 'latent'.")
-        if frames_per_pass is not None and frames_per_pass < 2:
-            raise SettingsError(f"frames_per_pass must be at least 2 (got {frames_per_pass}).")
-        if chunking not in CHUNKING_MODES:
-            raise SettingsError(f"Unknown chunking {chunking!r}; choose one of {', '.join(CHUNKING_MODES)}.")
 
     # ------------------------------------------------------------------ building blocks
     @torch.no_grad()
@@ -332,6 +318,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         self.check_inputs(
             prompts, video_length, height, width, num_inference_steps, t0, t1, value_mapping,
             rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
+            guidance_scale, eta, motion_field_strength_x, motion_field_strength_y,
         )
         names = callback_on_step_end_tensor_inputs or ["latents"]
         bad = [n for n in names if n not in self._callback_tensor_inputs]

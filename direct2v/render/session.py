@@ -14,8 +14,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..frames import check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
-from .errors import PromptError, RenderCancelled, RenderOutOfMemory
+from .errors import RenderCancelled, RenderOutOfMemory
 from .preview import latents_to_preview
 
 
@@ -38,19 +39,6 @@ class RenderResult:
     settings: RenderSettings  # with the seed actually used
     anchor_cache_bytes: int = 0
     peak_bytes: int | None = None  # peak GPU memory of the render (CUDA only)
-
-
-def clean_prompts(prompts: list[str]) -> list[str]:
-    if isinstance(prompts, str):
-        raise PromptError("Give a list of frame prompts, one per frame.")
-    out = [p.strip() if isinstance(p, str) else "" for p in prompts]
-    if not out:
-        raise PromptError("The frame table is empty: direct a prompt or add rows first.")
-    empty = [i + 1 for i, p in enumerate(out) if not p]
-    if empty:
-        rows = ", ".join(map(str, empty[:10])) + ("..." if len(empty) > 10 else "")
-        raise PromptError(f"Frame prompt(s) {rows} are empty: fill them in or delete those rows.")
-    return out
 
 
 def use_scheduler(pipe, name: str) -> None:
@@ -76,7 +64,7 @@ def render(
     """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
     input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM."""
     settings.validate()
-    prompts = clean_prompts(prompts)
+    prompts = check_frame_prompts(prompts)
     seed = resolve_seed(settings.seed)
     settings = settings.replace(seed=seed)
     use_scheduler(pipe, settings.scheduler)

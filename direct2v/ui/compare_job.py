@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 from ..evaluate.clip import Scorer
-from ..evaluate.compare import CompareProgress, Comparison, check_prompts, compare_methods, summary_markdown
+from ..evaluate.compare import CompareProgress, Comparison, compare_methods, summary_markdown
 from ..evaluate.methods import DEFAULT_DSF_QUANTILE, Method, parse_methods
+from ..frames import check_frame_prompts
 from ..settings import RenderSettings
 from .jobs import stream_job
 
@@ -39,7 +40,7 @@ def _status(p: CompareProgress) -> str:
 
 def check_compare_input(frames: Sequence[str], settings: RenderSettings, methods: Sequence[str], dsf_quantile: float) -> list[Method]:
     """Everything cheap, before a model loads: raises PromptError / SettingsError / EvaluationError."""
-    check_prompts(frames)
+    check_frame_prompts(frames)
     chosen = parse_methods(methods)
     for m in chosen:
         m.settings(settings.replace(seed=max(settings.seed, 0)), dsf_quantile).validate()
@@ -66,7 +67,7 @@ def compare_for_page(
     `out_dir` None writes into a fresh temporary folder (the page serves the files from there).
     """
     chosen = check_compare_input(frames, settings, methods, dsf_quantile)
-    prompts = check_prompts(frames)
+    prompts = check_frame_prompts(frames)
     out = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="direct2v-compare-"))
 
     def work(emit, stopped):

@@ -12,10 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from ..settings import MAX_FRAMES, DirectorOptions
-from .table import MIN_FRAMES, _row_index, make_table, table_notes, table_prompts
-
-MAX_PROMPT_CHARS = 2000
+from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES
+from ..settings import DirectorOptions
+from .table import _row_index, make_table, table_notes, table_prompts
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
 BACKENDS = [
@@ -64,8 +63,8 @@ def _check_frames(num_frames: Any, fps: Any) -> tuple[int, int]:
         raise gr.Error("Frames and fps must be whole numbers.") from None
     if not MIN_FRAMES <= n <= MAX_FRAMES:
         raise gr.Error(f"Frames must be between {MIN_FRAMES} and {MAX_FRAMES} (got {n}).")
-    if not 1 <= f <= 120:
-        raise gr.Error(f"Frames per second must be between 1 and 120 (got {f}).")
+    if not 1 <= f <= MAX_FPS:
+        raise gr.Error(f"Frames per second must be between 1 and {MAX_FPS} (got {f}).")
     return n, f
 
 
@@ -232,8 +231,8 @@ def double_frame_rate(
     _, f = _check_frames(len(prompts), fps)
     if 2 * len(prompts) > MAX_FRAMES:
         raise gr.Error(f"Doubling {len(prompts)} frames would exceed {MAX_FRAMES} frames.")
-    if 2 * f > 120:
-        raise gr.Error(f"Doubling {f} fps would exceed 120 fps.")
+    if 2 * f > MAX_FPS:
+        raise gr.Error(f"Doubling {f} fps would exceed {MAX_FPS} fps.")
     text = (user_prompt or "").strip()
     doubled, notice = _ask_director(director_options(director), api_key, "double_fps", prompts, fps=f,
                                     user_prompt=text, oauth_token=oauth_token)

@@ -11,11 +11,12 @@ from typing import Any
 
 import gradio as gr
 
+from ..frames import MIN_FRAMES
 from ..settings import Project, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
-from .table import MIN_FRAMES, make_table, table_notes, table_prompts
+from .table import make_table, table_notes, table_prompts
 
 
 def save_project(

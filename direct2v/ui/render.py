@@ -13,12 +13,14 @@ from typing import Any, Iterator
 import gradio as gr
 import numpy as np
 
+from ..errors import PromptError
+from ..frames import MIN_FRAMES, check_frame_prompts
 from ..render.errors import RenderCancelled, RenderOutOfMemory
 from ..settings import RenderSettings, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values
 from .project import _slug
-from .table import MIN_FRAMES, _list, table_prompts
+from .table import table_prompts
 
 
 def _session(request: Any) -> str:
@@ -61,11 +63,12 @@ def cancel_render(request: gr.Request = None) -> str:
 
 
 def check_render_input(prompts: list[str], num_frames: Any) -> None:
-    if not prompts:
-        raise gr.Error("The frame table is empty: press Direct to write a script, or add rows.")
-    empty = [i + 1 for i, p in enumerate(prompts) if not p.strip()]
-    if empty:
-        raise gr.Error(f"Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty; write a prompt or delete the row.")
+    """The table against the shared frame-prompt check, plus what only the page has: the
+    Frames box must match the rows."""
+    try:
+        check_frame_prompts(prompts)
+    except PromptError as e:
+        raise gr.Error(str(e)) from None
     try:
         n = int(num_frames)
     except (TypeError, ValueError):

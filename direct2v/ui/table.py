@@ -13,10 +13,9 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from ..settings import MAX_FRAMES
+from ..frames import CLIP_MAX_TOKENS as CLIP_TOKEN_LIMIT
+from ..frames import MAX_FRAMES, MIN_FRAMES, rows_text
 
-CLIP_TOKEN_LIMIT = 77
-MIN_FRAMES = 2
 TABLE_HEADERS = ["Frame prompt", "Tokens"]
 
 
@@ -80,7 +79,7 @@ def table_notes(prompts: list[str]) -> str:
             f"{'them' if len(over) > 1 else 'it'}."
         )
     if empty:
-        notes.append(f"⚠ Frame{'s' if len(empty) > 1 else ''} {_list(empty)} {'are' if len(empty) > 1 else 'is'} empty.")
+        notes.append(f"⚠ {rows_text(empty)} empty.")
     return " ".join(notes)
 
 
