@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .settings import PRESETS, DirectorOptions, Project, RenderSettings, SettingsError, knobs
+from .settings import DEFAULT_MODEL, PRESETS, DirectorOptions, Project, RenderSettings, SettingsError, knobs
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
-DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 
 
 class CliError(Exception):

@@ -21,6 +21,8 @@ from .frames import MAX_FPS, MAX_FRAMES
 from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
 
 
+# The Stable Diffusion model a render uses when none is named (hub id).
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 VALUE_MAPPING_MODES = ("rotational", "first", "random", "sparse_causal", "none")
 MODE_LABELS = {
     "rotational": "Rotational value mapping (DirecT2V)",

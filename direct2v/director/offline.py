@@ -54,13 +54,6 @@ _CAMERA_TALK = re.compile(
 )
 
 
-_CAMERA_TALK = re.compile(
-    r"(?:,\s*)?\b(?:(?:the\s+)?camera\b[^,.;]*|(?:slow(?:ly)?\s+|fast\s+)?(?:zoom(?:s|ing)?|pan(?:s|ning)?|tilt(?:s|ing)?|"
-    r"dolly(?:ing)?)\s+(?:in|out|left|right|up|down|forward|back)\b|(?:extreme\s+)?(?:close-up|close up|wide|medium|long|"
-    r"tracking|drone|aerial|establishing)\s+(?:shot|view)|(?:shot|filmed)\s+from\s+[^,.;]+)",
-    re.I,
-)
-
 # ---------------------------------------------------------------------- cues
 # Small, concrete details that move a held action along without changing the story. Keyed
 # by verb and subject class; none uses a pronoun, and each reads well for one or many.

@@ -91,14 +91,6 @@ class Comparison:
     def plot_path(self) -> Path | None:
         return self.paths.get("plot")
 
-    @property
-    def table_md_path(self) -> Path | None:
-        return self.paths.get("table_md")
-
-    @property
-    def table_csv_path(self) -> Path | None:
-        return self.paths.get("table_csv")
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "prompts": list(self.prompts),

@@ -30,12 +30,36 @@ from diffusers.models.attention_processor import AttnProcessor2_0
 from .dsf import dsf_confidence, fallback_queries
 from .flash import attention_lse
 
-MODES = ("rotational", "first", "random", "sparse_causal", "none")
+from ..settings import VALUE_MAPPING_MODES as MODES
 
 
 def rotational_reference(step: int, period: int, pool_size: int) -> int:
     """k(t') = floor(t' / tau) mod N."""
     return (step // period) % pool_size
+
+
+def reference_frames(
+    mode: str, step: int | None, num_anchors: int, num_frames: int, rvm_period: int, random_draws: list[float]
+) -> list[tuple[int, ...]]:
+    """Pool indices each batch frame attends to at joint step t' = `step` (None before the
+    joint phase). The pool is `num_anchors` cached anchors followed by the batch's frames.
+
+    The processors read this at every step, and long.cache_plan reads it ahead of time to
+    decide which anchors' keys and values to keep, so the two can never disagree.
+    """
+    pool = num_anchors + num_frames
+    own = [num_anchors + i for i in range(num_frames)]
+    if step is None or mode == "none":
+        return [(i,) for i in own]
+    if mode == "sparse_causal":
+        return [(0, max(i - 1, 0)) for i in own]
+    if mode == "first":
+        k = 0
+    elif mode == "rotational":
+        k = rotational_reference(step, rvm_period, pool)
+    else:  # random: one uniform draw per joint step, from the run's seed
+        k = min(int(random_draws[step] * pool), pool - 1)
+    return [(k,) for _ in own]
 
 
 class AnchorCache:
@@ -85,14 +109,6 @@ class AnchorCache:
     def nbytes(self) -> int:
         return sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in self.entries.values())
 
-    @property
-    def cpu_nbytes(self) -> int:
-        return sum(
-            k.numel() * k.element_size() + v.numel() * v.element_size()
-            for k, v in self.entries.values()
-            if k.device.type == "cpu"
-        )
-
 
 @dataclass
 class ValueMappingController:
@@ -136,19 +152,7 @@ class ValueMappingController:
 
     def references(self, num_frames: int) -> list[tuple[int, ...]]:
         """Pool indices each batch frame attends to at the current step (pool = anchors + batch)."""
-        pool = self.num_anchors + num_frames
-        own = [self.num_anchors + i for i in range(num_frames)]
-        if self.step is None or self.mode == "none":
-            return [(i,) for i in own]
-        if self.mode == "sparse_causal":
-            return [(0, max(i - 1, 0)) for i in own]
-        if self.mode == "first":
-            k = 0
-        elif self.mode == "rotational":
-            k = rotational_reference(self.step, self.rvm_period, pool)
-        else:  # random: one uniform draw per joint step, from the run's seed
-            k = min(int(self.random_draws[self.step] * pool), pool - 1)
-        return [(k,) for _ in own]
+        return reference_frames(self.mode, self.step, self.num_anchors, num_frames, self.rvm_period, self.random_draws)
 
     def begin_step(self, step: int | None, num_frames: int, device: torch.device | str) -> None:
         """Enter joint step `step` (None: a single-frame phase) for a batch of `num_frames` frames."""
@@ -408,6 +412,7 @@ __all__ = [
     "install_value_mapping",
     "remove_value_mapping",
     "random_draws",
+    "reference_frames",
     "rotational_reference",
     "select_self_attention_layers",
 ]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
+from ..settings import DEFAULT_MODEL
 from .errors import ModelLoadError
 
 TINY = "tiny"
 TINY_SDXL = "tiny-sdxl"
-DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 _cache: dict[tuple[str, str, str], object] = {}
 _lock = threading.Lock()
 

@@ -21,7 +21,7 @@ from typing import Callable
 
 import torch
 
-from .attention import AnchorCache, ValueMappingController, rotational_reference
+from .attention import AnchorCache, ValueMappingController, reference_frames
 
 # Below this much free GPU memory, cache entries go to (pinned) CPU memory instead.
 GPU_CACHE_RESERVE_BYTES = 3 * 1024**3
@@ -56,17 +56,9 @@ def cache_plan(controller: ValueMappingController, num_anchors: int, chunk_sizes
     for t in range(num_steps):
         wanted: set[int] = set()
         for size in chunk_sizes:
-            pool = num_anchors + size
-            if controller.mode == "rotational":
-                k = rotational_reference(t, controller.rvm_period, pool)
-                wanted |= {k} if k < num_anchors else set()
-            elif controller.mode == "first":
-                wanted.add(0)
-            elif controller.mode == "random":
-                k = min(int(controller.random_draws[t] * pool), pool - 1)
-                wanted |= {k} if k < num_anchors else set()
-            elif controller.mode == "sparse_causal":
-                wanted |= {0, num_anchors - 1}
+            c = controller
+            for refs in reference_frames(c.mode, t, num_anchors, size, c.rvm_period, c.random_draws):
+                wanted |= {k for k in refs if k < num_anchors}
         if wanted:
             plan[t] = wanted
     return plan

@@ -11,7 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+from ..settings import DEFAULT_MODEL
+
 # On ZeroGPU a GPU call is granted for at most this many seconds.
 ZEROGPU_DURATION = int(os.environ.get("DIRECT2V_GPU_DURATION", "240"))
 
