@@ -32,7 +32,10 @@ def _pndm_to_joint(sched: Any, timesteps: Any) -> tuple[Any, Any]:
     sched.ets = []
     sched.cur_sample = None
     sched.counter = 0
-    if len(timesteps) > 1 and timesteps[0] != timesteps[1]:
+    # PLMS timesteps are [T0, T1, T1, T2, ...]: a joint phase starting at the repeated pair
+    # must not keep it, or every later step runs one label out of step.
+    timesteps = torch.unique_consecutive(timesteps)
+    if len(timesteps) > 1:
         timesteps = torch.cat([timesteps[:2], timesteps[1:]])
     return sched, timesteps
 
