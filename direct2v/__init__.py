@@ -6,8 +6,9 @@ so the director and the CLI's `direct` command work without them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .lazy import lazy_attributes
 from .settings import PRESETS, Project, RenderSettings, SettingsError
 
 __version__ = "0.1.0"
@@ -18,13 +19,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .render.sdxl import DirecT2VSDXLPipeline
 
 
-def __getattr__(name: str) -> Any:
-    if name == "DirecT2VPipeline":
-        from .render.pipeline import DirecT2VPipeline
-
-        return DirecT2VPipeline
-    if name == "DirecT2VSDXLPipeline":
-        from .render.sdxl import DirecT2VSDXLPipeline
-
-        return DirecT2VSDXLPipeline
-    raise AttributeError(f"module 'direct2v' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"DirecT2VPipeline": "render.pipeline", "DirecT2VSDXLPipeline": "render.sdxl"})

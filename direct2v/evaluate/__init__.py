@@ -13,7 +13,7 @@ transformers, matplotlib) happen on first use. The CLI's `compare` command is in
 
 from __future__ import annotations
 
-from typing import Any
+from ..lazy import lazy_attributes
 
 _LAZY = {
     "ClipScorer": "clip",
@@ -38,11 +38,4 @@ _LAZY = {
 }
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        mod = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(mod, name)
-    raise AttributeError(f"module 'direct2v.evaluate' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -11,7 +11,7 @@ Heavy imports (torch, diffusers) happen on first use.
 
 from __future__ import annotations
 
-from typing import Any
+from ..lazy import lazy_attributes
 
 _LAZY = {
     "DirecT2VPipeline": "pipeline",
@@ -32,11 +32,4 @@ _LAZY = {
 }
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        mod = importlib.import_module(f".{_LAZY[name]}", __name__)
-        return getattr(mod, name)
-    raise AttributeError(f"module 'direct2v.render' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -189,7 +189,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
 
         settings = {name: settings[name] for name in SETTING_NAMES}
         setting_list = list(settings.values())
-        director_inputs = [style, camera, backend, llm_model, base_url, api_key]
+        # Director fields travel by name (DIRECTOR_FIELDS); the key only to the director's handlers.
+        director_fields = {"style": style, "camera": camera, "backend": backend, "llm_model": llm_model, "base_url": base_url}
+        assert tuple(director_fields) == tuple(direct.DIRECTOR_FIELDS)
+        with_key = dict(inputs_kwargs={**director_fields, "api_key": api_key})
 
         # ------------------------------------------------------------- wiring
         # Gradio marks an event's outputs with an "Error" overlay when it fails. The user's
@@ -198,11 +201,13 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         # (`show_progress_on`) or not at all; the message itself is a toast.
         quiet = dict(api_visibility="private", queue=False, show_progress="hidden")
         on_notes = dict(show_progress="minimal", show_progress_on=[notes])
-        direct_io = ([user_prompt, num_frames, fps, *director_inputs], [table, notes, num_frames])
+        direct_io = ([user_prompt, num_frames, fps], [table, notes, num_frames])
         backend.change(direct.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
-        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **on_notes)
-        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
-        redirect_all_btn.click(direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **on_notes)
+        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **with_key, **on_notes)
+        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **with_key, **on_notes)
+        redirect_all_btn.click(
+            direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **with_key, **on_notes
+        )
         table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(table_tab.select_row, None, row, **quiet)
         add_btn.click(table_tab.add_row, [table, row], [table, notes, num_frames, row], **quiet)
@@ -210,12 +215,12 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         up_btn.click(table_tab.move_row_up, [table, row], [table, row], **quiet)
         down_btn.click(table_tab.move_row_down, [table, row], [table, row], **quiet)
         redirect_btn.click(
-            direct.redirect_row, [table, row, user_prompt, fps, *director_inputs], [table, notes],
-            api_visibility="private", concurrency_limit=4, **on_notes,
+            direct.redirect_row, [table, row, user_prompt, fps], [table, notes],
+            api_visibility="private", concurrency_limit=4, **with_key, **on_notes,
         )
         double_btn.click(
-            direct.double_frame_rate, [table, user_prompt, fps, *director_inputs], [table, notes, num_frames, fps],
-            api_name="double_fps", concurrency_limit=4, **on_notes,
+            direct.double_frame_rate, [table, user_prompt, fps], [table, notes, num_frames, fps],
+            api_name="double_fps", concurrency_limit=4, **with_key, **on_notes,
         )
 
         steps = settings["num_inference_steps"]
@@ -228,30 +233,30 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
 
         save_btn.click(
             project.save_project,
-            [user_prompt, table, fps, style, camera, backend, llm_model, base_url],
+            [user_prompt, table, fps],
             project_file,
-            inputs_kwargs=settings,
+            inputs_kwargs={**director_fields, **settings},
             api_name="save_project",
             show_progress="hidden",
         ).then(lambda: gr.update(visible=True), None, project_file, **quiet)
         load_btn.upload(
             project.load_project,
             load_btn,
-            [user_prompt, table, notes, num_frames, fps, style, camera, backend, llm_model, base_url, *setting_list],
+            [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list],
             api_name="load_project",
             show_progress="hidden",
         ).then(**remember_steps)
 
+        # Renders and comparisons share the GPU queue: `render_concurrency` at a time.
+        gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="full")
         render_evt = render_btn.click(
             render_tab.render_video,
             [table, num_frames, fps],
             [preview, video, downloads, used_seed, status],
             inputs_kwargs=settings,
             api_name="render",
-            concurrency_limit=render_concurrency,
-            concurrency_id="gpu",
-            show_progress="full",
             show_progress_on=[preview],
+            **gpu,
         )
         render_evt.then(render_tab.model_notice, None, notice, **quiet)
         cancel_btn.click(render_tab.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
@@ -261,10 +266,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             [compare_status, compare_video, compare_table, compare_plot],
             inputs_kwargs=settings,
             api_name="compare",
-            concurrency_limit=render_concurrency,
-            concurrency_id="gpu",
-            show_progress="full",
             show_progress_on=[compare_video],
+            **gpu,
         )
         compare_cancel_btn.click(render_tab.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     return demo
