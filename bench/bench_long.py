@@ -45,9 +45,15 @@ def main(argv=None) -> int:
     for frames in args.frames:
         prompts = [f"a paper boat drifting down a stream, moment {i}" for i in range(frames)]
         for chunking in args.chunking:
-            fn = lambda: pipe(prompts, generator=torch.Generator("cpu").manual_seed(0), chunking=chunking, **common).frames
+            cache_bytes = []
+
+            def fn(chunking=chunking):
+                out = pipe(prompts, generator=torch.Generator("cpu").manual_seed(0), chunking=chunking, **common)
+                cache_bytes.append(out.anchor_cache_bytes)
+                return out.frames
+
             m = measure(fn, device, args.runs, decode=torch.no_grad()(pipe.decode_latents))
-            row = dict(frames=frames, chunking=chunking, per_pass=args.per_pass, cache_bytes=pipe.last_anchor_cache_bytes, **m)
+            row = dict(frames=frames, chunking=chunking, per_pass=args.per_pass, cache_bytes=cache_bytes[-1], **m)
             rows.append(row)
             write_json(args.json, dict(head, rows=rows))
             print(f"F={frames:3d} {chunking:5s}  {m['median_s']:8.2f} s  UNet-phase peak {gib(m['unet_peak_bytes'])} GiB  "

@@ -78,13 +78,13 @@ def test_cache_holds_what_the_anchor_pass_computed(pipe):
 
     long_mod.AnchorCache = Spy
     try:
-        pipe(PROMPTS[:8], generator=gen(), frames_per_pass=6, controller=ctl, **FAST)
+        result = pipe(PROMPTS[:8], generator=gen(), frames_per_pass=6, controller=ctl, **FAST)
     finally:
         long_mod.AnchorCache = original
         for h in handles:
             h.remove()
     cache = captured_cache["cache"]
-    assert cache.entries and pipe.last_anchor_cache_bytes == cache.nbytes > 0
+    assert cache.entries and result.anchor_cache_bytes == cache.nbytes > 0
     single = len(pipe.scheduler.timesteps) - FAST["t1"] - 1 + FAST["t1"] - FAST["t0"]
     anchors = 3
     for (layer, step, anchor), (k, v) in cache.entries.items():
@@ -113,14 +113,16 @@ def test_24_frames_with_8_per_pass_are_distinct_and_in_order(pipe):
     frames_seen, phases = [], []
 
     def cb(p, i, t, kw):
-        if not phases or phases[-1] != p.phase:
-            phases.append(p.phase)
-        if p.phase != "first frame" and (not frames_seen or frames_seen[-1] != p.current_frames):
-            frames_seen.append(list(p.current_frames))
+        if not phases or phases[-1] != kw["phase"]:
+            phases.append(kw["phase"])
+        if kw["phase"] != "first frame" and (not frames_seen or frames_seen[-1] != kw["frame_ids"]):
+            frames_seen.append(list(kw["frame_ids"]))
+        assert kw["latents"].shape[0] == len(kw["frame_ids"])
         return {}
 
-    out = pipe(PROMPTS[:24], generator=gen(), frames_per_pass=8, value_mapping="rotational", rvm_period=1,
-               callback_on_step_end=cb, **FAST).frames
+    result = pipe(PROMPTS[:24], generator=gen(), frames_per_pass=8, value_mapping="rotational", rvm_period=1,
+                  callback_on_step_end=cb, **FAST)
+    out = result.frames
     assert out.shape == (24, 64, 64, 3)
     assert frames_seen == [list(range(0, 4))] + [list(range(s, s + 4)) for s in range(4, 24, 4)]
     assert phases == ["first frame", "frames 1-4 of 24"] + [f"frames {s + 1}-{s + 4} of 24" for s in range(4, 24, 4)]
@@ -129,10 +131,10 @@ def test_24_frames_with_8_per_pass_are_distinct_and_in_order(pipe):
     assert (gaps + np.eye(24) > 1e-4).all()
     # Cache size is bounded by one anchor entry per joint step and mapped layer.
     layers = 6  # attn1 layers in up_blocks.2 and up_blocks.3 of the tiny UNet
-    assert 0 < pipe.last_anchor_cache_bytes
+    assert 0 < result.anchor_cache_bytes
     steps = FAST["t1"] + 1
     biggest = max(m.to_k.out_features for n, m in pipe.unet.named_modules() if n.endswith("attn1"))
-    assert pipe.last_anchor_cache_bytes <= steps * layers * 2 * (2 * 8 * 8 * biggest * 4)
+    assert result.anchor_cache_bytes <= steps * layers * 2 * (2 * 8 * 8 * biggest * 4)
 
 
 def test_t2vz_chunking_shares_frame_zero_and_differs_from_cache(pipe):

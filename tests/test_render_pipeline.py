@@ -214,7 +214,7 @@ def test_callback_can_replace_latents_and_sees_every_step(pipe):
     seen = []
 
     def cb(p, i, t, kw):
-        seen.append((i, kw["latents"].shape[0], p.phase))
+        seen.append((i, kw["latents"].shape[0], kw["phase"]))
         return {"latents": kw["latents"] * 0} if i == p.num_timesteps - 1 else {}
 
     out = pipe(PROMPTS[:2], generator=gen(0), callback_on_step_end=cb, output_type="latent", **FAST).frames

@@ -38,10 +38,12 @@ from .start_image import StartFrame, check_start_image_settings, prepare_start_f
 
 @dataclass
 class DirecT2VPipelineOutput(BaseOutput):
-    """`frames`: (F, H, W, 3) float in [0, 1] for "np", a list of PIL images for "pil", latents for "latent"."""
+    """`frames`: (F, H, W, 3) float in [0, 1] for "np", a list of PIL images for "pil", latents for "latent".
+    `anchor_cache_bytes`: the size of the anchor cache a long video used (0 in one pass)."""
 
     frames: Any
     nsfw_content_detected: list[bool] | None = None
+    anchor_cache_bytes: int = 0
 
 
 class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
@@ -76,10 +78,11 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     def _init_render_state(self) -> None:
         """What every render reads besides the modules (the SDXL pipeline's __init__ calls this too)."""
         self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
-        self.phase = "idle"
-        self.current_frames: list[int] = []  # global indices of the frames being denoised now
+        # What the step-end callback is told besides the latents: the phase and the global
+        # indices of the frames being denoised.
+        self._phase = "idle"
+        self._frame_ids: list[int] = []
         self.vae_decode_batch = 8
-        self.last_anchor_cache_bytes = 0
         self.value_mapping_controller = ValueMappingController()
 
     # ------------------------------------------------------------------ properties
@@ -261,10 +264,13 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         return {"encoder_hidden_states": embeds}
 
     def _step_end(self, t, latents: torch.Tensor) -> torch.Tensor:
+        """The step-end callback gets the latents plus `phase` ("first frame", "joint",
+        "frames 9-12 of 24") and `frame_ids` (global indices of the latents' frames)."""
         self._step_index_global += 1
         cb = self._callback_on_step_end
         if cb is not None:
-            out = cb(self, self._step_index_global - 1, t, {"latents": latents}) or {}
+            kwargs = {"latents": latents, "phase": self._phase, "frame_ids": list(self._frame_ids)}
+            out = cb(self, self._step_index_global - 1, t, kwargs) or {}
             latents = out.get("latents", latents)
         return latents
 
@@ -358,7 +364,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             start = None
             if image is not None:
                 # 1-2. Frame 1's latents at T[-t1-1] and T[-t0-1] come from the user's picture.
-                self.phase, self.current_frames = "start image", [0]
+                self._phase, self._frame_ids = "start image", [0]
                 start = prepare_start_frame(
                     self, image, strength=image_strength, mode=image_mode, width=width, height=height,
                     timesteps=timesteps, t0=t0, t1=t1, generator=generator,
@@ -372,7 +378,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
 
                 # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
-                self.phase, self.current_frames = "first frame", [0]
+                self._phase, self._frame_ids = "first frame", [0]
                 x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
                 saved_scheduler = copy.deepcopy(self.scheduler)
                 x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
@@ -392,27 +398,25 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
                 # Name the frames this pass adds (t2vz chunks repeat frame 0 in front).
                 first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
-                self.phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
-                self.current_frames = list(frame_ids)
+                self._phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
+                self._frame_ids = list(frame_ids)
                 x_start = start_latents(frame_ids)
                 index = torch.tensor(frame_ids, device=device)
                 hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
                 return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True, hold=hold)
 
             out_latents = run_passes(passes, joint, controller, n_joint, device)
-            self.last_anchor_cache_bytes = controller.last_cache_bytes
+            cache_bytes = controller.last_cache_bytes
         finally:
             controller.finish()
             self.scheduler.set_timesteps(num_inference_steps, device=device)
-            self.phase = "idle"
+            self._phase = "idle"
             self._callback_on_step_end = None
 
         if output_type == "latent":
             frames = out_latents
         else:
-            self.phase = "decoding"
             images = self.decode_latents(out_latents)
-            self.phase = "idle"
             if output_type == "pt":
                 frames = images
             else:
@@ -422,4 +426,4 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, None)
-        return DirecT2VPipelineOutput(frames=frames)
+        return DirecT2VPipelineOutput(frames=frames, anchor_cache_bytes=cache_bytes)

@@ -78,10 +78,10 @@ def render(
         info = StepInfo(
             step=done,
             total=total,
-            phase=p.phase,
+            phase=tensors["phase"],
             elapsed_s=elapsed,
             eta_s=elapsed / done * (total - done),
-            frames=list(p.current_frames),
+            frames=list(tensors["frame_ids"]),
         )
         if preview_every and (done % preview_every == 0 or done == total):
             info.preview = latents_to_preview(tensors["latents"])
@@ -111,6 +111,6 @@ def render(
         seed=seed,
         elapsed_s=time.perf_counter() - start,
         settings=settings,
-        anchor_cache_bytes=getattr(pipe, "last_anchor_cache_bytes", 0),
+        anchor_cache_bytes=out.anchor_cache_bytes,
         peak_bytes=torch.cuda.max_memory_allocated() if cuda else None,
     )
