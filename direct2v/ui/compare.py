@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from ..evaluate.methods import DEFAULT_DSF_QUANTILE
+from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
 from ..settings import SettingsError, resolve_seed
 from . import runtime as rt
@@ -22,7 +22,7 @@ COMPARE_METHODS = [
     ("Random reference", "random"),
     ("None (independent)", "none"),
 ]
-DEFAULT_COMPARE = ["first", "sparse_causal", "rotational", "rotational+dsf"]
+DEFAULT_COMPARE = list(DEFAULT_METHODS)
 
 
 def compare_methods(
