@@ -236,6 +236,10 @@ class Director(ABC):
         """The new text of frame `index`; every back end in this package overrides it."""
         raise DirectorConfigError(f"The {self.backend or type(self).__name__} director cannot re-direct a single frame.")
 
+    def describe(self) -> str:
+        """One line for the page: which back end and model this is."""
+        return f"{self.backend} ({self.model})" if self.model else self.backend
+
 
 class LLMDirector(Director):
     """A director backed by a chat model; subclasses implement `_complete` and `_translate`."""
