@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS  # noqa: F401 (one set of limits for every layer)
 from . import prompts
 from .cache import ResponseCache, public_url
 from .errors import (
@@ -33,10 +34,6 @@ from .errors import (
 from .parsing import FormatProblem, RefusalProblem, parse_frame, parse_frames, same_frame
 
 logger = logging.getLogger(__name__)
-
-MAX_FRAMES = 256  # the renderer's limit (direct2v.settings.MAX_FRAMES)
-MAX_PROMPT_CHARS = 2000
-MAX_FPS = 120
 
 
 def check_request(user_prompt: Any, num_frames: Any, fps: Any) -> tuple[str, int, float]:

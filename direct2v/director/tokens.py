@@ -23,7 +23,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-CLIP_MAX_TOKENS = 77  # including <|startoftext|> and <|endoftext|>
+from ..frames import CLIP_MAX_TOKENS  # 77, including <|startoftext|> and <|endoftext|>
+
 MERGES_PATH = Path(__file__).with_name("clip_bpe_merges.txt.gz")
 
 # CLIP's pre-tokenizer: contractions, runs of letters, single digits, runs of other symbols.

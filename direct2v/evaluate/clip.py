@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 import numpy as np
 
+from ..frames import CLIP_MAX_TOKENS as MAX_TOKENS  # CLIP's text context, start and end tokens included
 from ..render.errors import ModelLoadError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,7 +29,6 @@ DEFAULT_CLIP_MODEL = "openai/clip-vit-large-patch14"
 TINY = "tiny"
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-MAX_TOKENS = 77  # CLIP's text context, start and end tokens included
 
 
 class ClipLoadError(ModelLoadError):
