@@ -152,7 +152,7 @@ def test_frame_prompts_reach_their_frames_cross_attention(pipe):
         joint_b = seen[-1]
     finally:
         handle.remove()
-    cond, uncond = pipe.encode_prompts(PROMPTS, None, "cpu")
+    cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, None)
     n = len(PROMPTS)
     assert joint_a.shape[0] == 2 * n
     assert torch.allclose(joint_a[n:], cond) and torch.allclose(joint_a[:n], uncond.expand(n, -1, -1))
@@ -169,7 +169,7 @@ def test_first_frame_phase_uses_first_prompt(pipe):
         run(pipe, PROMPTS, negative_prompt="blurry")
     finally:
         handle.remove()
-    cond, uncond = pipe.encode_prompts(PROMPTS, "blurry", "cpu")
+    cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, "blurry")
     first = seen[0]
     assert first.shape[0] == 2
     assert torch.allclose(first[0], uncond[0]) and torch.allclose(first[1], cond[0])

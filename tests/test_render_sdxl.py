@@ -81,14 +81,14 @@ def test_none_mode_frame_one_equals_plain_sdxl(components, pipe):
     assert np.abs(ours[0] - image).max() < 1e-5
 
 
-def test_encode_prompts_equals_diffusers_sdxl_encode_prompt(components, pipe):
+def test_encode_prompt_equals_diffusers_sdxl_encode_prompt(components, pipe):
     """Per-frame token and pooled embeddings from both encoders, prompt_2 and negative_prompt_2 as diffusers reads them."""
     from diffusers import StableDiffusionXLPipeline
 
     sdxl = StableDiffusionXLPipeline(**components, add_watermarker=False)
     pipe._sdxl_inputs = {"prompt_2": ["x", "y", "x"], "negative_prompt_2": "dark"}
     try:
-        cond, uncond = pipe.encode_prompts(PROMPTS, "blur", "cpu")
+        cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, "blur")
     finally:
         pipe._sdxl_inputs = {}
     assert cond.embeds.shape == (3, 77, 64) and cond.pooled.shape == (3, 32)
@@ -99,7 +99,7 @@ def test_encode_prompts_equals_diffusers_sdxl_encode_prompt(components, pipe):
         assert torch.allclose(cond.embeds[j], e[0], atol=1e-6) and torch.allclose(cond.pooled[j], pooled[0], atol=1e-6)
         assert torch.allclose(uncond.embeds[0], ne[0], atol=1e-6) and torch.allclose(uncond.pooled[0], npooled[0], atol=1e-6)
     # No negative prompt: zeros, as SDXL base asks with force_zeros_for_empty_prompt.
-    _, zero = pipe.encode_prompts(PROMPTS, None, "cpu")
+    _, zero = pipe.encode_prompt(PROMPTS, "cpu", True, None)
     assert zero.embeds.abs().max() == 0 and zero.pooled.abs().max() == 0
 
 

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
@@ -49,7 +50,10 @@ class DirecT2VPipelineOutput(BaseOutput):
 class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     model_cpu_offload_seq = "text_encoder->unet->vae"
     _optional_components = ["safety_checker", "feature_extractor"]
-    _callback_tensor_inputs = ["latents"]
+    # `prompt_embeds` in a step-end callback is the whole video's CFG batch, (halves, frames,
+    # tokens, dim) with the negative half first; `prompt_embeds[-1:]` is the conditional half
+    # of every frame, so diffusers' SDCFGCutoffCallback keeps each frame's own prompt.
+    _callback_tensor_inputs = ["latents", "prompt_embeds", "negative_prompt_embeds"]
     default_attention_blocks = DEFAULT_BLOCKS  # what attention_blocks="default" maps
 
     def __init__(
@@ -77,7 +81,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
 
     def _init_render_state(self) -> None:
         """What every render reads besides the modules (the SDXL pipeline's __init__ calls this too)."""
-        self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
+        vae = getattr(self, "vae", None)  # None in a text-encoder-only pipeline (encode_prompt alone)
+        self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1) if vae is not None else 8
         # What the step-end callback is told besides the latents: the phase and the global
         # indices of the frames being denoised.
         self._phase = "idle"
@@ -94,6 +99,15 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     def num_timesteps(self) -> int:
         return getattr(self, "_num_timesteps", 0)
 
+    @property
+    def guidance_scale(self) -> float:
+        return self._guidance_scale
+
+    @property
+    def do_classifier_free_guidance(self) -> bool:
+        """Read at every step, so a step-end callback can switch guidance off (or on) mid-render."""
+        return self._guidance_scale > 1.0
+
     # ------------------------------------------------------------------ checks
     def check_inputs(
         self, prompts, video_length, height, width, num_inference_steps, t0, t1,
@@ -102,8 +116,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     ) -> None:
         """The frame prompts through the shared check and every knob through
         `RenderSettings.validate()`; here only what depends on this pipeline's model."""
-        check_frame_prompts(prompts)
-        if video_length != len(prompts):
+        if prompts is None:  # prompt_embeds given
+            if not video_length:
+                raise PromptError("No frame prompts: give at least one.")
+        else:
+            check_frame_prompts(prompts)
+        if prompts is not None and video_length != len(prompts):
             raise PromptError(
                 f"video_length is {video_length} but {len(prompts)} frame prompts were given; they must match."
             )
@@ -122,10 +140,35 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
 
     # ------------------------------------------------------------------ building blocks
     @torch.no_grad()
-    def encode_prompts(self, prompts: list[str], negative_prompt: str | None, device) -> tuple[torch.Tensor, torch.Tensor]:
-        """(cond (F, 77, D), uncond (1, 77, D)). Repeated prompts are encoded once."""
-        unique = list(dict.fromkeys(prompts))
-        texts = unique + [negative_prompt or ""]
+    def encode_prompt(
+        self,
+        prompt: str | list[str] | None,
+        device=None,
+        do_classifier_free_guidance: bool = True,
+        negative_prompt: str | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(prompt_embeds (F, 77, D), one per frame; negative_prompt_embeds (1, 77, D) or None without CFG).
+
+        Embeddings passed in are returned as they are (moved to `device`); repeated frame
+        prompts are encoded once.
+        """
+        device = device or self._execution_device
+        if prompt_embeds is None:
+            prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+            unique = list(dict.fromkeys(prompts))
+            emb = self._encode_texts(unique, device)
+            index = torch.tensor([unique.index(p) for p in prompts], device=device)
+            prompt_embeds = emb[index]
+        prompt_embeds = prompt_embeds.to(device)
+        if not do_classifier_free_guidance:
+            return prompt_embeds, None
+        if negative_prompt_embeds is None:
+            negative_prompt_embeds = self._encode_texts([negative_prompt or ""], device)
+        return prompt_embeds, negative_prompt_embeds.to(device=device, dtype=prompt_embeds.dtype)
+
+    def _encode_texts(self, texts: list[str], device) -> torch.Tensor:
         tok = self.tokenizer(
             texts, padding="max_length", max_length=self.tokenizer.model_max_length, truncation=True, return_tensors="pt"
         )
@@ -133,9 +176,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         if getattr(self.text_encoder.config, "use_attention_mask", False):
             mask = tok.attention_mask.to(device)
         emb = self.text_encoder(tok.input_ids.to(device), attention_mask=mask)[0]
-        emb = emb.to(dtype=self.text_encoder.dtype, device=device)
-        index = torch.tensor([unique.index(p) for p in prompts], device=device)
-        return emb[index], emb[-1:]
+        return emb.to(dtype=self.text_encoder.dtype, device=device)
 
     def prepare_latents(self, num_frames, height, width, dtype, device, generator, latents=None) -> torch.Tensor:
         shape = (num_frames, self.unet.config.in_channels, height // self.vae_scale_factor, width // self.vae_scale_factor)
@@ -217,38 +258,52 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         return torch.cat(outs)
 
     # ------------------------------------------------------------------ the loop
+    def step_conditioning(self, frame_ids: list[int]) -> dict:
+        """The UNet's conditioning of `frame_ids` for this step, frame j guided by (negative, prompt j).
+
+        Built at every step from the whole video's embeddings and the current guidance, so a
+        callback that turns guidance off (or on) or edits the embeddings acts on the next step.
+        """
+        cfg = self.do_classifier_free_guidance
+        index = torch.tensor(frame_ids, device=self._execution_device)
+        cond = self._cond[index]
+        uncond = None
+        if cfg:
+            if self._uncond is None:  # guidance was off at the start and a callback turned it on
+                self._uncond = self.encode_prompt([""], self._execution_device, True, self._negative_prompt)[1]
+            uncond = self._uncond[index] if len(self._uncond) == len(self._cond) > 1 else self._uncond
+        return self.unet_conditioning(cond, uncond, len(frame_ids), cfg)
+
     def denoise(
         self,
         latents: torch.Tensor,
         timesteps,
-        cond: torch.Tensor,
-        uncond: torch.Tensor,
-        guidance_scale: float,
+        frame_ids: list[int],
         extra_step_kwargs: dict,
         controller: ValueMappingController | None = None,
         joint: bool = False,
         hold: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        """Denoise `latents` (F frames) along `timesteps`, frame j guided by (uncond, cond[j]).
+        """Denoise `latents` (the frames `frame_ids`) along `timesteps`, frame j guided by (negative, prompt j).
 
         `hold(i, latents)`, when given, runs after each scheduler step (start_image.py keeps
         frame 1 on the user's image that way).
         """
-        cfg = guidance_scale > 1.0
         frames = latents.shape[0]
-        unet_kwargs = self.unet_conditioning(cond, uncond, frames, cfg)
         for i, t in enumerate(timesteps):
             if self.interrupt:
                 raise RenderCancelled("Render cancelled.")
+            cfg = self.do_classifier_free_guidance
             if controller is not None:
                 controller.num_halves = 2 if cfg else 1
                 controller.begin_step(i if joint else None, frames, latents.device)
+            unet_kwargs = self.step_conditioning(frame_ids)
             model_in = torch.cat([latents] * 2) if cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
             noise = self.unet(model_in, t, **unet_kwargs, return_dict=False)[0]
             if cfg:
                 uncond_eps, cond_eps = noise.chunk(2)
-                noise = uncond_eps + guidance_scale * (cond_eps - uncond_eps)
+                noise = uncond_eps + self.guidance_scale * (cond_eps - uncond_eps)
             latents = self.scheduler.step(noise, t, latents, **extra_step_kwargs, return_dict=False)[0]
             if hold is not None:
                 latents = hold(i, latents)
@@ -269,16 +324,37 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         self._step_index_global += 1
         cb = self._callback_on_step_end
         if cb is not None:
-            kwargs = {"latents": latents, "phase": self._phase, "frame_ids": list(self._frame_ids)}
-            out = cb(self, self._step_index_global - 1, t, kwargs) or {}
-            latents = out.get("latents", latents)
+            given = {name: self._callback_tensor(name, latents) for name in self._callback_tensor_names}
+            out = cb(self, self._step_index_global - 1, t, {**given, "phase": self._phase, "frame_ids": list(self._frame_ids)}) or {}
+            latents = out.pop("latents", latents)
+            emb = out.pop("prompt_embeds", given.get("prompt_embeds"))
+            if emb is not given.get("prompt_embeds"):  # (halves, frames, ...): the last half is the prompts
+                self._cond = emb[-1]
+                if emb.shape[0] == 2:
+                    self._uncond = emb[0]
+            neg = out.pop("negative_prompt_embeds", given.get("negative_prompt_embeds"))
+            if neg is not given.get("negative_prompt_embeds"):
+                self._uncond = neg
+        if self._progress is not None:
+            self._progress.update()
         return latents
+
+    def _callback_tensor(self, name: str, latents: torch.Tensor) -> torch.Tensor | None:
+        """What a step-end callback sees under `name`; prompt_embeds is the whole video's CFG batch."""
+        if name == "latents":
+            return latents
+        if name == "negative_prompt_embeds":
+            return self._uncond
+        frames = len(self._cond)
+        if self.do_classifier_free_guidance and self._uncond is not None:
+            return torch.stack([self._uncond.expand(frames, -1, -1).to(self._cond.dtype), self._cond])
+        return self._cond[None]
 
     # ------------------------------------------------------------------ __call__
     @torch.no_grad()
     def __call__(
         self,
-        prompt: str | list[str],
+        prompt: str | list[str] | None = None,
         video_length: int | None = None,
         num_inference_steps: int = 50,
         guidance_scale: float = 7.5,
@@ -298,22 +374,39 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         output_type: str = "np",
         return_dict: bool = True,
         latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
         frames_per_pass: int | None = None,
         chunking: str = "cache",
-        callback_on_step_end: Callable | None = None,
+        callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         controller: ValueMappingController | None = None,
         image: Any = None,
         image_strength: float = 0.3,
         image_mode: str = "noise",
     ):
-        """See the module docstring for the schedule. `image` (a path, PIL image, array or
-        tensor) takes frame 1's place; `image_strength` and `image_mode` as in start_image.py."""
-        if isinstance(prompt, str):
-            video_length = video_length or 8
-            prompts = [prompt] * video_length
+        """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8).
+        `prompt_embeds` (F, 77, D) replaces `prompt`, `negative_prompt_embeds` (1 or F, 77, D)
+        replaces `negative_prompt`; `encode_prompt` makes both, so embeddings can be reused.
+        `image` (a path, PIL image, array or tensor) takes frame 1's place; `image_strength` and
+        `image_mode` as in start_image.py. See the module docstring for the schedule."""
+        prompts = self._frame_prompts(prompt, prompt_embeds, video_length)
+        if prompt_embeds is not None:
+            if prompt_embeds.ndim != 3:
+                raise SettingsError(f"prompt_embeds must be (frames, tokens, dim); got shape {tuple(prompt_embeds.shape)}.")
+            if prompt_embeds.shape[0] == 1 and video_length:
+                prompt_embeds = prompt_embeds.expand(video_length, -1, -1)
+            video_length = video_length or prompt_embeds.shape[0]
+            if prompt_embeds.shape[0] != video_length:
+                raise PromptError(f"video_length is {video_length} but prompt_embeds holds {prompt_embeds.shape[0]} frames.")
+            if negative_prompt_embeds is not None and (
+                negative_prompt_embeds.shape[0] not in (1, video_length) or negative_prompt_embeds.shape[1:] != prompt_embeds.shape[1:]
+            ):
+                raise SettingsError(
+                    f"negative_prompt_embeds must be (1 or {video_length}, {', '.join(map(str, prompt_embeds.shape[1:]))}); "
+                    f"got {tuple(negative_prompt_embeds.shape)}."
+                )
         else:
-            prompts = list(prompt)
             video_length = len(prompts) if video_length is None else video_length
         if isinstance(attention_blocks, list):
             attention_blocks = tuple(attention_blocks)
@@ -326,18 +419,30 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
             guidance_scale, eta, motion_field_strength_x, motion_field_strength_y,
         )
+        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
+            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
         names = callback_on_step_end_tensor_inputs or ["latents"]
         bad = [n for n in names if n not in self._callback_tensor_inputs]
         if bad:
             raise SettingsError(f"callback_on_step_end_tensor_inputs may only name {self._callback_tensor_inputs}; got {bad}.")
         self._callback_on_step_end = callback_on_step_end
         self._callback_tensor_names = names
+        self._guidance_scale = guidance_scale
         self._interrupt = False
         self._step_index_global = 0
+        self._progress = None
         device = self._execution_device
 
         # Encode the frame prompts and the negative prompt.
-        cond, uncond = self.encode_prompts(prompts, negative_prompt, device)
+        cond, uncond = self.encode_prompt(
+            prompts, device, self.do_classifier_free_guidance, negative_prompt, prompt_embeds, negative_prompt_embeds
+        )
+        if isinstance(cond, torch.Tensor):
+            dtype = self.text_encoder.dtype if self.text_encoder is not None else self.unet.dtype
+            cond = cond.to(dtype)
+            uncond = uncond.to(dtype) if uncond is not None else None
+        self._negative_prompt = negative_prompt
+        self._cond, self._uncond = cond, uncond  # whole video; each step takes its frames (step_conditioning)
 
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
@@ -361,57 +466,59 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             )
         ensure_value_mapping(self.unet, controller, attention_blocks)
         try:
-            start = None
-            if image is not None:
-                # 1-2. Frame 1's latents at T[-t1-1] and T[-t0-1] come from the user's picture.
-                self._phase, self._frame_ids = "start image", [0]
-                start = prepare_start_frame(
-                    self, image, strength=image_strength, mode=image_mode, width=width, height=height,
-                    timesteps=timesteps, t0=t0, t1=t1, generator=generator,
-                    unet_kwargs=self.unet_conditioning(cond[:1], uncond, 1, cfg=False),
-                    device=device, dtype=cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
-                )
-                saved_scheduler = copy.deepcopy(self.scheduler)
-                x1_t1, x1_t0 = start.latent_at(timesteps[-t1 - 1]), start.latent_at(timesteps[-t0 - 1])
-            else:
-                # 1. Noise for frame 1 only.
-                x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
+            with self.progress_bar(total=self._num_timesteps) as progress:
+                self._progress = progress
+                start = None
+                if image is not None:
+                    # 1-2. Frame 1's latents at T[-t1-1] and T[-t0-1] come from the user's picture.
+                    self._phase, self._frame_ids = "start image", [0]
+                    start = prepare_start_frame(
+                        self, image, strength=image_strength, mode=image_mode, width=width, height=height,
+                        timesteps=timesteps, t0=t0, t1=t1, generator=generator,
+                        unet_kwargs=self.unet_conditioning(cond[:1], uncond, 1, cfg=False),
+                        device=device, dtype=cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
+                    )
+                    saved_scheduler = copy.deepcopy(self.scheduler)
+                    x1_t1, x1_t0 = start.latent_at(timesteps[-t1 - 1]), start.latent_at(timesteps[-t0 - 1])
+                else:
+                    # 1. Noise for frame 1 only.
+                    x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
 
-                # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
-                self._phase, self._frame_ids = "first frame", [0]
-                x1_t1 = self.denoise(x, timesteps[: -t1 - 1], cond[:1], uncond, guidance_scale, extra, controller)
-                saved_scheduler = copy.deepcopy(self.scheduler)
-                x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], cond[:1], uncond, guidance_scale, extra, controller)
-            t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
+                    # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
+                    self._phase, self._frame_ids = "first frame", [0]
+                    x1_t1 = self.denoise(x, timesteps[: -t1 - 1], [0], extra, controller)
+                    saved_scheduler = copy.deepcopy(self.scheduler)
+                    x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], [0], extra, controller)
+                t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
 
-            def start_latents(frame_ids: list[int]) -> torch.Tensor:
-                """Steps 3 and 4 for the given frames; frame 0 re-enters from its own latent at T[-t1-1]."""
-                others = [f for f in frame_ids if f != 0]
-                parts = [x1_t1] if 0 in frame_ids else []
-                if others:
-                    copies = self.warp_copies(x1_t0, others, motion_field_strength_x, motion_field_strength_y)
-                    parts.append(self.renoise(copies, t_from, t_to, generator))
-                return torch.cat(parts)
+                def start_latents(frame_ids: list[int]) -> torch.Tensor:
+                    """Steps 3 and 4 for the given frames; frame 0 re-enters from its own latent at T[-t1-1]."""
+                    others = [f for f in frame_ids if f != 0]
+                    parts = [x1_t1] if 0 in frame_ids else []
+                    if others:
+                        copies = self.warp_copies(x1_t0, others, motion_field_strength_x, motion_field_strength_y)
+                        parts.append(self.renoise(copies, t_from, t_to, generator))
+                    return torch.cat(parts)
 
-            def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
-                """Step 5 for one pass over `frame_ids`."""
-                self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
-                # Name the frames this pass adds (t2vz chunks repeat frame 0 in front).
-                first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
-                self._phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
-                self._frame_ids = list(frame_ids)
-                x_start = start_latents(frame_ids)
-                index = torch.tensor(frame_ids, device=device)
-                hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
-                return self.denoise(x_start, joint_ts, cond[index], uncond, guidance_scale, extra, ctl, joint=True, hold=hold)
+                def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
+                    """Step 5 for one pass over `frame_ids`."""
+                    self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
+                    # Name the frames this pass adds (t2vz chunks repeat frame 0 in front).
+                    first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
+                    self._phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
+                    self._frame_ids = list(frame_ids)
+                    x_start = start_latents(frame_ids)
+                    hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
+                    return self.denoise(x_start, joint_ts, frame_ids, extra, ctl, joint=True, hold=hold)
 
-            out_latents = run_passes(passes, joint, controller, n_joint, device)
+                out_latents = run_passes(passes, joint, controller, n_joint, device)
             cache_bytes = controller.last_cache_bytes
         finally:
             controller.finish()
             self.scheduler.set_timesteps(num_inference_steps, device=device)
             self._phase = "idle"
             self._callback_on_step_end = None
+            self._progress = None
 
         if output_type == "latent":
             frames = out_latents
@@ -427,3 +534,16 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         if not return_dict:
             return (frames, None)
         return DirecT2VPipelineOutput(frames=frames, anchor_cache_bytes=cache_bytes)
+
+    @staticmethod
+    def _frame_prompts(prompt, prompt_embeds, video_length) -> list[str] | None:
+        if prompt is not None and prompt_embeds is not None:
+            raise SettingsError("Give either prompt or prompt_embeds, not both.")
+        if prompt_embeds is not None:
+            return None
+        if prompt is None:
+            raise PromptError("No frame prompts: give at least one.")
+        if isinstance(prompt, str):
+            return [prompt] * (video_length or 8)
+        return list(prompt)
+

@@ -59,6 +59,7 @@ class SDXLPromptEmbeds:
 class DirecT2VSDXLPipeline(DirecT2VPipeline):
     model_cpu_offload_seq = "text_encoder->text_encoder_2->unet->vae"
     _optional_components = []
+    _callback_tensor_inputs = ["latents"]  # SDXL's embeddings are a pair (tokens, pooled), not one tensor
     default_attention_blocks = SDXL_DEFAULT_BLOCKS
 
     def __init__(
@@ -102,8 +103,19 @@ class DirecT2VSDXLPipeline(DirecT2VPipeline):
         return SDXLPromptEmbeds(torch.cat(parts, dim=-1).to(device, dtype), pooled.to(device, dtype))
 
     @torch.no_grad()
-    def encode_prompts(self, prompts: list[str], negative_prompt: str | None, device) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds]:
+    def encode_prompt(
+        self,
+        prompts: list[str],
+        device=None,
+        do_classifier_free_guidance: bool = True,
+        negative_prompt: str | None = None,
+        prompt_embeds: SDXLPromptEmbeds | None = None,
+        negative_prompt_embeds: SDXLPromptEmbeds | None = None,
+    ) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds]:
         """(cond for F frames, uncond for 1). Repeated (prompt, prompt_2) pairs are encoded once."""
+        if prompt_embeds is not None:
+            raise SettingsError("The SDXL pipeline takes prompts, not prompt_embeds.")
+        device = device or self._execution_device
         prompts_2 = self._sdxl_inputs.get("prompt_2")
         if prompts_2 is None:
             prompts_2 = prompts
