@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
     r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
     r.add_argument("--device", default=None, help="torch device (default cuda if available)")
+    r.add_argument("--image", default=None, metavar="PATH",
+                   help="start from a picture: frame 1 is this image, cropped to the frame (see --image-strength, --image-mode)")
     add_setting_flags(r)
     r.add_argument("--save-project", default=None, metavar="PATH", help="also save a project file with the seed actually used")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -208,6 +210,26 @@ def _load_pipe(model: str, device: str | None):
         raise CliError(str(e), EXIT_MODEL) from None
 
 
+def start_image_from_args(args: argparse.Namespace, project: Project) -> tuple[Any, dict[str, str] | None]:
+    """(the start picture, its project record): --image, else the project's own (checked to be
+    the same file), else none. A bad picture fails here, before the model loads."""
+    from .render.start_image import fit_to_frame, load_image
+    from .settings import check_start_image_ref, start_image_ref
+
+    if args.image:
+        path, ref = Path(args.image), start_image_ref(args.image)
+    elif project.start_image:
+        path = check_start_image_ref(project.start_image, base=Path(args.script).resolve().parent)
+        ref = project.start_image
+    else:
+        return None, None
+    image = load_image(path)
+    settings = settings_from_args(args, project.settings)
+    _, crop = fit_to_frame(image, settings.width, settings.height)
+    print(f"Start image {path.name}: {crop.describe()}.", file=sys.stderr)
+    return image, ref
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     project = load_script(args.script)
     settings = settings_from_args(args, project.settings)
@@ -217,6 +239,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not out.parent.exists():
         raise CliError(f"--out: the folder {out.parent} does not exist.")
     model = args.model or project.model or DEFAULT_MODEL
+    image, image_ref = start_image_from_args(args, project)
     from .render import render
     from .render.errors import PromptError, RenderCancelled
     from .video import write_video
@@ -224,7 +247,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     pipe = _load_pipe(model, args.device)
     bar = ProgressBar(enabled=not args.quiet)
     try:
-        result = render(pipe, project.frames, settings, on_step=bar, preview_every=0)
+        result = render(pipe, project.frames, settings, on_step=bar, preview_every=0, image=image)
     except (PromptError, SettingsError) as e:
         raise CliError(str(e)) from None
     except RenderCancelled:
@@ -237,6 +260,7 @@ def cmd_render(args: argparse.Namespace) -> int:
             settings=result.settings,
             director=project.director,
             model=model,
+            start_image=image_ref,
         ).save(args.save_project)
     cache = f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if result.anchor_cache_bytes else ""
     print(

@@ -9,6 +9,7 @@ settings including the seed, so any result can be reproduced and loaded back.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import secrets
@@ -173,6 +174,17 @@ class RenderSettings:
                       hi=1.0, step=0.05, help="DDIM noise", elem_id="eta")
     fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
                     hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
+    # Start image (render/start_image.py): used only when a picture is given.
+    image_strength: float = knob(
+        0.3, name="image strength", label="How far frame 1 may drift from the picture (0 = exactly the picture)",
+        flag="--image-strength", control="slider", group="image", lo=0.0, hi=1.0, step=0.05,
+        help="share of the joint steps in which frame 1 may leave the start image", elem_id="image-strength",
+    )
+    image_mode: str = knob(
+        "noise", name="start-image mode", label="How frame 1 reaches the picture", flag="--image-mode", control="radio",
+        group="image", choices=(("Forward noise (fast)", "noise"), ("DDIM inversion (faithful, one UNet call per step)", "invert")),
+        help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode",
+    )
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> "RenderSettings":
@@ -287,6 +299,38 @@ def _num_in(label: str, value: Any, lo: float, hi: float) -> None:
         raise SettingsError(f"{label} must be between {lo} and {hi} (got {value}).")
 
 
+def start_image_ref(path: str | Path) -> dict[str, str]:
+    """How a project records its start image: the path as given and the file's SHA-256, so
+    a project stays small (it travels inside every PNG and mp4) and a changed file is noticed."""
+    path = Path(path)
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as e:
+        raise SettingsError(f"Cannot read the start image {path}: {e.strerror or e}.") from None
+    return {"path": str(path), "sha256": digest}
+
+
+def check_start_image_ref(ref: dict[str, str], base: Path | None = None) -> Path:
+    """The recorded start image's file, after checking it is the same picture; SettingsError if not.
+    A relative path is looked up next to the project file (`base`) first."""
+    path = Path(ref["path"])
+    if not path.is_absolute() and base is not None and (base / path).is_file():
+        path = base / path
+    if not path.is_file():
+        raise SettingsError(f"The project's start image {ref['path']!r} is missing; put it back or give --image.")
+    if start_image_ref(path)["sha256"] != ref["sha256"]:
+        raise SettingsError(f"The project's start image {ref['path']!r} has changed since the render; give --image to use it anyway.")
+    return path
+
+
+def _start_image_field(value: Any) -> dict[str, str] | None:
+    if value in (None, {}):
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("path"), str) or not isinstance(value.get("sha256"), str):
+        raise SettingsError("The project's 'start_image' must be an object with 'path' and 'sha256'.")
+    return {"path": value["path"], "sha256": value["sha256"]}
+
+
 PROJECT_FORMAT = "direct2v-project"
 PROJECT_VERSION = 1
 
@@ -337,6 +381,8 @@ class Project:
     settings: RenderSettings = field(default_factory=RenderSettings)
     director: DirectorOptions = field(default_factory=DirectorOptions)
     model: str = ""  # the Stable Diffusion model id or path the result was rendered with
+    # The start image, by reference: {"path": ..., "sha256": ...} (see `start_image_ref`).
+    start_image: dict[str, str] | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -348,6 +394,7 @@ class Project:
                 "settings": self.settings.to_dict(),
                 "director": self.director.to_dict(),
                 "model": self.model,
+                **({"start_image": dict(self.start_image)} if self.start_image else {}),
             },
             indent=2,
             ensure_ascii=False,
@@ -385,6 +432,7 @@ class Project:
             settings=RenderSettings.from_dict(data.get("settings") or {}),
             director=DirectorOptions.from_dict(director),
             model=str(data.get("model", "")),
+            start_image=_start_image_field(data.get("start_image")),
         )
 
     @classmethod

@@ -60,9 +60,11 @@ def render(
     on_step: Callable[[StepInfo], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     preview_every: int = 5,
+    image=None,
 ) -> RenderResult:
     """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
-    input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM."""
+    input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM.
+    `image` (path, PIL image, array or tensor) is the start picture for frame 1 (start_image.py)."""
     settings.validate()
     prompts = check_frame_prompts(prompts)
     seed = resolve_seed(settings.seed)
@@ -95,7 +97,7 @@ def render(
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     try:
-        out = pipe(prompts, generator=generator, callback_on_step_end=callback, **settings.pipeline_kwargs())
+        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, **settings.pipeline_kwargs())
     except torch.cuda.OutOfMemoryError:
         torch.cuda.empty_cache()
         raise RenderOutOfMemory(

@@ -15,6 +15,7 @@ from . import controls
 from . import direct
 from . import project
 from . import render as render_tab
+from . import start_image as image_tab
 from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls, steps_changed
 
@@ -70,6 +71,16 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     camera = gr.Dropdown(
                         direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                     )
+                with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box"):
+                    start_image = gr.Image(
+                        label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
+                        sources=["upload", "clipboard"], height=220, elem_id="start-image",
+                    )
+                    image_controls = build_controls("image")
+                    with gr.Row(elem_classes=["row-tools"]):
+                        use_k = gr.Number(value=1, precision=0, minimum=1, label="Frame", min_width=70, scale=0, elem_id="use-frame-k")
+                        use_frame_btn = gr.Button("Use frame k of the last render", size="sm", elem_id="use-frame")
+                    crop = gr.Markdown(image_tab.crop_note(None, 512, 512), elem_id="start-image-crop")
                 with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
                     initial = direct.initial_backend()
                     backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
@@ -134,6 +145,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             with gr.Column(scale=5, elem_classes=["panel"]):
                 gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
                 settings = build_controls("main")
+                settings.update(image_controls)
                 with gr.Row():
                     used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
                     reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
@@ -253,12 +265,15 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             render_tab.render_video,
             [table, num_frames, fps],
             [preview, video, downloads, used_seed, status],
-            inputs_kwargs=settings,
+            inputs_kwargs={**settings, "start_image": start_image},
             api_name="render",
             show_progress_on=[preview],
             **gpu,
         )
         render_evt.then(render_tab.model_notice, None, notice, **quiet)
+        for source in (start_image, settings["width"], settings["height"]):
+            source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
+        use_frame_btn.click(image_tab.use_rendered_frame, [preview, use_k], start_image, **quiet)
         cancel_btn.click(render_tab.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
         compare_btn.click(
             compare_tab.compare_methods,

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import PromptError
 from ..frames import MIN_FRAMES, check_frame_prompts
 from ..render.errors import RenderCancelled, RenderOutOfMemory
+from ..render.start_image import StartImageError, load_image
 from ..settings import RenderSettings, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values
@@ -137,19 +138,28 @@ def render_video(
     fps: Any,
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,
+    start_image: Any = None,
     **settings: Any,
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     """Render the table. Yields (preview gallery, video, downloads, used seed, status).
+    `start_image` (an RGB array from the page, or None) takes frame 1's place.
 
     Previews of all frames stream in every few steps; then the final frames appear one by
     one, then the mp4 with mp4/gif/zip downloads. Cancel stops it within one step.
     """
     prompts, s = job_input(table, num_frames, fps, settings)
+    if start_image is not None:
+        try:
+            load_image(start_image)
+        except StartImageError as e:
+            raise gr.Error(str(e)) from None
     with cancel_flag(request) as flag:
-        yield from _render(prompts, s, flag, progress)
+        yield from _render(prompts, s, flag, progress, start_image)
 
 
-def _render(prompts: list[str], s: RenderSettings, flag: Any, progress: Any) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+def _render(
+    prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None
+) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
     model = rt.RUNTIME.models.model
@@ -159,8 +169,10 @@ def _render(prompts: list[str], s: RenderSettings, flag: Any, progress: Any) -> 
         load_model("press Render again")
 
     seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
+    if image is not None:
+        seed_note += ", frame 1 from the picture"
     yield keep, None, None, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
-    stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every)
+    stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
     gallery = _GalleryFiles()
     result = None
     last_step = 0

@@ -149,7 +149,9 @@ def configure(
 PIPELINE_LOCK = threading.Lock()
 
 
-def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int) -> Iterator[tuple[str, Any]]:
+def _render_stream(
+    model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int, image: Any = None
+) -> Iterator[tuple[str, Any]]:
     """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
 
     Closing this generator (the page's Cancel, a closed tab) stops the render within one
@@ -163,7 +165,7 @@ def _render_stream(model: str, prompts: list[str], settings_dict: dict[str, Any]
     settings = RenderSettings.from_dict(settings_dict)
 
     def work(emit, stopped):
-        return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every)
+        return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every, image=image)
 
     for kind, payload in stream_job(work, lock=PIPELINE_LOCK, name="direct2v-render"):
         yield ("step" if kind == "update" else kind), payload

@@ -1,0 +1,46 @@
+"""The page's start picture (issue 17): frame 1 from an uploaded or pasted image, or from a
+frame of the last render; the note under it says which part of the picture the frame uses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from ..render.start_image import StartImageError, fit_to_frame, load_image
+
+
+def crop_note(image: Any, width: Any, height: Any) -> str:
+    """Which region of the picture becomes frame 1 at the current size (or why it cannot)."""
+    if image is None:
+        return "No picture: frame 1 is drawn from noise as usual."
+    try:
+        w, h = int(width), int(height)
+        _, crop = fit_to_frame(load_image(image), w, h)
+    except (TypeError, ValueError):
+        return "Set a valid width and height to see the crop."
+    except StartImageError as e:
+        return f"⚠ {e}"
+    return f"Frame 1 is this picture at {w}×{h}: {crop.describe()} (scaled to cover, centre kept)."
+
+
+def use_rendered_frame(gallery: Any, k: Any) -> np.ndarray:
+    """Frame k (1-based) of the frames the Render tab shows, as the new start picture."""
+    items = list(gallery or [])
+    if not items:
+        raise gr.Error("Render once first; then any of its frames can start the next video.")
+    try:
+        k = int(k)
+    except (TypeError, ValueError):
+        raise gr.Error("Enter the number of the frame to use.") from None
+    if not 1 <= k <= len(items):
+        raise gr.Error(f"The last render has frames 1 to {len(items)}; there is no frame {k}.")
+    item = items[k - 1]
+    path = item[0] if isinstance(item, (list, tuple)) else item
+    if isinstance(path, dict):  # Gradio's FileData as a dict
+        path = path.get("path") or (path.get("image") or {}).get("path")
+    try:
+        return np.asarray(load_image(path))
+    except StartImageError as e:
+        raise gr.Error(str(e)) from None
