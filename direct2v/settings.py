@@ -303,6 +303,8 @@ def start_image_ref(path: str | Path) -> dict[str, str]:
     """How a project records its start image: the path as given and the file's SHA-256, so
     a project stays small (it travels inside every PNG and mp4) and a changed file is noticed."""
     path = Path(path)
+    if not path.is_file():
+        raise SettingsError(f"The start image {str(path)!r} does not exist.")
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as e:

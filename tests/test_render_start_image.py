@@ -256,3 +256,102 @@ def test_sdxl_starts_from_a_picture_too():
         z0 = encode_image(xl.vae, fitted, xl.device, torch.float32)
         expected = xl.decode_latents(z0).permute(0, 2, 3, 1).numpy()[0]
     assert np.abs(frames[0] - expected).max() < 1e-5
+
+
+# --------------------------------------------------------------------------- CLI and page
+def test_cli_renders_from_a_picture_and_the_project_records_it(tmp_path):
+    from test_cli import FAST as CLI_FAST, run_cli
+
+    from direct2v.settings import Project
+
+    pic = tmp_path / "start.png"
+    picture(6, size=(120, 64)).save(pic)
+    script = tmp_path / "s.json"
+    script.write_text('["a red cat on grass", "a red cat jumps"]')
+    proj, out = tmp_path / "p.json", tmp_path / "v.zip"
+    proc = run_cli("render", str(script), *CLI_FAST, "--image", str(pic), "--image-strength", "0",
+                   "--out", str(out), "--save-project", str(proj))
+    assert proc.returncode == 0, proc.stderr
+    assert "64x64 region at (28, 0) of the 120x64 image is used" in proc.stderr
+    saved = Project.load(proj)
+    assert saved.start_image["path"] == str(pic) and len(saved.start_image["sha256"]) == 64
+    assert saved.settings.image_strength == 0.0 and saved.settings.image_mode == "noise"
+    import zipfile
+
+    with zipfile.ZipFile(out) as z:
+        first = sorted(n for n in z.namelist() if n.endswith(".png"))[0]
+        frame1 = np.asarray(Image.open(z.open(first)).convert("RGB"), dtype=np.float32) / 255
+    p = DirecT2VPipeline(**tiny_components())
+    assert np.abs(frame1 - round_trip(p, Image.open(pic))).max() <= 1 / 255 + 1e-6  # 8-bit PNG rounding
+    # The project alone renders again; a changed picture is noticed before any work.
+    assert run_cli("render", str(proj), "--out", str(tmp_path / "again.gif")).returncode == 0
+    picture(9, size=(120, 64)).save(pic)
+    changed = run_cli("render", str(proj), "--out", str(tmp_path / "x.gif"))
+    assert changed.returncode == 2 and "has changed since the render" in changed.stderr
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: str(d / "missing.png"), "does not exist"),
+        (lambda d: (d / "bad.png").write_bytes(b"nope") and str(d / "bad.png"), "Cannot read the start image bad.png"),
+    ],
+)
+def test_cli_bad_pictures_are_one_line_and_exit_2(tmp_path, setup, message):
+    from test_cli import FAST as CLI_FAST, one_line_error, run_cli
+
+    script = tmp_path / "s.json"
+    script.write_text('["a", "b"]')
+    proc = run_cli("render", str(script), *CLI_FAST, "--image", setup(tmp_path), "--out", str(tmp_path / "v.gif"))
+    assert proc.returncode == 2 and message in one_line_error(proc)
+
+
+def test_cli_rejects_out_of_range_strength(tmp_path):
+    from test_cli import one_line_error, run_cli
+
+    script = tmp_path / "s.json"
+    script.write_text('["a", "b"]')
+    proc = run_cli("render", str(script), "--image-strength", "1.5")
+    assert proc.returncode == 2 and "image strength must be between 0.0 and 1.0" in one_line_error(proc)
+
+
+def test_page_crop_note_and_frame_reuse(tmp_path):
+    from direct2v.ui import start_image as image_tab
+
+    arr = np.asarray(picture(3, size=(200, 100)))
+    assert "100x100 region at (50, 0) of the 200x100 image" in image_tab.crop_note(arr, 64, 64)
+    assert image_tab.crop_note(None, 64, 64).startswith("No picture")
+    assert image_tab.crop_note(np.zeros((4, 4, 2), np.uint8), 64, 64).startswith("⚠")
+    paths = []
+    for k in range(2):
+        path = tmp_path / f"f{k}.png"
+        picture(k, size=(64, 64)).save(path)
+        paths.append((str(path), f"Frame {k + 1}"))
+    got = image_tab.use_rendered_frame(paths, 2)
+    assert np.array_equal(got, np.asarray(Image.open(paths[1][0]).convert("RGB")))
+    import gradio as gr
+
+    with pytest.raises(gr.Error, match="no frame 3"):
+        image_tab.use_rendered_frame(paths, 3)
+    with pytest.raises(gr.Error, match="Render once first"):
+        image_tab.use_rendered_frame([], 1)
+
+
+def test_page_render_uses_the_picture_for_frame_one():
+    from test_ui_handlers import run, table_of, values
+
+    from direct2v.ui import render as render_tab
+    from direct2v.ui import runtime as rt
+
+    rt.configure("tiny", preview_every=0)
+    try:
+        pic = picture(8, size=(64, 64))
+        outs = run(render_tab.render_video(table_of(["a red cat", "a red cat jumps"]), 2, 4,
+                                           start_image=np.asarray(pic), **values(seed=3, image_strength=0.0)))
+    finally:
+        rt.configure("tiny")
+    gallery, video, downloads, used_seed, status = outs[-1]
+    frame1 = np.asarray(Image.open(gallery[0][0]).convert("RGB"), dtype=np.float32) / 255
+    p = DirecT2VPipeline(**tiny_components())
+    assert np.abs(frame1 - round_trip(p, pic)).max() <= 1 / 255 + 1e-6
+    assert any("frame 1 from the picture" in o[4] for o in outs)

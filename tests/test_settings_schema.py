@@ -25,35 +25,35 @@ from direct2v.ui import controls
 
 
 @dataclass
-class WithStrength(RenderSettings):
+class WithGrain(RenderSettings):
     """A setting that does not exist yet, declared the way a new one would be."""
 
-    image_strength: float = knob(
-        0.5, name="image strength", label="Image strength", flag="--image-strength", control="slider",
-        group="advanced", lo=0.0, hi=1.0, step=0.05, help="how much of the start image survives",
-        elem_id="image-strength",
+    grain: float = knob(
+        0.5, name="film grain", label="Film grain", flag="--grain", control="slider",
+        group="advanced", lo=0.0, hi=1.0, step=0.05, help="noise added to the decoded frames",
+        elem_id="film-grain",
     )
 
 
 def test_a_new_field_yields_a_cli_flag_validation_and_a_page_control():
     p = argparse.ArgumentParser()
-    cli.add_setting_flags(p, WithStrength)
-    args = p.parse_args(["--image-strength", "0.3", "--steps", "20"])
-    s = cli.settings_from_args(args, WithStrength())
-    assert isinstance(s, WithStrength) and s.image_strength == 0.3 and s.num_inference_steps == 20
-    with pytest.raises(SettingsError, match=r"image strength must be between 0.0 and 1.0 \(got 2.0\)"):
-        cli.settings_from_args(p.parse_args(["--image-strength", "2"]), WithStrength())
+    cli.add_setting_flags(p, WithGrain)
+    args = p.parse_args(["--grain", "0.3", "--steps", "20"])
+    s = cli.settings_from_args(args, WithGrain())
+    assert isinstance(s, WithGrain) and s.grain == 0.3 and s.num_inference_steps == 20
+    with pytest.raises(SettingsError, match=r"film grain must be between 0.0 and 1.0 \(got 2.0\)"):
+        cli.settings_from_args(p.parse_args(["--grain", "2"]), WithGrain())
 
     with gr.Blocks():
-        built = controls.build_controls("advanced", WithStrength)
-    c = built["image_strength"]
+        built = controls.build_controls("advanced", WithGrain)
+    c = built["grain"]
     assert isinstance(c, gr.Slider)
-    assert (c.minimum, c.maximum, c.step, c.label, c.value, c.elem_id) == (0.0, 1.0, 0.05, "Image strength", 0.5, "image-strength")
-    names = controls.setting_names(WithStrength)
-    assert "image_strength" in names and "image_strength" not in controls.SETTING_NAMES
+    assert (c.minimum, c.maximum, c.step, c.label, c.value, c.elem_id) == (0.0, 1.0, 0.05, "Film grain", 0.5, "film-grain")
+    names = controls.setting_names(WithGrain)
+    assert "grain" in names and "grain" not in controls.SETTING_NAMES
     values = {n: getattr(s, n) for n in names}
     values["attention_blocks"] = "default"
-    assert controls.settings_from_values({**values, "image_strength": 0.75}, fps=4, cls=WithStrength).image_strength == 0.75
+    assert controls.settings_from_values({**values, "grain": 0.75}, fps=4, cls=WithGrain).grain == 0.75
 
 
 def test_every_setting_has_one_flag_and_one_page_control():
@@ -67,7 +67,7 @@ def test_every_setting_has_one_flag_and_one_page_control():
     assert {f.name for f, _ in fields} <= dests
     with gr.Blocks():
         built = {}
-        for group in ("main", "advanced", "direct"):
+        for group in (*controls.PANEL_GROUPS, "direct"):
             built.update(controls.build_controls(group))
     assert set(built) == {f.name for f, _ in fields}
     for f, k in fields:

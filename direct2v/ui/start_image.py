@@ -18,10 +18,10 @@ def crop_note(image: Any, width: Any, height: Any) -> str:
     try:
         w, h = int(width), int(height)
         _, crop = fit_to_frame(load_image(image), w, h)
+    except StartImageError as e:  # a ValueError too: this one first
+        return f"⚠ {e}"
     except (TypeError, ValueError):
         return "Set a valid width and height to see the crop."
-    except StartImageError as e:
-        return f"⚠ {e}"
     return f"Frame 1 is this picture at {w}×{h}: {crop.describe()} (scaled to cover, centre kept)."
 
 
