@@ -247,3 +247,29 @@ def test_page_calls_tiny_sdxl_what_it_is(monkeypatch):
     monkeypatch.setattr(rt.RUNTIME, "models", rt.ModelHolder("tiny-sdxl", "cpu"))
     assert rt.RUNTIME.models.is_tiny
     assert "Model: `tiny-sdxl`" in render_tab.model_notice() and "noise" in render_tab.model_notice()
+
+
+def test_sdxl_lora_loads_with_diffusers_loader(tmp_path):
+    """An SDXL LoRA (random low-rank updates on the UNet's attention) through diffusers'
+    load_lora_weights/set_adapters: weight 1 equals the adapted UNet, weight 0 the base model."""
+    from diffusers.loaders import StableDiffusionXLLoraLoaderMixin
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    unet = tiny_sdxl_components()["unet"]
+    torch.manual_seed(7)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    StableDiffusionXLLoraLoaderMixin.save_lora_weights(tmp_path, unet_lora_layers=get_peft_model_state_dict(unet),
+                                                       weight_name="xl.safetensors")
+    pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
+    pipe.set_progress_bar_config(disable=True)
+    base = run(pipe)
+    pipe.load_lora_weights(str(tmp_path), weight_name="xl.safetensors", adapter_name="style")
+    pipe.set_adapters(["style"], adapter_weights=[1.0])
+    with_lora = run(pipe)
+    reference = DirecT2VSDXLPipeline(**{**tiny_sdxl_components(), "unet": unet})
+    reference.set_progress_bar_config(disable=True)
+    assert np.abs(with_lora - run(reference)).max() < 1e-5
+    assert np.abs(with_lora - base).max() > 1e-3
+    pipe.set_adapters(["style"], adapter_weights=[0.0])
+    assert np.abs(run(pipe) - base).max() < 1e-6

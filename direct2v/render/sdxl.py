@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.loaders import StableDiffusionXLLoraLoaderMixin
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
 
 from ..settings import SettingsError
@@ -56,7 +57,7 @@ class SDXLPromptEmbeds:
         return self.embeds.dtype
 
 
-class DirecT2VSDXLPipeline(DirecT2VPipeline):
+class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline):  # SDXL's LoRA layout
     model_cpu_offload_seq = "text_encoder->text_encoder_2->unet->vae"
     _optional_components = []
     _callback_tensor_inputs = ["latents"]  # SDXL's embeddings are a pair (tokens, pooled), not one tensor
