@@ -273,3 +273,14 @@ def test_sdxl_lora_loads_with_diffusers_loader(tmp_path):
     assert np.abs(with_lora - base).max() > 1e-3
     pipe.set_adapters(["style"], adapter_weights=[0.0])
     assert np.abs(run(pipe) - base).max() < 1e-6
+
+
+def test_no_guidance_runs_on_the_prompts_alone(pipe):
+    sizes = []
+    hook = pipe.unet.register_forward_pre_hook(lambda m, a: sizes.append(a[0].shape[0]))
+    try:
+        plain = run(pipe, guidance_scale=1.0)
+    finally:
+        hook.remove()
+    assert sizes == [1, 1, 3, 3, 3]
+    assert np.abs(plain - run(pipe)).max() > 1e-3

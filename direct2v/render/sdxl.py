@@ -153,8 +153,8 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
             )
         return torch.tensor([ids], dtype=torch.float32)
 
-    def unet_conditioning(self, cond: SDXLPromptEmbeds, uncond: SDXLPromptEmbeds, frames: int, cfg: bool) -> dict:
-        kwargs = super().unet_conditioning(cond.embeds, uncond.embeds, frames, cfg)
+    def unet_conditioning(self, cond: SDXLPromptEmbeds, uncond: SDXLPromptEmbeds | None, frames: int, cfg: bool) -> dict:
+        kwargs = super().unet_conditioning(cond.embeds, uncond.embeds if cfg else None, frames, cfg)
         pooled = torch.cat([uncond.pooled.expand(frames, -1), cond.pooled]) if cfg else cond.pooled
         time_ids = self._sdxl_inputs["time_ids"].to(pooled.device, pooled.dtype).expand(pooled.shape[0], -1)
         kwargs["added_cond_kwargs"] = {"text_embeds": pooled, "time_ids": time_ids}
