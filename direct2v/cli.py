@@ -1,8 +1,9 @@
-"""`python -m direct2v {direct,render,compare}`: the page's work, headless.
+"""`python -m direct2v {direct,render,compare,suite}`: the page's work, headless.
 
     python -m direct2v direct "a corgi is running, and another corgi joins later" --frames 8
     python -m direct2v render script.json --model tiny --out video.mp4 --steps 20 --seed 0
     python -m direct2v compare script.json --model tiny --clip-model tiny --out-dir results/
+    accelerate launch -m direct2v suite prompts.txt --out-dir results/   # many prompts, many GPUs
 
 Exit codes: 0 done; 2 bad input (one line on stderr); 3 the model could not be loaded;
 4 the director failed; 130 interrupted; 1 anything unexpected.
@@ -77,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--device", default=None)
     add_setting_flags(c)
     c.add_argument("--quiet", action="store_true")
+
+    from .suite.cli import add_suite_parser
+
+    add_suite_parser(sub, _add_setting_flags)
     return p
 
 
@@ -311,7 +316,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare}
+def cmd_suite(args: argparse.Namespace) -> int:
+    from .suite.cli import run_suite_cli
+
+    return run_suite_cli(args)
+
+
+COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare, "suite": cmd_suite}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,118 @@
+"""`python -m direct2v suite`: a whole suite of prompts, on one or many processes.
+
+    python -m direct2v suite assets/suite/stories.txt --out-dir results/suite --model ... --clip-model ...
+    accelerate launch --num_processes 4 -m direct2v suite assets/suite/stories.txt --out-dir results/suite ...
+
+Render flags are `render`'s and apply to every item (over a project item's own settings);
+`--mode` and `--dsf` are decided by the methods, as in `compare` (`--dsf` sets the quantile of
+the "+dsf" methods, default 0.2). Exit codes as in `direct2v.cli`, and 1 when some items failed
+(the report lists them; a rerun retries them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argparse.ArgumentParser:
+    s = sub.add_parser("suite", help="direct, render and score a suite of prompts (Accelerate: many GPUs), with a report")
+    s.add_argument("prompts", help="text file (one prompt per line) or JSON list of prompts, frame scripts and projects")
+    s.add_argument("--out-dir", default="suite", help="where items and the report go (default suite/); a rerun resumes")
+    s.add_argument("--model", default=None, help="SD hub id, local folder, or 'tiny' (one model for every item)")
+    s.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
+    s.add_argument("--methods", default=None, help="comma-separated methods (default first,sparse_causal,rotational,rotational+dsf)")
+    s.add_argument("--device", default=None, help="torch device for a one-process run (a launcher gives each process its own)")
+    g = s.add_argument_group("director (for items that are prompts; frame scripts are used as they are)")
+    g.add_argument("--backend", default=None, help="offline, openai, gemini or local (default: offline unless a key is configured)")
+    g.add_argument("--llm-model", dest="llm_model", default=None, help="LLM model id")
+    g.add_argument("--base-url", default=None, help="OpenAI-compatible server")
+    g.add_argument("--frames", type=int, default=8, help="frames per directed prompt (default 8)")
+    g.add_argument("--style", default=None)
+    g.add_argument("--camera", default=None)
+    g.add_argument("--director-concurrency", type=int, default=1, metavar="N",
+                   help="API requests at once over all processes (default 1; retries follow the back end's rules)")
+    add_setting_flags(s)
+    s.add_argument("--report-only", action="store_true", help="only rewrite the report from the finished items")
+    s.add_argument("--quiet", action="store_true", help="no progress bars")
+    return s
+
+
+def run_suite_cli(args: argparse.Namespace) -> int:
+    """Run `suite` for arguments parsed by `direct2v.cli.build_parser()`."""
+    from .. import cli
+    from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
+    from .items import SuiteError, load_suite
+    from .runner import SuiteConfig, SuiteModelError, plan_items, run_suite
+
+    items = load_suite(args.prompts)
+    methods = [m.name for m in parse_methods(args.methods if args.methods else DEFAULT_METHODS)]
+    backend = args.backend
+    if backend is None and any(it.needs_directing for it in items):
+        from ..director import default_backend
+
+        backend = default_backend()
+    if not 1 <= args.frames <= 256:
+        raise SuiteError(f"--frames must be between 1 and 256 (got {args.frames}).")
+    if args.director_concurrency < 1:
+        raise SuiteError(f"--director-concurrency must be at least 1 (got {args.director_concurrency}).")
+    probe = cli.settings_from_args(args, None)
+    dsf = probe.dsf_quantile if probe.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    config = SuiteConfig(
+        out_dir=Path(args.out_dir), model=args.model or cli.DEFAULT_MODEL, clip_model=args.clip_model or _default_clip(),
+        methods=methods, dsf_quantile=float(dsf), device=args.device, quiet=args.quiet,
+        director={"backend": backend or "offline", "model": args.llm_model, "base_url": args.base_url,
+                  "frames": args.frames, "style": args.style, "camera": args.camera},
+        director_concurrency=args.director_concurrency,
+    )
+
+    def settings_for(item):
+        # The methods decide value mapping and DSF; fixing both keeps them out of the key.
+        s = cli.settings_from_args(args, item.settings)
+        return s.replace(value_mapping="rotational", dsf_quantile=0.0)
+
+    planned = plan_items(items, config, settings_for)
+    try:
+        config.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SuiteError(f"Cannot create the output folder {config.out_dir}: {e.strerror or e}.") from None
+    if args.report_only:
+        from .report import write_report
+
+        paths = write_report(config, planned)
+        print(f"Wrote {', '.join(paths)} to {config.out_dir}.", file=sys.stderr)
+        return cli.EXIT_OK
+    _warn_single_cpu_launch()
+    try:
+        run = run_suite(planned, config)
+    except SuiteModelError as e:
+        raise cli.CliError(str(e), cli.EXIT_MODEL if e.model else cli.EXIT_ERROR) from None
+    if run.report_paths:
+        print(
+            f"{len(run.done)} of {len(planned)} items done ({run.skipped} already finished); "
+            f"report in {config.out_dir / 'report.md'} and {config.out_dir / 'index.html'}.",
+            file=sys.stderr,
+        )
+    if run.failed:
+        raise cli.CliError(f"{len(run.failed)} of {len(planned)} items failed; see {config.out_dir / 'report.md'} "
+                           "(a rerun retries them).", cli.EXIT_ERROR)
+    return cli.EXIT_OK
+
+
+def _default_clip() -> str:
+    from ..evaluate.clip import DEFAULT_CLIP_MODEL
+
+    return DEFAULT_CLIP_MODEL
+
+
+def _warn_single_cpu_launch() -> None:
+    """`accelerate launch --cpu --num_processes K` starts K processes only through MPI; without it
+    Accelerate starts one process and this run does every item. Say so rather than stay silent."""
+    env = os.environ
+    launched_cpu = env.get("ACCELERATE_USE_CPU", "").lower() in ("true", "1") and "MASTER_ADDR" in env
+    if launched_cpu and not any(k in env for k in ("WORLD_SIZE", "LOCAL_RANK", "PMI_SIZE", "OMPI_COMM_WORLD_SIZE")):
+        print("note: accelerate launch --cpu started one process (several need MPI); this process renders every "
+              "item. On a CPU machine use `accelerate launch --multi_gpu --num_processes K` for K processes.",
+              file=sys.stderr)
