@@ -40,12 +40,12 @@ def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argp
     return s
 
 
-def run_suite_cli(args: argparse.Namespace) -> int:
-    """Run `suite` for arguments parsed by `direct2v.cli.build_parser()`."""
+def prepare(args: argparse.Namespace):
+    """The run's SuiteConfig and its planned items (keys, settings) from parsed arguments."""
     from .. import cli
     from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
     from .items import SuiteError, load_suite
-    from .runner import SuiteConfig, SuiteModelError, plan_items, run_suite
+    from .runner import SuiteConfig, plan_items
 
     items = load_suite(args.prompts)
     methods = [m.name for m in parse_methods(args.methods if args.methods else DEFAULT_METHODS)]
@@ -73,7 +73,16 @@ def run_suite_cli(args: argparse.Namespace) -> int:
         s = cli.settings_from_args(args, item.settings)
         return s.replace(value_mapping="rotational", dsf_quantile=0.0)
 
-    planned = plan_items(items, config, settings_for)
+    return config, plan_items(items, config, settings_for)
+
+
+def run_suite_cli(args: argparse.Namespace) -> int:
+    """Run `suite` for arguments parsed by `direct2v.cli.build_parser()`."""
+    from .. import cli
+    from .items import SuiteError
+    from .runner import SuiteModelError, run_suite
+
+    config, planned = prepare(args)
     try:
         config.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:

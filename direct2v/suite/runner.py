@@ -145,7 +145,11 @@ class ItemWorker:
                 shutil.rmtree(final)
             tmp = items / f".tmp-{p.folder}-{os.getpid()}"
             tmp.mkdir()
-            self._make(p, tmp)
+            try:
+                self._make(p, tmp)
+            except Exception:
+                shutil.rmtree(tmp, ignore_errors=True)  # a failed item keeps nothing; an interrupt leaves it for the next run
+                raise
             os.rename(tmp, final)
             (items / ".failed" / f"{p.folder}.txt").unlink(missing_ok=True)
             return True
