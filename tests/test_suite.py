@@ -251,3 +251,24 @@ def test_slots_bound_concurrency_across_holders(tmp_path):
     for t in threads:
         t.join()
     assert peak[0] == 2
+
+
+def test_the_shipped_suite_starts_with_the_papers_four_prompts():
+    from direct2v.suite.items import load_suite
+
+    items = load_suite(ROOT / "assets" / "suite" / "stories.txt")
+    paper = [e["prompt"] for e in json.loads((ROOT / "assets" / "examples.json").read_text())["examples"]]
+    assert [i.prompt for i in items[:4]] == paper
+    assert len(items) >= 30 and len({i.prompt for i in items}) == len(items)
+
+
+def test_a_director_that_cannot_start_stops_the_run_before_any_item(suite_file, tmp_path, capsys, monkeypatch):
+    for key in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    out = tmp_path / "nokey"
+    code = cli.main(["suite", str(suite_file), "--out-dir", str(out), *FLAGS, "--backend", "openai"])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert code == cli.EXIT_DIRECTOR and len(err) == 1 and "OPENAI_API_KEY" in err[0], err
+    assert items_of(out) == {}
+    assert cli.main(["suite", str(suite_file), "--out-dir", str(out), *FLAGS, "--backend", "palm"]) == cli.EXIT_INPUT
+    assert "Unknown director back end 'palm'" in capsys.readouterr().err

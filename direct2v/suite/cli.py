@@ -54,6 +54,10 @@ def prepare(args: argparse.Namespace):
         from ..director import default_backend
 
         backend = default_backend()
+    from ..director import BACKENDS
+
+    if backend is not None and backend not in BACKENDS:
+        raise SuiteError(f"Unknown director back end {backend!r}; choose one of {', '.join(BACKENDS)}.")
     if not 1 <= args.frames <= 256:
         raise SuiteError(f"--frames must be between 1 and 256 (got {args.frames}).")
     if args.director_concurrency < 1:
@@ -97,7 +101,8 @@ def run_suite_cli(args: argparse.Namespace) -> int:
     try:
         run = run_suite(planned, config)
     except SuiteModelError as e:
-        raise cli.CliError(str(e), cli.EXIT_MODEL if e.model else cli.EXIT_ERROR) from None
+        code = cli.EXIT_MODEL if e.model else cli.EXIT_DIRECTOR if e.director else cli.EXIT_ERROR
+        raise cli.CliError(str(e), code) from None
     if run.report_paths:
         print(
             f"{len(run.done)} of {len(planned)} items done ({run.skipped} already finished); "

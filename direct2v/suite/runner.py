@@ -156,20 +156,25 @@ class ItemWorker:
         finally:
             lock.release()
 
+    def director(self) -> Any:
+        """The director of this run, made once per process (keys from the environment)."""
+        if self._director is None:
+            from ..director import make_director
+
+            d = self.config.director
+            self._director = make_director(d.get("backend") or "offline", model=d.get("model") or None,
+                                           base_url=d.get("base_url") or None)
+        return self._director
+
     def _frames(self, p: PlannedItem) -> list[str]:
         if not p.item.needs_directing:
             return list(p.item.frames or [])
         d = p.source["director"]
-        if self._director is None:
-            from ..director import make_director
-
-            self._director = make_director(d["backend"] or "offline", model=d["model"] or None,
-                                           base_url=d["base_url"] or None)
         kwargs = dict(num_frames=d["frames"], fps=d["fps"], camera=d["camera"] or None, style=d["style"] or None)
         if self.slots is None:
-            return self._director.direct(p.item.prompt, **kwargs)
+            return self.director().direct(p.item.prompt, **kwargs)
         with self.slots.hold():
-            return self._director.direct(p.item.prompt, **kwargs)
+            return self.director().direct(p.item.prompt, **kwargs)
 
     def _make(self, p: PlannedItem, tmp: Path) -> None:
         from ..evaluate.compare import compare_methods
@@ -309,12 +314,28 @@ def run_suite(
     try:
         pipe, scorer = (load_models or _default_loader(config))(device)
     except Exception as e:  # every process must reach agree(); the message is re-raised below
-        error = f"{type(e).__name__}: {e}"
-        if type(e).__name__ in ("ModelLoadError", "ClipLoadError"):
-            error = f"model: {e}"
+        error = f"model: {e}" if type(e).__name__ in ("ModelLoadError", "ClipLoadError") else f"{type(e).__name__}: {e}"
+    last = [0.0]
+    bar_holder: list[Any] = []
+
+    def on_step(info: Any) -> None:
+        now = time.monotonic()
+        if bar_holder and (now - last[0] >= 1.0 or info.step >= info.total):
+            last[0] = now
+            bar_holder[0].set_postfix_str(f"{info.label} step {info.method_step}/{info.method_total}")
+
+    worker = ItemWorker(config, pipe, scorer, render_fn=render_fn, on_step=on_step,
+                        process={"index": rank, "count": state.num_processes, "device": device})
+    if error is None and any(p.item.needs_directing and not is_done(config, p) for p in planned):
+        try:
+            worker.director()  # a wrong back end or a missing key stops the run here, not item by item
+        except Exception as e:
+            error = f"director: {e}"
     error = agree(state, error)
     if error:
-        raise SuiteModelError(error.removeprefix("model: "), model=error.startswith("model: "))
+        kind, _, message = error.partition(": ")
+        raise SuiteModelError(message if kind in ("model", "director") else error, model=kind == "model",
+                              director=kind == "director")
 
     finished_before = {p.key for p in planned if is_done(config, p)}
     state.wait_for_everyone()  # every process has looked before any writes
@@ -325,16 +346,7 @@ def run_suite(
     rendered: list[str] = []
     bar = tqdm(total=len(mine), desc=f"process {rank}", unit="item", position=rank + 1,
                disable=config.quiet, file=sys.stderr, dynamic_ncols=True, leave=False)
-    last = [0.0]
-
-    def on_step(info: Any) -> None:
-        now = time.monotonic()
-        if now - last[0] >= 1.0 or info.step >= info.total:
-            last[0] = now
-            bar.set_postfix_str(f"{info.label} step {info.method_step}/{info.method_total}")
-
-    worker = ItemWorker(config, pipe, scorer, render_fn=render_fn, on_step=on_step,
-                        process={"index": rank, "count": state.num_processes, "device": device})
+    bar_holder.append(bar)
     overall = _Overall(config, planned, enabled=not config.quiet and state.is_main_process)
     with overall if state.is_main_process else contextlib.nullcontext():
         for p in mine:
@@ -363,9 +375,10 @@ def run_suite(
 class SuiteModelError(SuiteError):
     """A process could not load its model (or set up); every process stops with this message."""
 
-    def __init__(self, message: str, model: bool = True):
+    def __init__(self, message: str, model: bool = True, director: bool = False):
         super().__init__(message)
         self.model = model
+        self.director = director
 
 
 def _default_loader(config: SuiteConfig) -> Callable[[str], tuple[Any, Any]]:
