@@ -178,7 +178,7 @@ def test_an_item_held_by_another_process_is_left_to_it(suite_file, tmp_path):
     calls = KillAt()
     worker = ItemWorker(config, pipe=None, scorer=None, render_fn=calls)
     with FileLock(str(out / "items" / ".locks" / f"{planned[1].folder}.lock")):
-        assert worker.run(planned[1]) is False
+        assert worker.run(planned[1]) == "busy"
     assert calls.calls == [] and not (out / "items" / planned[1].folder).exists()
 
 
@@ -272,3 +272,48 @@ def test_a_director_that_cannot_start_stops_the_run_before_any_item(suite_file, 
     assert items_of(out) == {}
     assert cli.main(["suite", str(suite_file), "--out-dir", str(out), *FLAGS, "--backend", "palm"]) == cli.EXIT_INPUT
     assert "Unknown director back end 'palm'" in capsys.readouterr().err
+
+
+def test_directing_through_an_api_takes_turns_across_workers(tmp_path, monkeypatch):
+    """Three workers (as three processes would) direct through the real openai SDK against a
+    slow loopback server with --director-concurrency 1: one request at a time, none lost."""
+    try:
+        from director_helpers import ScriptedServer, frames_json, openai_reply
+    except ImportError:  # pragma: no cover
+        from tests.director_helpers import ScriptedServer, frames_json, openai_reply
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-FAKE-TEST-0000")
+    monkeypatch.setenv("DIRECT2V_CACHE_DIR", str(tmp_path / "cache"))
+    suite = tmp_path / "s.txt"
+    suite.write_text("a fox runs\na fox sleeps\na fox jumps\n", encoding="utf-8")
+    reply = openai_reply(frames_json(2))
+    reply.delay = 0.2
+    active, peak, guard = [0], [0], threading.Lock()
+    with ScriptedServer([reply]) as srv:
+        config, planned = prepare(args_for(suite, tmp_path / "o", "--backend", "openai", "--base-url",
+                                           srv.url + "/v1", "--llm-model", "test-model", "--director-concurrency", "1"))
+        workers = [ItemWorker(config, pipe=None, scorer=None) for _ in planned]
+        for w in workers:
+            d = w.director()
+            send = d.direct  # the requests (and their retries) happen inside it
+
+            def counted(*a, send=send, **kw):
+                with guard:
+                    active[0] += 1
+                    peak[0] = max(peak[0], active[0])
+                try:
+                    return send(*a, **kw)
+                finally:
+                    with guard:
+                        active[0] -= 1
+
+            d.direct = counted
+        scripts: dict[int, list[str]] = {}
+        threads = [threading.Thread(target=lambda i=i: scripts.__setitem__(i, workers[i]._frames(planned[i])))
+                   for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(srv.requests) == 3 and peak[0] == 1
+    assert scripts == {i: ["a red fox frame 0", "a red fox frame 1"] for i in range(3)}

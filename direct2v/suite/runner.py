@@ -125,8 +125,9 @@ class ItemWorker:
         api = str(config.director.get("backend") or "offline") not in API_BACKENDS_LOCAL
         self.slots = Slots(config.items_dir / ".locks" / "director", config.director_concurrency) if api else None
 
-    def run(self, p: PlannedItem) -> bool:
-        """Finish `p`; False when another process holds it (it is that process's to finish)."""
+    def run(self, p: PlannedItem) -> str:
+        """Finish `p`: "rendered" (here, now), "done" (it already was) or "busy" (another process
+        holds its lock; it is that process's to finish)."""
         from filelock import FileLock, Timeout
 
         items = self.config.items_dir
@@ -134,11 +135,11 @@ class ItemWorker:
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            return False
+            return "busy"
         try:
             final = items / p.folder
             if (final / DONE_FILE).is_file():
-                return True
+                return "done"
             for stale in items.glob(f".tmp-{p.folder}-*"):
                 shutil.rmtree(stale, ignore_errors=True)
             if final.exists():  # a folder without its done file was not made by this code; redo it
@@ -152,7 +153,7 @@ class ItemWorker:
                 raise
             os.rename(tmp, final)
             (items / ".failed" / f"{p.folder}.txt").unlink(missing_ok=True)
-            return True
+            return "rendered"
         finally:
             lock.release()
 
@@ -352,7 +353,7 @@ def run_suite(
         for p in mine:
             bar.set_description(f"process {rank}: {p.item.title[:30]}")
             try:
-                if worker.run(p):
+                if worker.run(p) == "rendered":
                     rendered.append(p.key)
             except (KeyboardInterrupt, SystemExit):
                 raise
