@@ -232,6 +232,18 @@ def test_a_text_suite_skips_blank_and_comment_lines(tmp_path):
     assert [(i.index, i.prompt, i.frames) for i in items] == [(0, "A corgi is running", None), (1, "A rainbow forming", None)]
 
 
+def test_a_json_suite_takes_project_files_beside_it(tmp_path):
+    from direct2v.settings import Project, RenderSettings
+    from direct2v.suite.items import load_suite
+
+    Project(user_prompt="a fox", frames=["a fox sits", "a fox runs"], settings=RenderSettings(seed=9)).save(tmp_path / "fox.json")
+    Project(user_prompt="an owl wakes up").save(tmp_path / "owl.json")  # no frames: directed
+    (tmp_path / "s.json").write_text(json.dumps([{"project": "fox.json"}, {"project": "owl.json"}]), encoding="utf-8")
+    fox, owl = load_suite(tmp_path / "s.json")
+    assert fox.frames == ["a fox sits", "a fox runs"] and fox.settings.seed == 9 and not fox.needs_directing
+    assert owl.needs_directing and owl.prompt == "an owl wakes up"
+
+
 def test_slots_bound_concurrency_across_holders(tmp_path):
     slots = Slots(tmp_path / "slots", 2, poll_s=0.01)
     active, peak, lock = [0], [0], threading.Lock()
