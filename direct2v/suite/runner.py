@@ -122,6 +122,7 @@ class ItemWorker:
         self.render_fn = render_fn
         self.on_step = on_step
         self._director = None
+        self.notice: str | None = None
         api = str(config.director.get("backend") or "offline") not in API_BACKENDS_LOCAL
         self.slots = Slots(config.items_dir / ".locks" / "director", config.director_concurrency) if api else None
 
@@ -172,15 +173,20 @@ class ItemWorker:
             return list(p.item.frames or [])
         d = p.source["director"]
         kwargs = dict(num_frames=d["frames"], fps=d["fps"], camera=d["camera"] or None, style=d["style"] or None)
-        if self.slots is None:
-            return self.director().direct(p.item.prompt, **kwargs)
-        with self.slots.hold():
-            return self.director().direct(p.item.prompt, **kwargs)
+        with self.slots.hold() if self.slots is not None else contextlib.nullcontext():
+            frames = self.director().direct(p.item.prompt, **kwargs)
+        # A back end that fell back to the built-in writer says so once; a suite must not hide it.
+        notice = getattr(self.director(), "take_notice", lambda: None)()
+        if notice:
+            self.notice = notice
+            print(f"item {p.item.index + 1}: {notice}", file=sys.stderr)
+        return frames
 
     def _make(self, p: PlannedItem, tmp: Path) -> None:
         from ..evaluate.compare import compare_methods
         from ..video import write_mp4
 
+        self.notice = None
         frames = self._frames(p)
         cmp = compare_methods(
             self.pipe, frames, p.settings, scorer=self.scorer, methods=self.config.methods,
@@ -201,6 +207,7 @@ class ItemWorker:
             "methods": [m.name for m in cmp.methods], "labels": [m.label for m in cmp.methods],
             "dsf_quantile": cmp.dsf_quantile, "videos": videos,
             "process": {**self.process, "pid": os.getpid()},  # provenance: which process made it
+            "director_notice": self.notice,
         }
         (tmp / DONE_FILE).write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
