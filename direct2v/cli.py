@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .suite.cli import add_suite_parser
 
-    add_suite_parser(sub, _add_setting_flags)
+    add_suite_parser(sub, add_setting_flags)
     return p
 
 
