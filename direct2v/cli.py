@@ -317,9 +317,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_suite(args: argparse.Namespace) -> int:
-    from .suite.cli import run_suite_cli
+    from .suite.cli import SuiteIncomplete, run_suite_cli
+    from .suite.runner import SuiteModelError
 
-    return run_suite_cli(args)
+    try:
+        return run_suite_cli(args, settings_from_args)
+    except SuiteModelError as e:
+        raise CliError(str(e), EXIT_MODEL if e.model else EXIT_DIRECTOR if e.director else EXIT_ERROR) from None
+    except SuiteIncomplete as e:
+        raise CliError(str(e), EXIT_ERROR) from None
 
 
 COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare, "suite": cmd_suite}

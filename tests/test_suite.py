@@ -51,6 +51,10 @@ def suite_file(tmp_path_factory) -> Path:
     return path
 
 
+def prepare_args(args):
+    return prepare(args, cli.settings_from_args)
+
+
 def args_for(suite_file: Path, out: Path, *extra: str):
     return cli.build_parser().parse_args(["suite", str(suite_file), "--out-dir", str(out), *FLAGS, *extra])
 
@@ -121,7 +125,7 @@ class KillAt:
 
 def test_a_killed_run_resumes_with_only_the_missing_items(suite_file, one_process, tmp_path):
     out = tmp_path / "resume"
-    config, planned = prepare(args_for(suite_file, out))
+    config, planned = prepare_args(args_for(suite_file, out))
     # Call 3 is the first method of item 2: item 1 is finished, item 2 in flight, item 3 not begun.
     with pytest.raises(KeyboardInterrupt):
         run_suite(planned, config, render_fn=KillAt(kill_at=3))
@@ -147,23 +151,23 @@ def test_a_killed_run_resumes_with_only_the_missing_items(suite_file, one_proces
 
 
 def test_keys_depend_on_every_input_and_repeated_items_run_once(suite_file, tmp_path):
-    _, planned = prepare(args_for(suite_file, tmp_path / "a"))
-    _, same = prepare(args_for(suite_file, tmp_path / "b"))
+    _, planned = prepare_args(args_for(suite_file, tmp_path / "a"))
+    _, same = prepare_args(args_for(suite_file, tmp_path / "b"))
     assert [p.key for p in planned] == [p.key for p in same] and len({p.key for p in planned}) == 3
     for extra in (["--seed", "4"], ["--steps", "3"], ["--methods", "first,rotational"], ["--frames", "3"],
                   ["--model", "other/model"]):
-        _, changed = prepare(args_for(suite_file, tmp_path / "c", *extra))
+        _, changed = prepare_args(args_for(suite_file, tmp_path / "c", *extra))
         changed_keys = {p.key for p in changed}
         if extra[0] == "--frames":  # only the prompt that is directed changes
             assert changed[0].key != planned[0].key and changed[1].key == planned[1].key
         else:
             assert not changed_keys & {p.key for p in planned}, extra
     # --mode is decided by the methods, so it leaves the keys alone.
-    _, moded = prepare(args_for(suite_file, tmp_path / "d", "--mode", "random"))
+    _, moded = prepare_args(args_for(suite_file, tmp_path / "d", "--mode", "random"))
     assert [p.key for p in moded] == [p.key for p in planned]
     doubled = tmp_path / "doubled.json"
     doubled.write_text(json.dumps(SUITE + [SUITE[1]]), encoding="utf-8")
-    _, dedup = prepare(args_for(doubled, tmp_path / "e"))
+    _, dedup = prepare_args(args_for(doubled, tmp_path / "e"))
     assert [p.key for p in dedup] == [p.key for p in planned]
     # The project keeps its own guidance unless a flag overrides it.
     assert planned[2].settings.guidance_scale == 5.0 and planned[1].settings.guidance_scale == 7.5
@@ -173,7 +177,7 @@ def test_an_item_held_by_another_process_is_left_to_it(suite_file, tmp_path):
     from filelock import FileLock
 
     out = tmp_path / "held"
-    config, planned = prepare(args_for(suite_file, out))
+    config, planned = prepare_args(args_for(suite_file, out))
     (out / "items" / ".locks").mkdir(parents=True)
     calls = KillAt()
     worker = ItemWorker(config, pipe=None, scorer=None, render_fn=calls)
@@ -184,7 +188,7 @@ def test_an_item_held_by_another_process_is_left_to_it(suite_file, tmp_path):
 
 def test_a_failed_item_is_reported_and_retried(suite_file, tmp_path):
     out = tmp_path / "fail"
-    config, planned = prepare(args_for(suite_file, out))
+    config, planned = prepare_args(args_for(suite_file, out))
     real = KillAt()
 
     def flaky(pipe, prompts, settings, **kw):
@@ -302,7 +306,7 @@ def test_directing_through_an_api_takes_turns_across_workers(tmp_path, monkeypat
     reply.delay = 0.2
     active, peak, guard = [0], [0], threading.Lock()
     with ScriptedServer([reply]) as srv:
-        config, planned = prepare(args_for(suite, tmp_path / "o", "--backend", "openai", "--base-url",
+        config, planned = prepare_args(args_for(suite, tmp_path / "o", "--backend", "openai", "--base-url",
                                            srv.url + "/v1", "--llm-model", "test-model", "--director-concurrency", "1"))
         workers = [ItemWorker(config, pipe=None, scorer=None) for _ in planned]
         for w in workers:

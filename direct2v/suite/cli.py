@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..settings import DEFAULT_MODEL
+
 
 def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argparse.ArgumentParser:
     s = sub.add_parser("suite", help="direct, render and score a suite of prompts (Accelerate: many GPUs), with a report")
@@ -41,9 +43,9 @@ def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argp
     return s
 
 
-def prepare(args: argparse.Namespace):
-    """The run's SuiteConfig and its planned items (keys, settings) from parsed arguments."""
-    from .. import cli
+def prepare(args: argparse.Namespace, settings_from_args):
+    """The run's SuiteConfig and its planned items (keys, settings) from parsed arguments;
+    `settings_from_args(args, base)` is the CLI's (flags over a project's settings)."""
     from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
     from .items import SuiteError, load_suite
     from .runner import SuiteConfig, plan_items
@@ -63,10 +65,10 @@ def prepare(args: argparse.Namespace):
         raise SuiteError(f"--frames must be between 1 and 256 (got {args.frames}).")
     if args.director_concurrency < 1:
         raise SuiteError(f"--director-concurrency must be at least 1 (got {args.director_concurrency}).")
-    probe = cli.settings_from_args(args, None)
+    probe = settings_from_args(args, None)
     dsf = probe.dsf_quantile if probe.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
     config = SuiteConfig(
-        out_dir=Path(args.out_dir), model=args.model or cli.DEFAULT_MODEL, clip_model=args.clip_model or _default_clip(),
+        out_dir=Path(args.out_dir), model=args.model or DEFAULT_MODEL, clip_model=args.clip_model or _default_clip(),
         methods=methods, dsf_quantile=float(dsf), device=args.device, quiet=args.quiet,
         director={"backend": backend or "offline", "model": args.llm_model, "base_url": args.base_url,
                   "frames": args.frames, "style": args.style, "camera": args.camera},
@@ -75,19 +77,23 @@ def prepare(args: argparse.Namespace):
 
     def settings_for(item):
         # The methods decide value mapping and DSF; fixing both keeps them out of the key.
-        s = cli.settings_from_args(args, item.settings)
+        s = settings_from_args(args, item.settings)
         return s.replace(value_mapping="rotational", dsf_quantile=0.0)
 
     return config, plan_items(items, config, settings_for)
 
 
-def run_suite_cli(args: argparse.Namespace) -> int:
-    """Run `suite` for arguments parsed by `direct2v.cli.build_parser()`."""
-    from .. import cli
-    from .items import SuiteError
-    from .runner import SuiteModelError, run_suite
+class SuiteIncomplete(Exception):
+    """Some items failed; the report lists them and a rerun retries them."""
 
-    config, planned = prepare(args)
+
+def run_suite_cli(args: argparse.Namespace, settings_from_args) -> int:
+    """Run `suite` for arguments parsed by `direct2v.cli.build_parser()`. Raises SuiteError (bad
+    input), SuiteModelError (a model or the director could not start), SuiteIncomplete."""
+    from .items import SuiteError
+    from .runner import run_suite
+
+    config, planned = prepare(args, settings_from_args)
     try:
         config.out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -97,13 +103,9 @@ def run_suite_cli(args: argparse.Namespace) -> int:
 
         paths = write_report(config, planned)
         print(f"Wrote {', '.join(paths)} to {config.out_dir}.", file=sys.stderr)
-        return cli.EXIT_OK
+        return 0
     _warn_single_cpu_launch()
-    try:
-        run = run_suite(planned, config)
-    except SuiteModelError as e:
-        code = cli.EXIT_MODEL if e.model else cli.EXIT_DIRECTOR if e.director else cli.EXIT_ERROR
-        raise cli.CliError(str(e), code) from None
+    run = run_suite(planned, config)
     if run.report_paths:
         print(
             f"{len(run.done)} of {len(planned)} items done ({run.skipped} already finished); "
@@ -111,9 +113,9 @@ def run_suite_cli(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if run.failed:
-        raise cli.CliError(f"{len(run.failed)} of {len(planned)} items failed; see {config.out_dir / 'report.md'} "
-                           "(a rerun retries them).", cli.EXIT_ERROR)
-    return cli.EXIT_OK
+        raise SuiteIncomplete(f"{len(run.failed)} of {len(planned)} items failed; see {config.out_dir / 'report.md'} "
+                              "(a rerun retries them).")
+    return 0
 
 
 def _default_clip() -> str:

@@ -19,10 +19,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..settings import Project, RenderSettings, SettingsError
 
+DONE_FILE = "item.json"  # written last inside an item's temporary folder; its folder is complete
 SUITE_VERSION = 1  # bump when an item's outputs change meaning, so old folders are not reused
 
 
@@ -39,7 +40,7 @@ class SuiteItem:
     frames: list[str] | None = None  # None: direct `prompt` first
     settings: RenderSettings | None = None  # a project's own settings (flags override them)
     model: str = ""  # a project's own model
-    director: dict[str, Any] = field(default_factory=dict)
+    director: Any = None  # a project's DirectorOptions
 
     @property
     def needs_directing(self) -> bool:
@@ -104,9 +105,9 @@ def _project_item(index: int, entry: dict, suite_path: Path, where: str) -> Suit
         if not project.user_prompt.strip():
             raise SuiteError(f"{where}: the project has neither frame prompts nor a user prompt.")
         return SuiteItem(index=index, prompt=project.user_prompt.strip(), settings=project.settings,
-                         model=project.model, director=dict(project.director))
+                         model=project.model, director=project.director)
     return SuiteItem(index=index, prompt=project.user_prompt, frames=list(project.frames), settings=project.settings,
-                     model=project.model, director=dict(project.director))
+                     model=project.model, director=project.director)
 
 
 def item_key(source: dict[str, Any], settings: RenderSettings, model: str, evaluation: dict[str, Any]) -> str:
@@ -125,3 +126,16 @@ def folder_name(key: str, title: str) -> str:
     """A readable, unique folder name: a slug of the prompt, then 16 hex digits of the key."""
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].rstrip("-")
     return f"{slug}-{key[:16]}" if slug else key[:16]
+
+
+def is_done(config: Any, p: Any) -> bool:
+    return (config.items_dir / p.folder / DONE_FILE).is_file()
+
+
+def failures(config: Any, planned: Sequence[Any]) -> dict[str, str]:
+    out = {}
+    for p in planned:
+        f = config.items_dir / ".failed" / f"{p.folder}.txt"
+        if not is_done(config, p) and f.is_file():
+            out[p.folder] = f.read_text(encoding="utf-8").strip()
+    return out

@@ -28,16 +28,14 @@ import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import Any, Sequence  # config and items: runner.SuiteConfig / PlannedItem
 
 import numpy as np
 
 from ..evaluate.methods import parse_methods
 from ..evaluate.report import markdown_table
+from .items import DONE_FILE, failures
 from .stats import METHOD_NOTE, Interval, mean_interval, paired_interval
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .runner import PlannedItem, SuiteConfig
 
 # The per-prompt summaries of a video (VideoMetrics.to_dict keys), with Table 1's row names.
 METRICS = {
@@ -59,10 +57,8 @@ class ItemScores:
     summary: dict[str, dict[str, float]]  # method -> METRICS key -> value (NaN when undefined)
 
 
-def load_scores(config: "SuiteConfig", planned: Sequence["PlannedItem"]) -> tuple[list[ItemScores], list["PlannedItem"]]:
+def load_scores(config: Any, planned: Sequence[Any]) -> tuple[list[ItemScores], list[Any]]:
     """The finished items' numbers in suite order, and the planned items that are not finished."""
-    from .runner import DONE_FILE
-
     done, missing = [], []
     for p in planned:
         folder = config.items_dir / p.folder
@@ -163,8 +159,8 @@ def findings(agg: Aggregate) -> list[str]:
     return out
 
 
-def report_markdown(agg: Aggregate, items: Sequence[ItemScores], missing: Sequence["PlannedItem"],
-                    config: "SuiteConfig", planned: Sequence["PlannedItem"]) -> str:
+def report_markdown(agg: Aggregate, items: Sequence[ItemScores], missing: Sequence[Any],
+                    config: Any, planned: Sequence[Any]) -> str:
     first = planned[0].settings if planned else None
     lines = [
         f"# DirecT2V suite: {len(items)} of {len(planned)} items",
@@ -196,8 +192,6 @@ def report_markdown(agg: Aggregate, items: Sequence[ItemScores], missing: Sequen
              f"[{it.folder}](items/{it.folder}/)"] for it in items]
     lines.append(markdown_table(header, rows))
     if missing:
-        from .runner import failures
-
         reasons = failures(config, missing)
         lines += ["## Not finished", ""]
         lines += [f"- {p.item.index + 1}. {_cell(p.item.title)}: {reasons.get(p.folder, 'not rendered yet')}"
@@ -352,7 +346,7 @@ REPORT_FILES = ("report.md", "summary.csv", "paired.csv", "items.csv", "clip_sco
                 "index.html", "report.json")
 
 
-def write_report(config: "SuiteConfig", planned: Sequence["PlannedItem"]) -> dict[str, Path]:
+def write_report(config: Any, planned: Sequence[Any]) -> dict[str, Path]:
     """Merge the finished items into the report files; return their paths by file name."""
     items, missing = load_scores(config, planned)
     out = config.out_dir
@@ -374,7 +368,7 @@ def write_report(config: "SuiteConfig", planned: Sequence["PlannedItem"]) -> dic
     return paths
 
 
-def report_dict(agg: Aggregate, items: Sequence[ItemScores], missing: Sequence["PlannedItem"]) -> dict[str, Any]:
+def report_dict(agg: Aggregate, items: Sequence[ItemScores], missing: Sequence[Any]) -> dict[str, Any]:
     return {
         "methods": [{"name": m, "label": lab} for m, lab in zip(agg.methods, agg.labels)],
         "items": [{"index": it.index, "folder": it.folder, "prompt": it.title} for it in items],

@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..settings import Project, RenderSettings
-from .items import SuiteError, SuiteItem, folder_name, item_key
+from .items import DONE_FILE, SuiteError, SuiteItem, failures, folder_name, is_done, item_key
 from .slots import Slots
 
-DONE_FILE = "item.json"  # written last inside the temporary folder; its folder is complete
 API_BACKENDS_LOCAL = ("offline", "local")  # back ends that call no remote API
 
 
@@ -95,10 +94,6 @@ def plan_items(
         seen.add(key)
         planned.append(PlannedItem(item, settings, model, key, folder_name(key, item.title), source))
     return planned
-
-
-def is_done(config: SuiteConfig, p: PlannedItem) -> bool:
-    return (config.items_dir / p.folder / DONE_FILE).is_file()
 
 
 @dataclass
@@ -198,9 +193,13 @@ class ItemWorker:
             name = video_name(m.name)
             write_mp4(cmp.videos[m.name], tmp / name, fps=p.settings.fps)
             videos[m.name] = name
-        director = {k: v for k, v in p.source.get("director", {}).items() if k in ("backend", "model", "base_url", "style", "camera")}
+        from ..settings import DirectorOptions
+
+        d = p.source.get("director")
+        director = (DirectorOptions(**{k: d[k] for k in ("backend", "model", "base_url", "style", "camera")})
+                    if d else p.item.director or DirectorOptions())
         Project(user_prompt=p.item.prompt, frames=frames, settings=cmp.settings, model=p.model,
-                director=director or dict(p.item.director)).save(tmp / "project.json")
+                director=director).save(tmp / "project.json")
         record = {
             "key": p.key, "folder": p.folder, "title": p.item.title, "prompt": p.item.prompt, "frames": frames,
             "source": p.source, "model": p.model, "seed": cmp.seed, "clip_model": self.config.clip_model,
@@ -222,15 +221,6 @@ def record_failure(config: SuiteConfig, p: PlannedItem, error: BaseException) ->
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{p.folder}.txt").write_text(f"{type(error).__name__}: {reason}\n", encoding="utf-8")
     return reason
-
-
-def failures(config: SuiteConfig, planned: Sequence[PlannedItem]) -> dict[str, str]:
-    out = {}
-    for p in planned:
-        f = config.items_dir / ".failed" / f"{p.folder}.txt"
-        if not is_done(config, p) and f.is_file():
-            out[p.folder] = f.read_text(encoding="utf-8").strip()
-    return out
 
 
 # ----------------------------------------------------------------------------- processes
