@@ -190,6 +190,8 @@ def cmd_direct(args: argparse.Namespace) -> int:
         raise CliError(str(e), EXIT_INPUT) from None
     except DirectorError as e:
         raise CliError(str(e), EXIT_DIRECTOR) from None
+    for i, problems in sorted(director.flags.items()):  # accepted, never dropped: say what is wrong
+        print(f"warning: frame {i + 1}: {', and '.join(problems)}", file=sys.stderr)
     if args.project:
         text = Project(
             user_prompt=args.prompt,

@@ -44,6 +44,10 @@ def fresh_process_state():
 def local(model, **options):
     options.setdefault("cache", False)
     options.setdefault("device", "cpu")
+    # A random model's frames repeat, which the quality gate answers with one more turn; that is
+    # not a format retry (tests/test_director_quality.py), so the request counts here are the
+    # constraints' alone.
+    options.setdefault("quality_retries", 0)
     return make_director("local", model=model, max_frame_chars=CHARS, **options)
 
 

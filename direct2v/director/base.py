@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS  # noqa: F401 (one set of limits for every layer)
-from . import prompts
+from . import prompts, quality
 from .cache import ResponseCache, public_url
 from .errors import (
     AnswerCutOff,
@@ -93,6 +93,9 @@ class Director(ABC):
 
     def __init__(self) -> None:
         self.conversation: prompts.Conversation | None = None
+        # What the quality gate found in the last answer: {0-based frame: [problems]}; the page
+        # and the CLI show it. Accepted answers are never dropped, only flagged.
+        self.flags: dict[int, list[str]] = {}
         # Set by `direct(..., fresh=True)` for the duration of that call: LLM back ends then skip
         # the cache read and ask for a new sample (an explicit re-direct).
         self._fresh = False
@@ -129,6 +132,7 @@ class Director(ABC):
             frames = self._direct(user_prompt, num_frames, fps, camera, style)
         finally:
             self._fresh = False
+        self.flags = quality.script_problems(frames, style)
         return list(frames)
 
     def double_fps(
@@ -162,6 +166,7 @@ class Director(ABC):
             _, _, fps = check_request("x", len(frames), fps)
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
         doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
+        self.flags = quality.script_problems(doubled, style)
         return list(doubled)
 
     def _conversation_defaults(self, user_prompt, fps, camera, style):
@@ -219,6 +224,8 @@ class Director(ABC):
         frame = " ".join(str(self._redirect(list(frames), index, fps, user_prompt, camera, style) or "").split())
         if not frame:
             raise DirectorFormatError(f"The director returned an empty frame {index + 1}; try again.")
+        problems = quality.redirect_problems(frames, index, frame, style)
+        self.flags = {index: problems} if problems else {}
         return frame
 
     @abstractmethod
@@ -256,6 +263,7 @@ class LLMDirector(Director):
         backoff: float = 1.0,
         max_backoff: float = 30.0,
         max_format_retries: int = 2,
+        quality_retries: int = 1,
         temperature: float | None = None,
         max_tokens: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -269,6 +277,9 @@ class LLMDirector(Director):
         self.backoff = max(0.0, float(backoff))
         self.max_backoff = float(max_backoff)
         self.max_format_retries = max(0, int(max_format_retries))
+        # Turns spent on an answer that parses but fails the quality gate (quality.py): 1 by
+        # default, 0 accepts and flags the first answer at once.
+        self.quality_retries = max(0, min(1, int(quality_retries)))
         self.temperature = temperature
         # Output-token limit sent with each request (None: the server's default). `_budget` is
         # the limit in force for the current conversation; a cut-off answer doubles it.
@@ -335,7 +346,7 @@ class LLMDirector(Director):
             logger.info("director cache hit (%s, %s)", self.backend, self.model)
             frame = cached[0]
         else:
-            frame = self._converse_frame(messages, frames, index)
+            frame = self._converse_frame(messages, frames, index, style)
             if self.cache is not None:
                 self.cache.put(request, [frame])
         table = list(frames)
@@ -343,9 +354,11 @@ class LLMDirector(Director):
         self._remember(history[:-1], user_prompt, fps, table, camera, style)
         return frame
 
-    def _converse_frame(self, messages: list[prompts.Message], frames: list[str], index: int) -> str:
-        """Ask for one frame; retry a malformed answer (bounded) and an unchanged one (once)."""
+    def _converse_frame(self, messages: list[prompts.Message], frames: list[str], index: int, style: str | None = None) -> str:
+        """Ask for one frame; retry a malformed answer (bounded), an unchanged one (once) and one
+        that fails the quality gate (once, then the better of the two is accepted)."""
         turns = list(messages)
+        first: tuple[str, list[str]] | None = None  # the answer the gate sent back
         current, k = frames[index], index + 1
         attempts = self.max_format_retries + 1
         failures, same_retried = 0, False
@@ -369,6 +382,8 @@ class LLMDirector(Director):
                     "or try another back end."
                 ) from None
             except FormatProblem as p:
+                if first is not None:  # the gate's one retry came back malformed: the first answer stands
+                    return first[0]
                 problem, failures = p, failures + 1
                 logger.info("director frame answer unusable (%s), attempt %d of %d", p, failures, attempts)
                 if failures >= attempts:
@@ -383,6 +398,8 @@ class LLMDirector(Director):
                 ]
                 continue
             if current and same_frame(frame, current):
+                if first is not None:
+                    return first[0]
                 if same_retried:
                     raise DirectorFormatError(
                         f"{self._who()} answered with frame {k} unchanged twice; edit the row yourself, "
@@ -396,7 +413,18 @@ class LLMDirector(Director):
                         f"frame {k} came back unchanged; write a different wording", index)},
                 ]
                 continue
-            return frame
+            flagged = quality.redirect_problems(frames, index, frame, style)
+            if first is not None:
+                return frame if len(flagged) <= len(first[1]) else first[0]
+            if not flagged or not self.quality_retries:
+                return frame
+            first = (frame, flagged)
+            logger.info("director frame %d fails the quality gate (%s); asking once more", k, "; ".join(flagged))
+            turns = turns + [
+                {"role": "assistant", "content": text or ""},
+                {"role": "user", "content": prompts.redirect_retry_request(
+                    f"frame {k} breaks the rules: {', and '.join(flagged)}", index)},
+            ]
 
     def _remember(self, messages, user_prompt, fps, frames, camera, style) -> None:
         # Keep a clean history: the validated script as the assistant turn, not the raw answer or
@@ -429,43 +457,72 @@ class LLMDirector(Director):
             if cached is not None:
                 logger.info("director cache hit (%s, %s)", self.backend, self.model)
                 return cached
-        frames = self._converse(messages, num_frames)
+        frames = self._converse(messages, num_frames, request.get("style"))
         if self.cache is not None:
             self.cache.put(request, frames)
         return frames
 
     # ------------------------------------------------------------------ retries
-    def _converse(self, messages: list[prompts.Message], num_frames: int) -> list[str]:
-        """Ask, validate, and on a malformed answer ask again saying what was wrong."""
+    def _converse(self, messages: list[prompts.Message], num_frames: int, style: str | None = None) -> list[str]:
+        """Ask, validate, and on a malformed answer ask again saying what was wrong. A parsed
+        answer that fails the quality gate gets one more turn naming the frames and problems;
+        then the better of the two answers is accepted (flagged by the caller, never dropped)."""
         turns = list(messages)
         problem: FormatProblem | None = None
         attempts = self.max_format_retries + 1
         self._budget = self.max_tokens
-        for attempt in range(attempts):
+        failures = 0
+        first: tuple[list[str], dict[int, list[str]]] | None = None  # the answer the gate sent back
+        while True:
             try:
                 text = self._send(turns, num_frames)
             except AnswerCutOff as cut:
-                problem = FormatProblem(cut.problem())
-                logger.info("director answer cut off (%s), attempt %d of %d", problem, attempt + 1, attempts)
+                if first is not None:  # the gate's one retry was cut off: the first answer stands
+                    return first[0]
+                problem, failures = FormatProblem(cut.problem()), failures + 1
+                logger.info("director answer cut off (%s), attempt %d of %d", problem, failures, attempts)
+                if failures >= attempts:
+                    break
                 self._budget = cut.larger_budget()
                 turns = turns + [
                     {"role": "assistant", "content": cut.text},
                     {"role": "user", "content": prompts.retry_request(str(problem), num_frames)},
                 ]
                 continue
+            except DirectorError:
+                if first is None:
+                    raise
+                logger.info("the quality retry failed; keeping the first answer, flagged")
+                return first[0]  # a usable script is never lost to a failed second try
             try:
-                return parse_frames(text, num_frames)
+                frames = parse_frames(text, num_frames)
             except RefusalProblem:
                 raise DirectorRefusalError(
                     f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
                 ) from None
             except FormatProblem as p:
-                problem = p
-                logger.info("director answer unusable (%s), attempt %d of %d", p, attempt + 1, attempts)
+                if first is not None:  # the gate's one retry came back malformed: the first answer stands
+                    return first[0]
+                problem, failures = p, failures + 1
+                logger.info("director answer unusable (%s), attempt %d of %d", p, failures, attempts)
+                if failures >= attempts:
+                    break
                 turns = turns + [
                     {"role": "assistant", "content": text or ""},
                     {"role": "user", "content": prompts.retry_request(str(p), num_frames)},
                 ]
+                continue
+            flagged = quality.script_problems(frames, style)
+            if first is not None:  # the gate's retry: keep whichever answer has fewer failing frames
+                return frames if len(flagged) <= len(first[1]) else first[0]
+            if not flagged or not self.quality_retries:
+                return frames
+            first = (frames, flagged)
+            logger.info("director answer fails the quality gate (%s); asking once more", quality.describe(flagged))
+            turns = turns + [
+                {"role": "assistant", "content": text or ""},
+                {"role": "user", "content": prompts.quality_retry_request(quality.describe(flagged), num_frames)},
+            ]
         tries = f"{attempts} tries" if attempts > 1 else "1 try"
         raise DirectorFormatError(
             f"{self._who()} gave an unusable answer after {tries} ({problem}); try again, use another model, "

@@ -90,8 +90,12 @@ class GeminiDirector(LLMDirector):
                 if shape == "frame"
                 else {
                     "type": "OBJECT",
-                    "properties": {"frames": {"type": "ARRAY", "items": {"type": "STRING"}}},
-                    "required": ["frames"],
+                    "properties": {
+                        "beats": {"type": "ARRAY", "items": {"type": "STRING"}},
+                        "frames": {"type": "ARRAY", "items": {"type": "STRING"}},
+                    },
+                    "required": ["beats", "frames"],
+                    "propertyOrdering": ["beats", "frames"],  # the plan is written before the frames
                 }
             ),
             temperature=self.temperature,

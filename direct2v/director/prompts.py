@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-TASK_PROMPT_VERSION = "2025-06-v1"
+TASK_PROMPT_VERSION = "2026-11-v2"  # v2: beats, about 40 words, English, one example
 # The single-frame rewrite turn (`redirect_frame_request`) is versioned on top of the task
 # prompt: bump the suffix when that turn's text changes; a new task version changes it too.
 REDIRECT_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+redirect-v1"
@@ -23,19 +23,31 @@ SYSTEM_PROMPT = """\
 You are the director of a short video that a text-to-image model will draw frame by frame. \
 Each frame is drawn on its own from its own description, so every description must stand alone.
 
+First plan the beats: the steps of the story in the order the prompt tells them (2 to 5 short \
+phrases). Then write the frames so the beats happen in that order, spread over the frames.
+
 Rules for every frame description:
-- Describe one still image: who or what is in it, what they look like, what they are doing at \
-that instant, where it takes place, the light and the weather.
+- English only. Describe one still image: who or what is in it, what they look like, what they \
+are doing at that instant, where it takes place, the light and the weather.
 - Repeat the static elements (subject identity, breed or species, colours, clothing, setting, \
 style) with the same words in every frame, so the frames look like one continuous shot.
 - Move only the dynamic elements (action, pose, arrivals and exits, changes of state, weather, \
-camera) forward in time, smoothly from frame to frame, so the whole story happens across the frames.
-- Never refer to other frames: no "it", "they", "again", "still", "the same", "continues", \
-"as before", "previous" or "next".
-- Keep each description under 50 words; the image model reads at most 77 tokens.
+camera) forward in time, smoothly from frame to frame; no two frames in a row are the same.
+- Name everything in full in every frame. Never refer to other frames: no "it", "they", "them", \
+"again", "still", "the same", "continues", "as before", "previous" or "next".
+- At most about 40 words per description, the style included; the image model reads at most \
+77 tokens and cuts off the rest.
 - Plain visual language, no frame numbers, no timestamps, no quotation marks.
 
-Answer with JSON only, exactly in this shape: {"frames": ["description of frame 1", "description of frame 2", ...]}"""
+Example. User prompt: a cat jumps onto a table. 4 frames, style: watercolor.
+{"beats": ["cat crouches on the floor", "cat leaps", "cat lands on the table"], "frames": [\
+"A ginger cat crouching on a wooden kitchen floor beside a table, eyes on the tabletop, morning light, watercolor", \
+"A ginger cat pushing off the wooden kitchen floor, hind legs bunched, beside a table, morning light, watercolor", \
+"A ginger cat in mid-air above a wooden kitchen table, front paws stretched forward, morning light, watercolor", \
+"A ginger cat landing on a wooden kitchen table, all four paws on the tabletop, morning light, watercolor"]}
+
+Answer with JSON only, exactly in this shape: \
+{"beats": ["first beat", ...], "frames": ["description of frame 1", "description of frame 2", ...]}"""
 
 CAMERA_STATIC = "static"
 CAMERA_REMOVE = "remove"
@@ -94,7 +106,7 @@ def direct_request(user_prompt: str, num_frames: int, fps: float, camera: str | 
     ]
     if style:
         lines.append(f"Visual style for every frame: {style}. End each description with it.")
-    lines.append(f'Answer with {{"frames": [...]}} holding exactly {num_frames} strings.')
+    lines.append(f'Answer with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.')
     return "\n".join(lines)
 
 
@@ -103,8 +115,8 @@ def double_fps_request(fps: float, num_frames: int) -> str:
     return (
         f"Now, at a frame rate of {2 * fps:g} fps, divide each frame in the previous result into two "
         f"separate image descriptions. This should eventually result in {2 * num_frames} frames. "
-        f"Keep the same rules and the same order, and answer with {{\"frames\": [...]}} holding exactly "
-        f"{2 * num_frames} strings."
+        f"Keep the same rules and the same order, and answer with {{\"beats\": [...], \"frames\": [...]}} "
+        f"holding exactly {2 * num_frames} frame strings."
     )
 
 
@@ -113,6 +125,17 @@ def retry_request(problem: str, num_frames: int) -> str:
     return (
         f"That answer could not be used: {problem}. Answer again with only the JSON object "
         f'{{"frames": [...]}} holding exactly {num_frames} non-empty strings, one per frame, and nothing else.'
+    )
+
+
+def quality_retry_request(problems: str, num_frames: int) -> str:
+    """The one follow-up turn after an answer that fails the quality gate (quality.py): name the
+    frames and what is wrong, keep the rest."""
+    return (
+        f"Some frames break the rules; {problems}. Rewrite those frames so each "
+        "stands alone (name everything in full, no words that point at other frames, at most about 40 words "
+        "with the style, no frame the same as the one before), keep the other frames as they are, and answer "
+        f'again with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.'
     )
 
 
@@ -142,8 +165,8 @@ def redirect_frame_request(frames: Sequence[str], index: int, style: str | None 
     )
     lines.append(
         "Keep the subject identity, look, setting and style exactly as the other frames describe them, "
-        "and keep the same rules: one still image, no references to other frames, under 50 words, "
-        "at most 77 CLIP tokens."
+        "and keep the same rules: one still image in English, no references to other frames, at most "
+        "about 40 words with the style, at most 77 CLIP tokens."
     )
     if current:
         lines.append(f"The current frame {k} reads {_quote(current)}; your version must be worded differently.")
@@ -189,12 +212,16 @@ def direct_messages(user_prompt: str, num_frames: int, fps: float, camera: str |
 
 
 def frames_json_schema() -> dict:
-    """JSON schema of the answer. The count is not in it: strict modes of several servers reject
+    """JSON schema of the answer: the planned beats first (so a model writes its plan before the
+    frames), then the frames. The count is not in it: strict modes of several servers reject
     minItems/maxItems, and the count is checked after parsing anyway."""
     return {
         "type": "object",
-        "properties": {"frames": {"type": "array", "items": {"type": "string"}}},
-        "required": ["frames"],
+        "properties": {
+            "beats": {"type": "array", "items": {"type": "string"}},
+            "frames": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["beats", "frames"],
         "additionalProperties": False,
     }
 

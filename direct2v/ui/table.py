@@ -56,11 +56,29 @@ def token_counts(prompts: list[str]) -> list[int]:
         return [2 + len(re.findall(r"\w+|[^\w\s]", p)) for p in prompts]
 
 
+def quality_flags(prompts: list[str]) -> dict[int, list[str]]:
+    """The director's quality gate on the rows as they are now (edits included), without the
+    token rule, which the count shows: {0-based row: ["repeats frame 2 word for word", ...]}."""
+    from ..director.quality import frame_problems
+
+    flags = {}
+    for i, p in enumerate(prompts):
+        if p.strip():
+            found = [x.removeprefix("it ") for x in frame_problems(p, prompts[i - 1] if i else None, None, i + 1)
+                     if "CLIP tokens" not in x]
+            if found:
+                flags[i] = found
+    return flags
+
+
 def make_table(prompts: list[str]) -> list[list[str]]:
     counts = token_counts(prompts) if prompts else []
+    flags = quality_flags(prompts)
     rows = []
-    for p, n in zip(prompts, counts):
+    for i, (p, n) in enumerate(zip(prompts, counts)):
         mark = f"{n} ⚠ > {CLIP_TOKEN_LIMIT}" if n > CLIP_TOKEN_LIMIT else str(n)
+        if i in flags:
+            mark += " ⚠ " + "; ".join(flags[i])
         rows.append([p, mark])
     return rows
 
@@ -80,6 +98,13 @@ def table_notes(prompts: list[str]) -> str:
         )
     if empty:
         notes.append(f"⚠ {rows_text(empty)} empty.")
+    flagged = [i + 1 for i in quality_flags(prompts)]
+    if flagged:
+        notes.append(
+            f"⚠ Frame{'s' if len(flagged) > 1 else ''} {_list(flagged)} repeat{'' if len(flagged) > 1 else 's'} the "
+            "row before or point at other frames, which the image model cannot see (see the Tokens column); "
+            "edit or re-direct them."
+        )
     return " ".join(notes)
 
 

@@ -1,0 +1,306 @@
+"""How the built-in writer reads a prompt: clauses in story order, each with its subject, verb
+and the rest of its words, pronouns resolved (offline.py stages them into frames).
+
+Word forms come from `lemminflect` (lemmas, -ing forms, participles, plurals; its data ships
+with the package). There is no tagger: a word is taken as the clause's verb where it can be a
+verb and agrees with the words before it ("leaves change": plural noun + base form; "a traffic
+light changes": singular + -s form), so "light" in "traffic light" stays a noun. What it does
+not recognise it keeps as the prompt's own words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from lemminflect import getAllLemmas, getInflection, getLemma
+
+DETERMINERS = {"a", "an", "the", "another", "some", "one", "two", "three", "four", "five", "several", "many",
+               "his", "her", "their", "its", "my", "our", "your", "this", "that", "these", "those", "every", "each"}
+PREPOSITIONS = {"in", "on", "at", "over", "under", "through", "across", "into", "inside", "near", "along", "beside",
+                "by", "above", "below", "beneath", "around", "onto", "off", "out", "toward", "towards", "past", "down",
+                "up", "from", "to", "with", "behind", "between", "against", "away", "of", "for", "after", "before"}
+# Places a frame keeps when a later clause does not name its own ("lands on the floor" ... "a dog eats it").
+STATIC_PLACES = {"in", "on", "at", "over", "under", "inside", "near", "beside", "by", "above", "below", "beneath"}
+AUX = {"is", "are", "was", "were", "be", "being"}
+# "it" never means a person; a short list is enough to tell "a chef" from "a pancake".
+PEOPLE = set("""man men woman women boy boys girl girls kid kids child children person people chef cook baby
+toddler lady gentleman father mother dad mom grandmother grandfather farmer gardener student teacher doctor
+worker dancer runner player rider skier surfer astronaut soldier knight king queen family couple friends
+fisherman sailor pilot driver artist painter musician singer waiter barista""".split())
+# Weather and the time of day come over the scene as it was: "then night falls".
+WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "dusk", "dawn", "darkness", "evening",
+           "morning", "day", "sunset", "sunrise", "wind"}
+WEATHER_VERBS = {"rain": "rain", "snow": "snow", "hail": "hail", "drizzle": "drizzle", "pour": "rain"}
+SUBJECT_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
+CHANGE = {"turn", "change", "transform", "become", "morph", "grow"}  # "... into a butterfly": a new subject
+
+
+@lru_cache(maxsize=4096)
+def lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    return getAllLemmas(word.lower())
+
+
+def verb_lemma(word: str) -> str | None:
+    found = lemmas(word).get("VERB")
+    return found[0] if found else None
+
+
+def ing(verb: str) -> str:
+    return getInflection(verb, "VBG")[0]
+
+
+def participle(verb: str) -> str:
+    return getInflection(verb, "VBN")[0]
+
+
+def plural(noun: str) -> str:
+    return getInflection(noun, "NNS")[0]
+
+
+def is_plural_noun(word: str) -> bool:
+    w = word.lower()
+    if w in ("people", "children", "men", "women", "fireworks"):
+        return True
+    nouns = lemmas(w).get("NOUN")
+    if nouns:
+        return w not in nouns
+    return w.endswith("s") and not w.endswith("ss") and getLemma(w, "NOUN")[0] != w  # not in the lexicon: "corgis"
+
+
+def can_be_noun(word: str) -> bool:
+    w = word.lower()
+    return bool(lemmas(w).get("NOUN") or lemmas(w).get("PROPN")) or not lemmas(w) or w in SUBJECT_PRONOUNS
+
+
+@dataclass
+class Entity:
+    """Someone or something the story names: its noun phrase as first written, with its look."""
+
+    np: str
+    head: str
+    plural: bool
+
+    @property
+    def person(self) -> bool:
+        return self.head.lower() in PEOPLE
+
+
+@dataclass
+class Clause:
+    """One step of the story. verb is a lemma ("" for a verbless scene); rest is every word after
+    the verb, pronouns replaced; passive/participle say how the prompt phrased it."""
+
+    subject: Entity | None
+    verb: str = ""
+    rest: str = ""
+    text: str = ""  # a verbless scene, as written
+    participle: bool = False  # "a corgi running": an ongoing action, not an event
+    passive: bool = False  # "coffee is poured": the subject undergoes it
+    onset: bool = False  # "starts falling": the action begins in this clause
+    sudden: bool = False
+    weather: bool = False  # "it starts to rain": weather over the scene, not a new subject
+    companion: str = ""  # an "as"/"while" clause happening at the same time, as a participle phrase
+    places: list[str] = field(default_factory=list)
+
+
+def entity(np: str) -> Entity:
+    words = np.split()
+    head = re.sub(r"[^\w'-]", "", words[-1]) if words else np
+    return Entity(np, head, is_plural_noun(head) or " and " in f" {np.lower()} " or
+                  (words[0].lower() in {"two", "three", "four", "five", "several", "many", "some", "these"} and len(words) > 1))
+
+
+def find_verb(words: list[str], has_subject_before: bool) -> int | None:
+    """Index of the clause's main verb (the auxiliary if there is one), or None."""
+    for i, w in enumerate(words):
+        lw = w.lower().strip(",")
+        if lw in AUX and i + 1 < len(words) and (i > 0 or not has_subject_before):
+            nxt = words[i + 1].lower()
+            if verb_lemma(nxt) and (nxt.endswith(("ing", "ed", "en")) or nxt != verb_lemma(nxt)):
+                return i
+        lemma = verb_lemma(lw)
+        if not lemma or lw in DETERMINERS or lw in PREPOSITIONS:
+            continue
+        if i == 0:
+            starts_subject = len(words) > 1 and can_be_noun(lw) and verb_lemma(words[1]) == words[1].lower() \
+                and is_plural_noun(lw)  # "leaves change ..."
+            if has_subject_before and not starts_subject and lw != lemma:
+                return 0  # "orders a coffee", "flies away": the previous subject goes on
+            continue
+        prev = words[i - 1].lower().strip(",")
+        if prev in DETERMINERS or prev in PREPOSITIONS or not can_be_noun(prev):
+            continue
+        if lw.endswith("ing") and lw != lemma:
+            return i  # "a corgi running"
+        subject_plural = is_plural_noun(prev) or prev in {"they", "we", "you", "i"} or \
+            any(x.lower() == "and" for x in words[:i])
+        third = getInflection(lemma, "VBZ")[0]
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
+        if lw == third and not subject_plural:
+            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt:  # "ice cubes melt": "cubes" is the noun
+                continue
+            return i
+        if lw == lemma and subject_plural:
+            return i
+        if lw not in (lemma, third) and lw == getInflection(lemma, "VBD")[0]:
+            return i
+    return None
+
+
+# ---------------------------------------------------------------------- clauses in story order
+_SEQ = re.compile(r"\s*(?:[;.!?]+\s*|,?\s+and\s+then\s+|,?\s+then\s+|,?\s+after\s+that,?\s+|,\s*(?:and\s+)?)", re.I)
+_LEAD = re.compile(r"^(?:and|then|later|eventually|finally|soon|next|afterwards|meanwhile|at\s+last)\b,?\s*", re.I)
+_TRAIL = re.compile(r",?\s+(?:later\s+on|later|afterwards|eventually|soon|at\s+last|too)$", re.I)
+_SUDDEN = re.compile(r"\b(?:suddenly|all\s+of\s+a\s+sudden|abruptly)\b,?\s*", re.I)
+
+
+def pieces(prompt: str) -> list[tuple[str, str]]:
+    """(text, link) pieces in story order; link is "", "as" (at the same time) or "sudden"."""
+    out: list[tuple[str, str]] = []
+    lead_place = ""
+    for part in _SEQ.split(prompt.strip()):
+        part = _TRAIL.sub("", _LEAD.sub("", part.strip(" ,"))).strip(" ,")
+        if not part:
+            continue
+        if re.match(r"(?:in|on|at|inside|near|under|over)\s", part, re.I) and find_verb(part.split(), False) is None:
+            lead_place = part[:1].lower() + part[1:]  # "In a park, a boy flies a kite": the place of what follows
+            continue
+        if lead_place:
+            part, lead_place = f"{part} {lead_place}", ""
+        m = re.match(r"(.+?)\s+(after|before|until|as|while|when|once)\s+(.+)$", part, re.I)
+        if m and find_verb(m.group(3).split(), False) is not None:
+            a, word, b = m.group(1), m.group(2).lower(), m.group(3)
+            if word in ("after", "once"):
+                out += [(b, ""), (a, "")]
+            elif word in ("before", "until"):
+                out += [(a, ""), (b, "")]
+            else:
+                out += [(a, ""), (b, "as")]
+            continue
+        out += _split_and(part)
+    return out + ([(lead_place, "")] if lead_place else [])
+
+
+def _split_and(part: str) -> list[tuple[str, str]]:
+    """'floats down a gutter and disappears into a drain': two steps where 'and' starts a clause."""
+    sudden = _SUDDEN.search(part)
+    if sudden:
+        before, after = part[: sudden.start()].strip(" ,"), part[sudden.end():].strip(" ,")
+        if before and after:
+            return _split_and(before) + [(after, "sudden")]
+        return [(after or before, "sudden")]
+    words = part.split()
+    for i, w in enumerate(words):
+        if w.lower() == "and" and 0 < i < len(words) - 1:
+            after = words[i + 1:]
+            first = after[0].lower()
+            verb_next = find_verb(after, True) == 0 or first in SUBJECT_PRONOUNS or \
+                (find_verb(after, False) not in (None, 0) and find_verb(words[:i], False) is not None)
+            if verb_next and find_verb(words[:i], False) is not None:
+                return _split_and(" ".join(words[:i])) + _split_and(" ".join(after))
+    v = find_verb(words, False)
+    if v is not None and words[v].lower().endswith("ing"):  # "a bird sitting on a branch flies away"
+        for j in range(v + 2, len(words)):
+            lw, prev = words[j].lower(), words[j - 1].lower()
+            lemma = verb_lemma(lw)
+            if lemma and lw != lemma and lw == getInflection(lemma, "VBZ")[0] and prev not in DETERMINERS | PREPOSITIONS:
+                return [(" ".join(words[:j]), "")] + _split_and(" ".join(words[j:]))
+    return [(part, "")]
+
+
+class Reader:
+    """Reads pieces into clauses, keeping track of who "it", "they", "she" mean."""
+
+    def __init__(self) -> None:
+        self.entities: list[Entity] = []  # subjects and objects, most recent last
+        self.actor: Entity | None = None  # the last subject: who a clause without one is about
+
+    def resolve(self, word: str, exclude: Entity | None = None) -> Entity | None:
+        """The most recent compatible noun: "it" a singular thing, "they" a plural, "she" a person;
+        an object pronoun never means the clause's own subject ("a dog eats it")."""
+        w = word.lower()
+        for e in reversed(self.entities):
+            if e is exclude:
+                continue
+            if w == "it" and not e.plural and not e.person:
+                return e
+            if w in ("they", "them") and e.plural:
+                return e
+            if w in ("he", "she", "him", "her") and e.person and not e.plural:
+                return e
+        return self.entities[-1] if self.entities and w in ("they", "them") else None
+
+    def known(self, np: str) -> Entity:
+        """'the cat' after 'a fluffy white cat' is that cat, with its look."""
+        new = entity(np)
+        if np.lower().startswith(("the ", "this ", "that ")):
+            for e in reversed(self.entities):
+                if e.head.lower() == new.head.lower():
+                    return e
+        return new
+
+    def mention(self, e: Entity) -> None:
+        self.entities = [x for x in self.entities if x is not e] + [e]
+
+    def replace_pronouns(self, text: str, subject: Entity | None) -> str:
+        def swap(m: re.Match[str]) -> str:
+            e = self.resolve(m.group(0), exclude=subject)
+            return e.np if e else m.group(0)
+
+        return re.sub(r"\b(?:it|them|him|her)\b(?!\s+(?:own|self))", swap, text)
+
+    def read(self, text: str, link: str) -> Clause:
+        words = text.split()
+        v = find_verb(words, bool(self.entities))
+        if v is None:  # a scene without an event: "a quiet lake at dawn"
+            self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
+            return Clause(None, text=text)
+        subject_words = words[:v]
+        if subject_words and subject_words[0].lower() in ("in", "on", "at") and "," in " ".join(subject_words):
+            subject_words = " ".join(subject_words).split(",", 1)[1].split()
+        verb_words = words[v:]
+        passive = onset = weather = False
+        if verb_words[0].lower() in AUX and len(verb_words) > 1:
+            passive = verb_words[1].lower().endswith(("ed", "en")) or verb_words[1].lower() == participle(
+                verb_lemma(verb_words[1]) or verb_words[1])
+            verb_words = verb_words[1:]
+        lemma = verb_lemma(verb_words[0]) or verb_words[0].lower()
+        is_participle = verb_words[0].lower().endswith("ing") and not passive
+        rest = verb_words[1:]
+        if lemma in ("start", "begin") and rest:  # "starts falling", "begins to rain"
+            nxt = rest[1:] if rest[0].lower() == "to" and len(rest) > 1 else rest
+            if verb_lemma(nxt[0]):
+                lemma, rest, onset = verb_lemma(nxt[0]), nxt[1:], True
+        # Who
+        np = " ".join(subject_words).strip(" ,")
+        if not np:
+            subject = self.actor  # the last one who acted, not the last thing named
+        elif np.lower() == "it" and lemma in WEATHER_VERBS:  # "it starts to rain"
+            subject, lemma = entity(WEATHER_VERBS[lemma]), "fall"
+            weather = True
+        elif np.lower() in SUBJECT_PRONOUNS:
+            subject = self.resolve(np) or entity(np)
+        else:
+            subject = self.known(np)
+            weather = subject.head.lower() in WEATHER and bool(self.entities)
+        if subject is not None and not weather:
+            self.actor = subject
+            self.mention(subject)
+        rest_text = self.replace_pronouns(" ".join(rest), subject)
+        # Objects are entities too ("flips a pancake": "it" may mean the pancake later).
+        obj = re.match(r"((?:(?:a|an|the|some|his|her|their|its|\w+)\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)"
+                       % "|".join(sorted(PREPOSITIONS)), rest_text)
+        if obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
+            self.mention(self.known(obj.group(1)))
+        places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
+                            % ("|".join(sorted(STATIC_PLACES | {"into"})), "|".join(sorted(PREPOSITIONS))), rest_text)
+        places = [re.sub(r"^into\b", "in", p) for p in places]  # walked into a cafe: in a cafe from then on
+        clause = Clause(subject, lemma, rest_text, participle=is_participle, passive=passive, onset=onset,
+                        sudden=link == "sudden", weather=weather, places=places)
+        if lemma in CHANGE and rest and rest[0].lower() in ("into", "to") and len(rest) > 1:
+            self.actor = entity(" ".join(rest[1:]))  # what flies away is the butterfly now
+            self.mention(self.actor)
+        return clause

@@ -1,0 +1,238 @@
+"""The quality gate (director/quality.py) and its one retry turn, on every back end's shared loop."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from direct2v.director import make_director, prompts, quality
+from direct2v.director.local_backend import LocalDirector
+from direct2v.director.tokens import token_lengths
+
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from director_helpers import ScriptedServer, gemini_reply, openai_error, openai_reply
+except ImportError:  # pragma: no cover
+    from tests.director_helpers import ScriptedServer, gemini_reply, openai_error, openai_reply
+
+KEY = "test-key-not-real-0000"
+GOOD = ["a red fox sitting in snow", "a red fox standing up in snow", "a red fox trotting through snow"]
+
+
+def answer(frames: list[str]) -> str:
+    return json.dumps({"beats": ["the fox gets up"], "frames": frames})
+
+
+# ----------------------------------------------------------------------------- the rules
+def words_of_tokens(n: int) -> str:
+    """A frame of exactly n CLIP tokens (with the begin and end markers)."""
+    text = " ".join(["fox"] * (n - 2))
+    assert token_lengths([text])[0] == n
+    return text
+
+
+def test_token_rule_counts_77_with_the_style():
+    assert quality.frame_problems(words_of_tokens(77)) == []
+    assert quality.frame_problems(words_of_tokens(78)) == ["it has 78 CLIP tokens, more than 77"]
+    # 75 tokens alone fit; with the style appended (", oil painting" is 3 more) they do not.
+    assert token_lengths([words_of_tokens(75) + ", oil painting"])[0] == 78
+    problems = quality.frame_problems(words_of_tokens(75), style="oil painting")
+    assert problems == ["it has 78 CLIP tokens with the style, more than 77"]
+    # A frame that already ends with its style is counted as it is.
+    assert quality.frame_problems(words_of_tokens(74) + ", oil painting", style="oil painting") == []
+
+
+def test_adjacent_duplicates_only():
+    flags = quality.script_problems(["a fox in snow", "A fox in snow.", "a fox leaping", "a fox in snow"])
+    assert flags == {1: ["it repeats frame 1 word for word"]}
+
+
+@pytest.mark.parametrize("word,frame", [
+    ("it", "a dog sniffing it on the floor"), ("they", "they run across a field"), ("them", "a boy watching them"),
+    ("the same", "the same dog on a sofa"), ("again", "a corgi jumping again"), ("still", "a cat still sleeping"),
+    ("continues", "the train continues along the coast"), ("as before", "a red kite as before"),
+])
+def test_each_reference_word_is_flagged(word, frame):
+    assert quality.reference_words(frame) == [word]
+    assert quality.frame_problems(frame) == [f'it points at other frames ("{word}")']
+
+
+@pytest.mark.parametrize("frame", [
+    "a heron standing still in a still lake at dawn", "a man next to a tree", "a dog wagging its tail",
+    "a fox with itchy ears", "still life of pears on a table",
+])
+def test_words_that_describe_the_picture_are_not_flagged(frame):
+    assert quality.reference_words(frame) == []
+
+
+def test_describe_names_frames_one_based():
+    text = quality.describe(quality.script_problems(["a fox", "a fox", "it sleeps again"]))
+    assert text == 'frame 2: it repeats frame 1 word for word; frame 3: it points at other frames ("it", "again")'
+
+
+def test_task_prompt_is_bumped_asks_for_beats_and_its_example_passes_the_gate():
+    assert prompts.TASK_PROMPT_VERSION != "2025-06-v1" and prompts.TASK_PROMPT_VERSION in prompts.REDIRECT_PROMPT_VERSION
+    system = prompts.SYSTEM_PROMPT
+    assert "beats" in system and "English" in system and "40 words" in system
+    example = json.loads(re.search(r'\{"beats": \["cat.*?\]\}', system, re.S).group(0))
+    assert len(example["frames"]) == 4 and quality.script_problems(example["frames"], "watercolor") == {}
+    assert prompts.frames_json_schema()["required"] == ["beats", "frames"]
+    assert list(prompts.frames_json_schema()["properties"]) == ["beats", "frames"]  # the plan comes first
+
+
+# ----------------------------------------------------------------------------- the retry turn, per back end
+def openai_director(url, tmp_path):
+    return make_director("openai", model="m", api_key=KEY, base_url=url + "/v1", cache_dir=tmp_path, backoff=0.001)
+
+
+def gemini_director(url, tmp_path):
+    return make_director("gemini", model="g", api_key=KEY, base_url=url, cache_dir=tmp_path, backoff=0.001)
+
+
+def openai_turns(request):
+    return [m["content"] for m in request["body"]["messages"]]
+
+
+def gemini_turns(request):
+    return [p["text"] for c in request["body"]["contents"] for p in c["parts"]]
+
+
+BACKENDS = {"openai": (openai_director, openai_reply, openai_turns), "gemini": (gemini_director, gemini_reply, gemini_turns)}
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_failing_answer_gets_one_retry_naming_frames_and_problems(backend, tmp_path):
+    build, reply, turns = BACKENDS[backend]
+    bad = [GOOD[0], GOOD[0], "the fox continues, it trots away"]
+    with ScriptedServer([reply(answer(bad)), reply(answer(GOOD))]) as srv:
+        d = build(srv.url, tmp_path)
+        assert d.direct("a fox gets up in the snow", num_frames=3) == GOOD
+    assert len(srv.requests) == 2 and d.flags == {}
+    retry = turns(srv.requests[1])[-1]
+    assert "frame 2: it repeats frame 1 word for word" in retry
+    assert 'frame 3: it points at other frames ("continues", "it")' in retry
+    assert "exactly 3 frame strings" in retry
+    assert answer(bad) in turns(srv.requests[1])  # the failing answer is the model's previous turn
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_answer_that_still_fails_is_accepted_and_flagged(backend, tmp_path):
+    build, reply, _ = BACKENDS[backend]
+    still_bad = [GOOD[0], GOOD[1], "the fox trotting away again"]
+    with ScriptedServer([reply(answer(["it sits", GOOD[1], "the fox again"])), reply(answer(still_bad))]) as srv:
+        d = build(srv.url, tmp_path)
+        frames = d.direct("a fox gets up in the snow", num_frames=3)
+    assert frames == still_bad and len(srv.requests) == 2  # one retry, no more
+    assert d.flags == {2: ['it points at other frames ("again")']}
+    # The accepted answer is cached; a repeat costs nothing and carries the same flags.
+    again = make_director(backend, model=d.model, api_key=KEY, base_url=d.base_url, cache_dir=tmp_path)
+    assert again.direct("a fox gets up in the snow", num_frames=3) == still_bad and again.requests_sent == 0
+    assert again.flags == d.flags
+
+
+def test_retry_that_is_worse_keeps_the_first_answer(tmp_path):
+    first = [GOOD[0], GOOD[1], "the fox trotting off again"]
+    worse = ["it sits", "they stand", "the fox trotting off again"]
+    with ScriptedServer([openai_reply(answer(first)), openai_reply(answer(worse))]) as srv:
+        d = openai_director(srv.url, tmp_path)
+        assert d.direct("a fox", num_frames=3) == first
+    assert len(d.flags) == 1
+
+
+def test_malformed_retry_keeps_the_first_answer_without_more_turns(tmp_path):
+    first = [GOOD[0], GOOD[0], GOOD[2]]
+    with ScriptedServer([openai_reply(answer(first)), openai_reply("not json at all")]) as srv:
+        d = openai_director(srv.url, tmp_path)
+        assert d.direct("a fox", num_frames=3) == first
+    assert len(srv.requests) == 2 and d.flags == {1: ["it repeats frame 1 word for word"]}
+
+
+def test_failed_retry_request_keeps_the_first_answer(tmp_path):
+    first = [GOOD[0], GOOD[0], GOOD[2]]
+    with ScriptedServer([openai_reply(answer(first)), openai_error(500, "down")]) as srv:
+        d = make_director("openai", model="m", api_key=KEY, base_url=srv.url + "/v1", cache_dir=tmp_path,
+                          backoff=0.001, max_retries=1)
+        assert d.direct("a fox", num_frames=3) == first
+    assert len(srv.requests) == 3 and d.flags == {1: ["it repeats frame 1 word for word"]}
+
+
+def test_local_back_end_runs_the_same_gate(monkeypatch, tmp_path):
+    sent: list[list[dict]] = []
+    replies = [answer([GOOD[0], "it stands up", GOOD[2]]), answer(GOOD)]
+
+    def complete(self, messages, num_frames, *, shape="frames"):
+        sent.append(messages)
+        return replies[len(sent) - 1]
+
+    monkeypatch.setattr(LocalDirector, "_complete", complete)
+    monkeypatch.setattr(LocalDirector, "_usable", lambda self: True)  # as if the model had loaded
+    d = make_director("local", model="unused", cache=False)
+    assert d.direct("a fox gets up", num_frames=3) == GOOD
+    assert len(sent) == 2 and 'frame 2: it points at other frames ("it")' in sent[1][-1]["content"]
+
+
+def test_double_fps_goes_through_the_gate(tmp_path):
+    doubled_bad = [GOOD[0], GOOD[0], GOOD[1], GOOD[1], GOOD[2], "a red fox trotting away"]
+    doubled = [GOOD[0], "a red fox lifting its head in snow", GOOD[1], "a red fox stepping forward in snow",
+               GOOD[2], "a red fox trotting away in snow"]
+    with ScriptedServer([openai_reply(answer(GOOD)), openai_reply(answer(doubled_bad)),
+                         openai_reply(answer(doubled))]) as srv:
+        d = openai_director(srv.url, tmp_path)
+        d.direct("a fox gets up", num_frames=3)
+        assert d.double_fps() == doubled
+    retry = openai_turns(srv.requests[2])[-1]
+    assert "frame 2: it repeats frame 1" in retry and "frame 4: it repeats frame 3" in retry
+
+
+def test_redirect_answer_goes_through_the_gate_then_is_flagged(tmp_path):
+    frame = json.dumps
+    with ScriptedServer([openai_reply(frame({"frame": "the same fox, it stands"})),
+                         openai_reply(frame({"frame": "a red fox standing again in snow"}))]) as srv:
+        d = openai_director(srv.url, tmp_path)
+        new = d.redirect_frame(GOOD, 1, user_prompt="a fox gets up")
+    assert new == "a red fox standing again in snow" and len(srv.requests) == 2
+    assert 'frame 2 breaks the rules: it points at other frames ("the same", "it")' in openai_turns(srv.requests[1])[-1]
+    assert d.flags == {1: ['it points at other frames ("again")']}
+
+
+def test_quality_retries_zero_accepts_and_flags_at_once(tmp_path):
+    first = [GOOD[0], GOOD[0], GOOD[2]]
+    with ScriptedServer([openai_reply(answer(first))]) as srv:
+        d = make_director("openai", model="m", api_key=KEY, base_url=srv.url + "/v1", cache_dir=tmp_path,
+                          quality_retries=0)
+        assert d.direct("a fox", num_frames=3) == first
+    assert len(srv.requests) == 1 and d.flags == {1: ["it repeats frame 1 word for word"]}
+
+
+def test_offline_scripts_are_flagged_too(monkeypatch):
+    from direct2v.director import offline
+
+    monkeypatch.setattr(offline, "write_script", lambda *a, **k: (["a fox", "a fox"], True))
+    d = make_director("offline")
+    d.direct("a fox", num_frames=2)
+    assert d.flags == {1: ["it repeats frame 1 word for word"]}
+
+
+# ----------------------------------------------------------------------------- where people see the flags
+def test_cli_prints_a_warning_line_per_flagged_frame(tmp_path, monkeypatch, capsys):
+    from direct2v import cli
+
+    monkeypatch.setenv("DIRECT2V_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    still_bad = [GOOD[0], GOOD[1], "the fox trotting away again"]
+    with ScriptedServer([openai_reply(answer(["it sits", GOOD[1], GOOD[2]])), openai_reply(answer(still_bad))]) as srv:
+        code = cli.main(["direct", "a fox gets up", "--frames", "3", "--backend", "openai", "--llm-model", "m",
+                         "--base-url", srv.url + "/v1"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out) == still_bad  # accepted, not dropped
+    assert err.splitlines() == ['warning: frame 3: it points at other frames ("again")']
+
+
+def test_page_table_flags_the_rows_the_gate_fails():
+    from direct2v.ui import table as h
+
+    rows = h.make_table(["a fox in snow", "a fox in snow", "the fox trotting away again", "a fox asleep"])
+    assert [r[1].split(" ", 1)[1] if " " in r[1] else "" for r in rows] == [
+        "", "⚠ repeats frame 1 word for word", '⚠ points at other frames ("again")', ""]
+    assert "⚠ Frames 2, 3 repeat the row before or point at other frames" in h.table_notes([r[0] for r in rows])
