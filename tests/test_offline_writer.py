@@ -128,7 +128,7 @@ def test_eval_prompts_no_filler_nothing_invented_and_the_gate_passes(prompt):
 def test_no_event_says_so_and_moves_the_camera():
     d = make_director("offline")
     frames = d.direct("a quiet lake at dawn", num_frames=5)
-    assert "no event" in d.take_notice() and d.take_notice() is None  # said once
+    assert "No event" in d.take_notice() and d.take_notice() is None  # said once
     assert all(f.lower().startswith("a quiet lake at dawn, ") for f in frames)
     assert len(set(frames)) == 5 and frames[0].endswith(PUSH_IN[0]) and frames[-1].endswith(PUSH_IN[-1])
     d.direct("a horse jumps over a fence", num_frames=5)
@@ -139,7 +139,7 @@ def test_cli_prints_the_notice(capsys):
     from direct2v import cli
 
     assert cli.main(["direct", "a quiet lake at dawn", "--frames", "3", "--backend", "offline"]) == 0
-    assert capsys.readouterr().err.startswith("The built-in writer found no event to stage")
+    assert capsys.readouterr().err.startswith("No event found in this prompt")
 
 
 # ----------------------------------------------------------------------------- doubling an edited table

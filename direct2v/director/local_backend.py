@@ -242,7 +242,8 @@ class LocalDirector(LLMDirector):
     def _via_writer(self, verb: str, *args: Any) -> Any:
         result = getattr(self._writer, verb)(*args)
         self.conversation = self._writer.conversation
-        self.notice = self.notice or self._writer.take_notice()  # e.g. no event to stage
+        pending = self._writer.take_notice()  # e.g. no event to stage; never left for a later call
+        self.notice = self.notice or pending
         return result
 
     def _direct(self, user_prompt, num_frames, fps, camera, style):

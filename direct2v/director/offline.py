@@ -24,8 +24,8 @@ ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs of a state: "a cat sleeping on a sofa" from the first frame, never "beginning to sleep".
 STATES = {"sleep", "sit", "lie", "stand", "rest", "wait", "hover", "perch", "watch", "graze", "glow", "shine", "wear",
           "hold", "float", "look", "stay", "remain", "live", "hang"}
-NO_EVENT = ("The built-in writer found no event to stage in this prompt; every frame keeps its words and the camera "
-            "moves in slowly. Add what happens (\"... then ...\") or use a language model for a story.")
+NO_EVENT = ("No event found in this prompt: every frame keeps its words and the camera moves in slowly. Add what "
+            "happens (\"... then ...\") or use a language model to tell a story.")
 
 
 def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
