@@ -21,6 +21,7 @@ _LAZY = {
     "PromptError": "errors",
     "ModelLoadError": "errors",
     "RenderOutOfMemory": "errors",
+    "RenderNonFinite": "errors",
     "make_scheduler": "schedulers",
     "load_pipeline": "loading",
     "tiny_components": "loading",

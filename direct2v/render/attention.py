@@ -38,6 +38,11 @@ def rotational_reference(step: int, period: int, pool_size: int) -> int:
     return (step // period) % pool_size
 
 
+# Pool index of the last frame of the previous pass (sparse-causal's "previous frame" for a
+# pass's first frame); its keys/values come from `ValueMappingController.previous`.
+PREVIOUS = -1
+
+
 def reference_frames(
     mode: str, step: int | None, num_anchors: int, num_frames: int, rvm_period: int, random_draws: list[float]
 ) -> list[tuple[int, ...]]:
@@ -63,9 +68,11 @@ def reference_frames(
 
 
 class AnchorCache:
-    """Keys and values of anchor frames, per (layer, joint step, anchor), for long videos.
+    """Keys and values of anchor frames, per (layer, joint call, anchor), for long videos.
 
-    Only the entries a later pass will read are stored (`plan`). Entries go to `device`
+    Only the entries a later pass will read are stored (`plan`, by t'). Entries are keyed by
+    the joint UNet call, not t', because a warm-up repeat (PNDM) makes two calls at one t'.
+    Entries go to `device`
     (the GPU) while it has more than `spill_below_bytes` free, else to pinned CPU memory,
     so the cache never pushes a render out of GPU memory. Tensors are (halves, tokens,
     channels), before the head split.
@@ -126,10 +133,13 @@ class ValueMappingController:
     dsf_quantile: float = 0.0
     num_halves: int = 2
     step: int | None = None
+    call: int | None = None  # joint UNet calls made so far in this pass (the cache key)
     random_draws: list[float] = field(default_factory=list)
     anchors: AnchorCache | None = None  # read in chunk passes
     num_anchors: int = 0  # anchor frames in front of the batch in the pool
     record: AnchorCache | None = None  # written in the anchor pass
+    previous: AnchorCache | None = None  # last frame of the previous pass (sparse-causal), read
+    record_last: AnchorCache | None = None  # this pass's last frame, written for the next pass
     trace: list[tuple[str, int, tuple[tuple[int, ...], ...]]] | None = None  # (layer, t', refs per frame)
     last_cache_bytes: int = 0  # size of the anchor cache of the last long render
     active: bool = False  # joint phase: the processors map values
@@ -152,7 +162,10 @@ class ValueMappingController:
 
     def references(self, num_frames: int) -> list[tuple[int, ...]]:
         """Pool indices each batch frame attends to at the current step (pool = anchors + batch)."""
-        return reference_frames(self.mode, self.step, self.num_anchors, num_frames, self.rvm_period, self.random_draws)
+        refs = reference_frames(self.mode, self.step, self.num_anchors, num_frames, self.rvm_period, self.random_draws)
+        if self.mode == "sparse_causal" and self.step is not None and self.previous is not None and self.num_anchors > 0:
+            refs[0] = (0, PREVIOUS)  # the previous pass's last frame, not the last anchor
+        return refs
 
     def begin_step(self, step: int | None, num_frames: int, device: torch.device | str) -> None:
         """Enter joint step `step` (None: a single-frame phase) for a batch of `num_frames` frames."""
@@ -170,16 +183,21 @@ class ValueMappingController:
 
     def finish(self) -> None:
         """Back to idle: processors hand over to the layers' own processors."""
-        self.step, self.active = None, False
+        self.step, self.call, self.active = None, None, False
         self.record, self.anchors, self.num_anchors = None, None, 0
+        self.previous = self.record_last = None
 
 
 @torch.compiler.disable
 def _record(ctl: ValueMappingController, name: str, key: torch.Tensor, value: torch.Tensor, halves: int, frames: int) -> None:
-    """Anchor pass of a long video: cache the keys/values a later pass reads (Python side effects, kept out of graphs)."""
+    """Long videos: cache the keys/values a later pass reads (Python side effects, kept out of graphs):
+    the anchors it wants (anchor pass) and this pass's last frame (sparse-causal)."""
     k5, v5 = key.view(halves, frames, key.shape[1], -1), value.view(halves, frames, value.shape[1], -1)
-    for a in sorted(ctl.record.wanted(ctl.step)):
-        ctl.record.store(name, ctl.step, a, k5[:, a], v5[:, a])
+    if ctl.record is not None:
+        for a in sorted(ctl.record.wanted(ctl.step)):
+            ctl.record.store(name, ctl.call, a, k5[:, a], v5[:, a])
+    if ctl.record_last is not None:
+        ctl.record_last.store(name, ctl.call, 0, k5[:, -1], v5[:, -1])
 
 
 @torch.compiler.disable
@@ -195,10 +213,13 @@ def _anchor_pool(ctl: ValueMappingController, name: str, k5: torch.Tensor, v5: t
     needed = sorted({j for r in refs for j in r})
     parts = []
     for j in needed:
-        if j < ctl.num_anchors:
+        if j == PREVIOUS:
+            k, v = ctl.previous.get(name, ctl.call, 0, k5.device)
+            parts.append((k.to(k5.dtype), v.to(v5.dtype)))
+        elif j < ctl.num_anchors:
             if ctl.anchors is None:
                 raise RuntimeError("value mapping refers to an anchor frame but no anchor cache is set")
-            k, v = ctl.anchors.get(name, ctl.step, j, k5.device)
+            k, v = ctl.anchors.get(name, ctl.call, j, k5.device)
             parts.append((k.to(k5.dtype), v.to(v5.dtype)))
         else:
             parts.append((k5[:, j - ctl.num_anchors], v5[:, j - ctl.num_anchors]))
@@ -274,7 +295,7 @@ class ValueMappingProcessor:
         frames = batch // halves
         scale = d**-0.5
         p = ctl.dsf_quantile
-        if ctl.record is not None:
+        if ctl.record is not None or ctl.record_last is not None:
             _record(ctl, self.name, key, value, halves, frames)
         if ctl.trace is not None:
             _trace(ctl, self.name, frames)
@@ -406,6 +427,7 @@ def random_draws(seed: int, num_steps: int) -> list[float]:
 __all__ = [
     "AnchorCache",
     "MODES",
+    "PREVIOUS",
     "ValueMappingController",
     "ValueMappingProcessor",
     "ensure_value_mapping",

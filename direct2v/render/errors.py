@@ -15,3 +15,15 @@ class ModelLoadError(RuntimeError):
 
 class RenderOutOfMemory(RuntimeError):
     """The GPU ran out of memory; the message says what to lower."""
+
+
+class RenderNonFinite(RuntimeError):
+    """Some frames turned to NaN/inf (fp16 overflow on some GPUs) instead of being returned black.
+
+    `frames` are 1-based frame numbers, `step` the 1-based UNet step (None: in the VAE decode),
+    `fp32_helps` whether rendering in full precision is worth a retry.
+    """
+
+    def __init__(self, message: str, frames: list[int], step: int | None, fp32_helps: bool):
+        super().__init__(message)
+        self.frames, self.step, self.fp32_helps = frames, step, fp32_helps

@@ -58,7 +58,7 @@ def cache_plan(controller: ValueMappingController, num_anchors: int, chunk_sizes
         for size in chunk_sizes:
             c = controller
             for refs in reference_frames(c.mode, t, num_anchors, size, c.rvm_period, c.random_draws):
-                wanted |= {k for k in refs if k < num_anchors}
+                wanted |= {k for k in refs if 0 <= k < num_anchors}
         if wanted:
             plan[t] = wanted
     return plan
@@ -84,18 +84,27 @@ def run_passes(
 
     anchors = passes[0].frames
     sizes = {len(p.frames) for p in passes[1:]}
+    every_step = {t: {0} for t in range(num_steps)}
+    peak = 0
     cache = AnchorCache(
         cache_plan(controller, len(anchors), sizes, num_steps),
         device=device,
         spill_below_bytes=GPU_CACHE_RESERVE_BYTES,
     )
     controller.record, controller.anchors, controller.num_anchors = cache, None, 0
+    causal = controller.mode == "sparse_causal"
     try:
-        outputs.append(joint(anchors, controller))
-        controller.record, controller.anchors, controller.num_anchors = None, cache, len(anchors)
-        for p in passes[1:]:
+        for i, p in enumerate(passes):
+            if i == 1:
+                controller.record, controller.anchors, controller.num_anchors = None, cache, len(anchors)
+            # Sparse-causal: a pass's first frame attends to the last frame of the pass before it.
+            last = i < len(passes) - 1
+            controller.previous = controller.record_last
+            controller.record_last = AnchorCache(every_step, device, GPU_CACHE_RESERVE_BYTES) if causal and last else None
             outputs.append(joint(p.frames, controller))
-        controller.last_cache_bytes = cache.nbytes
+            peak = max(peak, cache.nbytes + sum(c.nbytes for c in (controller.previous, controller.record_last) if c))
+        controller.last_cache_bytes = peak
     finally:
         controller.record, controller.anchors, controller.num_anchors = None, None, 0
+        controller.previous = controller.record_last = None
     return torch.cat(outputs)

@@ -31,7 +31,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 from ..frames import MAX_FRAMES, check_frame_prompts
 from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError
 from .attention import ValueMappingController, ensure_value_mapping, random_draws, select_self_attention_layers
-from .errors import PromptError, RenderCancelled
+from .errors import PromptError, RenderCancelled, RenderNonFinite
 from .long import plan_passes, run_passes
 from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
@@ -250,12 +250,50 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         return hold
 
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
-        """(F, 3, H, W) in [0, 1], decoded in slices of `vae_decode_batch` frames to bound memory."""
+        """(F, 3, H, W) in [0, 1], decoded in slices of `vae_decode_batch` frames to bound memory.
+
+        An fp16 VAE can overflow to inf/NaN on some latents; those slices are decoded again with
+        the VAE in fp32 (as diffusers' SDXL pipeline upcasts its VAE) rather than returned black.
+        """
         outs = []
         for i in range(0, latents.shape[0], self.vae_decode_batch):
-            z = latents[i : i + self.vae_decode_batch].to(self.vae.dtype) / self.vae.config.scaling_factor
-            outs.append((self.vae.decode(z, return_dict=False)[0] / 2 + 0.5).clamp(0, 1).float())
+            z = latents[i : i + self.vae_decode_batch] / self.vae.config.scaling_factor
+            image = self.vae.decode(z.to(self.vae.dtype), return_dict=False)[0]
+            if self.vae.dtype == torch.float16 and not torch.isfinite(image).all():
+                image = self._decode_fp32(z)
+            bad = (~torch.isfinite(image.flatten(1))).any(1).nonzero().flatten().tolist()
+            if bad:
+                self._raise_non_finite([i + j for j in bad], None)
+            outs.append((image.float() / 2 + 0.5).clamp(0, 1))
         return torch.cat(outs)
+
+    def _decode_fp32(self, z: torch.Tensor) -> torch.Tensor:
+        dtype = self.vae.dtype
+        self.vae.to(torch.float32)
+        try:
+            return self.vae.decode(z.float(), return_dict=False)[0]
+        finally:
+            self.vae.to(dtype)
+
+    def _raise_non_finite(self, frames: list[int], step: int | None, later: list[int] = ()) -> None:
+        """Name the frames (0-based in, 1-based out) that went NaN/inf first, the step, and the way out;
+        `later`: frames that followed at later steps (value mapping spreads a broken frame)."""
+        def numbers(fs):
+            return ", ".join(str(f + 1) for f in fs[:12]) + (", ..." if len(fs) > 12 else "")
+
+        where = f"at step {step + 1} of {self.num_timesteps}" if step is not None else "in the VAE decode"
+        then = f" (then frame(s) {numbers(list(later))})" if later else ""
+        half = self.unet.dtype in (torch.float16, torch.bfloat16)
+        fix = (
+            " This is a known half-precision overflow on some GPUs: render again in fp32 "
+            "(CLI --precision fp32; page: Precision fp32 in the model box)."
+            if half
+            else " The model produced invalid values in full precision; try another seed or model."
+        )
+        label = "Frame" if len(frames) == 1 else "Frames"
+        raise RenderNonFinite(
+            f"{label} {numbers(frames)} turned to NaN/inf {where}{then}.{fix}", [f + 1 for f in frames], step, half
+        )
 
     # ------------------------------------------------------------------ the loop
     def step_conditioning(self, frame_ids: list[int]) -> dict:
@@ -286,17 +324,23 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
     ) -> torch.Tensor:
         """Denoise `latents` (the frames `frame_ids`) along `timesteps`, frame j guided by (negative, prompt j).
 
-        `hold(i, latents)`, when given, runs after each scheduler step (start_image.py keeps
-        frame 1 on the user's image that way).
+        In the joint phase the controller's step is t', the joint steps taken: a repeated
+        timestep (PNDM's warm-up) is not a new step. `hold(i, latents)`, when given, runs after
+        each scheduler step (start_image.py keeps frame 1 on the user's image that way).
         """
         frames = latents.shape[0]
+        labels = timesteps.tolist()
+        t_prime = -1
+        first_bad = torch.full((frames,), -1, device=latents.device, dtype=torch.long)
         for i, t in enumerate(timesteps):
             if self.interrupt:
                 raise RenderCancelled("Render cancelled.")
+            t_prime += i == 0 or labels[i] != labels[i - 1]
             cfg = self.do_classifier_free_guidance
             if controller is not None:
+                controller.call = i if joint else None  # the anchor caches' key (two calls share a t' under PNDM)
                 controller.num_halves = 2 if cfg else 1
-                controller.begin_step(i if joint else None, frames, latents.device)
+                controller.begin_step(t_prime if joint else None, frames, latents.device)
             unet_kwargs = self.step_conditioning(frame_ids)
             model_in = torch.cat([latents] * 2) if cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
@@ -308,8 +352,18 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
             if hold is not None:
                 latents = hold(i, latents)
             latents = self._step_end(t, latents)
+            # The first step each frame went non-finite, kept on the device: no sync per step.
+            finite = torch.isfinite(latents).flatten(1).all(1)
+            first_bad = torch.where(~finite & (first_bad < 0), self._step_index_global - 1, first_bad)
         if controller is not None:
             controller.begin_step(None, frames, latents.device)
+            controller.call = None
+        if len(timesteps) and (first_bad >= 0).any():  # one sync per phase or pass
+            steps = first_bad.tolist()
+            first = min(s for s in steps if s >= 0)
+            self._raise_non_finite(
+                [f for f, s in zip(frame_ids, steps) if s == first], first, [f for f, s in zip(frame_ids, steps) if s > first]
+            )
         return latents
 
     def unet_conditioning(self, cond, uncond, frames: int, cfg: bool) -> dict:
@@ -446,15 +500,17 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
 
         self.scheduler.set_timesteps(num_inference_steps, device=device)
         timesteps = self.scheduler.timesteps
+        fresh_scheduler = copy.deepcopy(self.scheduler)  # put back afterwards: no solver history of this render
         if image is not None:
             check_start_image_settings(image_strength, image_mode)
             # The picture replaces frame 1's own phase; inversion costs one UNet call per step up.
             n_single = len(set(timesteps[-t1 - 1 :].tolist())) if image_mode == "invert" else 0
         else:
             n_single = len(timesteps) - t1 - 1 + (t1 - t0)
-        n_joint = len(self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1])
+        joint_labels = self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1].tolist()
+        n_joint = distinct_steps(joint_labels)  # t' runs over 0 .. n_joint - 1
         passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
-        self._num_timesteps = n_single + n_joint * len(passes)
+        self._num_timesteps = n_single + len(joint_labels) * len(passes)
         extra = self.prepare_extra_step_kwargs(generator, eta)
 
         if controller is None:
@@ -490,6 +546,11 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                     saved_scheduler = copy.deepcopy(self.scheduler)
                     x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], [0], extra, controller)
                 t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
+                # T2V-Z's chunking reseeds the generator for every chunk, so every chunk gets the
+                # same re-noise draws; frame 1's phase is deterministic, so restoring the state
+                # after it is the same as reseeding.
+                reseed = len(passes) > 1 and chunking == "t2vz" and isinstance(generator, torch.Generator)
+                after_first = generator.get_state() if reseed else None
 
                 def start_latents(frame_ids: list[int]) -> torch.Tensor:
                     """Steps 3 and 4 for the given frames; frame 0 re-enters from its own latent at T[-t1-1]."""
@@ -507,6 +568,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                     first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
                     self._phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
                     self._frame_ids = list(frame_ids)
+                    if after_first is not None:
+                        generator.set_state(after_first)
                     x_start = start_latents(frame_ids)
                     hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
                     return self.denoise(x_start, joint_ts, frame_ids, extra, ctl, joint=True, hold=hold)
@@ -514,11 +577,14 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
                 out_latents = run_passes(passes, joint, controller, n_joint, device)
             cache_bytes = controller.last_cache_bytes
         finally:
+            # Nothing of this render stays referenced from the pipeline (after an out-of-memory
+            # error its memory must be free before the caller reports it).
             controller.finish()
-            self.scheduler.set_timesteps(num_inference_steps, device=device)
+            self.scheduler = fresh_scheduler
             self._phase = "idle"
             self._callback_on_step_end = None
             self._progress = None
+            self._cond = self._uncond = None
 
         if output_type == "latent":
             frames = out_latents
@@ -546,4 +612,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         if isinstance(prompt, str):
             return [prompt] * (video_length or 8)
         return list(prompt)
+
+
+def distinct_steps(labels: list[int]) -> int:
+    """Steps in a timestep sequence, a repeat of the previous timestep not counted."""
+    return sum(1 for i, t in enumerate(labels) if i == 0 or t != labels[i - 1])
 

@@ -7,6 +7,7 @@ cancellation, and turns CUDA out-of-memory into a message that says what to lowe
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -39,6 +40,13 @@ class RenderResult:
     settings: RenderSettings  # with the seed actually used
     anchor_cache_bytes: int = 0
     peak_bytes: int | None = None  # peak GPU memory of the render (CUDA only)
+
+
+def release_memory() -> None:
+    """Free what a failed or cancelled render left: collect its objects, then return cached GPU blocks."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def use_scheduler(pipe, name: str) -> None:
@@ -96,18 +104,23 @@ def render(
     cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
+    out_of_memory = False
     try:
         out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, **settings.pipeline_kwargs())
     except torch.cuda.OutOfMemoryError:
-        torch.cuda.empty_cache()
-        raise RenderOutOfMemory(
-            f"Out of GPU memory rendering {len(prompts)} frames at {settings.width}x{settings.height}. "
-            "Lower the size or the frames per pass, or turn DSF off on all layers."
-        ) from None
+        # The exception's traceback holds the render's frames and so its latents and
+        # activations: leave this block (which drops it) before freeing and reporting.
+        out_of_memory = True
     except RenderCancelled:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         raise
+    if out_of_memory:
+        release_memory()
+        raise RenderOutOfMemory(
+            f"Out of GPU memory rendering {len(prompts)} frames at {settings.width}x{settings.height}. "
+            "Lower the size or the frames per pass, or turn DSF off on all layers."
+        )
     return RenderResult(
         frames=out.frames,
         seed=seed,
