@@ -286,7 +286,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
         half = self.unet.dtype in (torch.float16, torch.bfloat16)
         fix = (
             " This is a known half-precision overflow on some GPUs: render again in fp32 "
-            "(CLI --precision fp32; page: Precision fp32 in the model box)."
+            "(load the model with dtype=torch.float32, e.g. load_pipeline(model, dtype=torch.float32))."
             if half
             else " The model produced invalid values in full precision; try another seed or model."
         )
