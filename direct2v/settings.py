@@ -439,7 +439,16 @@ class Project:
 
     @classmethod
     def load(cls, path: str | Path) -> "Project":
+        """From a project file, a frame script, or any PNG, mp4, gif or zip this app wrote
+        (they carry their project; see direct2v.video)."""
         path = Path(path)
+        if path.suffix.lower() in (".png", ".mp4", ".gif", ".zip"):
+            from .video import read_project_json
+
+            try:
+                return cls.from_json(read_project_json(path))
+            except ValueError as e:
+                raise SettingsError(str(e)) from None
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as e:

@@ -2,17 +2,30 @@
 
 Frames come from the renderer as (F, H, W, 3) float in [0, 1]; uint8 arrays are accepted
 as they are. Nothing here needs torch or Gradio.
+
+Every output can carry the project that made it (prompt, frame table, every setting, seed,
+model) as JSON, so a file alone reproduces its render, the way a Stable Diffusion web UI's
+"PNG Info" does: an iTXt chunk in each PNG, the mp4's `comment` tag, the gif's comment,
+and `project.direct2v.json` inside the zip. `read_project_json` finds it again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import re
+import subprocess
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+PROJECT_KEY = "direct2v-project"  # the PNG text key
+PROJECT_IN_ZIP = "project.direct2v.json"
 
 
 def to_uint8(frames: np.ndarray | Iterable[np.ndarray]) -> np.ndarray:
@@ -43,12 +56,41 @@ def _even(frames: np.ndarray) -> np.ndarray:
     return frames
 
 
-def write_mp4(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
-    """H.264 mp4 in yuv420p with faststart, which every browser plays."""
+def _project_text(project: Any) -> str | None:
+    """The project as compact JSON: from a Project (anything with `to_json`), a JSON string, or None."""
+    if project is None:
+        return None
+    text = project if isinstance(project, str) else project.to_json()
+    return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=True)
+
+
+def png_bytes(frame: np.ndarray, project: Any = None) -> bytes:
+    """One frame as PNG bytes, with the project in an iTXt chunk when given."""
+    info = None
+    text = _project_text(project)
+    if text is not None:
+        info = PngInfo()
+        info.add_itxt(PROJECT_KEY, text)
+    buf = io.BytesIO()
+    Image.fromarray(to_uint8(frame)[0]).save(buf, format="PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def write_png(frame: np.ndarray, path: str | Path, project: Any = None) -> Path:
+    path = Path(path)
+    path.write_bytes(png_bytes(frame, project))
+    return path
+
+
+def write_mp4(frames: np.ndarray, path: str | Path, fps: float = 4, project: Any = None) -> Path:
+    """H.264 mp4 in yuv420p with faststart, which every browser plays; the project goes in
+    the container's `comment` tag."""
     import imageio.v2 as imageio
 
     path = Path(path)
     data = _even(to_uint8(frames))
+    text = _project_text(project)
+    tags = ["-metadata", f"comment={text}"] if text is not None else []
     writer = imageio.get_writer(
         path,
         format="FFMPEG",
@@ -58,7 +100,7 @@ def write_mp4(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
         pixelformat="yuv420p",
         macro_block_size=1,  # keep our size; _even already made it legal for yuv420p
         ffmpeg_log_level="error",
-        output_params=["-movflags", "+faststart"],
+        output_params=["-movflags", "+faststart", *tags],
     )
     try:
         for frame in data:
@@ -68,8 +110,8 @@ def write_mp4(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
     return path
 
 
-def write_gif(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
-    """Looping animated gif; each frame lasts 1000/fps milliseconds."""
+def write_gif(frames: np.ndarray, path: str | Path, fps: float = 4, project: Any = None) -> Path:
+    """Looping animated gif; each frame lasts 1000/fps milliseconds; the project is the gif's comment."""
     path = Path(path)
     images = [Image.fromarray(f) for f in to_uint8(frames)]
     duration = max(1, round(1000.0 / float(fps)))
@@ -81,6 +123,7 @@ def write_gif(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
         duration=duration,
         loop=0,
         disposal=2,
+        **({"comment": text} if (text := _project_text(project)) is not None else {}),
     )
     return path
 
@@ -89,37 +132,112 @@ def frame_name(index: int) -> str:
     return f"frame_{index:04d}.png"
 
 
-def write_png_zip(frames: np.ndarray, path: str | Path) -> Path:
-    """A zip of frame_0000.png, frame_0001.png, ... in frame order."""
+def write_png_zip(frames: np.ndarray, path: str | Path, project: Any = None) -> Path:
+    """A zip of frame_0000.png, frame_0001.png, ... in frame order (and the project file)."""
     path = Path(path)
+    text = _project_text(project)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
         for i, frame in enumerate(to_uint8(frames)):
-            buf = io.BytesIO()
-            Image.fromarray(frame).save(buf, format="PNG")
-            zf.writestr(frame_name(i), buf.getvalue())
+            zf.writestr(frame_name(i), png_bytes(frame, text))
+        if text is not None:
+            zf.writestr(PROJECT_IN_ZIP, json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n")
     return path
 
 
-def export_all(frames: np.ndarray, out_dir: str | Path, fps: float = 4, stem: str = "direct2v") -> dict[str, Path]:
+def output_stem(first_prompt: str, width: int, height: int, seed: int, project: Any = None) -> str:
+    """A file name that tells renders apart: the prompt's first words, size, seed, and a short
+    hash of the whole project (so any other setting changes the name too)."""
+    words = re.findall(r"[a-z0-9]+", (first_prompt or "").lower())[:6]
+    slug = "-".join(words)[:40].strip("-") or "direct2v"
+    text = _project_text(project) or ""
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}-{int(width)}x{int(height)}-seed{int(seed)}" + (f"-{digest}" if text else "")
+
+
+def export_all(
+    frames: np.ndarray, out_dir: str | Path, fps: float = 4, stem: str = "direct2v", project: Any = None
+) -> dict[str, Path]:
     """Write `<stem>.mp4`, `<stem>.gif` and `<stem>_frames.zip` into out_dir; return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     data = to_uint8(frames)
+    text = _project_text(project)
     return {
-        "mp4": write_mp4(data, out_dir / f"{stem}.mp4", fps),
-        "gif": write_gif(data, out_dir / f"{stem}.gif", fps),
-        "zip": write_png_zip(data, out_dir / f"{stem}_frames.zip"),
+        "mp4": write_mp4(data, out_dir / f"{stem}.mp4", fps, text),
+        "gif": write_gif(data, out_dir / f"{stem}.gif", fps, text),
+        "zip": write_png_zip(data, out_dir / f"{stem}_frames.zip", text),
     }
 
 
-def write_video(frames: np.ndarray, path: str | Path, fps: float = 4) -> Path:
+def write_video(frames: np.ndarray, path: str | Path, fps: float = 4, project: Any = None) -> Path:
     """Write by extension: .mp4, .gif, or .zip (PNG frames)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".mp4":
-        return write_mp4(frames, path, fps)
+        return write_mp4(frames, path, fps, project)
     if suffix == ".gif":
-        return write_gif(frames, path, fps)
+        return write_gif(frames, path, fps, project)
     if suffix == ".zip":
-        return write_png_zip(frames, path)
+        return write_png_zip(frames, path, project)
     raise ValueError(f"Unknown output type {suffix or '(none)'!r}; use .mp4, .gif or .zip.")
+
+
+# ----------------------------------------------------------------------------- reading back
+MEDIA_SUFFIXES = (".png", ".mp4", ".gif", ".zip")
+
+
+def read_project_json(path: str | Path) -> str:
+    """The project JSON embedded in a PNG, mp4, gif or zip written here.
+
+    Raises ValueError with a readable message when the file holds none (e.g. a PNG saved
+    by another program, or a video re-encoded by a site that drops tags)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".png":
+            with Image.open(path) as im:
+                im.load()  # text chunks after the image data are read only by load()
+                text = im.text.get(PROJECT_KEY) if hasattr(im, "text") else None
+        elif suffix == ".gif":
+            with Image.open(path) as im:
+                raw = im.info.get("comment")
+                text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        elif suffix == ".zip":
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                text = zf.read(PROJECT_IN_ZIP).decode("utf-8") if PROJECT_IN_ZIP in names else None
+                if text is None and frame_name(0) in names:
+                    with zf.open(frame_name(0)) as fh, Image.open(fh) as im:
+                        im.load()
+                        text = getattr(im, "text", {}).get(PROJECT_KEY)
+        elif suffix == ".mp4":
+            text = _mp4_comment(path)
+        else:
+            raise ValueError(f"{path.name}: not a PNG, mp4, gif or zip.")
+    except (OSError, zipfile.BadZipFile, SyntaxError) as e:  # PIL raises SyntaxError for broken PNGs
+        raise ValueError(f"Cannot read {path.name}: {e}") from None
+    if not text:
+        raise ValueError(
+            f"{path.name} holds no DirecT2V project (only files this app wrote do, and only "
+            "while no other program has re-saved them)."
+        )
+    return text
+
+
+def _mp4_comment(path: Path) -> str | None:
+    """The `comment` tag, through the ffmpeg binary that wrote it (ffmetadata output)."""
+    import imageio_ffmpeg
+
+    out = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "ffmetadata", "-"],
+        capture_output=True,
+        timeout=60,
+    )
+    if out.returncode != 0:
+        lines = out.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise OSError(lines[-1] if lines else "ffmpeg could not read it")
+    for line in out.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("comment="):
+            # ffmetadata escapes '=', ';', '#', '\\' and newlines with a backslash.
+            return re.sub(r"\\(.)", r"\1", line[len("comment="):])
+    return None

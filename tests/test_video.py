@@ -75,3 +75,71 @@ def test_export_all_and_write_video_by_suffix(tmp_path):
     assert video.write_video(_frames(2), tmp_path / "a.gif").exists()
     with pytest.raises(ValueError, match="Unknown output type"):
         video.write_video(_frames(2), tmp_path / "a.avi")
+
+
+# ----------------------------------------------------------------------------- embedded projects
+def _project(**changes):
+    from direct2v.settings import Project, RenderSettings
+
+    settings = RenderSettings(width=64, height=48, seed=1234, num_inference_steps=6, t0=2, t1=3, dsf_quantile=0.35, fps=3)
+    base = dict(
+        user_prompt="A corgi is running; café = 100% \\ fun # yes",
+        frames=["a corgi sits = still", "a corgi runs; fast", "ünïcode corgi #3"],
+        settings=settings.replace(**changes),
+        director={"backend": "offline", "style": "ink", "camera": "static"},
+        model="tiny",
+    )
+    return Project(**base)
+
+
+def test_every_output_carries_its_project_and_loads_back(tmp_path):
+    from direct2v.settings import Project
+
+    project = _project()
+    paths = video.export_all(_frames(3), tmp_path, fps=3, stem="clip", project=project)
+    png = video.write_png(_frames(1)[0], tmp_path / "one.png", project)
+    for path in [*paths.values(), png]:
+        back = Project.load(path)
+        assert back.to_json() == project.to_json(), path.name
+    # Every PNG inside the zip carries it too, not only the project file.
+    with zipfile.ZipFile(paths["zip"]) as zf:
+        assert video.PROJECT_IN_ZIP in zf.namelist()
+        for name in [n for n in zf.namelist() if n.endswith(".png")]:
+            with zf.open(name) as fh, Image.open(fh) as im:
+                im.load()
+                assert Project.from_json(im.text[video.PROJECT_KEY]).frames == project.frames
+
+
+def test_embedding_the_project_leaves_the_pixels_alone(tmp_path):
+    frames = _frames(2)
+    plain = video.write_png_zip(frames, tmp_path / "plain.zip")
+    tagged = video.write_png_zip(frames, tmp_path / "tagged.zip", project=_project())
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(tagged) as b:
+        for name in a.namelist():
+            with a.open(name) as fa, b.open(name) as fb:
+                np.testing.assert_array_equal(np.asarray(Image.open(fa)), np.asarray(Image.open(fb)))
+
+
+def test_files_without_a_project_say_so(tmp_path):
+    from direct2v.settings import Project, SettingsError
+
+    foreign = tmp_path / "photo.png"
+    Image.new("RGB", (8, 8)).save(foreign)
+    with pytest.raises(SettingsError, match="photo.png holds no DirecT2V project"):
+        Project.load(foreign)
+    bare = video.write_mp4(_frames(2), tmp_path / "bare.mp4")
+    with pytest.raises(SettingsError, match="bare.mp4 holds no DirecT2V project"):
+        Project.load(bare)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(SettingsError, match="Cannot read broken.png"):
+        Project.load(broken)
+
+
+def test_output_stems_differ_by_size_seed_and_settings():
+    a = video.output_stem("A corgi runs", 64, 64, 7, _project())
+    assert a.startswith("a-corgi-runs-64x64-seed7-") and len(a.rsplit("-", 1)[1]) == 8
+    assert video.output_stem("A corgi runs", 64, 64, 7, _project()) == a  # same project, same name
+    assert video.output_stem("A corgi runs", 128, 64, 7, _project(width=128)) != a
+    assert video.output_stem("A corgi runs", 64, 64, 7, _project(dsf_quantile=0.5)) != a
+    assert video.output_stem("!!!", 64, 64, 0) == "direct2v-64x64-seed0"
