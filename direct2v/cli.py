@@ -37,8 +37,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ----------------------------------------------------------------------------- parser
+def program_name(argv0: str | None = None) -> str:
+    """How the user started us: the `direct2v` console command or `python -m direct2v`."""
+    name = Path(argv0 if argv0 is not None else (sys.argv[0] if sys.argv else "")).name
+    return "direct2v" if name in ("direct2v", "direct2v.exe") else "python -m direct2v"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m direct2v", description="DirecT2V: LLM-directed zero-shot text-to-video.")
+    p = _Parser(prog=program_name(), description="DirecT2V: LLM-directed zero-shot text-to-video.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     d = sub.add_parser("direct", help="write a frame script (JSON list of prompts) from one prompt")
@@ -259,16 +265,17 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     except RenderCancelled:
         raise CliError("Cancelled.", EXIT_INTERRUPTED) from None
-    write_video(result.frames, out, fps=settings.fps)
+    made = Project(
+        user_prompt=project.user_prompt,
+        frames=project.frames,
+        settings=result.settings,
+        director=project.director,
+        model=model,
+        start_image=image_ref,
+    )
+    write_video(result.frames, out, fps=settings.fps, project=made)  # the file alone reproduces the render
     if args.save_project:
-        Project(
-            user_prompt=project.user_prompt,
-            frames=project.frames,
-            settings=result.settings,
-            director=project.director,
-            model=model,
-            start_image=image_ref,
-        ).save(args.save_project)
+        made.save(args.save_project)
     cache = f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if result.anchor_cache_bytes else ""
     print(
         f"Wrote {out} ({len(result.frames)} frames, {settings.width}x{settings.height}, {settings.fps} fps, "
@@ -334,8 +341,10 @@ COMMANDS = {"direct": cmd_direct, "render": cmd_render, "compare": cmd_compare, 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # transformers' import-time notices would break the "one line on stderr" promise.
+    # transformers' import-time notices and diffusers' "Couldn't connect to the Hub ... Will try
+    # to load from local cache" would break the "one line on stderr" promise.
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # a usage mistake (one line on stderr already) or --help

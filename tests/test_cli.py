@@ -70,12 +70,16 @@ def test_render_writes_a_video_and_a_reproducible_project(tmp_path):
     saved = Project.load(proj)
     assert saved.settings.seed >= 0 and saved.settings.dsf_quantile == 0.2 and saved.model == "tiny"
     assert f"seed {saved.settings.seed}" in proc.stderr
+    # The video alone carries the same project (the seed actually used included).
+    assert Project.load(out).to_json() == saved.to_json()
     # The saved project reproduces the same frames.
     out2 = tmp_path / "v2.zip"
     assert run_cli("render", str(proj), "--out", str(out2)).returncode == 0
     import zipfile
 
-    assert len(zipfile.ZipFile(out2).namelist()) == 3
+    names = zipfile.ZipFile(out2).namelist()
+    assert names == ["frame_0000.png", "frame_0001.png", "frame_0002.png", "project.direct2v.json"]
+    assert Project.load(out2).settings.seed == saved.settings.seed
 
 
 def test_paper_preset_flag_is_applied():
@@ -97,6 +101,11 @@ def test_paper_preset_flag_is_applied():
         (["render", "{notjson}"], 2, "Not a valid project file"),
         (["render", "{script}", "--model", "/no/such/model/dir", "--out", "{tmp}/x.mp4"], 3, "/no/such/model/dir"),
         (["render", "{script}", "--mode", "bogus"], 2, "invalid choice: 'bogus'"),
+        # Not cached and the Hub offline: one line (diffusers' own "Couldn't connect" lines are
+        # silenced), and the reason is whole, not cut mid-word.
+        (["render", "{script}", "--model", "nobody-here/no-such-model", "--out", "{tmp}/x.mp4"], 3,
+         "error: Could not load Stable Diffusion model 'nobody-here/no-such-model': it is not in the local cache "
+         "and the Hub could not be reached. The Hub is set offline (HF_HUB_OFFLINE=1): unset it to download the model."),
         (["direct", "", "--backend", "offline"], 2, "prompt"),
         (["direct", CORGI, "--backend", "openai"], 4, "OPENAI_API_KEY"),
         (["direct", CORGI, "--frames", "0"], 2, "frames"),
@@ -116,6 +125,14 @@ def test_bad_input_exits_non_zero_with_one_line(tmp_path, args, code, message):
     line = one_line_error(proc)
     assert message.lower() in line.lower()
     assert "Traceback" not in proc.stderr
+
+
+def test_usage_names_the_command_the_user_typed():
+    assert cli.program_name("/home/u/.venv/bin/direct2v") == "direct2v"
+    assert cli.program_name("/repo/direct2v/__main__.py") == "python -m direct2v"
+    code = "import sys; sys.argv[0] = '/venv/bin/direct2v'; from direct2v.cli import main; sys.exit(main())"
+    proc = subprocess.run([sys.executable, "-c", code, "render"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and one_line_error(proc).startswith("direct2v render: error:"), proc.stderr
 
 
 def test_progress_bar_redraws_on_a_terminal_and_logs_deciles_otherwise():

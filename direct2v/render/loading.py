@@ -225,13 +225,26 @@ def _load_weights(cls, model: str, dtype: torch.dtype):
         raise
     except Exception as e:  # hub errors, no network, corrupt files: one readable line
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = _load_failure_reason(e)
         hint = (
-            " The Hub is set offline (HF_HUB_OFFLINE=1) and the model is not in the local cache."
+            " The Hub is set offline (HF_HUB_OFFLINE=1): unset it to download the model."
             if offline
             else " Check the model id, your network connection, and (for gated models) HF_TOKEN."
         )
-        raise ModelLoadError(f"Could not load Stable Diffusion model {model!r}: {reason[:300]}.{hint}") from e
+        # The whole first line: a cut reason ("...pass 'local_files.") helps nobody.
+        raise ModelLoadError(f"Could not load Stable Diffusion model {model!r}: {reason.rstrip('.')}.{hint}") from e
+
+
+def _load_failure_reason(e: BaseException) -> str:
+    """A short, whole reason. diffusers' own text for a model that is neither cached nor
+    reachable runs to four sentences and points at a stack trace the user never sees."""
+    text = str(e).strip()
+    names = {type(x).__name__ for x in (e, e.__cause__, e.__context__) if x is not None}
+    if "RepositoryNotFoundError" in names:
+        return "there is no such model on the Hub (or it is private or gated)"
+    if "not fully cached locally" in text or "LocalEntryNotFoundError" in names:
+        return "it is not in the local cache and the Hub could not be reached"
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def clear_cache() -> None:
