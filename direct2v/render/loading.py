@@ -212,7 +212,12 @@ def _load_weights(cls, model: str, dtype: torch.dtype):
         if not single and not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
             raise ModelLoadError(f"No such model folder: {model}.")
         if cls is None:
-            cls = DirecT2VSDXLPipeline if model_family(model) == SDXL else DirecT2VPipeline
+            with warnings.catch_warnings():
+                # diffusers' load_config passes huggingface_hub an argument it has deprecated;
+                # the warning would be a second stderr line next to our one-line error.
+                warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
+                family = model_family(model)
+            cls = DirecT2VSDXLPipeline if family == SDXL else DirecT2VPipeline
         kwargs = dict(torch_dtype=dtype)
         if not issubclass(cls, DirecT2VSDXLPipeline):  # SDXL has no safety checker
             kwargs.update(safety_checker=None, requires_safety_checker=False)
