@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -50,10 +51,9 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120
     raise RuntimeError(f"app did not start in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    """`python app.py --model tiny` on a free loopback port, as a user would start it."""
-    tmp = tmp_path_factory.mktemp("app")
+@contextlib.contextmanager
+def running_app(tmp: Path, *args: str, **env_changes: str):
+    """`python app.py --model tiny ...` on a free loopback port, as a user would start it."""
     log = tmp / "app.log"
     port = free_port()
     env = dict(
@@ -63,13 +63,14 @@ def app(tmp_path_factory):
         DIRECT2V_CACHE_DIR=str(tmp / "cache"),
         GRADIO_TEMP_DIR=str(tmp / "gradio"),
         TRANSFORMERS_VERBOSITY="error",
+        **env_changes,
     )
     env.pop("SPACE_ID", None)
     for key in ("OPENAI_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
         env.pop(key, None)
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "app.py", "--model", "tiny", "--port", str(port), "--preview-every", "1"],
+            [sys.executable, "app.py", "--model", "tiny", "--port", str(port), *args],
             cwd=ROOT,
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -78,7 +79,7 @@ def app(tmp_path_factory):
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc, log)
-        yield SimpleNamespace(url=url, log=log, proc=proc)
+        yield SimpleNamespace(url=url, log=log, proc=proc, temp=tmp / "gradio")
     finally:
         proc.terminate()
         try:
@@ -86,6 +87,12 @@ def app(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("app"), "--preview-every", "1") as a:
+        yield a
 
 
 @pytest.fixture(scope="session")

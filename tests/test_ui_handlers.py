@@ -272,10 +272,12 @@ def test_render_streams_previews_then_frames_then_video(tmp_path):
     gallery, video, downloads, used_seed, status = outs[-1]
     assert len(gallery) == 3 and image(gallery[0][0]).shape == (64, 64, 3)
     assert [label for _, label in gallery] == ["Frame 1", "Frame 2", "Frame 3"]
-    # Every gallery update uses fresh file names (Gradio rewrites hashed numpy images in
-    # place, which the browser can catch half-written).
-    paths = [path for update in previews + [gallery] for path, _ in update]
-    assert len(paths) == len(set(paths))
+    # Every preview uses fresh file names (Gradio rewrites hashed numpy images in place,
+    # which the browser can catch half-written); a final frame's file is written once.
+    steps = [o[0] for o in outs if isinstance(o[0], list) and "step" in o[-1]]
+    step_paths = [path for update in steps for path, _ in update]
+    assert len(steps) >= 3 and len(step_paths) == len(set(step_paths))
+    assert not {path for path, _ in gallery} & set(step_paths)
     assert video.endswith(".mp4") and sorted(p.rsplit(".", 1)[1] for p in downloads) == ["gif", "mp4", "zip"]
     assert isinstance(used_seed, int) and used_seed >= 0  # -1 drew a seed, shown back
     assert f"seed {used_seed}" in status and "5 fps" in status
@@ -284,6 +286,47 @@ def test_render_streams_previews_then_frames_then_video(tmp_path):
     reader = imageio.get_reader(video, format="FFMPEG")
     assert reader.count_frames() == 3 and reader.get_meta_data()["fps"] == pytest.approx(5)
     reader.close()
+
+
+def test_every_output_of_a_render_reproduces_it():
+    """The gallery's PNGs, the mp4, gif and zip each carry the project: prompt, table,
+    director options, every setting with the seed used, and the model."""
+    from direct2v.settings import DirectorOptions
+
+    prompts = ["a red ball", "a red ball bouncing"]
+    v = values(seed=-1, dsf_quantile=0.3)
+    fields = dict(style="ink", camera="static", backend="offline", llm_model="", base_url="")
+    outs = run(render_tab.render_video(table_of(prompts), 2, 6, CORGI, **fields, **v))
+    gallery, video, downloads, used, _ = outs[-1]
+    want = Project(
+        user_prompt=CORGI, frames=prompts, settings=controls.settings_from_values(v, 6).replace(seed=used),
+        director=DirectorOptions(backend="offline", style="ink", camera="static"), model="tiny",
+    )
+    for path in [gallery[0][0], gallery[1][0], *downloads]:
+        assert Project.load(path).to_json() == want.to_json(), path
+    # Loading the PNG on the page gives back the table and every setting.
+    loaded = project.load_project(gallery[1][0])
+    assert loaded[0] == CORGI and [r[0] for r in loaded[1]] == prompts and loaded[4] == 6
+    assert dict(zip(controls.SETTING_NAMES, loaded[-len(controls.SETTING_NAMES):]))["seed"] == used
+    name = video.rsplit("/", 1)[1]
+    assert name.startswith(f"a-red-ball-64x64-seed{used}-") and name.endswith(".mp4")
+
+
+def test_renders_of_two_sizes_get_different_names_and_folders_stay_bounded(tmp_path):
+    from direct2v.ui.store import OutputStore
+
+    store = rt.RUNTIME.store = OutputStore(tmp_path / "store", keep={"render": 2})
+    try:
+        names = []
+        for size in (64, 72, 64):
+            out = run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values(seed=3, width=size)))[-1]
+            names.append(out[1].rsplit("/", 1)[1])
+        assert names[0] != names[1] and "72x64" in names[1] and names[0] == names[2]
+        assert len(list((tmp_path / "store" / "render").iterdir())) == 2  # the oldest folder went
+        files, size = store.usage()
+        assert files > 0 and size > 0
+    finally:
+        rt.RUNTIME.store = None
 
 
 def test_same_seed_same_frames():

@@ -157,7 +157,9 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                 steps_before = gr.State(DEFAULTS.num_inference_steps)
                 with gr.Row():
                     save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
-                    load_btn = gr.UploadButton("Load project…", file_types=[".json"], size="sm", elem_id="load-project")
+                    load_btn = gr.UploadButton(
+                        "Load project or output…", file_types=[".json", ".png", ".mp4", ".gif", ".zip"], size="sm", elem_id="load-project"
+                    )
                 project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
 
             # --------------------------------------------------------- 4. render / compare
@@ -263,9 +265,9 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="full")
         render_evt = render_btn.click(
             render_tab.render_video,
-            [table, num_frames, fps],
+            [table, num_frames, fps, user_prompt],
             [preview, video, downloads, used_seed, status],
-            inputs_kwargs={**settings, "start_image": start_image},
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
             api_name="render",
             show_progress_on=[preview],
             **gpu,

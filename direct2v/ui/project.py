@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +34,24 @@ def save_project(
         s = settings_from_values(fields, fps)
     except SettingsError as e:
         raise gr.Error(f"Cannot save: {e}") from None
-    project = Project(
+    project = make_project(user_prompt, prompts, s, fields)
+    from .render import output_store
+
+    stem = _slug(user_prompt) or "project"
+    out = output_store().new_dir("project") / f"{stem}.direct2v.json"
+    project.save(out)
+    return str(out)
+
+
+def make_project(user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any]) -> Project:
+    """The project of the page's values (`fields`: its director fields by name; never a key)."""
+    return Project(
         user_prompt=user_prompt or "",
-        frames=prompts,
-        settings=s,
+        frames=list(prompts),
+        settings=settings,
         director=director_options(fields),
         model=rt.RUNTIME.models.model,
     )
-    stem = _slug(user_prompt) or "project"
-    out = Path(tempfile.mkdtemp(prefix="direct2v-project-")) / f"{stem}.direct2v.json"
-    project.save(out)
-    return str(out)
 
 
 def load_project(path: Any) -> list[Any]:

@@ -3,8 +3,7 @@ into the page; Cancel stops it within one step."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +19,7 @@ from ..render.start_image import StartImageError, load_image
 from ..settings import RenderSettings, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values
-from .project import _slug
+from .store import OutputStore
 from .table import table_prompts
 
 
@@ -83,47 +82,59 @@ def check_render_input(prompts: list[str], num_frames: Any) -> None:
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
 
 
+def output_store() -> OutputStore:
+    """The page's bounded store, inside Gradio's cache folder so Gradio serves the files in
+    place; pruned files are also dropped from Gradio's list of files it served."""
+    if rt.RUNTIME.store is None:
+        from gradio.utils import get_upload_folder
+
+        keep = {"render": int(os.environ.get("DIRECT2V_KEEP_RENDERS", "24"))}
+        rt.RUNTIME.store = OutputStore(Path(get_upload_folder()) / "direct2v", keep=keep, on_remove=_forget_served)
+    return rt.RUNTIME.store
+
+
+def _forget_served(paths: set[str]) -> None:
+    # Gradio remembers every file it served (for its own cache deletion) and never forgets
+    # one that someone else removed; over days of renders that set is a slow leak.
+    from gradio.context import LocalContext
+
+    blocks = LocalContext.blocks.get(None)
+    for served in getattr(blocks, "temp_file_sets", []):
+        served.difference_update(paths)
+
+
 class _GalleryFiles:
-    """Gallery images as PNG files with unique names, one folder per render.
+    """Gallery images as PNG files with unique names, in one render's folder of the store.
 
     Gradio caches numpy images under a hash of their bytes and rewrites that file in place
     each time; with previews arriving every few steps, identical images get rewritten while
-    the browser is still fetching them and show up broken. Files with fresh names are copied
-    into Gradio's cache atomically. Folders of renders older than an hour are removed.
+    the browser is still fetching them and show up broken. A frame gets a fresh file only
+    when its image changed; final frames carry the project (`project`) in a PNG text chunk.
     """
 
-    MAX_AGE_S = 3600
-
-    def __init__(self) -> None:
-        root = Path(tempfile.gettempdir()) / "direct2v-gallery"
-        root.mkdir(parents=True, exist_ok=True)
-        for old in root.iterdir():
-            try:
-                if time.time() - old.stat().st_mtime > self.MAX_AGE_S:
-                    shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                pass
-        self.dir = Path(tempfile.mkdtemp(prefix="render-", dir=root))
+    def __init__(self, folder: Path, project: Any = None) -> None:
+        self.dir = Path(folder)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.project = project
         self.count = 0
         self.latest: dict[int, np.ndarray] = {}  # frame index -> newest image of it
+        self.paths: dict[int, str] = {}  # frame index -> file of that image, once written
 
     def update(self, images: np.ndarray, frame_ids: list[int] | None = None) -> None:
         ids = frame_ids if frame_ids and len(frame_ids) == len(images) else list(range(len(images)))
         for i, img in zip(ids, images):
             self.latest[int(i)] = img
+            self.paths.pop(int(i), None)
 
     def items(self, limit: int | None = None) -> list[tuple[str, str]]:
-        from PIL import Image
+        from ..video import write_png
 
         out = []
         for i in sorted(self.latest)[:limit]:
-            img = np.asarray(self.latest[i])
-            if img.dtype != np.uint8:
-                img = (np.clip(img, 0.0, 1.0) * 255).round().astype(np.uint8)
-            self.count += 1
-            path = self.dir / f"{self.count:06d}.png"
-            Image.fromarray(img).save(path)
-            out.append((str(path), f"Frame {i + 1}"))
+            if i not in self.paths:
+                self.count += 1
+                self.paths[i] = str(write_png(self.latest[i], self.dir / f"{self.count:06d}.png", self.project))
+            out.append((self.paths[i], f"Frame {i + 1}"))
         return out
 
 
@@ -136,6 +147,7 @@ def render_video(
     table: Any,
     num_frames: Any,
     fps: Any,
+    user_prompt: str = "",
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,
     start_image: Any = None,
@@ -154,11 +166,12 @@ def render_video(
         except StartImageError as e:
             raise gr.Error(str(e)) from None
     with cancel_flag(request) as flag:
-        yield from _render(prompts, s, flag, progress, start_image)
+        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings)
 
 
 def _render(
-    prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None
+    prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None,
+    user_prompt: str = "", fields: dict | None = None,
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
@@ -171,9 +184,11 @@ def _render(
     seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
     if image is not None:
         seed_note += ", frame 1 from the picture"
-    yield keep, None, None, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
+    # The previous video and downloads stay until this render is done.
+    yield keep, keep, keep, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
     stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
-    gallery = _GalleryFiles()
+    folder = output_store().new_dir("render")
+    gallery = _GalleryFiles(folder / "preview")
     result = None
     last_step = 0
     total = s.num_inference_steps
@@ -215,16 +230,18 @@ def _render(
 
     frames = np.asarray(result.frames)
     used = int(result.seed)
-    # The final frames, one by one, then the video.
-    gallery = _GalleryFiles()
+    # The final frames, one by one, then the video; every file carries the project.
+    from .project import make_project
+
+    project = make_project(user_prompt, prompts, result.settings, fields or {})
+    gallery = _GalleryFiles(folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):
         yield gallery.items(k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
-    out_dir = Path(rt.RUNTIME.out_dir or tempfile.mkdtemp(prefix="direct2v-"))
-    stem = f"{_slug(prompts[0])[:40] or 'direct2v'}-seed{used}"
-    from ..video import export_all
+    from ..video import export_all, output_stem
 
-    paths = export_all(frames, out_dir, fps=s.fps, stem=stem)
+    stem = output_stem(prompts[0], s.width, s.height, used, project)
+    paths = export_all(frames, Path(rt.RUNTIME.out_dir or folder), fps=s.fps, stem=stem, project=project)
     took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
     yield (
         gallery.items(),

@@ -125,6 +125,7 @@ class Runtime:
     preview_every: int = 5
     out_dir: str | None = None  # where finished videos go; a temp dir when None
     clip_model: str | None = None  # for the Compare tab; None = the evaluation's default CLIP
+    store: Any = None  # the page's bounded OutputStore, made on first use (ui.render.output_store)
 
 
 RUNTIME = Runtime()
