@@ -15,6 +15,7 @@ from ..settings import Project, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
+from .store import output_store
 from .table import make_table, table_notes, table_prompts
 
 
@@ -35,8 +36,6 @@ def save_project(
     except SettingsError as e:
         raise gr.Error(f"Cannot save: {e}") from None
     project = make_project(user_prompt, prompts, s, fields)
-    from .render import output_store
-
     stem = _slug(user_prompt) or "project"
     out = output_store().new_dir("project") / f"{stem}.direct2v.json"
     project.save(out)

@@ -3,7 +3,6 @@ into the page; Cancel stops it within one step."""
 
 from __future__ import annotations
 
-import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from ..render.start_image import StartImageError, load_image
 from ..settings import RenderSettings, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values
-from .store import OutputStore
+from .store import output_store
 from .table import table_prompts
 
 
@@ -80,27 +79,6 @@ def check_render_input(prompts: list[str], num_frames: Any) -> None:
         )
     if len(prompts) < MIN_FRAMES:
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
-
-
-def output_store() -> OutputStore:
-    """The page's bounded store, inside Gradio's cache folder so Gradio serves the files in
-    place; pruned files are also dropped from Gradio's list of files it served."""
-    if rt.RUNTIME.store is None:
-        from gradio.utils import get_upload_folder
-
-        keep = {"render": int(os.environ.get("DIRECT2V_KEEP_RENDERS", "24"))}
-        rt.RUNTIME.store = OutputStore(Path(get_upload_folder()) / "direct2v", keep=keep, on_remove=_forget_served)
-    return rt.RUNTIME.store
-
-
-def _forget_served(paths: set[str]) -> None:
-    # Gradio remembers every file it served (for its own cache deletion) and never forgets
-    # one that someone else removed; over days of renders that set is a slow leak.
-    from gradio.context import LocalContext
-
-    blocks = LocalContext.blocks.get(None)
-    for served in getattr(blocks, "temp_file_sets", []):
-        served.difference_update(paths)
 
 
 class _GalleryFiles:
