@@ -79,14 +79,14 @@ def test_export_all_and_write_video_by_suffix(tmp_path):
 
 # ----------------------------------------------------------------------------- embedded projects
 def _project(**changes):
-    from direct2v.settings import Project, RenderSettings
+    from direct2v.settings import DirectorOptions, Project, RenderSettings
 
     settings = RenderSettings(width=64, height=48, seed=1234, num_inference_steps=6, t0=2, t1=3, dsf_quantile=0.35, fps=3)
     base = dict(
         user_prompt="A corgi is running; café = 100% \\ fun # yes",
         frames=["a corgi sits = still", "a corgi runs; fast", "ünïcode corgi #3"],
         settings=settings.replace(**changes),
-        director={"backend": "offline", "style": "ink", "camera": "static"},
+        director=DirectorOptions(backend="offline", style="ink", camera="static"),
         model="tiny",
     )
     return Project(**base)
