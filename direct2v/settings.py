@@ -93,6 +93,19 @@ def knob(default: Any, **meta: Any) -> Any:
     return field(default=default, metadata={"knob": Knob(**meta)})
 
 
+def _parse_switch(text: str) -> bool:
+    """CLI text for an on/off setting."""
+    t = text.strip().lower()
+    if t in ("on", "true", "yes", "1"):
+        return True
+    if t in ("off", "false", "no", "0"):
+        return False
+    raise SettingsError(f"{text!r} is not on or off.")
+
+
+_SWITCH = (("Off", False), ("On", True))
+
+
 def _parse_blocks(text: str) -> tuple[str, ...] | str:
     if text in ("all", "default"):
         return text
@@ -185,6 +198,17 @@ class RenderSettings:
         group="image", choices=(("Forward noise (fast)", "noise"), ("DDIM inversion (faithful, one UNet call per step)", "invert")),
         help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode",
     )
+    compile: bool = knob(
+        False, name="compile", label="Compile the UNet (torch.compile; the first render compiles)", flag="--compile",
+        control="radio", group="advanced", choices=_SWITCH, cli_parse=_parse_switch, elem_id="compile",
+        help="on/off: torch.compile the UNet once per loaded model (render/compiled.py)", pipeline=False,
+    )
+    low_memory: bool = knob(
+        False, name="low_memory", label="Small-GPU memory mode (offload, VAE tiling, frames per pass from free memory)",
+        flag="--low-memory", control="radio", group="advanced", choices=_SWITCH, cli_parse=_parse_switch,
+        elem_id="low-memory", pipeline=False,
+        help="on/off: for about 8 GiB cards: model CPU offload, VAE tiling, frames per pass from free memory",
+    )
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> "RenderSettings":
@@ -205,6 +229,9 @@ class RenderSettings:
                 _num_in(k.name, v, k.lo, k.hi)
             elif isinstance(f.default, str) and not isinstance(v, str):
                 raise SettingsError(f"{k.name} must be text (got {v!r}).")
+        for name in ("compile", "low_memory"):
+            if not isinstance(getattr(self, name), bool):
+                raise SettingsError(f"{name} must be true or false (got {getattr(self, name)!r}).")
         for name in ("height", "width"):
             if getattr(self, name) % 8:
                 raise SettingsError(f"{name} must be a multiple of 8 (got {getattr(self, name)}).")

@@ -45,3 +45,33 @@ def test_memory_mode_tiles_the_vae_once_and_keeps_rendering():
     assert plan_frames_per_pass(pipe, 64, 64, 16) == 16  # the plan applies to CUDA devices only
     frames = pipe(["a cat", "a dog"], num_inference_steps=3, t0=0, t1=1, generator=torch.Generator().manual_seed(0)).frames
     assert frames.shape == (2, 64, 64, 3) and torch.isfinite(torch.from_numpy(frames)).all()
+
+
+def test_settings_switches_reach_the_pipeline_from_cli_and_render(monkeypatch):
+    import argparse
+
+    import pytest
+
+    from direct2v import cli
+    from direct2v.render import session
+    from direct2v.settings import RenderSettings, SettingsError
+
+    parser = argparse.ArgumentParser()
+    cli.add_setting_flags(parser)
+    on = cli.settings_from_args(parser.parse_args(["--preset", "default", "--compile", "on", "--low-memory", "on"]))
+    off = cli.settings_from_args(parser.parse_args(["--preset", "default"]))
+    assert (on.compile, on.low_memory) == (True, True) and (off.compile, off.low_memory) == (False, False)
+    assert RenderSettings.from_dict(on.to_dict()) == on  # project files keep them
+    with pytest.raises(SettingsError, match="low_memory must be true or false"):
+        RenderSettings(low_memory="yes").validate()
+
+    compiled = []
+    monkeypatch.setattr(session, "compile_unet", lambda p: compiled.append(p))
+    pipe = DirecT2VPipeline(**tiny_components())
+    pipe.set_progress_bar_config(disable=True)
+    small = RenderSettings(width=64, height=64, num_inference_steps=3, t0=0, t1=1, seed=0)
+    session.render(pipe, ["a cat", "a dog"], small)
+    assert compiled == [] and not pipe.vae.use_tiling
+    result = session.render(pipe, ["a cat", "a dog"], small.replace(compile=True, low_memory=True))
+    assert compiled == [pipe] and pipe.vae.use_tiling
+    assert result.frames.shape == (2, 64, 64, 3) and result.peak_bytes is None  # no CUDA here

@@ -17,7 +17,9 @@ import torch
 
 from ..frames import check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
+from .compiled import compile_unet
 from .errors import RenderCancelled, RenderOutOfMemory
+from .memory import enable_low_memory, plan_frames_per_pass
 from .preview import latents_to_preview
 
 
@@ -104,9 +106,15 @@ def render(
     cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
+    kwargs = settings.pipeline_kwargs()
+    if settings.compile:
+        compile_unet(pipe)
+    if settings.low_memory:
+        enable_low_memory(pipe)
+        kwargs["frames_per_pass"] = plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass)
     out_of_memory = False
     try:
-        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, **settings.pipeline_kwargs())
+        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, **kwargs)
     except torch.cuda.OutOfMemoryError:
         # The exception's traceback holds the render's frames and so its latents and
         # activations: leave this block (which drops it) before freeing and reporting.
