@@ -189,14 +189,14 @@ class RenderSettings:
                     hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
     # Start image (render/start_image.py): used only when a picture is given.
     image_strength: float = knob(
-        0.3, name="image strength", label="How far frame 1 may drift from the picture (0 = exactly the picture)",
+        0.3, name="image strength", label="Strength: how far frame 1 may drift (0 = keep the picture)", wide=True,
         flag="--image-strength", control="slider", group="image", lo=0.0, hi=1.0, step=0.05,
         help="share of the joint steps in which frame 1 may leave the start image", elem_id="image-strength",
     )
     image_mode: str = knob(
         "noise", name="start-image mode", label="How frame 1 reaches the picture", flag="--image-mode", control="radio",
         group="image", choices=(("Forward noise (fast)", "noise"), ("DDIM inversion (faithful, one UNet call per step)", "invert")),
-        help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode",
+        help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode", wide=True,
     )
     compile: bool = knob(
         False, name="compile", label="Compile the UNet (torch.compile; the first render compiles)", flag="--compile",
