@@ -166,3 +166,27 @@ def test_default_is_the_local_model_without_keys(monkeypatch):
     assert make_director("local", model="other/model").model == "other/model"
     monkeypatch.setenv("OPENAI_API_KEY", "test-not-a-key")
     assert default_backend() == "openai"
+
+
+def test_a_load_failure_names_the_reason_without_cutting_it(monkeypatch):
+    """The hub's offline message runs to several sentences and a link; the notice keeps its
+    first sentence whole instead of cutting the text mid-word."""
+    import transformers
+
+    from direct2v.director import local_backend
+    from direct2v.director.errors import DirectorModelError
+
+    hub = ("We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the "
+           "cached files. Check your internet connection or see how to run the library in offline mode at "
+           "'https://huggingface.co/docs/transformers/installation#offline-mode'.")
+
+    def refuse(*args, **kwargs):
+        raise OSError(hub)
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", refuse)
+    monkeypatch.setattr(local_backend, "_FAILED", {})
+    with pytest.raises(DirectorModelError) as e:
+        local_backend.load_chat_model("someone/not-here", device="cpu", dtype="float32")
+    msg = str(e.value)
+    assert "(We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files)" in msg
+    assert "..." not in msg and "offline mode at" not in msg

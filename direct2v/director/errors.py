@@ -113,6 +113,15 @@ def scrub(text: str, *secrets: str | None) -> str:
     return text
 
 
+def first_sentence(text: str, limit: int = 200) -> str:
+    """The first sentence of a library's message, whole, for a reason inside our own sentence
+    (a cut mid-word reads as a bug); `one_line` when even that sentence is too long."""
+    text = " ".join(str(text).split())
+    end = text.find(". ")
+    sentence = text if end < 0 else text[: end + 1]
+    return sentence.rstrip(".") if len(sentence) <= limit else one_line(sentence, limit)
+
+
 def one_line(text: str, limit: int = 200) -> str:
     """Squash a server message to one short line for use inside our own sentence."""
     text = " ".join(str(text).split())

@@ -24,7 +24,7 @@ from typing import Any
 
 from . import constrained, prompts
 from .base import LLMDirector
-from .errors import AnswerCutOff, DirectorError, DirectorModelError, one_line
+from .errors import AnswerCutOff, DirectorError, DirectorModelError, first_sentence, one_line
 
 # Apache-2.0, ungated, 4.0B parameters, instruct-only (no thinking block before the answer);
 # the README's "Local director" section gives the evidence for this choice.
@@ -149,7 +149,7 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)})
     except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
-        why = (f"the local model {model!r} cannot be loaded ({one_line(str(exc), 160)}); download it once with "
+        why = (f"the local model {model!r} cannot be loaded ({first_sentence(str(exc), 160)}); download it once with "
                f"network, or give a local folder")
         _FAILED[model] = why[0].upper() + why[1:]
         raise DirectorModelError(_FAILED[model]) from None
