@@ -102,3 +102,12 @@ def app_url(app):
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+
+
+@pytest.fixture
+def hub_online(monkeypatch):
+    """huggingface_hub refuses every request, loopback included, while HF_HUB_OFFLINE is set
+    (CI sets it); tests that talk to a scripted server on 127.0.0.1 through it lift that."""
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)

@@ -33,6 +33,11 @@ def sent_schema(body: dict) -> dict:
     return rf["json_schema"]["schema"] if "json_schema" in rf else rf["value"]
 
 
+@pytest.fixture(autouse=True)
+def _online(hub_online):
+    """Every test here talks to 127.0.0.1 through huggingface_hub (see conftest.hub_online)."""
+
+
 def director(url: str, tmp_path, **options):
     options.setdefault("backoff", 0.001)
     options.setdefault("timeout", 5)
@@ -150,3 +155,14 @@ def test_token_sources(monkeypatch, tmp_path):
     assert d._key == TOKEN and d.model == "meta-llama/Llama-3.3-70B-Instruct"
     assert make_director("huggingface", api_key="typed-or-oauth", cache_dir=tmp_path)._key == "typed-or-oauth"
     assert TOKEN not in repr(d)
+
+
+def test_hub_offline_mode_is_named_and_points_own_servers_to_the_openai_back_end(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with ScriptedServer([openai_reply(frames_json(2))]) as srv:
+        with pytest.raises(DirectorConfigError, match="HF_HUB_OFFLINE is set") as info:
+            director(srv.url, tmp_path).direct(PROMPT, num_frames=2)
+    assert srv.requests == []  # refused before sending, and not retried
+    assert "OpenAI-compatible back end" in str(info.value) and TOKEN not in str(info.value)

@@ -31,7 +31,7 @@ def _sent(srv) -> str:
 
 
 @pytest.mark.parametrize("backend", sorted(CASES))
-def test_environment_key_never_goes_to_a_custom_server(backend, monkeypatch, tmp_path):
+def test_environment_key_never_goes_to_a_custom_server(backend, monkeypatch, tmp_path, hub_online):
     names, reply, suffix, header = CASES[backend]
     for name in names:
         monkeypatch.setenv(name, ENV_SECRET)
@@ -44,7 +44,7 @@ def test_environment_key_never_goes_to_a_custom_server(backend, monkeypatch, tmp
 
 
 @pytest.mark.parametrize("backend", sorted(CASES))
-def test_typed_key_goes_to_the_server_it_was_typed_for(backend, monkeypatch, tmp_path):
+def test_typed_key_goes_to_the_server_it_was_typed_for(backend, monkeypatch, tmp_path, hub_online):
     names, reply, suffix, header = CASES[backend]
     for name in names:
         monkeypatch.setenv(name, ENV_SECRET)

@@ -132,6 +132,18 @@ class HuggingFaceDirector(LLMDirector):
         from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
 
         where = public_url(self.base_url) or "Hugging Face inference"
+        if type(exc).__name__ == "OfflineModeIsEnabled":
+            # huggingface_hub refuses every request while HF_HUB_OFFLINE is set, own servers included.
+            own_server = (
+                " For your own server (TGI, vLLM) choose the OpenAI-compatible back end with this URL:"
+                " it is not bound by the Hub's offline mode."
+                if self.base_url is not None
+                else ""
+            )
+            return DirectorConfigError(
+                f"Cannot reach {where}: HF_HUB_OFFLINE is set, so huggingface_hub sends no requests; "
+                f"unset it, or use the local or offline director.{own_server}"
+            )
         if isinstance(exc, InferenceTimeoutError):
             return DirectorTimeoutError(f"{self._who()} did not answer within {self.timeout:g} s; try again later.")
         if isinstance(exc, HfHubHTTPError):
