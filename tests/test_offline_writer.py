@@ -55,6 +55,24 @@ def test_from_to_changes_keep_the_subject_and_go_from_one_end_to_the_other(promp
     assert frames[0].startswith(f"green {subject}") and frames[-1].startswith(f"red {subject}")
 
 
+def test_a_change_goes_on_to_a_second_colour_with_the_subject_in_its_new_colour():
+    frames = script("a green banana ripens to yellow and then to brown")
+    assert all(re.match(r"an? (?:green |yellow )?banana [a-z ]+ to (?:yellow|brown)$", f) for f in frames), frames
+    assert frames[0] == "a green banana beginning to ripen to yellow"
+    assert first(frames, "to brown") == first(frames, "^a yellow banana") > last(frames, "to yellow")
+    assert not any(f.startswith("a green banana") and re.search(r"(?:mostly|fully) ripened", f) for f in frames)
+    leaf = script("a red leaf turns to gold and then to brown")
+    assert leaf[-1].startswith("a brown leaf") and any(f.startswith("a gold leaf beginning to turn to brown") for f in leaf)
+    assert not any(re.match(r"(?:gold|brown)\b", f) for f in leaf)  # never the colour alone as a frame
+
+
+def test_a_singular_subject_makes_a_noun_verb_word_the_verb():
+    frames = script("a dog shakes water off its fur")
+    assert frames[0].startswith("a dog beginning to shake water off its fur")
+    assert frames[-1].startswith("a dog shaking water off its fur")
+    assert all(f.startswith("ice cubes") for f in script("ice cubes melt in a glass"))  # plural compound kept
+
+
 def test_snow_keeps_the_village_and_the_night():
     frames = script("snow starts falling on a quiet village at night")
     assert all("snow" in f and "a quiet village at night" in f for f in frames)

@@ -15,7 +15,20 @@ from __future__ import annotations
 from . import prompts
 from .base import Director
 from .offline_blend import CAMERA_TALK, PUSH_IN, camera_text, compose, in_between_script, rewrite_frame
-from .offline_grammar import CHANGE, PREPOSITIONS, Clause, Entity, Reader, ing, lemmas, participle, pieces, plural
+from .offline_grammar import (
+    CHANGE,
+    PREPOSITIONS,
+    Clause,
+    Entity,
+    Reader,
+    colour_target,
+    ing,
+    lemmas,
+    participle,
+    pieces,
+    plural,
+    recoloured,
+)
 
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
            "freeze", "dry", "spread", "sink", "shrink", "wilt", "build", "clear", "darken", "brighten", "empty",
@@ -58,12 +71,18 @@ def _stages(c: Clause, before: list[str], previous: Clause | None = None) -> tup
         a, b = (x.strip(" ,") for x in span.split(" to ", 1))
         return [_as(c.subject, a), f"{s} beginning to {v}{tail}", f"{now}", _as(c.subject, b)], 2.0
     # "turns into a butterfly": the subject becomes the thing it turns into.
+    colour = colour_target(rest)
     if v in CHANGE and words and words[0].lower() in ("into", "to"):
-        target = " ".join(words[1:])
+        # "turns into a butterfly" ends as the butterfly; "turns to red" as the subject in red.
+        target = recoloured(s, colour) if colour else " ".join(words[1:])
         return [f"{begin}{with_}", f"{s} half {participle(v)}{tail}{with_}", f"{target}{with_}"], 2.0
     if v in GRADUAL and not (v in ("open", "close") and _transitive(c)):
         done = f"{s} {{}} {ing(v)}{tail}" if _transitive(c) else f"{s} {{}} {participle(v)}{tail}"
-        return [f"{begin}{with_}"] + [done.format(x) + with_ for x in ("partly", "mostly", "fully")], 2.0
+        stages = [f"{begin}{with_}"] + [done.format(x) + with_ for x in ("partly", "mostly", "fully")]
+        if colour:  # "ripens to yellow": no longer the green one once mostly there
+            late = f"{recoloured(s, None)} {{}} {participle(v)}{tail}"
+            stages[2:] = [late.format(x) + with_ for x in ("mostly", "fully")]
+        return stages, 2.0
     if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
         return [f"{before[-1]}, {begin}", f"{before[-1]}, {now}"], 1.0
     if v in ARRIVE and before and previous is not None and previous.subject is not None:

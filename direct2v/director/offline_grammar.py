@@ -35,6 +35,11 @@ WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "
 WEATHER_VERBS = {"rain": "rain", "snow": "snow", "hail": "hail", "drizzle": "drizzle", "pour": "rain"}
 SUBJECT_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
 CHANGE = {"turn", "change", "transform", "become", "morph", "grow"}  # "... into a butterfly": a new subject
+# A subject that changes "to yellow" is yellow from then on ("... and then to brown": a yellow banana ripens).
+COLOURS = set("""red orange yellow green blue purple violet pink brown black white grey gray gold golden silver
+amber crimson scarlet beige tan bronze copper""".split())
+# Articles that rule out a plural compound: "a dog shakes water" is a dog shaking, not "dog-shakes".
+SINGULAR_ARTICLES = {"a", "an", "one", "each", "every", "another"}
 
 
 @lru_cache(maxsize=4096)
@@ -140,7 +145,8 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
         if lw == third and not subject_plural:
-            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt:  # "ice cubes melt": "cubes" is the noun
+            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and \
+                    words[0].lower() not in SINGULAR_ARTICLES:  # "ice cubes melt": "cubes" is the noun
                 continue
             return i
         if lw == lemma and subject_plural:
@@ -211,12 +217,31 @@ def _split_and(part: str) -> list[tuple[str, str]]:
     return [(part, "")]
 
 
+def colour_target(rest: str) -> str | None:
+    """'to yellow' -> 'yellow': the colour a change ends in, if the words name one."""
+    m = re.match(r"(?:to|into)\s+(\w+)$", rest.strip(" ,"), re.I)
+    return m.group(1).lower() if m and m.group(1).lower() in COLOURS else None
+
+
+def recoloured(np: str, colour: str | None) -> str:
+    """'A green banana' in 'yellow' -> 'A yellow banana' (None: 'A banana'); the article follows."""
+    words = [w for w in np.split() if w.lower() not in COLOURS]
+    at = 1 if len(words) > 1 and words[0].lower() in DETERMINERS else 0
+    if colour:
+        words = words[:at] + [colour] + words[at:]
+    if at and words[0].lower() in ("a", "an"):
+        article = "an" if words[1][0].lower() in "aeiou" else "a"
+        words[0] = article.capitalize() if words[0][0].isupper() else article
+    return " ".join(words)
+
+
 class Reader:
     """Reads pieces into clauses, keeping track of who "it", "they", "she" mean."""
 
     def __init__(self) -> None:
         self.entities: list[Entity] = []  # subjects and objects, most recent last
         self.actor: Entity | None = None  # the last subject: who a clause without one is about
+        self.last: Clause | None = None  # the last clause with a verb: what "and then to brown" goes on with
 
     def resolve(self, word: str, exclude: Entity | None = None) -> Entity | None:
         """The most recent compatible noun: "it" a singular thing, "they" a plural, "she" a person;
@@ -253,8 +278,29 @@ class Reader:
         return re.sub(r"\b(?:it|them|him|her)\b(?!\s+(?:own|self))", swap, text)
 
     def read(self, text: str, link: str) -> Clause:
+        clause = self._read(text, link)
+        if clause.subject is not None and clause.verb:
+            self.last = clause
+            self._recolour(clause)
+        return clause
+
+    def _recolour(self, clause: Clause) -> None:
+        """After "ripens to yellow" the subject is a yellow one: later clauses say so."""
+        colour = colour_target(clause.rest)
+        if clause.subject is None or colour is None:
+            return
+        self.actor = Entity(recoloured(clause.subject.np, colour), clause.subject.head, clause.subject.plural)
+        self.mention(self.actor)
+
+    def _read(self, text: str, link: str) -> Clause:
         words = text.split()
         v = find_verb(words, bool(self.entities))
+        if v is None and self.last is not None and self.actor is not None and \
+                words[0].lower() in ("to", "into", "toward", "towards"):
+            # "ripens to yellow and then to brown": the same subject and verb go on to a new end.
+            last = self.last
+            return Clause(self.actor, last.verb, self.replace_pronouns(text, self.actor), passive=last.passive,
+                          sudden=link == "sudden")
         if v is None:  # a scene without an event: "a quiet lake at dawn"
             self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
             return Clause(None, text=text)
@@ -300,7 +346,8 @@ class Reader:
         places = [re.sub(r"^into\b", "in", p) for p in places]  # walked into a cafe: in a cafe from then on
         clause = Clause(subject, lemma, rest_text, participle=is_participle, passive=passive, onset=onset,
                         sudden=link == "sudden", weather=weather, places=places)
-        if lemma in CHANGE and rest and rest[0].lower() in ("into", "to") and len(rest) > 1:
+        if lemma in CHANGE and rest and rest[0].lower() in ("into", "to") and len(rest) > 1 and \
+                colour_target(" ".join(rest)) is None:
             self.actor = entity(" ".join(rest[1:]))  # what flies away is the butterfly now
             self.mention(self.actor)
         return clause
