@@ -101,6 +101,23 @@ def test_schema_admits_exactly_n_non_empty_bounded_frames():
     assert parse_frames(json.dumps({"frames": ["Frame 1: a", "b", "c9"]}), 3) == ["a", "b", "c9"]
 
 
+def test_the_grammar_admits_the_plan_the_prompt_asks_for_before_the_frames(tiny_chat_model):
+    from direct2v.director import prompts
+
+    schema = constrained.frames_schema(3, 12)
+    assert list(schema["properties"]) == schema["required"] == ["beats", "frames"]
+    beats = schema["properties"]["beats"]
+    assert (beats["minItems"], beats["maxItems"]) == (1, constrained.MAX_BEATS)
+    d = local(tiny_chat_model)
+    answer = json.loads(d._complete(prompts.direct_messages("A fox runs", 3, 8, None, None), 3))
+    assert list(answer) == ["beats", "frames"]  # the random model writes its plan first, as asked
+    assert 1 <= len(answer["beats"]) <= constrained.MAX_BEATS and len(answer["frames"]) == 3
+    assert all(0 < len(b) <= constrained.MAX_BEAT_CHARS for b in answer["beats"])
+    # The budget holds the longest admitted plan and frames, so the answer is never cut off.
+    longest = {"beats": ["b" * constrained.MAX_BEAT_CHARS] * constrained.MAX_BEATS, "frames": ["f" * CHARS] * 3}
+    assert len(json.dumps(longest)) <= constrained.token_budget(3, CHARS, beats=True)
+
+
 def test_model_is_loaded_once_per_process(tiny_chat_model):
     assert local_backend.loading_message(tiny_chat_model, "cpu") == (
         f"Loading the local director {tiny_chat_model} on the CPU (float32) (first use only; it stays loaded)…")

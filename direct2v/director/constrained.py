@@ -1,6 +1,7 @@
 """Constrained decoding for the local director: the answer's shape is enforced token by token.
 
-A JSON schema admits exactly N frame strings, each non-empty and of bounded length, and
+A JSON schema admits a short plan (the beats the task prompt asks for) and then exactly N
+frame strings, each non-empty and of bounded length, and
 xgrammar turns it into a grammar that masks every token that would leave it, inside
 transformers' `generate` (a LogitsProcessor). A malformed or wrong-length answer is
 therefore impossible rather than repaired afterwards; the retry loop in base.py only sees
@@ -26,6 +27,9 @@ from typing import Any
 
 # About 40 words plus the style; the quality gate checks the 77 CLIP tokens precisely.
 MAX_FRAME_CHARS = 320
+# The plan before the frames: the prompt asks for 2 to 5 short phrases (prompts.py).
+MAX_BEATS = 5
+MAX_BEAT_CHARS = 80
 # Printable ASCII except the characters listed in the module docstring.
 _BODY = r"""[ !#-)+-\[\]-_a-~]"""
 
@@ -39,18 +43,26 @@ def frame_pattern(max_chars: int = MAX_FRAME_CHARS) -> str:
 
 
 def frames_schema(num_frames: int, max_chars: int = MAX_FRAME_CHARS) -> dict:
-    """{"frames": [...]} with exactly `num_frames` strings matching `frame_pattern`."""
+    """{"beats": [...], "frames": [...]}: the plan the task prompt asks for (1 to MAX_BEATS short
+    phrases), written first, then exactly `num_frames` strings matching `frame_pattern`. Without
+    the beats the grammar would forbid the very plan the prompt asks the model to write."""
     return {
         "type": "object",
         "properties": {
+            "beats": {
+                "type": "array",
+                "items": {"type": "string", "pattern": frame_pattern(MAX_BEAT_CHARS)},
+                "minItems": 1,
+                "maxItems": MAX_BEATS,
+            },
             "frames": {
                 "type": "array",
                 "items": {"type": "string", "pattern": frame_pattern(max_chars)},
                 "minItems": num_frames,
                 "maxItems": num_frames,
-            }
+            },
         },
-        "required": ["frames"],
+        "required": ["beats", "frames"],
         "additionalProperties": False,
     }
 
@@ -65,10 +77,11 @@ def frame_schema(max_chars: int = MAX_FRAME_CHARS) -> dict:
     }
 
 
-def token_budget(num_items: int, max_chars: int = MAX_FRAME_CHARS) -> int:
+def token_budget(num_items: int, max_chars: int = MAX_FRAME_CHARS, *, beats: bool = False) -> int:
     """Enough new tokens for the longest answer the schema admits (one token >= one character):
-    `{"frames": [` and `]}`, then per item its quotes and `, ` separator."""
-    return num_items * (max_chars + 4) + 16
+    `{"frames": [` and `]}`, then per item its quotes and `, ` separator; the beats likewise."""
+    plan = MAX_BEATS * (MAX_BEAT_CHARS + 4) + 16 if beats else 0
+    return num_items * (max_chars + 4) + 16 + plan
 
 
 class Grammars:

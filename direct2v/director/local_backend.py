@@ -289,7 +289,7 @@ class LocalDirector(LLMDirector):
             processor = grammars_for(self.model, tokenizer, lm).processor(schema)
             kwargs["logits_processor"] = LogitsProcessorList([processor])
             # Room for the longest answer the schema admits, so it can never be cut off.
-            kwargs["max_new_tokens"] = constrained.token_budget(items, self.max_frame_chars)
+            kwargs["max_new_tokens"] = constrained.token_budget(items, self.max_frame_chars, beats=shape == "frames")
         else:
             # About 60 tokens per frame description plus the JSON around them.
             kwargs["max_new_tokens"] = self._budget or self.max_new_tokens or min(8192, 80 * items + 64)
