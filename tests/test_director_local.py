@@ -202,6 +202,7 @@ def test_a_load_failure_names_the_reason_without_cutting_it(monkeypatch):
 
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", refuse)
     monkeypatch.setattr(local_backend, "_FAILED", {})
+    monkeypatch.setattr(local_backend.hub, "reachable", lambda: True)  # the library's own message, as online
     with pytest.raises(DirectorModelError) as e:
         local_backend.load_chat_model("someone/not-here", device="cpu", dtype="float32")
     msg = str(e.value)

@@ -22,6 +22,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .. import hub
 from . import constrained, prompts
 from .base import LLMDirector
 from .errors import AnswerCutOff, DirectorError, DirectorModelError, first_sentence, one_line
@@ -140,16 +141,21 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    # No network: read the cache at once instead of waiting out the Hub client's retries.
+    cache_only = hub.local_only(model)
+    where = {"local_files_only": True} if cache_only else {}
     try:
         import transformers
 
-        tokenizer = AutoTokenizer.from_pretrained(model)
+        tokenizer = AutoTokenizer.from_pretrained(model, **where)
         # `dtype` replaced `torch_dtype` in transformers 4.56; accept both worlds.
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-        lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)})
+        lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
     except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
-        why = (f"the local model {model!r} cannot be loaded ({first_sentence(str(exc), 160)}); download it once with "
+        reason = (f"not on this machine and {hub.endpoint()[0]} cannot be reached" if cache_only
+                  else first_sentence(str(exc), 160))
+        why = (f"the local model {model!r} cannot be loaded ({reason}); download it once with "
                f"network, or give a local folder")
         _FAILED[model] = why[0].upper() + why[1:]
         raise DirectorModelError(_FAILED[model]) from None

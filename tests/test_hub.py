@@ -1,0 +1,77 @@
+"""The Hub probe: a machine without a network reads the cache at once instead of waiting out the
+Hub client's retries, and the local director says why it fell back."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from direct2v import hub
+from direct2v.director import local_backend, make_director
+
+try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
+    from director_helpers import closed_port
+except ImportError:  # pragma: no cover
+    from tests.director_helpers import closed_port
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    import huggingface_hub.constants
+
+    for var in hub._PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    hub.forget()
+    local_backend.unload_all()
+    yield
+    hub.forget()
+    local_backend.unload_all()
+
+
+def test_probe_tells_a_listening_port_from_a_closed_one():
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        assert hub.probe("127.0.0.1", server.getsockname()[1], timeout=2) is True
+    assert hub.probe("127.0.0.1", closed_port(), timeout=2) is False
+    assert hub.probe("no-such-host.invalid", 443, timeout=2) is False
+
+
+def test_answer_is_remembered_and_skipped_where_it_proves_nothing(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(hub, "probe", lambda host, port: calls.append((host, port)) or False)
+    assert hub.local_only("org/model") and hub.local_only("org/other")
+    assert calls == [hub.endpoint()]  # one probe for both loads
+    assert not hub.local_only(str(tmp_path))  # a folder on this machine
+    assert not hub.local_only("./models/sd")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert not hub.local_only("org/model")  # behind a proxy a direct connect proves nothing
+    monkeypatch.delenv("HTTPS_PROXY")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    assert not hub.local_only("org/model")  # the library already reads the cache only
+    assert len(calls) == 1
+
+
+def test_local_director_without_network_reads_the_cache_only_and_says_so(monkeypatch, tmp_path):
+    import transformers
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(hub, "probe", lambda host, port: False)
+    seen = []
+    real = transformers.AutoTokenizer.from_pretrained
+
+    def spy(name, *args, **kwargs):
+        seen.append(kwargs.get("local_files_only"))
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", spy)
+    d = make_director("local", model="direct2v-test/never-downloaded", cache=False, device="cpu")
+    frames = d.direct("A corgi runs in a park", num_frames=3)
+    assert len(frames) == 3 and all(frames)  # the built-in writer took over
+    assert seen == [True]  # no request to the Hub, so no retries to wait out
+    notice = d.take_notice()
+    assert "never-downloaded" in notice and f"{hub.endpoint()[0]} cannot be reached" in notice
