@@ -19,8 +19,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     on_space = bool(env.get("SPACE_ID"))
     p = argparse.ArgumentParser(description="DirecT2V Studio: LLM-directed zero-shot text-to-video.")
     p.add_argument("--model", default=env.get("DIRECT2V_MODEL", DEFAULT_MODEL),
-                   help="Stable Diffusion (1.x or XL, detected) hub id, local folder, or 'tiny'/'tiny-sdxl' (random, offline; renders noise). "
-                        f"Default: {DEFAULT_MODEL} (env DIRECT2V_MODEL).")
+                   help="Stable Diffusion (1.x or XL, detected) hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl' "
+                        f"(random, offline; renders noise). Default: {DEFAULT_MODEL} (env DIRECT2V_MODEL). The page can switch models.")
+    p.add_argument("--model-config", default=env.get("DIRECT2V_MODEL_CONFIG", ""),
+                   help="For a .safetensors/.ckpt --model: a diffusers folder of the same kind of model (configs are enough) "
+                        "or hub id; a local folder loads the file offline.")
+    p.add_argument("--lora", default=env.get("DIRECT2V_LORA", ""), help="LoRA weights on the model: file, folder or hub id.")
+    p.add_argument("--lora-scale", type=float, default=float(env.get("DIRECT2V_LORA_SCALE", "1.0")), help="LoRA strength (default 1.0).")
+    p.add_argument("--max-pipelines", type=int, default=int(env.get("DIRECT2V_MAX_PIPELINES", "2")),
+                   help="Most loaded models kept in memory at once, for switching back without reloading (default 2; "
+                        "env DIRECT2V_MAX_PIPELINES).")
     p.add_argument("--host", default=env.get("DIRECT2V_HOST", env.get("GRADIO_SERVER_NAME", "0.0.0.0" if on_space else "127.0.0.1")),
                    help="Address to bind (default 127.0.0.1; 0.0.0.0 on a Space or in Docker).")
     p.add_argument("--port", type=int, default=int(env.get("DIRECT2V_PORT", env.get("GRADIO_SERVER_PORT", "7860"))),
@@ -38,8 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="CLIP model for the Compare tab (default: 'tiny' with --model tiny, else ViT-L/14).")
     p.add_argument("--no-preload", action="store_true", help="Load the model on the first render instead of at start.")
     args = p.parse_args(argv)
-    if args.queue_size < 1 or args.concurrency < 1 or args.preview_every < 1:
-        p.error("--queue-size, --concurrency and --preview-every must be at least 1")
+    if args.queue_size < 1 or args.concurrency < 1 or args.preview_every < 1 or args.max_pipelines < 1:
+        p.error("--queue-size, --concurrency, --preview-every and --max-pipelines must be at least 1")
     return args
 
 
@@ -48,7 +56,11 @@ def build(args: argparse.Namespace):
 
     if os.environ.get("SPACES_ZERO_GPU") and not args.device:
         args.device = "cuda"  # ZeroGPU: weights go to the (emulated) GPU at start
-    runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model)
+    from direct2v.render.loading import set_max_pipelines
+
+    set_max_pipelines(args.max_pipelines)
+    runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model,
+                        model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale)
     demo = build_ui(render_concurrency=args.concurrency)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))

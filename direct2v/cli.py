@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .settings import DEFAULT_MODEL, PRESETS, DirectorOptions, Project, RenderSettings, SettingsError, knobs
+from .settings import DEFAULT_MODEL, PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render a frame script or project file to mp4/gif/zip")
     r.add_argument("script", help="JSON list of frame prompts, or a project file")
     r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
-    r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
+    r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
     r.add_argument("--device", default=None, help="torch device (default cuda if available)")
+    add_model_flags(r)
     r.add_argument("--image", default=None, metavar="PATH",
                    help="start from a picture: frame 1 is this image, cropped to the frame (see --image-strength, --image-mode)")
     add_setting_flags(r)
@@ -77,11 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="render with several methods and write the paper's Table 1 (direct2v.evaluate)")
     c.add_argument("script", help="JSON list of frame prompts, or a project file")
-    c.add_argument("--model", default=None, help="SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl'")
+    c.add_argument("--model", default=None, help="SD 1.x or SDXL hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl'")
     c.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
     c.add_argument("--out-dir", default="results", help="where the table, plot and video grid go (default results/)")
     c.add_argument("--methods", default=None, help="comma-separated methods (default: the evaluation's four)")
     c.add_argument("--device", default=None)
+    add_model_flags(c)
     add_setting_flags(c)
     c.add_argument("--quiet", action="store_true")
 
@@ -89,6 +91,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_suite_parser(sub, add_setting_flags)
     return p
+
+
+PRECISIONS = ("auto", "fp16", "fp32")
+
+
+def add_model_flags(p: argparse.ArgumentParser) -> None:
+    """The model's companions: a single file's config, LoRA weights and their scale, precision."""
+    p.add_argument("--model-config", default=None, metavar="FOLDER_OR_ID",
+                   help="for a .safetensors/.ckpt --model: a diffusers folder of the same kind of model (its configs "
+                        "are enough) or a hub id; a local folder loads the file offline (default: the project's, else inferred)")
+    p.add_argument("--lora", default=None, metavar="FILE_OR_ID",
+                   help="LoRA weights on the model: a .safetensors file, a folder or a hub id (default: the project's)")
+    p.add_argument("--lora-scale", type=float, default=None, help="LoRA strength, -4 to 4 (default: the project's, else 1.0)")
+    p.add_argument("--precision", choices=PRECISIONS, default="auto",
+                   help="weights' precision: auto = fp16 on CUDA (the fp16 files where the model has them), else fp32; "
+                        "fp32 when a render reports NaN/inf frames")
+
+
+def model_choice_from_args(args: argparse.Namespace, project: Project) -> "ModelChoice":
+    """--model, --model-config, --lora and --lora-scale, else the project's, else the defaults.
+    A model given on the command line does not inherit the project's config or LoRA."""
+    if args.model:
+        base = ModelChoice(args.model)
+    else:
+        base = project.model_choice()
+    choice = ModelChoice(
+        base.model,
+        args.model_config if args.model_config is not None else base.config,
+        args.lora if args.lora is not None else base.lora,
+        args.lora_scale if args.lora_scale is not None else base.lora_scale,
+    )
+    return choice.clean().validate()
+
+
+def precision_dtype(name: str):
+    import torch
+
+    return {"fp16": torch.float16, "fp32": torch.float32}.get(name)
 
 
 def add_setting_flags(p: argparse.ArgumentParser, cls: type = RenderSettings) -> None:
@@ -214,11 +254,12 @@ def cmd_direct(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _load_pipe(model: str, device: str | None):
+def _load_pipe(choice: ModelChoice, args: argparse.Namespace):
     from .render import ModelLoadError, load_pipeline
 
     try:
-        return load_pipeline(model, device=device)
+        return load_pipeline(choice.model, device=args.device, dtype=precision_dtype(args.precision), config=choice.config,
+                             lora=choice.lora, lora_scale=choice.lora_scale)
     except ModelLoadError as e:
         raise CliError(str(e), EXIT_MODEL) from None
 
@@ -251,13 +292,13 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(f"--out must end in .mp4, .gif or .zip (got {out.name}).")
     if not out.parent.exists():
         raise CliError(f"--out: the folder {out.parent} does not exist.")
-    model = args.model or project.model or DEFAULT_MODEL
+    choice = model_choice_from_args(args, project)
     image, image_ref = start_image_from_args(args, project)
     from .render import render
     from .render.errors import PromptError, RenderCancelled
     from .video import write_video
 
-    pipe = _load_pipe(model, args.device)
+    pipe = _load_pipe(choice, args)
     bar = ProgressBar(enabled=not args.quiet)
     try:
         result = render(pipe, project.frames, settings, on_step=bar, preview_every=0, image=image)
@@ -270,7 +311,10 @@ def cmd_render(args: argparse.Namespace) -> int:
         frames=project.frames,
         settings=result.settings,
         director=project.director,
-        model=model,
+        model=choice.model,
+        model_config=choice.config,
+        lora=choice.lora,
+        lora_scale=choice.lora_scale,
         start_image=image_ref,
     )
     write_video(result.frames, out, fps=settings.fps, project=made)  # the file alone reproduces the render
@@ -295,7 +339,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .evaluate.compare import compare_methods
     from .frames import check_frame_prompts
     from .evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
-    from .render import ModelLoadError, load_pipeline
+    from .render import ModelLoadError
     from .render.errors import RenderCancelled, RenderOutOfMemory
 
     project = load_script(args.script)
@@ -303,12 +347,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_frame_prompts(project.frames)
     methods = parse_methods(args.methods if args.methods else DEFAULT_METHODS)
     dsf = settings.dsf_quantile if settings.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
-    model = args.model or project.model or DEFAULT_MODEL
+    choice = model_choice_from_args(args, project)
     try:
         scorer = load_clip(args.clip_model, device=args.device)
-        pipe = load_pipeline(model, device=args.device)
-    except ModelLoadError as e:  # ClipLoadError included
+    except ModelLoadError as e:  # ClipLoadError
         raise CliError(str(e), EXIT_MODEL) from None
+    pipe = _load_pipe(choice, args)
     try:
         result = compare_methods(
             pipe, project.frames, settings, scorer=scorer, methods=[m.name for m in methods],

@@ -360,6 +360,52 @@ def _start_image_field(value: Any) -> dict[str, str] | None:
     return {"path": value["path"], "sha256": value["sha256"]}
 
 
+MAX_LORA_SCALE = 4.0
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """Which weights render: a Stable Diffusion model (hub id, diffusers folder, single
+    .safetensors/.ckpt file, or "tiny"/"tiny-sdxl"), the config folder or hub id a single file
+    is read with ("" = inferred), and optional LoRA weights (file, folder or hub id) at a scale.
+
+    The page's chooser, the CLI's model flags and `Project` carry this together; the loader
+    keys its cache on it (render/loading.py)."""
+
+    model: str = DEFAULT_MODEL
+    config: str = ""
+    lora: str = ""
+    lora_scale: float = 1.0
+
+    def validate(self) -> "ModelChoice":
+        for name in ("model", "config", "lora"):
+            if not isinstance(getattr(self, name), str):
+                raise SettingsError(f"The {name} must be text (got {getattr(self, name)!r}).")
+        if not self.model.strip():
+            raise SettingsError("No model given: a Hugging Face Hub id, a local folder, a .safetensors/.ckpt file, or 'tiny'.")
+        _num_in("LoRA scale", self.lora_scale, -MAX_LORA_SCALE, MAX_LORA_SCALE)
+        return self
+
+    def clean(self) -> "ModelChoice":
+        """Surrounding blanks dropped (pasted paths), the scale as a float."""
+        scale = self.lora_scale
+        return ModelChoice(self.model.strip(), self.config.strip(), self.lora.strip(),
+                           float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale)
+
+    def describe(self) -> str:
+        """One line for status messages: `model`, plus the LoRA and its scale when there is one."""
+        text = f"`{self.model}`"
+        if self.lora:
+            text += f" with LoRA `{self.lora}` at {self.lora_scale:g}"
+        return text
+
+
+def _lora_scale_field(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise SettingsError(f"The project's 'lora_scale' must be a number (got {value!r}).")
+    return float(value)
+
+
 PROJECT_FORMAT = "direct2v-project"
 PROJECT_VERSION = 1
 
@@ -410,6 +456,9 @@ class Project:
     settings: RenderSettings = field(default_factory=RenderSettings)
     director: DirectorOptions = field(default_factory=DirectorOptions)
     model: str = ""  # the Stable Diffusion model id or path the result was rendered with
+    model_config: str = ""  # a single-file model's config folder or hub id ("" = inferred)
+    lora: str = ""  # LoRA weights (file, folder or hub id) on the model; "" = none
+    lora_scale: float = 1.0
     # The start image, by reference: {"path": ..., "sha256": ...} (see `start_image_ref`).
     start_image: dict[str, str] | None = None
 
@@ -423,6 +472,9 @@ class Project:
                 "settings": self.settings.to_dict(),
                 "director": self.director.to_dict(),
                 "model": self.model,
+                "model_config": self.model_config,
+                "lora": self.lora,
+                "lora_scale": self.lora_scale,
                 **({"start_image": dict(self.start_image)} if self.start_image else {}),
             },
             indent=2,
@@ -461,8 +513,15 @@ class Project:
             settings=RenderSettings.from_dict(data.get("settings") or {}),
             director=DirectorOptions.from_dict(director),
             model=str(data.get("model", "")),
+            model_config=str(data.get("model_config") or ""),
+            lora=str(data.get("lora") or ""),
+            lora_scale=_lora_scale_field(data.get("lora_scale", 1.0)),
             start_image=_start_image_field(data.get("start_image")),
         )
+
+    def model_choice(self, default: str = DEFAULT_MODEL) -> ModelChoice:
+        """The model the project names (`default` when it names none), its config and LoRA."""
+        return ModelChoice(self.model or default, self.model_config, self.lora, self.lora_scale)
 
     @classmethod
     def load(cls, path: str | Path) -> "Project":

@@ -20,6 +20,7 @@ _LAZY = {
     "RenderCancelled": "errors",
     "PromptError": "errors",
     "ModelLoadError": "errors",
+    "ModelLoadCancelled": "errors",
     "RenderOutOfMemory": "errors",
     "RenderNonFinite": "errors",
     "make_scheduler": "schedulers",

@@ -13,6 +13,10 @@ class ModelLoadError(RuntimeError):
     """A Stable Diffusion model could not be loaded (unknown id, no network, bad folder)."""
 
 
+class ModelLoadCancelled(ModelLoadError):
+    """The caller stopped a model load between its stages; nothing of it was kept."""
+
+
 class RenderOutOfMemory(RuntimeError):
     """The GPU ran out of memory; the message says what to lower."""
 

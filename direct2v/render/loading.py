@@ -1,26 +1,42 @@
 """Model loading: real Stable Diffusion weights (hub id, local folder or single file), or a
 tiny randomly initialised model built in-process for tests, CI and offline use.
 
-Loaded pipelines are kept per process, keyed by (model, device, dtype): the page, the CLI
-and the evaluation all ask here and the weights load once.
+Loaded pipelines are kept per process, keyed by (model, config, LoRA, device, dtype), at
+most `max_pipelines()` of them (DIRECT2V_MAX_PIPELINES, `--max-pipelines`): the page, the
+CLI and the evaluation all ask here and the weights load once.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from pathlib import Path
+from typing import Callable
 
 import torch
 
 from ..settings import DEFAULT_MODEL
-from .errors import ModelLoadError
+from .errors import ModelLoadCancelled, ModelLoadError
 
 TINY = "tiny"
 TINY_SDXL = "tiny-sdxl"
-_cache: dict[tuple[str, str, str], object] = {}
+SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt")
+_cache: OrderedDict[tuple[str, ...], object] = OrderedDict()  # least recently used first
 _lock = threading.Lock()
+_loading: dict[tuple[str, ...], threading.Lock] = {}  # one per model key, held while it loads
+
+
+def _env_max_pipelines() -> int:
+    try:
+        return max(1, int(os.environ.get("DIRECT2V_MAX_PIPELINES", "2")))
+    except ValueError:
+        return 2
+
+
+_max_pipelines = _env_max_pipelines()
 
 
 def default_device() -> torch.device:
@@ -169,48 +185,179 @@ def tiny_sdxl_components(seed: int = 0) -> dict:
     }
 
 
-def load_pipeline(model: str = DEFAULT_MODEL, device: str | torch.device | None = None, dtype: torch.dtype | None = None):
-    """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, "tiny" or "tiny-sdxl"),
-    loaded once per process; SDXL models get DirecT2VSDXLPipeline (family.py)."""
+def load_pipeline(
+    model: str = DEFAULT_MODEL,
+    device: str | torch.device | None = None,
+    dtype: torch.dtype | None = None,
+    *,
+    config: str | None = None,
+    lora: str | None = None,
+    lora_scale: float = 1.0,
+    on_stage: Callable[[str], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+):
+    """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, "tiny" or
+    "tiny-sdxl"), loaded once and kept: at most `max_pipelines()` at a time, the least recently
+    used dropped first. SDXL models get DirecT2VSDXLPipeline (family.py).
+
+    `config`: a diffusers model folder (its configs are enough) or hub id describing a single
+    file's model; a local folder makes a single file load offline. `lora`: LoRA weights (file,
+    folder or hub id) applied at `lora_scale`; another scale reuses the loaded pipeline.
+    `on_stage` hears each stage as it starts; `should_cancel` is asked before each one, and a
+    cancelled load raises ModelLoadCancelled and keeps nothing.
+    """
     from .pipeline import DirecT2VPipeline
     from .sdxl import DirecT2VSDXLPipeline
 
     model = (model or "").strip()
     if not model:
-        raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, or 'tiny'.")
+        raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, a .safetensors file, or 'tiny'.")
+    config = (config or "").strip() or None
+    lora = (lora or "").strip() or None
+    if lora:
+        _check_lora_scale(lora_scale)
     device = torch.device(device) if device is not None else default_device()
     if dtype is None:
         dtype = torch.float16 if (device.type == "cuda" and model not in (TINY, TINY_SDXL)) else torch.float32
-    key = (model, str(device), str(dtype))
+    key = (model, config or "", lora or "", str(device), str(dtype))
+
+    def stage(text: str) -> None:
+        if should_cancel is not None and should_cancel():
+            raise ModelLoadCancelled(f"Loading {model} was cancelled.")
+        if on_stage is not None:
+            on_stage(text)
+
     with _lock:
-        if key in _cache:
-            return _cache[key]
+        pipe = _cache.get(key)
+        if pipe is not None:
+            _cache.move_to_end(key)
+        key_lock = _loading.setdefault(key, threading.Lock())
+    if pipe is not None:
+        if lora:
+            set_lora_scale(pipe, lora_scale)
+        return pipe
+    # One lock per model: a second caller of the same model waits for the first load, while
+    # cache hits and other models do not wait for it.
+    with key_lock:
+        with _lock:
+            pipe = _cache.get(key)
+        if pipe is not None:
+            if lora:
+                set_lora_scale(pipe, lora_scale)
+            return pipe
+        stage(f"Loading {model}")
         if model == TINY:
             pipe = DirecT2VPipeline(**tiny_components())
         elif model == TINY_SDXL:
             pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
         else:
-            pipe = _load_weights(None, model, dtype)
+            pipe = _load_weights(None, model, dtype, config=config)
+        pipe.lora_name = None
+        if lora:
+            stage(f"Applying LoRA {lora}")
+            _apply_lora(pipe, lora, lora_scale)
+            pipe.lora_name = lora
+        stage(f"Moving {model} to {device.type}")
         pipe = pipe.to(device)
+        stage("Ready")
         pipe.set_progress_bar_config(disable=True)
         pipe.model_name = model
-        _cache[key] = pipe
+        with _lock:
+            _cache[key] = pipe
+            evicted = len(_cache) > _max_pipelines
+            while len(_cache) > _max_pipelines:
+                _cache.popitem(last=False)
+        if evicted:
+            _release_memory()
         return pipe
 
 
-def _load_weights(cls, model: str, dtype: torch.dtype):
+def max_pipelines() -> int:
+    return _max_pipelines
+
+
+def set_max_pipelines(n: int) -> None:
+    """Keep at most `n` >= 1 loaded pipelines (an SD 1.5 pipeline is about 2.5 GB in fp16, SDXL about 7)."""
+    global _max_pipelines
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"The most pipelines kept must be a whole number of at least 1 (got {n!r}).")
+    with _lock:
+        _max_pipelines = n
+        while len(_cache) > n:
+            _cache.popitem(last=False)
+    _release_memory()
+
+
+def _release_memory() -> None:
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+LORA_ADAPTER = "lora"
+
+
+def _apply_lora(pipe, lora: str, scale: float) -> None:
+    """diffusers' load_lora_weights + set_adapters (PEFT), from a file, a folder or a hub id."""
+    path = Path(os.path.expanduser(lora))
+    try:
+        if path.is_file():
+            pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=LORA_ADAPTER)
+        elif not path.exists() and (lora.startswith((".", "/", "~")) or lora.count("/") > 1 or lora.endswith(".safetensors")):
+            raise ModelLoadError(f"No such LoRA file or folder: {lora}.")
+        else:
+            pipe.load_lora_weights(str(path) if path.exists() else lora, adapter_name=LORA_ADAPTER)
+    except ModelLoadError:
+        raise
+    except Exception as e:
+        raise ModelLoadError(f"Could not load the LoRA weights {lora!r}: {_load_failure_reason(e).rstrip('.')}.") from e
+    set_lora_scale(pipe, scale)
+
+
+def _check_lora_scale(scale: float) -> None:
+    from ..settings import MAX_LORA_SCALE
+
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not -MAX_LORA_SCALE <= scale <= MAX_LORA_SCALE:
+        raise ModelLoadError(f"The LoRA scale must be a number between {-MAX_LORA_SCALE:g} and {MAX_LORA_SCALE:g} (got {scale!r}).")
+
+
+def set_lora_scale(pipe, scale: float) -> None:
+    """The strength of the pipeline's LoRA (diffusers' set_adapters); nothing to do without one."""
+    if LORA_ADAPTER not in _adapters(pipe):
+        return
+    _check_lora_scale(scale)
+    if getattr(pipe, "lora_strength", None) != float(scale):
+        pipe.set_adapters([LORA_ADAPTER], adapter_weights=[float(scale)])
+        pipe.lora_strength = float(scale)  # (diffusers' own `lora_scale` is another thing)
+
+
+def _adapters(pipe) -> list[str]:
+    try:
+        return [a for names in pipe.get_list_adapters().values() for a in names]
+    except Exception:
+        return []
+
+
+def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None):
     """`cls` None: the pipeline the model's own metadata asks for (SD or SDXL)."""
     from .family import SDXL, model_family
     from .pipeline import DirecT2VPipeline
     from .sdxl import DirecT2VSDXLPipeline
 
     path = Path(os.path.expanduser(model))
+    single = path.is_file() and path.suffix in SINGLE_FILE_SUFFIXES
     try:
-        single = path.is_file() and path.suffix in (".safetensors", ".ckpt")
+        if path.is_file() and not single:
+            raise ModelLoadError(f"{model} is a file but not a .safetensors or .ckpt checkpoint.")
         if not single and path.exists() and not (path / "model_index.json").is_file():
             raise ModelLoadError(f"{model} is a folder but not a diffusers model (no model_index.json).")
-        if not single and not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1):
-            raise ModelLoadError(f"No such model folder: {model}.")
+        if not single and not path.exists() and (model.startswith((".", "/", "~")) or model.count("/") > 1
+                                                  or path.suffix in SINGLE_FILE_SUFFIXES):
+            raise ModelLoadError(f"No such model folder or file: {model}.")
+        if config and not single:
+            raise ModelLoadError("A model config only applies to single-file (.safetensors/.ckpt) models.")
         if cls is None:
             with warnings.catch_warnings():
                 # diffusers' load_config passes huggingface_hub an argument it has deprecated;
@@ -221,23 +368,67 @@ def _load_weights(cls, model: str, dtype: torch.dtype):
         kwargs = dict(torch_dtype=dtype)
         if not issubclass(cls, DirecT2VSDXLPipeline):  # SDXL has no safety checker
             kwargs.update(safety_checker=None, requires_safety_checker=False)
-        loader, source = (cls.from_single_file, str(path)) if single else (cls.from_pretrained, model)
         with warnings.catch_warnings():
             # Newer diffusers renamed torch_dtype to dtype; the old name works across the supported range.
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)
-            return loader(source, **kwargs)
+            warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
+            if single:
+                return _from_single_file(cls, path, config, kwargs)
+            return _from_pretrained(cls, model, dtype, kwargs)
     except ModelLoadError:
         raise
     except Exception as e:  # hub errors, no network, corrupt files: one readable line
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         reason = _load_failure_reason(e)
-        hint = (
-            " The Hub is set offline (HF_HUB_OFFLINE=1): unset it to download the model."
-            if offline
-            else " Check the model id, your network connection, and (for gated models) HF_TOKEN."
-        )
+        if single and not config:
+            hint = (" A single file needs its model's configs: they come from the Hub, or give a local diffusers "
+                    "folder of the same kind of model as its config (--model-config) to load it offline.")
+        elif offline:
+            hint = " The Hub is set offline (HF_HUB_OFFLINE=1): unset it to download the model."
+        else:
+            hint = " Check the model id, your network connection, and (for gated models) HF_TOKEN."
         # The whole first line: a cut reason ("...pass 'local_files.") helps nobody.
         raise ModelLoadError(f"Could not load Stable Diffusion model {model!r}: {reason.rstrip('.')}.{hint}") from e
+
+
+def _from_single_file(cls, path: Path, config: str | None, kwargs: dict):
+    """diffusers' single-file loader reads the original (CompVis/SGM) layout into SD or SDXL
+    components; this project's pipeline is built from them."""
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    from .sdxl import DirecT2VSDXLPipeline
+
+    loader = StableDiffusionXLPipeline if issubclass(cls, DirecT2VSDXLPipeline) else StableDiffusionPipeline
+    extra = {}
+    if config:
+        folder = Path(os.path.expanduser(config))
+        if folder.exists() and not (folder / "model_index.json").is_file():
+            raise ModelLoadError(f"The model config {config} is not a diffusers model folder (no model_index.json).")
+        extra = {"config": str(folder), "local_files_only": True} if folder.exists() else {"config": config}
+    base = loader.from_single_file(str(path), **kwargs, **extra)
+    accepted = inspect.signature(cls.__init__).parameters
+    parts = {k: v for k, v in base.components.items() if k in accepted}
+    if "force_zeros_for_empty_prompt" in accepted and "force_zeros_for_empty_prompt" in base.config:
+        parts["force_zeros_for_empty_prompt"] = base.config.force_zeros_for_empty_prompt
+    if "requires_safety_checker" in accepted:
+        parts.update(safety_checker=None, requires_safety_checker=False)
+    return cls(**parts)
+
+
+def _from_pretrained(cls, model: str, dtype: torch.dtype, kwargs: dict):
+    """In fp16, the fp16 weights where the folder or repository has them (half the download, no cast)."""
+    if dtype != torch.float16:
+        return cls.from_pretrained(model, **kwargs)
+    path = Path(os.path.expanduser(model))
+    if path.is_dir():
+        has_variant = any(path.glob("*/*.fp16.*"))
+        return cls.from_pretrained(str(path), **kwargs, **({"variant": "fp16"} if has_variant else {}))
+    try:
+        return cls.from_pretrained(model, **kwargs, variant="fp16")
+    except (ValueError, OSError) as e:
+        if "variant" not in str(e):
+            raise
+        return cls.from_pretrained(model, **kwargs)  # the repository has no fp16 files
 
 
 def _load_failure_reason(e: BaseException) -> str:

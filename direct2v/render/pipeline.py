@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
+from diffusers.loaders import StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
@@ -47,7 +48,7 @@ class DirecT2VPipelineOutput(BaseOutput):
     anchor_cache_bytes: int = 0
 
 
-class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin):
+class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionLoraLoaderMixin):  # SD's LoRA layout
     model_cpu_offload_seq = "text_encoder->unet->vae"
     _optional_components = ["safety_checker", "feature_extractor"]
     # `prompt_embeds` in a step-end callback is the whole video's CFG batch, (halves, frames,

@@ -45,7 +45,7 @@ def compare_methods(
     with cancel_flag(request) as flag:
         load_model("try again")
         keep = gr.update()
-        stream = rt.compare_stream(rt.RUNTIME.models.model, rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
+        stream = rt.compare_stream(rt.RUNTIME.models.choice_data(), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
         last = "Starting…"
         try:
             for status, fraction, grid, table_md, plot in stream:

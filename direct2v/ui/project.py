@@ -42,14 +42,19 @@ def save_project(
     return str(out)
 
 
-def make_project(user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any]) -> Project:
-    """The project of the page's values (`fields`: its director fields by name; never a key)."""
+def make_project(user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any], choice: Any = None) -> Project:
+    """The project of the page's values (`fields`: its director fields by name; never a key)
+    with the model, config and LoRA of `choice` (default: the page's loaded model)."""
+    choice = choice or rt.RUNTIME.models.choice
     return Project(
         user_prompt=user_prompt or "",
         frames=list(prompts),
         settings=settings,
         director=director_options(fields),
-        model=rt.RUNTIME.models.model,
+        model=choice.model,
+        model_config=choice.config,
+        lora=choice.lora,
+        lora_scale=choice.lora_scale,
     )
 
 

@@ -153,7 +153,8 @@ def _render(
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
-    model = rt.RUNTIME.models.model
+    choice = rt.RUNTIME.models.choice  # this render's model, even if the page switches meanwhile
+    model = choice.model
     if not rt.RUNTIME.models.loaded:
         progress(0, desc=f"Loading {model}…")
         yield keep, keep, keep, keep, f"Loading the model `{model}`… (once per server start)"
@@ -164,7 +165,7 @@ def _render(
         seed_note += ", frame 1 from the picture"
     # The previous video and downloads stay until this render is done.
     yield keep, keep, keep, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
-    stream = rt.render_stream(model, prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
+    stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
     folder = output_store().new_dir("render")
     gallery = _GalleryFiles(folder / "preview")
     result = None
@@ -211,7 +212,7 @@ def _render(
     # The final frames, one by one, then the video; every file carries the project.
     from .project import make_project
 
-    project = make_project(user_prompt, prompts, result.settings, fields or {})
+    project = make_project(user_prompt, prompts, result.settings, fields or {}, choice)
     gallery = _GalleryFiles(folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):

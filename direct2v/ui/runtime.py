@@ -6,31 +6,41 @@ Nothing here imports Gradio, so the CLI and tests can use it too.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from ..settings import DEFAULT_MODEL
+from ..settings import DEFAULT_MODEL, ModelChoice, SettingsError
 
 # On ZeroGPU a GPU call is granted for at most this many seconds.
 ZEROGPU_DURATION = int(os.environ.get("DIRECT2V_GPU_DURATION", "240"))
 
 
 class ModelHolder:
-    """Loads the Stable Diffusion pipeline once and keeps it; remembers why loading failed.
+    """The page's model: loads it once and keeps it; remembers why loading failed.
 
-    A failed load is retried on the next request (the network may be back, the id fixed),
-    so the page keeps working for the director meanwhile.
+    A failed first load is retried on the next request (the network may be back, the id
+    fixed), so the page keeps working for the director meanwhile. `switch` loads another
+    model (or LoRA, or scale) and makes it the page's only once it is ready: a load that fails
+    or is cancelled leaves the current model loaded and working.
     """
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None):
-        self.model = model
+    def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, config: str = "",
+                 lora: str = "", lora_scale: float = 1.0):
+        self.choice = ModelChoice(model, config or "", lora or "", lora_scale)
         self.device = device
         self._pipe: Any = None
         self._error: str | None = None
         self._loading = False
         self._lock = threading.Lock()
+        self._switch_lock = threading.Lock()  # one switch at a time
+        self._cancel = threading.Event()  # set by cancel_switch(); the running switch stops at its next stage
+
+    @property
+    def model(self) -> str:
+        return self.choice.model
 
     @property
     def is_tiny(self) -> bool:
@@ -44,16 +54,22 @@ class ModelHolder:
     def error(self) -> str | None:
         return self._error
 
+    def _load(self, choice: ModelChoice, **hooks: Any) -> Any:
+        from ..render import load_pipeline
+
+        return load_pipeline(choice.model, device=self.device, config=choice.config, lora=choice.lora,
+                             lora_scale=choice.lora_scale, **hooks)
+
     def get(self) -> Any:
         """The pipeline, loading it first if needed. Raises ModelLoadError with a readable message."""
         with self._lock:
             if self._pipe is not None:
                 return self._pipe
-            from ..render import ModelLoadError, load_pipeline
+            from ..render import ModelLoadError
 
             self._loading = True
             try:
-                self._pipe = load_pipeline(self.model, device=self.device)
+                self._pipe = self._load(self.choice)
                 self._error = None
             except ModelLoadError as e:
                 self._error = str(e)
@@ -64,6 +80,49 @@ class ModelHolder:
             finally:
                 self._loading = False
             return self._pipe
+
+    def pipeline_for(self, choice: ModelChoice) -> Any:
+        """The pipeline of `choice`: the page's own when it is the current model, else from the
+        loader's cache (a render that started before a switch keeps the model it started with)."""
+        if choice == self.choice:
+            return self.get()
+        return self._load(choice)
+
+    def switch(self, choice: ModelChoice, on_stage: Callable[[str], None] | None = None) -> Any:
+        """Load `choice` and make it the page's model; `cancel_switch()` stops it at its next stage.
+        Raises ModelLoadError (ModelLoadCancelled when cancelled); the current model stays then."""
+        from ..render import ModelLoadError
+
+        try:
+            choice = choice.clean().validate()
+        except SettingsError as e:
+            raise ModelLoadError(str(e)) from None
+        with self._switch_lock:
+            self._cancel.clear()
+            try:
+                pipe = self._load(choice, on_stage=on_stage, should_cancel=self._cancel.is_set)
+            except ModelLoadError:
+                raise
+            except Exception as e:
+                raise ModelLoadError(f"Could not load the model {choice.model!r}: {type(e).__name__}: {e}") from e
+            with self._lock:
+                self.choice, self._pipe, self._error = choice, pipe, None
+            return pipe
+
+    def cancel_switch(self) -> bool:
+        """Ask a running switch to stop; False when none is running."""
+        if not self._switch_lock.locked():
+            return False
+        self._cancel.set()
+        return True
+
+    def choice_data(self, choice: ModelChoice | None = None) -> dict[str, Any]:
+        """`choice` (default: the current one) as plain data, what the GPU jobs take."""
+        return dataclasses.asdict(choice or self.choice)
+
+    @property
+    def switching(self) -> bool:
+        return self._switch_lock.locked()
 
     def preload(self, background: bool = True) -> None:
         """Start loading now so the first render does not wait; errors are kept, not raised."""
@@ -132,13 +191,15 @@ RUNTIME = Runtime()
 
 
 def configure(
-    model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None
+    model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None,
+    model_config: str = "", lora: str = "", lora_scale: float = 1.0,
 ) -> Runtime:
-    """Point the page at a model (hub id, local folder or 'tiny'); returns the shared runtime.
+    """Point the page at a model (hub id, local folder, single file or 'tiny', with an optional
+    config and LoRA); returns the shared runtime.
 
     The Compare tab's CLIP model defaults to 'tiny' with the tiny SD model (all offline),
     else to the evaluation's default."""
-    RUNTIME.models = ModelHolder(model, device)
+    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale)
     RUNTIME.preview_every = max(1, int(preview_every))
     RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
     return RUNTIME
@@ -150,8 +211,18 @@ def configure(
 PIPELINE_LOCK = threading.Lock()
 
 
+def _pipeline(model: str | dict[str, Any]) -> Any:
+    """The pipeline a GPU job asked for: a model name, or a ModelChoice as a dict (plain data,
+    for a ZeroGPU worker); its LoRA scale is set when the job holds PIPELINE_LOCK."""
+    choice = ModelChoice(**model) if isinstance(model, dict) else ModelChoice(model)
+    holder = RUNTIME.models
+    if isinstance(model, str) and model == holder.model:
+        choice = holder.choice
+    return holder.pipeline_for(choice), choice
+
+
 def _render_stream(
-    model: str, prompts: list[str], settings_dict: dict[str, Any], preview_every: int, image: Any = None
+    model: str | dict[str, Any], prompts: list[str], settings_dict: dict[str, Any], preview_every: int, image: Any = None
 ) -> Iterator[tuple[str, Any]]:
     """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
 
@@ -162,10 +233,13 @@ def _render_stream(
     from ..settings import RenderSettings
     from .jobs import stream_job
 
-    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else ModelHolder(model).get()
+    from ..render.loading import set_lora_scale
+
+    pipe, choice = _pipeline(model)
     settings = RenderSettings.from_dict(settings_dict)
 
     def work(emit, stopped):
+        set_lora_scale(pipe, choice.lora_scale)
         return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every, image=image)
 
     for kind, payload in stream_job(work, lock=PIPELINE_LOCK, name="direct2v-render"):
@@ -173,7 +247,7 @@ def _render_stream(
 
 
 def _compare_stream(
-    model: str, clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str], dsf_quantile: float
+    model: str | dict[str, Any], clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str], dsf_quantile: float
 ) -> Iterator[tuple[str, float, str | None, str | None, str | None]]:
     """Yield (status, progress 0..1, grid video, table markdown, plot) of the comparison.
 
@@ -186,7 +260,11 @@ def _compare_stream(
 
     settings = RenderSettings.from_dict(settings_dict)
     check_compare_input(prompts, settings, methods, dsf_quantile)  # before loading anything
-    pipe = RUNTIME.models.get() if RUNTIME.models.model == model else ModelHolder(model).get()
+    from ..render.loading import set_lora_scale
+
+    pipe, choice = _pipeline(model)
+    with PIPELINE_LOCK:
+        set_lora_scale(pipe, choice.lora_scale)
     updates = compare_for_page(
         pipe, prompts, settings, methods, load_clip(clip_model), dsf_quantile=dsf_quantile, lock=PIPELINE_LOCK
     )

@@ -1,0 +1,93 @@
+"""Write a diffusers SD 1.x pipeline's weights as an original (CompVis/LDM) single-file
+checkpoint, the layout model sites distribute. It inverts diffusers' single-file conversion
+(`convert_ldm_unet_checkpoint`, `convert_ldm_vae_checkpoint`, `convert_ldm_clip_checkpoint`)
+for SD 1.x-shaped models, so a tiny random model can go through the real loader in tests."""
+
+from __future__ import annotations
+
+import torch
+
+_UNET_TOP = {
+    "time_embedding.linear_1": "time_embed.0",
+    "time_embedding.linear_2": "time_embed.2",
+    "conv_in": "input_blocks.0.0",
+    "conv_norm_out": "out.0",
+    "conv_out": "out.2",
+}
+_UNET_RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "norm2": "out_layers.0", "conv2": "out_layers.3",
+                "time_emb_proj": "emb_layers.1", "conv_shortcut": "skip_connection"}
+_VAE_ATTN = {"group_norm": "norm", "to_q": "q", "to_k": "k", "to_v": "v", "to_out.0": "proj_out"}
+
+
+def _rename(rest: str, table: dict[str, str]) -> str:
+    head, _, tail = rest.partition(".")
+    for old, new in table.items():
+        if rest.startswith(old + "."):
+            return new + rest[len(old):]
+    return rest
+
+
+def unet_to_ldm(state: dict[str, torch.Tensor], layers_per_block: int, up_attention: list[bool]) -> dict:
+    out = {}
+    per = layers_per_block + 1
+    for key, value in state.items():
+        parts = key.split(".")
+        top = ".".join(parts[:2]) if parts[0] == "time_embedding" else parts[0]
+        if top in _UNET_TOP:
+            new = _UNET_TOP[top] + key[len(top):]
+        elif parts[0] == "down_blocks":
+            block, kind, rest = int(parts[1]), parts[2], ".".join(parts[4:])
+            if kind == "downsamplers":
+                new = f"input_blocks.{per * (block + 1)}.0.op.{parts[-1]}"
+            else:
+                n = per * block + int(parts[3]) + 1
+                new = f"input_blocks.{n}.0.{_rename(rest, _UNET_RESNET)}" if kind == "resnets" else f"input_blocks.{n}.1.{rest}"
+        elif parts[0] == "mid_block":
+            kind, i, rest = parts[1], int(parts[2]), ".".join(parts[3:])
+            new = f"middle_block.{2 * i}.{_rename(rest, _UNET_RESNET)}" if kind == "resnets" else f"middle_block.1.{rest}"
+        elif parts[0] == "up_blocks":
+            block, kind = int(parts[1]), parts[2]
+            if kind == "upsamplers":
+                slot = 2 if up_attention[block] else 1
+                new = f"output_blocks.{per * block + layers_per_block}.{slot}.conv.{parts[-1]}"
+            else:
+                n, rest = per * block + int(parts[3]), ".".join(parts[4:])
+                new = f"output_blocks.{n}.0.{_rename(rest, _UNET_RESNET)}" if kind == "resnets" else f"output_blocks.{n}.1.{rest}"
+        else:
+            raise KeyError(f"no original name for UNet weight {key}")
+        out["model.diffusion_model." + new] = value
+    return out
+
+
+def vae_to_ldm(state: dict[str, torch.Tensor], num_blocks: int) -> dict:
+    out = {}
+    for key, value in state.items():
+        parts = key.split(".")
+        new = key.replace("conv_norm_out", "norm_out")
+        if parts[1] == "down_blocks":
+            i = parts[2]
+            new = (f"encoder.down.{i}.downsample.conv.{parts[-1]}" if parts[3] == "downsamplers"
+                   else f"encoder.down.{i}.block.{parts[4]}." + ".".join(parts[5:]).replace("conv_shortcut", "nin_shortcut"))
+        elif parts[1] == "up_blocks":
+            i = num_blocks - 1 - int(parts[2])
+            new = (f"decoder.up.{i}.upsample.conv.{parts[-1]}" if parts[3] == "upsamplers"
+                   else f"decoder.up.{i}.block.{parts[4]}." + ".".join(parts[5:]).replace("conv_shortcut", "nin_shortcut"))
+        elif parts[1] == "mid_block":
+            if parts[2] == "resnets":
+                new = f"{parts[0]}.mid.block_{int(parts[3]) + 1}." + ".".join(parts[4:]).replace("conv_shortcut", "nin_shortcut")
+            else:
+                new = f"{parts[0]}.mid.attn_1." + _rename(".".join(parts[4:]), _VAE_ATTN)
+        out["first_stage_model." + new] = value
+    return out
+
+
+def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
+    """One state dict in the original layout: model.diffusion_model., first_stage_model., cond_stage_model."""
+    unet = pipe.unet
+    up_attention = [hasattr(b, "attentions") for b in unet.up_blocks]
+    state = unet_to_ldm(unet.state_dict(), unet.config.layers_per_block, up_attention)
+    state.update(vae_to_ldm(pipe.vae.state_dict(), len(pipe.vae.config.block_out_channels)))
+    for key, value in pipe.text_encoder.state_dict().items():
+        # Original checkpoints keep transformers' older `text_model.` level.
+        state["cond_stage_model.transformer." + (key if key.startswith("text_model.") else "text_model." + key)] = value
+    return {k: v.detach().clone().contiguous() for k, v in state.items()}
