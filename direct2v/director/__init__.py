@@ -4,14 +4,16 @@
     d = make_director("local")                   # or "openai", "gemini", "huggingface", "offline"
     frames = d.direct("A corgi is running, and another corgi joins later", num_frames=8, fps=4)
     frames16 = d.double_fps()                    # paper 4.3: 16 frames at 8 fps
+    d.direct("the dog starts to run", image="dog.png")  # a start picture (vision.py): frame 1, whose
+                                                 # content vision-capable back ends describe
     frames[2] = d.redirect_frame(frames, 2, user_prompt="...")  # a new frame 3 that fits the
                                                  # (edited) rows around it; the rest untouched
     over_limit_frames(frames)                    # indices that exceed CLIP's 77 tokens
 
 Layout: base.py (interface, retry loop), prompts.py (task prompts), parsing.py (answer
 validation), constrained.py (the local model's grammar), keys.py (which key goes to which
-host), cache.py, tokens.py, one file per back end. SDKs are imported only when a
-back end is used, so importing this package is cheap.
+host), cache.py, tokens.py, vision.py (the start picture as sent), one file per back end.
+SDKs are imported only when a back end is used, so importing this package is cheap.
 """
 
 from .base import Director, LLMDirector
@@ -21,6 +23,7 @@ from .errors import (
     DirectorConnectionError,
     DirectorError,
     DirectorFormatError,
+    DirectorImageUnsupported,
     DirectorInputError,
     DirectorModelError,
     DirectorQuotaError,
@@ -31,13 +34,15 @@ from .errors import (
     DirectorTimeoutError,
 )
 from .factory import BACKENDS, available_backends, default_backend, make_director
-from .prompts import REDIRECT_PROMPT_VERSION, TASK_PROMPT_VERSION
+from .prompts import IMAGE_PROMPT_VERSION, REDIRECT_PROMPT_VERSION, TASK_PROMPT_VERSION
 from .tokens import CLIP_MAX_TOKENS, over_limit_frames, token_lengths
 
 __all__ = [
-    "BACKENDS", "CLIP_MAX_TOKENS", "REDIRECT_PROMPT_VERSION", "TASK_PROMPT_VERSION", "Director", "LLMDirector",
+    "BACKENDS", "CLIP_MAX_TOKENS", "IMAGE_PROMPT_VERSION", "REDIRECT_PROMPT_VERSION", "TASK_PROMPT_VERSION",
+    "Director", "LLMDirector",
     "DirectorError", "DirectorAuthError", "DirectorConfigError", "DirectorConnectionError", "DirectorFormatError",
-    "DirectorInputError", "DirectorModelError", "DirectorQuotaError", "DirectorRateLimitError", "DirectorRefusalError",
+    "DirectorImageUnsupported", "DirectorInputError", "DirectorModelError", "DirectorQuotaError",
+    "DirectorRateLimitError", "DirectorRefusalError",
     "DirectorRequestError", "DirectorServerError", "DirectorTimeoutError",
     "available_backends", "default_backend", "make_director", "over_limit_frames", "token_lengths",
 ]

@@ -20,15 +20,18 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS  # noqa: F401 (one set of limits for every layer)
-from . import prompts, quality
+from . import prompts, quality, vision
 from .cache import ResponseCache, public_url
 from .errors import (
     AnswerCutOff,
     DirectorConfigError,
     DirectorError,
     DirectorFormatError,
+    DirectorImageUnsupported,
     DirectorInputError,
     DirectorRefusalError,
+    image_unsupported,
+    one_line,
     scrub,
 )
 from .parsing import FormatProblem, RefusalProblem, parse_frame, parse_frames, same_frame
@@ -90,6 +93,9 @@ class Director(ABC):
 
     backend: ClassVar[str] = ""
     model: str | None = None
+    # Whether `direct(..., image=...)` sends the start picture to the model. Back ends that
+    # read text only say so in `image_note` and write from the user's text alone.
+    sees_images: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.conversation: prompts.Conversation | None = None
@@ -102,6 +108,11 @@ class Director(ABC):
         # One line the user must see once (e.g. "using the built-in writer: <why>"); the page
         # shows it in its status line, the CLI on stderr. See `take_notice`.
         self.notice: str | None = None
+        # After a `direct()` given a picture: one line saying whether the model saw it (the
+        # page's and the CLI's status line), and whether it did. None without a picture.
+        self.image_note: str | None = None
+        self.image_sent = False
+        self._image: vision.DirectorImage | None = None  # the picture of the `direct()` under way
 
     def take_notice(self) -> str | None:
         """The pending notice, once: it is cleared when read."""
@@ -117,6 +128,7 @@ class Director(ABC):
         style: str | None = None,
         *,
         fresh: bool = False,
+        image: Any = None,
     ) -> list[str]:
         """Exactly `num_frames` self-contained frame prompts telling `user_prompt` at `fps`.
 
@@ -124,14 +136,27 @@ class Director(ABC):
         "slow zoom in". style: appended to every frame, e.g. "watercolor painting".
         fresh: an explicit re-direct; LLM back ends ask the model again (a new sample) instead
         of serving the cached answer to the same request, and cache the new answer.
+        image: the start picture (a path, PIL image or array), frame 1 of the video. Back ends
+        that see pictures get it, down-scaled (vision.py), with a task telling the model to
+        take the static content from it, so `user_prompt` may give only the motion; a model
+        that refuses pictures gets the text alone. `image_note` says afterwards which happened.
         """
         user_prompt, num_frames, fps = check_request(user_prompt, num_frames, fps)
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
+        picture = vision.prepare_image(image) if image is not None else None  # a bad picture fails before any request
+        self.image_note, self.image_sent = None, False
         self._fresh = bool(fresh)
+        self._image = picture if self.sees_images else None
         try:
             frames = self._direct(user_prompt, num_frames, fps, camera, style)
         finally:
             self._fresh = False
+            self._image = None
+        if picture is not None and self.image_note is None:
+            self.image_note = (
+                f"The picture was not sent: the {self.backend or 'chosen'} director reads text only, so the script "
+                "follows your prompt alone."
+            )
         self.flags = quality.script_problems(frames, style)
         return list(frames)
 
@@ -286,6 +311,7 @@ class LLMDirector(Director):
         self.max_tokens = int(max_tokens) if max_tokens else None
         self._budget: int | None = self.max_tokens
         self._sleep = sleep
+        self._refuses_images = False  # set when the model refused a picture; not offered one again
         self.requests_sent = 0  # answers actually requested from the model (cache hits cost none)
 
     # ------------------------------------------------------------------ what back ends provide
@@ -305,11 +331,35 @@ class LLMDirector(Director):
         """Strings that must never appear in a message (the API key)."""
         return ()
 
+    def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
+        """(HTTP status, the server's message) of an SDK exception, for telling a refused
+        picture from other failures; (None, "") when it is not an HTTP error."""
+        return None, ""
+
     # ------------------------------------------------------------------ the two requests
     def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]:
-        messages = prompts.direct_messages(user_prompt, num_frames, fps, camera, style)
-        request = self._cache_request("direct", user_prompt, num_frames, fps, camera, style)
-        frames = self._answer(messages, num_frames, request)
+        image = None if self._refuses_images else self._image
+        messages = prompts.direct_messages(user_prompt, num_frames, fps, camera, style, image=image)
+        request = self._cache_request("direct", user_prompt, num_frames, fps, camera, style, image=image)
+        sent = self.requests_sent
+        try:
+            frames = self._answer(messages, num_frames, request)
+        except DirectorImageUnsupported as refused:
+            # A text-only model: the script from the prompt alone beats no script, and the
+            # user is told. This director instance does not offer it pictures again.
+            self._refuses_images = True
+            frames = self._direct(user_prompt, num_frames, fps, camera, style)
+            self.image_note = f"{refused} The script was written from your prompt alone; describe the picture in it."
+            return frames
+        if image is not None:
+            if self.requests_sent > sent:
+                self.image_note = f"{self._who()} got the picture ({image.describe()}) with the task, as frame 1."
+            else:
+                self.image_note = f"{self._who()} saw this picture before; its cached script is used."
+            self.image_sent = True
+        elif self._image is not None:  # refused by this model on an earlier request
+            self.image_note = (f"{self._who()} does not accept pictures (it refused one before); the script was "
+                               "written from your prompt alone.")
         self._remember(messages, user_prompt, fps, frames, camera, style)
         return frames
 
@@ -325,7 +375,9 @@ class LLMDirector(Director):
             history.append({"role": "assistant", "content": prompts.assistant_answer(frames)})
         n2 = 2 * len(frames)
         messages = history + [{"role": "user", "content": prompts.double_fps_request(fps, len(frames))}]
-        request = self._cache_request("double_fps", user_prompt, n2, 2 * fps, camera, style, input_frames=frames)
+        # A continued conversation that began with a picture still shows it to the model.
+        request = self._cache_request("double_fps", user_prompt, n2, 2 * fps, camera, style, input_frames=frames,
+                                      image=vision.history_image(history))
         doubled = self._answer(messages, n2, request)
         self._remember(messages, user_prompt, 2 * fps, doubled, camera, style)
         return doubled
@@ -433,7 +485,7 @@ class LLMDirector(Director):
         self.conversation = prompts.Conversation(history, user_prompt, fps, list(frames), camera, style)
 
     # ------------------------------------------------------------------ cache
-    def _cache_request(self, kind, user_prompt, num_frames, fps, camera, style, input_frames=None) -> dict[str, Any]:
+    def _cache_request(self, kind, user_prompt, num_frames, fps, camera, style, input_frames=None, image=None) -> dict[str, Any]:
         request: dict[str, Any] = {
             "kind": kind,
             "backend": self.backend,
@@ -449,6 +501,9 @@ class LLMDirector(Director):
         }
         if input_frames is not None:
             request["input_frames"] = list(input_frames)
+        if image is not None:  # the answer depends on the picture and on the words about it
+            request["image_sha256"] = image.sha256
+            request["image_prompt_version"] = prompts.IMAGE_PROMPT_VERSION
         return request
 
     def _answer(self, messages: list[prompts.Message], num_frames: int, request: dict[str, Any]) -> list[str]:
@@ -540,6 +595,9 @@ class LLMDirector(Director):
             except DirectorError as err:
                 error = err
             except Exception as exc:  # SDK exceptions: translate, and never chain them (they may hold headers)
+                refused = self._image_refusal(exc, messages)
+                if refused is not None:
+                    raise refused from None
                 error = self._translate(exc)
                 if error is None:
                     raise
@@ -552,6 +610,16 @@ class LLMDirector(Director):
             logger.info("director request failed (%s); retry %d in %.2fs", type(error).__name__, attempt + 1, wait)
             self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _image_refusal(self, exc: BaseException, messages: list[prompts.Message]) -> DirectorImageUnsupported | None:
+        """DirectorImageUnsupported when `exc` is the server refusing the picture these turns carry."""
+        if vision.history_image(messages) is None:
+            return None
+        status, message = self._error_status(exc)
+        if not image_unsupported(status, message):
+            return None
+        detail = one_line(scrub(message, *self._secrets()), 120).rstrip(".")
+        return DirectorImageUnsupported(f"{self._who()} does not accept pictures ({status}: {detail}).")
 
     def _who(self) -> str:
         where = public_url(self.base_url)

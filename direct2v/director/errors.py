@@ -71,6 +71,11 @@ class DirectorModelError(DirectorError):
     """A local model could not be loaded or run."""
 
 
+class DirectorImageUnsupported(DirectorRequestError):
+    """The model or server rejected the picture sent with the task (a text-only model).
+    `Director.direct` catches it and writes the script from the text alone, saying so."""
+
+
 class AnswerCutOff(Exception):
     """The answer stopped at the output-token limit (OpenAI finish_reason "length", Gemini
     MAX_TOKENS, a local model's max_new_tokens). Not a DirectorError: the retry loop reports it
@@ -103,6 +108,22 @@ def schema_unsupported(status: int | None, message: str) -> bool:
         return False
     text = " ".join(str(message).lower().split())
     return any(word in text for word in _SCHEMA_WORDS)
+
+
+_IMAGE_WORDS = ("image", "vision", "multimodal", "multi-modal", "modality", "image_url", "mmproj")
+_REFUSAL_WORDS = ("not support", "unsupported", "not enabled", "only supported", "not a multimodal", "cannot",
+                  "can't", "invalid content type", "not allowed", "does not accept", "no vision", "not available")
+
+
+def image_unsupported(status: int | None, message: str) -> bool:
+    """Whether an error answer says the model cannot take the picture (OpenAI's "image_url is
+    only supported by certain models", vLLM's "not a multimodal model", Ollama's and
+    llama.cpp's "image input is not supported", Gemini's modality errors), as opposed to any
+    other failure. Some servers report it as a 500, so any 4xx/5xx counts when the words do."""
+    if status is None or status < 400:
+        return False
+    text = " ".join(str(message).lower().split())
+    return any(w in text for w in _IMAGE_WORDS) and any(w in text for w in _REFUSAL_WORDS)
 
 
 def scrub(text: str, *secrets: str | None) -> str:

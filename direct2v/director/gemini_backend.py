@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from . import keys, prompts
+from . import keys, prompts, vision
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
@@ -46,6 +46,7 @@ class GeminiDirector(LLMDirector):
     backend = "gemini"
     default_model = "gemini-2.5-flash"
     label = "Gemini"
+    sees_images = True  # an inline-data part before the turn's text
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
@@ -78,7 +79,7 @@ class GeminiDirector(LLMDirector):
 
         system = "\n\n".join(m["content"] for m in messages if m["role"] == "system") or None
         contents = [
-            types.Content(role="model" if m["role"] == "assistant" else "user", parts=[types.Part(text=m["content"])])
+            types.Content(role="model" if m["role"] == "assistant" else "user", parts=_parts(m))
             for m in messages
             if m["role"] != "system"
         ]
@@ -126,6 +127,13 @@ class GeminiDirector(LLMDirector):
             raise AnswerCutOff(text, used or None, self._budget)
         return text
 
+    def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
+        from google.genai import errors
+
+        if isinstance(exc, errors.APIError):
+            return exc.code, str(exc.message or "")
+        return None, ""
+
     def _translate(self, exc: BaseException) -> DirectorError | None:
         from google.genai import errors
 
@@ -160,6 +168,16 @@ class GeminiDirector(LLMDirector):
                 f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
             )
         return None
+
+
+def _parts(message: prompts.Message) -> list[Any]:
+    """A turn's parts: its picture first (inline bytes, as Gemini's guide places a single
+    image), then its text."""
+    from google.genai import types
+
+    image = vision.message_image(message)
+    text = types.Part(text=message["content"])
+    return [types.Part.from_bytes(data=image.data, mime_type=image.mime_type), text] if image is not None else [text]
 
 
 def _name(value: Any) -> str:

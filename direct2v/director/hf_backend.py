@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import constrained, keys, prompts
+from . import constrained, keys, prompts, vision
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
@@ -50,6 +50,7 @@ class HuggingFaceDirector(LLMDirector):
     backend = "huggingface"
     default_model = DEFAULT_HF_MODEL
     label = "Hugging Face"
+    sees_images = True  # OpenAI-format content parts, which InferenceClient passes on as they are
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
@@ -98,7 +99,9 @@ class HuggingFaceDirector(LLMDirector):
         from huggingface_hub.errors import HfHubHTTPError
 
         client = self._get_client()
-        kwargs: dict[str, Any] = {"messages": messages, "temperature": self.temperature, "max_tokens": self._budget}
+        kwargs: dict[str, Any] = {
+            "messages": vision.openai_messages(messages), "temperature": self.temperature, "max_tokens": self._budget,
+        }
         if self.base_url is not None:
             kwargs["model"] = self.model  # a custom server still wants to know which model
         while True:
@@ -127,6 +130,13 @@ class HuggingFaceDirector(LLMDirector):
             usage = getattr(response, "usage", None)
             raise AnswerCutOff(content, getattr(usage, "completion_tokens", None), self._budget)
         return content
+
+    def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
+        from huggingface_hub.errors import HfHubHTTPError
+
+        if isinstance(exc, HfHubHTTPError):
+            return _status(exc), _server_message(exc)
+        return None, ""
 
     def _translate(self, exc: BaseException) -> DirectorError | None:
         from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError

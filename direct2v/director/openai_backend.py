@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import keys, prompts
+from . import keys, prompts, vision
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
@@ -41,6 +41,7 @@ class OpenAIDirector(LLMDirector):
     backend = "openai"
     default_model = "gpt-4o"
     label = "OpenAI"
+    sees_images = True  # an image_url content part; a text-only model's refusal is caught in LLMDirector._send
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
@@ -75,7 +76,7 @@ class OpenAIDirector(LLMDirector):
         import openai
 
         client = self._get_client()
-        kwargs: dict[str, Any] = {"model": self.model, "messages": messages}
+        kwargs: dict[str, Any] = {"model": self.model, "messages": vision.openai_messages(messages)}
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
         if self._budget is not None:
@@ -117,6 +118,13 @@ class OpenAIDirector(LLMDirector):
             usage = getattr(response, "usage", None)
             raise AnswerCutOff(message.content, getattr(usage, "completion_tokens", None), self._budget)
         return message.content or ""
+
+    def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
+        import openai
+
+        if isinstance(exc, openai.APIStatusError):
+            return exc.status_code, _error_message(exc)
+        return None, ""
 
     def _translate(self, exc: BaseException) -> DirectorError | None:
         import openai

@@ -11,13 +11,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 TASK_PROMPT_VERSION = "2026-11-v2"  # v2: beats, about 40 words, English, one example
 # The single-frame rewrite turn (`redirect_frame_request`) is versioned on top of the task
 # prompt: bump the suffix when that turn's text changes; a new task version changes it too.
 REDIRECT_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+redirect-v1"
+# The task with a start picture (`picture_instruction`), versioned the same way; a text-only
+# request keeps the plain task version, so its cached scripts stay valid.
+IMAGE_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+image-v1"
 
-Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+# {"role": "system" | "user" | "assistant", "content": ...}; the first user turn may also
+# carry "image" (a vision.DirectorImage), which each back end sends in its own shape.
+Message = dict[str, Any]
 
 SYSTEM_PROMPT = """\
 You are the director of a short video that a text-to-image model will draw frame by frame. \
@@ -95,15 +101,29 @@ def _camera_instruction(camera: str | None) -> str:
     )
 
 
-def direct_request(user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> str:
-    """The first user turn: the abstract prompt and the controllable attributes."""
+PICTURE_INSTRUCTION = (
+    "The attached picture is frame 1 of the video: the video starts from it. Take the static elements "
+    "(subject identity, species or breed, colours, clothing, the setting, the light, the visual style) from "
+    "the picture and describe them in words, with the same words in every frame; the user's prompt may give "
+    "only the motion. Frame 1 describes the picture as it is; the later frames move the dynamic elements on "
+    "from there as the prompt says. Where the prompt names something the picture does not show, follow the prompt."
+)
+
+
+def direct_request(
+    user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None, picture: bool = False
+) -> str:
+    """The first user turn: the abstract prompt and the controllable attributes; with
+    `picture`, also how to use the attached start picture (frame 1)."""
     seconds = num_frames / fps
     lines = [
         f"User prompt: {user_prompt}",
         "",
         f"Write exactly {num_frames} frame descriptions for a {seconds:g}-second video at {fps:g} frames per second.",
-        _camera_instruction(camera),
     ]
+    if picture:
+        lines.append(PICTURE_INSTRUCTION)
+    lines.append(_camera_instruction(camera))
     if style:
         lines.append(f"Visual style for every frame: {style}. End each description with it.")
     lines.append(f'Answer with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.')
@@ -204,11 +224,15 @@ class Conversation:
     style: str | None = None
 
 
-def direct_messages(user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[Message]:
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": direct_request(user_prompt, num_frames, fps, camera, style)},
-    ]
+def direct_messages(
+    user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None, image: Any = None
+) -> list[Message]:
+    """The task: the system prompt and the first user turn, which carries `image` (the start
+    picture, a vision.DirectorImage) when one is given."""
+    user: Message = {"role": "user", "content": direct_request(user_prompt, num_frames, fps, camera, style, image is not None)}
+    if image is not None:
+        user["image"] = image
+    return [{"role": "system", "content": SYSTEM_PROMPT}, user]
 
 
 def frames_json_schema() -> dict:
