@@ -275,6 +275,38 @@ def test_sdxl_lora_loads_with_diffusers_loader(tmp_path):
     assert np.abs(run(pipe) - base).max() < 1e-6
 
 
+# --------------------------------------------------------------------------- diffusers' conventions on SDXL
+def test_prompt_embeds_with_pooled_reproduce_the_prompts(pipe):
+    cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, "blur")
+    a = run(pipe, negative_prompt="blur")
+    b = pipe(prompt_embeds=cond.embeds, pooled_prompt_embeds=cond.pooled, negative_prompt_embeds=uncond.embeds,
+             negative_pooled_prompt_embeds=uncond.pooled, generator=gen(0), **FAST).frames
+    assert np.abs(a - b).max() < 1e-6
+    with pytest.raises(ValueError, match="needs pooled_prompt_embeds with prompt_embeds"):
+        pipe(prompt_embeds=cond.embeds, generator=gen(0), **FAST)
+
+
+def test_sdxl_cfg_cutoff_callback_halves_the_batch_and_keeps_each_frames_conditioning(pipe):
+    from diffusers.callbacks import SDXLCFGCutoffCallback
+
+    seen = []
+    hook = pipe.unet.register_forward_pre_hook(
+        lambda m, a, k: seen.append((a[0].shape[0], k["encoder_hidden_states"], k["added_cond_kwargs"])), with_kwargs=True
+    )
+    try:
+        run(pipe, callback_on_step_end=SDXLCFGCutoffCallback(cutoff_step_ratio=None, cutoff_step_index=3))
+    finally:
+        hook.remove()
+    n = len(PROMPTS)
+    # Frame 1 alone for 2 steps, the joint batch for 2 with CFG, then conditional only.
+    assert [s for s, _, _ in seen] == [2, 2, 2 * n, 2 * n, n]
+    cond, _ = pipe.encode_prompt(PROMPTS, "cpu", False)
+    _, tokens, added = seen[-1]
+    assert torch.equal(tokens, cond.embeds) and torch.equal(added["text_embeds"], cond.pooled)
+    assert added["time_ids"].tolist() == [[64, 64, 0, 0, 64, 64]] * n
+    assert not pipe.do_classifier_free_guidance
+
+
 def test_no_guidance_runs_on_the_prompts_alone(pipe):
     sizes = []
     hook = pipe.unet.register_forward_pre_hook(lambda m, a: sizes.append(a[0].shape[0]))

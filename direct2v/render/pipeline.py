@@ -382,17 +382,21 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             given = {name: self._callback_tensor(name, latents) for name in self._callback_tensor_names}
             out = cb(self, self._step_index_global - 1, t, {**given, "phase": self._phase, "frame_ids": list(self._frame_ids)}) or {}
             latents = out.pop("latents", latents)
-            emb = out.pop("prompt_embeds", given.get("prompt_embeds"))
-            if emb is not given.get("prompt_embeds"):  # (halves, frames, ...): the last half is the prompts
-                self._cond = emb[-1]
-                if emb.shape[0] == 2:
-                    self._uncond = emb[0]
-            neg = out.pop("negative_prompt_embeds", given.get("negative_prompt_embeds"))
-            if neg is not given.get("negative_prompt_embeds"):
-                self._uncond = neg
+            self._take_callback_tensors(out, given)
         if self._progress is not None:
             self._progress.update()
         return latents
+
+    def _take_callback_tensors(self, out: dict, given: dict) -> None:
+        """Keep the embeddings a step-end callback returned changed (the SDXL pipeline has more)."""
+        emb = out.pop("prompt_embeds", given.get("prompt_embeds"))
+        if emb is not given.get("prompt_embeds"):  # (halves, frames, ...): the last half is the prompts
+            self._cond = emb[-1]
+            if emb.shape[0] == 2:
+                self._uncond = emb[0]
+        neg = out.pop("negative_prompt_embeds", given.get("negative_prompt_embeds"))
+        if neg is not given.get("negative_prompt_embeds"):
+            self._uncond = neg
 
     def _callback_tensor(self, name: str, latents: torch.Tensor) -> torch.Tensor | None:
         """What a step-end callback sees under `name`; prompt_embeds is the whole video's CFG batch."""

@@ -57,10 +57,29 @@ class SDXLPromptEmbeds:
         return self.embeds.dtype
 
 
+def _first(*values):
+    return next((v for v in values if v is not None), None)
+
+
+def _pair(tokens: torch.Tensor, pooled: torch.Tensor | None, name: str, device) -> SDXLPromptEmbeds:
+    """Token embeddings given by the caller with their pooled partner, one row per frame (or one for all)."""
+    if pooled is None:
+        partner = {"prompt_embeds": "pooled_prompt_embeds", "negative_prompt_embeds": "negative_pooled_prompt_embeds"}[name]
+        raise SettingsError(f"The SDXL pipeline needs {partner} with {name} (encode_prompt returns both).")
+    if pooled.ndim != 2 or pooled.shape[0] not in (1, tokens.shape[0]):
+        raise SettingsError(f"pooled embeddings for {name} must be (1 or {tokens.shape[0]}, dim); got {tuple(pooled.shape)}.")
+    pooled = pooled.expand(tokens.shape[0], -1)
+    return SDXLPromptEmbeds(tokens.to(device), pooled.to(device=device, dtype=tokens.dtype))
+
+
 class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline):  # SDXL's LoRA layout
     model_cpu_offload_seq = "text_encoder->text_encoder_2->unet->vae"
     _optional_components = []
-    _callback_tensor_inputs = ["latents"]  # SDXL's embeddings are a pair (tokens, pooled), not one tensor
+    # As diffusers' SDXL pipelines name them; embeddings are the whole video's CFG batch,
+    # (halves, frames, ...) with the negative half first, time ids (halves, 6).
+    _callback_tensor_inputs = [
+        "latents", "prompt_embeds", "negative_prompt_embeds", "add_text_embeds", "negative_pooled_prompt_embeds", "add_time_ids",
+    ]
     default_attention_blocks = SDXL_DEFAULT_BLOCKS
 
     def __init__(
@@ -106,17 +125,37 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
     @torch.no_grad()
     def encode_prompt(
         self,
-        prompts: list[str],
+        prompts: list[str] | None,
         device=None,
         do_classifier_free_guidance: bool = True,
         negative_prompt: str | None = None,
-        prompt_embeds: SDXLPromptEmbeds | None = None,
-        negative_prompt_embeds: SDXLPromptEmbeds | None = None,
-    ) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds]:
-        """(cond for F frames, uncond for 1). Repeated (prompt, prompt_2) pairs are encoded once."""
-        if prompt_embeds is not None:
-            raise SettingsError("The SDXL pipeline takes prompts, not prompt_embeds.")
+        prompt_embeds: torch.Tensor | None = None,
+        negative_prompt_embeds: torch.Tensor | None = None,
+        pooled_prompt_embeds: torch.Tensor | None = None,
+        negative_pooled_prompt_embeds: torch.Tensor | None = None,
+    ) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds | None]:
+        """(cond for F frames, uncond for 1 or F, None without CFG). Token embeddings passed in
+        need their pooled partner (diffusers' SDXL convention); `prompt_2`/`negative_prompt_2` of
+        the call reach the second encoder. Repeated (prompt, prompt_2) pairs are encoded once."""
         device = device or self._execution_device
+        pooled_prompt_embeds = _first(pooled_prompt_embeds, self._sdxl_inputs.get("pooled_prompt_embeds"))
+        negative_pooled_prompt_embeds = _first(negative_pooled_prompt_embeds, self._sdxl_inputs.get("negative_pooled_prompt_embeds"))
+        if prompt_embeds is not None:
+            cond = _pair(prompt_embeds, pooled_prompt_embeds, "prompt_embeds", device)
+        else:
+            cond = self._encode_frames(prompts, device)
+        if not do_classifier_free_guidance:
+            return cond, None
+        if negative_prompt_embeds is not None:
+            uncond = _pair(negative_prompt_embeds, negative_pooled_prompt_embeds, "negative_prompt_embeds", device)
+        elif negative_prompt is None and self.config.force_zeros_for_empty_prompt:
+            uncond = SDXLPromptEmbeds(torch.zeros_like(cond.embeds[:1]), torch.zeros_like(cond.pooled[:1]))
+        else:
+            negative = negative_prompt or ""
+            uncond = self._encode([negative], [self._sdxl_inputs.get("negative_prompt_2") or negative], device)
+        return cond, SDXLPromptEmbeds(uncond.embeds.to(cond.dtype), uncond.pooled.to(cond.dtype))
+
+    def _encode_frames(self, prompts: list[str], device) -> SDXLPromptEmbeds:
         prompts_2 = self._sdxl_inputs.get("prompt_2")
         if prompts_2 is None:
             prompts_2 = prompts
@@ -126,18 +165,8 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
             raise PromptError(f"prompt_2 has {len(prompts_2)} entries but there are {len(prompts)} frames; they must match.")
         pairs = list(zip(prompts, prompts_2))
         unique = list(dict.fromkeys(pairs))
-        zeros = negative_prompt is None and self.config.force_zeros_for_empty_prompt
-        negative = negative_prompt or ""
-        negative_2 = self._sdxl_inputs.get("negative_prompt_2") or negative
-        texts_1 = [a for a, _ in unique] + ([] if zeros else [negative])
-        texts_2 = [b for _, b in unique] + ([] if zeros else [negative_2])
-        emb = self._encode(texts_1, texts_2, device)
-        index = torch.tensor([unique.index(p) for p in pairs], device=device)
-        if zeros:
-            uncond = SDXLPromptEmbeds(torch.zeros_like(emb.embeds[:1]), torch.zeros_like(emb.pooled[:1]))
-        else:
-            uncond = emb[-1:]
-        return emb[index], uncond
+        emb = self._encode([a for a, _ in unique], [b for _, b in unique], device)
+        return emb[torch.tensor([unique.index(p) for p in pairs], device=device)]
 
     def add_time_ids(self, original_size, crops_coords_top_left, target_size) -> torch.Tensor:
         """SDXL's micro-conditioning (1, 6), checked against the UNet's added-embedding width."""
@@ -160,6 +189,43 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         kwargs["added_cond_kwargs"] = {"text_embeds": pooled, "time_ids": time_ids}
         return kwargs
 
+    # ------------------------------------------------------------------ step-end callbacks
+    def _callback_tensor(self, name: str, latents: torch.Tensor) -> torch.Tensor | None:
+        if name == "latents":
+            return latents
+        cfg = self.do_classifier_free_guidance and self._uncond is not None
+        if name == "add_time_ids":
+            return self._sdxl_inputs["time_ids"].repeat(2 if cfg else 1, 1)
+        if name in ("negative_prompt_embeds", "negative_pooled_prompt_embeds"):
+            if self._uncond is None:
+                return None
+            return self._uncond.embeds if name == "negative_prompt_embeds" else self._uncond.pooled
+        part = "embeds" if name == "prompt_embeds" else "pooled"
+        cond = getattr(self._cond, part)
+        if not cfg:
+            return cond[None]
+        uncond = getattr(self._uncond, part).to(cond.dtype)
+        return torch.stack([uncond.expand(len(cond), *cond.shape[1:]), cond])
+
+    def _take_callback_tensors(self, out: dict, given: dict) -> None:
+        def returned(name):
+            value = out.pop(name, given.get(name))
+            return None if value is given.get(name) else value
+
+        tokens, pooled = returned("prompt_embeds"), returned("add_text_embeds")
+        if tokens is not None or pooled is not None:  # (halves, frames, ...): the last half is the prompts
+            tokens = tokens if tokens is not None else self._callback_tensor("prompt_embeds", None)
+            pooled = pooled if pooled is not None else self._callback_tensor("add_text_embeds", None)
+            self._cond = SDXLPromptEmbeds(tokens[-1], pooled[-1])
+            if tokens.shape[0] == pooled.shape[0] == 2:
+                self._uncond = SDXLPromptEmbeds(tokens[0], pooled[0])
+        neg, neg_pooled = returned("negative_prompt_embeds"), returned("negative_pooled_prompt_embeds")
+        if neg is not None or neg_pooled is not None:
+            self._uncond = SDXLPromptEmbeds(_first(neg, self._uncond.embeds), _first(neg_pooled, self._uncond.pooled))
+        time_ids = returned("add_time_ids")
+        if time_ids is not None:  # both halves share SDXL's size conditioning
+            self._sdxl_inputs["time_ids"] = time_ids[-1:]
+
     # ------------------------------------------------------------------ decoding
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
         if self.vae.dtype == torch.float16 and getattr(self.vae.config, "force_upcast", False):
@@ -174,24 +240,29 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
     @torch.no_grad()
     def __call__(
         self,
-        prompt,
+        prompt=None,
         *args,
         prompt_2: str | list[str] | None = None,
         negative_prompt_2: str | None = None,
+        pooled_prompt_embeds: torch.Tensor | None = None,
+        negative_pooled_prompt_embeds: torch.Tensor | None = None,
         original_size: tuple[int, int] | None = None,
         crops_coords_top_left: tuple[int, int] = (0, 0),
         target_size: tuple[int, int] | None = None,
         **kwargs,
     ):
         """DirecT2VPipeline's call plus SDXL's conditioning: `prompt_2` (str or one per frame) and
-        `negative_prompt_2` go to the second text encoder (default: the first's); original and
-        target size default to the output's (height, width)."""
+        `negative_prompt_2` go to the second text encoder (default: the first's); with
+        `prompt_embeds` (F, 77, D) come `pooled_prompt_embeds` (F or 1, P), as `encode_prompt`
+        returns them; original and target size default to the output's (height, width)."""
         bound = inspect.signature(DirecT2VPipeline.__call__).bind(self, prompt, *args, **kwargs).arguments
         size = self.unet.config.sample_size * self.vae_scale_factor
         hw = (bound.get("height") or size, bound.get("width") or size)
         self._sdxl_inputs = {
             "prompt_2": prompt_2,
             "negative_prompt_2": negative_prompt_2,
+            "pooled_prompt_embeds": pooled_prompt_embeds,
+            "negative_pooled_prompt_embeds": negative_pooled_prompt_embeds,
             "time_ids": self.add_time_ids(original_size or hw, crops_coords_top_left, target_size or hw),
         }
         try:
