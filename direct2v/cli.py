@@ -18,7 +18,9 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .settings import DEFAULT_MODEL, PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs
+from .settings import (
+    DEFAULT_MODEL, PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs, start_image_ref,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -60,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another server for the back end, e.g. http://127.0.0.1:11434/v1 (it never gets a key from the environment)")
     d.add_argument("--style", default=None, help="style added to every frame")
     d.add_argument("--camera", default=None, help="'static', 'remove', or a move such as 'slow zoom in'")
+    d.add_argument("--image", default=None, metavar="PATH",
+                   help="the start picture (frame 1): vision-capable back ends see it, so the prompt may give only the "
+                        "motion; --project records it for render")
     d.add_argument("--double", type=int, default=0, metavar="K", help="double the frame rate K times (paper 4.3)")
     d.add_argument("--out", default=None, help="also write the script (or a project with --project) to this file")
     d.add_argument("--project", action="store_true", help="write a project file (prompt, frames, default settings) instead of a bare list")
@@ -222,12 +227,16 @@ def cmd_direct(args: argparse.Namespace) -> int:
             backend = default_backend()
         except ImportError:
             backend = "offline"
+    image_ref = start_image_ref(args.image) if args.image else None  # a missing file fails before any request
     try:
         director = make_director(backend, model=args.llm_model, api_key=None, base_url=args.base_url)
-        frames = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style)
+        frames = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style,
+                                 image=args.image)
         notice = director.take_notice()
         if notice:  # e.g. "using the built-in writer: <why>"
             print(notice, file=sys.stderr)
+        if director.image_note:  # whether the model saw the picture
+            print(director.image_note, file=sys.stderr)
         fps = int(args.fps) if float(args.fps).is_integer() else args.fps
         for _ in range(max(0, args.double)):
             frames = director.double_fps(frames, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
@@ -245,6 +254,7 @@ def cmd_direct(args: argparse.Namespace) -> int:
             settings=RenderSettings(fps=max(1, round(fps))),  # a video plays at a whole frame rate
             director=DirectorOptions(backend=backend, model=args.llm_model or "", base_url=args.base_url or "",
                                      style=args.style or "", camera=args.camera or ""),
+            start_image=image_ref,
         ).to_json()
     else:
         text = json.dumps(frames, indent=2, ensure_ascii=False)
@@ -268,7 +278,7 @@ def start_image_from_args(args: argparse.Namespace, project: Project) -> tuple[A
     """(the start picture, its project record): --image, else the project's own (checked to be
     the same file), else none. A bad picture fails here, before the model loads."""
     from .render.start_image import fit_to_frame, load_image
-    from .settings import check_start_image_ref, start_image_ref
+    from .settings import check_start_image_ref
 
     if args.image:
         path, ref = Path(args.image), start_image_ref(args.image)

@@ -122,7 +122,7 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
     """Build the chosen director and call one of its verbs (direct, redirect_frame, double_fps)
     with the page's camera and style; any failure becomes one page message without the key.
     Returns (answer, notice): the notice (e.g. "using the built-in writer: <why>") goes on
-    the page once."""
+    the page once; after a direct with a start picture it also says whether the model saw it."""
     key = _visitor_key(options.backend.strip(), api_key, oauth_token)
 
     def call():
@@ -139,6 +139,10 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
         notice = take_notice() if take_notice is not None else None
         if notice:
             gr.Warning(notice)
+        image_note = getattr(director, "image_note", None)
+        if image_note and not getattr(director, "image_sent", False):
+            gr.Warning(image_note)  # the picture was not used: the script may lack its content
+        notice = "\n\nℹ️ ".join(n for n in (notice, image_note) if n) or None
         return answer, notice
 
     return _run_director(call, key)
@@ -156,12 +160,16 @@ def direct_script(
     oauth_token: gr.OAuthToken | None = None,
     *,
     fresh: bool = False,
+    start_image: Any = None,
     **director: Any,
 ) -> tuple[list[list[str]], str, int]:
-    """Direct: one prompt in, a frame table out (replacing the table only on success)."""
+    """Direct: one prompt in, a frame table out (replacing the table only on success).
+    `start_image` (the start-image box's picture) goes to the director as frame 1."""
     text = _check_prompt(user_prompt)
     n, f = _check_frames(num_frames, fps)
-    extra = {"fresh": True} if fresh else {}
+    extra: dict[str, Any] = {"fresh": True} if fresh else {}
+    if start_image is not None:
+        extra["image"] = start_image
     frames, notice = _ask_director(director_options(director), api_key, "direct", text, num_frames=n, fps=f,
                                    oauth_token=oauth_token, **extra)
     frames = [str(x) for x in frames]
@@ -176,11 +184,13 @@ def redirect_all(
     fps: Any,
     api_key: str = "",
     oauth_token: gr.OAuthToken | None = None,
+    start_image: Any = None,
     **director: Any,
 ) -> tuple[list[list[str]], str, int]:
     """Re-direct all: the same as Direct, but an LLM is asked again (a new script) instead of
     the cached answer to the same request."""
-    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, fresh=True, **director)
+    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, fresh=True, start_image=start_image,
+                         **director)
 
 
 def redirect_row(

@@ -207,6 +207,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         director_fields = {"style": style, "camera": camera, "backend": backend, "llm_model": llm_model, "base_url": base_url}
         assert tuple(director_fields) == tuple(direct.DIRECTOR_FIELDS)
         with_key = dict(inputs_kwargs={**director_fields, "api_key": api_key})
+        # Directing also shows the director the start picture (issue 17).
+        with_picture = dict(inputs_kwargs={**director_fields, "api_key": api_key, "start_image": start_image})
 
         # ------------------------------------------------------------- wiring
         # Gradio marks an event's outputs with an "Error" overlay when it fails. The user's
@@ -217,10 +219,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         on_notes = dict(show_progress="minimal", show_progress_on=[notes])
         direct_io = ([user_prompt, num_frames, fps], [table, notes, num_frames])
         backend.change(direct.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
-        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **with_key, **on_notes)
-        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **with_key, **on_notes)
+        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **with_picture, **on_notes)
+        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes)
         redirect_all_btn.click(
-            direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **with_key, **on_notes
+            direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes
         )
         table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(table_tab.select_row, None, row, **quiet)
