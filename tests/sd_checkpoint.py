@@ -91,3 +91,20 @@ def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
         # Original checkpoints keep transformers' older `text_model.` level.
         state["cond_stage_model.transformer." + (key if key.startswith("text_model.") else "text_model." + key)] = value
     return {k: v.detach().clone().contiguous() for k, v in state.items()}
+
+
+def write_tiny_lora(folder, seed: int = 7):
+    """A LoRA trained on nothing for the tiny SD model: random low-rank updates on the UNet's
+    attention projections, saved as diffusers saves LoRAs. Returns (file, the adapted UNet)."""
+    from diffusers.loaders import StableDiffusionLoraLoaderMixin
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    from direct2v.render.loading import tiny_components
+
+    unet = tiny_components()["unet"]
+    torch.manual_seed(seed)
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    StableDiffusionLoraLoaderMixin.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(unet),
+                                                     weight_name="style.safetensors")
+    return folder / "style.safetensors", unet

@@ -18,10 +18,7 @@ from direct2v.render.loading import load_pipeline, tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline
 from direct2v.settings import ModelChoice, Project, RenderSettings, SettingsError
 
-try:
-    from sd_checkpoint import pipeline_to_ldm
-except ImportError:  # run from the repository root as a module path
-    from tests.sd_checkpoint import pipeline_to_ldm
+from sd_checkpoint import pipeline_to_ldm, write_tiny_lora
 
 PROMPTS = ["a red kite over a beach", "a red kite on the sand"]
 KW = dict(num_inference_steps=4, t0=1, t1=2)
@@ -139,19 +136,7 @@ def test_hub_id_uses_the_fp16_variant_where_the_repository_has_one(tmp_path, sou
 # --------------------------------------------------------------------------- LoRA
 @pytest.fixture(scope="module")
 def lora_file(tmp_path_factory):
-    """A LoRA trained on nothing: random low-rank updates on the UNet's attention projections."""
-    from diffusers.loaders import StableDiffusionLoraLoaderMixin
-    from peft import LoraConfig
-    from peft.utils import get_peft_model_state_dict
-
-    unet = tiny_components()["unet"]
-    torch.manual_seed(7)
-    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
-                                target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
-    folder = tmp_path_factory.mktemp("lora")
-    StableDiffusionLoraLoaderMixin.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(unet),
-                                                     weight_name="style.safetensors")
-    return folder / "style.safetensors", unet
+    return write_tiny_lora(tmp_path_factory.mktemp("lora"))
 
 
 def test_lora_scale_zero_is_the_base_model_and_one_is_the_adapted_unet(lora_file):
@@ -284,7 +269,7 @@ def test_page_model_switch_keeps_the_previous_model_when_a_load_fails(tmp_path, 
     assert holder.model == "tiny" and holder.get() is first
     with pytest.raises(ModelLoadError, match="No model given"):
         holder.switch(ModelChoice("  "))
-    holder._cancel.set()  # a cancel from before this switch does not stop it
+    assert holder.cancel_switch() is False  # nothing to cancel, and it does not stop the next switch
     stages = []
     pipe = holder.switch(ModelChoice("tiny", lora=f"  {lora_file[0]} ", lora_scale=0.5), on_stage=stages.append)
     assert holder.get() is pipe is not first and pipe.lora_strength == 0.5

@@ -13,6 +13,7 @@ from ..settings import RenderSettings
 from . import compare as compare_tab
 from . import controls
 from . import direct
+from . import models as model_chooser
 from . import project
 from . import render as render_tab
 from . import start_image as image_tab
@@ -154,6 +155,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
                 with gr.Accordion("Advanced", open=False, elem_id="advanced"):
                     settings.update(build_controls("advanced"))
+                chooser = model_chooser.build()
                 steps_before = gr.State(DEFAULTS.num_inference_steps)
                 with gr.Row():
                     save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
@@ -262,6 +264,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             api_name="load_project",
             show_progress="hidden",
         ).then(**remember_steps)
+
+        model_chooser.wire(chooser, notice, load_btn)
 
         # Renders and comparisons share the GPU queue: `render_concurrency` at a time.
         gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="full")

@@ -249,4 +249,4 @@ def model_notice() -> str:
         )
     if m.error:
         return f"⚠ **The model could not be loaded:** {m.error} The director still works."
-    return f"Model: `{m.model}` ({m.status()})."
+    return f"Model: {m.choice.describe()} ({m.status()})."

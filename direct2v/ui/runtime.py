@@ -36,7 +36,7 @@ class ModelHolder:
         self._loading = False
         self._lock = threading.Lock()
         self._switch_lock = threading.Lock()  # one switch at a time
-        self._cancel = threading.Event()  # set by cancel_switch(); the running switch stops at its next stage
+        self._cancels: set[threading.Event] = set()  # one flag per running or waiting switch
 
     @property
     def model(self) -> str:
@@ -90,31 +90,41 @@ class ModelHolder:
 
     def switch(self, choice: ModelChoice, on_stage: Callable[[str], None] | None = None) -> Any:
         """Load `choice` and make it the page's model; `cancel_switch()` stops it at its next stage.
-        Raises ModelLoadError (ModelLoadCancelled when cancelled); the current model stays then."""
-        from ..render import ModelLoadError
+        Raises ModelLoadError (ModelLoadCancelled when cancelled); the current model stays then.
+        Switches take turns: a second one waits for the first (and can be cancelled meanwhile)."""
+        from ..render import ModelLoadCancelled, ModelLoadError
 
         try:
             choice = choice.clean().validate()
         except SettingsError as e:
             raise ModelLoadError(str(e)) from None
-        with self._switch_lock:
-            self._cancel.clear()
-            try:
-                pipe = self._load(choice, on_stage=on_stage, should_cancel=self._cancel.is_set)
-            except ModelLoadError:
-                raise
-            except Exception as e:
-                raise ModelLoadError(f"Could not load the model {choice.model!r}: {type(e).__name__}: {e}") from e
+        cancelled = threading.Event()  # this switch's own flag: a stale Cancel never stops a later switch
+        with self._lock:
+            self._cancels.add(cancelled)
+        try:
+            with self._switch_lock:
+                if cancelled.is_set():
+                    raise ModelLoadCancelled(f"Loading {choice.model} was cancelled.")
+                try:
+                    pipe = self._load(choice, on_stage=on_stage, should_cancel=cancelled.is_set)
+                except ModelLoadError:
+                    raise
+                except Exception as e:
+                    raise ModelLoadError(f"Could not load the model {choice.model!r}: {type(e).__name__}: {e}") from e
+                with self._lock:
+                    self.choice, self._pipe, self._error = choice, pipe, None
+                return pipe
+        finally:
             with self._lock:
-                self.choice, self._pipe, self._error = choice, pipe, None
-            return pipe
+                self._cancels.discard(cancelled)
 
     def cancel_switch(self) -> bool:
-        """Ask a running switch to stop; False when none is running."""
-        if not self._switch_lock.locked():
-            return False
-        self._cancel.set()
-        return True
+        """Ask every running or waiting switch to stop; False when there is none."""
+        with self._lock:
+            flags = list(self._cancels)
+        for flag in flags:
+            flag.set()
+        return bool(flags)
 
     def choice_data(self, choice: ModelChoice | None = None) -> dict[str, Any]:
         """`choice` (default: the current one) as plain data, what the GPU jobs take."""
@@ -122,7 +132,7 @@ class ModelHolder:
 
     @property
     def switching(self) -> bool:
-        return self._switch_lock.locked()
+        return bool(self._cancels)
 
     def preload(self, background: bool = True) -> None:
         """Start loading now so the first render does not wait; errors are kept, not raised."""

@@ -1,0 +1,162 @@
+"""The page's model chooser: a Stable Diffusion model (hub id, local folder or single
+.safetensors/.ckpt file), the config a single file is read with, optional LoRA weights and
+their scale. Load switches the page's model once the new one is ready
+(`runtime.ModelHolder.switch`), Cancel stops a load at its next stage, and the chooser's
+status line says what is happening and what went wrong. A load that fails or is cancelled
+leaves the previous model rendering.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import gradio as gr
+
+from ..settings import MAX_LORA_SCALE, ModelChoice, Project, SettingsError
+from . import runtime as rt
+
+_POLL_S = 0.5  # how often the status line is redrawn while a model loads
+
+
+def chooser_values(choice: ModelChoice | None = None) -> list[Any]:
+    """[model, config, LoRA, LoRA scale] for the chooser's fields."""
+    c = choice or rt.RUNTIME.models.choice
+    return [c.model, c.config, c.lora, c.lora_scale]
+
+
+def loaded_line() -> str:
+    m = rt.RUNTIME.models
+    state = "loaded" if m.loaded else "loads on first render" if not m.error else "failed to load"
+    return f"Model: {m.choice.describe()} ({state})."
+
+
+def build() -> dict[str, Any]:
+    """The chooser's components, in an accordion; `wire` connects them."""
+    c = rt.RUNTIME.models.choice
+    with gr.Accordion("Model", open=False, elem_id="model-box"):
+        model = gr.Textbox(value=c.model, label="Model: Hub id, folder or .safetensors/.ckpt file",
+                           placeholder="stable-diffusion-v1-5/stable-diffusion-v1-5", elem_id="model-name")
+        config = gr.Textbox(value=c.config, label="Config of a single file (a local diffusers folder loads it offline)",
+                            placeholder="optional", elem_id="model-config")
+        with gr.Row():
+            lora = gr.Textbox(value=c.lora, label="LoRA (file, folder or Hub id)", placeholder="optional",
+                              scale=3, elem_id="lora")
+            scale = gr.Slider(-MAX_LORA_SCALE, MAX_LORA_SCALE, value=c.lora_scale, step=0.05, label="LoRA scale",
+                              scale=2, elem_id="lora-scale")
+        with gr.Row():
+            load = gr.Button("Load model", size="sm", variant="primary", elem_id="load-model")
+            cancel = gr.Button("Cancel", size="sm", variant="stop", elem_id="cancel-model")
+        status = gr.Markdown(loaded_line(), elem_id="model-status", elem_classes=["status"])
+    return {"model": model, "config": config, "lora": lora, "scale": scale, "load": load, "cancel": cancel, "status": status}
+
+
+def wire(parts: dict[str, Any], notice: Any, project_upload: Any) -> None:
+    """Load and Cancel, the page's model notice after a switch, and the project check after
+    `project_upload` (the page's Load project button) takes a file."""
+    fields = [parts["model"], parts["config"], parts["lora"], parts["scale"]]
+    quiet = dict(api_visibility="private", queue=False, show_progress="hidden")
+    loading = parts["load"].click(
+        load_model, fields, parts["status"], api_name="load_model", concurrency_limit=1,
+        concurrency_id="model-load", show_progress="hidden",
+    )
+    from .render import model_notice
+
+    loading.then(model_notice, None, notice, **quiet)
+    parts["cancel"].click(cancel_load, None, parts["status"], api_visibility="private", concurrency_limit=None,
+                          show_progress="hidden")
+    project_upload.upload(project_model, project_upload, [*fields, parts["status"]], **quiet)
+
+
+def load_model(model: Any, config: Any = "", lora: Any = "", lora_scale: Any = 1.0) -> Iterator[str]:
+    """Switch the page's model, yielding the status line: the stage and the time so far while it
+    loads, then the outcome. Errors go to the status line, where they stay."""
+    try:
+        choice = ModelChoice(str(model or ""), str(config or ""), str(lora or ""), _scale(lora_scale)).clean().validate()
+    except SettingsError as e:
+        yield f"⚠ {e}"
+        return
+    holder = rt.RUNTIME.models
+    previous = holder.choice
+    if choice == previous and holder.loaded:
+        yield f"✓ {choice.describe()} is already loaded."
+        return
+    updates: queue.Queue = queue.Queue()
+    outcome: dict[str, BaseException] = {}
+
+    def work() -> None:
+        try:
+            holder.switch(choice, on_stage=updates.put)
+        except BaseException as e:  # reported on the status line below
+            outcome["error"] = e
+        finally:
+            updates.put(None)
+
+    stage = "Waiting for the previous load to stop" if holder.switching else "Starting"
+    started = time.perf_counter()
+    threading.Thread(target=work, name="direct2v-model-switch", daemon=True).start()
+    while True:
+        try:
+            item = updates.get(timeout=_POLL_S)
+        except queue.Empty:
+            item = ""
+        if item is None:
+            break
+        stage = item or stage
+        yield f"⏳ {stage}… ({rt.elapsed_text(time.perf_counter() - started)}); {previous.describe()} stays in use until it is ready."
+    error = outcome.get("error")
+    if error is None:
+        yield f"✓ Loaded {choice.describe()} in {rt.elapsed_text(time.perf_counter() - started)}; renders use it now."
+        return
+    from ..render import ModelLoadCancelled
+
+    if isinstance(error, ModelLoadCancelled):
+        yield f"■ Cancelled: {previous.describe()} stays loaded."
+    else:
+        yield f"⚠ {_one_line(error)} {previous.describe()} stays loaded."
+
+
+def cancel_load() -> str:
+    if rt.RUNTIME.models.cancel_switch():
+        return "Cancelling… the load stops after its current stage."
+    return "Nothing is loading."
+
+
+def project_model(path: Any) -> list[Any]:
+    """After a project loads: when it names another model (or LoRA) than the page's, put its
+    model in the chooser and say so, so one press of Load model switches; else change nothing."""
+    keep = [gr.update()] * 5
+    if path is None:
+        return keep
+    try:
+        project = Project.load(getattr(path, "name", path))
+    except (SettingsError, OSError, ValueError):
+        return keep  # the project loader itself reports a bad file
+    if not project.model:
+        return keep
+    wanted, loaded = project.model_choice(), rt.RUNTIME.models.choice
+    name = Path(str(getattr(path, "name", path))).name
+    if wanted == loaded:
+        return [*chooser_values(wanted), f"✓ {name} was rendered with {wanted.describe()}, the model loaded now."]
+    return [
+        *chooser_values(wanted),
+        f"⚠ {name} was rendered with {wanted.describe()}; {loaded.describe()} is loaded. "
+        "Press Load model to switch, or render with the loaded model.",
+    ]
+
+
+def _scale(value: Any) -> Any:
+    if value is None or value == "":
+        return 1.0
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value  # ModelChoice.validate names the bad value
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__).rstrip(".") + "."
