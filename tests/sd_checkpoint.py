@@ -13,6 +13,8 @@ _UNET_TOP = {
     "conv_in": "input_blocks.0.0",
     "conv_norm_out": "out.0",
     "conv_out": "out.2",
+    "add_embedding.linear_1": "label_emb.0.0",  # SDXL's pooled-text + size embedding
+    "add_embedding.linear_2": "label_emb.0.2",
 }
 _UNET_RESNET = {"norm1": "in_layers.0", "conv1": "in_layers.2", "norm2": "out_layers.0", "conv2": "out_layers.3",
                 "time_emb_proj": "emb_layers.1", "conv_shortcut": "skip_connection"}
@@ -32,7 +34,7 @@ def unet_to_ldm(state: dict[str, torch.Tensor], layers_per_block: int, up_attent
     per = layers_per_block + 1
     for key, value in state.items():
         parts = key.split(".")
-        top = ".".join(parts[:2]) if parts[0] == "time_embedding" else parts[0]
+        top = ".".join(parts[:2]) if parts[0] in ("time_embedding", "add_embedding") else parts[0]
         if top in _UNET_TOP:
             new = _UNET_TOP[top] + key[len(top):]
         elif parts[0] == "down_blocks":
@@ -81,30 +83,67 @@ def vae_to_ldm(state: dict[str, torch.Tensor], num_blocks: int) -> dict:
     return out
 
 
+def _clip_to_ldm(encoder, prefix: str) -> dict:
+    # Original checkpoints keep transformers' older `text_model.` level.
+    return {prefix + (k if k.startswith("text_model.") else "text_model." + k): v for k, v in encoder.state_dict().items()}
+
+
+def _open_clip_to_sgm(encoder, prefix: str) -> dict:
+    """CLIPTextModelWithProjection in OpenCLIP's layout (SDXL's second text encoder): fused
+    q/k/v, resblocks, ln_final and a transposed text projection."""
+    state = {k.removeprefix("text_model."): v for k, v in encoder.state_dict().items()}
+    out = {
+        "token_embedding.weight": state["embeddings.token_embedding.weight"],
+        "positional_embedding": state["embeddings.position_embedding.weight"],
+        "ln_final.weight": state["final_layer_norm.weight"],
+        "ln_final.bias": state["final_layer_norm.bias"],
+        "text_projection": state["text_projection.weight"].T,
+    }
+    names = {"self_attn.out_proj": "attn.out_proj", "layer_norm1": "ln_1", "layer_norm2": "ln_2",
+             "mlp.fc1": "mlp.c_fc", "mlp.fc2": "mlp.c_proj"}
+    for i in range(encoder.config.num_hidden_layers):
+        layer, block = f"encoder.layers.{i}.", f"transformer.resblocks.{i}."
+        for kind in ("weight", "bias"):
+            out[block + f"attn.in_proj_{kind}"] = torch.cat([state[layer + f"self_attn.{x}_proj.{kind}"] for x in "qkv"])
+            for old, new in names.items():
+                out[block + f"{new}.{kind}"] = state[layer + f"{old}.{kind}"]
+    return {prefix + k: v for k, v in out.items()}
+
+
+def sdxl_pipeline_to_sgm(pipe) -> dict[str, torch.Tensor]:
+    """An SDXL pipeline's weights in the original (Stability SGM) single-file layout:
+    model.diffusion_model., first_stage_model., conditioner.embedders.0 (CLIP) and .1 (OpenCLIP)."""
+    unet = pipe.unet
+    up_attention = [hasattr(b, "attentions") for b in unet.up_blocks]
+    state = unet_to_ldm(unet.state_dict(), unet.config.layers_per_block, up_attention)
+    state.update(vae_to_ldm(pipe.vae.state_dict(), len(pipe.vae.config.block_out_channels)))
+    state.update(_clip_to_ldm(pipe.text_encoder, "conditioner.embedders.0.transformer."))
+    state.update(_open_clip_to_sgm(pipe.text_encoder_2, "conditioner.embedders.1.model."))
+    return {k: v.detach().clone().contiguous() for k, v in state.items()}
+
+
 def pipeline_to_ldm(pipe) -> dict[str, torch.Tensor]:
     """One state dict in the original layout: model.diffusion_model., first_stage_model., cond_stage_model."""
     unet = pipe.unet
     up_attention = [hasattr(b, "attentions") for b in unet.up_blocks]
     state = unet_to_ldm(unet.state_dict(), unet.config.layers_per_block, up_attention)
     state.update(vae_to_ldm(pipe.vae.state_dict(), len(pipe.vae.config.block_out_channels)))
-    for key, value in pipe.text_encoder.state_dict().items():
-        # Original checkpoints keep transformers' older `text_model.` level.
-        state["cond_stage_model.transformer." + (key if key.startswith("text_model.") else "text_model." + key)] = value
+    state.update(_clip_to_ldm(pipe.text_encoder, "cond_stage_model.transformer."))
     return {k: v.detach().clone().contiguous() for k, v in state.items()}
 
 
-def write_tiny_lora(folder, seed: int = 7):
-    """A LoRA trained on nothing for the tiny SD model: random low-rank updates on the UNet's
-    attention projections, saved as diffusers saves LoRAs. Returns (file, the adapted UNet)."""
-    from diffusers.loaders import StableDiffusionLoraLoaderMixin
+def write_tiny_lora(folder, seed: int = 7, sdxl: bool = False):
+    """A LoRA trained on nothing for the tiny SD (or SDXL) model: random low-rank updates on the
+    UNet's attention projections, saved as diffusers saves LoRAs. Returns (file, the adapted UNet)."""
+    from diffusers.loaders import StableDiffusionLoraLoaderMixin, StableDiffusionXLLoraLoaderMixin
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
 
-    from direct2v.render.loading import tiny_components
+    from direct2v.render.loading import tiny_components, tiny_sdxl_components
 
-    unet = tiny_components()["unet"]
+    unet = (tiny_sdxl_components if sdxl else tiny_components)()["unet"]
     torch.manual_seed(seed)
     unet.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False, target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
-    StableDiffusionLoraLoaderMixin.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(unet),
-                                                     weight_name="style.safetensors")
+    mixin = StableDiffusionXLLoraLoaderMixin if sdxl else StableDiffusionLoraLoaderMixin
+    mixin.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(unet), weight_name="style.safetensors")
     return folder / "style.safetensors", unet

@@ -18,7 +18,7 @@ from direct2v.render.loading import load_pipeline, tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline
 from direct2v.settings import ModelChoice, Project, RenderSettings, SettingsError
 
-from sd_checkpoint import pipeline_to_ldm, write_tiny_lora
+from sd_checkpoint import pipeline_to_ldm, sdxl_pipeline_to_sgm, write_tiny_lora
 
 PROMPTS = ["a red kite over a beach", "a red kite on the sand"]
 KW = dict(num_inference_steps=4, t0=1, t1=2)
@@ -151,6 +151,20 @@ def test_lora_scale_zero_is_the_base_model_and_one_is_the_adapted_unet(lora_file
     reference.set_progress_bar_config(disable=True)
     assert np.abs(with_lora - frames(reference)).max() < 1e-5
     assert np.abs(with_lora - base).max() > 1e-3
+
+
+def test_sdxl_lora_through_the_loader(tmp_path):
+    path, adapted_unet = write_tiny_lora(tmp_path, sdxl=True)
+    base = frames(load_pipeline("tiny-sdxl", device="cpu"))
+    pipe = load_pipeline("tiny-sdxl", device="cpu", lora=str(path), lora_scale=0.0)
+    assert np.abs(frames(pipe) - base).max() < 1e-6
+    assert load_pipeline("tiny-sdxl", device="cpu", lora=str(path), lora_scale=1.0) is pipe
+    from direct2v.render.loading import tiny_sdxl_components
+    from direct2v.render.sdxl import DirecT2VSDXLPipeline
+
+    reference = DirecT2VSDXLPipeline(**{**tiny_sdxl_components(), "unet": adapted_unet})
+    reference.set_progress_bar_config(disable=True)
+    assert np.abs(frames(pipe) - frames(reference)).max() < 1e-5
 
 
 def test_bad_lora_fails_clearly_and_keeps_nothing(tmp_path):
@@ -313,30 +327,45 @@ def test_page_model_switch_can_be_cancelled_while_it_loads(monkeypatch):
     assert all(k[0] != "tiny-sdxl" for k in loading._cache)  # the cancelled load is not kept
 
 
-def test_sdxl_single_file_goes_through_diffusers_sdxl_loader(tmp_path, monkeypatch):
-    """An SDXL checkpoint (SGM key layout) is read by StableDiffusionXLPipeline.from_single_file
-    and becomes DirecT2VSDXLPipeline on those very components, keeping force_zeros_for_empty_prompt."""
+def _tiny_sdxl_with_distinct_encoders():
+    """Tiny SDXL whose two text encoders differ in width (32 and 48), as SDXL's do (768 and
+    1280): diffusers' single-file loader tells the encoders apart by that width."""
+    from transformers import CLIPTextConfig, CLIPTextModelWithProjection
+    from diffusers import UNet2DConditionModel
+
+    from direct2v.render.loading import tiny_sdxl_components, tiny_tokenizer
+
+    parts = tiny_sdxl_components(seed=5)
+    torch.manual_seed(9)
+    parts["text_encoder_2"] = CLIPTextModelWithProjection(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=48, intermediate_size=37, num_attention_heads=4,
+        num_hidden_layers=3, projection_dim=32, vocab_size=len(tiny_tokenizer()), max_position_embeddings=77,
+    ))
+    torch.manual_seed(10)
+    parts["unet"] = UNet2DConditionModel.from_config({**parts["unet"].config, "cross_attention_dim": 80})
+    return parts
+
+
+def test_sdxl_single_file_loads_offline_as_the_sdxl_pipeline(tmp_path):
+    """A tiny SDXL checkpoint in Stability's original layout, read by diffusers' SDXL
+    single-file loader with a local config folder: DirecT2VSDXLPipeline, the same weights, the same frames."""
     from diffusers import StableDiffusionXLPipeline
 
-    from direct2v.render.loading import tiny_sdxl_components
     from direct2v.render.sdxl import DirecT2VSDXLPipeline
 
-    path = tmp_path / "xl.safetensors"
-    save_file({"conditioner.embedders.1.model.positional_embedding": torch.zeros(1)}, path)
+    parts = _tiny_sdxl_with_distinct_encoders()
+    source = DirecT2VSDXLPipeline(**parts)
+    source.set_progress_bar_config(disable=True)
     config = tmp_path / "xl-config"
-    (config).mkdir()
-    (config / "model_index.json").write_text("{}")
-    parts = tiny_sdxl_components()
-    calls = []
-
-    def fake(cls, source, **kwargs):
-        calls.append((cls, source, kwargs))
-        return StableDiffusionXLPipeline(**parts, force_zeros_for_empty_prompt=False)
-
-    monkeypatch.setattr(StableDiffusionXLPipeline, "from_single_file", classmethod(fake))
+    StableDiffusionXLPipeline(**parts).save_pretrained(config)
+    for weights in list(config.rglob("*.safetensors")) + list(config.rglob("*.bin")):
+        weights.unlink()
+    path = tmp_path / "my-xl.safetensors"
+    save_file(sdxl_pipeline_to_sgm(source), path)
     pipe = load_pipeline(str(path), device="cpu", config=str(config))
-    assert type(pipe) is DirecT2VSDXLPipeline and pipe.unet is parts["unet"] and pipe.text_encoder_2 is parts["text_encoder_2"]
-    assert pipe.config.force_zeros_for_empty_prompt is False
-    (cls, source, kwargs), = calls
-    assert cls is StableDiffusionXLPipeline and source == str(path)
-    assert kwargs["config"] == str(config) and kwargs["local_files_only"] is True and "safety_checker" not in kwargs
+    assert type(pipe) is DirecT2VSDXLPipeline
+    for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
+        ours, theirs = getattr(pipe, name).state_dict(), getattr(source, name).state_dict()
+        assert ours.keys() == theirs.keys(), name
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours), name
+    assert np.abs(frames(pipe) - frames(source)).max() < 1e-5
