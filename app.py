@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "or hub id; a local folder loads the file offline.")
     p.add_argument("--lora", default=env.get("DIRECT2V_LORA", ""), help="LoRA weights on the model: file, folder or hub id.")
     p.add_argument("--lora-scale", type=float, default=float(env.get("DIRECT2V_LORA_SCALE", "1.0")), help="LoRA strength (default 1.0).")
+    p.add_argument("--precision", choices=("auto", "fp16", "fp32"), default=env.get("DIRECT2V_PRECISION", "auto"),
+                   help="Weights' precision: auto = fp16 on CUDA, else fp32; fp32 when renders report NaN/inf frames.")
     p.add_argument("--max-pipelines", type=int, default=int(env.get("DIRECT2V_MAX_PIPELINES", "2")),
                    help="Most loaded models kept in memory at once, for switching back without reloading (default 2; "
                         "env DIRECT2V_MAX_PIPELINES).")
@@ -60,7 +62,7 @@ def build(args: argparse.Namespace):
 
     set_max_pipelines(args.max_pipelines)
     runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model,
-                        model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale)
+                        model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale, precision=args.precision)
     demo = build_ui(render_concurrency=args.concurrency)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))

@@ -145,3 +145,22 @@ def test_load_model_through_the_running_page(app_url, tmp_path):
     status = client.predict(missing, "", "", 1.0, api_name="/load_model")
     assert status == f"⚠ No such model folder or file: {missing}. `tiny` stays loaded."
     assert client.predict("tiny", "", "", 1.0, api_name="/load_model") == "✓ `tiny` is already loaded."
+
+
+def test_app_flags_reach_the_page_model(monkeypatch):
+    import torch
+
+    import app
+    from direct2v.render.loading import max_pipelines, set_max_pipelines
+
+    args = app.parse_args(["--model", "m.safetensors", "--model-config", "cfg", "--lora", "l.safetensors",
+                           "--lora-scale", "0.5", "--precision", "fp32", "--max-pipelines", "3", "--no-preload"])
+    try:
+        app.build(args)
+        holder = rt.RUNTIME.models
+        assert holder.choice == ModelChoice("m.safetensors", "cfg", "l.safetensors", 0.5) and holder.dtype == torch.float32
+        assert max_pipelines() == 3
+    finally:
+        set_max_pipelines(2)
+    with pytest.raises(SystemExit):
+        app.parse_args(["--max-pipelines", "0"])

@@ -287,7 +287,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         half = self.unet.dtype in (torch.float16, torch.bfloat16)
         fix = (
             " This is a known half-precision overflow on some GPUs: render again in fp32 "
-            "(load the model with dtype=torch.float32, e.g. load_pipeline(model, dtype=torch.float32))."
+            "(--precision fp32 for the CLI or app.py; load_pipeline(model, dtype=torch.float32) in Python)."
             if half
             else " The model produced invalid values in full precision; try another seed or model."
         )

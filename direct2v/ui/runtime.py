@@ -28,9 +28,10 @@ class ModelHolder:
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, config: str = "",
-                 lora: str = "", lora_scale: float = 1.0):
+                 lora: str = "", lora_scale: float = 1.0, dtype: Any = None):
         self.choice = ModelChoice(model, config or "", lora or "", lora_scale)
         self.device = device
+        self.dtype = dtype  # None: the loader's default (fp16 on CUDA)
         self._pipe: Any = None
         self._error: str | None = None
         self._loading = False
@@ -57,7 +58,7 @@ class ModelHolder:
     def _load(self, choice: ModelChoice, **hooks: Any) -> Any:
         from ..render import load_pipeline
 
-        return load_pipeline(choice.model, device=self.device, config=choice.config, lora=choice.lora,
+        return load_pipeline(choice.model, device=self.device, dtype=self.dtype, config=choice.config, lora=choice.lora,
                              lora_scale=choice.lora_scale, **hooks)
 
     def get(self) -> Any:
@@ -202,14 +203,19 @@ RUNTIME = Runtime()
 
 def configure(
     model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None,
-    model_config: str = "", lora: str = "", lora_scale: float = 1.0,
+    model_config: str = "", lora: str = "", lora_scale: float = 1.0, precision: str = "auto",
 ) -> Runtime:
     """Point the page at a model (hub id, local folder, single file or 'tiny', with an optional
     config and LoRA); returns the shared runtime.
 
     The Compare tab's CLIP model defaults to 'tiny' with the tiny SD model (all offline),
     else to the evaluation's default."""
-    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale)
+    dtype = None
+    if precision in ("fp16", "fp32"):
+        import torch
+
+        dtype = torch.float16 if precision == "fp16" else torch.float32
+    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, dtype)
     RUNTIME.preview_every = max(1, int(preview_every))
     RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
     return RUNTIME
