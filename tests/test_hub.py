@@ -75,3 +75,26 @@ def test_local_director_without_network_reads_the_cache_only_and_says_so(monkeyp
     assert seen == [True]  # no request to the Hub, so no retries to wait out
     notice = d.take_notice()
     assert "never-downloaded" in notice and f"{hub.endpoint()[0]} cannot be reached" in notice
+
+
+def test_render_model_without_network_reads_the_cache_only_and_says_so(monkeypatch, tmp_path):
+    from diffusers import DiffusionPipeline
+
+    from direct2v.render import loading
+    from direct2v.render.errors import ModelLoadError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(hub, "probe", lambda host, port: False)
+    seen = []
+    real = DiffusionPipeline.load_config.__func__
+
+    def spy(cls, name, *args, **kwargs):
+        seen.append(kwargs.get("local_files_only"))
+        return real(cls, name, *args, **kwargs)
+
+    monkeypatch.setattr(DiffusionPipeline, "load_config", classmethod(spy))
+    with pytest.raises(ModelLoadError) as info:
+        loading.load_pipeline("direct2v-test/never-downloaded", device="cpu")
+    assert seen == [True]
+    assert str(info.value).startswith("Could not load Stable Diffusion model 'direct2v-test/never-downloaded': "
+                                      f"it is not on this machine and {hub.endpoint()[0]} cannot be reached.")

@@ -46,8 +46,9 @@ def _checkpoint_keys(path: Path) -> list[str]:
     return list(state.get("state_dict", state))
 
 
-def model_family(model: str) -> str:
-    """SD or SDXL for a local folder, a single-file checkpoint or a Hub id (reads model_index.json only)."""
+def model_family(model: str, local_files_only: bool = False) -> str:
+    """SD or SDXL for a local folder, a single-file checkpoint or a Hub id (reads model_index.json
+    only; from the local cache alone with `local_files_only`)."""
     path = Path(os.path.expanduser(model))
     if path.is_file():
         return family_of_keys(_checkpoint_keys(path))
@@ -57,7 +58,7 @@ def model_family(model: str) -> str:
         return family_of_index(index, json.loads(unet.read_text()) if unet.is_file() else None)
     from diffusers import DiffusionPipeline
 
-    return family_of_index(DiffusionPipeline.load_config(model))
+    return family_of_index(DiffusionPipeline.load_config(model, local_files_only=local_files_only))
 
 
 def pipeline_class(model: str):

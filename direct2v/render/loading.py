@@ -18,6 +18,7 @@ from typing import Callable
 
 import torch
 
+from .. import hub
 from ..settings import DEFAULT_MODEL
 from .errors import ModelLoadCancelled, ModelLoadError
 
@@ -348,6 +349,8 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
 
     path = Path(os.path.expanduser(model))
     single = path.is_file() and path.suffix in SINGLE_FILE_SUFFIXES
+    # No network: read the cache at once instead of waiting out the Hub client's retries (hub.py).
+    cache_only = hub.local_only(config) if single and config else (not single and hub.local_only(model))
     try:
         if path.is_file() and not single:
             raise ModelLoadError(f"{model} is a file but not a .safetensors or .ckpt checkpoint.")
@@ -363,9 +366,11 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
                 # diffusers' load_config passes huggingface_hub an argument it has deprecated;
                 # the warning would be a second stderr line next to our one-line error.
                 warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
-                family = model_family(model)
+                family = model_family(model, local_files_only=cache_only and not single)
             cls = DirecT2VSDXLPipeline if family == SDXL else DirecT2VPipeline
         kwargs = dict(torch_dtype=dtype)
+        if cache_only:
+            kwargs["local_files_only"] = True
         if not issubclass(cls, DirecT2VSDXLPipeline):  # SDXL has no safety checker
             kwargs.update(safety_checker=None, requires_safety_checker=False)
         with warnings.catch_warnings():
@@ -380,6 +385,8 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
     except Exception as e:  # hub errors, no network, corrupt files: one readable line
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         reason = _load_failure_reason(e)
+        if cache_only:
+            reason = f"it is not on this machine and {hub.endpoint()[0]} cannot be reached"
         if single and not config:
             hint = (" A single file needs its model's configs: they come from the Hub, or give a local diffusers "
                     "folder of the same kind of model as its config (--model-config) to load it offline.")
@@ -405,7 +412,7 @@ def _from_single_file(cls, path: Path, config: str | None, kwargs: dict):
         if folder.exists() and not (folder / "model_index.json").is_file():
             raise ModelLoadError(f"The model config {config} is not a diffusers model folder (no model_index.json).")
         extra = {"config": str(folder), "local_files_only": True} if folder.exists() else {"config": config}
-    base = loader.from_single_file(str(path), **kwargs, **extra)
+    base = loader.from_single_file(str(path), **{**kwargs, **extra})
     accepted = inspect.signature(cls.__init__).parameters
     parts = {k: v for k, v in base.components.items() if k in accepted}
     if "force_zeros_for_empty_prompt" in accepted and "force_zeros_for_empty_prompt" in base.config:
