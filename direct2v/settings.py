@@ -339,16 +339,19 @@ def start_image_ref(path: str | Path) -> dict[str, str]:
     return {"path": str(path), "sha256": digest}
 
 
-def check_start_image_ref(ref: dict[str, str], base: Path | None = None) -> Path:
-    """The recorded start image's file, after checking it is the same picture; SettingsError if not.
+def check_start_image_ref(ref: dict[str, str], base: Path | None = None, remedy: str = "give --image") -> Path:
+    """The recorded start image's file, after checking it is the same picture; SettingsError if not,
+    ending in `remedy` (what the user can do instead: the CLI's flag, the page's box).
     A relative path is looked up next to the project file (`base`) first."""
     path = Path(ref["path"])
     if not path.is_absolute() and base is not None and (base / path).is_file():
         path = base / path
     if not path.is_file():
-        raise SettingsError(f"The project's start image {ref['path']!r} is missing; put it back or give --image.")
+        raise SettingsError(f"The project's start image {ref['path']!r} is missing; put it back or {remedy}.")
     if start_image_ref(path)["sha256"] != ref["sha256"]:
-        raise SettingsError(f"The project's start image {ref['path']!r} has changed since the render; give --image to use it anyway.")
+        raise SettingsError(
+            f"The project's start image {ref['path']!r} has changed since the project recorded it; {remedy} to use it anyway."
+        )
     return path
 
 

@@ -287,7 +287,7 @@ def test_cli_renders_from_a_picture_and_the_project_records_it(tmp_path):
     assert run_cli("render", str(proj), "--out", str(tmp_path / "again.gif")).returncode == 0
     picture(9, size=(120, 64)).save(pic)
     changed = run_cli("render", str(proj), "--out", str(tmp_path / "x.gif"))
-    assert changed.returncode == 2 and "has changed since the render" in changed.stderr
+    assert changed.returncode == 2 and "has changed since the project recorded it" in changed.stderr
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                     camera = gr.Dropdown(
                         direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                     )
-                with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box"):
+                with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box") as start_box:
                     start_image = gr.Image(
                         label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
                         sources=["upload", "clipboard"], height=220, elem_id="start-image",
@@ -253,17 +253,20 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             project.save_project,
             [user_prompt, table, fps],
             project_file,
-            inputs_kwargs={**director_fields, **settings},
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
             api_name="save_project",
             show_progress="hidden",
         ).then(lambda: gr.update(visible=True), None, project_file, **quiet)
-        load_btn.upload(
+        loaded = load_btn.upload(
             project.load_project,
             load_btn,
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list],
             api_name="load_project",
             show_progress="hidden",
-        ).then(**remember_steps)
+        )
+        loaded.then(**remember_steps)
+        # Only after a good load: a failed one leaves the picture in the box as it was.
+        loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
 
         model_chooser.wire(chooser, notice, load_btn)
 

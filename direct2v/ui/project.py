@@ -1,5 +1,11 @@
-"""Project files: save the prompt, the table, the director options and every setting
-(with the seed); load them back into the page."""
+"""Project files: save the prompt, the table, the director options, every setting (with the
+seed) and the start picture; load them back into the page.
+
+The start picture is kept by reference, as the CLI keeps it (settings.start_image_ref): the
+page writes the picture as a PNG into the result's own folder of its store and records that
+file's path and SHA-256. Loading the project on the same server puts the picture back into
+*Start from a picture*; where the file is gone (another machine, a pruned store) or changed,
+the notes say so and the box is left empty."""
 
 from __future__ import annotations
 
@@ -9,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 
 from ..frames import MIN_FRAMES
-from ..settings import Project, SettingsError
+from ..render.start_image import load_image
+from ..settings import Project, SettingsError, check_start_image_ref, start_image_ref
 from . import runtime as rt
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
@@ -23,28 +31,46 @@ def save_project(
     user_prompt: str,
     table: Any,
     fps: Any,
+    start_image: Any = None,
     **fields: Any,
 ) -> str:
     """Write a project file (prompt, frames, director options, every setting and the seed);
-    `fields` are the page's director fields and settings, by name.
+    `fields` are the page's director fields and settings, by name. `start_image` (the
+    start-image box's picture) is written beside it as a PNG and recorded by path and hash.
 
     No API key goes in: the key field is not even an input of this handler.
     """
     prompts = table_prompts(table)
     try:
         s = settings_from_values(fields, fps)
-    except SettingsError as e:
+        folder = output_store().new_dir("project")
+        stem = _slug(user_prompt) or "project"
+        picture = keep_start_picture(start_image, folder, f"{stem}.start.png")
+    except SettingsError as e:  # StartImageError included
         raise gr.Error(f"Cannot save: {e}") from None
-    project = make_project(user_prompt, prompts, s, fields)
-    stem = _slug(user_prompt) or "project"
-    out = output_store().new_dir("project") / f"{stem}.direct2v.json"
+    project = make_project(user_prompt, prompts, s, fields, start_image=picture)
+    out = folder / f"{stem}.direct2v.json"
     project.save(out)
     return str(out)
 
 
-def make_project(user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any], choice: Any = None) -> Project:
+def keep_start_picture(picture: Any, folder: Path, name: str = "start.png") -> dict[str, str] | None:
+    """Write the start picture (an array from the page) into `folder` as a PNG, lossless so the
+    file's hash and a reload give the very pixels back; its project record, or None."""
+    if picture is None:
+        return None
+    path = Path(folder).resolve() / name
+    load_image(picture).save(path, format="PNG")
+    return start_image_ref(path)
+
+
+def make_project(
+    user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any], choice: Any = None,
+    start_image: dict[str, str] | None = None,
+) -> Project:
     """The project of the page's values (`fields`: its director fields by name; never a key)
-    with the model, config and LoRA of `choice` (default: the page's loaded model)."""
+    with the model, config and LoRA of `choice` (default: the page's loaded model) and the
+    start picture's record (`keep_start_picture`)."""
     choice = choice or rt.RUNTIME.models.choice
     return Project(
         user_prompt=user_prompt or "",
@@ -55,6 +81,7 @@ def make_project(user_prompt: str, prompts: list[str], settings: Any, fields: di
         model_config=choice.config,
         lora=choice.lora,
         lora_scale=choice.lora_scale,
+        start_image=start_image,
     )
 
 
@@ -81,6 +108,31 @@ def load_project(path: Any) -> list[Any]:
         *director_values(d),
         *settings_values(project.settings),
     ]
+
+
+def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, str, Any]:
+    """After a project is loaded: (the start-image box's picture, the notes under the table,
+    an update of the box's accordion).
+
+    The recorded picture if its file is there and unchanged; else None, with the reason in
+    the notes and a warning. Either way the accordion opens, so the picture (or the place to
+    upload it) is in view. A project without a picture empties the box."""
+    path = getattr(path, "name", path)
+    try:
+        ref = Project.load(path).start_image if path is not None else None
+    except SettingsError:
+        return None, notes, gr.update()  # load_project has said why already
+    if not ref:
+        return None, notes, gr.update()
+    try:
+        file = check_start_image_ref(ref, base=Path(str(path)).parent, remedy="upload a picture under Start from a picture")
+        picture = np.asarray(load_image(file))
+    except SettingsError as e:  # StartImageError included
+        gr.Warning(str(e))
+        return None, f"⚠ {e}\n\n{notes}", gr.update(open=True)
+    h, w = picture.shape[:2]
+    note = f"ℹ️ The project's start picture ({Path(ref['path']).name}, {w}x{h}) is back under Start from a picture."
+    return picture, f"{note}\n\n{notes}", gr.update(open=True)
 
 
 def _slug(text: str | None) -> str:

@@ -210,9 +210,10 @@ def _render(
     frames = np.asarray(result.frames)
     used = int(result.seed)
     # The final frames, one by one, then the video; every file carries the project.
-    from .project import make_project
+    from .project import keep_start_picture, make_project
 
-    project = make_project(user_prompt, prompts, result.settings, fields or {}, choice)
+    project = make_project(user_prompt, prompts, result.settings, fields or {}, choice,
+                           start_image=keep_start_picture(image, folder))
     gallery = _GalleryFiles(folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):
