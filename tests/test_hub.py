@@ -98,3 +98,17 @@ def test_render_model_without_network_reads_the_cache_only_and_says_so(monkeypat
     assert seen == [True]
     assert str(info.value).startswith("Could not load Stable Diffusion model 'direct2v-test/never-downloaded': "
                                       f"it is not on this machine and {hub.endpoint()[0]} cannot be reached.")
+
+
+def test_clip_model_without_network_fails_at_once_and_says_why(monkeypatch, tmp_path):
+    from direct2v.evaluate import clip
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setattr(hub, "probe", lambda host, port: False)
+    online = []
+    real = clip._from_pretrained
+    monkeypatch.setattr(clip, "_from_pretrained", lambda source, local_files_only: (
+        online.append(local_files_only), real(source, local_files_only))[1])
+    with pytest.raises(clip.ClipLoadError, match=f"{hub.endpoint()[0]} cannot be reached"):
+        clip._load_pretrained("direct2v-test/never-downloaded-clip", "cpu")
+    assert online == [True]  # the cache was read; no online attempt to wait out
