@@ -369,3 +369,30 @@ def test_sdxl_single_file_loads_offline_as_the_sdxl_pipeline(tmp_path):
         assert ours.keys() == theirs.keys(), name
         assert all(torch.equal(ours[k], theirs[k]) for k in ours), name
     assert np.abs(frames(pipe) - frames(source)).max() < 1e-5
+
+
+def test_cancel_answers_at_once_while_the_first_load_runs(monkeypatch):
+    """The page's Cancel must not wait behind the start-up load of the model."""
+    import threading
+
+    from direct2v.ui.runtime import ModelHolder
+
+    started, release = threading.Event(), threading.Event()
+    real = loading.tiny_components
+
+    def slow(*a, **k):
+        started.set()
+        release.wait(10)
+        return real(*a, **k)
+
+    monkeypatch.setattr(loading, "tiny_components", slow)
+    holder = ModelHolder("tiny", "cpu")
+    holder.preload(background=True)
+    assert started.wait(10)
+    answered = []
+    asker = threading.Thread(target=lambda: answered.append(holder.cancel_switch()))
+    asker.start()
+    asker.join(2)
+    release.set()
+    assert answered == [False] and not holder.switching
+    assert holder.get() is not None

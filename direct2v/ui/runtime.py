@@ -38,6 +38,7 @@ class ModelHolder:
         self._lock = threading.Lock()
         self._switch_lock = threading.Lock()  # one switch at a time
         self._cancels: set[threading.Event] = set()  # one flag per running or waiting switch
+        self._cancels_lock = threading.Lock()  # not _lock: that one is held while a first load runs
 
     @property
     def model(self) -> str:
@@ -100,7 +101,7 @@ class ModelHolder:
         except SettingsError as e:
             raise ModelLoadError(str(e)) from None
         cancelled = threading.Event()  # this switch's own flag: a stale Cancel never stops a later switch
-        with self._lock:
+        with self._cancels_lock:
             self._cancels.add(cancelled)
         try:
             with self._switch_lock:
@@ -116,12 +117,12 @@ class ModelHolder:
                     self.choice, self._pipe, self._error = choice, pipe, None
                 return pipe
         finally:
-            with self._lock:
+            with self._cancels_lock:
                 self._cancels.discard(cancelled)
 
     def cancel_switch(self) -> bool:
         """Ask every running or waiting switch to stop; False when there is none."""
-        with self._lock:
+        with self._cancels_lock:
             flags = list(self._cancels)
         for flag in flags:
             flag.set()
