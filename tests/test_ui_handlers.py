@@ -69,9 +69,9 @@ def test_add_delete_move_rows():
     assert [r[0] for r in rows] == ["one", "two", "two", "three"] and n == 4 and row == 3
     rows, _, n, row = table_tab.delete_row(t, 1)
     assert [r[0] for r in rows] == ["two", "three"] and n == 2 and row == 1
-    rows, row = table_tab.move_row_up(t, 3)
+    rows, _, row = table_tab.move_row_up(t, 3)
     assert [r[0] for r in rows] == ["one", "three", "two"] and row == 2
-    rows, row = table_tab.move_row_down(t, 1)
+    rows, _, row = table_tab.move_row_down(t, 1)
     assert [r[0] for r in rows] == ["two", "one", "three"] and row == 2
 
 

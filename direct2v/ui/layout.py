@@ -13,7 +13,7 @@ from ..settings import RenderSettings
 from . import compare as compare_tab
 from . import controls
 from . import direct
-from . import models as model_chooser
+from . import messages as msg
 from . import project
 from . import render as render_tab
 from . import start_image as image_tab
@@ -34,11 +34,9 @@ def page_css() -> str:
 
 INTRO = """
 # DirecT2V Studio
-Type one prompt; an LLM **director** writes one prompt per frame; Stable Diffusion renders
-them into a video, with **rotational value mapping** (every frame takes its turn as the
-attention reference) and **dual-softmax filtering** (only mutual matches are mapped).
-Zero-shot: no video training. Based on *DirecT2V: Large Language Models are Frame-Level
-Directors for Zero-Shot Text-to-Video Generation*.
+One prompt → an LLM **director** writes a prompt per frame → Stable Diffusion renders them into
+a video with **rotational value mapping** and **dual-softmax filtering** (zero-shot; after
+*DirecT2V: Large Language Models are Frame-Level Directors for Zero-Shot Text-to-Video Generation*).
 """
 
 
@@ -46,162 +44,172 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
     """The page. Call `.queue(...)` and `.launch(**launch_kwargs())` on what it returns.
 
     Renders run `render_concurrency` at a time (one per GPU); everything else is light.
+
+    Wide screens: Direct and the render settings on the left; the frame script, Render and
+    the live preview on the right, so the table and the preview are on screen together.
+    Below 720 px it is one column in the order of work: Direct, script, Render, settings
+    (assets/style.css).
     """
     examples = direct.load_examples()
     with gr.Blocks(title=title, fill_width=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         notice = gr.Markdown(render_tab.model_notice, elem_id="model-notice", elem_classes=["notice"])
 
-        # ------------------------------------------------------------- 1. direct
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5, elem_classes=["panel"]):
-                gr.Markdown("### 1 · Direct", elem_classes=["step-title"])
-                user_prompt = gr.Textbox(
-                    value="",
-                    label="Prompt",
-                    placeholder="A corgi is running, and another corgi joins later",
-                    lines=2,
-                    max_lines=6,
-                    elem_id="user-prompt",
-                )
-                with gr.Row():
-                    num_frames = gr.Slider(table_tab.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
-                    fps = build_controls("direct", defaults=DEFAULTS)["fps"]
-                with gr.Row():
-                    style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
-                    camera = gr.Dropdown(
-                        direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
+        with gr.Row(equal_height=False, elem_id="main-row"):
+            with gr.Column(scale=5, min_width=0, elem_id="left-col"):
+                # ----------------------------------------------------- 1. direct
+                with gr.Column(elem_classes=["panel"], elem_id="direct-panel"):
+                    gr.Markdown("### 1 · Direct", elem_classes=["step-title"])
+                    user_prompt = gr.Textbox(
+                        value="",
+                        label="Prompt",
+                        placeholder="A corgi is running, and another corgi joins later",
+                        lines=2,
+                        max_lines=6,
+                        elem_id="user-prompt",
                     )
-                with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box") as start_box:
-                    start_image = gr.Image(
-                        label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
-                        sources=["upload", "clipboard"], height=220, elem_id="start-image",
+                    with gr.Row():
+                        num_frames = gr.Slider(table_tab.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
+                        fps = build_controls("direct", defaults=DEFAULTS)["fps"]
+                    with gr.Row():
+                        style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")
+                        camera = gr.Dropdown(
+                            direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
+                        )
+                    with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box"):
+                        start_image = gr.Image(
+                            label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
+                            sources=["upload", "clipboard"], height=220, elem_id="start-image",
+                        )
+                        image_controls = build_controls("image")
+                        with gr.Row(elem_classes=["row-tools"]):
+                            use_k = gr.Number(value=1, precision=0, minimum=1, label="Frame", min_width=70, scale=0, elem_id="use-frame-k")
+                            use_frame_btn = gr.Button("Use frame k of the last render", size="sm", elem_id="use-frame")
+                        crop = gr.Markdown(image_tab.crop_note(None, 512, 512), elem_id="start-image-crop")
+                    with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
+                        initial = direct.initial_backend()
+                        backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
+                        llm_model = gr.Textbox(
+                            value="", label="LLM model", visible=initial != "offline",
+                            placeholder=direct.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model",
+                        )
+                        base_url = gr.Textbox(
+                            value="",
+                            label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False, elem_id="base-url"
+                        )
+                        api_key = gr.Textbox(
+                            value="",
+                            label="API key (used for this request only; never saved or logged; blank = environment)",
+                            type="password",
+                            visible=initial in ("openai", "gemini", "huggingface"),
+                            elem_id="api-key",
+                        )
+                        if os.environ.get("SPACE_ID"):
+                            # On a Space, Hugging Face inference runs on the visitor's own sign-in and quota.
+                            gr.LoginButton(elem_id="hf-login")
+                    direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
+                    if examples:
+                        gr.Examples(
+                            examples=[[e["prompt"], e["frames"], e["fps"]] for e in examples],
+                            inputs=[user_prompt, num_frames, fps],
+                            label="The paper's prompts (work offline)",
+                            examples_per_page=4,
+                            # One line per example: a three-column table is wider than a phone.
+                            example_labels=[e["prompt"] for e in examples],
+                        )
+
+                # ----------------------------------------------------- 3. settings
+                with gr.Column(elem_classes=["panel"], elem_id="settings-panel"):
+                    gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
+                    settings = build_controls("main")
+                    settings.update(image_controls)
+                    with gr.Row():
+                        used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
+                        reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
+                    with gr.Row():
+                        paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
+                        default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
+                    with gr.Accordion("Advanced", open=False, elem_id="advanced"):
+                        settings.update(build_controls("advanced"))
+                    steps_before = gr.State(DEFAULTS.num_inference_steps)
+                    with gr.Row():
+                        save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
+                        load_btn = gr.UploadButton(
+                            "Load project or output…", file_types=[".json", ".png", ".mp4", ".gif", ".zip"], size="sm", elem_id="load-project"
+                        )
+                    project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
+
+            with gr.Column(scale=7, min_width=0, elem_id="right-col"):
+                # ----------------------------------------------------- 2. the script
+                with gr.Column(elem_classes=["panel"], elem_id="script-panel"):
+                    gr.Markdown("### 2 · Frame script", elem_classes=["step-title"])
+                    table = gr.Dataframe(
+                        value=[],
+                        headers=table_tab.TABLE_HEADERS,
+                        datatype=["str", "str"],
+                        type="array",
+                        interactive=True,
+                        static_columns=[1],
+                        column_widths=["auto", "84px"],  # assets/style.css fits them to the width
+                        show_row_numbers=True,
+                        wrap=True,
+                        max_height=260,
+                        label="One prompt per frame: click a cell to edit, click a row to select it",
+                        elem_id="frame-table",
                     )
-                    image_controls = build_controls("image")
+                    notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes", elem_classes=["status"])
+                    with gr.Row(elem_classes=["row-tools"], elem_id="row-tools"):
+                        row = gr.Number(value=1, precision=0, minimum=1, label="Row", show_label=False, container=False, min_width=64, scale=0, elem_id="row")
+                        add_btn = gr.Button("+ Add", size="sm", min_width=0, elem_id="add-row")
+                        del_btn = gr.Button("✕ Delete", size="sm", min_width=0, elem_id="delete-row")
+                        up_btn = gr.Button("↑ Up", size="sm", min_width=0, elem_id="row-up")
+                        down_btn = gr.Button("↓ Down", size="sm", min_width=0, elem_id="row-down")
                     with gr.Row(elem_classes=["row-tools"]):
-                        use_k = gr.Number(value=1, precision=0, minimum=1, label="Frame", min_width=70, scale=0, elem_id="use-frame-k")
-                        use_frame_btn = gr.Button("Use frame k of the last render", size="sm", elem_id="use-frame")
-                    crop = gr.Markdown(image_tab.crop_note(None, 512, 512), elem_id="start-image-crop")
-                with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
-                    initial = direct.initial_backend()
-                    backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
-                    llm_model = gr.Textbox(
-                        value="", label="LLM model", visible=initial != "offline",
-                        placeholder=direct.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model",
-                    )
-                    base_url = gr.Textbox(
-                        value="",
-                        label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False, elem_id="base-url"
-                    )
-                    api_key = gr.Textbox(
-                        value="",
-                        label="API key (used for this request only; never saved or logged; blank = environment)",
-                        type="password",
-                        visible=initial in ("openai", "gemini", "huggingface"),
-                        elem_id="api-key",
-                    )
-                    if os.environ.get("SPACE_ID"):
-                        # On a Space, Hugging Face inference runs on the visitor's own sign-in and quota.
-                        gr.LoginButton(elem_id="hf-login")
-                direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
-                if examples:
-                    gr.Examples(
-                        examples=[[e["prompt"], e["frames"], e["fps"]] for e in examples],
-                        inputs=[user_prompt, num_frames, fps],
-                        label="The paper's prompts (work offline)",
-                        examples_per_page=4,
-                    )
+                        redirect_btn = gr.Button("↻ Re-direct row", size="sm", min_width=0, elem_id="redirect-row")
+                        redirect_all_btn = gr.Button("↻ Re-direct all", size="sm", min_width=0, elem_id="redirect-all")
+                        double_btn = gr.Button("×2 Double frame rate", size="sm", min_width=0, elem_id="double-fps")
 
-            # --------------------------------------------------------- 2. the script
-            with gr.Column(scale=7, elem_classes=["panel"]):
-                gr.Markdown("### 2 · Frame script", elem_classes=["step-title"])
-                table = gr.Dataframe(
-                    value=[],
-                    headers=table_tab.TABLE_HEADERS,
-                    datatype=["str", "str"],
-                    type="array",
-                    interactive=True,
-                    static_columns=[1],
-                    column_widths=["83%", "17%"],
-                    show_row_numbers=True,
-                    wrap=True,
-                    max_height=420,
-                    label="One prompt per frame: click a cell to edit, click a row to select it",
-                    elem_id="frame-table",
-                )
-                notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes")
-                with gr.Row(elem_classes=["row-tools"]):
-                    row = gr.Number(value=1, precision=0, minimum=1, label="Row", min_width=70, scale=0, elem_id="row")
-                    add_btn = gr.Button("+ Add", size="sm", elem_id="add-row")
-                    del_btn = gr.Button("✕ Delete", size="sm", elem_id="delete-row")
-                    up_btn = gr.Button("↑ Up", size="sm", elem_id="row-up")
-                    down_btn = gr.Button("↓ Down", size="sm", elem_id="row-down")
-                with gr.Row(elem_classes=["row-tools"]):
-                    redirect_btn = gr.Button("↻ Re-direct row", size="sm", elem_id="redirect-row")
-                    redirect_all_btn = gr.Button("↻ Re-direct all", size="sm", elem_id="redirect-all")
-                    double_btn = gr.Button("×2 Double frame rate", size="sm", elem_id="double-fps")
-
-        # ------------------------------------------------------------- 3. settings
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=5, elem_classes=["panel"]):
-                gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
-                settings = build_controls("main")
-                settings.update(image_controls)
-                with gr.Row():
-                    used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
-                    reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
-                with gr.Row():
-                    paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
-                    default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
-                with gr.Accordion("Advanced", open=False, elem_id="advanced"):
-                    settings.update(build_controls("advanced"))
-                chooser = model_chooser.build()
-                steps_before = gr.State(DEFAULTS.num_inference_steps)
-                with gr.Row():
-                    save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
-                    load_btn = gr.UploadButton(
-                        "Load project or output…", file_types=[".json", ".png", ".mp4", ".gif", ".zip"], size="sm", elem_id="load-project"
-                    )
-                project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
-
-            # --------------------------------------------------------- 4. render / compare
-            with gr.Column(scale=7, elem_classes=["panel"]):
-                with gr.Tabs(elem_id="output-tabs"):
-                    with gr.Tab("4 · Render", elem_id="render-tab"):
-                        with gr.Row():
-                            render_btn = gr.Button("Render ▸", variant="primary", elem_id="render-btn")
-                            cancel_btn = gr.Button("Cancel", variant="stop", elem_id="cancel-btn")
-                        status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
-                        preview = gr.Gallery(
-                            label="Frames (live preview while rendering)",
-                            columns=4,
-                            height="auto",
-                            object_fit="contain",
-                            allow_preview=True,
-                            preview=False,
-                            format="png",
-                            elem_id="preview",
-                        )
-                        video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=420, elem_id="video")
-                        downloads = gr.File(label="Downloads (mp4, gif, zip of PNG frames)", file_count="multiple", interactive=False, elem_id="downloads")
-                    with gr.Tab("Compare methods", elem_id="compare-tab"):
-                        gr.Markdown(
-                            "Render the table with each method (same seed and settings) and score every "
-                            "frame against its prompt with CLIP: the paper's Table 1 for your prompt. "
-                            "RVM + DSF uses the DSF quantile from the settings (0.2 when it is 0).",
-                        )
-                        compare_choice = gr.CheckboxGroup(
-                            compare_tab.COMPARE_METHODS, value=compare_tab.DEFAULT_COMPARE, label="Methods", elem_id="compare-methods"
-                        )
-                        with gr.Row():
-                            compare_btn = gr.Button("Compare ▸", variant="primary", elem_id="compare-btn")
-                            compare_cancel_btn = gr.Button("Cancel", variant="stop", elem_id="compare-cancel-btn")
-                        compare_status = gr.Markdown("Ready.", elem_id="compare-status", elem_classes=["status"])
-                        compare_video = gr.Video(
-                            label="Side by side, in sync", autoplay=True, loop=True, interactive=False, height=300, elem_id="compare-video"
-                        )
-                        compare_table = gr.Markdown(elem_id="compare-table")
-                        compare_plot = gr.Image(label="CLIP score per frame", type="filepath", interactive=False, elem_id="compare-plot")
+                # ----------------------------------------------------- 4. render / compare
+                with gr.Column(elem_classes=["panel"], elem_id="render-panel"):
+                    with gr.Tabs(elem_id="output-tabs"):
+                        with gr.Tab("4 · Render", elem_id="render-tab"):
+                            with gr.Row():
+                                render_btn = gr.Button("Render ▸", variant="primary", min_width=0, elem_id="render-btn")
+                                cancel_btn = gr.Button("Cancel", variant="stop", min_width=0, elem_id="cancel-btn")
+                            status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
+                            preview = gr.Gallery(
+                                label="Frames (live preview while rendering)",
+                                columns=4,
+                                height="auto",
+                                object_fit="contain",
+                                allow_preview=True,
+                                preview=False,
+                                format="png",
+                                elem_id="preview",
+                            )
+                            video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=360, elem_id="video")
+                            downloads = gr.File(
+                                label="Downloads (mp4, gif, zip of PNG frames; each holds its project)", file_count="multiple",
+                                interactive=False, elem_id="downloads",
+                            )
+                        with gr.Tab("Compare methods", elem_id="compare-tab"):
+                            gr.Markdown(
+                                "Render the table with each method (same seed and settings) and score every "
+                                "frame against its prompt with CLIP: the paper's Table 1 for your prompt. "
+                                "RVM + DSF uses the DSF quantile from the settings (0.2 when it is 0).",
+                            )
+                            compare_choice = gr.CheckboxGroup(
+                                compare_tab.COMPARE_METHODS, value=compare_tab.DEFAULT_COMPARE, label="Methods", elem_id="compare-methods"
+                            )
+                            with gr.Row():
+                                compare_btn = gr.Button("Compare ▸", variant="primary", min_width=0, elem_id="compare-btn")
+                                compare_cancel_btn = gr.Button("Cancel", variant="stop", min_width=0, elem_id="compare-cancel-btn")
+                            compare_status = gr.Markdown("Ready.", elem_id="compare-status", elem_classes=["status"])
+                            compare_video = gr.Video(
+                                label="Side by side, in sync", autoplay=True, loop=True, interactive=False, height=300, elem_id="compare-video"
+                            )
+                            compare_table = gr.Markdown(elem_id="compare-table")
+                            compare_plot = gr.Image(label="CLIP score per frame", type="filepath", interactive=False, elem_id="compare-plot")
 
         settings = {name: settings[name] for name in SETTING_NAMES}
         setting_list = list(settings.values())
@@ -213,33 +221,42 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         with_picture = dict(inputs_kwargs={**director_fields, "api_key": api_key, "start_image": start_image})
 
         # ------------------------------------------------------------- wiring
-        # Gradio marks an event's outputs with an "Error" overlay when it fails. The user's
-        # own data (prompt, table, settings) must stay visible and editable after a bad
-        # input, so those events show their progress and errors only on a status line
-        # (`show_progress_on`) or not at all; the message itself is a toast.
+        # Every failure is also written into its area's status line (the script's notes, the
+        # render line, the compare line) by a .failure() listener, and stays there until the
+        # next action; the toast alone fades. Events show their progress on those lines only,
+        # so no "Error" badge ever covers the table, the settings or the previous frames.
         quiet = dict(api_visibility="private", queue=False, show_progress="hidden")
         on_notes = dict(show_progress="minimal", show_progress_on=[notes])
+
+        def wire(event, area: str, line):
+            event.failure(msg.status_after_failure(area), None, line, **quiet)
+            return event
+
+        on_table = msg.reports("table")
+        on_render = msg.reports("render")
         direct_io = ([user_prompt, num_frames, fps], [table, notes, num_frames])
         backend.change(direct.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
-        direct_btn.click(direct.direct_script, *direct_io, api_name="direct", concurrency_limit=4, **with_picture, **on_notes)
-        user_prompt.submit(direct.direct_script, *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes)
-        redirect_all_btn.click(
-            direct.redirect_all, *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes
-        )
+        wire(direct_btn.click(on_table(direct.direct_script), *direct_io, api_name="direct", concurrency_limit=4, **with_picture, **on_notes),
+             "table", notes)
+        wire(user_prompt.submit(on_table(direct.direct_script), *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes),
+             "table", notes)
+        wire(redirect_all_btn.click(
+            on_table(direct.redirect_all), *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes
+        ), "table", notes)
         table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(table_tab.select_row, None, row, **quiet)
-        add_btn.click(table_tab.add_row, [table, row], [table, notes, num_frames, row], **quiet)
-        del_btn.click(table_tab.delete_row, [table, row], [table, notes, num_frames, row], **quiet)
-        up_btn.click(table_tab.move_row_up, [table, row], [table, row], **quiet)
-        down_btn.click(table_tab.move_row_down, [table, row], [table, row], **quiet)
-        redirect_btn.click(
-            direct.redirect_row, [table, row, user_prompt, fps], [table, notes],
+        wire(add_btn.click(on_table(table_tab.add_row), [table, row], [table, notes, num_frames, row], **quiet), "table", notes)
+        wire(del_btn.click(on_table(table_tab.delete_row), [table, row], [table, notes, num_frames, row], **quiet), "table", notes)
+        wire(up_btn.click(on_table(table_tab.move_row_up), [table, row], [table, notes, row], **quiet), "table", notes)
+        wire(down_btn.click(on_table(table_tab.move_row_down), [table, row], [table, notes, row], **quiet), "table", notes)
+        wire(redirect_btn.click(
+            on_table(direct.redirect_row), [table, row, user_prompt, fps], [table, notes],
             api_visibility="private", concurrency_limit=4, **with_key, **on_notes,
-        )
-        double_btn.click(
-            direct.double_frame_rate, [table, user_prompt, fps], [table, notes, num_frames, fps],
+        ), "table", notes)
+        wire(double_btn.click(
+            on_table(direct.double_frame_rate), [table, user_prompt, fps], [table, notes, num_frames, fps],
             api_name="double_fps", concurrency_limit=4, **with_key, **on_notes,
-        )
+        ), "table", notes)
 
         steps = settings["num_inference_steps"]
         remember_steps = dict(fn=lambda n: n, inputs=steps, outputs=steps_before, **quiet)
@@ -247,54 +264,52 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         default_btn.click(lambda: controls.apply_preset("default"), None, setting_list, **quiet).then(**remember_steps)
         steps.input(steps_changed, [steps, settings["t0"], settings["t1"], steps_before],
                     [settings["t0"], settings["t1"], steps_before], **quiet)
-        reuse_btn.click(render_tab.reuse_seed, used_seed, settings["seed"], **quiet)
+        wire(reuse_btn.click(on_render(render_tab.reuse_seed), used_seed, settings["seed"], **quiet), "render", status)
 
-        save_btn.click(
-            project.save_project,
+        save_evt = wire(save_btn.click(
+            on_render(project.save_project),
             [user_prompt, table, fps],
             project_file,
-            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
+            inputs_kwargs={**director_fields, **settings},
             api_name="save_project",
             show_progress="hidden",
-        ).then(lambda: gr.update(visible=True), None, project_file, **quiet)
-        loaded = load_btn.upload(
-            project.load_project,
+        ), "render", status)
+        # One click saves: the file is linked under the buttons and its download starts at once.
+        save_evt.success(
+            lambda: (gr.update(visible=True), "✓ Project saved; your browser downloads it (also linked under the buttons)."),
+            None, [project_file, status], **quiet,
+        ).then(None, None, None, js="() => { setTimeout(() => document.querySelector('#project-file a')?.click(), 300); }")
+        wire(load_btn.upload(
+            on_render(project.load_project),
             load_btn,
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list],
             api_name="load_project",
             show_progress="hidden",
-        )
-        loaded.then(**remember_steps)
-        # Only after a good load: a failed one leaves the picture in the box as it was.
-        loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
-
-        model_chooser.wire(chooser, notice, load_btn)
+        ), "render", status).success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
 
         # Renders and comparisons share the GPU queue: `render_concurrency` at a time.
-        gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="full")
-        render_evt = render_btn.click(
-            render_tab.render_video,
+        gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="hidden")
+        render_evt = wire(render_btn.click(
+            on_render(render_tab.render_video),
             [table, num_frames, fps, user_prompt],
             [preview, video, downloads, used_seed, status],
             inputs_kwargs={**director_fields, **settings, "start_image": start_image},
             api_name="render",
-            show_progress_on=[preview],
             **gpu,
-        )
+        ), "render", status)
         render_evt.then(render_tab.model_notice, None, notice, **quiet)
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
-        use_frame_btn.click(image_tab.use_rendered_frame, [preview, use_k], start_image, **quiet)
+        wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)
         cancel_btn.click(render_tab.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
-        compare_btn.click(
-            compare_tab.compare_methods,
+        wire(compare_btn.click(
+            msg.reports("comparison")(compare_tab.compare_methods),
             [table, num_frames, fps, compare_choice],
             [compare_status, compare_video, compare_table, compare_plot],
             inputs_kwargs=settings,
             api_name="compare",
-            show_progress_on=[compare_video],
             **gpu,
-        )
+        ), "comparison", compare_status)
         compare_cancel_btn.click(render_tab.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
     return demo
 

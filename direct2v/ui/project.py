@@ -135,6 +135,20 @@ def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, s
     return picture, f"{note}\n\n{notes}", gr.update(open=True)
 
 
+def loaded_line(path: Any) -> str:
+    """The status line after a load: what came back, so the person knows it worked."""
+    path = getattr(path, "name", path)
+    try:
+        project = Project.load(path)
+    except SettingsError:
+        return "Ready."
+    s = project.settings
+    return (
+        f"✓ Loaded {Path(str(path)).name}: {len(project.frames)} frames, seed {s.seed}, {s.width}×{s.height}, "
+        f"{s.num_inference_steps} steps. Press Render to make it again."
+    )
+
+
 def _slug(text: str | None) -> str:
     words = re.findall(r"[a-z0-9]+", (text or "").lower())[:6]
     return "-".join(words)

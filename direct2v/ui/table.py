@@ -165,7 +165,8 @@ def delete_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
     return make_table(prompts), table_notes(prompts), len(prompts), min(i + 1, len(prompts))
 
 
-def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], int]:
+def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], str, int]:
+    """Swap a row with its neighbour; returns (table, notes, the moved row's new number)."""
     prompts = table_prompts(table)
     i = _row_index(row, len(prompts), "move")
     j = i + int(delta)
@@ -173,12 +174,12 @@ def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], int]:
         edge = "first" if j < 0 else "last"
         raise gr.Error(f"Row {i + 1} is already the {edge} row.")
     prompts[i], prompts[j] = prompts[j], prompts[i]
-    return make_table(prompts), j + 1
+    return make_table(prompts), table_notes(prompts), j + 1
 
 
-def move_row_up(table: Any, row: Any) -> tuple[list[list[str]], int]:
+def move_row_up(table: Any, row: Any) -> tuple[list[list[str]], str, int]:
     return move_row(table, row, -1)
 
 
-def move_row_down(table: Any, row: Any) -> tuple[list[list[str]], int]:
+def move_row_down(table: Any, row: Any) -> tuple[list[list[str]], str, int]:
     return move_row(table, row, +1)
