@@ -63,7 +63,7 @@ def build(args: argparse.Namespace):
     set_max_pipelines(args.max_pipelines)
     runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model,
                         model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale, precision=args.precision)
-    demo = build_ui(render_concurrency=args.concurrency)
+    demo = build_ui(render_concurrency=args.concurrency, queue_size=args.queue_size)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))
     if not args.no_preload:

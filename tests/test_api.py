@@ -109,7 +109,7 @@ def test_cancel_stops_a_render_through_the_api(app_url):
         **{**FAST, "num_inference_steps": 200, "t0": 150, "t1": 190}, api_name="/render",
     )
     for update in job:
-        if "step 3/" in update[-1]:
+        if "step 3 of" in update[-1]:
             break
     # The cancel endpoint needs the same session; gradio_client shares one session hash per Client.
     assert c.predict(api_name="/cancel").startswith("Cancelling")

@@ -174,7 +174,7 @@ def test_direct_edit_render_save_and_load(page, tmp_path):
           const imgs = document.querySelectorAll('#preview img').length;
           const vid = document.querySelector('#video video');
           if (imgs > 0 && !vid) window.__seen.previewBeforeVideo = true;
-          const m = (document.querySelector('#render-status')?.innerText || '').match(/step (\\d+)\\//);
+          const m = (document.querySelector('#render-status')?.innerText || '').match(/step (\\d+) of/);
           if (m) window.__seen.statusSteps.add(m[1]);
         }, 30); }"""
     )
@@ -280,7 +280,7 @@ def test_cancel_stops_and_the_page_stays_usable(page):
     direct(pg, frames=4)
     small_render_settings(pg, steps=200, t0=150, t1=190)
     pg.click("#render-btn")
-    pg.locator("#render-status", has_text=re.compile(r"step \d+/")).wait_for()
+    pg.locator("#render-status", has_text=re.compile(r"step \d+ of")).wait_for()
     pg.click("#cancel-btn")
     pg.locator("#render-status", has_text="Cancelled at step").wait_for()
     status = pg.locator("#render-status").inner_text()
@@ -303,6 +303,12 @@ def test_example_and_double_frame_rate(page):
     pg.locator("#table-notes", has_text="8 frames.").wait_for()
     pg.click("#double-fps")
     # The table scrolls (only the rows in view exist in the page); its notes count the rows.
+    pg.locator("#table-notes", has_text="16 frames.").wait_for()
+    assert "Doubled 8 → 16 frames at 8 fps" in pg.locator("#table-notes").inner_text()
+    pg.click("#undo")  # the table before the doubling, and its fps, come back
+    pg.locator("#table-notes", has_text="Undid Double frame rate: the table is back to its 8 rows.").wait_for()
+    assert pg.input_value("#fps input[type=number]") == "4"
+    pg.click("#double-fps")
     pg.locator("#table-notes", has_text="16 frames.").wait_for()
     assert pg.input_value("#fps input[type=number]") == "8"
     assert pg.input_value("#num-frames input[type=number]") == "16"

@@ -110,3 +110,57 @@ def test_a_phone_gets_one_stable_column_without_sideways_scrolling(browser, app)
     pg.context.close()
 
 
+def test_a_queued_render_shows_its_place_and_cancel_takes_it_out(browser, app):
+    first = open_page(browser, app)
+    second = open_page(browser, app)  # another tab: a session of its own
+    for pg in (first, second):
+        direct(pg, frames=2)
+        small(pg, steps=200, t0=150, t1=190)
+    first.click("#render-btn")
+    first.locator("#render-status", has_text=re.compile(r"step \d+ of")).wait_for()
+    second.click("#render-btn")
+    second.locator("#render-status", has_text="Waiting: 1 ahead of you").wait_for()
+    second.click("#cancel-btn")
+    second.locator("#render-status", has_text="Cancelled while waiting in the queue").wait_for()
+    assert "step" in status(first)  # the first render was not touched
+    first.click("#cancel-btn")
+    first.locator("#render-status", has_text="Cancelled at step").wait_for()
+    first.context.close()
+    second.context.close()
+
+
+def test_history_restores_and_a_downloaded_png_reproduces_its_render(browser, app, tmp_path):
+    pg = open_page(browser, app)
+    direct(pg, frames=2)
+    small(pg, seed=11)
+    render_done(pg)
+    first_table = rows(pg)
+    set_number(pg, "seed", 12)
+    set_number(pg, "width", 72)
+    render_done(pg)
+    pg.wait_for_function("() => document.querySelectorAll('#history img').length === 2")
+    shot(pg, "page-1440")
+
+    # Restore the first render (the newest is first in the history).
+    pg.locator("#history img").nth(1).click()
+    pg.locator("#render-status", has_text="Restored render #1 (seed 11)").wait_for()
+    assert pg.input_value("#seed input") == "11"
+    assert pg.input_value("#width input[type=number]") == "64"
+    assert rows(pg) == first_table
+
+    # A final frame's PNG, downloaded, holds its project: load it after changing things.
+    src = pg.locator("#preview img").first.get_attribute("src")
+    png = tmp_path / "frame.png"
+    with urllib.request.urlopen(src if src.startswith("http") else pg.url.rstrip("/") + src) as r:
+        png.write_bytes(r.read())
+    set_number(pg, "seed", 99)
+    set_number(pg, "width", 128)
+    pg.fill("#user-prompt textarea", "something else")
+    with pg.expect_file_chooser() as chooser:
+        pg.click("#load-project")
+    chooser.value.set_files(str(png))
+    pg.locator("#render-status", has_text="Loaded frame.png: 2 frames, seed 11").wait_for()
+    assert pg.input_value("#seed input") == "11"
+    assert pg.input_value("#width input[type=number]") == "64"
+    assert rows(pg) == first_table
+    pg.context.close()

@@ -28,9 +28,11 @@ def test_a_space_binds_all_interfaces(monkeypatch):
 def test_flags_reach_the_queue_and_the_runtime():
     demo = app.build(app.parse_args(["--model", "tiny", "--queue-size", "3", "--concurrency", "2", "--no-preload"]))
     assert demo._queue.max_size == 3
-    gpu = [fn for fn in demo.fns.values() if fn.concurrency_id == "gpu"]
-    assert {fn.api_name for fn in gpu} == {"render", "compare"}
-    assert all(fn.concurrency_limit == 2 for fn in gpu)
+    # Renders and comparisons start at once and wait in the page's own visible line, which
+    # runs --concurrency at a time and holds at most --queue-size.
+    gpu = [fn for fn in demo.fns.values() if fn.api_name in ("render", "compare")]
+    assert len(gpu) == 2 and all(fn.concurrency_limit is None for fn in gpu)
+    assert (runtime.RUNTIME.turns.slots, runtime.RUNTIME.turns.max_waiting) == (2, 3)
     assert runtime.RUNTIME.models.model == "tiny" and runtime.RUNTIME.clip_model == "tiny"
 
 

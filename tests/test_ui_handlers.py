@@ -192,12 +192,20 @@ def test_redirect_row_passes_the_table_and_options_to_the_director(monkeypatch):
 
 
 def test_backend_changed_shows_only_the_fields_it_uses():
-    model, url, key = direct.backend_changed("offline")
+    model, url, key, _, _ = direct.backend_changed("offline")
     assert (model["visible"], url["visible"], key["visible"]) == (False, False, False)
-    model, url, key = direct.backend_changed("compatible")
+    model, url, key, _, _ = direct.backend_changed("compatible")
     assert (model["visible"], url["visible"], key["visible"]) == (True, True, True)
-    model, url, key = direct.backend_changed("local")
+    model, url, key, _, _ = direct.backend_changed("local")
     assert (model["visible"], url["visible"], key["visible"]) == (True, False, False)
+
+
+def test_each_back_end_keeps_its_own_model_name():
+    # The case: "llama3.1" typed for a compatible server must not follow to the local model.
+    model, _, _, models, shown = direct.backend_changed("local", "llama3.1", {}, "compatible")
+    assert model["value"] == "" and models == {"compatible": "llama3.1"} and shown == "local"
+    model, _, _, models, shown = direct.backend_changed("compatible", " Qwen/Qwen3-4B ", models, "local")
+    assert model["value"] == "llama3.1" and models == {"compatible": "llama3.1", "local": "Qwen/Qwen3-4B"}
 
 
 # ----------------------------------------------------------------------------- settings
@@ -374,7 +382,7 @@ def test_cancel_stops_within_a_step_and_the_next_render_works():
     outs = []
     for out in gen:
         outs.append(out)
-        if "step 2/" in str(out[-1]):
+        if "step 2 of" in str(out[-1]):
             assert render_tab.cancel_render(None).startswith("Cancelling")
     status = outs[-1][-1]
     assert "Cancelled at step" in status

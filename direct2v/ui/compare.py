@@ -11,7 +11,7 @@ from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
 from ..settings import SettingsError, resolve_seed
 from . import runtime as rt
-from .render import cancel_flag, job_input, load_model
+from .render import cancel_flag, in_line, job_input, load_model, wait_turn
 
 
 COMPARE_METHODS = [
@@ -42,9 +42,14 @@ def compare_methods(
         raise gr.Error("Tick at least one method to compare.")
     s = s.replace(seed=resolve_seed(s.seed))  # one seed for every method
     dsf = s.dsf_quantile if s.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
-    with cancel_flag(request) as flag:
+    keep = gr.update()
+    with cancel_flag(request) as flag, in_line() as ticket:
+        for line in wait_turn(ticket, flag):
+            yield line, keep, keep, keep
+        if flag.is_set():
+            yield "■ Cancelled while waiting in the queue; nothing was compared.", keep, keep, keep
+            return
         load_model("try again")
-        keep = gr.update()
         stream = rt.compare_stream(rt.RUNTIME.models.choice_data(), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
         last = "Starting…"
         try:

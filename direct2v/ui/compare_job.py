@@ -84,13 +84,35 @@ def compare_for_page(
             yield PageUpdate(_status(item), item.fraction)
             continue
         result: Comparison = item
-        best = max(result.methods, key=lambda m: result.metrics[m.name].avg_clip)
         yield PageUpdate(
             f"Done in {time.monotonic() - started:.1f} s: {len(result.methods)} methods, seed {result.seed}. "
-            f"Highest average CLIP score: {best.label} ({result.metrics[best.name].avg_clip:.4f}).",
+            + leader_sentence(result),
             1.0,
             grid_video=str(result.grid_video_path),
             table_markdown=summary_markdown(result),
             plot=str(result.plot_path),
             comparison=result,
         )
+
+
+def leader_sentence(result: Comparison) -> str:
+    """Name the method with the highest average CLIP score only when its lead over the
+    runner-up is more than noise: the 95% t-interval of their paired per-frame differences
+    (same frames, same prompts, same seed) must lie above zero (direct2v.suite.stats)."""
+    from ..suite.stats import paired_interval
+
+    ranked = sorted(result.methods, key=lambda m: result.metrics[m.name].avg_clip, reverse=True)
+    best = ranked[0]
+    top = f"{best.label} ({result.metrics[best.name].avg_clip:.4f})"
+    if len(ranked) < 2:
+        return f"Average CLIP score: {top}."
+    second = ranked[1]
+    d = paired_interval(result.metrics[best.name].clip_scores, result.metrics[second.name].clip_scores)
+    if d.n < 2:
+        return f"Highest average CLIP score: {top}; one frame cannot tell a lead from noise."
+    if not d.excludes_zero():
+        return (
+            f"{best.label} and {second.label} are within noise of each other: a lead of {d.mean:.4f}, "
+            f"95% interval {d.low:+.4f} to {d.high:+.4f} over {d.n} frames; no method is ahead."
+        )
+    return f"Highest average CLIP score: {top}, ahead of {second.label} by {d.mean:.4f} (95% interval {d.low:+.4f} to {d.high:+.4f})."

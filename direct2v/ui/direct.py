@@ -14,7 +14,9 @@ import gradio as gr
 
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES
 from ..settings import DirectorOptions
-from .table import _row_index, make_table, table_notes, table_prompts
+from .history import DIRECTED, UNDO, hand_edited_rows
+from .messages import session_of
+from .table import _list, _row_index, make_table, table_notes, table_prompts
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
 BACKENDS = [
@@ -152,19 +154,28 @@ def _with_notice(notes: str, notice: str | None) -> str:
     return f"ℹ️ {notice}\n\n{notes}" if notice else notes
 
 
+def _rows(rows: list[int]) -> str:
+    return _list(rows[:12]) + ("…" if len(rows) > 12 else "")
+
+
 def direct_script(
     user_prompt: str,
     num_frames: Any,
     fps: Any,
     api_key: str = "",
     oauth_token: gr.OAuthToken | None = None,
+    table: Any = None,
+    request: gr.Request = None,
     *,
     fresh: bool = False,
     start_image: Any = None,
     **director: Any,
 ) -> tuple[list[list[str]], str, int]:
     """Direct: one prompt in, a frame table out (replacing the table only on success).
-    `start_image` (the start-image box's picture) goes to the director as frame 1."""
+
+    `start_image` (the start-image box's picture) goes to the director as frame 1. A table
+    that was there (`table`) is kept for Undo, and the notes say how many of its rows had
+    been edited by hand."""
     text = _check_prompt(user_prompt)
     n, f = _check_frames(num_frames, fps)
     extra: dict[str, Any] = {"fresh": True} if fresh else {}
@@ -175,7 +186,17 @@ def direct_script(
     frames = [str(x) for x in frames]
     if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
         raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
-    return make_table(frames), _with_notice(table_notes(frames), notice), n
+    session = session_of(request)
+    before = table_prompts(table)
+    said = ""
+    if any(p.strip() for p in before) and before != frames:
+        edited = hand_edited_rows(session, before)
+        UNDO.put(session, {"prompts": before, "fps": f, "action": "Re-direct all" if fresh else "Direct"})
+        said = f" Replaced the previous {len(before)} rows" + (
+            f", {len(edited)} of them edited by hand (rows {_rows(edited)})" if edited else ""
+        ) + "; **Undo** brings them back."
+    DIRECTED.put(session, list(frames))
+    return make_table(frames), _with_notice(table_notes(frames) + said, notice), n
 
 
 def redirect_all(
@@ -184,13 +205,15 @@ def redirect_all(
     fps: Any,
     api_key: str = "",
     oauth_token: gr.OAuthToken | None = None,
+    table: Any = None,
+    request: gr.Request = None,
     start_image: Any = None,
     **director: Any,
 ) -> tuple[list[list[str]], str, int]:
     """Re-direct all: the same as Direct, but an LLM is asked again (a new script) instead of
     the cached answer to the same request."""
-    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, fresh=True, start_image=start_image,
-                         **director)
+    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, table, request, fresh=True,
+                         start_image=start_image, **director)
 
 
 def redirect_row(
@@ -200,6 +223,7 @@ def redirect_row(
     fps: Any,
     api_key: str = "",
     oauth_token: gr.OAuthToken | None = None,
+    request: gr.Request = None,
     **director: Any,
 ) -> tuple[list[list[str]], str]:
     """Re-direct one row: the director rewrites only row `row` to fit the table around it.
@@ -220,8 +244,15 @@ def redirect_row(
     fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
     if not fresh:
         raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
+    session = session_of(request)
+    edited = i + 1 in hand_edited_rows(session, prompts)
+    UNDO.put(session, {"prompts": list(prompts), "fps": f, "action": f"Re-direct row {i + 1}"})
     prompts[i] = fresh
-    return make_table(prompts), _with_notice(table_notes(prompts), notice)
+    directed = DIRECTED.get(session)
+    if directed is not None and len(directed) == len(prompts):
+        DIRECTED.put(session, [*directed[:i], fresh, *directed[i + 1:]])
+    said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** brings the old row back."
+    return make_table(prompts), _with_notice(table_notes(prompts) + said, notice)
 
 
 def double_frame_rate(
@@ -230,9 +261,13 @@ def double_frame_rate(
     fps: Any,
     api_key: str = "",
     oauth_token: gr.OAuthToken | None = None,
+    request: gr.Request = None,
     **director: Any,
 ) -> tuple[list[list[str]], str, int, int]:
-    """Paper 4.3: split every frame into two; the frame count and fps double with the rows."""
+    """Paper 4.3: split every frame into two; the frame count and fps double with the rows.
+
+    The notes say which frames came back as two copies of the same prompt (a director that
+    cannot split a hand-written row copies it), and Undo restores the table before."""
     prompts = table_prompts(table)
     if not prompts:
         raise gr.Error("The table is empty; press Direct first, then double the frame rate.")
@@ -249,7 +284,30 @@ def double_frame_rate(
     doubled = [str(x) for x in doubled]
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
-    return make_table(doubled), _with_notice(table_notes(doubled), notice), len(doubled), 2 * f
+    session = session_of(request)
+    UNDO.put(session, {"prompts": list(prompts), "fps": f, "action": "Double frame rate"})
+    DIRECTED.put(session, list(doubled))
+    copied = [k + 1 for k in range(len(prompts)) if doubled[2 * k].strip() == doubled[2 * k + 1].strip()]
+    said = f" Doubled {len(prompts)} → {len(doubled)} frames at {2 * f} fps."
+    if copied:
+        said += (
+            f" {len(copied)} of the {len(prompts)} frames (rows {_rows(copied)} before doubling) could not be "
+            "split and were copied as they are; edit the copies or **Undo**."
+        )
+    else:
+        said += " **Undo** restores the table before."
+    return make_table(doubled), _with_notice(table_notes(doubled) + said, notice), len(doubled), 2 * f
+
+
+def undo_director(request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
+    """Bring back the table (and fps) from before this session's last director action."""
+    saved = UNDO.pop(session_of(request))
+    if saved is None:
+        raise gr.Error("Nothing to undo: Undo reverses the last Direct, Re-direct or Double frame rate.")
+    prompts = saved["prompts"]
+    DIRECTED.pop(session_of(request))  # the rows that come back count as the person's own
+    said = f" Undid {saved['action']}: the table is back to its {len(prompts)} rows."
+    return make_table(prompts), table_notes(prompts) + said, max(len(prompts), MIN_FRAMES), saved["fps"]
 
 
 def initial_backend() -> str:
@@ -263,12 +321,22 @@ def initial_backend() -> str:
         return "offline"
 
 
-def backend_changed(backend: str) -> tuple[Any, Any, Any]:
-    """Show only the fields a back end uses: model, base URL, key."""
+def backend_changed(
+    backend: str, llm_model: str = "", models: dict | None = None, previous: str | None = None
+) -> tuple[Any, Any, Any, dict, str]:
+    """Show only the fields a back end uses (model, base URL, key), and give each back end its
+    own model name: the one typed for the back end being left is kept for it, and the chosen
+    back end's own comes back (blank the first time, so its placeholder shows). Returns
+    (model field, base URL field, key field, models by back end, the back end now shown)."""
+    models = dict(models or {})
+    if previous:
+        models[previous] = (llm_model or "").strip()
     return (
-        gr.update(visible=backend != "offline", placeholder=BACKEND_MODEL_HINTS.get(backend, "")),
+        gr.update(visible=backend != "offline", placeholder=BACKEND_MODEL_HINTS.get(backend, ""), value=models.get(backend, "")),
         gr.update(visible=backend == "compatible"),
         gr.update(visible=backend in ("openai", "compatible", "gemini", "huggingface")),
+        models,
+        backend,
     )
 
 

@@ -15,10 +15,13 @@ from . import controls
 from . import direct
 from . import messages as msg
 from . import project
+from . import history as hist
 from . import render as render_tab
+from . import runtime as rt
 from . import start_image as image_tab
 from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls, steps_changed
+from .turns import Turns
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CSS_PATH = ASSETS / "style.css"
@@ -40,16 +43,18 @@ a video with **rotational value mapping** and **dual-softmax filtering** (zero-s
 """
 
 
-def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.Blocks:
+def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_size: int = 16) -> gr.Blocks:
     """The page. Call `.queue(...)` and `.launch(**launch_kwargs())` on what it returns.
 
-    Renders run `render_concurrency` at a time (one per GPU); everything else is light.
+    Renders and comparisons run `render_concurrency` at a time (one per GPU) and wait in the
+    page's own visible line of at most `queue_size` (turns.py); everything else is light.
 
     Wide screens: Direct and the render settings on the left; the frame script, Render and
     the live preview on the right, so the table and the preview are on screen together.
     Below 720 px it is one column in the order of work: Direct, script, Render, settings
     (assets/style.css).
     """
+    rt.RUNTIME.turns = Turns(slots=render_concurrency, max_waiting=queue_size)
     examples = direct.load_examples()
     with gr.Blocks(title=title, fill_width=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
@@ -107,7 +112,13 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         if os.environ.get("SPACE_ID"):
                             # On a Space, Hugging Face inference runs on the visitor's own sign-in and quota.
                             gr.LoginButton(elem_id="hf-login")
-                    direct_btn = gr.Button("Direct ▸", variant="primary", elem_id="direct-btn")
+                        # Each back end keeps its own model name (switching must not carry
+                        # "llama3.1" from one to another).
+                        backend_models = gr.State({})
+                        shown_backend = gr.State(initial)
+                    with gr.Row():
+                        direct_btn = gr.Button("Direct ▸", variant="primary", min_width=0, elem_id="direct-btn")
+                        stop_direct_btn = gr.Button("Stop", variant="stop", scale=0, min_width=80, elem_id="stop-direct")
                     if examples:
                         gr.Examples(
                             examples=[[e["prompt"], e["frames"], e["fps"]] for e in examples],
@@ -168,6 +179,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                         redirect_btn = gr.Button("↻ Re-direct row", size="sm", min_width=0, elem_id="redirect-row")
                         redirect_all_btn = gr.Button("↻ Re-direct all", size="sm", min_width=0, elem_id="redirect-all")
                         double_btn = gr.Button("×2 Double frame rate", size="sm", min_width=0, elem_id="double-fps")
+                        undo_btn = gr.Button("↶ Undo", size="sm", min_width=0, elem_id="undo")
 
                 # ----------------------------------------------------- 4. render / compare
                 with gr.Column(elem_classes=["panel"], elem_id="render-panel"):
@@ -192,6 +204,16 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
                                 label="Downloads (mp4, gif, zip of PNG frames; each holds its project)", file_count="multiple",
                                 interactive=False, elem_id="downloads",
                             )
+                            history = gr.Gallery(
+                                label="This session's renders (click one to restore its table and settings)",
+                                columns=6,
+                                height=170,
+                                object_fit="contain",
+                                allow_preview=False,
+                                format="png",
+                                elem_id="history",
+                            )
+                            history_state = gr.State([])
                         with gr.Tab("Compare methods", elem_id="compare-tab"):
                             gr.Markdown(
                                 "Render the table with each method (same seed and settings) and score every "
@@ -235,13 +257,20 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         on_table = msg.reports("table")
         on_render = msg.reports("render")
         direct_io = ([user_prompt, num_frames, fps], [table, notes, num_frames])
-        backend.change(direct.backend_changed, backend, [llm_model, base_url, api_key], **quiet)
-        wire(direct_btn.click(on_table(direct.direct_script), *direct_io, api_name="direct", concurrency_limit=4, **with_picture, **on_notes),
-             "table", notes)
-        wire(user_prompt.submit(on_table(direct.direct_script), *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes),
-             "table", notes)
-        wire(redirect_all_btn.click(
-            on_table(direct.redirect_all), *direct_io, api_visibility="private", concurrency_limit=4, **with_picture, **on_notes
+        # Direct and Re-direct all also get the table they replace, for Undo.
+        with_table = dict(inputs_kwargs={**with_picture["inputs_kwargs"], "table": table})
+        backend.change(
+            direct.backend_changed, [backend, llm_model, backend_models, shown_backend],
+            [llm_model, base_url, api_key, backend_models, shown_backend], **quiet,
+        )
+        direct_evt = wire(direct_btn.click(
+            on_table(direct.direct_script), *direct_io, api_name="direct", concurrency_limit=4, **with_table, **on_notes
+        ), "table", notes)
+        submit_evt = wire(user_prompt.submit(
+            on_table(direct.direct_script), *direct_io, api_visibility="private", concurrency_limit=4, **with_table, **on_notes
+        ), "table", notes)
+        redirect_all_evt = wire(redirect_all_btn.click(
+            on_table(direct.redirect_all), *direct_io, api_visibility="private", concurrency_limit=4, **with_table, **on_notes
         ), "table", notes)
         table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(table_tab.select_row, None, row, **quiet)
@@ -249,14 +278,21 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
         wire(del_btn.click(on_table(table_tab.delete_row), [table, row], [table, notes, num_frames, row], **quiet), "table", notes)
         wire(up_btn.click(on_table(table_tab.move_row_up), [table, row], [table, notes, row], **quiet), "table", notes)
         wire(down_btn.click(on_table(table_tab.move_row_down), [table, row], [table, notes, row], **quiet), "table", notes)
-        wire(redirect_btn.click(
+        redirect_evt = wire(redirect_btn.click(
             on_table(direct.redirect_row), [table, row, user_prompt, fps], [table, notes],
             api_visibility="private", concurrency_limit=4, **with_key, **on_notes,
         ), "table", notes)
-        wire(double_btn.click(
+        double_evt = wire(double_btn.click(
             on_table(direct.double_frame_rate), [table, user_prompt, fps], [table, notes, num_frames, fps],
             api_name="double_fps", concurrency_limit=4, **with_key, **on_notes,
         ), "table", notes)
+        wire(undo_btn.click(on_table(direct.undo_director), None, [table, notes, num_frames, fps], **quiet), "table", notes)
+        # Stop frees the page from a director that hangs (a local model loading, a slow server);
+        # the table stays as it was.
+        stop_direct_btn.click(
+            lambda: "■ Stopped waiting for the director; the table is unchanged.", None, notes,
+            cancels=[direct_evt, submit_evt, redirect_all_evt, redirect_evt, double_evt], **quiet,
+        )
 
         steps = settings["num_inference_steps"]
         remember_steps = dict(fn=lambda n: n, inputs=steps, outputs=steps_before, **quiet)
@@ -287,8 +323,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             show_progress="hidden",
         ), "render", status).success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
 
-        # Renders and comparisons share the GPU queue: `render_concurrency` at a time.
-        gpu = dict(concurrency_limit=render_concurrency, concurrency_id="gpu", show_progress="hidden")
+        # Renders and comparisons start at once and wait in the page's own line (turns.py),
+        # which shows their place and lets Cancel take them out; it runs
+        # `render_concurrency` at a time.
+        gpu = dict(concurrency_limit=None, show_progress="hidden")
         render_evt = wire(render_btn.click(
             on_render(render_tab.render_video),
             [table, num_frames, fps, user_prompt],
@@ -298,10 +336,18 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             **gpu,
         ), "render", status)
         render_evt.then(render_tab.model_notice, None, notice, **quiet)
+        render_evt.success(hist.add_to_history, history_state, [history_state, history], **quiet)
+        history.select(
+            on_render(hist.restore_from_history), history_state,
+            [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list,
+             preview, video, downloads, used_seed, status],
+            **quiet,
+        )
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
         wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)
-        cancel_btn.click(render_tab.cancel_render, None, status, api_name="cancel", concurrency_limit=None, show_progress="hidden")
+        cancel_btn.click(render_tab.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
+        gr.api(render_tab.cancel_render, api_name="cancel")
         wire(compare_btn.click(
             msg.reports("comparison")(compare_tab.compare_methods),
             [table, num_frames, fps, compare_choice],
@@ -310,7 +356,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1) -> gr.
             api_name="compare",
             **gpu,
         ), "comparison", compare_status)
-        compare_cancel_btn.click(render_tab.cancel_render, None, compare_status, api_visibility="private", concurrency_limit=None, show_progress="hidden")
+        compare_cancel_btn.click(render_tab.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
     return demo
 
 

@@ -95,6 +95,12 @@ def load_project(path: Any) -> list[Any]:
         project.settings.validate()
     except SettingsError as e:
         raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
+    return project_values(project)
+
+
+def project_values(project: Project) -> list[Any]:
+    """The page's values for [prompt, table, notes, frames, fps, style, camera, backend,
+    llm_model, base_url, *SETTING_NAMES] from a project."""
     d = project.director
     if d.backend not in {v for _, v in BACKENDS}:
         d = dataclasses.replace(d, backend="offline")

@@ -18,8 +18,10 @@ from ..render.start_image import StartImageError, load_image
 from ..settings import RenderSettings, SettingsError
 from . import runtime as rt
 from .controls import settings_from_values
+from .progress import Eta, eta_words, single_frame_steps, step_label
 from .store import output_store
 from .table import table_prompts
+from .turns import QueueFull
 
 
 def _session(request: Any) -> str:
@@ -56,9 +58,45 @@ def load_model(again: str) -> None:
 
 
 def cancel_render(request: gr.Request = None) -> str:
+    """The API's /cancel: stops this session's running job, or takes its waiting one out of the line."""
     if rt.RUNTIME.cancels.cancel(_session(request)):
         return "Cancelling… the render stops after the current step."
     return "Nothing is rendering."
+
+
+def cancel_from_page(request: gr.Request = None) -> None:
+    """The page's Cancel writes nothing itself: the job answers in its own status line
+    ("Cancelled at step …" or "Cancelled while waiting"), which a later reply from Cancel
+    would overwrite."""
+    if not rt.RUNTIME.cancels.cancel(_session(request)):
+        gr.Info("Nothing is rendering or waiting in this tab.")
+
+
+@contextmanager
+def in_line() -> Iterator[int]:
+    """A place in the page's GPU line (turns.py) for the length of one render or comparison."""
+    try:
+        ticket = rt.RUNTIME.turns.join()
+    except QueueFull as e:
+        raise gr.Error(str(e)) from None
+    try:
+        yield ticket
+    finally:
+        rt.RUNTIME.turns.leave(ticket)
+
+
+def wait_turn(ticket: int, flag: Any, poll_s: float = 0.25) -> Iterator[str]:
+    """Status lines while other jobs go first; ends when it is this job's turn or Cancel
+    set `flag` (the caller tells the two apart by the flag)."""
+    turns = rt.RUNTIME.turns
+    shown = None
+    while not turns.wait(ticket, timeout=poll_s):
+        if flag.is_set():
+            return
+        ahead = turns.ahead(ticket)
+        if ahead != shown:
+            shown = ahead
+            yield f"⏳ Waiting: {ahead} ahead of you in the queue. Cancel takes this job out of the line."
 
 
 def check_render_input(prompts: list[str], num_frames: Any) -> None:
@@ -143,13 +181,19 @@ def render_video(
             load_image(start_image)
         except StartImageError as e:
             raise gr.Error(str(e)) from None
-    with cancel_flag(request) as flag:
-        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings)
+    keep = gr.update()
+    with cancel_flag(request) as flag, in_line() as ticket:
+        for line in wait_turn(ticket, flag):
+            yield keep, keep, keep, keep, line
+        if flag.is_set():
+            yield keep, keep, keep, keep, "■ Cancelled while waiting in the queue; nothing was rendered."
+            return
+        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, _session(request))
 
 
 def _render(
     prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None,
-    user_prompt: str = "", fields: dict | None = None,
+    user_prompt: str = "", fields: dict | None = None, session: str = "local",
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
@@ -168,9 +212,9 @@ def _render(
     stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
     folder = output_store().new_dir("render")
     gallery = _GalleryFiles(folder / "preview")
-    result = None
-    last_step = 0
-    total = s.num_inference_steps
+    result, eta, last_step, total = None, None, 0, s.num_inference_steps
+    passes = _passes(len(prompts), s)
+    image_mode = s.image_mode if image is not None else None
     try:
         for kind, payload in stream:
             if flag.is_set():
@@ -178,9 +222,13 @@ def _render(
             if kind == "step":
                 info = payload
                 last_step, total = int(info.step), int(info.total)
-                eta = rt.eta_text(getattr(info, "eta_s", None))
-                progress((last_step, total), desc=f"{info.phase} · {eta}", unit="steps")
-                status = f"{_progress_bar(last_step, total)} step {last_step}/{total} · {info.phase} · {eta}"
+                n_first = single_frame_steps(s.num_inference_steps, s.t0, s.t1, total, image_mode)
+                if eta is None:
+                    eta = Eta(total, n_first, min(len(prompts), s.frames_per_pass))
+                left = eta_words(*eta.update(last_step, float(info.elapsed_s)))
+                label = step_label(last_step, total, n_first, passes, picture=image is not None)
+                progress((last_step, total), desc=f"{info.phase} · {left}", unit="steps")
+                status = f"{_progress_bar(last_step, total)} {label} · {info.phase} · {left}"
                 if info.preview is not None:
                     # Long videos preview one pass at a time; earlier passes' frames stay shown.
                     gallery.update(np.asarray(info.preview), list(getattr(info, "frames", []) or []))
@@ -223,15 +271,30 @@ def _render(
     stem = output_stem(prompts[0], s.width, s.height, used, project)
     paths = export_all(frames, Path(rt.RUNTIME.out_dir or folder), fps=s.fps, stem=stem, project=project)
     took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
+    items = gallery.items()
+    files = [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])]
+    from .history import FINISHED
+
+    FINISHED.put(session, {"items": items, "project": project.to_json(), "video": files[0], "downloads": files})
     yield (
-        gallery.items(),
-        str(paths["mp4"]),
-        [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])],
+        items,
+        files[0],
+        files,
         used,
         f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps"
         + (f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if getattr(result, "anchor_cache_bytes", 0) else "")
         + ". Download the mp4, gif or PNG frames below.",
     )
+
+
+def _passes(num_frames: int, s: RenderSettings) -> int:
+    """How many passes the joint phase makes (long videos); low-memory mode picks its own."""
+    from ..render.long import plan_passes
+
+    try:
+        return len(plan_passes(num_frames, s.frames_per_pass or num_frames, s.chunking))
+    except Exception:
+        return 1
 
 
 def reuse_seed(used: Any) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..settings import DEFAULT_MODEL, ModelChoice, SettingsError
+from .turns import Turns
 
 # On ZeroGPU a GPU call is granted for at most this many seconds.
 ZEROGPU_DURATION = int(os.environ.get("DIRECT2V_GPU_DURATION", "240"))
@@ -197,6 +198,7 @@ class Runtime:
     out_dir: str | None = None  # where finished videos go; a temp dir when None
     clip_model: str | None = None  # for the Compare tab; None = the evaluation's default CLIP
     store: Any = None  # the page's bounded OutputStore, made on first use (ui.render.output_store)
+    turns: Turns = field(default_factory=Turns)  # the visible line renders and comparisons wait in
 
 
 RUNTIME = Runtime()

@@ -1,0 +1,177 @@
+"""This session's results on the page, and an undo for the last director action.
+
+History: after each finished render the page adds an entry (thumbnail, prompt, seed,
+settings, the project JSON); clicking a thumbnail puts that table and those settings back,
+with its frames and video while the store still holds them.
+
+Undo: Direct, Re-direct row/all and Double frame rate replace rows the person may have
+edited by hand. The table before the last such action is kept per session; Undo brings it
+back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from ..settings import Project, SettingsError
+
+MAX_ENTRIES = 20  # per session, newest first
+THUMB_SIDE = 128
+
+
+class PerSession:
+    """A bounded map from browser session to one value (the oldest sessions go first)."""
+
+    def __init__(self, max_sessions: int = 512):
+        self._items: "OrderedDict[str, Any]" = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_sessions = max_sessions
+
+    def put(self, session: str, value: Any) -> None:
+        with self._lock:
+            self._items[session] = value
+            self._items.move_to_end(session)
+            while len(self._items) > self.max_sessions:
+                self._items.popitem(last=False)
+
+    def get(self, session: str) -> Any:
+        with self._lock:
+            return self._items.get(session)
+
+    def pop(self, session: str) -> Any:
+        with self._lock:
+            return self._items.pop(session, None)
+
+
+# A finished render waits here for the .success() listener that adds it to the history:
+# the render's own outputs stay what the API has always returned.
+FINISHED = PerSession()
+# The table before each session's last director action, and what the director wrote last
+# (to tell which rows a new script replaces were edited by hand).
+UNDO = PerSession()
+DIRECTED = PerSession()
+
+
+# ----------------------------------------------------------------------------- history
+def _thumbnail(first_frame: str, store: Any) -> str | None:
+    from PIL import Image
+
+    try:
+        with Image.open(first_frame) as im:
+            im = im.convert("RGB")
+            im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            out = store.new_dir("thumb") / "thumb.png"
+            im.save(out)
+            return str(out)
+    except OSError:
+        return None
+
+
+def entry_label(number: int, project: Project) -> str:
+    s = project.settings
+    first = (project.user_prompt or (project.frames[0] if project.frames else "")).strip()
+    if len(first) > 40:  # cut between words, never inside one
+        first = first[:40].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
+    return f"#{number} · seed {s.seed} · {s.width}×{s.height}, {s.num_inference_steps} steps · {first}"
+
+
+def add_entry(history: list[dict] | None, finished: dict | None, store: Any) -> list[dict]:
+    """History with the session's newest result in front (unchanged when there is none)."""
+    history = list(history or [])
+    if not finished:
+        return history
+    project = Project.from_json(finished["project"])
+    number = (history[0]["number"] + 1) if history else 1
+    thumb = _thumbnail(finished["items"][0][0], store) if finished.get("items") else None
+    entry = {
+        "number": number,
+        "thumb": thumb,
+        "label": entry_label(number, project),
+        "project": finished["project"],
+        "items": finished.get("items") or [],
+        "video": finished.get("video"),
+        "downloads": finished.get("downloads") or [],
+    }
+    return [entry, *history][:MAX_ENTRIES]
+
+
+def shown(history: list[dict] | None) -> list[dict]:
+    """The entries whose thumbnail still exists (the store may have pruned old ones)."""
+    return [e for e in history or [] if e.get("thumb") and Path(e["thumb"]).exists()]
+
+
+def gallery_items(history: list[dict] | None) -> list[tuple[str, str]]:
+    return [(e["thumb"], e["label"]) for e in shown(history)]
+
+
+def entry_at(history: list[dict] | None, index: Any) -> dict:
+    entries = shown(history)
+    i = index[0] if isinstance(index, (list, tuple)) else index
+    try:
+        return entries[int(i)]
+    except (TypeError, ValueError, IndexError):
+        raise gr.Error("That history entry is gone; render again to add a new one.") from None
+
+
+def restored_project(entry: dict) -> Project:
+    try:
+        return Project.from_json(entry["project"])
+    except (SettingsError, KeyError) as e:
+        raise gr.Error(f"Cannot restore this entry: {e}") from None
+
+
+def files_still_there(entry: dict) -> tuple[list | None, str | None, list | None]:
+    """(gallery items, video, downloads) of the entry, each None once the store dropped it."""
+    items = entry.get("items") or []
+    items = items if items and all(Path(p).exists() for p, _ in items) else None
+    video = entry.get("video") if entry.get("video") and Path(entry["video"]).exists() else None
+    downloads = entry.get("downloads") or []
+    downloads = downloads if downloads and all(Path(p).exists() for p in downloads) else None
+    return items, video, downloads
+
+
+# ----------------------------------------------------------------------------- undo
+def hand_edited_rows(session: str, prompts: list[str]) -> list[int]:
+    """1-based rows that differ from what the director last wrote for this session (every
+    non-empty row when it wrote nothing yet: typed or loaded, so the person's own)."""
+    directed = DIRECTED.get(session)
+    if directed is None:
+        return [i + 1 for i, p in enumerate(prompts) if p.strip()]
+    return [i + 1 for i, p in enumerate(prompts) if i >= len(directed) or p != directed[i]]
+
+
+# ----------------------------------------------------------------------------- handlers
+def add_to_history(history: list[dict] | None, request: gr.Request = None) -> tuple[list[dict], list]:
+    """After a finished render: its entry goes to the front of this session's history."""
+    from .messages import session_of
+    from .store import output_store
+
+    history = add_entry(history, FINISHED.pop(session_of(request)), output_store())
+    return history, gallery_items(history)
+
+
+def restore_from_history(history: list[dict] | None, evt: gr.SelectData) -> list[Any]:
+    """Clicking a history thumbnail: its table and settings come back, and its frames and
+    video while the store still has them. Values for project_values' fields, then
+    [preview, video, downloads, used seed, status]."""
+    from .project import project_values
+
+    entry = entry_at(history, evt.index)
+    project = restored_project(entry)
+    items, video, downloads = files_still_there(entry)
+    keep = gr.update()
+    said = f"↺ Restored render #{entry['number']} (seed {project.settings.seed}): its table and settings are back"
+    said += "." if video else "; its files are gone from the server, press Render to make it again."
+    return [
+        *project_values(project),
+        items if items else keep,
+        video if video else keep,
+        downloads if downloads else keep,
+        project.settings.seed,
+        said,
+    ]

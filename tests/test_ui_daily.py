@@ -1,0 +1,217 @@
+"""The page's queue, step counter, time estimate, undo, history and compare verdict as plain
+functions (test_browser_daily.py drives the same through the page)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+import numpy as np
+import pytest
+
+from direct2v.settings import Project, RenderSettings
+from direct2v.ui import controls, direct, history as hist, progress
+from direct2v.ui import render as render_tab
+from direct2v.ui import runtime as rt
+from direct2v.ui.compare_job import leader_sentence
+from direct2v.ui.table import make_table
+from direct2v.ui.turns import QueueFull, Turns
+
+CORGI = "A corgi is running, and another corgi joins later"
+OFFLINE = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
+
+
+def req(session):
+    return SimpleNamespace(session_hash=session)
+
+
+# ----------------------------------------------------------------------------- the queue
+def test_turns_are_first_come_first_served_and_report_places():
+    turns = Turns(slots=1, max_waiting=3)
+    a, b, c = turns.join(), turns.join(), turns.join()
+    assert [turns.ahead(t) for t in (a, b, c)] == [0, 1, 2]
+    assert not turns.wait(b, timeout=0.01)  # not b's turn while a is first
+    assert turns.wait(a, timeout=0.01)
+    assert [turns.ahead(b), turns.ahead(c)] == [1, 2]  # a runs, b and c wait
+    full = Turns(max_waiting=2)
+    full.join(), full.join()
+    with pytest.raises(QueueFull, match="2 renders are already waiting"):
+        full.join()
+    turns.leave(c)  # cancelled while waiting: out of the line
+    assert turns.waiting == 1
+    turns.leave(a)
+    assert turns.wait(b, timeout=0.01) and turns.waiting == 0
+
+
+def test_two_slots_run_two_jobs_and_the_third_waits():
+    turns = Turns(slots=2)
+    a, b, c = turns.join(), turns.join(), turns.join()
+    assert turns.wait(a, timeout=0.01) and turns.wait(b, timeout=0.01)
+    assert not turns.wait(c, timeout=0.01) and turns.ahead(c) == 2
+
+
+def test_a_waiting_render_shows_its_place_and_cancel_takes_it_out():
+    rt.configure("tiny", preview_every=1)
+    turns = rt.RUNTIME.turns = Turns(slots=1)
+    try:
+        blocker = turns.join()
+        assert turns.wait(blocker, timeout=0.01)  # another session's job holds the GPU
+        values = dict(zip(controls.SETTING_NAMES, controls.settings_values(
+            RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2))))
+        gen = render_tab.render_video([["a", ""], ["b", ""]], 2, 4, request=req("queued"), **values)
+        first = next(gen)
+        assert first[-1] == "⏳ Waiting: 1 ahead of you in the queue. Cancel takes this job out of the line."
+        assert render_tab.cancel_render(req("queued")).startswith("Cancelling")
+        rest = list(gen)
+        assert rest[-1][-1] == "■ Cancelled while waiting in the queue; nothing was rendered."
+        assert all(not isinstance(o[0], list) for o in rest)  # nothing rendered, frames untouched
+        assert turns.waiting == 0 and render_tab.cancel_render(req("queued")) == "Nothing is rendering."
+        turns.leave(blocker)
+    finally:
+        rt.RUNTIME.turns = Turns()
+
+
+def test_a_full_line_turns_a_render_away_in_words():
+    rt.RUNTIME.turns = Turns(max_waiting=1)
+    try:
+        rt.RUNTIME.turns.join()
+        values = dict(zip(controls.SETTING_NAMES, controls.settings_values(RenderSettings(width=64, height=64))))
+        with pytest.raises(gr.Error, match="1 renders are already waiting, the most this server queues"):
+            next(render_tab.render_video([["a", ""], ["b", ""]], 2, 4, request=req("late"), **values))
+    finally:
+        rt.RUNTIME.turns = Turns()
+
+
+# ----------------------------------------------------------------------------- progress
+def test_step_label_names_both_phases():
+    total = 53  # what the pipeline counts for 50 steps, t0=44, t1=47: 5 alone, then 48 joint
+    n_first = progress.single_frame_steps(50, 44, 47, total)
+    assert n_first == 5
+    assert progress.step_label(12, total, n_first) == "step 12 of 53: 5 first-frame steps, then 48 joint"
+    assert progress.step_label(1, 101, 5, passes=3).endswith("then 96 joint over 3 passes")
+    assert progress.single_frame_steps(50, 44, 47, 48, "noise") == 0
+    assert progress.step_label(3, 48, 0, picture=True) == "step 3 of 48: all 48 joint"
+    assert progress.single_frame_steps(50, 44, 47, 96, "invert") == 48
+
+
+def test_the_estimate_counts_joint_steps_as_costlier_until_it_has_timed_one():
+    eta = progress.Eta(total=53, n_first=5, frames_per_pass=8)
+    left, rough = eta.update(1, 1.0)  # one first-frame step took 1 s
+    assert rough and left == pytest.approx(4 * 1.0 + 48 * 8.0)  # not 52 s: a joint step is 8 frames
+    eta.update(5, 5.0)
+    left, rough = eta.update(7, 5.0 + 2 * 6.0)  # two joint steps of 6 s each
+    assert not rough and left == pytest.approx((53 - 7) * 6.0)
+    assert progress.eta_words(75, True) == "about 1 min 15 s left (rough until the joint steps start)"
+    assert progress.eta_words(None, True) == "estimating the time left"
+
+
+def test_a_render_labels_its_counter():
+    rt.configure("tiny", preview_every=100)
+    values = dict(zip(controls.SETTING_NAMES, controls.settings_values(
+        RenderSettings(width=64, height=64, num_inference_steps=6, t0=2, t1=3))))
+    outs = list(render_tab.render_video([["a", ""], ["b", ""]], 2, 4, request=req("label"), **values))
+    lines = [o[-1] for o in outs if "step 1 of" in str(o[-1])]
+    # 6 steps, t0=2: frame 1 alone for 3 steps, then 4 joint (from T[-t1-1]).
+    assert lines and "step 1 of 7: 3 first-frame steps, then 4 joint · first frame · about" in lines[0]
+    assert "(rough until the joint steps start)" in lines[0]
+
+
+# ----------------------------------------------------------------------------- undo
+def test_redirect_all_says_it_replaced_hand_edits_and_undo_brings_them_back():
+    session = req("undo-1")
+    table, _, _ = direct.direct_script(CORGI, 4, 4, **OFFLINE, table=None, request=session)
+    edited = [r[0] for r in table]
+    edited[1] = "a corgi wearing a red scarf, edited by hand"
+    table2, notes, _ = direct.redirect_all("A cat sleeps on a sofa", 4, 4, **OFFLINE, table=make_table(edited), request=session)
+    assert [r[0] for r in table2] != edited
+    assert "Replaced the previous 4 rows, 1 of them edited by hand (rows 2); **Undo** brings them back." in notes
+    back, notes, frames, fps = direct.undo_director(request=session)
+    assert [r[0] for r in back] == edited and frames == 4 and fps == 4
+    assert "Undid Re-direct all: the table is back to its 4 rows." in notes
+    with pytest.raises(gr.Error, match="Nothing to undo"):
+        direct.undo_director(request=session)
+
+
+def test_double_says_which_frames_were_copied_and_undo_restores_fps(monkeypatch):
+    session = req("undo-2")
+
+    class CopyingDirector:
+        def double_fps(self, prompts, fps, user_prompt, camera=None, style=None):
+            return [p for p in prompts for _ in range(2)]
+
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: CopyingDirector())
+    table, notes, n, fps = direct.double_frame_rate(make_table(["a", "b", "c"]), CORGI, 4, **OFFLINE, request=session)
+    assert n == 6 and fps == 8
+    assert "Doubled 3 → 6 frames at 8 fps. 3 of the 3 frames (rows 1, 2, 3 before doubling) could not be split" in notes
+    back, _, frames, fps = direct.undo_director(request=session)
+    assert [r[0] for r in back] == ["a", "b", "c"] and frames == 3 and fps == 4
+
+
+def test_redirect_row_keeps_the_old_row_for_undo():
+    session = req("undo-3")
+    rows = make_table(["A fox asleep in the snow", "A fox waking in the snow", "A fox trotting in the snow"])
+    out, notes = direct.redirect_row(rows, 2, "", 4, **OFFLINE, request=session)
+    assert "Row 2 re-directed (it had been edited by hand); **Undo** brings the old row back." in notes
+    back, _, _, _ = direct.undo_director(request=session)
+    assert [r[0] for r in back] == [r[0] for r in rows]
+
+
+def test_sessions_undo_their_own_actions_only():
+    direct.direct_script(CORGI, 2, 4, **OFFLINE, table=make_table(["x", "y"]), request=req("s-a"))
+    with pytest.raises(gr.Error, match="Nothing to undo"):
+        direct.undo_director(request=req("s-b"))
+    assert [r[0] for r in direct.undo_director(request=req("s-a"))[0]] == ["x", "y"]
+
+
+# ----------------------------------------------------------------------------- history
+def test_history_keeps_newest_first_and_restores_a_render(tmp_path):
+    from direct2v.ui.store import OutputStore
+    from direct2v.video import write_png
+
+    store = OutputStore(tmp_path)
+    history = []
+    for seed in (1, 2):
+        project = Project(user_prompt=CORGI, frames=["a", "b"], settings=RenderSettings(seed=seed, width=64, height=64), model="tiny")
+        frame = write_png(np.full((64, 64, 3), seed * 40, np.uint8), tmp_path / f"f{seed}.png", project)
+        finished = {"items": [(str(frame), "Frame 1")], "project": project.to_json(), "video": None, "downloads": []}
+        history = hist.add_entry(history, finished, store)
+    assert [e["number"] for e in history] == [2, 1]
+    assert hist.gallery_items(history)[1][1] == "#1 · seed 1 · 64×64, 50 steps · A corgi is running, and another corgi…"
+    values = hist.restore_from_history(history, SimpleNamespace(index=1))
+    restored = dict(zip(controls.SETTING_NAMES, values[10: 10 + len(controls.SETTING_NAMES)]))
+    assert values[0] == CORGI and [r[0] for r in values[1]] == ["a", "b"] and restored["seed"] == 1
+    assert values[-1] == "↺ Restored render #1 (seed 1): its table and settings are back; its files are gone from the server, press Render to make it again."
+    assert len(hist.add_entry([{"number": i} for i in range(20, 0, -1)], finished, store)) == hist.MAX_ENTRIES
+    with pytest.raises(gr.Error, match="That history entry is gone"):
+        hist.restore_from_history(history, SimpleNamespace(index=5))
+
+
+def test_a_finished_render_reaches_its_sessions_history():
+    rt.configure("tiny", preview_every=100)
+    values = dict(zip(controls.SETTING_NAMES, controls.settings_values(
+        RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2, seed=5))))
+    outs = list(render_tab.render_video([["a", ""], ["b", ""]], 2, 4, CORGI, request=req("hist"), **values))
+    history, items = hist.add_to_history([], request=req("hist"))
+    assert len(history) == 1 and items[0][1].startswith("#1 · seed 5 · 64×64, 4 steps")
+    assert history[0]["video"] == outs[-1][1]
+    assert hist.add_to_history(history, request=req("hist"))[0] == history  # taken once
+
+
+# ----------------------------------------------------------------------------- compare
+def _result(a, b):
+    methods = [SimpleNamespace(name="rotational", label="RVM"), SimpleNamespace(name="first", label="T2V-Z")]
+    metrics = {
+        "rotational": SimpleNamespace(clip_scores=np.array(a), avg_clip=float(np.mean(a))),
+        "first": SimpleNamespace(clip_scores=np.array(b), avg_clip=float(np.mean(b))),
+    }
+    return SimpleNamespace(methods=methods, metrics=metrics)
+
+
+def test_compare_names_a_leader_only_beyond_the_noise():
+    # The issue's case: 0.0007 apart with frame-to-frame scatter far larger.
+    tie = leader_sentence(_result([0.2307, 0.2107, 0.2507, 0.2207], [0.2330, 0.2070, 0.2530, 0.2170]))
+    assert tie.startswith("RVM and T2V-Z are within noise of each other: a lead of 0.0007, 95% interval -0.")
+    assert tie.endswith("over 4 frames; no method is ahead.")
+    clear = leader_sentence(_result([0.30, 0.31, 0.29, 0.30], [0.20, 0.21, 0.20, 0.19]))
+    assert clear.startswith("Highest average CLIP score: RVM (0.3000), ahead of T2V-Z by 0.1000 (95% interval +0.")
+    assert leader_sentence(_result([0.3], [0.2])).endswith("one frame cannot tell a lead from noise.")
