@@ -160,6 +160,12 @@ def test_direct_edit_render_save_and_load(page, tmp_path):
     # Select row 3 and move it down; it becomes row 4.
     cell(pg, 2).click()
     pg.wait_for_function("() => document.querySelector('#row input').value === '3'")
+    # The selected row stands out from the others (rows alternate, so row 1 has its stripe).
+    backgrounds = pg.evaluate(
+        """() => [...document.querySelectorAll('#frame-table [role=row][data-index]')]
+                   .map(r => getComputedStyle(r.querySelector('[role=gridcell]')).backgroundColor)"""
+    )
+    assert backgrounds[2] not in (backgrounds[0], backgrounds[1], backgrounds[3]), backgrounds
     pg.click("#row-down")
     wait_cell(pg, 3, EDITED)
     script = rows(pg)
@@ -194,7 +200,7 @@ def test_direct_edit_render_save_and_load(page, tmp_path):
     )
     assert width == 64 and abs(duration - 2.0) < 0.3 and err is None  # 8 frames at 4 fps, playable
     assert pg.locator("#preview img").count() == 8
-    used = int(pg.input_value("#used-seed input"))
+    used = int(pg.input_value("#used-seed input, #used-seed textarea"))
     assert f"seed {used}" in pg.locator("#render-status").inner_text()
     links = pg.locator("#downloads a").evaluate_all("els => els.map(e => e.getAttribute('href') || '')")
     exts = sorted({l.split("?")[0].rsplit(".", 1)[-1] for l in links if "." in l})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +34,21 @@ def open_page(browser, app, width=1440, height=900):
     pg.goto(app.url)
     pg.wait_for_selector("#direct-btn")
     return pg
+
+
+def readme_shot(pg, name: str, top: str | None = None) -> None:
+    """The README's screenshots: what the screen shows (not the whole page), from `top`."""
+    if not SHOTS:
+        return
+    for close in pg.locator(".toast-close").all():  # the director's notices, already on the page
+        try:
+            close.click(timeout=1000)
+        except Exception:
+            pass
+    y = pg.locator(top).bounding_box()["y"] + pg.evaluate("() => window.scrollY") - 8 if top else 0
+    pg.evaluate("(y) => window.scrollTo(0, y)", y)
+    pg.wait_for_timeout(300)
+    pg.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 def small(pg, steps=6, t0=2, t1=3, seed=None):
@@ -105,8 +121,7 @@ def test_a_phone_gets_one_stable_column_without_sideways_scrolling(browser, app)
         panels,
     )
     assert len(samples) == 1, f"the layout changed on its own: {samples}"
-    pg.evaluate("() => window.scrollTo(0, 0)")
-    shot(pg, "page-390")
+    readme_shot(pg, "screenshot-390", top="#script-panel")
     pg.context.close()
 
 
@@ -139,7 +154,7 @@ def test_history_restores_and_a_downloaded_png_reproduces_its_render(browser, ap
     set_number(pg, "width", 72)
     render_done(pg)
     pg.wait_for_function("() => document.querySelectorAll('#history img').length === 2")
-    shot(pg, "page-1440")
+    readme_shot(pg, "screenshot-1440", top="#intro")
 
     # Restore the first render (the newest is first in the history).
     pg.locator("#history img").nth(1).click()

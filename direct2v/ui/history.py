@@ -1,60 +1,24 @@
-"""This session's results on the page, and an undo for the last director action.
-
-History: after each finished render the page adds an entry (thumbnail, prompt, seed,
-settings, the project JSON); clicking a thumbnail puts that table and those settings back,
-with its frames and video while the store still holds them.
-
-Undo: Direct, Re-direct row/all and Double frame rate replace rows the person may have
-edited by hand. The table before the last such action is kept per session; Undo brings it
-back.
-"""
+"""This session's results on the page: after each finished render the page adds an entry
+(thumbnail, prompt, seed, settings, the project JSON); clicking a thumbnail puts that table
+and those settings back, with its frames and video while the store still holds them."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from ..settings import Project, SettingsError
+from .session import PerSession
 
 MAX_ENTRIES = 20  # per session, newest first
 THUMB_SIDE = 128
 
 
-class PerSession:
-    """A bounded map from browser session to one value (the oldest sessions go first)."""
-
-    def __init__(self, max_sessions: int = 512):
-        self._items: "OrderedDict[str, Any]" = OrderedDict()
-        self._lock = threading.Lock()
-        self.max_sessions = max_sessions
-
-    def put(self, session: str, value: Any) -> None:
-        with self._lock:
-            self._items[session] = value
-            self._items.move_to_end(session)
-            while len(self._items) > self.max_sessions:
-                self._items.popitem(last=False)
-
-    def get(self, session: str) -> Any:
-        with self._lock:
-            return self._items.get(session)
-
-    def pop(self, session: str) -> Any:
-        with self._lock:
-            return self._items.pop(session, None)
-
-
 # A finished render waits here for the .success() listener that adds it to the history:
 # the render's own outputs stay what the API has always returned.
 FINISHED = PerSession()
-# The table before each session's last director action, and what the director wrote last
-# (to tell which rows a new script replaces were edited by hand).
-UNDO = PerSession()
-DIRECTED = PerSession()
 
 
 # ----------------------------------------------------------------------------- history
@@ -133,16 +97,6 @@ def files_still_there(entry: dict) -> tuple[list | None, str | None, list | None
     downloads = entry.get("downloads") or []
     downloads = downloads if downloads and all(Path(p).exists() for p in downloads) else None
     return items, video, downloads
-
-
-# ----------------------------------------------------------------------------- undo
-def hand_edited_rows(session: str, prompts: list[str]) -> list[int]:
-    """1-based rows that differ from what the director last wrote for this session (every
-    non-empty row when it wrote nothing yet: typed or loaded, so the person's own)."""
-    directed = DIRECTED.get(session)
-    if directed is None:
-        return [i + 1 for i, p in enumerate(prompts) if p.strip()]
-    return [i + 1 for i, p in enumerate(prompts) if i >= len(directed) or p != directed[i]]
 
 
 # ----------------------------------------------------------------------------- handlers

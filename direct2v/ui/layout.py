@@ -135,7 +135,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                     settings = build_controls("main")
                     settings.update(image_controls)
                     with gr.Row():
-                        used_seed = gr.Number(value=None, precision=0, label="Seed used", interactive=False, elem_id="used-seed")
+                        # A text box: an empty Number shows 0, which reads as a seed that was used.
+                        used_seed = gr.Textbox(value="", placeholder="none yet", label="Seed used", interactive=False, elem_id="used-seed")
                         reuse_btn = gr.Button("Reuse", size="sm", scale=0, min_width=70, elem_id="reuse-seed")
                     with gr.Row():
                         paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
@@ -164,7 +165,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         column_widths=["auto", "84px"],  # assets/style.css fits them to the width
                         show_row_numbers=True,
                         wrap=True,
-                        max_height=260,
+                        max_height=240,
                         label="One prompt per frame: click a cell to edit, click a row to select it",
                         elem_id="frame-table",
                     )
@@ -191,7 +192,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                             status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
                             preview = gr.Gallery(
                                 label="Frames (live preview while rendering)",
-                                columns=4,
+                                columns=8,  # assets/style.css keeps a frame one column wide, so the preview stays in view
                                 height="auto",
                                 object_fit="contain",
                                 allow_preview=True,
@@ -231,7 +232,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                                 label="Side by side, in sync", autoplay=True, loop=True, interactive=False, height=300, elem_id="compare-video"
                             )
                             compare_table = gr.Markdown(elem_id="compare-table")
-                            compare_plot = gr.Image(label="CLIP score per frame", type="filepath", interactive=False, elem_id="compare-plot")
+                            # The plot carries its own title; a label over it would hide it.
+                            compare_plot = gr.Image(type="filepath", interactive=False, show_label=False, elem_id="compare-plot")
 
         settings = {name: settings[name] for name in SETTING_NAMES}
         setting_list = list(settings.values())
@@ -360,6 +362,14 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
     return demo
 
 
+# Gradio scopes the media queries of launch(css=...) to elements inside the page's content,
+# so the 32 px gutters around it (a sixth of a phone's width) are narrowed from <head>.
+PAGE_HEAD = (
+    "<style>@media (max-width: 720px) { .gradio-container > .main { "
+    "padding-left: 8px !important; padding-right: 8px !important; } }</style>"
+)
+
+
 def launch_kwargs(**extra: Any) -> dict[str, Any]:
     """Arguments Gradio 6 takes at launch rather than in Blocks()."""
-    return {"css": page_css(), "theme": gr.themes.Soft(primary_hue="indigo"), **extra}
+    return {"css": page_css(), "head": PAGE_HEAD, "theme": gr.themes.Soft(primary_hue="indigo"), **extra}

@@ -298,7 +298,7 @@ def _passes(num_frames: int, s: RenderSettings) -> int:
 
 
 def reuse_seed(used: Any) -> Any:
-    if used is None or used == "":
+    if used is None or str(used).strip() == "":
         raise gr.Error("Render once first; then the seed it used can be reused.")
     return int(used)
 

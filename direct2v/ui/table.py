@@ -76,7 +76,8 @@ def make_table(prompts: list[str]) -> list[list[str]]:
     flags = quality_flags(prompts)
     rows = []
     for i, (p, n) in enumerate(zip(prompts, counts)):
-        mark = f"{n} ⚠ > {CLIP_TOKEN_LIMIT}" if n > CLIP_TOKEN_LIMIT else str(n)
+        # Short enough for the narrow column; the notes under the table say what the ⚠ means.
+        mark = f"{n} ⚠" if n > CLIP_TOKEN_LIMIT else str(n)
         if i in flags:
             mark += " ⚠ " + "; ".join(flags[i])
         rows.append([p, mark])
