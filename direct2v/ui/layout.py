@@ -198,6 +198,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                                 allow_preview=True,
                                 preview=False,
                                 format="png",
+                                interactive=False,  # an input of "Use frame k", but nothing to upload into
                                 elem_id="preview",
                             )
                             video = gr.Video(label="Video", autoplay=True, loop=True, interactive=False, height=360, elem_id="video")
