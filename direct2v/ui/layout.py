@@ -14,6 +14,7 @@ from . import compare as compare_tab
 from . import controls
 from . import direct
 from . import messages as msg
+from . import models as model_chooser
 from . import project
 from . import history as hist
 from . import render as render_tab
@@ -143,6 +144,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
                     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
                         settings.update(build_controls("advanced"))
+                    chooser = model_chooser.build()
                     steps_before = gr.State(DEFAULTS.num_inference_steps)
                     with gr.Row():
                         save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
@@ -325,6 +327,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             api_name="load_project",
             show_progress="hidden",
         ), "render", status).success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
+
+        model_chooser.wire(chooser, notice, load_btn)
 
         # Renders and comparisons start at once and wait in the page's own line (turns.py),
         # which shows their place and lets Cancel take them out; it runs
