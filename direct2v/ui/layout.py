@@ -82,7 +82,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         camera = gr.Dropdown(
                             direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                         )
-                    with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box"):
+                    with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box") as start_box:
                         start_image = gr.Image(
                             label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
                             sources=["upload", "clipboard"], height=220, elem_id="start-image",
@@ -311,7 +311,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             on_render(project.save_project),
             [user_prompt, table, fps],
             project_file,
-            inputs_kwargs={**director_fields, **settings},
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
             api_name="save_project",
             show_progress="hidden",
         ), "render", status)
@@ -320,13 +320,16 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             lambda: (gr.update(visible=True), "✓ Project saved; your browser downloads it (also linked under the buttons)."),
             None, [project_file, status], **quiet,
         ).then(None, None, None, js="() => { setTimeout(() => document.querySelector('#project-file a')?.click(), 300); }")
-        wire(load_btn.upload(
+        loaded = wire(load_btn.upload(
             on_render(project.load_project),
             load_btn,
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list],
             api_name="load_project",
             show_progress="hidden",
-        ), "render", status).success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
+        ), "render", status)
+        loaded.success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
+        # Only after a good load: a failed one leaves the picture in the box as it was.
+        loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
 
         model_chooser.wire(chooser, notice, load_btn)
 
