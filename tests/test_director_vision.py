@@ -261,3 +261,32 @@ def test_local_director_reads_text_only_and_says_so(tmp_path, monkeypatch):
         local_backend.unload_all()
     assert len(frames) == 4 and not d.image_sent
     assert d.image_note.startswith("The picture was not sent: the local director reads text only")
+
+
+def test_local_vision_language_model_sees_the_picture(tmp_path):
+    """A local model whose config has a vision part gets the picture through its processor."""
+    import torch
+
+    try:
+        from tiny_chat import build_tiny_vlm
+    except ImportError:  # pragma: no cover
+        from tests.tiny_chat import build_tiny_vlm
+    from direct2v.director import local_backend
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    local_backend.unload_all()
+    try:
+        model = build_tiny_vlm(tmp_path / "tiny-vlm")
+        d = make_director("local", model=model, cache=False, device="cpu", max_frame_chars=10, quality_retries=0)
+        _, lm = local_backend.load_chat_model(model, "cpu")
+        seen = []
+        lm.model.vision_tower.register_forward_hook(lambda module, args, out: seen.append(tuple(args[0].shape)))
+        frames = d.direct(MOTION, num_frames=2, image=picture(60, 40))
+        assert len(frames) == 2 and all(frames) and seen == [(1, 3, 28, 28)]
+        assert d.image_sent and d.image_note.startswith(f"The local model {model!r} got the picture (60x40)")
+        d.direct(MOTION, num_frames=2)  # no picture: the vision tower is not run
+        assert len(seen) == 1 and d.image_note is None
+    finally:
+        local_backend.unload_all()
+        torch.set_num_threads(threads)

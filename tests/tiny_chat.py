@@ -50,3 +50,44 @@ def build_tiny_chat_model(path: Path, vocab_size: int = 1200, seed: int = 0) -> 
     LlamaForCausalLM(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+VLM_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>{% if m['content'] is string %}{{ m['content'] }}{% else %}"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>{% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+    "{% endif %}<|end|>{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def build_tiny_vlm(path: Path, seed: int = 0) -> str:
+    """A tiny randomly initialised vision-language model (LLaVA: a 1-layer CLIP vision tower on
+    28x28 pictures, 4 image tokens, and the chat model above) with its processor, saved as a
+    local folder, so the local director loads it through its real loading code."""
+    import torch
+    from transformers import (
+        AutoTokenizer, CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    path = Path(path)
+    tokenizer = AutoTokenizer.from_pretrained(build_tiny_chat_model(path / "text", seed=seed))
+    tokenizer.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    tokenizer.chat_template = VLM_TEMPLATE
+    images = CLIPImageProcessor(size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28})
+    processor = LlavaProcessor(
+        image_processor=images, tokenizer=tokenizer, patch_size=14, vision_feature_select_strategy="default",
+        chat_template=VLM_TEMPLATE, image_token="<image>", num_additional_image_tokens=1,
+    )
+    torch.manual_seed(seed)
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+                                       image_size=28, patch_size=14, projection_dim=16),
+        text_config=LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=2,
+                                num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=16384,
+                                eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, bos_token_id=None),
+        image_token_index=tokenizer.convert_tokens_to_ids("<image>"), vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+    )
+    LlavaForConditionalGeneration(config).save_pretrained(path / "vlm")
+    processor.save_pretrained(path / "vlm")
+    return str(path / "vlm")

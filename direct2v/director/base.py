@@ -146,8 +146,9 @@ class Director(ABC):
         picture = vision.prepare_image(image) if image is not None else None  # a bad picture fails before any request
         self.image_note, self.image_sent = None, False
         self._fresh = bool(fresh)
-        self._image = picture if self.sees_images else None
         try:
+            # Asked only with a picture: a local model learns whether it sees by loading.
+            self._image = picture if picture is not None and self.sees_images else None
             frames = self._direct(user_prompt, num_frames, fps, camera, style)
         finally:
             self._fresh = False

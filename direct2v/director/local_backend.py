@@ -17,13 +17,14 @@ writer: <why>", in `notice`); `fallback=False` raises DirectorModelError instead
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 from .. import hub
-from . import constrained, prompts
+from . import constrained, prompts, vision
 from .base import LLMDirector
 from .errors import AnswerCutOff, DirectorError, DirectorModelError, first_sentence, one_line
 
@@ -36,6 +37,9 @@ ENV_MODEL = "DIRECT2V_LOCAL_MODEL"
 SD_RESERVE_BYTES = 6 * 2**30
 
 _MODELS: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+# The processor of a vision-language model (its config has a vision part), by the same key:
+# such a model sees the start picture (`LocalDirector.sees_images`).
+_PROCESSORS: dict[tuple[str, str, str], Any] = {}
 _GRAMMARS: dict[tuple[str, str, str], constrained.Grammars] = {}
 _FAILED: dict[str, str] = {}  # model -> why it could not be loaded (not retried in this process)
 _ANNOUNCED: set[str] = set()
@@ -63,11 +67,12 @@ def estimate_bytes(model: str, dtype: str) -> int | None:
     weights read); None when the config cannot be read."""
     try:
         import torch
-        from transformers import AutoConfig, AutoModelForCausalLM
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
 
         config = AutoConfig.from_pretrained(model)
+        cls = AutoModelForImageTextToText if _is_vision(config) else AutoModelForCausalLM
         with torch.device("meta"):
-            meta = AutoModelForCausalLM.from_config(config)
+            meta = cls.from_config(config)
         count = sum(p.numel() for p in meta.parameters())
     except Exception:
         return None
@@ -133,13 +138,26 @@ def load_chat_model(model: str, device: str | None = None, dtype: str | None = N
         if model in _FAILED:
             raise DirectorModelError(_FAILED[model])
         if key not in _MODELS:
-            _MODELS[key] = _load(model, plan)
+            _MODELS[key], processor = _load(model, plan)
+            if processor is not None:
+                _PROCESSORS[key] = processor
     return _MODELS[key]
 
 
-def _load(model: str, plan: Placement) -> tuple[Any, Any]:
+def vision_processor(model: str, device: str | None = None, dtype: str | None = None) -> Any:
+    """The processor of a loaded vision-language model, None for a text-only one."""
+    plan = plan_placement(model, device, dtype)
+    return _PROCESSORS.get((model, plan.device, plan.dtype))
+
+
+def _is_vision(config: Any) -> bool:
+    return getattr(config, "vision_config", None) is not None
+
+
+def _load(model: str, plan: Placement) -> tuple[tuple[Any, Any], Any]:
+    """((tokenizer, model), the processor of a vision-language model or None)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
     # No network: read the cache at once instead of waiting out the Hub client's retries.
     cache_only = hub.local_only(model)
@@ -147,11 +165,17 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
     try:
         import transformers
 
-        tokenizer = AutoTokenizer.from_pretrained(model, **where)
         # `dtype` replaced `torch_dtype` in transformers 4.56; accept both worlds.
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-        lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
+        tokenizer = AutoTokenizer.from_pretrained(model, **where)
+        processor = None
+        if _is_vision(AutoConfig.from_pretrained(model, **where)):
+            processor = AutoProcessor.from_pretrained(model, **where)
+            tokenizer = processor.tokenizer  # the one the processor's image tokens were added to
+            lm = AutoModelForImageTextToText.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
+        else:
+            lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
     except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
         reason = (f"not on this machine and {hub.endpoint()[0]} cannot be reached" if cache_only
                   else first_sentence(str(exc), 160))
@@ -159,7 +183,7 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
                f"network, or give a local folder")
         _FAILED[model] = why[0].upper() + why[1:]
         raise DirectorModelError(_FAILED[model]) from None
-    if getattr(tokenizer, "chat_template", None) is None:
+    if getattr(tokenizer, "chat_template", None) is None and getattr(processor, "chat_template", None) is None:
         _FAILED[model] = f"The local model {model!r} has no chat template; use an instruction-tuned chat model"
         raise DirectorModelError(_FAILED[model])
     try:
@@ -167,7 +191,7 @@ def _load(model: str, plan: Placement) -> tuple[Any, Any]:
     except RuntimeError as exc:  # CUDA out of memory, a device that went away
         _FAILED[model] = f"The local model {model!r} does not fit {plan.device} ({one_line(str(exc), 120)})"
         raise DirectorModelError(_FAILED[model]) from None
-    return tokenizer, lm
+    return (tokenizer, lm), processor
 
 
 def grammars_for(model: str, tokenizer: Any, lm: Any) -> constrained.Grammars:
@@ -190,6 +214,7 @@ def unload_all() -> None:
     """Forget every loaded model and every failed load (the next use tries again)."""
     with _LOAD_LOCK:
         _MODELS.clear()
+        _PROCESSORS.clear()
         _GRAMMARS.clear()
         _FAILED.clear()
         _PLANS.clear()
@@ -273,6 +298,12 @@ class LocalDirector(LLMDirector):
         finally:
             self._sampling = False
 
+    @property
+    def sees_images(self) -> bool:  # type: ignore[override]
+        """A vision-language model (one whose config has a vision part) sees the start picture;
+        a text-only model and the built-in writer do not."""
+        return self._usable() and vision_processor(self.model, self.device, self.dtype) is not None
+
     def describe(self) -> str:
         if self._writer is not None:
             return "offline (the built-in writer; the local model could not be loaded)"
@@ -284,7 +315,13 @@ class LocalDirector(LLMDirector):
         from transformers import LogitsProcessorList
 
         tokenizer, lm = load_chat_model(self.model, self.device, self.dtype)
-        inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
+        processor = vision_processor(self.model, self.device, self.dtype)
+        if processor is not None:
+            inputs = self._vision_inputs(processor, messages).to(lm.device)
+            if "pixel_values" in inputs:
+                inputs["pixel_values"] = inputs["pixel_values"].to(lm.dtype)
+        else:
+            inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
         kwargs: dict[str, Any] = {"do_sample": False, "eos_token_id": stop_token_ids(tokenizer, lm)}
         if self._fresh or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
             kwargs.update(do_sample=True, temperature=0.8, top_p=0.95)
@@ -309,6 +346,24 @@ class LocalDirector(LLMDirector):
         if not ended and len(new_tokens) >= kwargs["max_new_tokens"]:
             raise AnswerCutOff(text, len(new_tokens), kwargs["max_new_tokens"])
         return text
+
+    @staticmethod
+    def _vision_inputs(processor: Any, messages: list[prompts.Message]) -> Any:
+        """A vision-language model's inputs: every turn as content parts (the processors' chat
+        format), the start picture (the JPEG the other back ends send) before its turn's text."""
+        from PIL import Image
+
+        turns = []
+        for m in messages:
+            parts: list[dict[str, Any]] = []
+            image = vision.message_image(m)
+            if image is not None:
+                parts.append({"type": "image", "image": Image.open(io.BytesIO(image.data)).convert("RGB")})
+            parts.append({"type": "text", "text": m["content"]})
+            turns.append({"role": m["role"], "content": parts})
+        return processor.apply_chat_template(
+            turns, add_generation_prompt=True, tokenize=True, return_dict=True, return_tensors="pt"
+        )
 
     @staticmethod
     def _chat_inputs(tokenizer: Any, messages: list[prompts.Message]) -> Any:
