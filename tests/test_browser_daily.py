@@ -13,18 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, cell, direct, expect_toast, rows, set_number, shot  # noqa: F401
-from test_browser import sync_playwright  # skips this module with test_browser when Chromium is missing
+# Importing test_browser skips this module with it when Chromium is missing; its module-scoped
+# `browser` fixture serves here too.
+from test_browser import SHOTS, browser, cell, direct, expect_toast, rows, set_number, shot  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, app, width=1440, height=900):
