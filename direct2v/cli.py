@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .suite.cli import add_suite_parser
 
-    add_suite_parser(sub, add_setting_flags)
+    add_suite_parser(sub, add_setting_flags, add_model_flags)
     return p
 
 
@@ -131,9 +131,9 @@ def model_choice_from_args(args: argparse.Namespace, project: Project) -> "Model
 
 
 def precision_dtype(name: str):
-    import torch
+    from .render.loading import precision_dtype as dtype_of
 
-    return {"fp16": torch.float16, "fp32": torch.float32}.get(name)
+    return dtype_of(name)
 
 
 def add_setting_flags(p: argparse.ArgumentParser, cls: type = RenderSettings) -> None:

@@ -155,13 +155,19 @@ def test_keys_depend_on_every_input_and_repeated_items_run_once(suite_file, tmp_
     _, same = prepare_args(args_for(suite_file, tmp_path / "b"))
     assert [p.key for p in planned] == [p.key for p in same] and len({p.key for p in planned}) == 3
     for extra in (["--seed", "4"], ["--steps", "3"], ["--methods", "first,rotational"], ["--frames", "3"],
-                  ["--model", "other/model"]):
+                  ["--model", "other/model"], ["--lora", "style.safetensors"], ["--model-config", "sd15-config"]):
         _, changed = prepare_args(args_for(suite_file, tmp_path / "c", *extra))
         changed_keys = {p.key for p in changed}
         if extra[0] == "--frames":  # only the prompt that is directed changes
             assert changed[0].key != planned[0].key and changed[1].key == planned[1].key
         else:
             assert not changed_keys & {p.key for p in planned}, extra
+    _, half = prepare_args(args_for(suite_file, tmp_path / "c", "--lora", "style.safetensors", "--lora-scale", "0.5"))
+    _, full = prepare_args(args_for(suite_file, tmp_path / "c", "--lora", "style.safetensors"))
+    assert not {p.key for p in half} & {p.key for p in full}  # the LoRA's scale is part of the model
+    # A scale without a LoRA changes nothing, and keys made before these options existed still match.
+    _, scale_only = prepare_args(args_for(suite_file, tmp_path / "c", "--lora-scale", "0.5"))
+    assert [p.key for p in scale_only] == [p.key for p in planned]
     # --mode is decided by the methods, so it leaves the keys alone.
     _, moded = prepare_args(args_for(suite_file, tmp_path / "d", "--mode", "random"))
     assert [p.key for p in moded] == [p.key for p in planned]
@@ -333,3 +339,25 @@ def test_directing_through_an_api_takes_turns_across_workers(tmp_path, monkeypat
             t.join()
     assert len(srv.requests) == 3 and peak[0] == 1
     assert scripts == {i: ["a red fox frame 0", "a red fox frame 1"] for i in range(3)}
+
+
+def test_a_lora_renders_every_item_and_each_project_records_it(tmp_path):
+    from sd_checkpoint import write_tiny_lora
+
+    from direct2v.render import loading
+    from direct2v.settings import Project
+
+    lora, _ = write_tiny_lora(tmp_path / "lora")
+    suite = tmp_path / "one.json"
+    suite.write_text(json.dumps([SUITE[1]]), encoding="utf-8")
+    out = tmp_path / "out"
+    flags = [f for f in FLAGS]
+    flags[flags.index("--methods") + 1] = "first"
+    assert cli.main(["suite", str(suite), "--out-dir", str(out), *flags, "--lora", str(lora), "--lora-scale", "0.5"]) == 0
+    (item,) = [p for p in (out / "items").iterdir() if p.is_dir() and not p.name.startswith(".")]
+    project = Project.load(item / "project.json")
+    assert (project.model, project.lora, project.lora_scale) == ("tiny", str(lora), 0.5)
+    pipe = loading.load_pipeline("tiny", device="cpu", lora=str(lora), lora_scale=0.5)  # the one the suite loaded
+    assert pipe.lora_strength == 0.5
+    assert cli.main(["suite", str(suite), "--out-dir", str(tmp_path / "bad"), *flags, "--lora", str(lora),
+                     "--lora-scale", "9"]) == 2  # out of range: one line, before any item

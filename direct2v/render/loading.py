@@ -40,6 +40,11 @@ def _env_max_pipelines() -> int:
 _max_pipelines = _env_max_pipelines()
 
 
+def precision_dtype(name: str) -> torch.dtype | None:
+    """--precision: "fp16"/"fp32" name a dtype; "auto" (None) leaves it to load_pipeline."""
+    return {"fp16": torch.float16, "fp32": torch.float32}.get(name)
+
+
 def default_device() -> torch.device:
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..settings import DEFAULT_MODEL
 
 
-def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argparse.ArgumentParser:
+def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags, add_model_flags) -> argparse.ArgumentParser:
     s = sub.add_parser("suite", help="direct, render and score a suite of prompts (Accelerate: many GPUs), with a report")
     s.add_argument("prompts", help="text file (one prompt per line) or JSON list of prompts, frame scripts and projects")
     s.add_argument("--out-dir", default="suite", help="where items and the report go (default suite/); a rerun resumes")
@@ -37,6 +37,7 @@ def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags) -> argp
     g.add_argument("--camera", default=None)
     g.add_argument("--director-concurrency", type=int, default=1, metavar="N",
                    help="API requests at once over all processes (default 1; retries follow the back end's rules)")
+    add_model_flags(s)  # a single file's config, LoRA and scale, precision: as for render and compare
     add_setting_flags(s)
     s.add_argument("--report-only", action="store_true", help="only rewrite the report from the finished items")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -65,10 +66,18 @@ def prepare(args: argparse.Namespace, settings_from_args):
         raise SuiteError(f"--frames must be between 1 and 256 (got {args.frames}).")
     if args.director_concurrency < 1:
         raise SuiteError(f"--director-concurrency must be at least 1 (got {args.director_concurrency}).")
+    from ..settings import ModelChoice, SettingsError
+
+    try:
+        choice = ModelChoice(args.model or DEFAULT_MODEL, args.model_config or "", args.lora or "",
+                             1.0 if args.lora_scale is None else args.lora_scale).clean().validate()
+    except SettingsError as e:
+        raise SuiteError(str(e)) from None
     probe = settings_from_args(args, None)
     dsf = probe.dsf_quantile if probe.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
     config = SuiteConfig(
-        out_dir=Path(args.out_dir), model=args.model or DEFAULT_MODEL, clip_model=args.clip_model or _default_clip(),
+        out_dir=Path(args.out_dir), model=choice.model, model_config=choice.config, lora=choice.lora,
+        lora_scale=choice.lora_scale, precision=args.precision, clip_model=args.clip_model or _default_clip(),
         methods=methods, dsf_quantile=float(dsf), device=args.device, quiet=args.quiet,
         director={"backend": backend or "offline", "model": args.llm_model, "base_url": args.base_url,
                   "frames": args.frames, "style": args.style, "camera": args.camera},

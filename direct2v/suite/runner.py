@@ -58,6 +58,18 @@ class SuiteConfig:
     director_concurrency: int = 1
     device: str | None = None
     quiet: bool = False
+    model_config: str = ""  # a single-file model's config folder or hub id
+    lora: str = ""
+    lora_scale: float = 1.0
+    precision: str = "auto"  # cli.PRECISIONS
+
+    def model_identity(self) -> str:
+        """The model as item keys see it: the id alone where there is no config or LoRA (so the
+        keys of runs made before these options existed still match), else all of it."""
+        if not (self.model_config or self.lora):
+            return self.model
+        lora = f"{self.lora}@{self.lora_scale:g}" if self.lora else ""
+        return f"{self.model}|config={self.model_config}|lora={lora}"
 
     @property
     def items_dir(self) -> Path:
@@ -88,7 +100,7 @@ def plan_items(
             source: dict[str, Any] = {"prompt": item.prompt, "director": director}
         else:
             source = {"frames": list(item.frames or [])}
-        key = item_key(source, settings, model, config.evaluation())
+        key = item_key(source, settings, config.model_identity(), config.evaluation())
         if key in seen:
             continue
         seen.add(key)
@@ -198,7 +210,9 @@ class ItemWorker:
         d = p.source.get("director")
         director = (DirectorOptions(**{k: d[k] for k in ("backend", "model", "base_url", "style", "camera")})
                     if d else p.item.director or DirectorOptions())
+        c = self.config
         Project(user_prompt=p.item.prompt, frames=frames, settings=cmp.settings, model=p.model,
+                model_config=c.model_config, lora=c.lora, lora_scale=c.lora_scale if c.lora else 1.0,
                 director=director).save(tmp / "project.json")
         record = {
             "key": p.key, "folder": p.folder, "title": p.item.title, "prompt": p.item.prompt, "frames": frames,
@@ -384,6 +398,10 @@ def _default_loader(config: SuiteConfig) -> Callable[[str], tuple[Any, Any]]:
         from ..evaluate.clip import load_clip
         from ..render import load_pipeline
 
-        return load_pipeline(config.model, device=device), load_clip(config.clip_model, device=device)
+        from ..render.loading import precision_dtype
+
+        pipe = load_pipeline(config.model, device=device, dtype=precision_dtype(config.precision),
+                             config=config.model_config or None, lora=config.lora or None, lora_scale=config.lora_scale)
+        return pipe, load_clip(config.clip_model, device=device)
 
     return load
