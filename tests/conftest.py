@@ -111,3 +111,32 @@ def hub_online(monkeypatch):
     import huggingface_hub.constants
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+
+
+def gen(seed: int = 0):
+    """A CPU generator at `seed`: the render tests' reproducible noise."""
+    import torch
+
+    return torch.Generator("cpu").manual_seed(seed)
+
+
+@pytest.fixture(scope="module")
+def components():
+    """Tiny random SD 1.5 components, one set per test module; a module overrides this fixture
+    for other components (test_render_sdxl.py: tiny SDXL ones)."""
+    from direct2v.render.loading import tiny_components
+
+    return tiny_components()
+
+
+@pytest.fixture(scope="module")
+def pipe(components):
+    """The DirecT2V pipeline of the module's `components` (SDXL components: the SDXL pipeline),
+    progress bar off."""
+    from direct2v.render.pipeline import DirecT2VPipeline
+    from direct2v.render.sdxl import DirecT2VSDXLPipeline
+
+    cls = DirecT2VSDXLPipeline if "text_encoder_2" in components else DirecT2VPipeline
+    p = cls(**components)
+    p.set_progress_bar_config(disable=True)
+    return p

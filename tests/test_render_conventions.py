@@ -11,28 +11,12 @@ import torch
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback, SDCFGCutoffCallback
 
 from direct2v.render.errors import PromptError
-from direct2v.render.loading import tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline
 from direct2v.settings import SettingsError
+from conftest import gen
 
 FAST = dict(num_inference_steps=6, t0=2, t1=4)
 PROMPTS = ["a red cat on grass", "a blue dog in snow", "a green bird at sea"]
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator("cpu").manual_seed(seed)
-
-
-@pytest.fixture(scope="module")
-def components():
-    return tiny_components()
-
-
-@pytest.fixture(scope="module")
-def pipe(components):
-    p = DirecT2VPipeline(**components)
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def unet_batches(pipe, **kwargs) -> list[int]:

@@ -21,25 +21,10 @@ from direct2v.render.loading import tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline
 from direct2v.render.schedulers import make_scheduler
 from direct2v.settings import RenderSettings
+from conftest import gen
 
 PROMPTS = [f"a {c} balloon over a town, frame {i}" for i, c in enumerate("red blue green pink gray gold teal plum".split())]
 OFFERED = ("ddim", "pndm", "dpm")
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator("cpu").manual_seed(seed)
-
-
-@pytest.fixture(scope="module")
-def components():
-    return tiny_components()
-
-
-@pytest.fixture(scope="module")
-def pipe(components):
-    p = DirecT2VPipeline(**components)
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def with_scheduler(components, name):

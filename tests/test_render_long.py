@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 from direct2v.render.attention import ValueMappingController, random_draws
-from direct2v.render.loading import tiny_components
 from direct2v.render.long import cache_plan, plan_passes
-from direct2v.render.pipeline import DirecT2VPipeline
+from conftest import gen
 
 FAST = dict(num_inference_steps=6, t0=2, t1=4, guidance_scale=7.5)
 PROMPTS = [f"frame {i} of a {c} balloon" for i, c in enumerate("red blue green pink gray gold teal plum".split() * 3)]
-
-
-def gen(seed=0):
-    return torch.Generator("cpu").manual_seed(seed)
-
-
-@pytest.fixture(scope="module")
-def pipe():
-    p = DirecT2VPipeline(**tiny_components())
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def test_plan_passes():

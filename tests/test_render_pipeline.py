@@ -8,29 +8,13 @@ import torch
 
 from direct2v.render.attention import ValueMappingController, random_draws
 from direct2v.render.errors import PromptError, RenderCancelled
-from direct2v.render.loading import tiny_components
 from direct2v.render.pipeline import DirecT2VPipeline, make_scheduler
 from direct2v.render.schedulers import SCHEDULERS
 from direct2v.settings import SettingsError
+from conftest import gen
 
 FAST = dict(num_inference_steps=8, t0=3, t1=5, guidance_scale=7.5)
 PROMPTS = ["a red cat on grass", "a blue dog in snow", "a green bird at sea", "a yellow fox in a forest"]
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator("cpu").manual_seed(seed)
-
-
-@pytest.fixture(scope="module")
-def components():
-    return tiny_components()
-
-
-@pytest.fixture(scope="module")
-def pipe(components):
-    p = DirecT2VPipeline(**components)
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def run(pipe, prompts=PROMPTS, seed=0, **kw):

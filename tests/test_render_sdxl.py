@@ -14,26 +14,16 @@ from direct2v.render.family import SD, SDXL, model_family
 from direct2v.render.loading import load_pipeline, tiny_components, tiny_sdxl_components
 from direct2v.render.pipeline import DirecT2VPipeline
 from direct2v.render.sdxl import SDXL_DEFAULT_BLOCKS, DirecT2VSDXLPipeline
+from conftest import gen
 
 FAST = dict(num_inference_steps=4, t0=1, t1=2, guidance_scale=7.5, height=64, width=64)
 JOINT_STEPS = FAST["t1"] + 1
 PROMPTS = ["a red cat on grass", "a blue dog in snow", "a green bird at sea"]
 
 
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator("cpu").manual_seed(seed)
-
-
 @pytest.fixture(scope="module")
 def components():
     return tiny_sdxl_components()
-
-
-@pytest.fixture(scope="module")
-def pipe(components):
-    p = DirecT2VSDXLPipeline(**components)
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def run(pipe, prompts=PROMPTS, seed=0, **kw):

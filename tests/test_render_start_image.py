@@ -16,13 +16,10 @@ from direct2v.render.start_image import (
     fit_to_frame,
     load_image,
 )
+from conftest import gen
 
 FAST = dict(num_inference_steps=8, t0=3, t1=5, guidance_scale=7.5, height=64, width=64)
 PROMPTS = ["a red cat on grass", "a red cat jumps", "a red cat lands", "a red cat sleeps"]
-
-
-def gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator("cpu").manual_seed(seed)
 
 
 def picture(seed: int = 0, size=(96, 80)) -> Image.Image:
@@ -30,13 +27,6 @@ def picture(seed: int = 0, size=(96, 80)) -> Image.Image:
     rng = np.random.default_rng(seed)
     small = rng.integers(0, 256, size=(size[1] // 16, size[0] // 16, 3), dtype=np.uint8)
     return Image.fromarray(small).resize(size, Image.BICUBIC)
-
-
-@pytest.fixture(scope="module")
-def pipe():
-    p = DirecT2VPipeline(**tiny_components())
-    p.set_progress_bar_config(disable=True)
-    return p
 
 
 def round_trip(pipe, image: Image.Image) -> np.ndarray:
