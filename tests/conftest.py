@@ -140,3 +140,17 @@ def pipe(components):
     p = cls(**components)
     p.set_progress_bar_config(disable=True)
     return p
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module (`pytestmark = pytest.mark.usefixtures(...)`), restored
+    afterwards. Tiny models are all overhead: on a busy 2-core runner two threads spin against
+    each other and make such tests ten times slower; launched processes run with
+    OMP_NUM_THREADS=1, and the same here keeps float sums in the same order as theirs."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

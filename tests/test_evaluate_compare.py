@@ -35,16 +35,7 @@ LABELS = ["T2V-Z", "TAV", "RVM", "RVM+DSF"]
 SETTINGS = RenderSettings(height=64, width=64, num_inference_steps=6, t0=3, t1=4, seed=3, fps=4)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models are all overhead; on a busy 2-core runner two intra-op threads spin against
-    # each other and make these tests ten times slower. Restored afterwards.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")

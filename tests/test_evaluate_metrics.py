@@ -47,16 +47,7 @@ TABLE1 = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # Tiny models are all overhead; on a busy 2-core runner two intra-op threads spin against
-    # each other and make these tests ten times slower. Restored afterwards.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 @pytest.mark.parametrize("column", list(TABLE1))

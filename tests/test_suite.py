@@ -32,16 +32,7 @@ FLAGS = ["--model", "tiny", "--clip-model", "tiny", "--steps", "2", "--t0", "0",
 COMPARED = [f for f in REPORT_FILES if not f.endswith(".png")]  # text outputs, compared byte for byte
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # The launched processes run with OMP_NUM_THREADS=1; the same here keeps float sums in the
-    # same order, so the one-process report can equal theirs byte for byte.
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -271,11 +271,7 @@ def plot_frames(agg: Aggregate, path: Path, title: str) -> Path:
     ax.set_title(textwrap.fill(title, width=70), fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png")
-    tmp.replace(path)
-    return path
+    return _save_figure(fig, path)
 
 
 def plot_paired(agg: Aggregate, path: Path) -> Path:
@@ -294,11 +290,7 @@ def plot_paired(agg: Aggregate, path: Path) -> Path:
     ax.invert_yaxis()
     ax.set_xlabel("Difference in Avg. CLIP score, mean and 95% CI over prompts")
     ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png")
-    tmp.replace(path)
-    return path
+    return _save_figure(fig, path)
 
 
 # ----------------------------------------------------------------------------- contact sheet
@@ -378,6 +370,15 @@ def report_dict(agg: Aggregate, items: Sequence[ItemScores], missing: Sequence[A
         "paired": [{"a": a, "b": b, **{k: cells[k].to_dict() for k in METRICS}} for a, b, cells in agg.paired],
         "ci_method": METHOD_NOTE,
     }
+
+
+def _save_figure(fig, path: Path) -> Path:
+    """The PNG written beside `path` and renamed into place: a reader never sees half a plot."""
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png")
+    tmp.replace(path)
+    return path
 
 
 def _atomic_write(path: Path, text: str) -> None:
