@@ -388,7 +388,7 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
     except ModelLoadError:
         raise
     except Exception as e:  # hub errors, no network, corrupt files: one readable line
-        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        offline = hub.offline_mode()
         reason = _load_failure_reason(e)
         if cache_only:
             reason = f"it is not on this machine and {hub.endpoint()[0]} cannot be reached"
