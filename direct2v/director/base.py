@@ -35,6 +35,7 @@ from .errors import (
     scrub,
 )
 from .parsing import FormatProblem, RefusalProblem, parse_frame, parse_frames, same_frame
+from .urls import BaseURLRefused, URLPolicy, parse_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +277,7 @@ class LLMDirector(Director):
 
     default_model: ClassVar[str] = ""
     label: ClassVar[str] = "the model"  # "OpenAI", "Gemini": used in error messages
+    pins_addresses: ClassVar[bool] = False  # True when the back end sends through URLPolicy.http_client
 
     def __init__(
         self,
@@ -293,10 +295,16 @@ class LLMDirector(Director):
         temperature: float | None = None,
         max_tokens: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        url_policy: URLPolicy | None = None,
     ) -> None:
         super().__init__()
         self.model = model or self.default_model
-        self.base_url = base_url or None
+        # Parsed, never concatenated (urls.py); on a public server a back end that cannot pin
+        # the checked address (pins_addresses False) reaches only the owner's listed URLs.
+        self.base_url = parse_base_url(base_url)
+        self.url_policy = url_policy or URLPolicy()
+        if not self.url_policy.trusts(self.base_url) and not self.pins_addresses:
+            raise BaseURLRefused()
         self.cache = ResponseCache(cache_dir) if cache else None
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))

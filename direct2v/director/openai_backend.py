@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import keys, prompts, vision
+from . import keys, prompts, urls, vision
 from .base import LLMDirector
 from .cache import public_url
 from .errors import (
@@ -42,6 +42,7 @@ class OpenAIDirector(LLMDirector):
     default_model = "gpt-4o"
     label = "OpenAI"
     sees_images = True  # an image_url content part; a text-only model's refusal is caught in LLMDirector._send
+    pins_addresses = True
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
         super().__init__(model, base_url=base_url, **options)
@@ -54,6 +55,8 @@ class OpenAIDirector(LLMDirector):
         if base_url is not None:
             self.label = "The OpenAI-compatible server's"
         self._key = key or _NO_KEY
+        # On a public server: checked (and pinned unless listed) now, before any request.
+        self._http = self.url_policy.http_client(self.base_url, self.timeout)
         self._client: Any = None
         self._structured = True  # flips to False once a server rejects response_format
 
@@ -68,7 +71,7 @@ class OpenAIDirector(LLMDirector):
             import openai  # lazy: importing the director must stay cheap
 
             self._client = openai.OpenAI(
-                api_key=self._key, base_url=self.base_url, timeout=self.timeout, max_retries=0
+                api_key=self._key, base_url=self.base_url, timeout=self.timeout, max_retries=0, http_client=self._http
             )
         return self._client
 
@@ -129,6 +132,9 @@ class OpenAIDirector(LLMDirector):
     def _translate(self, exc: BaseException) -> DirectorError | None:
         import openai
 
+        refused = urls.refusal_in(exc)
+        if refused is not None:  # a redirect, or a host the pinned client does not reach
+            return refused
         who = self._who()
         where = public_url(self.base_url) or "the OpenAI API"
         if isinstance(exc, openai.APITimeoutError):
