@@ -22,7 +22,8 @@ from direct2v.render import load_pipeline, render
 from direct2v.render.errors import PromptError, RenderCancelled
 from direct2v.settings import RenderSettings, SettingsError
 from direct2v.ui import runtime as rt
-from direct2v.ui.compare_job import compare_for_page
+from direct2v.evaluate.methods import parse_methods
+from direct2v.ui.compare_job import cannot_separate, compare_for_page
 from direct2v.video import to_uint8
 
 PROMPTS = [
@@ -259,6 +260,22 @@ def test_compare_for_page_streams_and_finishes(pipe, scorer, tmp_path):
     assert "| Avg. Dist. |" in last.table_markdown and "| Consistency |" in last.table_markdown
     assert f"seed {SETTINGS.seed}" in last.status and last.comparison.seed == SETTINGS.seed
     assert all(u.grid_video is None for u in updates[:-1])
+
+
+def test_compare_says_first_when_its_settings_cannot_separate_rvm_from_t2vz(pipe, scorer, tmp_path):
+    # 6 steps, t1=4: 5 joint steps; with tau = 5 the reference never leaves frame 1 (issue 22).
+    s = SETTINGS.replace(rvm_period=5)
+    updates = list(compare_for_page(pipe, PROMPTS[:2], s, ["first", "rotational"], scorer, out_dir=tmp_path))
+    assert updates[0].status.startswith("⚠ RVM cannot differ from T2V-Z at these settings: τ = 5 is at least the 5 joint steps")
+    last = updates[-1].status
+    assert "⚠ T2V-Z and RVM rendered identical frames" in last and "within noise" not in last
+    assert last.index("⚠ RVM cannot differ") < last.index("score the same on every frame; no method is ahead.")
+    assert updates[-1].table_markdown.startswith("⚠ RVM cannot differ")
+    # One step more of the joint phase than tau, and the methods are told apart.
+    chosen = parse_methods(["first", "rotational", "first+dsf", "rotational+dsf"])
+    assert cannot_separate(chosen, SETTINGS, 0.2) == []  # tau 4 < 5 joint steps
+    assert [w.split(" at ")[0] for w in cannot_separate(chosen, s, 0.2)] == [
+        "RVM cannot differ from T2V-Z", "RVM+DSF cannot differ from T2V-Z+DSF"]
 
 
 def test_compare_for_page_bad_input_raises_at_once(pipe, scorer):

@@ -118,11 +118,28 @@ def test_cli_steps_scale_t0_t1_unless_they_are_given():
         cli.settings_from_args(p.parse_args(["render", "s.json", "--steps", "20", "--t1", "47"]))
 
 
-def test_page_steps_slider_scales_t0_t1():
-    assert controls.steps_changed(20, 44, 47, 50) == (18, 19, 20)
-    assert controls.steps_changed(100, 18, 19, 20)[2] == 100
-    t0, t1, now = controls.steps_changed(2, 44, 47, 50)
-    assert (t0, t1, now) == (0, 1, 2)
+def test_page_steps_slider_scales_t0_t1_from_what_the_person_set():
+    window = controls.motion_window(50, 44, 47)
+    t0, t1, note = controls.steps_changed(20, 44, 47, window)
+    assert (t0, t1) == (18, 19) and note.startswith("Steps 20: t0 44 → 18 and t1 47 → 19")
+    assert controls.steps_changed(2, 44, 47, window)[:2] == (0, 1)
+    # Round trips give back exactly the window set, however far Steps went (issue 22).
+    for far in (4, 10, 3, 2, 7, 999):
+        t0, t1, note = controls.steps_changed(far, 44, 47, window)
+        assert "back at 50 steps they are 44 and 47 again" in note
+        assert controls.steps_changed(50, t0, t1, window)[:2] == (44, 47)
+    # A window the person typed at 12 steps is the new base.
+    window = controls.motion_window(12, 6, 9)
+    t0, t1, _ = controls.steps_changed(100, 6, 9, window)
+    assert (t0, t1) == (50, 75) and controls.steps_changed(12, t0, t1, window)[:2] == (6, 9)
+    assert controls.steps_changed(12, 6, 9, window)[2] == ""  # nothing changed, nothing said
+
+
+def test_presets_say_what_they_set():
+    note = controls.preset_note("paper")
+    for part in ("Steps 100", "t0 90", "t1 95", "guidance scale 12", "PNDM"):
+        assert part in note
+    assert "Steps 50" in controls.preset_note("default") and "DDIM" in controls.preset_note("default")
 
 
 def test_t0_t1_messages_name_the_controls():

@@ -3,6 +3,7 @@ functions (test_browser_daily.py drives the same through the page)."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import gradio as gr
@@ -94,15 +95,42 @@ def test_step_label_names_both_phases():
     assert progress.single_frame_steps(50, 44, 47, 96, "invert") == 48
 
 
-def test_the_estimate_counts_joint_steps_as_costlier_until_it_has_timed_one():
-    eta = progress.Eta(total=53, n_first=5, frames_per_pass=8)
-    left, rough = eta.update(1, 1.0)  # one first-frame step took 1 s
-    assert rough and left == pytest.approx(4 * 1.0 + 48 * 8.0)  # not 52 s: a joint step is 8 frames
-    eta.update(5, 5.0)
-    left, rough = eta.update(7, 5.0 + 2 * 6.0)  # two joint steps of 6 s each
-    assert not rough and left == pytest.approx((53 - 7) * 6.0)
-    assert progress.eta_words(75, True) == "about 1 min 15 s left (rough until the joint steps start)"
+def _estimates(n_first, joint, first_s, joint_s, frames, setup_s=0.3, joint_setup_s=0.1):
+    """What the page shows at every step of a render whose steps take first_s / joint_s seconds."""
+    eta = progress.Eta(total=n_first + joint, n_first=n_first, frames_per_pass=frames)
+    elapsed, out = setup_s, []
+    for step in range(1, n_first + joint + 1):
+        elapsed += first_s if step <= n_first else joint_s + (joint_setup_s if step == n_first + 1 else 0.0)
+        out.append((*eta.update(step, elapsed), n_first + joint - step, elapsed))
+    return out, elapsed
+
+
+@pytest.mark.parametrize("first_s, joint_s", [(0.05, 0.06), (0.5, 4.0), (1.0, 8.0)])  # a GPU batching, a CPU paying per frame
+def test_the_estimate_is_rough_until_both_phases_are_timed_and_never_jumps_tenfold(first_s, joint_s):
+    shown, took = _estimates(n_first=5, joint=48, first_s=first_s, joint_s=joint_s, frames=8)
+    for step, (left, rough, steps_left, elapsed) in enumerate(shown, start=1):
+        assert rough == (step <= 5 + 1), (step, rough)  # timed: two steps of each phase
+        assert (left is None) == (step == 1)  # the first step alone carries the set-up: no figure from it
+        true_left = took - elapsed
+        if left is not None and steps_left > 3:
+            assert true_left / 10 < left < true_left * 10, (step, left, true_left)
+    lefts = [(left, elapsed) for left, _, _, elapsed in shown if left is not None]
+    for (a, ta), (b, tb) in zip(lefts, lefts[1:]):
+        expected = max(a - (tb - ta), 1.0)
+        assert expected / 2.01 <= b <= expected * 2.01 or b == 0.0
+    left, rough, _, elapsed = shown[20]  # well into the joint phase: the measured rate
+    assert not rough and left == pytest.approx(took - elapsed, rel=0.05)
+
+
+def test_one_first_frame_step_and_a_start_picture_are_estimated_too():
+    shown, took = _estimates(n_first=1, joint=10, first_s=0.1, joint_s=0.2, frames=4)
+    # Step 2 is one joint step with its set-up: rough; step 3 times the joint phase.
+    assert [(left is None, rough) for left, rough, _, _ in shown[:3]] == [(True, True), (False, True), (False, False)]
+    shown, _ = _estimates(n_first=0, joint=10, first_s=0.1, joint_s=0.2, frames=4)
+    assert shown[0][:2] == (None, True) and shown[1][0] == pytest.approx(8 * 0.2) and not shown[1][1]
+    assert progress.eta_words(75, True) == "about 1 min 15 s left (rough until both phases are timed)"
     assert progress.eta_words(None, True) == "estimating the time left"
+    assert progress.step_label(1, 11, 1) == "step 1 of 11: 1 first-frame step, then 10 joint"
 
 
 def test_a_render_labels_its_counter():
@@ -110,10 +138,11 @@ def test_a_render_labels_its_counter():
     values = dict(zip(controls.SETTING_NAMES, controls.settings_values(
         RenderSettings(width=64, height=64, num_inference_steps=6, t0=2, t1=3))))
     outs = list(render_tab.render_video([["a", ""], ["b", ""]], 2, 4, request=req("label"), **values))
-    lines = [o[-1] for o in outs if "step 1 of" in str(o[-1])]
+    lines = {int(m.group(1)): str(o[-1]) for o in outs if (m := re.search(r"step (\d+) of 7", str(o[-1])))}
     # 6 steps, t0=2: frame 1 alone for 3 steps, then 4 joint (from T[-t1-1]).
-    assert lines and "step 1 of 7: 3 first-frame steps, then 4 joint · first frame · about" in lines[0]
-    assert "(rough until the joint steps start)" in lines[0]
+    assert "step 1 of 7: 3 first-frame steps, then 4 joint · first frame · estimating the time left" in lines[1]
+    assert "about" in lines[2] and "(rough until both phases are timed)" in lines[2]
+    assert "joint · about" in lines[6] and "rough" not in lines[6]
 
 
 # ----------------------------------------------------------------------------- undo

@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
+import numpy as np
+
 from ..evaluate.clip import Scorer
 from ..evaluate.compare import CompareProgress, Comparison, compare_methods, summary_markdown
 from ..evaluate.methods import DEFAULT_DSF_QUANTILE, Method, parse_methods
@@ -78,21 +80,65 @@ def compare_for_page(
         )
 
     started = time.monotonic()
-    yield PageUpdate(f"Comparing {', '.join(m.label for m in chosen)} on {len(prompts)} frames...", 0.0)
+    caveat = " ".join(f"⚠ {w}" for w in cannot_separate(chosen, settings, dsf_quantile))
+    yield PageUpdate(" ".join(x for x in (caveat, f"Comparing {', '.join(m.label for m in chosen)} on {len(prompts)} frames...") if x), 0.0)
     for kind, item in stream_job(work, lock=lock, newest_only=True, name="direct2v-compare"):
         if kind == "update":
             yield PageUpdate(_status(item), item.fraction)
             continue
         result: Comparison = item
+        # What these settings cannot tell apart comes before any claim about the scores.
+        caveats = [*cannot_separate(chosen, settings, dsf_quantile), *identical_outputs(result)]
+        said = " ".join(f"⚠ {w}" for w in caveats)
         yield PageUpdate(
             f"Done in {time.monotonic() - started:.1f} s: {len(result.methods)} methods, seed {result.seed}. "
-            + leader_sentence(result),
+            + (said + " " if said else "") + leader_sentence(result),
             1.0,
             grid_video=str(result.grid_video_path),
-            table_markdown=summary_markdown(result),
+            table_markdown="\n\n".join(x for x in ("\n\n".join(f"⚠ {w}" for w in caveats), summary_markdown(result)) if x),
             plot=str(result.plot_path),
             comparison=result,
         )
+
+
+def joint_steps(settings: RenderSettings) -> int:
+    """Joint-phase steps, t' = 0 .. t1 (method.md section 3; a scheduler's warm-up repeat is not one)."""
+    return int(settings.t1) + 1
+
+
+def cannot_separate(methods: Sequence[Method], settings: RenderSettings, dsf_quantile: float) -> list[str]:
+    """Sentences for chosen pairs these settings make render the very same frames, known
+    before rendering: RVM with tau at least the joint steps never leaves frame 1, which is
+    T2V-Z (method.md section 3). (DSF at p = 0 never gets here: +dsf methods need p > 0.)"""
+    names = {m.name for m in methods}
+    label = {m.name: m.label for m in methods}
+    out = []
+    n = joint_steps(settings)
+    tau = int(settings.rvm_period)
+    for dsf in ("", "+dsf"):
+        rvm, first = "rotational" + dsf, "first" + dsf
+        if rvm in names and first in names and tau >= n:
+            out.append(
+                f"{label[rvm]} cannot differ from {label[first]} at these settings: τ = {tau} is at least the "
+                f"{n} joint steps (t1 + 1), so every frame takes its values from frame 1 throughout, as in "
+                f"{label[first]}. Lower τ below {n} or raise t1 (and Steps) to compare them."
+            )
+    return out
+
+
+def identical_outputs(result: Comparison) -> list[str]:
+    """Sentences for pairs of methods whose videos came out the same at 8 bits per channel."""
+    as8 = {m.name: np.round(np.asarray(result.videos[m.name]) * 255).astype(np.uint8)
+           for m in result.methods if m.name in getattr(result, "videos", {})}
+    out = []
+    for i, a in enumerate(result.methods):
+        for b in result.methods[i + 1:]:
+            if a.name in as8 and b.name in as8 and np.array_equal(as8[a.name], as8[b.name]):
+                out.append(
+                    f"{a.label} and {b.label} rendered identical frames, so their scores are equal and say "
+                    "nothing about which method is better (their lines on the plot lie on each other)."
+                )
+    return out
 
 
 def leader_sentence(result: Comparison) -> str:
@@ -107,6 +153,8 @@ def leader_sentence(result: Comparison) -> str:
     if len(ranked) < 2:
         return f"Average CLIP score: {top}."
     second = ranked[1]
+    if np.array_equal(result.metrics[best.name].clip_scores, result.metrics[second.name].clip_scores):
+        return f"{best.label} and {second.label} score the same on every frame; no method is ahead."
     d = paired_interval(result.metrics[best.name].clip_scores, result.metrics[second.name].clip_scores)
     if d.n < 2:
         return f"Highest average CLIP score: {top}; one frame cannot tell a lead from noise."

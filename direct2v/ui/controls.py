@@ -109,11 +109,49 @@ def apply_preset(name: str) -> list[Any]:
     return [preset[n] if n in preset else gr.update() for n in SETTING_NAMES]
 
 
-def steps_changed(steps: Any, t0: Any, t1: Any, before: Any) -> tuple[Any, Any, Any]:
-    """The person moved Steps: scale t0 and t1 with it (`RenderSettings.with_steps`), so a
-    new step count alone never makes the render invalid. Returns (t0, t1, steps now)."""
+def _knob_text(name: str, value: Any, cls: type = RenderSettings) -> str:
+    """"t0 90", "scheduler PNDM": a setting as a short phrase, choices by their label."""
+    (f, k), = [(f, k) for f, k in knobs(cls) if f.name == name]
+    shown = next((label for label, v in k.choices if v == value), value)
+    if isinstance(shown, float) and shown.is_integer():
+        shown = int(shown)
+    return f"{k.name} {shown}"
+
+
+def preset_note(name: str) -> str:
+    """What a preset button set, so a person can see it (the settings panel's note)."""
+    if name not in PRESETS:
+        raise gr.Error(f"Unknown preset {name!r}.")
+    what = ", ".join(_knob_text(n, v) for n, v in PRESETS[name].items())
+    return f"✓ {name.capitalize()} preset: {what}. Every other setting is as it was."
+
+
+def motion_window(steps: Any, t0: Any, t1: Any) -> list[int]:
+    """The motion window a person set, [Steps, t0, t1]: what Steps changes scale from."""
+    return [int(steps), int(t0), int(t1)]
+
+
+def steps_changed(steps: Any, t0: Any, t1: Any, window: Any) -> tuple[Any, Any, str]:
+    """The person moved Steps: t0 and t1 keep their place in the schedule as fractions of
+    Steps, scaled from the window they last set (`motion_window`), never from the previous
+    Steps' rounded values, so 50 -> 4 -> 50 gives back exactly 44 and 47. Returns
+    (t0, t1, a note that says what changed)."""
     try:
-        s = RenderSettings(num_inference_steps=int(before), t0=int(t0), t1=int(t1)).with_steps(int(steps))
+        base_steps, base_t0, base_t1 = (int(v) for v in window)
+        s = RenderSettings(num_inference_steps=base_steps, t0=base_t0, t1=base_t1).with_steps(int(steps))
     except (TypeError, ValueError):
-        return gr.update(), gr.update(), steps
-    return s.t0, s.t1, s.num_inference_steps
+        return gr.update(), gr.update(), ""
+    if (s.t0, s.t1) == (_whole(t0), _whole(t1)):
+        return s.t0, s.t1, ""
+    note = (f"Steps {steps}: t0 {_whole(t0)} → {s.t0} and t1 {_whole(t1)} → {s.t1}, to keep the motion window "
+            f"where t0 {base_t0} and t1 {base_t1} put it in {base_steps} steps")
+    if s.num_inference_steps != base_steps:
+        note += f" (back at {base_steps} steps they are {base_t0} and {base_t1} again)"
+    return s.t0, s.t1, note + "."
+
+
+def _whole(v: Any) -> Any:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return v

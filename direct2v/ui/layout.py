@@ -142,10 +142,13 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                     with gr.Row():
                         paper_btn = gr.Button("Paper preset (PNDM, 100 steps, t0=90, t1=95, guidance 12)", size="sm", elem_id="paper-preset")
                         default_btn = gr.Button("Default preset", size="sm", elem_id="default-preset")
+                    # What a preset or a change of Steps did to the other settings.
+                    settings_note = gr.Markdown("", elem_id="settings-note", elem_classes=["status"])
                     with gr.Accordion("Advanced", open=False, elem_id="advanced"):
                         settings.update(build_controls("advanced"))
                     chooser = model_chooser.build()
-                    steps_before = gr.State(DEFAULTS.num_inference_steps)
+                    # [Steps, t0, t1] as the person last set them: Steps changes scale t0 and t1 from here.
+                    window = gr.State(controls.motion_window(DEFAULTS.num_inference_steps, DEFAULTS.t0, DEFAULTS.t1))
                     with gr.Row():
                         save_btn = gr.Button("Save project", size="sm", elem_id="save-project")
                         load_btn = gr.UploadButton(
@@ -299,12 +302,16 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             cancels=[direct_evt, submit_evt, redirect_all_evt, redirect_evt, double_evt], **quiet,
         )
 
-        steps = settings["num_inference_steps"]
-        remember_steps = dict(fn=lambda n: n, inputs=steps, outputs=steps_before, **quiet)
-        paper_btn.click(lambda: controls.apply_preset("paper"), None, setting_list, **quiet).then(**remember_steps)
-        default_btn.click(lambda: controls.apply_preset("default"), None, setting_list, **quiet).then(**remember_steps)
-        steps.input(steps_changed, [steps, settings["t0"], settings["t1"], steps_before],
-                    [settings["t0"], settings["t1"], steps_before], **quiet)
+        steps, t0, t1 = settings["num_inference_steps"], settings["t0"], settings["t1"]
+        remember_window = dict(fn=controls.motion_window, inputs=[steps, t0, t1], outputs=window, **quiet)
+        for name, button in (("paper", paper_btn), ("default", default_btn)):
+            button.click(
+                lambda name=name: [*controls.apply_preset(name), controls.preset_note(name)], None,
+                [*setting_list, settings_note], **quiet,
+            ).then(**remember_window)
+        steps.input(steps_changed, [steps, t0, t1, window], [t0, t1, settings_note], **quiet)
+        for typed in (t0, t1):
+            typed.input(**remember_window)
         wire(reuse_btn.click(on_render(render_tab.reuse_seed), used_seed, settings["seed"], **quiet), "render", status)
 
         save_evt = wire(save_btn.click(
@@ -327,7 +334,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             api_name="load_project",
             show_progress="hidden",
         ), "render", status)
-        loaded.success(**remember_steps).then(project.loaded_line, load_btn, status, **quiet)
+        loaded.success(**remember_window).then(project.loaded_line, load_btn, status, **quiet)
         # Only after a good load: a failed one leaves the picture in the box as it was.
         loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
 
@@ -352,7 +359,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list,
              preview, video, downloads, used_seed, status],
             **quiet,
-        )
+        ).then(**remember_window)
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
         wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)

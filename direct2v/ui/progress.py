@@ -2,11 +2,13 @@
 
 The schedule (method.md section 2) runs frame 1 alone for `steps - t0 - 1` UNet steps, then
 all frames of a pass together for the rest, so the counter's total is more than Steps (the
-joint phase restarts at T[-t1-1]). A joint step denoises every frame of the pass at once
-and costs many first-frame steps, so an estimate from the average step so far is far too
-short while frame 1 is alone. Here the two phases are timed apart; until a joint step has
-been measured, one is taken as a first-frame step times the frames in a pass, and the
-estimate says it is rough.
+joint phase restarts at T[-t1-1]). A joint step denoises every frame of the pass at once,
+so the average step so far says little while frame 1 is alone. Here the two phases are
+timed apart. Until a joint step has been timed, one is guessed as a first-frame step times
+the square root of the frames in a pass: a GPU batches frames almost for free and a CPU
+pays for each, and the root is within a factor of root-frames of both (under 10 for the
+page's passes of up to 64 frames). The estimate says it is rough until both phases are
+timed, and the number shown moves by at most a factor of two per update.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ def step_label(step: int, total: int, n_first: int, passes: int = 1, picture: bo
     if n_first == 0:
         return f"step {step} of {total}: all {where}"
     kind = "start-picture" if picture else "first-frame"
-    return f"step {step} of {total}: {n_first} {kind} steps, then {where}"
+    return f"step {step} of {total}: {n_first} {kind} step{'' if n_first == 1 else 's'}, then {where}"
+
+
+MAX_JUMP = 2.0  # the shown estimate moves by at most this factor from one update to the next
 
 
 @dataclass
@@ -43,26 +48,58 @@ class Eta:
     total: int
     n_first: int
     frames_per_pass: int
-    _first_done_at: float | None = field(default=None, repr=False)
-    _per_first: float | None = field(default=None, repr=False)
+    _first: tuple[int, float] | None = field(default=None, repr=False)  # (step, elapsed) of the first step seen
+    _last_first: tuple[int, float] | None = field(default=None, repr=False)  # the last first-frame step seen
+    _joint: tuple[int, float] | None = field(default=None, repr=False)  # the first joint step seen
+    _shown: tuple[float, float] | None = field(default=None, repr=False)  # (left, elapsed) last returned
 
     def update(self, step: int, elapsed_s: float) -> tuple[float | None, bool]:
         """(seconds left or None, rough?) after `step` UNet steps took `elapsed_s` seconds."""
-        step = int(step)
+        step, elapsed_s = int(step), float(elapsed_s)
         if step <= 0:
             return None, True
+        if step >= self.total:
+            return 0.0, False
+        self._remember(step, elapsed_s)
+        per_first, per_joint, rough = self._rates(step, elapsed_s)
+        if per_joint is None:
+            return None, True
+        left = max(0, self.n_first - step) * (per_first or 0.0) + (self.total - max(step, self.n_first)) * per_joint
+        return self._steady(left, elapsed_s), rough
+
+    def _remember(self, step: int, elapsed_s: float) -> None:
+        if self._first is None:
+            self._first = (step, elapsed_s)
         if step <= self.n_first:
-            self._per_first = elapsed_s / step
-            per_joint = self._per_first * max(1, self.frames_per_pass)
-            left = (self.n_first - step) * self._per_first + (self.total - self.n_first) * per_joint
-            return left, True
-        if self._first_done_at is None:
-            # The first joint step seen: the first-frame phase took what its steps measured.
-            per_first = self._per_first if self._per_first is not None else 0.0
-            self._first_done_at = per_first * self.n_first
-        joint_done = step - self.n_first
-        per_joint = max(0.0, elapsed_s - self._first_done_at) / joint_done
-        return (self.total - step) * per_joint, False
+            self._last_first = (step, elapsed_s)
+        elif self._joint is None:
+            self._joint = (step, elapsed_s)
+
+    def _rates(self, step: int, elapsed_s: float) -> tuple[float | None, float | None, bool]:
+        """(seconds per first-frame step, per joint step, rough?). The first step carries the
+        render's set-up (text encoding, moving weights) and the first joint step the joint
+        phase's, so each rate is measured from a phase's first step to a later one; None
+        until there is one."""
+        per_first = None
+        if self._last_first is not None and self._last_first[0] > self._first[0]:
+            (s1, e1), (s2, e2) = self._first, self._last_first
+            per_first = (e2 - e1) / (s2 - s1)
+        if self._joint is not None and step > self._joint[0]:
+            sj, ej = self._joint
+            return per_first, (elapsed_s - ej) / (step - sj), False
+        if self._joint is not None and self._last_first is not None:
+            return per_first, self._joint[1] - self._last_first[1], True  # one joint step, its set-up included
+        guess = per_first * max(1, self.frames_per_pass) ** 0.5 if per_first is not None else None
+        return per_first, guess, True
+
+    def _steady(self, left: float, elapsed_s: float) -> float:
+        """`left`, kept within MAX_JUMP of what the last estimate expects by now."""
+        if self._shown is not None:
+            before, then = self._shown
+            expected = max(before - (elapsed_s - then), 1.0)
+            left = min(max(left, expected / MAX_JUMP), expected * MAX_JUMP)
+        self._shown = (left, elapsed_s)
+        return left
 
 
 def eta_words(seconds: float | None, rough: bool) -> str:
@@ -70,4 +107,4 @@ def eta_words(seconds: float | None, rough: bool) -> str:
         return "estimating the time left"
     seconds = int(round(seconds))
     text = f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"about {text} left" + (" (rough until the joint steps start)" if rough else "")
+    return f"about {text} left" + (" (rough until both phases are timed)" if rough else "")

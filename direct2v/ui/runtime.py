@@ -306,14 +306,5 @@ render_stream = _maybe_zerogpu(_render_stream)
 compare_stream = _maybe_zerogpu(_compare_stream)
 
 
-def eta_text(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "estimating time left"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"about {seconds} s left"
-    return f"about {seconds // 60} min {seconds % 60:02d} s left"
-
-
 def elapsed_text(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds < 60 else f"{int(seconds) // 60} min {int(seconds) % 60:02d} s"

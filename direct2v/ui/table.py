@@ -103,8 +103,8 @@ def table_notes(prompts: list[str]) -> str:
     if flagged:
         notes.append(
             f"⚠ Frame{'s' if len(flagged) > 1 else ''} {_list(flagged)} repeat{'' if len(flagged) > 1 else 's'} the "
-            "row before or point at other frames, which the image model cannot see (see the Tokens column); "
-            "edit or re-direct them."
+            f"row before or point{'' if len(flagged) > 1 else 's'} at other frames, which the image model cannot see "
+            f"(see the Tokens column); edit or re-direct {'them' if len(flagged) > 1 else 'it'}."
         )
     return " ".join(notes)
 
