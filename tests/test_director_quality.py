@@ -236,3 +236,43 @@ def test_page_table_flags_the_rows_the_gate_fails():
     assert [r[1].split(" ", 1)[1] if " " in r[1] else "" for r in rows] == [
         "", "⚠ repeats frame 1 word for word", '⚠ points at other frames ("again")', ""]
     assert "⚠ Frames 2, 3 repeat the row before or point at other frames" in h.table_notes([r[0] for r in rows])
+
+
+# ----------------------------------------------------------------------------- content rules (issue 24)
+SKATERS = "Two skaters glide across a frozen pond, twirl, and wave"
+
+
+def test_a_frame_without_the_subject_or_any_noun_of_the_prompt_is_flagged():
+    frames = ["Two skaters gliding across a frozen pond", "Twirl, medium wide shot", "Two skaters waving on a frozen pond"]
+    found = quality.content_problems(frames, SKATERS)
+    assert list(found) == [1] and "names neither the subject (skater)" in found[1][0]
+    # a frame naming another thing of the prompt (the pond) is about the story: not flagged
+    assert quality.content_problems(["A frozen pond at dusk", *frames[::2]], SKATERS) == {}
+
+
+def test_a_frame_that_repeats_the_one_before_but_for_shot_words_is_flagged():
+    frames = ["A kite flying over the hills, extreme wide shot", "A kite flying over the hills, extreme close-up",
+              "A kite flying over the hills, low angle view", "A kite landing on the hills"]
+    found = quality.content_problems(frames, "a kite flies over the hills and lands")
+    assert sorted(found) == [1, 2] and all("only shot or camera words changed" in p[0] for p in found.values())
+    assert quality.strip_shot_words("A coin spinning, medium close-up from the side") == "A coin spinning"
+
+
+def test_the_prompt_repeated_and_an_end_state_drawn_as_the_subject_are_flagged():
+    prompt = "a magician vanishes in a puff of smoke"
+    repeated = quality.content_problems([prompt] * 3 + ["a puff of smoke"], prompt)
+    assert all("the prompt itself" in repeated[i][-1] for i in range(3))
+    drawn = quality.content_problems(["A magician on a stage", "A magician vanishing in a puff of smoke",
+                                      "A magician gone in a puff of smoke"], prompt)
+    assert "ends with the magician gone" in drawn[2][-1]
+    assert quality.content_problems(["A magician on a stage", "A magician vanishing in a puff of smoke",
+                                     "Only a puff of smoke"], prompt) == {}
+    assert not quality.ends_in_absence("a woman walks her dog while leaves fall around her")  # "leaves" the noun
+
+
+def test_script_problems_reads_content_only_with_the_prompt():
+    frames = ["A red fox, wide shot", "A red fox, close-up shot"]
+    assert quality.script_problems(frames) == {}
+    assert "only shot or camera words" in quality.script_problems(frames, prompt="a red fox jumps")[1][0]
+    assert quality.prompt_subjects("a chef flips a pancake, it lands on the floor, a dog eats it") == ["chef", "pancake", "dog"]
+    assert quality.prompt_subject("una mujer baila en la lluvia") is None  # no English noun: nothing to check

@@ -159,7 +159,7 @@ class Director(ABC):
                 f"The picture was not sent: the {self.backend or 'chosen'} director reads text only, so the script "
                 "follows your prompt alone."
             )
-        self.flags = quality.script_problems(frames, style)
+        self.flags = quality.script_problems(frames, style, prompt=user_prompt)
         return list(frames)
 
     def double_fps(
@@ -193,7 +193,7 @@ class Director(ABC):
             _, _, fps = check_request("x", len(frames), fps)
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
         doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
-        self.flags = quality.script_problems(doubled, style)
+        self.flags = quality.script_problems(doubled, style, prompt=user_prompt or None)
         return list(doubled)
 
     def _conversation_defaults(self, user_prompt, fps, camera, style):

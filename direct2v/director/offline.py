@@ -12,12 +12,18 @@ can be used. Small and honest rather than clever:
 
 from __future__ import annotations
 
+import re
+
 from . import prompts
 from .base import Director
-from .offline_blend import CAMERA_TALK, PUSH_IN, camera_text, compose, in_between_script, rewrite_frame
+from .offline_blend import CAMERA_TALK, camera_text, compose, in_between_script, rewrite_frame
 from .offline_grammar import (
     CHANGE,
+    COLOURS,
+    DETERMINERS,
     PREPOSITIONS,
+    SUBJECT_PRONOUNS,
+    WEATHER,
     Clause,
     Entity,
     Reader,
@@ -31,14 +37,36 @@ from .offline_grammar import (
 )
 
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
-           "freeze", "dry", "spread", "sink", "shrink", "wilt", "build", "clear", "darken", "brighten", "empty",
-           "flood", "thaw", "ripen", "gather"}
+           "freeze", "dry", "spread", "sink", "shrink", "wilt", "clear", "darken", "brighten", "empty",
+           "flood", "thaw", "ripen", "gather", "rot", "wither", "boil", "cool", "fog", "soak"}
+# Verbs that make something: staged by what they produce (the mural grows), not by degrees of the doer.
+CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
+          "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
 ARRIVE = {"join", "arrive", "appear", "approach", "come"}
+# Verbs whose end is an absence: the last frames show the place without the subject.
+GONE = {"disappear", "vanish", "leave", "exit", "depart"}
+AWAY = ("away", "off", "out")
+# Things that hide what goes into them: "Only a puff of smoke" is the empty place.
+COVERS = {"smoke", "fog", "mist", "cloud", "clouds", "darkness", "shadows", "shadow", "forest", "woods", "trees", "crowd",
+          "waves", "water", "dust", "snow", "grass", "bushes", "night", "distance", "sea", "ocean", "steam"}
 # Verbs of a state: "a cat sleeping on a sofa" from the first frame, never "beginning to sleep".
 STATES = {"sleep", "sit", "lie", "stand", "rest", "wait", "hover", "perch", "watch", "graze", "glow", "shine", "wear",
-          "hold", "float", "look", "stay", "remain", "live", "hang"}
-NO_EVENT = ("No event found in this prompt: every frame keeps its words and the camera moves in slowly. Add what "
+          "hold", "look", "stay", "remain", "live", "hang"}
+# The times of day and the seasons in order, for a time-lapse "from dusk to night".
+TIMES = ["dawn", "sunrise", "morning", "midday", "afternoon", "sunset", "dusk", "evening", "night", "midnight"]
+_AT_TIME = {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}
+# A noun phrase ends before a preposition, but "of" stays inside it ("a puff of smoke").
+_NP_END = "|".join(sorted(PREPOSITIONS - {"of"}))
+SEASONS = ["spring", "summer", "autumn", "fall", "winter"]
+NO_EVENT = ("No event found in this prompt: every frame keeps its words, with small changes of framing. Add what "
             "happens (\"... then ...\") or use a language model to tell a story.")
+NOT_ENGLISH = ("This prompt does not look like English: the image model reads English only and the built-in writer "
+               "cannot translate, so every frame keeps your words as written. Write the prompt in English, or use a "
+               "language model director (a key for openai or gemini, or --llm-model with a multilingual model), "
+               "which writes English frames.")
+# Small, true variations for a prompt without an event: a slow step closer, nothing invented.
+GENTLE = ["wide shot", "medium wide shot", "medium shot", "medium shot from a low angle", "medium close-up",
+          "medium close-up from the side", "close-up shot", "close-up shot from the side"]
 
 
 def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
@@ -54,42 +82,174 @@ def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
     return [coming, f"{old.np} {doing}, {new.np} beside the {old.head}".replace("  ", " ")]
 
 
-def _stages(c: Clause, before: list[str], previous: Clause | None = None) -> tuple[list[str], float]:
+class Stages(list):
+    """Texts in story order; `ranks` (optional) says which to keep first when there are fewer
+    frames than texts (an action keeps "about to", "doing" and "done" before the steps between)."""
+
+    ranks: list[int] | None = None
+
+
+def _action(s: str, v: str, tail: str) -> Stages:
+    """An action with an end: about to, under way, done ("a horse having just jumped over a fence")."""
+    g = ing(v)
+    out = Stages([f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", f"{s} {g}{tail}",
+                  f"{s} in the middle of {g}{tail}", f"{s} more than halfway through {g}{tail}",
+                  f"{s} nearly done {g}{tail}", f"{s} finishing {g}{tail}", f"{s} having just {participle(v)}{tail}"])
+    out.ranks = [0, 3, 1, 4, 6, 5, 7, 2]
+    return out
+
+
+_PATHS = {"across": ("at the near edge of", "at the far side of"), "down": ("at the top of", "at the bottom of"),
+          "up": ("at the bottom of", "at the top of"), "along": ("at the start of", "at the end of")}
+
+
+def _path(s: str, v: str, rest: str) -> list[str] | None:
+    """Motion along a path ("runs across a beach"): where on the path the subject is."""
+    m = re.match(r"(across|down|up|along)\s+((?:the|a|an)\s+.+)$", rest, re.I)
+    if not m:
+        return None
+    prep, way, g = m.group(1).lower(), m.group(2), ing(v)
+    start, end = _PATHS[prep]
+    part = [f"{s} {g} {x} {prep} {way}" for x in ("a third of the way", "halfway", "two thirds of the way",
+                                                   "most of the way")]
+    return [f"{s} {start} {way}, about to {v} {prep}", f"{s} beginning to {v} {prep} {way}", f"{s} {g} {prep} {way}",
+            *part, f"{s} {end} {way}"]
+
+
+def _with_article(word: str, np_rest: str) -> str:
+    """'a' or 'an' before `word`, then the rest of the noun phrase."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word} {np_rest}".strip()
+
+
+def _created(s: str, v: str, rest: str) -> list[str] | None:
+    """'paints a mural on a wall': the mural grows from just begun to finished."""
+    m = re.match(r"((?:a|an|the|some|his|her|their)\s+(?:[\w'-]+\s+){0,4}?[\w'-]+)(?:\s+into\s+((?:a|an)\s+[\w' -]+?))?"
+                 r"(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, rest, re.I)
+    if not m:
+        return None
+    obj, into, after = m.group(1), m.group(2), m.group(3)
+    product = (into or obj).split(" ", 1)[1]
+    the, g, done = f"the {product}", ing(v), participle(v)
+    what = f"{obj}{' into ' + into if into else ''}{after}"
+    doing = f"{s} {g} {what}"
+    return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}", f"{doing}, {the} just begun",
+            f"{doing}, {the} a quarter {done}", f"{doing}, {the} half {done}", f"{doing}, {the} three quarters {done}",
+            f"{doing}, {the} nearly finished", f"{s} beside {_with_article('finished', product)}{after}"]
+
+
+def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
+    """A change by degrees: the subject as it was (where the prompt says where), then partly to fully."""
+    transitive = _transitive(c)
+    done = f"{s} {{}} {ing(v)}{tail}" if transitive else f"{s} {{}} {participle(v)}{tail}"
+    degrees = ["slightly", "partly", "half", "mostly", "almost fully", "fully"]
+    if c.passive:
+        begin = [f"{s} about to be {participle(v)}{tail}", f"{s} beginning to be {participle(v)}{tail}"]
+    elif first and not transitive and c.places:
+        begin = [f"{s} {c.places[0]}", f"{s} beginning to {v}{tail}"]  # "a candle on a wooden table", before it burns
+    else:
+        begin = [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"]
+    stages = begin + [done.format(x) for x in degrees]
+    colour = colour_target(c.rest)
+    if colour:  # "ripens to yellow": no longer the green one once mostly there
+        late = f"{recoloured(s, None)} {{}} {participle(v)}{tail}"
+        stages[-3:] = [late.format(x) for x in degrees[-3:]]
+    return stages
+
+
+def _gone(c: Clause, s: str, v: str, tail: str) -> list[str] | None:
+    """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
+    words = c.rest.lower().split()
+    into_cover = words[:1] == ["into"] and words[-1:] and words[-1] in COVERS
+    if v not in GONE and not (words[:1] in (["away"], ["off"]) or words[:2] == ["out", "of"] or into_cover) or \
+            v in ("take", "give", "put", "turn", "show"):
+        return None
+    to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
+    going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
+        f"{s} {x} gone, {g}{tail}" for x in ("partly", "half", "almost")]
+    empty = _empty_place(c)
+    return going + ([empty, f"{empty}, all quiet"] if empty else [])
+
+
+def _empty_place(c: Clause) -> str | None:
+    """The place a subject left, named without it (an image model draws every noun it reads)."""
+    nps = re.findall(r"((?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)" % _NP_END, c.rest)
+    if not nps and c.places:
+        nps = [c.places[-1].split(" ", 1)[1]]
+    if not nps:
+        if c.verb in ("fly", "float", "drift", "soar"):
+            return "An empty sky"
+        return None
+    np = nps[-1]
+    det, _, noun = np.partition(" ")
+    at = c.rest[c.rest.find(np) + len(np):]
+    if c.verb == "melt":  # "melts away in the sun": what is left of it
+        return f"A puddle {c.rest.split(' ', 1)[1]}" if len(c.rest.split()) > 1 else "A puddle"
+    if noun.split()[-1].lower() in COVERS or c.verb in ("disappear", "vanish") and " of " in noun:
+        return f"Only {np}{at}"
+    return f"{_with_article('empty', noun)}{at}"
+
+
+def _stages(c: Clause, before: list[str], previous: Clause | None = None, first: bool = True) -> tuple[list[str], float]:
     """The texts one clause moves through, in order, and its share of the frames."""
     if c.subject is None:
-        return [c.text], 1.0
+        return _timelapse(c.text) or [c.text], 1.0
     s, v, rest = c.subject.np, c.verb, c.rest
     tail = f" {rest}" if rest else ""
-    with_ = f", {c.companion}" if c.companion else ""
     now = f"{s} being {participle(v)}{tail}" if c.passive else f"{s} {ing(v)}{tail}"
-    begin = f"{s} beginning to be {participle(v)}{tail}" if c.passive else f"{s} beginning to {v}{tail}"
     words = rest.split()
     # "changes from green to red": the subject as each end, and on the way between.
     if v in CHANGE | {"go", "fade"} and "from" in [w.lower() for w in words] and " to " in f" {rest} ":
         i = [w.lower() for w in words].index("from")
-        span = " ".join(words[i + 1:])
-        a, b = (x.strip(" ,") for x in span.split(" to ", 1))
-        return [_as(c.subject, a), f"{s} beginning to {v}{tail}", f"{now}", _as(c.subject, b)], 2.0
-    # "turns into a butterfly": the subject becomes the thing it turns into.
+        a, b = (x.strip(" ,") for x in " ".join(words[i + 1:]).split(" to ", 1))
+        return [_as(c.subject, a), f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now,
+                f"{s} half {a} and half {b}", f"{s} mostly {b}", f"{s} almost fully {b}", _as(c.subject, b)], 2.0
     colour = colour_target(rest)
     if v in CHANGE and words and words[0].lower() in ("into", "to"):
         # "turns into a butterfly" ends as the butterfly; "turns to red" as the subject in red.
         target = recoloured(s, colour) if colour else " ".join(words[1:])
-        return [f"{begin}{with_}", f"{s} half {participle(v)}{tail}{with_}", f"{target}{with_}"], 2.0
-    if v in GRADUAL and not (v in ("open", "close") and _transitive(c)):
-        done = f"{s} {{}} {ing(v)}{tail}" if _transitive(c) else f"{s} {{}} {participle(v)}{tail}"
-        stages = [f"{begin}{with_}"] + [done.format(x) + with_ for x in ("partly", "mostly", "fully")]
-        if colour:  # "ripens to yellow": no longer the green one once mostly there
-            late = f"{recoloured(s, None)} {{}} {participle(v)}{tail}"
-            stages[2:] = [late.format(x) + with_ for x in ("mostly", "fully")]
-        return stages, 2.0
+        return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
+            f"{s} {x} {participle(v)}{tail}" for x in ("slightly", "partly", "half", "mostly", "almost fully")] + [target], 2.0
     if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
-        return [f"{before[-1]}, {begin}", f"{before[-1]}, {now}"], 1.0
+        return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
     if v in ARRIVE and before and previous is not None and previous.subject is not None:
         return _arrival(c, previous, before[-1]), 1.5
-    if c.participle or c.sudden or v in STATES:  # going on all the time, or all at once
-        return [f"{now}{with_}"], 1.0
-    return [f"{begin}{with_}", f"{now}{with_}", f"{now}{with_}"], 1.0  # most of an action is doing it
+    gone = _gone(c, s, v, tail)
+    if gone:
+        return gone, 2.0
+    if v in CREATE:
+        made = _created(s, v, rest)
+        if made:
+            return made, 2.0
+    if c.passive or (v in GRADUAL and not (v in ("open", "close") and _transitive(c))):
+        return _gradual(c, s, v, tail, first), 2.0
+    if c.participle or v in STATES:  # going on all the time
+        return [now], 1.0
+    if c.onset or c.subject.head.lower() in WEATHER:  # "snow starts falling": it begins and goes on
+        more = [f"{s} {ing(v)} heavily{tail}"] if c.subject.head.lower() in WEATHER else []
+        return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now, f"{s} {ing(v)} steadily{tail}"] + more, 1.0
+    if c.sudden:  # all at once
+        return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
+    return _path(s, v, rest) or _action(s, v, tail), 1.0
+
+
+def _timelapse(text: str) -> list[str] | None:
+    """'a city skyline from dusk to night': the scene at each time between, in order."""
+    m = re.match(r"(.+?)\s+from\s+([\w ]+?)\s+(?:to|until|till)\s+([\w ]+)$", text, re.I)
+    if not m:
+        return None
+    scene, a, b = m.group(1), m.group(2).lower(), m.group(3).lower()
+    for order in (TIMES, SEASONS):
+        if a in order and b in order:
+            i, j = order.index(a), order.index(b)
+            steps = order[i:j + 1] if i <= j else order[i:] + order[:j + 1]
+            at = [f"in {t}" if order is SEASONS else _AT_TIME.get(t, f"at {t}") for t in steps]
+            out = []
+            for k, t in enumerate(at):
+                out.append(f"{scene} {t}")
+                if k + 1 < len(steps):
+                    out.append(f"{scene} {t}, turning to {steps[k + 1]}")
+            return out
+    return None
 
 
 def _transitive(c: Clause) -> bool:
@@ -100,13 +260,13 @@ def _transitive(c: Clause) -> bool:
 
 def _as(subject: Entity, state: str) -> str:
     """'a traffic light' as 'green' -> 'a green traffic light'; 'a city' as 'night' -> 'a city at night'."""
-    if len(state.split()) == 1 and "ADJ" in lemmas(state):
+    if len(state.split()) == 1 and ("ADJ" in lemmas(state) or state.lower() in COLOURS):
         words = subject.np.split()
         if words[0].lower() in ("a", "an", "the", "some", "two", "three"):
-            det = "a" if words[0].lower() == "an" else words[0]
+            det = words[0] if words[0].lower() not in ("a", "an") else ("an" if state[0] in "aeiou" else "a")
             return " ".join([det, state] + words[1:])
         return f"{state} {subject.np}"
-    prep = "in" if state.lower() in ("spring", "summer", "autumn", "fall", "winter") else "at"
+    prep = "in" if state.lower() in SEASONS else "at"
     return f"{subject.np} {prep} {state}"
 
 
@@ -126,10 +286,27 @@ def allocate(weights: list[float], n: int) -> list[int]:
 
 
 def _spread(stages: list[str], n: int) -> list[str]:
-    """n frames over the stages in order; the first and last frames show the first and last."""
+    """n frames over the stages in order; the first and last frames show the first and last
+    (with `Stages.ranks`, the n most telling ones, in order)."""
+    ranks = getattr(stages, "ranks", None)
+    if ranks and n < len(stages):
+        return [x for x, r in zip(stages, ranks) if r < n]
     if n == 1:
         return [stages[len(stages) // 2]]
     return [stages[round(k * (len(stages) - 1) / (n - 1))] for k in range(n)]
+
+
+def _companion(c: Clause) -> list[str]:
+    """What goes on at the same time ("while clouds gather"), as phrases that move on too."""
+    s, v = c.subject.np if c.subject else "", c.verb
+    tail = f" {c.rest}" if c.rest else ""
+    if c.subject is None or not v:
+        return [c.text]
+    if v in GRADUAL and not _transitive(c):
+        return _gradual(c, s, v, tail, False)
+    if v in STATES or c.participle:
+        return [f"{s} {ing(v)}{tail}"]
+    return [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
 
 
 def read_story(prompt: str) -> list[Clause]:
@@ -137,8 +314,7 @@ def read_story(prompt: str) -> list[Clause]:
     for text, link in pieces(prompt):
         clause = reader.read(text, link)
         if link == "as" and clauses and clause.subject is not None:
-            clauses[-1].companion = f"{clause.subject.np} {'beginning to ' + clause.verb if clause.onset else ing(clause.verb)}" \
-                + (f" {clause.rest}" if clause.rest else "")
+            clauses[-1].companion = clause
             continue
         clauses.append(clause)
     # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it").
@@ -149,36 +325,59 @@ def read_story(prompt: str) -> list[Clause]:
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and \
-                c.rest.lower().split()[:1] != ["away"] and place not in c.rest:
+                c.rest.lower().split()[:1] != ["away"] and place.split(" ", 1)[1] not in c.rest:
             c.rest = f"{c.rest} {place}".strip()
     return clauses
+
+
+def looks_english(prompt: str) -> bool:
+    """Whether most words of `prompt` are in lemminflect's English lexicon (or the grammar's own
+    word lists); a prompt in another language or script is not."""
+    words = re.findall(r"[^\W\d_]+", prompt.lower())
+    if not words:
+        return True
+    known = [w for w in words if w.isascii() and (lemmas(w) or w in PREPOSITIONS or w in DETERMINERS or
+                                                  w in SUBJECT_PRONOUNS or w in {"and", "or", "while", "as", "then"})]
+    return len(known) >= 0.6 * len(words)
+
+
+def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
+    """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
+    clauses = read_story(prompt)
+    staged: list[list[str]] = []
+    weights: list[float] = []
+    for i, c in enumerate(clauses):
+        texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0)
+        staged.append(texts)
+        weights.append(weight)
+    mains: list[str] = []
+    withs: list[str] = []
+    for c, texts, n in zip(clauses, staged, allocate(weights, num_frames)):
+        if n:
+            mains += _spread(texts, n)
+            withs += _spread(_companion(c.companion), n) if c.companion else [""] * n
+    event = any(len(t) > 1 for t in staged) or len(staged) > 1 or any(withs)
+    return mains, withs, event
 
 
 def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> tuple[list[str], bool]:
     """N frame prompts for `prompt`, and whether the prompt had an event to stage."""
     if camera == prompts.CAMERA_REMOVE:
         prompt = CAMERA_TALK.sub("", prompt).strip(" ,") or prompt
-    clauses = read_story(prompt)
-    staged: list[list[str]] = []
-    weights: list[float] = []
-    for i, c in enumerate(clauses):
-        texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None)
-        staged.append(texts)
-        weights.append(weight)
-    event = any(len(t) > 1 for t in staged) or len(staged) > 1
-    mains: list[str] = []
-    for texts, n in zip(staged, allocate(weights, num_frames)):
-        if n:
-            mains += _spread(texts, n)
-    # Where the words alone would repeat a frame, the camera moves in over the whole video: a
-    # real change between frames, and one continuous move rather than jumps.
-    push_in = camera is None and any(a == b for a, b in zip(mains, mains[1:]))
+    if looks_english(prompt):
+        mains, withs, event = _main_frames(prompt, num_frames)
+    else:
+        mains, withs, event = [prompt] * num_frames, [""] * num_frames, False
+    # Where the words alone would repeat a frame (no event, or more frames than the story has
+    # steps), the framing changes a little: a real change, never a made-up detail. No camera
+    # move otherwise: the story is the change.
+    gentle = camera is None and any(a == b and x == y for a, b, x, y in zip(mains, mains[1:], withs, withs[1:]))
     frames = []
-    for k, main in enumerate(mains):
+    for k, (main, also) in enumerate(zip(mains, withs)):
         cam = camera_text(camera, k / num_frames)
-        if push_in:
-            cam = PUSH_IN[round(k * (len(PUSH_IN) - 1) / (num_frames - 1))]
-        frames.append(compose([main], [cam, style or ""]))
+        if gentle:
+            cam = GENTLE[round(k * (len(GENTLE) - 1) / max(1, num_frames - 1))]
+        frames.append(compose([main, also], [cam, style or ""]))
     return frames, event
 
 
@@ -196,7 +395,9 @@ class OfflineDirector(Director):
 
     def _direct(self, user_prompt, num_frames, fps, camera, style) -> list[str]:
         frames, event = write_script(user_prompt, num_frames, camera, style)
-        if not event:
+        if not looks_english(user_prompt):
+            self.notice = NOT_ENGLISH
+        elif not event:
             self.notice = NO_EVENT  # shown once by the page and the CLI (Director.take_notice)
         self.conversation = prompts.Conversation([], user_prompt, fps, frames, camera, style)
         return frames

@@ -34,6 +34,8 @@ WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "
            "morning", "day", "sunset", "sunrise", "wind"}
 WEATHER_VERBS = {"rain": "rain", "snow": "snow", "hail": "hail", "drizzle": "drizzle", "pour": "rain"}
 SUBJECT_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
+# Verbs that make one thing into another ("stacks blocks into a tower"): the product is a thing "it" may mean.
+CREATE_INTO = {"stack", "build", "shape", "carve", "mold", "mould", "fold", "make", "knit", "sew", "weave", "pile"}
 CHANGE = {"turn", "change", "transform", "become", "morph", "grow"}  # "... into a butterfly": a new subject
 # A subject that changes "to yellow" is yellow from then on ("... and then to brown": a yellow banana ripens).
 COLOURS = set("""red orange yellow green blue purple violet pink brown black white grey gray gold golden silver
@@ -79,6 +81,23 @@ def can_be_noun(word: str) -> bool:
     return bool(lemmas(w).get("NOUN") or lemmas(w).get("PROPN")) or not lemmas(w) or w in SUBJECT_PRONOUNS
 
 
+def can_head_noun(words: list[str], i: int) -> bool:
+    """Whether words[i] can end a noun phrase: a noun in the lexicon, or a bare word right after
+    a determiner or adjective (lemminflect lists "bar" only as a verb: "a chocolate bar melts")."""
+    w = words[i].lower().strip(",")
+    if can_be_noun(w):
+        return True
+    before = words[i - 1].lower().strip(",") if i else ""
+    return w == verb_lemma(w) and not w.endswith(("ing", "ed")) and bool(
+        before in DETERMINERS or "ADJ" in lemmas(before) or "NOUN" in lemmas(before))
+
+
+# Words after a clause's verb that show a bare word at the start of a clause is that verb
+# ("..., twirl, and wave", "and drop into a river"): the end, a preposition, an article, an adverb.
+def _verb_follows(nxt: str) -> bool:
+    return not nxt or nxt in PREPOSITIONS or nxt in DETERMINERS or nxt.endswith("ly") or nxt in SUBJECT_PRONOUNS
+
+
 @dataclass
 class Entity:
     """Someone or something the story names: its noun phrase as first written, with its look."""
@@ -106,7 +125,7 @@ class Clause:
     onset: bool = False  # "starts falling": the action begins in this clause
     sudden: bool = False
     weather: bool = False  # "it starts to rain": weather over the scene, not a new subject
-    companion: str = ""  # an "as"/"while" clause happening at the same time, as a participle phrase
+    companion: "Clause | None" = None  # an "as"/"while" clause happening at the same time
     places: list[str] = field(default_factory=list)
 
 
@@ -131,12 +150,15 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         if i == 0:
             starts_subject = len(words) > 1 and can_be_noun(lw) and verb_lemma(words[1]) == words[1].lower() \
                 and is_plural_noun(lw)  # "leaves change ..."
-            if has_subject_before and not starts_subject and lw != lemma:
-                return 0  # "orders a coffee", "flies away": the previous subject goes on
+            nxt0 = words[1].lower().strip(",") if len(words) > 1 else ""
+            if has_subject_before and not starts_subject and (lw != lemma or (lw == lemma and _verb_follows(nxt0))):
+                return 0  # "orders a coffee", "flies away", "..., and wave": the previous subject goes on
             continue
         prev = words[i - 1].lower().strip(",")
-        if prev in DETERMINERS or prev in PREPOSITIONS or not can_be_noun(prev):
+        if prev in DETERMINERS or prev in PREPOSITIONS or not can_head_noun(words, i - 1):
             continue
+        if "with" in (x.lower() for x in words[:i]):
+            return None  # "a harbor with boat lights glowing": a detail of the scene, not its event
         if lw.endswith("ing") and lw != lemma:
             return i  # "a corgi running"
         subject_plural = is_plural_noun(prev) or prev in {"they", "we", "you", "i"} or \
@@ -342,8 +364,13 @@ class Reader:
         if obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
             self.mention(self.known(obj.group(1)))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
-                            % ("|".join(sorted(STATIC_PLACES | {"into"})), "|".join(sorted(PREPOSITIONS))), rest_text)
-        places = [re.sub(r"^into\b", "in", p) for p in places]  # walked into a cafe: in a cafe from then on
+                            % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),
+                               "|".join(sorted(PREPOSITIONS))), rest_text)
+        # Walked into a cafe: in a cafe from then on; glided across a pond: on the pond.
+        places = [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
+        if lemma in CREATE_INTO:  # "stacks blocks into a tower and knocks it over": "it" is the tower
+            for made in re.findall(r"\binto\s+((?:a|an)\s+[\w'-]+)", rest_text):
+                self.mention(entity(made))
         clause = Clause(subject, lemma, rest_text, participle=is_participle, passive=passive, onset=onset,
                         sudden=link == "sudden", weather=weather, places=places)
         if lemma in CHANGE and rest and rest[0].lower() in ("into", "to") and len(rest) > 1 and \
