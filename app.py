@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 
-from direct2v.ui.runtime import DEFAULT_MODEL
+from direct2v.services.runtime import DEFAULT_MODEL
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

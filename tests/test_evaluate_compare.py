@@ -21,9 +21,9 @@ from direct2v.evaluate.report import label_height, video_grid
 from direct2v.render import load_pipeline, render
 from direct2v.render.errors import PromptError, RenderCancelled
 from direct2v.settings import RenderSettings, SettingsError
-from direct2v.ui import runtime as rt
+from direct2v.services import runtime as rt
 from direct2v.evaluate.methods import parse_methods
-from direct2v.ui.compare_job import cannot_separate, compare_for_page
+from direct2v.services.compare_job import cannot_separate, compare_for_page
 from direct2v.video import to_uint8
 
 PROMPTS = [

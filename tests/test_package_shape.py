@@ -76,3 +76,30 @@ def test_no_import_cycles_in_the_package():
     assert "direct2v.cli" in graph and "direct2v.settings" in graph["direct2v.cli"]
     cycle = find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
+
+
+def test_services_import_neither_gradio_nor_the_page():
+    """direct2v.services is what the page holds and runs; the CLI and tests use it without
+    Gradio, so neither Gradio nor a direct2v.ui module may appear in its imports, lazy ones
+    included."""
+    graph = import_graph()
+    services = {m for m in graph if m == "direct2v.services" or m.startswith("direct2v.services.")}
+    assert {"direct2v.services.runtime", "direct2v.services.jobs", "direct2v.services.turns"} <= services
+    for mod in sorted(services):
+        assert not any(t == "direct2v.ui" or t.startswith("direct2v.ui.") for t in graph[mod]), mod
+        path = PACKAGE.parent / (mod.replace(".", "/") + ".py")
+        if not path.exists():
+            path = PACKAGE.parent / mod.replace(".", "/") / "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            assert not any(n == "gradio" or n.startswith("gradio.") for n in names), f"{mod} imports {names}"
+
+
+def test_tabs_do_not_import_each_other():
+    """The Render and Compare tabs share direct2v.ui.gpu_jobs; only the layout imports a tab."""
+    graph = import_graph()
+    for tab in ("direct2v.ui.render", "direct2v.ui.compare"):
+        importers = {m for m, targets in graph.items() if tab in targets}
+        assert importers <= {"direct2v.ui.layout"}, (tab, importers)
+    assert "direct2v.ui.gpu_jobs" in graph["direct2v.ui.compare"] and "direct2v.ui.gpu_jobs" in graph["direct2v.ui.render"]

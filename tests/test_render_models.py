@@ -274,7 +274,7 @@ def test_cli_model_errors_are_one_line_with_exit_codes(tmp_path, capsys, source)
 
 # --------------------------------------------------------------------------- the page's model holder
 def test_page_model_switch_keeps_the_previous_model_when_a_load_fails(tmp_path, lora_file):
-    from direct2v.ui.runtime import ModelHolder
+    from direct2v.services.runtime import ModelHolder
 
     holder = ModelHolder("tiny", "cpu")
     first = holder.get()
@@ -295,7 +295,7 @@ def test_page_model_switch_keeps_the_previous_model_when_a_load_fails(tmp_path, 
 def test_page_model_switch_can_be_cancelled_while_it_loads(monkeypatch):
     import threading
 
-    from direct2v.ui.runtime import ModelHolder
+    from direct2v.services.runtime import ModelHolder
 
     holder = ModelHolder("tiny", "cpu")
     first = holder.get()
@@ -375,7 +375,7 @@ def test_cancel_answers_at_once_while_the_first_load_runs(monkeypatch):
     """The page's Cancel must not wait behind the start-up load of the model."""
     import threading
 
-    from direct2v.ui.runtime import ModelHolder
+    from direct2v.services.runtime import ModelHolder
 
     started, release = threading.Event(), threading.Event()
     real = loading.tiny_components

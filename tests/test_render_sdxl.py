@@ -232,11 +232,12 @@ def test_fp16_vae_decodes_in_float32_and_stays_fp16(components):
 
 def test_page_calls_tiny_sdxl_what_it_is(monkeypatch):
     from direct2v.ui import render as render_tab
-    from direct2v.ui import runtime as rt
+    from direct2v.ui import models as chooser
+    from direct2v.services import runtime as rt
 
     monkeypatch.setattr(rt.RUNTIME, "models", rt.ModelHolder("tiny-sdxl", "cpu"))
     assert rt.RUNTIME.models.is_tiny
-    assert "Model: `tiny-sdxl`" in render_tab.model_notice() and "noise" in render_tab.model_notice()
+    assert "Model: `tiny-sdxl`" in chooser.model_notice() and "noise" in chooser.model_notice()
 
 
 def test_sdxl_lora_loads_with_diffusers_loader(tmp_path):

@@ -331,7 +331,7 @@ def test_page_render_uses_the_picture_for_frame_one():
     from test_ui_handlers import run, table_of, values
 
     from direct2v.ui import render as render_tab
-    from direct2v.ui import runtime as rt
+    from direct2v.services import runtime as rt
 
     rt.configure("tiny", preview_every=0)
     try:

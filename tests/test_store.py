@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from direct2v.ui.store import OutputStore
+from direct2v.services.store import OutputStore
 
 
 def test_each_result_gets_a_fresh_folder_and_the_oldest_go(tmp_path):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 import app
-from direct2v.ui import build_ui, runtime
+from direct2v.services import runtime
+from direct2v.ui import build_ui
 
 
 def test_defaults_are_local_and_private(monkeypatch):

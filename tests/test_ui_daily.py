@@ -11,12 +11,14 @@ import numpy as np
 import pytest
 
 from direct2v.settings import Project, RenderSettings
-from direct2v.ui import controls, direct, history as hist, progress
+from direct2v.services import progress
+from direct2v.ui import controls, direct, history as hist
 from direct2v.ui import render as render_tab
-from direct2v.ui import runtime as rt
-from direct2v.ui.compare_job import leader_sentence
+from direct2v.ui import gpu_jobs
+from direct2v.services import runtime as rt
+from direct2v.services.compare_job import leader_sentence
 from direct2v.ui.table import make_table
-from direct2v.ui.turns import QueueFull, Turns
+from direct2v.services.turns import QueueFull, Turns
 
 CORGI = "A corgi is running, and another corgi joins later"
 OFFLINE = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
@@ -62,11 +64,11 @@ def test_a_waiting_render_shows_its_place_and_cancel_takes_it_out():
         gen = render_tab.render_video([["a", ""], ["b", ""]], 2, 4, request=req("queued"), **values)
         first = next(gen)
         assert first[-1] == "⏳ Waiting: 1 ahead of you in the queue. Cancel takes this job out of the line."
-        assert render_tab.cancel_render(req("queued")).startswith("Cancelling")
+        assert gpu_jobs.cancel_render(req("queued")).startswith("Cancelling")
         rest = list(gen)
         assert rest[-1][-1] == "■ Cancelled while waiting in the queue; nothing was rendered."
         assert all(not isinstance(o[0], list) for o in rest)  # nothing rendered, frames untouched
-        assert turns.waiting == 0 and render_tab.cancel_render(req("queued")) == "Nothing is rendering."
+        assert turns.waiting == 0 and gpu_jobs.cancel_render(req("queued")) == "Nothing is rendering."
         turns.leave(blocker)
     finally:
         rt.RUNTIME.turns = Turns()
@@ -194,7 +196,7 @@ def test_sessions_undo_their_own_actions_only():
 
 # ----------------------------------------------------------------------------- history
 def test_history_keeps_newest_first_and_restores_a_render(tmp_path):
-    from direct2v.ui.store import OutputStore
+    from direct2v.services.store import OutputStore
     from direct2v.video import write_png
 
     store = OutputStore(tmp_path)

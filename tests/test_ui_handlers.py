@@ -15,8 +15,10 @@ from direct2v.ui import controls
 from direct2v.ui import direct
 from direct2v.ui import project
 from direct2v.ui import render as render_tab
+from direct2v.ui import gpu_jobs
+from direct2v.ui import models as chooser
 from direct2v.ui import table as table_tab
-from direct2v.ui import runtime as rt
+from direct2v.services import runtime as rt
 
 from conftest import FAST
 
@@ -321,7 +323,7 @@ def test_every_output_of_a_render_reproduces_it():
 
 
 def test_renders_of_two_sizes_get_different_names_and_folders_stay_bounded(tmp_path):
-    from direct2v.ui.store import OutputStore
+    from direct2v.services.store import OutputStore
 
     store = rt.RUNTIME.store = OutputStore(tmp_path / "store", keep={"render": 2})
     try:
@@ -383,12 +385,12 @@ def test_cancel_stops_within_a_step_and_the_next_render_works():
     for out in gen:
         outs.append(out)
         if "step 2 of" in str(out[-1]):
-            assert render_tab.cancel_render(None).startswith("Cancelling")
+            assert gpu_jobs.cancel_render(None).startswith("Cancelling")
     status = outs[-1][-1]
     assert "Cancelled at step" in status
     step = int(status.split("Cancelled at step ")[1].split()[0])
     assert step <= 3  # stopped within one step of the click
-    assert render_tab.cancel_render(None) == "Nothing is rendering."
+    assert gpu_jobs.cancel_render(None) == "Nothing is rendering."
     assert run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
 
 
@@ -398,7 +400,7 @@ def test_model_load_failure_is_a_message_and_the_app_recovers(tmp_path):
     next(gen)  # "Loading the model…"
     with pytest.raises(gr.Error, match="The director still works"):
         next(gen)
-    assert "could not be loaded" in render_tab.model_notice()
+    assert "could not be loaded" in chooser.model_notice()
     rt.configure("tiny")
     assert run(render_tab.render_video(table_of(["a", "b"]), 2, 4, **values()))[-1][1].endswith(".mp4")
 
@@ -416,7 +418,7 @@ def test_out_of_memory_becomes_advice(monkeypatch):
 
 
 def test_tiny_model_notice_says_noise():
-    assert "noise" in render_tab.model_notice()
+    assert "noise" in chooser.model_notice()
 
 
 def test_examples_are_the_papers_prompts_and_direct_offline():

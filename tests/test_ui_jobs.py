@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from direct2v.ui.jobs import stream_job
+from direct2v.services.jobs import stream_job
 
 
 def test_updates_then_result_in_order():

@@ -16,7 +16,7 @@ from direct2v.settings import ModelChoice, Project, RenderSettings
 from direct2v.ui import controls, project
 from direct2v.ui import models as chooser
 from direct2v.ui import render as render_tab
-from direct2v.ui import runtime as rt
+from direct2v.services import runtime as rt
 from conftest import FAST
 from sd_checkpoint import write_tiny_lora
 
@@ -53,7 +53,7 @@ def test_load_switches_the_page_model_and_reports_each_stage():
     assert any("Moving tiny-sdxl to cpu" in line for line in progress)
     holder = rt.RUNTIME.models
     assert holder.model == "tiny-sdxl" and holder.get() is not first
-    assert render_tab.model_notice().startswith("⚠ **Model: `tiny-sdxl`**")
+    assert chooser.model_notice().startswith("⚠ **Model: `tiny-sdxl`**")
     assert list(chooser.load_model("tiny-sdxl", "", "", 1.0)) == ["✓ `tiny-sdxl` is already loaded."]
 
 

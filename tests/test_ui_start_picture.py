@@ -14,7 +14,7 @@ from PIL import Image
 from direct2v.settings import Project, RenderSettings
 from direct2v.ui import controls, project
 from direct2v.ui import render as render_tab
-from direct2v.ui import runtime as rt
+from direct2v.services import runtime as rt
 
 from conftest import FAST
 

@@ -10,8 +10,8 @@ import gradio as gr
 from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
 from ..settings import SettingsError, resolve_seed
-from . import runtime as rt
-from .render import cancel_flag, in_line, job_input, load_model, wait_turn
+from ..services import runtime as rt
+from .gpu_jobs import cancel_flag, in_line, job_input, load_model, wait_turn
 
 
 COMPARE_METHODS = [

@@ -16,7 +16,7 @@ from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES
 from ..settings import DirectorOptions
 from .messages import session_of
 from .table import _list, _row_index, make_table, table_notes, table_prompts
-from .undo import DIRECTED, UNDO, hand_edited_rows
+from ..services.undo import DIRECTED, UNDO, hand_edited_rows
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
 BACKENDS = [

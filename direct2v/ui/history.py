@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from ..settings import Project, SettingsError
-from .session import PerSession
+from ..services.session import PerSession
 
 MAX_ENTRIES = 20  # per session, newest first
 THUMB_SIDE = 128
@@ -103,7 +103,7 @@ def files_still_there(entry: dict) -> tuple[list | None, str | None, list | None
 def add_to_history(history: list[dict] | None, request: gr.Request = None) -> tuple[list[dict], list]:
     """After a finished render: its entry goes to the front of this session's history."""
     from .messages import session_of
-    from .store import output_store
+    from .files import output_store
 
     history = add_entry(history, FINISHED.pop(session_of(request)), output_store())
     return history, gallery_items(history)

@@ -13,16 +13,17 @@ from ..settings import RenderSettings
 from . import compare as compare_tab
 from . import controls
 from . import direct
+from . import gpu_jobs
 from . import messages as msg
 from . import models as model_chooser
 from . import project
 from . import history as hist
 from . import render as render_tab
-from . import runtime as rt
+from ..services import runtime as rt
 from . import start_image as image_tab
 from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls, steps_changed
-from .turns import Turns
+from ..services.turns import Turns
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CSS_PATH = ASSETS / "style.css"
@@ -59,7 +60,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
     examples = direct.load_examples()
     with gr.Blocks(title=title, fill_width=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
-        notice = gr.Markdown(render_tab.model_notice, elem_id="model-notice", elem_classes=["notice"])
+        notice = gr.Markdown(model_chooser.model_notice, elem_id="model-notice", elem_classes=["notice"])
 
         with gr.Row(equal_height=False, elem_id="main-row"):
             with gr.Column(scale=5, min_width=0, elem_id="left-col"):
@@ -352,7 +353,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             api_name="render",
             **gpu,
         ), "render", status)
-        render_evt.then(render_tab.model_notice, None, notice, **quiet)
+        render_evt.then(model_chooser.model_notice, None, notice, **quiet)
         render_evt.success(hist.add_to_history, history_state, [history_state, history], **quiet)
         history.select(
             on_render(hist.restore_from_history), history_state,
@@ -363,8 +364,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
         wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)
-        cancel_btn.click(render_tab.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
-        gr.api(render_tab.cancel_render, api_name="cancel")
+        cancel_btn.click(gpu_jobs.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
+        gr.api(gpu_jobs.cancel_render, api_name="cancel")
         wire(compare_btn.click(
             msg.reports("comparison")(compare_tab.compare_methods),
             [table, num_frames, fps, compare_choice],
@@ -373,7 +374,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             api_name="compare",
             **gpu,
         ), "comparison", compare_status)
-        compare_cancel_btn.click(render_tab.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
+        compare_cancel_btn.click(gpu_jobs.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
     return demo
 
 

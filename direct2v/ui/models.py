@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from ..settings import MAX_LORA_SCALE, ModelChoice, Project, SettingsError
-from . import runtime as rt
+from ..services import runtime as rt
 
 _POLL_S = 0.5  # how often the status line is redrawn while a model loads
 
@@ -63,8 +63,6 @@ def wire(parts: dict[str, Any], notice: Any, project_upload: Any) -> None:
         load_model, fields, parts["status"], api_name="load_model", concurrency_limit=1,
         concurrency_id="model-load", show_progress="hidden",
     )
-    from .render import model_notice
-
     loading.then(model_notice, None, notice, **quiet)
     parts["cancel"].click(cancel_load, None, parts["status"], api_visibility="private", concurrency_limit=None,
                           show_progress="hidden")
@@ -160,3 +158,16 @@ def _scale(value: Any) -> Any:
 def _one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__).rstrip(".") + "."
+
+
+def model_notice() -> str:
+    m = rt.RUNTIME.models
+    if m.is_tiny:
+        return (
+            f"⚠ **Model: `{m.model}`**, a tiny randomly initialised Stable Diffusion built in-process for "
+            "tests and offline use. Its frames are **noise**; start with `--model "
+            f"{rt.DEFAULT_MODEL}` for real videos."
+        )
+    if m.error:
+        return f"⚠ **The model could not be loaded:** {m.error} The director still works."
+    return f"Model: {m.choice.describe()} ({m.status()})."

@@ -20,10 +20,10 @@ import numpy as np
 from ..frames import MIN_FRAMES
 from ..render.start_image import load_image
 from ..settings import Project, SettingsError, check_start_image_ref, start_image_ref
-from . import runtime as rt
+from ..services import runtime as rt
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
-from .store import output_store
+from .files import output_store
 from .table import make_table, table_notes, table_prompts
 
 

@@ -4,119 +4,20 @@ into the page; Cancel stops it within one step."""
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
 import gradio as gr
 import numpy as np
 
-from ..errors import PromptError
-from ..frames import MIN_FRAMES, check_frame_prompts
 from ..render.errors import RenderCancelled, RenderOutOfMemory
 from ..render.start_image import StartImageError, load_image
+from ..services import runtime as rt
+from ..services.line import session_id
+from ..services.progress import Eta, eta_words, single_frame_steps, step_label
 from ..settings import RenderSettings, SettingsError
-from . import runtime as rt
-from .controls import settings_from_values
-from .progress import Eta, eta_words, single_frame_steps, step_label
-from .store import output_store
-from .table import table_prompts
-from .turns import QueueFull
-
-
-def _session(request: Any) -> str:
-    return getattr(request, "session_hash", None) or "local"
-
-
-@contextmanager
-def cancel_flag(request: Any) -> Iterator[Any]:
-    """This browser session's cancel flag for the length of one GPU job (render or compare)."""
-    session = _session(request)
-    flag = rt.RUNTIME.cancels.start(session)
-    try:
-        yield flag
-    finally:
-        rt.RUNTIME.cancels.finish(session, flag)
-
-
-def job_input(table: Any, num_frames: Any, fps: Any, settings: dict[str, Any]) -> tuple[list[str], RenderSettings]:
-    """The frame prompts and settings a GPU job gets from the page, checked; gr.Error if not."""
-    prompts = table_prompts(table)
-    check_render_input(prompts, num_frames)
-    try:
-        return prompts, settings_from_values(settings, fps)
-    except SettingsError as e:
-        raise gr.Error(str(e)) from None
-
-
-def load_model(again: str) -> None:
-    """The shared pipeline, loaded once; a failure is one page message (the director still works)."""
-    try:
-        rt.RUNTIME.models.get()
-    except Exception as e:
-        raise gr.Error(f"{e} The director still works; fix the model and {again}.") from None
-
-
-def cancel_render(request: gr.Request = None) -> str:
-    """The API's /cancel: stops this session's running job, or takes its waiting one out of the line."""
-    if rt.RUNTIME.cancels.cancel(_session(request)):
-        return "Cancelling… the render stops after the current step."
-    return "Nothing is rendering."
-
-
-def cancel_from_page(request: gr.Request = None) -> None:
-    """The page's Cancel writes nothing itself: the job answers in its own status line
-    ("Cancelled at step …" or "Cancelled while waiting"), which a later reply from Cancel
-    would overwrite."""
-    if not rt.RUNTIME.cancels.cancel(_session(request)):
-        gr.Info("Nothing is rendering or waiting in this tab.")
-
-
-@contextmanager
-def in_line() -> Iterator[int]:
-    """A place in the page's GPU line (turns.py) for the length of one render or comparison."""
-    try:
-        ticket = rt.RUNTIME.turns.join()
-    except QueueFull as e:
-        raise gr.Error(str(e)) from None
-    try:
-        yield ticket
-    finally:
-        rt.RUNTIME.turns.leave(ticket)
-
-
-def wait_turn(ticket: int, flag: Any, poll_s: float = 0.25) -> Iterator[str]:
-    """Status lines while other jobs go first; ends when it is this job's turn or Cancel
-    set `flag` (the caller tells the two apart by the flag)."""
-    turns = rt.RUNTIME.turns
-    shown = None
-    while not turns.wait(ticket, timeout=poll_s):
-        if flag.is_set():
-            return
-        ahead = turns.ahead(ticket)
-        if ahead != shown:
-            shown = ahead
-            yield f"⏳ Waiting: {ahead} ahead of you in the queue. Cancel takes this job out of the line."
-
-
-def check_render_input(prompts: list[str], num_frames: Any) -> None:
-    """The table against the shared frame-prompt check, plus what only the page has: the
-    Frames box must match the rows."""
-    try:
-        check_frame_prompts(prompts)
-    except PromptError as e:
-        raise gr.Error(str(e)) from None
-    try:
-        n = int(num_frames)
-    except (TypeError, ValueError):
-        n = len(prompts)
-    if n != len(prompts):
-        raise gr.Error(
-            f"The table has {len(prompts)} rows but Frames is set to {n}. Press Direct to write "
-            f"{n} frames, or set Frames to {len(prompts)}."
-        )
-    if len(prompts) < MIN_FRAMES:
-        raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
+from .files import output_store
+from .gpu_jobs import cancel_flag, in_line, job_input, load_model, wait_turn
 
 
 class _GalleryFiles:
@@ -188,7 +89,7 @@ def render_video(
         if flag.is_set():
             yield keep, keep, keep, keep, "■ Cancelled while waiting in the queue; nothing was rendered."
             return
-        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, _session(request))
+        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, session_id(request))
 
 
 def _render(
@@ -301,16 +202,3 @@ def reuse_seed(used: Any) -> Any:
     if used is None or str(used).strip() == "":
         raise gr.Error("Render once first; then the seed it used can be reused.")
     return int(used)
-
-
-def model_notice() -> str:
-    m = rt.RUNTIME.models
-    if m.is_tiny:
-        return (
-            f"⚠ **Model: `{m.model}`**, a tiny randomly initialised Stable Diffusion built in-process for "
-            "tests and offline use. Its frames are **noise**; start with `--model "
-            f"{rt.DEFAULT_MODEL}` for real videos."
-        )
-    if m.error:
-        return f"⚠ **The model could not be loaded:** {m.error} The director still works."
-    return f"Model: {m.choice.describe()} ({m.status()})."

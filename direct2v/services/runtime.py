@@ -197,7 +197,7 @@ class Runtime:
     preview_every: int = 5
     out_dir: str | None = None  # where finished videos go; a temp dir when None
     clip_model: str | None = None  # for the Compare tab; None = the evaluation's default CLIP
-    store: Any = None  # the page's bounded OutputStore, made on first use (ui.render.output_store)
+    store: Any = None  # the page's bounded OutputStore, made on first use (ui.files.output_store)
     turns: Turns = field(default_factory=Turns)  # the visible line renders and comparisons wait in
 
 

@@ -6,7 +6,8 @@ folder of its own; when a kind has more than `keep` folders, the oldest go. The 
 inside Gradio's cache folder, so Gradio serves the files where they are instead of copying
 each one into its cache (which would double the disk use and escape the bound).
 
-`OutputStore` does not need Gradio; `output_store()` makes the page's one, in Gradio's folder.
+Nothing here imports Gradio; `direct2v.ui.files.output_store()` makes the page's store in
+Gradio's folder.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 # Folders kept per kind. A render shows its downloads until this many newer renders (from
 # any visitor) have been made; history thumbnails are tiny, so many more are kept.
@@ -81,26 +82,3 @@ def _files(folder: Path) -> Iterable[Path]:
     if not folder.exists():
         return []
     return [p for p in folder.rglob("*") if p.is_file()]
-
-
-def output_store() -> OutputStore:
-    """The page's bounded store, inside Gradio's cache folder so Gradio serves the files in
-    place; pruned files are also dropped from Gradio's list of files it served."""
-    from . import runtime as rt
-
-    if rt.RUNTIME.store is None:
-        from gradio.utils import get_upload_folder
-
-        keep = {"render": int(os.environ.get("DIRECT2V_KEEP_RENDERS", "24"))}
-        rt.RUNTIME.store = OutputStore(Path(get_upload_folder()) / "direct2v", keep=keep, on_remove=_forget_served)
-    return rt.RUNTIME.store
-
-
-def _forget_served(paths: set[str]) -> None:
-    # Gradio remembers every file it served (for its own cache deletion) and never forgets
-    # one that someone else removed; over days of renders that set is a slow leak.
-    from gradio.context import LocalContext
-
-    blocks: Any = LocalContext.blocks.get(None)
-    for served in getattr(blocks, "temp_file_sets", []):
-        served.difference_update(paths)
