@@ -11,7 +11,9 @@ import argparse
 import os
 import sys
 
+from direct2v.services.policy import add_policy_flags, policy_from_flags
 from direct2v.services.runtime import DEFAULT_MODEL
+from direct2v.settings import SettingsError
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -47,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--clip-model", default=env.get("DIRECT2V_CLIP_MODEL") or None,
                    help="CLIP model for the Compare tab (default: 'tiny' with --model tiny, else ViT-L/14).")
     p.add_argument("--no-preload", action="store_true", help="Load the model on the first render instead of at start.")
+    add_policy_flags(p, env)
     args = p.parse_args(argv)
+    try:
+        args.policy = policy_from_flags(args, env)
+    except SettingsError as e:
+        p.error(str(e))
     if args.queue_size < 1 or args.concurrency < 1 or args.preview_every < 1 or args.max_pipelines < 1:
         p.error("--queue-size, --concurrency, --preview-every and --max-pipelines must be at least 1")
     return args
@@ -62,7 +69,8 @@ def build(args: argparse.Namespace):
 
     set_max_pipelines(args.max_pipelines)
     runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model,
-                        model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale, precision=args.precision)
+                        model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale, precision=args.precision,
+                        policy=args.policy)
     demo = build_ui(render_concurrency=args.concurrency, queue_size=args.queue_size)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))
@@ -83,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     from direct2v.ui import launch_kwargs
 
     print(f"DirecT2V Studio: model {args.model!r}; open http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    print(f"DirecT2V Studio: {args.policy.mode_line()}", file=sys.stderr, flush=True)
     demo.launch(**launch_kwargs(server_name=args.host, server_port=args.port, share=args.share, show_error=True))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from ..settings import DEFAULT_MODEL, ModelChoice, SettingsError
+from .policy import ServerPolicy
 from .turns import Turns
 
 # On ZeroGPU a GPU call is granted for at most this many seconds.
@@ -199,6 +200,7 @@ class Runtime:
     clip_model: str | None = None  # for the Compare tab; None = the evaluation's default CLIP
     store: Any = None  # the page's bounded OutputStore, made on first use (ui.files.output_store)
     turns: Turns = field(default_factory=Turns)  # the visible line renders and comparisons wait in
+    policy: ServerPolicy = field(default_factory=ServerPolicy)  # who may do what (private: everything)
 
 
 RUNTIME = Runtime()
@@ -207,6 +209,7 @@ RUNTIME = Runtime()
 def configure(
     model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None,
     model_config: str = "", lora: str = "", lora_scale: float = 1.0, precision: str = "auto",
+    policy: ServerPolicy | None = None,
 ) -> Runtime:
     """Point the page at a model (hub id, local folder, single file or 'tiny', with an optional
     config and LoRA); returns the shared runtime.
@@ -221,6 +224,7 @@ def configure(
     RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, dtype)
     RUNTIME.preview_every = max(1, int(preview_every))
     RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
+    RUNTIME.policy = policy or ServerPolicy()
     return RUNTIME
 
 

@@ -60,6 +60,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
     examples = direct.load_examples()
     with gr.Blocks(title=title, fill_width=False) as demo:
         gr.Markdown(INTRO, elem_id="intro")
+        # Which mode the server is in, so a visitor knows what is theirs to choose.
+        gr.Markdown(lambda: rt.RUNTIME.policy.mode_line(), elem_id="server-mode", elem_classes=["notice"])
         notice = gr.Markdown(model_chooser.model_notice, elem_id="model-notice", elem_classes=["notice"])
 
         with gr.Row(equal_height=False, elem_id="main-row"):
