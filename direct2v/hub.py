@@ -17,11 +17,16 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Collection
 from urllib.parse import urlparse
 
 PROBE_TIMEOUT_S = 3.0
 REMEMBER_S = 60.0  # a network that comes back is noticed on a load a minute later
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+# One answer for every name outside the owner's lists: a path that exists, one that does not
+# and a Hub id all read the same.
+NOT_LISTED = "This server loads only the {what} its owner listed; choose one from the list."
 
 _lock = threading.Lock()
 _seen: dict[tuple[str, int], tuple[float, bool]] = {}
@@ -89,3 +94,16 @@ def local_only(model: str) -> bool:
 def forget() -> None:
     with _lock:
         _seen.clear()
+
+
+def is_listed(name: str | None, listed: Collection[str] | None) -> bool:
+    """True when `listed` is None (the owner's own machine), `name` is empty (nothing to load)
+    or `name`, stripped, is one of `listed`."""
+    name = (name or "").strip()
+    return listed is None or not name or name in {n.strip() for n in listed}
+
+
+def token_kwargs(token: str | bool | None) -> dict:
+    """Keyword arguments for a from_pretrained / hf_hub_download: none for the library's
+    default token, `token=` for a given one or for False (send none)."""
+    return {} if token is None else {"token": token}

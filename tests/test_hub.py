@@ -74,7 +74,7 @@ def test_local_director_without_network_reads_the_cache_only_and_says_so(monkeyp
     assert len(frames) == 3 and all(frames)  # the built-in writer took over
     assert seen == [True]  # no request to the Hub, so no retries to wait out
     notice = d.take_notice()
-    assert "never-downloaded" in notice and f"{hub.endpoint()[0]} cannot be reached" in notice
+    assert "never-downloaded" in notice and "the Hub cannot be reached" in notice
 
 
 def test_render_model_without_network_reads_the_cache_only_and_says_so(monkeypatch, tmp_path):
@@ -97,7 +97,7 @@ def test_render_model_without_network_reads_the_cache_only_and_says_so(monkeypat
         loading.load_pipeline("direct2v-test/never-downloaded", device="cpu")
     assert seen == [True]
     assert str(info.value).startswith("Could not load Stable Diffusion model 'direct2v-test/never-downloaded': "
-                                      f"it is not on this machine and {hub.endpoint()[0]} cannot be reached.")
+                                      "it is not on this machine and the Hub cannot be reached.")
 
 
 def test_clip_model_without_network_fails_at_once_and_says_why(monkeypatch, tmp_path):
@@ -109,6 +109,72 @@ def test_clip_model_without_network_fails_at_once_and_says_why(monkeypatch, tmp_
     real = clip._from_pretrained
     monkeypatch.setattr(clip, "_from_pretrained", lambda source, local_files_only: (
         online.append(local_files_only), real(source, local_files_only))[1])
-    with pytest.raises(clip.ClipLoadError, match=f"{hub.endpoint()[0]} cannot be reached"):
+    with pytest.raises(clip.ClipLoadError, match="the Hub cannot be reached"):
         clip._load_pretrained("direct2v-test/never-downloaded-clip", "cpu")
     assert online == [True]  # the cache was read; no online attempt to wait out
+
+
+OWNER_TOKEN = "hf_OWNERSECRET0123456789"
+
+
+@pytest.fixture
+def logging_hub(monkeypatch):
+    """A loopback Hub that answers 404 to everything and logs each request, with the owner's
+    token in the environment (HF_TOKEN), as on the owner's Space."""
+    import huggingface_hub.constants as constants
+    import huggingface_hub.hf_api
+
+    try:
+        from loopback import LoggingServer
+    except ImportError:  # pragma: no cover
+        from tests.loopback import LoggingServer
+    with LoggingServer() as server:
+        monkeypatch.setenv("HF_TOKEN", OWNER_TOKEN)
+        monkeypatch.setattr(hub, "probe", lambda host, port: True)
+        monkeypatch.setattr(constants, "ENDPOINT", server.url)
+        monkeypatch.setattr(huggingface_hub.hf_api.api, "endpoint", server.url)  # fixed when the module was imported
+        monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", server.url + "/{repo_id}/resolve/{revision}/{filename}")
+        yield server
+
+
+def test_a_visitors_names_never_carry_the_owners_token(logging_hub, tmp_path, monkeypatch):
+    from direct2v.render import loading
+    from direct2v.render.errors import ModelLoadError
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    pipe = loading.load_pipeline("tiny", device="cpu")
+    # The owner's own name (token None) carries it: the checks below could fail.
+    with pytest.raises(ModelLoadError):
+        loading._apply_lora(pipe, "owner-org/private-lora", 1.0)
+    assert logging_hub.requests
+    assert logging_hub.authorizations() == [f"Bearer {OWNER_TOKEN}"] * len(logging_hub.requests)
+    logging_hub.requests.clear()
+    with pytest.raises(ModelLoadError):
+        loading.load_pipeline("evil-org/huge-model", device="cpu", token=False)
+    with pytest.raises(ModelLoadError):
+        loading._apply_lora(pipe, "evil-org/some-lora", 1.0, token=False)
+    d = make_director("local", model="evil-org/llm-x", cache=False, device="cpu", token=False)
+    assert len(d.direct("A corgi runs in a park", num_frames=2)) == 2  # the built-in writer took over
+    assert any("some-lora" in r["path"] for r in logging_hub.requests)
+    assert any("llm-x" in r["path"] for r in logging_hub.requests)
+    assert logging_hub.authorizations() == []
+
+
+@pytest.mark.parametrize("name", ["evil-org/huge-model", "/root/.ssh", "/etc/passwd", "~/.cache", "../x.safetensors"])
+def test_names_outside_the_owners_lists_are_refused_before_any_request(logging_hub, name):
+    from direct2v.director import DirectorConfigError
+    from direct2v.render import loading
+    from direct2v.render.errors import ModelLoadError
+
+    listed = ["tiny", "owner-org/listed-lora"]
+    messages = set()
+    for kwargs in ({"model": name}, {"model": "tiny", "lora": name}, {"model": "tiny", "config": name}):
+        with pytest.raises(ModelLoadError) as refused:
+            loading.load_pipeline(device="cpu", listed=listed, **kwargs)
+        messages.add(str(refused.value))
+    with pytest.raises(DirectorConfigError) as refused:
+        make_director("local", model=name, cache=False, device="cpu", listed=["owner-org/llm"])
+    assert messages == {hub.NOT_LISTED.format(what="models and LoRAs")}  # one message, whatever exists
+    assert str(refused.value) == hub.NOT_LISTED.format(what="director models")
+    assert logging_hub.requests == []
+    assert loading.load_pipeline("tiny", device="cpu", listed=listed).model_name == "tiny"

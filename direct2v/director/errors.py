@@ -21,6 +21,21 @@ class DirectorConfigError(DirectorError):
     """Unknown back end, missing key, bad option: nothing was sent."""
 
 
+# One message for every refused base URL (urls.py), before any connection: it tells no open
+# port from a closed or silent one.
+REFUSED = (
+    "This server does not reach that base URL: on a public server a base URL must be one the owner "
+    "listed, or an https URL whose host has only public addresses."
+)
+
+
+class BaseURLRefused(DirectorConfigError):
+    """A public server refused a base URL; nothing was sent."""
+
+    def __init__(self) -> None:
+        super().__init__(REFUSED)
+
+
 class DirectorInputError(DirectorError, ValueError):
     """A bad argument: empty or over-long prompt, frame count or fps out of range."""
 

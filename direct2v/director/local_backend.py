@@ -21,12 +21,14 @@ import io
 import os
 import threading
 from dataclasses import dataclass
+from collections.abc import Collection
 from typing import Any
 
 from .. import hub
+from ..errors import without_server_details
 from . import constrained, prompts, vision
 from .base import LLMDirector
-from .errors import AnswerCutOff, DirectorError, DirectorModelError, first_sentence, one_line
+from .errors import AnswerCutOff, DirectorConfigError, DirectorError, DirectorModelError, first_sentence, one_line
 
 # Apache-2.0, ungated, 4.0B parameters, instruct-only (no thinking block before the answer);
 # the README's "Local director" section gives the evidence for this choice.
@@ -62,14 +64,14 @@ def _gib(n: float) -> str:
     return f"{n / 2**30:.1f} GiB"
 
 
-def estimate_bytes(model: str, dtype: str) -> int | None:
+def estimate_bytes(model: str, dtype: str, token: str | bool | None = None) -> int | None:
     """Parameter bytes of `model` in `dtype`, from its config alone (a meta-device model, no
     weights read); None when the config cannot be read."""
     try:
         import torch
         from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
 
-        config = AutoConfig.from_pretrained(model)
+        config = AutoConfig.from_pretrained(model, **hub.token_kwargs(token))
         cls = AutoModelForImageTextToText if _is_vision(config) else AutoModelForCausalLM
         with torch.device("meta"):
             meta = cls.from_config(config)
@@ -79,7 +81,8 @@ def estimate_bytes(model: str, dtype: str) -> int | None:
     return count * getattr(torch, dtype).itemsize
 
 
-def plan_placement(model: str, device: str | None = None, dtype: str | None = None) -> Placement:
+def plan_placement(model: str, device: str | None = None, dtype: str | None = None,
+                   token: str | bool | None = None) -> Placement:
     """Where `model` runs: the given device, else the GPU when its free memory holds the model
     (plus a fifth for activations) and still leaves SD_RESERVE_BYTES for Stable Diffusion,
     else the CPU. fp32 on the CPU (half precision is slow or unsupported there)."""
@@ -94,7 +97,7 @@ def plan_placement(model: str, device: str | None = None, dtype: str | None = No
         if torch.cuda.is_available():
             gpu_dtype = dtype or ("bfloat16" if torch.cuda.is_bf16_supported() else "float16")
             free, _total = torch.cuda.mem_get_info()
-            need = estimate_bytes(model, gpu_dtype)
+            need = estimate_bytes(model, gpu_dtype, token)
             if need is not None and free - 1.2 * need >= SD_RESERVE_BYTES:
                 device, dtype = "cuda", gpu_dtype
             else:
@@ -120,33 +123,37 @@ def is_loaded(model: str | None = None) -> bool:
     return any(key[0] == name for key in _MODELS)
 
 
-def loading_message(model: str | None = None, device: str | None = None, dtype: str | None = None) -> str | None:
+def loading_message(model: str | None = None, device: str | None = None, dtype: str | None = None,
+                    token: str | bool | None = None) -> str | None:
     """The status line while the model loads on first use; None once it is loaded (or known
     not to load)."""
     name = model or default_local_model()
     if is_loaded(name) or name in _FAILED:
         return None
-    plan = plan_placement(name, device, dtype)
+    plan = plan_placement(name, device, dtype, token)
     return f"Loading the local director {name} {plan.why} (first use only; it stays loaded)…"
 
 
-def load_chat_model(model: str, device: str | None = None, dtype: str | None = None) -> tuple[Any, Any]:
-    """(tokenizer, model) for `model`, loaded on first use and reused for the process."""
-    plan = plan_placement(model, device, dtype)
+def load_chat_model(model: str, device: str | None = None, dtype: str | None = None,
+                    token: str | bool | None = None) -> tuple[Any, Any]:
+    """(tokenizer, model) for `model`, loaded on first use and reused for the process; `token`
+    None is the library's default, False none (a name a visitor typed)."""
+    plan = plan_placement(model, device, dtype, token)
     key = (model, plan.device, plan.dtype)
     with _LOAD_LOCK:
         if model in _FAILED:
             raise DirectorModelError(_FAILED[model])
         if key not in _MODELS:
-            _MODELS[key], processor = _load(model, plan)
+            _MODELS[key], processor = _load(model, plan, token)
             if processor is not None:
                 _PROCESSORS[key] = processor
     return _MODELS[key]
 
 
-def vision_processor(model: str, device: str | None = None, dtype: str | None = None) -> Any:
+def vision_processor(model: str, device: str | None = None, dtype: str | None = None,
+                     token: str | bool | None = None) -> Any:
     """The processor of a loaded vision-language model, None for a text-only one."""
-    plan = plan_placement(model, device, dtype)
+    plan = plan_placement(model, device, dtype, token)
     return _PROCESSORS.get((model, plan.device, plan.dtype))
 
 
@@ -154,7 +161,7 @@ def _is_vision(config: Any) -> bool:
     return getattr(config, "vision_config", None) is not None
 
 
-def _load(model: str, plan: Placement) -> tuple[tuple[Any, Any], Any]:
+def _load(model: str, plan: Placement, token: str | bool | None = None) -> tuple[tuple[Any, Any], Any]:
     """((tokenizer, model), the processor of a vision-language model or None)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
@@ -162,6 +169,7 @@ def _load(model: str, plan: Placement) -> tuple[tuple[Any, Any], Any]:
     # No network: read the cache at once instead of waiting out the Hub client's retries.
     cache_only = hub.local_only(model)
     where = {"local_files_only": True} if cache_only else {}
+    where.update(hub.token_kwargs(token))
     try:
         import transformers
 
@@ -177,8 +185,8 @@ def _load(model: str, plan: Placement) -> tuple[tuple[Any, Any], Any]:
         else:
             lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
     except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
-        reason = (f"not on this machine and {hub.endpoint()[0]} cannot be reached" if cache_only
-                  else first_sentence(str(exc), 160))
+        reason = (f"not on this machine and the Hub cannot be reached" if cache_only
+                  else first_sentence(without_server_details(str(exc)), 160))
         why = (f"the local model {model!r} cannot be loaded ({reason}); download it once with "
                f"network, or give a local folder")
         _FAILED[model] = why[0].upper() + why[1:]
@@ -238,10 +246,16 @@ class LocalDirector(LLMDirector):
         constrained: bool = True,
         max_frame_chars: int = constrained.MAX_FRAME_CHARS,
         fallback: bool = True,
+        token: str | bool | None = None,
+        listed: Collection[str] | None = None,
         **options: Any,
     ):
         options.setdefault("max_retries", 0)  # nothing transient to retry in-process
         super().__init__(model or default_local_model(), base_url=None, **options)
+        # On a public server only the owner's director models load: refused before any request.
+        if not hub.is_listed(self.model, listed):
+            raise DirectorConfigError(hub.NOT_LISTED.format(what="director models"))
+        self.token = token  # None: the library's default (HF_TOKEN / login); False: none
         self.device, self.dtype = device, dtype
         self.max_new_tokens = max_new_tokens
         self.constrained = bool(constrained)
@@ -256,7 +270,7 @@ class LocalDirector(LLMDirector):
         if self._writer is not None:
             return False
         try:
-            load_chat_model(self.model, self.device, self.dtype)
+            load_chat_model(self.model, self.device, self.dtype, self.token)
             return True
         except DirectorModelError as err:
             if not self.fallback:
@@ -302,7 +316,7 @@ class LocalDirector(LLMDirector):
     def sees_images(self) -> bool:  # type: ignore[override]
         """A vision-language model (one whose config has a vision part) sees the start picture;
         a text-only model and the built-in writer do not."""
-        return self._usable() and vision_processor(self.model, self.device, self.dtype) is not None
+        return self._usable() and vision_processor(self.model, self.device, self.dtype, self.token) is not None
 
     def describe(self) -> str:
         if self._writer is not None:
@@ -314,8 +328,8 @@ class LocalDirector(LLMDirector):
         import torch
         from transformers import LogitsProcessorList
 
-        tokenizer, lm = load_chat_model(self.model, self.device, self.dtype)
-        processor = vision_processor(self.model, self.device, self.dtype)
+        tokenizer, lm = load_chat_model(self.model, self.device, self.dtype, self.token)
+        processor = vision_processor(self.model, self.device, self.dtype, self.token)
         if processor is not None:
             inputs = self._vision_inputs(processor, messages).to(lm.device)
             if "pixel_values" in inputs:

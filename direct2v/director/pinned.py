@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from .urls import BaseURLRefused
+from .errors import BaseURLRefused
 
 
 class PinnedTransport(httpx.BaseTransport):

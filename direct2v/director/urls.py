@@ -25,22 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import DirectorConfigError
+from .errors import REFUSED, BaseURLRefused, DirectorConfigError  # noqa: F401 (REFUSED: for callers)
 
-REFUSED = (
-    "This server does not reach that base URL: on a public server a base URL must be one the owner "
-    "listed, or an https URL whose host has only public addresses."
-)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Ranges that reach a private network through a public-looking IPv6 address.
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
-
-class BaseURLRefused(DirectorConfigError):
-    """A public server refused a base URL; nothing was sent."""
-
-    def __init__(self) -> None:
-        super().__init__(REFUSED)
 
 
 def parse_base_url(url: str | None) -> str | None:

@@ -183,7 +183,7 @@ def _load_pretrained(name: str, device: str) -> ClipScorer:
 
         try:
             if hub.local_only(name):  # not cached and no network: say so now, not after the Hub's retries
-                raise OSError(f"it is not on this machine and {hub.endpoint()[0]} cannot be reached")
+                raise OSError("it is not on this machine and the Hub cannot be reached")
             model, tokenizer = _from_pretrained(source, local_files_only=False)
         except Exception as e:  # hub errors, no network, corrupt files: one readable line
             reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from .. import hub
+
 SD = "sd"
 SDXL = "sdxl"
 # Key prefixes of an original (non-diffusers) SDXL checkpoint: the second text encoder and the
@@ -46,9 +48,9 @@ def _checkpoint_keys(path: Path) -> list[str]:
     return list(state.get("state_dict", state))
 
 
-def model_family(model: str, local_files_only: bool = False) -> str:
+def model_family(model: str, local_files_only: bool = False, token: str | bool | None = None) -> str:
     """SD or SDXL for a local folder, a single-file checkpoint or a Hub id (reads model_index.json
-    only; from the local cache alone with `local_files_only`)."""
+    only; from the local cache alone with `local_files_only`; `token` as for load_pipeline)."""
     path = Path(os.path.expanduser(model))
     if path.is_file():
         return family_of_keys(_checkpoint_keys(path))
@@ -58,7 +60,8 @@ def model_family(model: str, local_files_only: bool = False) -> str:
         return family_of_index(index, json.loads(unet.read_text()) if unet.is_file() else None)
     from diffusers import DiffusionPipeline
 
-    return family_of_index(DiffusionPipeline.load_config(model, local_files_only=local_files_only))
+    return family_of_index(DiffusionPipeline.load_config(model, local_files_only=local_files_only,
+                                                         **hub.token_kwargs(token)))
 
 
 def pipeline_class(model: str):

@@ -14,11 +14,13 @@ import threading
 import warnings
 from collections import OrderedDict
 from pathlib import Path
+from collections.abc import Collection
 from typing import Callable
 
 import torch
 
 from .. import hub
+from ..errors import without_server_details
 from ..settings import DEFAULT_MODEL
 from .errors import ModelLoadCancelled, ModelLoadError
 
@@ -201,6 +203,8 @@ def load_pipeline(
     lora_scale: float = 1.0,
     on_stage: Callable[[str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    token: str | bool | None = None,
+    listed: Collection[str] | None = None,
 ):
     """The pipeline for `model` (hub id, local folder, .safetensors/.ckpt file, "tiny" or
     "tiny-sdxl"), loaded once and kept: at most `max_pipelines()` at a time, the least recently
@@ -211,6 +215,10 @@ def load_pipeline(
     folder or hub id) applied at `lora_scale`; another scale reuses the loaded pipeline.
     `on_stage` hears each stage as it starts; `should_cancel` is asked before each one, and a
     cancelled load raises ModelLoadCancelled and keeps nothing.
+
+    `token`: None for the library's default (HF_TOKEN or the saved login), False for no token
+    (a name a visitor typed), or a token. `listed`: on a public server, the owner's names; a
+    model, config or LoRA outside them is refused before any request or file check (hub.py).
     """
     from .pipeline import DirecT2VPipeline
     from .sdxl import DirecT2VSDXLPipeline
@@ -220,6 +228,8 @@ def load_pipeline(
         raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, a .safetensors file, or 'tiny'.")
     config = (config or "").strip() or None
     lora = (lora or "").strip() or None
+    if not all(hub.is_listed(name, listed) for name in (model, config, lora)):
+        raise ModelLoadError(hub.NOT_LISTED.format(what="models and LoRAs"))
     if lora:
         _check_lora_scale(lora_scale)
     device = torch.device(device) if device is not None else default_device()
@@ -257,11 +267,11 @@ def load_pipeline(
         elif model == TINY_SDXL:
             pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
         else:
-            pipe = _load_weights(None, model, dtype, config=config)
+            pipe = _load_weights(None, model, dtype, config=config, token=token)
         pipe.lora_name = None
         if lora:
             stage(f"Applying LoRA {lora}")
-            _apply_lora(pipe, lora, lora_scale)
+            _apply_lora(pipe, lora, lora_scale, token)
             pipe.lora_name = lora
         stage(f"Moving {model} to {device.type}")
         pipe = pipe.to(device)
@@ -305,7 +315,7 @@ def _release_memory() -> None:
 LORA_ADAPTER = "lora"
 
 
-def _apply_lora(pipe, lora: str, scale: float) -> None:
+def _apply_lora(pipe, lora: str, scale: float, token: str | bool | None = None) -> None:
     """diffusers' load_lora_weights + set_adapters (PEFT), from a file, a folder or a hub id."""
     path = Path(os.path.expanduser(lora))
     try:
@@ -313,13 +323,30 @@ def _apply_lora(pipe, lora: str, scale: float) -> None:
             pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=LORA_ADAPTER)
         elif not path.exists() and (lora.startswith((".", "/", "~")) or lora.count("/") > 1 or lora.endswith(".safetensors")):
             raise ModelLoadError(f"No such LoRA file or folder: {lora}.")
+        elif path.exists():
+            pipe.load_lora_weights(str(path), adapter_name=LORA_ADAPTER)
         else:
-            pipe.load_lora_weights(str(path) if path.exists() else lora, adapter_name=LORA_ADAPTER)
+            # diffusers guesses a repository's weight file with the default token whatever
+            # `token` says, so with a token of our own the file is found here first.
+            name = {} if token is None else {"weight_name": _lora_file_in_repo(lora, token)}
+            pipe.load_lora_weights(lora, adapter_name=LORA_ADAPTER, **name, **hub.token_kwargs(token))
     except ModelLoadError:
         raise
     except Exception as e:
         raise ModelLoadError(f"Could not load the LoRA weights {lora!r}: {_load_failure_reason(e).rstrip('.')}.") from e
     set_lora_scale(pipe, scale)
+
+
+def _lora_file_in_repo(repo: str, token: str | bool) -> str | None:
+    """The LoRA .safetensors file at the top of a Hub repository (diffusers' preference:
+    pytorch_lora_weights.safetensors, else the first), asked for with `token`."""
+    from huggingface_hub import model_info
+
+    names = [s.rfilename for s in model_info(repo, token=token).siblings or []
+             if s.rfilename.endswith(".safetensors") and "/" not in s.rfilename
+             and not any(w in s.rfilename for w in ("scheduler", "optimizer", "checkpoint"))]
+    preferred = [n for n in names if n.endswith("pytorch_lora_weights.safetensors")]
+    return (preferred or names or [None])[0]
 
 
 def _check_lora_scale(scale: float) -> None:
@@ -346,7 +373,7 @@ def _adapters(pipe) -> list[str]:
         return []
 
 
-def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None):
+def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None, token: str | bool | None = None):
     """`cls` None: the pipeline the model's own metadata asks for (SD or SDXL)."""
     from .family import SDXL, model_family
     from .pipeline import DirecT2VPipeline
@@ -371,9 +398,9 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
                 # diffusers' load_config passes huggingface_hub an argument it has deprecated;
                 # the warning would be a second stderr line next to our one-line error.
                 warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
-                family = model_family(model, local_files_only=cache_only and not single)
+                family = model_family(model, local_files_only=cache_only and not single, token=token)
             cls = DirecT2VSDXLPipeline if family == SDXL else DirecT2VPipeline
-        kwargs = dict(torch_dtype=dtype)
+        kwargs = dict(torch_dtype=dtype, **hub.token_kwargs(token))
         if cache_only:
             kwargs["local_files_only"] = True
         if not issubclass(cls, DirecT2VSDXLPipeline):  # SDXL has no safety checker
@@ -391,7 +418,7 @@ def _load_weights(cls, model: str, dtype: torch.dtype, config: str | None = None
         offline = hub.offline_mode()
         reason = _load_failure_reason(e)
         if cache_only:
-            reason = f"it is not on this machine and {hub.endpoint()[0]} cannot be reached"
+            reason = "it is not on this machine and the Hub cannot be reached"
         if single and not config:
             hint = (" A single file needs its model's configs: they come from the Hub, or give a local diffusers "
                     "folder of the same kind of model as its config (--model-config) to load it offline.")
@@ -452,7 +479,7 @@ def _load_failure_reason(e: BaseException) -> str:
         return "there is no such model on the Hub (or it is private or gated)"
     if "not fully cached locally" in text or "LocalEntryNotFoundError" in names:
         return "it is not in the local cache and the Hub could not be reached"
-    return text.splitlines()[0] if text else type(e).__name__
+    return without_server_details(text.splitlines()[0]) if text else type(e).__name__
 
 
 def clear_cache() -> None:
