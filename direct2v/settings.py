@@ -240,6 +240,9 @@ class RenderSettings:
             raise SettingsError(
                 f"t1 must be between 0 and {steps - 1} (got {self.t1}), below Steps: lower t1 or raise Steps."
             )
+        most = getattr(SCHEDULER_REGISTRY.get(self.scheduler), "max_steps", None)
+        if most is not None and steps > most:
+            raise SettingsError(f"The {self.scheduler} scheduler takes at most {most} steps (got {steps}): lower Steps.")
         if self.t0 >= self.t1:
             raise SettingsError(f"t0 must be smaller than t1 (got t0={self.t0}, t1={self.t1}): lower t0 or raise t1.")
         blocks = self.attention_blocks

@@ -82,6 +82,17 @@ def test_render_writes_a_video_and_a_reproducible_project(tmp_path):
     assert Project.load(out2).settings.seed == saved.settings.seed
 
 
+@pytest.mark.parametrize("scheduler", ["lcm", "tcd"])
+def test_few_step_schedulers_render(tmp_path, scheduler):
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))
+    proc = run_cli("render", str(script), "--model", "tiny", "--scheduler", scheduler, "--steps", "4", "--guidance", "1",
+                   "--width", "64", "--height", "64", "--out", str(tmp_path / "v.zip"), "--save-project", str(tmp_path / "p.json"))
+    assert proc.returncode == 0, proc.stderr
+    s = Project.load(tmp_path / "p.json").settings
+    assert (s.scheduler, s.num_inference_steps, s.t0, s.t1, s.guidance_scale) == (scheduler, 4, 2, 3, 1.0)
+
+
 def test_paper_preset_flag_is_applied():
     args = cli.build_parser().parse_args(["render", "s.json", "--preset", "paper", "--steps", "120"])
     s = cli.settings_from_args(args)
@@ -101,6 +112,7 @@ def test_paper_preset_flag_is_applied():
         (["render", "{notjson}"], 2, "Not a valid project file"),
         (["render", "{script}", "--model", "/no/such/model/dir", "--out", "{tmp}/x.mp4"], 3, "/no/such/model/dir"),
         (["render", "{script}", "--mode", "bogus"], 2, "invalid choice: 'bogus'"),
+        (["render", "{script}", "--scheduler", "lcm", "--steps", "60"], 2, "The lcm scheduler takes at most 50 steps"),
         # Not cached and the Hub offline: one line (diffusers' own "Couldn't connect" lines are
         # silenced), and the reason is whole, not cut mid-word.
         (["render", "{script}", "--model", "nobody-here/no-such-model", "--out", "{tmp}/x.mp4"], 3,

@@ -5,6 +5,7 @@ out-of-memory error, and NaN/inf frames named instead of returned black."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gc
 import weakref
 from types import SimpleNamespace
@@ -24,7 +25,7 @@ from direct2v.settings import RenderSettings
 from conftest import gen
 
 PROMPTS = [f"a {c} balloon over a town, frame {i}" for i, c in enumerate("red blue green pink gray gold teal plum".split())]
-OFFERED = ("ddim", "pndm", "dpm")
+OFFERED = ("ddim", "pndm", "dpm", "tcd")  # TCD at eta 0 (the pipeline's default) is deterministic
 
 
 def with_scheduler(components, name):
@@ -89,6 +90,44 @@ def oracle_drift(components, name: str, steps: int, t0: int, t1: int, frames: in
 def test_exact_noise_oracle_stays_constant_for_every_start_timestep(components, name, steps):
     drifts = {t1: oracle_drift(components, name, steps, t1 - 1, t1) for t1 in range(1, steps)}
     assert max(drifts.values()) < 1e-4, drifts  # float32 round-off; a step out of step gives > 1e-3
+
+
+def lcm_with_its_noise_as_the_estimate(monkeypatch):
+    """LCM re-noises its denoised estimate with a fresh draw at every step; with that draw
+    replaced by the step's own noise estimate it is deterministic and the oracle applies."""
+    import diffusers.schedulers.scheduling_lcm as lcm
+
+    step = lcm.LCMScheduler.step
+
+    def with_own_noise(self, model_output, timestep, sample, generator=None, return_dict=True):
+        monkeypatch.setattr(lcm, "randn_tensor", lambda shape, **kw: model_output)
+        return step(self, model_output, timestep, sample, generator=generator, return_dict=return_dict)
+
+    monkeypatch.setattr(lcm.LCMScheduler, "step", with_own_noise)
+
+
+@pytest.mark.parametrize("steps", [4, 8])
+def test_exact_noise_oracle_holds_for_lcm(components, monkeypatch, steps):
+    lcm_with_its_noise_as_the_estimate(monkeypatch)
+    drifts = {t1: oracle_drift(components, "lcm", steps, t1 - 1, t1) for t1 in range(1, steps)}
+    assert max(drifts.values()) < 1e-4, drifts
+
+
+@pytest.mark.parametrize("name", ["lcm", "tcd"])
+def test_oracle_detects_a_consistency_scheduler_out_of_step(components, monkeypatch, name):
+    """The hand-over finds the joint phase's first timestep again; one that restarts the
+    schedule's index at 0 instead drifts."""
+    import direct2v.render.schedulers as sched_mod
+
+    lcm_with_its_noise_as_the_estimate(monkeypatch)
+
+    def restart(sched, timesteps):
+        sched._step_index = 0
+        return sched, timesteps
+
+    spec = sched_mod.SCHEDULERS[name]
+    monkeypatch.setitem(sched_mod._BY_CLASS, spec.class_name, dataclasses.replace(spec, to_joint=restart))
+    assert oracle_drift(components, name, 8, 4, 6) > 1e-3
 
 
 def test_oracle_detects_a_step_out_of_step(components, monkeypatch):

@@ -128,7 +128,7 @@ def test_a_different_image_changes_every_frame(pipe):
         assert np.abs(a[j] - b[j]).max() > 1e-3, j
 
 
-@pytest.mark.parametrize("scheduler", ["ddim", "pndm", "dpm"])
+@pytest.mark.parametrize("scheduler", ["ddim", "pndm", "dpm", "lcm", "tcd"])
 def test_every_scheduler_renders_from_an_image_and_counts_its_steps(pipe, scheduler):
     pipe.scheduler = make_scheduler(scheduler, pipe.scheduler.config)
     steps = []

@@ -94,7 +94,7 @@ def test_schedulers_offered_everywhere_are_the_registry():
     (action,) = [a for a in p._actions if a.dest == "scheduler"]
     assert list(action.choices) == list(SCHEDULERS)
     assert "euler" not in SCHEDULERS
-    with pytest.raises(SettingsError, match="Unknown scheduler 'euler'; choose one of ddim, pndm, dpm"):
+    with pytest.raises(SettingsError, match="Unknown scheduler 'euler'; choose one of ddim, pndm, dpm, lcm, tcd"):
         RenderSettings(scheduler="euler").validate()
 
 

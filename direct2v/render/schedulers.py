@@ -5,6 +5,12 @@ phase's scheduler over to the joint phase (method.md section 2, step 5): frames 
 the joint phase freshly re-noised, so any history a multistep solver kept about frame 1
 must go. Only schedulers whose state survives that switch are listed.
 
+Few-step schedulers (LCM, TCD) are for latent-consistency and trajectory-consistency LoRAs
+(the `draft` preset): they pick at most `original_inference_steps` (50) timesteps from their
+own skipping schedule, and they step by an index into it, which the hand-over re-derives from
+the joint phase's first timestep. LCM draws fresh noise at every step (TCD with eta > 0 too);
+the pipeline's generator feeds it, so a seed still fixes the render.
+
 Euler-type schedulers are not offered: they carry sigma-scaled latents, so the DDPM
 re-noise of step 4 (written in alpha-bar space) would hand them latents of the wrong scale.
 
@@ -47,6 +53,13 @@ def _dpm_to_joint(sched: Any, timesteps: Any) -> tuple[Any, Any]:
     return sched, timesteps
 
 
+def _consistency_to_joint(sched: Any, timesteps: Any) -> tuple[Any, Any]:
+    """LCM and TCD keep no history, only the index of their next timestep: find it again from
+    the joint phase's first timestep (T[-t1-1]), whichever phase last stepped the copy."""
+    sched._step_index = sched._begin_index = None  # the first step looks its timestep up
+    return sched, timesteps
+
+
 def _ddim(config):
     from diffusers import DDIMScheduler
 
@@ -65,6 +78,18 @@ def _dpm(config):
     return DPMSolverMultistepScheduler.from_config(config, algorithm_type="dpmsolver++", solver_order=2)
 
 
+def _lcm(config):
+    from diffusers import LCMScheduler
+
+    return LCMScheduler.from_config(config)
+
+
+def _tcd(config):
+    from diffusers import TCDScheduler
+
+    return TCDScheduler.from_config(config)
+
+
 @dataclass(frozen=True)
 class SchedulerSpec:
     name: str
@@ -72,6 +97,7 @@ class SchedulerSpec:
     class_name: str  # the diffusers class `make` returns
     make: Callable[[Any], Any]  # base config -> scheduler
     to_joint: Callable[[Any, Any], tuple[Any, Any]]  # (scheduler copy, timesteps) at the switch
+    max_steps: int | None = None  # the most steps its schedule offers (None: any)
 
 
 SCHEDULERS: dict[str, SchedulerSpec] = {
@@ -80,6 +106,8 @@ SCHEDULERS: dict[str, SchedulerSpec] = {
         SchedulerSpec("ddim", "DDIM", "DDIMScheduler", _ddim, _same),
         SchedulerSpec("pndm", "PNDM (paper)", "PNDMScheduler", _pndm, _pndm_to_joint),
         SchedulerSpec("dpm", "DPM-Solver++", "DPMSolverMultistepScheduler", _dpm, _dpm_to_joint),
+        SchedulerSpec("lcm", "LCM (few-step LoRA)", "LCMScheduler", _lcm, _consistency_to_joint, max_steps=50),
+        SchedulerSpec("tcd", "TCD (few-step LoRA)", "TCDScheduler", _tcd, _consistency_to_joint, max_steps=50),
     )
 }
 _BY_CLASS = {s.class_name: s for s in SCHEDULERS.values()}
