@@ -38,7 +38,9 @@ def test_no_key_no_weights_announces_the_built_in_writer_on_stderr(tmp_path):
     assert len(json.loads(proc.stdout)) == 3
     notices = [line for line in proc.stderr.splitlines() if "built-in writer" in line]
     assert len(notices) == 1
-    assert notices[0].startswith("using the built-in writer: the local model 'Qwen/Qwen3-4B-Instruct-2507' cannot be loaded")
+    assert notices[0].startswith("using the built-in writer: the local model 'Qwen/Qwen3-4B-Instruct-2507' cannot be loaded "
+                                 "(HF_HUB_OFFLINE is set and it is not in the Hugging Face cache)")
+    assert "--llm-model PATH" in notices[0] and "DIRECT2V_LOCAL_MODEL" in notices[0]
 
 
 def test_no_key_with_weights_uses_the_local_model(tmp_path):

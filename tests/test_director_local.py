@@ -137,7 +137,7 @@ def test_explicit_redirect_asks_again_while_repeats_hit_the_cache(tiny_chat_mode
     assert d.requests_sent == 2
 
 
-def test_missing_model_falls_back_to_the_built_in_writer_announced_once(tmp_path, monkeypatch):
+def test_missing_model_falls_back_to_the_built_in_writer_announced_every_call(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     missing = str(tmp_path / "no-such-model")
     d = local(missing)
@@ -145,11 +145,15 @@ def test_missing_model_falls_back_to_the_built_in_writer_announced_once(tmp_path
     assert len(frames) == 4 and all(frames)
     notice = d.take_notice()
     assert notice.startswith("using the built-in writer: the local model") and "no-such-model" in notice
+    assert notice.endswith(f"{local_backend.FALLBACK_FIX}.") and "--llm-model PATH" in notice
     assert d.take_notice() is None and "built-in writer" in d.describe()
     assert len(d.double_fps()) == 8  # the conversation goes on with the writer
     again = local(missing)
     assert len(again.direct("A corgi runs in a park", num_frames=2)) == 2
-    assert again.take_notice() is None  # said once per process, not on every request
+    assert again.take_notice().startswith("using the built-in writer")  # on every call it stands in
+    d.direct("a bird", num_frames=2)
+    both = d.take_notice()  # the writer's own notice follows on the same line
+    assert both.startswith("using the built-in writer") and "No event found" in both
     with pytest.raises(DirectorModelError, match="cannot be loaded"):
         local(missing, fallback=False).direct("A fox runs", num_frames=2)
 
@@ -203,8 +207,32 @@ def test_a_load_failure_names_the_reason_without_cutting_it(monkeypatch):
     monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", refuse)
     monkeypatch.setattr(local_backend, "_FAILED", {})
     monkeypatch.setattr(local_backend.hub, "reachable", lambda: True)  # the library's own message, as online
+    monkeypatch.setattr(local_backend.hub, "offline_mode", lambda: False)
     with pytest.raises(DirectorModelError) as e:
         local_backend.load_chat_model("someone/not-here", device="cpu", dtype="float32")
     msg = str(e.value)
     assert "(We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files)" in msg
     assert "..." not in msg and "offline mode at" not in msg
+
+
+def test_hub_offline_is_named_as_the_reason(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(local_backend, "_FAILED", {})
+    d = local("direct2v-test/never-downloaded")
+    d.direct("A fox runs", num_frames=2)
+    notice = d.take_notice()
+    assert "(HF_HUB_OFFLINE is set and it is not in the Hugging Face cache)" in notice
+    assert "couldn't connect" not in notice.lower()
+
+
+def test_missing_xgrammar_falls_back_with_that_reason(tiny_chat_model, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xgrammar" else real(name, *a))
+    d = local(tiny_chat_model)
+    assert len(d.direct("A fox runs", num_frames=2)) == 2
+    assert "xgrammar is not installed" in d.take_notice() and "built-in writer" in d.describe()
+    with pytest.raises(DirectorModelError, match="xgrammar"):
+        local(tiny_chat_model, fallback=False).direct("A fox runs", num_frames=2)

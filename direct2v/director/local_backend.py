@@ -10,13 +10,16 @@ exact frame count and non-empty, bounded frames are enforced while the tokens ar
 Decoding is greedy, so a request always yields the same answer; an explicit re-direct
 (`fresh=True`) samples instead, for a new script.
 
-When the model cannot be loaded (not downloaded and no network, no disk, a bad folder), the
-director falls back to the built-in writer and says so once per process ("using the built-in
-writer: <why>", in `notice`); `fallback=False` raises DirectorModelError instead.
+When the model cannot be loaded (not downloaded and no network, HF_HUB_OFFLINE set, no disk, a
+bad folder, xgrammar not installed), the director falls back to the built-in writer and says
+so on every call that it stands in, in one line (`notice`): why, and how to fix it (a local
+model folder, or choosing the built-in writer, which silences the notice); `fallback=False`
+raises DirectorModelError instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import threading
@@ -44,7 +47,9 @@ _MODELS: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 _PROCESSORS: dict[tuple[str, str, str], Any] = {}
 _GRAMMARS: dict[tuple[str, str, str], constrained.Grammars] = {}
 _FAILED: dict[str, str] = {}  # model -> why it could not be loaded (not retried in this process)
-_ANNOUNCED: set[str] = set()
+# How to get the model the user meant, or to stop being told: the end of every fallback notice.
+FALLBACK_FIX = (f"give a downloaded model folder (--llm-model PATH, the page's model box, or {ENV_MODEL}), "
+                "or choose the built-in writer (offline) to silence this notice")
 _PLANS: dict[tuple[str, str | None, str | None], "Placement"] = {}
 _LOAD_LOCK = threading.Lock()
 
@@ -185,10 +190,13 @@ def _load(model: str, plan: Placement, token: str | bool | None = None) -> tuple
         else:
             lm = AutoModelForCausalLM.from_pretrained(model, **{dtype_kw: getattr(torch, plan.dtype)}, **where)
     except (OSError, ValueError, ImportError) as exc:  # missing files, no network, full disk
-        reason = (f"not on this machine and the Hub cannot be reached" if cache_only
-                  else first_sentence(without_server_details(str(exc)), 160))
-        why = (f"the local model {model!r} cannot be loaded ({reason}); download it once with "
-               f"network, or give a local folder")
+        if hub.offline_mode() and hub.is_hub_id(model):  # nothing was tried: say why, not "couldn't connect"
+            reason = "HF_HUB_OFFLINE is set and it is not in the Hugging Face cache"
+        elif cache_only:
+            reason = "not on this machine and the Hub cannot be reached"
+        else:
+            reason = first_sentence(without_server_details(str(exc)), 160)
+        why = f"the local model {model!r} cannot be loaded ({reason})"
         _FAILED[model] = why[0].upper() + why[1:]
         raise DirectorModelError(_FAILED[model]) from None
     if getattr(tokenizer, "chat_template", None) is None and getattr(processor, "chat_template", None) is None:
@@ -226,7 +234,6 @@ def unload_all() -> None:
         _GRAMMARS.clear()
         _FAILED.clear()
         _PLANS.clear()
-        _ANNOUNCED.clear()
 
 
 class LocalDirector(LLMDirector):
@@ -262,33 +269,35 @@ class LocalDirector(LLMDirector):
         self.max_frame_chars = int(max_frame_chars)
         self.fallback = bool(fallback)
         self._writer: Any = None  # the built-in writer, once the model is known not to load
+        self._why = ""  # why the model could not be used
         self._sampling = False
 
     # ------------------------------------------------------------------ fallback
     def _usable(self) -> bool:
         """Load the model (once per process); on failure switch to the built-in writer."""
-        if self._writer is not None:
-            return False
-        try:
-            load_chat_model(self.model, self.device, self.dtype, self.token)
-            return True
-        except DirectorModelError as err:
-            if not self.fallback:
-                raise
-            from .offline import OfflineDirector
+        if self._writer is None:
+            try:
+                if self.constrained and importlib.util.find_spec("xgrammar") is None:
+                    raise DirectorModelError("xgrammar is not installed, and the local model writes under its "
+                                             "constrained decoding (pip install xgrammar)")
+                load_chat_model(self.model, self.device, self.dtype, self.token)
+                return True
+            except DirectorModelError as err:
+                if not self.fallback:
+                    raise
+                from .offline import OfflineDirector
 
-            self._writer = OfflineDirector()
-            reason = str(err).rstrip(".")
-            if reason not in _ANNOUNCED:  # once per process, not on every request
-                _ANNOUNCED.add(reason)
-                self.notice = f"using the built-in writer: {reason[0].lower()}{reason[1:]}"
-            return False
+                self._writer, self._why = OfflineDirector(), str(err).rstrip(".")
+        # Every call the writer stands in, not once per process: a page or a CLI run that
+        # shows a script must say who wrote it and why.
+        self.notice = f"using the built-in writer: {self._why[0].lower()}{self._why[1:]}; {FALLBACK_FIX}."
+        return False
 
     def _via_writer(self, verb: str, *args: Any) -> Any:
         result = getattr(self._writer, verb)(*args)
         self.conversation = self._writer.conversation
         pending = self._writer.take_notice()  # e.g. no event to stage; never left for a later call
-        self.notice = self.notice or pending
+        self.notice = f"{self.notice} {pending}" if self.notice and pending else self.notice or pending
         return result
 
     def _direct(self, user_prompt, num_frames, fps, camera, style):
