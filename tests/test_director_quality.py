@@ -71,14 +71,64 @@ def test_describe_names_frames_one_based():
     assert text == 'frame 2: it repeats frame 1 word for word; frame 3: it points at other frames ("it", "again")'
 
 
-def test_task_prompt_is_bumped_asks_for_beats_and_its_example_passes_the_gate():
-    assert prompts.TASK_PROMPT_VERSION != "2025-06-v1" and prompts.TASK_PROMPT_VERSION in prompts.REDIRECT_PROMPT_VERSION
+def test_task_prompt_is_bumped_asks_for_beats_and_its_examples_pass_the_gate():
+    assert prompts.TASK_PROMPT_VERSION not in ("2025-06-v1", "2026-11-v2")
+    assert prompts.TASK_PROMPT_VERSION in prompts.REDIRECT_PROMPT_VERSION
     system = prompts.SYSTEM_PROMPT
-    assert "beats" in system and "English" in system and "40 words" in system
-    example = json.loads(re.search(r'\{"beats": \["cat.*?\]\}', system, re.S).group(0))
-    assert len(example["frames"]) == 4 and quality.script_problems(example["frames"], "watercolor") == {}
+    assert "beats" in system and "English" in system and "40 words" in system and "café" in system
+    assert '"no event"' in system and "do not name it" in system and "never take their subjects" in system
+    examples = [json.loads(line) for line in system.splitlines() if line.startswith('{"beats"')]
+    assert len(examples) == len(prompts.EXAMPLES) == 3  # different kinds, none an everyday kitchen scene
+    for (prompt, n, style, beats, frames), shown in zip(prompts.EXAMPLES, examples):
+        assert shown == {"beats": beats, "frames": frames} and len(frames) == n
+        assert quality.script_problems(frames, style, prompt=prompt) == {}, prompt  # the content rules too
     assert prompts.frames_json_schema()["required"] == ["beats", "frames"]
     assert list(prompts.frames_json_schema()["properties"]) == ["beats", "frames"]  # the plan comes first
+    # Every turn asking for a script again asks for the shape the schema requires.
+    assert '{"beats": [...], "frames": [...]}' in prompts.retry_request("it had 2 frames instead of 3", 3)
+    assert '{"beats": [...], "frames": [...]}' in prompts.quality_retry_request("frame 2: x", 3)
+
+
+@pytest.fixture(scope="module")
+def tiny_chat(tmp_path_factory):
+    try:
+        from tiny_chat import build_tiny_chat_model
+    except ImportError:  # pragma: no cover
+        from tests.tiny_chat import build_tiny_chat_model
+    return build_tiny_chat_model(tmp_path_factory.mktemp("tiny-chat"))
+
+
+def test_the_new_task_prompt_on_the_tiny_chat_model_gives_beats_then_n_frames(tiny_chat, one_torch_thread):
+    from direct2v.director import constrained
+
+    d = LocalDirector(model=tiny_chat, device="cpu", cache=False, max_frame_chars=12, quality_retries=0)
+    messages = prompts.direct_messages("Zoë rides a bike past a café", 3, 4, None, "ink")
+    assert messages[0]["content"] == prompts.SYSTEM_PROMPT
+    answer = json.loads(d._complete(messages, 3))
+    assert list(answer) == ["beats", "frames"] and len(answer["frames"]) == 3
+    assert 1 <= len(answer["beats"]) <= constrained.MAX_BEATS
+
+
+def test_accented_letters_pass_the_grammar_with_the_tiny_chat_tokenizer(tiny_chat):
+    import xgrammar as xgr
+
+    from direct2v.director import constrained, local_backend
+
+    tokenizer, lm = local_backend.load_chat_model(tiny_chat, "cpu")
+    grammars = local_backend.grammars_for(tiny_chat, tokenizer, lm)
+    schema = constrained.frames_schema(2, 40)
+    grammars.processor(schema)  # compiles it, kept by its schema
+    compiled = grammars._compiled[json.dumps(schema, sort_keys=True)]
+
+    def accepted(answer: dict) -> bool:
+        matcher = xgr.GrammarMatcher(compiled)
+        ids = tokenizer.encode(json.dumps(answer, ensure_ascii=False, separators=(", ", ": ")), add_special_tokens=False)
+        return all(matcher.accept_token(i) for i in ids) and matcher.is_completed()
+
+    assert accepted({"beats": ["Zoë leaves"], "frames": ["Zoë at a café in Málaga", "An empty café terrace"]})
+    assert not accepted({"beats": ["a"], "frames": ["2 × 3 apples", "b"]})  # signs stay out
+    assert not accepted({"beats": ["a"], "frames": ["\"quoted\"", "b"]})
+    local_backend.unload_all()
 
 
 # ----------------------------------------------------------------------------- the retry turn, per back end
@@ -276,3 +326,17 @@ def test_script_problems_reads_content_only_with_the_prompt():
     assert "only shot or camera words" in quality.script_problems(frames, prompt="a red fox jumps")[1][0]
     assert quality.prompt_subjects("a chef flips a pancake, it lands on the floor, a dog eats it") == ["chef", "pancake", "dog"]
     assert quality.prompt_subject("una mujer baila en la lluvia") is None  # no English noun: nothing to check
+
+
+def test_the_local_cache_key_holds_the_prompt_version_constraints_and_frame_length(tmp_path):
+    from direct2v.director.cache import request_key
+
+    def key(**options):
+        d = LocalDirector(model="some/model", cache_dir=tmp_path, **options)
+        return d._cache_request("direct", "a fox runs", 3, 4.0, None, None)
+
+    plain = key()
+    assert plain["task_prompt_version"] == prompts.TASK_PROMPT_VERSION
+    assert (plain["constrained"], plain["max_frame_chars"]) == (True, 320)
+    keys = {request_key(plain), request_key(key(constrained=False)), request_key(key(max_frame_chars=200))}
+    assert len(keys) == 3  # an unconstrained or shorter-framed answer is never served for another

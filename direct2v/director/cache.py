@@ -2,8 +2,9 @@
 
 One small JSON file per request under `<dir>/<first two hex digits>/<sha256>.json`. The key
 is a hash of everything that shapes the answer (back end, model, server, task-prompt version,
-user prompt, options, and for doubling the input frames) and never of an API key: keys are
-not passed to this module at all. Writes are atomic (temp file + rename), so two processes
+user prompt, options, for the local model whether decoding is constrained and the frame-length
+limit, and for doubling the input frames) and never of an API key: keys are not passed to
+this module at all. Writes are atomic (temp file + rename), so two processes
 sharing the cache never read half a file; an unreadable entry is a miss, not an error.
 """
 

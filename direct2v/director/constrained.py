@@ -15,8 +15,10 @@ transformers 5.
 
 The frame pattern: it starts and ends with a letter or digit and holds no quotes,
 backslashes, asterisks, backticks or control characters, so `parsing._clean` (which strips
-quotes, "**" and "Frame k:" labels) can never turn it into an empty string; printable ASCII
-only, so one token is at least one character and the token budget below always suffices.
+quotes, "**" and "Frame k:" labels) can never turn it into an empty string. Printable ASCII
+and the accented Latin letters (U+00C0-U+024F, less the signs x and ÷), so a name such as
+"Zoë" or a word such as "café" can be written; each such letter is two bytes in UTF-8, so one
+token is at least half a character and the token budget below counts two tokens a character.
 """
 
 from __future__ import annotations
@@ -30,16 +32,19 @@ MAX_FRAME_CHARS = 320
 # The plan before the frames: the prompt asks for 2 to 5 short phrases (prompts.py).
 MAX_BEATS = 5
 MAX_BEAT_CHARS = 80
-# Printable ASCII except the characters listed in the module docstring.
-_BODY = r"""[ !#-)+-\[\]-_a-~]"""
+# Accented Latin letters: Latin-1 Supplement and Latin Extended-A/B, less × and ÷.
+_ACCENTED = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f"
+_EDGE = f"[A-Za-z0-9{_ACCENTED}]"
+# Printable ASCII except the characters listed in the module docstring, and accented letters.
+_BODY = f"""[ !#-)+-\\[\\]-_a-~{_ACCENTED}]"""
 
 
 def frame_pattern(max_chars: int = MAX_FRAME_CHARS) -> str:
     if max_chars < 1:
         raise ValueError("max_chars must be at least 1")
     if max_chars == 1:
-        return "^[A-Za-z0-9]$"
-    return f"^[A-Za-z0-9](?:{_BODY}{{0,{max_chars - 2}}}[A-Za-z0-9])?$"
+        return f"^{_EDGE}$"
+    return f"^{_EDGE}(?:{_BODY}{{0,{max_chars - 2}}}{_EDGE})?$"
 
 
 def frames_schema(num_frames: int, max_chars: int = MAX_FRAME_CHARS) -> dict:
@@ -78,10 +83,11 @@ def frame_schema(max_chars: int = MAX_FRAME_CHARS) -> dict:
 
 
 def token_budget(num_items: int, max_chars: int = MAX_FRAME_CHARS, *, beats: bool = False) -> int:
-    """Enough new tokens for the longest answer the schema admits (one token >= one character):
-    `{"frames": [` and `]}`, then per item its quotes and `, ` separator; the beats likewise."""
-    plan = MAX_BEATS * (MAX_BEAT_CHARS + 4) + 16 if beats else 0
-    return num_items * (max_chars + 4) + 16 + plan
+    """Enough new tokens for the longest answer the schema admits (one token >= one byte, an
+    accented letter two bytes): `{"frames": [` and `]}`, then per item its quotes and `, `
+    separator; the beats likewise."""
+    plan = MAX_BEATS * (2 * MAX_BEAT_CHARS + 4) + 16 if beats else 0
+    return num_items * (2 * max_chars + 4) + 16 + plan
 
 
 class Grammars:

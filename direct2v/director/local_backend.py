@@ -327,6 +327,13 @@ class LocalDirector(LLMDirector):
         a text-only model and the built-in writer do not."""
         return self._usable() and vision_processor(self.model, self.device, self.dtype, self.token) is not None
 
+    def _cache_request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The shared key plus what shapes this back end's answer: whether decoding is
+        constrained, and the frame-length limit the grammar enforces."""
+        request = super()._cache_request(*args, **kwargs)
+        request.update(constrained=self.constrained, max_frame_chars=self.max_frame_chars)
+        return request
+
     def describe(self) -> str:
         if self._writer is not None:
             return "offline (the built-in writer; the local model could not be loaded)"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-TASK_PROMPT_VERSION = "2026-11-v2"  # v2: beats, about 40 words, English, one example
+TASK_PROMPT_VERSION = "2026-12-v3"  # v3: three short examples of different kinds, pacing, absent ends, no-event, accents
 # The single-frame rewrite turn (`redirect_frame_request`) is versioned on top of the task
 # prompt: bump the suffix when that turn's text changes; a new task version changes it too.
 REDIRECT_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+redirect-v1"
@@ -25,6 +25,34 @@ IMAGE_PROMPT_VERSION = f"{TASK_PROMPT_VERSION}+image-v1"
 # carry "image" (a vision.DirectorImage), which each back end sends in its own shape.
 Message = dict[str, Any]
 
+# Three worked examples of different kinds (an action with an end, a change by degrees, an
+# exit that ends on the empty place), each short and far from everyday prompts, so a small
+# model learns the form without copying a subject, a place or a light into the user's script.
+EXAMPLES = [
+    ("a paper plane is thrown and lands on a desk", 4, "pencil sketch",
+     ["plane held in a hand", "plane glides", "plane lands on the desk"],
+     ["A folded paper plane held up in a hand above a cluttered desk, pencil sketch",
+      "A folded paper plane leaving an open hand above a cluttered desk, pencil sketch",
+      "A folded paper plane gliding low over a cluttered desk, nose tipped down, pencil sketch",
+      "A folded paper plane resting on a cluttered desk between two pencils, pencil sketch"]),
+    ("an ice sculpture melts in the sun", 3, None,
+     ["sculpture whole", "sculpture melting", "a puddle"],
+     ["An ice sculpture of a swan on a stone pedestal in bright sun, crisp edges",
+      "An ice sculpture of a swan half melted on a stone pedestal in bright sun, dripping water",
+      "A puddle of water on a stone pedestal in bright sun, a few ice shards left"]),
+    ("a hot-air balloon drifts away over a valley", 3, None,
+     ["balloon above the valley", "balloon drifts off", "empty sky"],
+     ["A striped hot-air balloon floating low over a green valley, clear morning sky",
+      "A small striped hot-air balloon far off near the horizon over a green valley, clear morning sky",
+      "An empty clear morning sky over a green valley, distant hills"]),
+]
+
+
+def _example_text(prompt: str, n: int, style: str | None, beats: list[str], frames: list[str]) -> str:
+    answer = json.dumps({"beats": beats, "frames": frames}, ensure_ascii=False)
+    return f"User prompt: {prompt}. {n} frames{', style: ' + style if style else ''}.\n{answer}"
+
+
 SYSTEM_PROMPT = """\
 You are the director of a short video that a text-to-image model will draw frame by frame. \
 Each frame is drawn on its own from its own description, so every description must stand alone.
@@ -32,25 +60,36 @@ Each frame is drawn on its own from its own description, so every description mu
 First plan the beats: the steps of the story in the order the prompt tells them (2 to 5 short \
 phrases). Then write the frames so the beats happen in that order, spread over the frames.
 
+Pacing:
+- The first frame shows the moment just before the first change; the last frame shows how it ends.
+- Give each beat frames in proportion to how long it takes: a quick event (a jump, a pop, a splash) \
+one or two frames, a slow change (melting, growing, filling, night falling) many, a little further \
+in each frame.
+- Something being made grows from frame to frame (a wall half painted, then nearly finished); \
+something that changes shows each stage on the way.
+- When something leaves, vanishes or is hidden, the last frames show the place without it and do \
+not name it: the image model draws everything a description names, even after "without" or "no".
+- If the prompt has no event (just a thing or a scene), do not invent a story: keep the subject and \
+the setting in every frame and vary only small things that are true of it (framing, a slight change \
+of pose or light). Plan one beat: "no event".
+
 Rules for every frame description:
-- English only. Describe one still image: who or what is in it, what they look like, what they \
-are doing at that instant, where it takes place, the light and the weather.
+- Write in English (translate a prompt in another language); names and words with accents such as \
+café or Zoë are fine. Describe one still image: who or what is in it, what they look like, what \
+they are doing at that instant, where it takes place, the light and the weather.
 - Repeat the static elements (subject identity, breed or species, colours, clothing, setting, \
 style) with the same words in every frame, so the frames look like one continuous shot.
 - Move only the dynamic elements (action, pose, arrivals and exits, changes of state, weather, \
-camera) forward in time, smoothly from frame to frame; no two frames in a row are the same.
-- Name everything in full in every frame. Never refer to other frames: no "it", "they", "them", \
-"again", "still", "the same", "continues", "as before", "previous" or "next".
+camera) forward in time, smoothly from frame to frame; no two frames in a row are the same, and \
+changing only the shot or camera words does not count as a change.
+- Name the subject in full in every frame it is in. Never refer to other frames: no "it", "they", \
+"them", "again", "still", "the same", "continues", "as before", "previous" or "next".
 - At most about 40 words per description, the style included; the image model reads at most \
 77 tokens and cuts off the rest.
 - Plain visual language, no frame numbers, no timestamps, no quotation marks.
 
-Example. User prompt: a cat jumps onto a table. 4 frames, style: watercolor.
-{"beats": ["cat crouches on the floor", "cat leaps", "cat lands on the table"], "frames": [\
-"A ginger cat crouching on a wooden kitchen floor beside a table, eyes on the tabletop, morning light, watercolor", \
-"A ginger cat pushing off the wooden kitchen floor, hind legs bunched, beside a table, morning light, watercolor", \
-"A ginger cat in mid-air above a wooden kitchen table, front paws stretched forward, morning light, watercolor", \
-"A ginger cat landing on a wooden kitchen table, all four paws on the tabletop, morning light, watercolor"]}
+Examples (they show the form only: never take their subjects, places, colours or light):
+""" + "\n".join(_example_text(*e) for e in EXAMPLES) + """
 
 Answer with JSON only, exactly in this shape: \
 {"beats": ["first beat", ...], "frames": ["description of frame 1", "description of frame 2", ...]}"""
@@ -141,10 +180,12 @@ def double_fps_request(fps: float, num_frames: int) -> str:
 
 
 def retry_request(problem: str, num_frames: int) -> str:
-    """The follow-up turn after a malformed answer: say what was wrong and ask again."""
+    """The follow-up turn after a malformed answer: say what was wrong and ask again, in the
+    shape the schema asks for (the beats first)."""
     return (
         f"That answer could not be used: {problem}. Answer again with only the JSON object "
-        f'{{"frames": [...]}} holding exactly {num_frames} non-empty strings, one per frame, and nothing else.'
+        f'{{"beats": [...], "frames": [...]}} holding 1 to 5 short beats and exactly {num_frames} non-empty '
+        "frame strings, one per frame, and nothing else."
     )
 
 
@@ -153,8 +194,9 @@ def quality_retry_request(problems: str, num_frames: int) -> str:
     frames and what is wrong, keep the rest."""
     return (
         f"Some frames break the rules; {problems}. Rewrite those frames so each "
-        "stands alone (name everything in full, no words that point at other frames, at most about 40 words "
-        "with the style, no frame the same as the one before), keep the other frames as they are, and answer "
+        "stands alone (name the subject in full, no words that point at other frames, at most about 40 words "
+        "with the style, each frame a step further than the one before and not only new shot words, an "
+        "absent subject left unnamed), keep the other frames as they are, and answer "
         f'again with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.'
     )
 
