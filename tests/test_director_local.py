@@ -211,7 +211,8 @@ def test_a_load_failure_names_the_reason_without_cutting_it(monkeypatch):
     with pytest.raises(DirectorModelError) as e:
         local_backend.load_chat_model("someone/not-here", device="cpu", dtype="float32")
     msg = str(e.value)
-    assert "(We couldn't connect to 'https://huggingface.co' to load the files, and couldn't find them in the cached files)" in msg
+    # the server's address may be left out (errors.without_server_details); the sentence stays whole
+    assert " to load the files, and couldn't find them in the cached files)" in msg and "(We couldn't connect to" in msg
     assert "..." not in msg and "offline mode at" not in msg
 
 
