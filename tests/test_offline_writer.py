@@ -122,7 +122,7 @@ FILLER = ("gentle breeze", "calm atmosphere", "soft natural light", "light shift
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
 through the third thirds way near far edge side top bottom start end gone empty only all quiet steadily heavily
-turning light puddle sky an from low angle on and most""".split()) | set(TIMES) | {
+turning light puddle sky an from low angle on and most change gently harder vigorously strength lightly very""".split()) | set(TIMES) | {
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"}
 
 
@@ -249,3 +249,21 @@ def test_a_prompt_not_in_english_gets_the_notice_and_keeps_its_words():
     assert all(f.startswith("Una mujer baila en la lluvia") for f in frames)
     d.direct("a chocolate bar melts on a hot dashboard", num_frames=4)
     assert d.take_notice() is None  # an event the old writer missed
+
+
+def test_an_ing_prompt_is_staged_unless_it_is_a_state_or_the_scene_of_a_later_event():
+    d = make_director("offline")
+    catch = [f.lower() for f in d.direct("A dog catching a frisbee", num_frames=4)]
+    assert d.take_notice() is None and catch[0].startswith("a dog about to catch") and "having just caught" in catch[-1]
+    sleep = d.direct("a sleeping cat on a windowsill", num_frames=3)
+    assert d.take_notice() == NO_EVENT and len(sleep) == 3
+    corgi = script("A corgi is running, and another corgi joins later")
+    assert corgi[0].startswith("a corgi running") and corgi[-1].startswith("two corgis running")
+
+
+def test_passive_actions_and_processes_get_their_own_forms():
+    pizza = script("A pizza is taken out of the oven and sliced")
+    assert pizza[0] == "a pizza about to be taken out of the oven" and pizza[-1] == "a pizza having just been sliced"
+    popcorn = script("Popcorn popping in a pan", 3)
+    assert popcorn[0] == "popcorn about to pop in a pan" and popcorn[-1] == "popcorn popping at full strength in a pan"
+    assert script("a balloon floats up into the sky and pops")[-1] == "a balloon having just popped in the sky"

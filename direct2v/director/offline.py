@@ -38,10 +38,13 @@ from .offline_grammar import (
 
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
            "freeze", "dry", "spread", "sink", "shrink", "wilt", "clear", "darken", "brighten", "empty",
-           "flood", "thaw", "ripen", "gather", "rot", "wither", "boil", "cool", "fog", "soak"}
+           "flood", "thaw", "ripen", "gather", "rot", "wither", "cool", "fog", "soak"}
 # Verbs that make something: staged by what they produce (the mural grows), not by degrees of the doer.
 CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
           "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
+# Processes that start and keep going, stronger rather than finished.
+PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle",
+           "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle"}
 ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
@@ -51,7 +54,7 @@ COVERS = {"smoke", "fog", "mist", "cloud", "clouds", "darkness", "shadows", "sha
           "waves", "water", "dust", "snow", "grass", "bushes", "night", "distance", "sea", "ocean", "steam"}
 # Verbs of a state: "a cat sleeping on a sofa" from the first frame, never "beginning to sleep".
 STATES = {"sleep", "sit", "lie", "stand", "rest", "wait", "hover", "perch", "watch", "graze", "glow", "shine", "wear",
-          "hold", "look", "stay", "remain", "live", "hang"}
+          "hold", "look", "stay", "remain", "live", "hang", "float", "drift", "lean", "kneel"}
 # The times of day and the seasons in order, for a time-lapse "from dusk to night".
 TIMES = ["dawn", "sunrise", "morning", "midday", "afternoon", "sunset", "dusk", "evening", "night", "midnight"]
 _AT_TIME = {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}
@@ -89,18 +92,30 @@ class Stages(list):
     ranks: list[int] | None = None
 
 
-def _action(s: str, v: str, tail: str) -> Stages:
-    """An action with an end: about to, under way, done ("a horse having just jumped over a fence")."""
-    g = ing(v)
-    out = Stages([f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", f"{s} {g}{tail}",
+def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
+    """An action with an end: about to, under way, done ("a horse having just jumped over a fence",
+    "a pizza having just been sliced")."""
+    to, g, done = (f"be {participle(v)}", f"being {participle(v)}", f"been {participle(v)}") if passive else (
+        v, ing(v), participle(v))
+    out = Stages([f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}",
                   f"{s} in the middle of {g}{tail}", f"{s} more than halfway through {g}{tail}",
-                  f"{s} nearly done {g}{tail}", f"{s} finishing {g}{tail}", f"{s} having just {participle(v)}{tail}"])
+                  f"{s} nearly done {g}{tail}", f"{s} finishing {g}{tail}", f"{s} having just {done}{tail}"])
     out.ranks = [0, 3, 1, 4, 6, 5, 7, 2]
     return out
 
 
 _PATHS = {"across": ("at the near edge of", "at the far side of"), "down": ("at the top of", "at the bottom of"),
           "up": ("at the bottom of", "at the top of"), "along": ("at the start of", "at the end of")}
+
+
+def _process(s: str, v: str, tail: str, weather: bool) -> list[str]:
+    """Something that starts and keeps going ("a pot of water boils", "snow starts falling"):
+    it begins, then grows in strength; nothing ends it."""
+    g = ing(v)
+    ways = ("lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
+        "gently", "", "steadily", "harder", "vigorously", "at full strength")
+    return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
+        f"{s} {g}{' ' + w if w else ''}{tail}" for w in ways]
 
 
 def _path(s: str, v: str, rest: str) -> list[str] | None:
@@ -220,16 +235,23 @@ def _stages(c: Clause, before: list[str], previous: Clause | None = None, first:
         made = _created(s, v, rest)
         if made:
             return made, 2.0
-    if c.passive or (v in GRADUAL and not (v in ("open", "close") and _transitive(c))):
+    if v in GRADUAL and not (v in ("open", "close") and _transitive(c)):
         return _gradual(c, s, v, tail, first), 2.0
-    if c.participle or v in STATES:  # going on all the time
+    if c.passive:  # "a pizza is sliced": about to be, being, having just been
+        return _action(s, v, tail, passive=True), 1.0
+    path = _path(s, v, rest)
+    if path:
+        return path, 1.0
+    moving = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
+    if (v in STATES and not moving) or c.background:  # going on all the time, or the scene a later event happens in
         return [now], 1.0
-    if c.onset or c.subject.head.lower() in WEATHER:  # "snow starts falling": it begins and goes on
-        more = [f"{s} {ing(v)} heavily{tail}"] if c.subject.head.lower() in WEATHER else []
-        return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now, f"{s} {ing(v)} steadily{tail}"] + more, 1.0
+    weather = c.subject.head.lower() in WEATHER
+    one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
+    if c.onset or weather or (v in PROCESS and not _transitive(c) and not (v == "pop" and one)):
+        return _process(s, v, tail, weather), 1.0
     if c.sudden:  # all at once
         return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
-    return _path(s, v, rest) or _action(s, v, tail), 1.0
+    return _action(s, v, tail), 1.0
 
 
 def _timelapse(text: str) -> list[str] | None:
@@ -243,11 +265,10 @@ def _timelapse(text: str) -> list[str] | None:
             i, j = order.index(a), order.index(b)
             steps = order[i:j + 1] if i <= j else order[i:] + order[:j + 1]
             at = [f"in {t}" if order is SEASONS else _AT_TIME.get(t, f"at {t}") for t in steps]
-            out = []
-            for k, t in enumerate(at):
-                out.append(f"{scene} {t}")
-                if k + 1 < len(steps):
-                    out.append(f"{scene} {t}, turning to {steps[k + 1]}")
+            out = [f"{scene} {at[0]}", f"{scene} {at[0]}, the light starting to change"]
+            for k, t in enumerate(at[:-1]):
+                nxt = steps[k + 1]
+                out += [f"{scene} {t}, turning to {nxt}", f"{scene} {t}, almost {nxt}", f"{scene} {at[k + 1]}"]
             return out
     return None
 
@@ -304,6 +325,8 @@ def _companion(c: Clause) -> list[str]:
         return [c.text]
     if v in GRADUAL and not _transitive(c):
         return _gradual(c, s, v, tail, False)
+    if v in CHANGE and c.rest.split()[:1] in (["to"], ["into"], ["from"]):  # "as the seasons change to spring"
+        return _stages(c, [])[0]
     if v in STATES or c.participle:
         return [f"{s} {ing(v)}{tail}"]
     return [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
@@ -344,6 +367,9 @@ def looks_english(prompt: str) -> bool:
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
     """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
     clauses = read_story(prompt)
+    for c, nxt in zip(clauses, clauses[1:]):
+        # "a corgi is running, and another corgi joins": the running is the scene the event happens in
+        c.background = c.participle and (nxt.sudden or nxt.weather or nxt.verb in ARRIVE)
     staged: list[list[str]] = []
     weights: list[float] = []
     for i, c in enumerate(clauses):

@@ -126,6 +126,7 @@ class Clause:
     sudden: bool = False
     weather: bool = False  # "it starts to rain": weather over the scene, not a new subject
     companion: "Clause | None" = None  # an "as"/"while" clause happening at the same time
+    background: bool = False  # an ongoing action a later event happens over: held, not staged
     places: list[str] = field(default_factory=list)
 
 
@@ -336,6 +337,9 @@ class Reader:
                 verb_lemma(verb_words[1]) or verb_words[1])
             verb_words = verb_words[1:]
         lemma = verb_lemma(verb_words[0]) or verb_words[0].lower()
+        if not subject_words and self.last is not None and self.last.passive and \
+                verb_words[0].lower() == participle(lemma) and verb_words[1:2] != ["a"]:
+            passive = True  # "is taken out of the oven and sliced": still passive
         is_participle = verb_words[0].lower().endswith("ing") and not passive
         rest = verb_words[1:]
         if lemma in ("start", "begin") and rest:  # "starts falling", "begins to rain"
