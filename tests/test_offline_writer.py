@@ -267,3 +267,14 @@ def test_passive_actions_and_processes_get_their_own_forms():
     popcorn = script("Popcorn popping in a pan", 3)
     assert popcorn[0] == "popcorn about to pop in a pan" and popcorn[-1] == "popcorn popping at full strength in a pan"
     assert script("a balloon floats up into the sky and pops")[-1] == "a balloon having just popped in the sky"
+
+
+def test_shot_words_in_front_go_to_every_frame_and_an_exit_mid_story_leaves_no_empty_place():
+    drone = script("A drone shot of a waterfall in the jungle", 3)
+    assert all(f.startswith("a waterfall in the jungle") and f.endswith("drone shot") for f in drone)
+    lapse = script("Time-lapse of a flower blooming", 3)
+    assert lapse[0] == "a flower about to bloom, time-lapse" and lapse[-1] == "a flower fully bloomed, time-lapse"
+    frames = script("A man walks out of a house and gets into a car")
+    assert all(f.startswith("a man") for f in frames)  # he is in the story after leaving: no empty house
+    assert quality.content_problems(make_director("offline").direct("A man walks out of a house and gets into a car"),
+                                    "A man walks out of a house and gets into a car") == {}

@@ -16,6 +16,7 @@ import re
 
 from . import prompts
 from .base import Director
+from .quality import split_shot
 from .offline_blend import CAMERA_TALK, camera_text, compose, in_between_script, rewrite_frame
 from .offline_grammar import (
     CHANGE,
@@ -49,7 +50,13 @@ ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
 AWAY = ("away", "off", "out")
-# Things that hide what goes into them: "Only a puff of smoke" is the empty place.
+# Places that are "empty" once the subject is gone ("An empty station at sunset"); any other
+# place is named alone ("Only a puff of smoke", "Only the flower").
+EMPTIES = {"room", "house", "station", "platform", "street", "road", "stage", "field", "park", "kitchen", "shop", "store",
+           "cafe", "café", "bakery", "office", "classroom", "hall", "building", "garage", "drain", "box", "nest", "cage",
+           "bowl", "plate", "chair", "bench", "bed", "sofa", "couch", "table", "sky", "beach", "pool", "yard", "garden",
+           "doorway", "hallway", "corridor", "alley", "lot", "track", "runway", "harbor", "harbour", "dock", "pier"}
+# Things that hide what goes into them ("runs into the forest" ends with the forest alone).
 COVERS = {"smoke", "fog", "mist", "cloud", "clouds", "darkness", "shadows", "shadow", "forest", "woods", "trees", "crowd",
           "waves", "water", "dust", "snow", "grass", "bushes", "night", "distance", "sea", "ocean", "steam"}
 # Verbs of a state: "a cat sleeping on a sofa" from the first frame, never "beginning to sleep".
@@ -171,7 +178,7 @@ def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
     return stages
 
 
-def _gone(c: Clause, s: str, v: str, tail: str) -> list[str] | None:
+def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str] | None:
     """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
     words = c.rest.lower().split()
     into_cover = words[:1] == ["into"] and words[-1:] and words[-1] in COVERS
@@ -181,7 +188,7 @@ def _gone(c: Clause, s: str, v: str, tail: str) -> list[str] | None:
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
     going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
         f"{s} {x} gone, {g}{tail}" for x in ("partly", "half", "almost")]
-    empty = _empty_place(c)
+    empty = _empty_place(c) if final else None  # the story goes on with the subject: no empty place
     return going + ([empty, f"{empty}, all quiet"] if empty else [])
 
 
@@ -199,12 +206,13 @@ def _empty_place(c: Clause) -> str | None:
     at = c.rest[c.rest.find(np) + len(np):]
     if c.verb == "melt":  # "melts away in the sun": what is left of it
         return f"A puddle {c.rest.split(' ', 1)[1]}" if len(c.rest.split()) > 1 else "A puddle"
-    if noun.split()[-1].lower() in COVERS or c.verb in ("disappear", "vanish") and " of " in noun:
-        return f"Only {np}{at}"
-    return f"{_with_article('empty', noun)}{at}"
+    if noun.split()[-1].lower() in EMPTIES:
+        return f"{_with_article('empty', noun)}{at}"
+    return f"Only {np}{at}"
 
 
-def _stages(c: Clause, before: list[str], previous: Clause | None = None, first: bool = True) -> tuple[list[str], float]:
+def _stages(c: Clause, before: list[str], previous: Clause | None = None, first: bool = True,
+            final: bool = True) -> tuple[list[str], float]:
     """The texts one clause moves through, in order, and its share of the frames."""
     if c.subject is None:
         return _timelapse(c.text) or [c.text], 1.0
@@ -228,7 +236,7 @@ def _stages(c: Clause, before: list[str], previous: Clause | None = None, first:
         return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
     if v in ARRIVE and before and previous is not None and previous.subject is not None:
         return _arrival(c, previous, before[-1]), 1.5
-    gone = _gone(c, s, v, tail)
+    gone = _gone(c, s, v, tail, final)
     if gone:
         return gone, 2.0
     if v in CREATE:
@@ -348,7 +356,7 @@ def read_story(prompt: str) -> list[Clause]:
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and \
-                c.rest.lower().split()[:1] != ["away"] and place.split(" ", 1)[1] not in c.rest:
+                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"]) and place.split(" ", 1)[1] not in c.rest:
             c.rest = f"{c.rest} {place}".strip()
     return clauses
 
@@ -373,7 +381,8 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     staged: list[list[str]] = []
     weights: list[float] = []
     for i, c in enumerate(clauses):
-        texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0)
+        texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
+                                i == len(clauses) - 1)
         staged.append(texts)
         weights.append(weight)
     mains: list[str] = []
@@ -390,6 +399,9 @@ def write_script(prompt: str, num_frames: int, camera: str | None = None, style:
     """N frame prompts for `prompt`, and whether the prompt had an event to stage."""
     if camera == prompts.CAMERA_REMOVE:
         prompt = CAMERA_TALK.sub("", prompt).strip(" ,") or prompt
+    prompt, shot = split_shot(prompt)
+    if shot:  # "a drone shot of a waterfall": the story is the waterfall, the shot goes in every frame
+        style = ", ".join(x for x in (shot.lower(), style) if x)
     if looks_english(prompt):
         mains, withs, event = _main_frames(prompt, num_frames)
     else:

@@ -150,7 +150,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             continue
         if i == 0:
             starts_subject = len(words) > 1 and can_be_noun(lw) and verb_lemma(words[1]) == words[1].lower() \
-                and is_plural_noun(lw)  # "leaves change ..."
+                and is_plural_noun(lw) and words[1].lower() not in PREPOSITIONS  # "leaves change ..."
             nxt0 = words[1].lower().strip(",") if len(words) > 1 else ""
             if has_subject_before and not starts_subject and (lw != lemma or (lw == lemma and _verb_follows(nxt0))):
                 return 0  # "orders a coffee", "flies away", "..., and wave": the previous subject goes on

@@ -111,6 +111,18 @@ SHOT_WORDS = re.compile(
     re.I,
 )
 _ARTICLES = {"a", "an", "the"}
+# Shot or format words in front of what the prompt is of: "A drone shot of a waterfall".
+SHOT_OF = re.compile(r"^(?:an?\s+)?((?:extreme\s+)?close-?up|(?:aerial|drone|wide|tracking|overhead|macro|cinematic|"
+                     r"slow[- ]motion)\s+(?:shot|view|footage|video)|time-?lapse(?:\s+video)?|slow[- ]motion|footage)"
+                     r"\s+of\s+(.+)$", re.I)
+
+
+def split_shot(prompt: str) -> tuple[str, str]:
+    """(what the prompt is of, the shot words in front of it): ("a waterfall", "drone shot")."""
+    m = SHOT_OF.match(prompt.strip())
+    return (m.group(2), m.group(1)) if m else (prompt, "")
+
+
 # Nouns of every prompt that say nothing about what it is of.
 _NOT_CONTENT = {"shot", "view", "angle", "frame", "camera", "close-up", "closeup", "style", "image", "picture", "video",
                 "scene", "way", "time", "side", "front", "back", "top", "bottom", "middle", "end", "start"}
@@ -158,7 +170,7 @@ def prompt_subjects(prompt: str) -> list[str]:
     ("a bird", "a city skyline from dusk to night": skyline). [] when no English noun is found."""
     from .offline_grammar import CHANGE, PREPOSITIONS, Reader, lemmas, pieces
 
-    reader = Reader()
+    reader, prompt = Reader(), split_shot(prompt)[0]
     try:
         clauses = [reader.read(text, link) for text, link in pieces(prompt)]
     except (IndexError, ValueError):  # a prompt the reader cannot split (punctuation only)
@@ -195,9 +207,14 @@ _GONE = re.compile(r"\b(?:disappear|vanish|fl(?:y|ies|ew|ying) (?:away|off)|run(
 
 
 def ends_in_absence(prompt: str) -> bool:
-    """Whether the prompt's last event takes its subject out of the picture."""
-    last = re.split(r"[,;.]|\bthen\b|\band\b", prompt)[-1] if prompt else ""
-    return bool(_GONE.search(last) or _GONE.search(prompt) and not re.search(r"\b(?:returns?|comes? back)\b", prompt, re.I))
+    """Whether the prompt's last event (not one happening alongside) takes its subject out of the picture."""
+    from .offline_grammar import pieces
+
+    try:
+        events = [text for text, link in pieces(prompt) if link != "as"]
+    except (IndexError, ValueError):
+        events = []
+    return bool(events and _GONE.search(events[-1]))
 
 
 def _names(frame: str, nouns: set[str]) -> bool:
