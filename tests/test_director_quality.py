@@ -340,3 +340,27 @@ def test_the_local_cache_key_holds_the_prompt_version_constraints_and_frame_leng
     assert (plain["constrained"], plain["max_frame_chars"]) == (True, 320)
     keys = {request_key(plain), request_key(key(constrained=False)), request_key(key(max_frame_chars=200))}
     assert len(keys) == 3  # an unconstrained or shorter-framed answer is never served for another
+
+
+# ----------------------------------------------------------------------------- content flags on every back end
+SUBJECTLESS = ["A red fox sitting in snow, wide shot", "A red fox sitting in snow, close-up shot", "Twirl, low angle"]
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_llm_back_ends(backend, tmp_path):
+    build, reply, _ = BACKENDS[backend]
+    with ScriptedServer([reply(answer(SUBJECTLESS))] * 2) as srv:
+        d = build(srv.url, tmp_path)
+        frames = d.direct("a red fox gets up in the snow and trots away", num_frames=3)
+    assert frames == SUBJECTLESS  # never dropped, only flagged
+    assert "only shot or camera words changed" in d.flags[1][0]
+    assert "names neither the subject (fox)" in d.flags[2][0]
+
+
+def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_the_built_in_writer(monkeypatch):
+    from direct2v.director import offline
+
+    monkeypatch.setattr(offline, "write_script", lambda *a, **k: (list(SUBJECTLESS), True))
+    d = make_director("offline")
+    d.direct("a red fox gets up in the snow and trots away", num_frames=3)
+    assert "only shot or camera words changed" in d.flags[1][0] and "names neither" in d.flags[2][0]
