@@ -44,8 +44,13 @@ GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "
 CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
           "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
 # Processes that start and keep going, stronger rather than finished.
-PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle",
+PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
            "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle"}
+# Verbs of moving along a way: "runs across a beach" is staged by where on the way.
+MOTION = {"run", "walk", "jog", "drive", "ride", "fly", "float", "drift", "swim", "sail", "roll", "slide", "skate",
+          "glide", "climb", "crawl", "hop", "skip", "march", "race", "speed", "cycle", "bike", "ski", "surf", "paddle",
+          "row", "wander", "stroll", "hike", "dash", "sprint", "travel", "move", "blow", "skateboard", "tumble", "scurry",
+          "trot", "gallop", "waddle", "limp", "stride", "amble", "zoom", "rush", "hurry", "chase", "flow", "fall", "sled"}
 ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
@@ -127,6 +132,8 @@ def _process(s: str, v: str, tail: str, weather: bool) -> list[str]:
 
 def _path(s: str, v: str, rest: str) -> list[str] | None:
     """Motion along a path ("runs across a beach"): where on the path the subject is."""
+    if v not in MOTION:  # "fireworks light up the sky" is no climb
+        return None
     m = re.match(r"(across|down|up|along)\s+((?:the|a|an)\s+.+)$", rest, re.I)
     if not m:
         return None

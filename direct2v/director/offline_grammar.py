@@ -33,6 +33,7 @@ fisherman sailor pilot driver artist painter musician singer waiter barista""".s
 WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "dusk", "dawn", "darkness", "evening",
            "morning", "day", "sunset", "sunrise", "wind"}
 WEATHER_VERBS = {"rain": "rain", "snow": "snow", "hail": "hail", "drizzle": "drizzle", "pour": "rain"}
+UNNAMED = {"she": "a woman", "he": "a man", "they": "people", "i": "a person", "we": "people", "you": "a person"}
 SUBJECT_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
 # Verbs that make one thing into another ("stacks blocks into a tower"): the product is a thing "it" may mean.
 CREATE_INTO = {"stack", "build", "shape", "carve", "mold", "mould", "fold", "make", "knit", "sew", "weave", "pile"}
@@ -137,6 +138,17 @@ def entity(np: str) -> Entity:
                   (words[0].lower() in {"two", "three", "four", "five", "several", "many", "some", "these"} and len(words) > 1))
 
 
+def _noun_then_verb(words: list[str], i: int) -> bool:
+    """Whether words[i+1] is a noun followed by a verb that agrees with it: words[i] is then a
+    modifier of that noun ("sports" in "a red sports car speeds past")."""
+    if i + 2 >= len(words):
+        return False
+    noun, verb = words[i + 1].lower(), words[i + 2].lower().strip(",")
+    lemma = verb_lemma(verb)
+    return bool(noun not in PREPOSITIONS | DETERMINERS and lemmas(noun).get("NOUN") and lemma and
+                verb == getInflection(lemma, "VBZ")[0] and not is_plural_noun(noun))
+
+
 def find_verb(words: list[str], has_subject_before: bool) -> int | None:
     """Index of the clause's main verb (the auxiliary if there is one), or None."""
     for i, w in enumerate(words):
@@ -170,6 +182,8 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         if lw == third and not subject_plural:
             if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and \
                     words[0].lower() not in SINGULAR_ARTICLES:  # "ice cubes melt": "cubes" is the noun
+                continue
+            if lemmas(lw).get("NOUN") and _noun_then_verb(words, i):  # "a red sports car speeds": "car" is the head
                 continue
             return i
         if lw == lemma and subject_plural:
@@ -354,7 +368,8 @@ class Reader:
             subject, lemma = entity(WEATHER_VERBS[lemma]), "fall"
             weather = True
         elif np.lower() in SUBJECT_PRONOUNS:
-            subject = self.resolve(np) or entity(np)
+            # "She opens the door" with no one named before: the image model needs a person, not "she"
+            subject = self.resolve(np) or entity(UNNAMED.get(np.lower(), np))
         else:
             subject = self.known(np)
             weather = subject.head.lower() in WEATHER and bool(self.entities)

@@ -117,10 +117,18 @@ SHOT_OF = re.compile(r"^(?:an?\s+)?((?:extreme\s+)?close-?up|(?:aerial|drone|wid
                      r"\s+of\s+(.+)$", re.I)
 
 
+# A request around the content: "Show me a cat ...", "Generate a video of ...".
+_ASK = re.compile(r"^(?:please\s+)?(?:(?:show|give|make|generate|create|render|draw|film)(?:\s+me)?\s+|i\s+want\s+)?"
+                  r"(?:(?:a|an)\s+(?:short\s+)?(?:video|clip|animation|scene|gif|movie|film)\s+(?:of|showing|where|in which)\s+)?",
+                  re.I)
+
+
 def split_shot(prompt: str) -> tuple[str, str]:
-    """(what the prompt is of, the shot words in front of it): ("a waterfall", "drone shot")."""
-    m = SHOT_OF.match(prompt.strip())
-    return (m.group(2), m.group(1)) if m else (prompt, "")
+    """(what the prompt is of, the shot words in front of it): ("a waterfall", "drone shot");
+    a request around it ("Show me ...", "a video of ...") is left out."""
+    asked = _ASK.sub("", prompt.strip(), count=1).strip() or prompt.strip()
+    m = SHOT_OF.match(asked)
+    return (m.group(2), m.group(1)) if m else (asked, "")
 
 
 # Nouns of every prompt that say nothing about what it is of.
