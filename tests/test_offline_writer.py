@@ -282,7 +282,7 @@ def test_shot_words_in_front_go_to_every_frame_and_an_exit_mid_story_leaves_no_e
 
 def test_a_noun_before_the_head_a_request_around_the_prompt_and_an_unnamed_she():
     assert script("A red sports car speeds past a gas station", 2) == [
-        "a red sports car about to speed past a gas station", "a red sports car having just sped past a gas station"]
+        "a red sports car about to speed past a gas station", "a red sports car speeding past a gas station"]
     assert script("Show me a cat sleeping on a sofa", 2)[0].startswith("a cat sleeping on a sofa")
     assert script("She opens the door and steps outside into the snow", 4)[0] == "a woman about to open the door"
     fireworks = script("Fireworks light up the night sky over the harbor")
