@@ -230,23 +230,22 @@ def cmd_direct(args: argparse.Namespace) -> int:
     image_ref = start_image_ref(args.image) if args.image else None  # a missing file fails before any request
     try:
         director = make_director(backend, model=args.llm_model, api_key=None, base_url=args.base_url)
-        frames = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style,
+        result = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style,
                                  image=args.image)
-        notice = director.take_notice()
-        if notice:  # e.g. "using the built-in writer: <why>"
-            print(notice, file=sys.stderr)
-        if director.image_note:  # whether the model saw the picture
-            print(director.image_note, file=sys.stderr)
+        for note in result.notes():  # who wrote it (and why not the chosen back end), the picture
+            print(note, file=sys.stderr)
         fps = int(args.fps) if float(args.fps).is_integer() else args.fps
         for _ in range(max(0, args.double)):
-            frames = director.double_fps(frames, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
+            result = director.double_fps(result, fps=fps, user_prompt=args.prompt, camera=args.camera, style=args.style)
             fps *= 2
+            print(f"Doubled to {len(result)} frames at {fps:g} fps. {result.byline()}", file=sys.stderr)
     except DirectorInputError as e:
         raise CliError(str(e), EXIT_INPUT) from None
     except DirectorError as e:
         raise CliError(str(e), EXIT_DIRECTOR) from None
-    for i, problems in sorted(director.flags.items()):  # accepted, never dropped: say what is wrong
+    for i, problems in sorted(result.flags.items()):  # accepted, never dropped: say what is wrong
         print(f"warning: frame {i + 1}: {', and '.join(problems)}", file=sys.stderr)
+    frames = list(result)
     if args.project:
         text = Project(
             user_prompt=args.prompt,

@@ -1,5 +1,5 @@
-"""`direct2v direct` without a key: the local model by default, the built-in writer announced on
-stderr when the model cannot be loaded; fractional --fps."""
+"""`direct2v direct` without a key: the local model by default, stderr naming who wrote the script
+(the built-in writer, and why, when the model cannot be loaded); fractional --fps."""
 
 from __future__ import annotations
 
@@ -38,7 +38,8 @@ def test_no_key_no_weights_announces_the_built_in_writer_on_stderr(tmp_path):
     assert len(json.loads(proc.stdout)) == 3
     notices = [line for line in proc.stderr.splitlines() if "built-in writer" in line]
     assert len(notices) == 1
-    assert notices[0].startswith("using the built-in writer: the local model 'Qwen/Qwen3-4B-Instruct-2507' cannot be loaded "
+    assert notices[0].startswith("Written by the built-in writer (rule-based, no language model): "
+                                 "The local model 'Qwen/Qwen3-4B-Instruct-2507' cannot be loaded "
                                  "(HF_HUB_OFFLINE is set and it is not in the Hugging Face cache)")
     assert "--llm-model PATH" in notices[0] and "DIRECT2V_LOCAL_MODEL" in notices[0]
 
@@ -50,6 +51,7 @@ def test_no_key_with_weights_uses_the_local_model(tmp_path):
     frames = json.loads(proc.stdout)
     assert len(frames) == 2 and all(f.strip() for f in frames)
     assert "built-in writer" not in proc.stderr
+    assert f"Written by the local model {model!r}" in proc.stderr  # who wrote it, every time
 
 
 @pytest.mark.parametrize("fps", ["2.5", "0.5"])

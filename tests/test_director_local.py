@@ -132,28 +132,31 @@ def test_explicit_redirect_asks_again_while_repeats_hit_the_cache(tiny_chat_mode
     d = local(tiny_chat_model, cache=True, cache_dir=tmp_path)
     first = d.direct("A fox runs", num_frames=3)
     again = d.direct("A fox runs", num_frames=3)
-    assert again == first and d.requests_sent == 1
-    d.direct("A fox runs", num_frames=3, fresh=True)
-    assert d.requests_sent == 2
+    assert again == first and d.requests_sent == 1 and again.cached and not first.cached
+    assert (first.backend, first.model, first.fallback) == ("local", tiny_chat_model, None)
+    fresh = d.direct("A fox runs", num_frames=3, fresh=True)
+    assert d.requests_sent == 2 and not fresh.cached
 
 
-def test_missing_model_falls_back_to_the_built_in_writer_announced_every_call(tmp_path, monkeypatch):
+def test_missing_model_falls_back_to_the_built_in_writer_said_on_every_call(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     missing = str(tmp_path / "no-such-model")
     d = local(missing)
     frames = d.direct("A corgi runs in a park", num_frames=4)
     assert len(frames) == 4 and all(frames)
-    notice = d.take_notice()
-    assert notice.startswith("using the built-in writer: the local model") and "no-such-model" in notice
-    assert notice.endswith(f"{local_backend.FALLBACK_FIX}.") and "--llm-model PATH" in notice
-    assert d.take_notice() is None and "built-in writer" in d.describe()
-    assert len(d.double_fps()) == 8  # the conversation goes on with the writer
-    again = local(missing)
-    assert len(again.direct("A corgi runs in a park", num_frames=2)) == 2
-    assert again.take_notice().startswith("using the built-in writer")  # on every call it stands in
-    d.direct("a bird", num_frames=2)
-    both = d.take_notice()  # the writer's own notice follows on the same line
-    assert both.startswith("using the built-in writer") and "No event found" in both
+    assert (frames.backend, frames.model) == ("offline", None) and "built-in writer" in frames.author
+    assert frames.fallback.startswith("The local model") and "no-such-model" in frames.fallback
+    assert frames.fallback.endswith(f"{local_backend.FALLBACK_FIX}.") and "--llm-model PATH" in frames.fallback
+    assert frames.byline().startswith("Written by the built-in writer") and "no-such-model" in frames.byline()
+    doubled = d.double_fps()
+    assert len(doubled) == 8 and doubled.fallback == frames.fallback  # the writer goes on, and says so again
+    assert d.redirect_frame(frames, 1).fallback == frames.fallback
+    # Another director (another page visitor) in the same process is told too, not only the first.
+    again = local(missing).direct("A corgi runs in a park", num_frames=2)
+    assert len(again) == 2 and again.backend == "offline" and again.fallback == frames.fallback
+    # The writer's own notice comes with it, on its own line.
+    bird = d.direct("a bird", num_frames=2)
+    assert bird.fallback == frames.fallback and "No event found" in bird.notice
     with pytest.raises(DirectorModelError, match="cannot be loaded"):
         local(missing, fallback=False).direct("A fox runs", num_frames=2)
 

@@ -157,8 +157,8 @@ def test_failing_answer_gets_one_retry_naming_frames_and_problems(backend, tmp_p
     bad = [GOOD[0], GOOD[0], "the fox continues, it trots away"]
     with ScriptedServer([reply(answer(bad)), reply(answer(GOOD))]) as srv:
         d = build(srv.url, tmp_path)
-        assert d.direct("a fox gets up in the snow", num_frames=3) == GOOD
-    assert len(srv.requests) == 2 and d.flags == {}
+        result = d.direct("a fox gets up in the snow", num_frames=3)
+    assert result == GOOD and len(srv.requests) == 2 and result.flags == {}
     retry = turns(srv.requests[1])[-1]
     assert "frame 2: it repeats frame 1 word for word" in retry
     assert 'frame 3: it points at other frames ("continues", "it")' in retry
@@ -174,11 +174,12 @@ def test_answer_that_still_fails_is_accepted_and_flagged(backend, tmp_path):
         d = build(srv.url, tmp_path)
         frames = d.direct("a fox gets up in the snow", num_frames=3)
     assert frames == still_bad and len(srv.requests) == 2  # one retry, no more
-    assert d.flags == {2: ['it points at other frames ("again")']}
-    # The accepted answer is cached; a repeat costs nothing and carries the same flags.
+    assert frames.flags == {2: ['it points at other frames ("again")']} and not frames.cached
+    # The accepted answer is cached; a repeat costs nothing, carries the same flags and says so.
     again = make_director(backend, model=d.model, api_key=KEY, base_url=d.base_url, cache_dir=tmp_path)
-    assert again.direct("a fox gets up in the snow", num_frames=3) == still_bad and again.requests_sent == 0
-    assert again.flags == d.flags
+    repeat = again.direct("a fox gets up in the snow", num_frames=3)
+    assert repeat == still_bad and again.requests_sent == 0 and repeat.cached
+    assert repeat.flags == frames.flags
 
 
 def test_retry_that_is_worse_keeps_the_first_answer(tmp_path):
@@ -186,16 +187,15 @@ def test_retry_that_is_worse_keeps_the_first_answer(tmp_path):
     worse = ["it sits", "they stand", "the fox trotting off again"]
     with ScriptedServer([openai_reply(answer(first)), openai_reply(answer(worse))]) as srv:
         d = openai_director(srv.url, tmp_path)
-        assert d.direct("a fox", num_frames=3) == first
-    assert len(d.flags) == 1
+        result = d.direct("a fox", num_frames=3)
+    assert result == first and len(result.flags) == 1
 
 
 def test_malformed_retry_keeps_the_first_answer_without_more_turns(tmp_path):
     first = [GOOD[0], GOOD[0], GOOD[2]]
     with ScriptedServer([openai_reply(answer(first)), openai_reply("not json at all")]) as srv:
-        d = openai_director(srv.url, tmp_path)
-        assert d.direct("a fox", num_frames=3) == first
-    assert len(srv.requests) == 2 and d.flags == {1: ["it repeats frame 1 word for word"]}
+        result = openai_director(srv.url, tmp_path).direct("a fox", num_frames=3)
+    assert result == first and len(srv.requests) == 2 and result.flags == {1: ["it repeats frame 1 word for word"]}
 
 
 def test_failed_retry_request_keeps_the_first_answer(tmp_path):
@@ -203,8 +203,8 @@ def test_failed_retry_request_keeps_the_first_answer(tmp_path):
     with ScriptedServer([openai_reply(answer(first)), openai_error(500, "down")]) as srv:
         d = make_director("openai", model="m", api_key=KEY, base_url=srv.url + "/v1", cache_dir=tmp_path,
                           backoff=0.001, max_retries=1)
-        assert d.direct("a fox", num_frames=3) == first
-    assert len(srv.requests) == 3 and d.flags == {1: ["it repeats frame 1 word for word"]}
+        result = d.direct("a fox", num_frames=3)
+    assert result == first and len(srv.requests) == 3 and result.flags == {1: ["it repeats frame 1 word for word"]}
 
 
 def test_local_back_end_runs_the_same_gate(monkeypatch, tmp_path):
@@ -241,9 +241,10 @@ def test_redirect_answer_goes_through_the_gate_then_is_flagged(tmp_path):
                          openai_reply(frame({"frame": "a red fox standing again in snow"}))]) as srv:
         d = openai_director(srv.url, tmp_path)
         new = d.redirect_frame(GOOD, 1, user_prompt="a fox gets up")
-    assert new == "a red fox standing again in snow" and len(srv.requests) == 2
+    assert new.frame == "a red fox standing again in snow" and len(srv.requests) == 2
+    assert new == [GOOD[0], new.frame, GOOD[2]] and new.index == 1
     assert 'frame 2 breaks the rules: it points at other frames ("the same", "it")' in openai_turns(srv.requests[1])[-1]
-    assert d.flags == {1: ['it points at other frames ("again")']}
+    assert new.flags == {1: ['it points at other frames ("again")']}
 
 
 def test_quality_retries_zero_accepts_and_flags_at_once(tmp_path):
@@ -251,17 +252,15 @@ def test_quality_retries_zero_accepts_and_flags_at_once(tmp_path):
     with ScriptedServer([openai_reply(answer(first))]) as srv:
         d = make_director("openai", model="m", api_key=KEY, base_url=srv.url + "/v1", cache_dir=tmp_path,
                           quality_retries=0)
-        assert d.direct("a fox", num_frames=3) == first
-    assert len(srv.requests) == 1 and d.flags == {1: ["it repeats frame 1 word for word"]}
+        result = d.direct("a fox", num_frames=3)
+    assert result == first and len(srv.requests) == 1 and result.flags == {1: ["it repeats frame 1 word for word"]}
 
 
 def test_offline_scripts_are_flagged_too(monkeypatch):
     from direct2v.director import offline
 
     monkeypatch.setattr(offline, "write_script", lambda *a, **k: (["a fox", "a fox"], True))
-    d = make_director("offline")
-    d.direct("a fox", num_frames=2)
-    assert d.flags == {1: ["it repeats frame 1 word for word"]}
+    assert make_director("offline").direct("a fox", num_frames=2).flags == {1: ["it repeats frame 1 word for word"]}
 
 
 # ----------------------------------------------------------------------------- where people see the flags
@@ -276,7 +275,10 @@ def test_cli_prints_a_warning_line_per_flagged_frame(tmp_path, monkeypatch, caps
                          "--base-url", srv.url + "/v1"])
     out, err = capsys.readouterr()
     assert code == 0 and json.loads(out) == still_bad  # accepted, not dropped
-    assert err.splitlines() == ['warning: frame 3: it points at other frames ("again")']
+    assert err.splitlines() == [
+        "Written by the OpenAI-compatible server's model 'm' at " + srv.url + "/v1.",
+        'warning: frame 3: it points at other frames ("again")',
+    ]
 
 
 def test_page_table_flags_the_rows_the_gate_fails():

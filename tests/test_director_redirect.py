@@ -47,7 +47,7 @@ def frame_json(text: str = NEW) -> str:
 def test_request_carries_the_edited_table_and_the_frame_number(tmp_path):
     with ScriptedServer([openai_reply(frame_json())]) as srv:
         d = openai_director(srv.url, tmp_path)
-        frame = d.redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4, style="oil painting")
+        frame = d.redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4, style="oil painting").frame
     assert frame == NEW and len(srv.requests) == 1
     body = srv.requests[0]["body"]
     turns = body["messages"]
@@ -90,14 +90,14 @@ def test_first_and_last_frames_say_where_they_sit(tmp_path):
 )
 def test_repairable_answers_need_one_request(tmp_path, content):
     with ScriptedServer([openai_reply(content)]) as srv:
-        frame = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT)
+        frame = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT).frame
     assert frame == NEW and len(srv.requests) == 1
 
 
 def test_an_unchanged_answer_is_retried_once(tmp_path):
     same = TABLE[2].upper() + "."  # case and end punctuation do not make it new
     with ScriptedServer([openai_reply(frame_json(same)), openai_reply(frame_json())]) as srv:
-        frame = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT)
+        frame = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT).frame
     assert frame == NEW and len(srv.requests) == 2
     retry = srv.requests[1]["body"]["messages"]
     assert retry[-2]["role"] == "assistant" and "unchanged" in retry[-1]["content"]
@@ -130,8 +130,8 @@ def test_refusal_is_a_clear_error(tmp_path):
 
 def test_cache_same_table_is_free_edited_table_is_a_new_request(tmp_path):
     with ScriptedServer([openai_reply(frame_json())]) as srv:
-        first = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4)
-        again = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4)
+        first = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4).frame
+        again = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT, fps=4).frame
         assert first == again == NEW and len(srv.requests) == 1
         edited = TABLE[:3] + ["Two corgis in red scarves running together on a grassy meadow"]
         openai_director(srv.url, tmp_path).redirect_frame(edited, 2, user_prompt=PROMPT, fps=4)
@@ -144,10 +144,24 @@ def test_cache_same_table_is_free_edited_table_is_a_new_request(tmp_path):
     assert any(REDIRECT_PROMPT_VERSION in b and TASK_PROMPT_VERSION in b for b in blobs)
 
 
+def test_fresh_redirect_asks_again_through_the_same_cache(tmp_path):
+    other = "A corgi in a red scarf running on a grassy meadow, ears flapping"
+    with ScriptedServer([openai_reply(frame_json()), openai_reply(frame_json(other))]) as srv:
+        first = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT)
+        cached = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT)
+        fresh = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT, fresh=True)
+        latest = openai_director(srv.url, tmp_path).redirect_frame(TABLE, 2, user_prompt=PROMPT)
+    assert len(srv.requests) == 2  # only the first and the fresh one reached the model
+    assert (first.frame, first.cached) == (NEW, False) and (cached.frame, cached.cached) == (NEW, True)
+    assert (fresh.frame, fresh.cached) == (other, False)
+    assert (latest.frame, latest.cached) == (other, True)  # the fresh answer replaced the cached one
+    assert fresh == TABLE[:2] + [other] + TABLE[3:] and fresh.index == 2  # the whole table, one row new
+
+
 def test_an_empty_prompt_uses_the_table_as_the_context(tmp_path):
     table = TABLE[:2] + [""] + TABLE[3:]  # an empty target row is fine too
     with ScriptedServer([openai_reply(frame_json())]) as srv:
-        assert openai_director(srv.url, tmp_path).redirect_frame(table, 2, user_prompt="") == NEW
+        assert openai_director(srv.url, tmp_path).redirect_frame(table, 2, user_prompt="").frame == NEW
     turns = srv.requests[0]["body"]["messages"]
     assert "infer the story from the frames" in turns[1]["content"] and "Frame 3 is empty" in turns[3]["content"]
 
@@ -157,8 +171,8 @@ def test_gemini_redirect_through_the_sdk(tmp_path):
     with ScriptedServer([gemini_reply(frame_json(TABLE[2])), gemini_reply("```json\n" + frame_json() + "\n```")]) as srv:
         d = make_director("gemini", model="gemini-test", api_key=GEMINI_KEY, base_url=srv.url, cache_dir=tmp_path,
                           backoff=0.001, timeout=5)
-        assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT) == NEW
-        assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT) == NEW  # cached
+        assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT).frame == NEW
+        assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT).frame == NEW  # cached
     assert len(srv.requests) == 2  # the unchanged answer, then the retry
     body = srv.requests[0]["body"]
     assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
@@ -173,8 +187,8 @@ def test_offline_is_deterministic_and_fits_clip():
     d = make_director("offline")
     script = d.direct(PROMPT, num_frames=6, fps=4, style="oil painting")
     for i in range(6):
-        a = d.redirect_frame(script, i, user_prompt=PROMPT, style="oil painting")
-        b = make_director("offline").redirect_frame(script, i, user_prompt=PROMPT, style="oil painting")
+        a = d.redirect_frame(script, i, user_prompt=PROMPT, style="oil painting").frame
+        b = make_director("offline").redirect_frame(script, i, user_prompt=PROMPT, style="oil painting").frame
         assert a == b and a.strip() and a != script[i]  # a new take, the same on every machine
         assert token_lengths([a])[0] <= CLIP_MAX_TOKENS and a.endswith("oil painting")
 
@@ -184,12 +198,12 @@ def test_offline_restores_the_story_row_when_the_neighbours_are_its_own():
     script = d.direct(PROMPT, num_frames=6, fps=4)
     table = list(script)
     table[3] = "a blurry mess"
-    assert d.redirect_frame(table, 3, user_prompt=PROMPT) == script[3]
+    assert d.redirect_frame(table, 3, user_prompt=PROMPT).frame == script[3]
 
 
 def test_offline_uses_edited_neighbours():
     table = list(TABLE)
-    frame = make_director("offline").redirect_frame(table, 2, user_prompt=PROMPT)
+    frame = make_director("offline").redirect_frame(table, 2, user_prompt=PROMPT).frame
     assert "red scarf" in frame  # from the edited row before it
     assert "side by side" in frame  # a detail of the row after it
     assert frame != TABLE[2] and token_lengths([frame])[0] <= CLIP_MAX_TOKENS
@@ -197,10 +211,10 @@ def test_offline_uses_edited_neighbours():
 
 def test_offline_without_a_prompt_and_with_an_empty_row():
     table = TABLE[:2] + [""] + TABLE[3:]
-    frame = make_director("offline").redirect_frame(table, 2)
+    frame = make_director("offline").redirect_frame(table, 2).frame
     assert frame and "red scarf" in frame
     long = ["a very small fluffy corgi dog with a red scarf " * 4 + ", running fast"] * 3
-    frame = make_director("offline").redirect_frame(long, 1)
+    frame = make_director("offline").redirect_frame(long, 1).frame
     assert frame and frame != long[1] and token_lengths([frame])[0] <= CLIP_MAX_TOKENS
 
 
@@ -247,5 +261,5 @@ def test_local_back_end_shares_the_loop(tmp_path, monkeypatch):
     monkeypatch.setattr(LocalDirector, "_complete", fake_complete)
     monkeypatch.setattr(LocalDirector, "_usable", lambda self: True)  # no model to load
     d = make_director("local", model="tiny-test", cache_dir=tmp_path)
-    assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT) == NEW
+    assert d.redirect_frame(TABLE, 2, user_prompt=PROMPT).frame == NEW
     assert [c[:2] for c in calls] == [("frame", 1), ("frame", 1)] and "unchanged" in calls[1][2]

@@ -83,7 +83,7 @@ def test_openai_gets_an_image_url_part_before_the_text(tmp_path):
     image = picture()
     with ScriptedServer([openai_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path)
-        frames = d.direct(MOTION, num_frames=4, fps=4, image=image)
+        frames = r = d.direct(MOTION, num_frames=4, fps=4, image=image)
     assert frames == [f"a red fox frame {i}" for i in range(4)]
     messages = srv.requests[0]["body"]["messages"]
     assert isinstance(messages[0]["content"], str)  # the system prompt stays plain text
@@ -93,15 +93,15 @@ def test_openai_gets_an_image_url_part_before_the_text(tmp_path):
     assert sent == prepare_image(image).data
     assert decoded(sent).size == (MAX_SIDE, MAX_SIDE // 2)
     assert MOTION in second["text"] and PICTURE_INSTRUCTION in second["text"]
-    assert d.image_sent and d.image_note.startswith("The OpenAI-compatible server's model 'vision-model'")
-    assert "got the picture (768x384, scaled from 1200x600)" in d.image_note
+    assert r.image_sent and r.image_note.startswith("The OpenAI-compatible server's model 'vision-model'")
+    assert "got the picture (768x384, scaled from 1200x600)" in r.image_note
 
 
 def test_gemini_gets_an_inline_data_part_before_the_text(tmp_path):
     image = picture()
     with ScriptedServer([gemini_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path, backend="gemini")
-        d.direct(MOTION, num_frames=4, image=image)
+        r = d.direct(MOTION, num_frames=4, image=image)
     parts = srv.requests[0]["body"]["contents"][0]["parts"]
     inline = parts[0]["inlineData"]
     # The SDK writes the blob's mime type in snake case (the REST API accepts both spellings).
@@ -109,19 +109,19 @@ def test_gemini_gets_an_inline_data_part_before_the_text(tmp_path):
     sent = base64.urlsafe_b64decode(inline["data"])
     assert sent == prepare_image(image).data and decoded(sent).size == (MAX_SIDE, MAX_SIDE // 2)
     assert MOTION in parts[1]["text"] and PICTURE_INSTRUCTION in parts[1]["text"]
-    assert d.image_sent and "Gemini model 'vision-model'" in d.image_note
+    assert r.image_sent and "Gemini model 'vision-model'" in r.image_note
 
 
 def test_huggingface_gets_openai_format_parts(tmp_path, hub_online):
     image = picture(300, 900)
     with ScriptedServer([openai_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path, backend="huggingface")
-        d.direct(MOTION, num_frames=4, image=image)
+        r = d.direct(MOTION, num_frames=4, image=image)
     content = srv.requests[0]["body"]["messages"][1]["content"]
     assert [p["type"] for p in content] == ["image_url", "text"]
     sent = from_data_url(content[0]["image_url"]["url"])
     assert decoded(sent).size == (MAX_SIDE // 3, MAX_SIDE)
-    assert PICTURE_INSTRUCTION in content[1]["text"] and d.image_sent
+    assert PICTURE_INSTRUCTION in content[1]["text"] and r.image_sent
 
 
 def test_doubling_the_same_conversation_still_shows_the_picture(tmp_path):
@@ -136,10 +136,10 @@ def test_doubling_the_same_conversation_still_shows_the_picture(tmp_path):
 def test_text_only_request_is_unchanged(tmp_path):
     with ScriptedServer([openai_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path)
-        d.direct(MOTION, num_frames=4)
+        r = d.direct(MOTION, num_frames=4)
     user = srv.requests[0]["body"]["messages"][1]["content"]
     assert isinstance(user, str) and "attached picture" not in user
-    assert d.image_note is None and not d.image_sent
+    assert r.image_note is None and not r.image_sent
 
 
 # ----------------------------------------------------------------------------- a text-only model
@@ -151,33 +151,33 @@ def test_text_only_request_is_unchanged(tmp_path):
 def test_openai_refusal_falls_back_to_text_and_says_so(tmp_path, status, message):
     with ScriptedServer([openai_error(status, message), openai_reply(frames_json(4)), openai_reply(frames_json(4, "later"))]) as srv:
         d = openai_director(srv.url, tmp_path, cache=False)
-        frames = d.direct(MOTION, num_frames=4, image=picture())
+        frames = r = d.direct(MOTION, num_frames=4, image=picture())
         assert len(srv.requests) == 2  # the refused request, then the text alone (a 500 here is not retried)
         retry = srv.requests[1]["body"]["messages"][1]["content"]
         assert isinstance(retry, str) and "attached picture" not in retry and MOTION in retry
-        assert frames[0] == "a red fox frame 0" and not d.image_sent
-        assert "does not accept pictures" in d.image_note and f"({status}: " in d.image_note
-        assert d.image_note.endswith("The script was written from your prompt alone; describe the picture in it.")
-        d.direct(MOTION, num_frames=4, image=picture())  # the same director does not offer it again
+        assert frames[0] == "a red fox frame 0" and not r.image_sent
+        assert "does not accept pictures" in r.image_note and f"({status}: " in r.image_note
+        assert r.image_note.endswith("The script was written from your prompt alone; describe the picture in it.")
+        r = d.direct(MOTION, num_frames=4, image=picture())  # the same director does not offer it again
     assert len(srv.requests) == 3 and isinstance(srv.requests[2]["body"]["messages"][1]["content"], str)
-    assert "refused one before" in d.image_note
+    assert "refused one before" in r.image_note
 
 
 def test_gemini_refusal_falls_back_to_text(tmp_path):
     refusal = gemini_error(400, "Image input modality is not enabled for models/vision-model", "INVALID_ARGUMENT")
     with ScriptedServer([refusal, gemini_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path, backend="gemini")
-        d.direct(MOTION, num_frames=4, image=picture())
+        r = d.direct(MOTION, num_frames=4, image=picture())
     assert len(srv.requests) == 2 and len(srv.requests[1]["body"]["contents"][0]["parts"]) == 1
-    assert "Gemini model 'vision-model'" in d.image_note and "does not accept pictures" in d.image_note
+    assert "Gemini model 'vision-model'" in r.image_note and "does not accept pictures" in r.image_note
 
 
 def test_huggingface_refusal_falls_back_to_text(tmp_path, hub_online):
     with ScriptedServer([openai_error(422, "Image input is not supported for this model"), openai_reply(frames_json(4))]) as srv:
         d = openai_director(srv.url, tmp_path, backend="huggingface")
-        d.direct(MOTION, num_frames=4, image=picture())
+        r = d.direct(MOTION, num_frames=4, image=picture())
     assert len(srv.requests) == 2 and isinstance(srv.requests[1]["body"]["messages"][1]["content"], str)
-    assert "does not accept pictures (422" in d.image_note
+    assert "does not accept pictures (422" in r.image_note
 
 
 def test_another_bad_request_with_a_picture_is_reported_not_swallowed(tmp_path):
@@ -208,8 +208,8 @@ def test_cache_key_holds_the_picture_hash_and_never_the_picture(tmp_path):
     with ScriptedServer(replies) as srv:
         d = openai_director(srv.url, tmp_path)
         first = d.direct(MOTION, num_frames=4, image=a)
-        again = d.direct(MOTION, num_frames=4, image=a)
-        assert len(srv.requests) == 1 and again == first and "cached script" in d.image_note and d.image_sent
+        again = r = d.direct(MOTION, num_frames=4, image=a)
+        assert len(srv.requests) == 1 and again == first and "cached script" in r.image_note and r.image_sent
         other = d.direct(MOTION, num_frames=4, image=b)
         text = d.direct(MOTION, num_frames=4)
     assert len(srv.requests) == 3 and other[0] == "a red fox b 0" and text[0] == "a red fox text 0"
@@ -242,9 +242,9 @@ def test_the_picture_is_never_logged(tmp_path, caplog, hub_online):
 def test_offline_director_says_it_reads_text_only_and_writes_the_same_script():
     d = make_director("offline")
     plain = d.direct("a brown dog starts to run", num_frames=4)
-    with_picture = d.direct("a brown dog starts to run", num_frames=4, image=picture(64, 64))
-    assert with_picture == plain and not d.image_sent
-    assert d.image_note == (
+    with_picture = r = d.direct("a brown dog starts to run", num_frames=4, image=picture(64, 64))
+    assert with_picture == plain and not r.image_sent
+    assert r.image_note == (
         "The picture was not sent: the offline director reads text only, so the script follows your prompt alone."
     )
 
@@ -256,11 +256,13 @@ def test_local_director_reads_text_only_and_says_so(tmp_path, monkeypatch):
     local_backend.unload_all()
     try:
         d = make_director("local", model=str(tmp_path / "no-such-model"), cache=False)
-        frames = d.direct("a brown dog starts to run", num_frames=4, image=picture(64, 64))
+        frames = r = d.direct("a brown dog starts to run", num_frames=4, image=picture(64, 64))
     finally:
         local_backend.unload_all()
-    assert len(frames) == 4 and not d.image_sent
-    assert d.image_note.startswith("The picture was not sent: the local director reads text only")
+    assert len(frames) == 4 and not r.image_sent
+    # The built-in writer stood in for the model that cannot load: it is the one named.
+    assert r.backend == "offline" and "cannot be loaded" in r.fallback
+    assert r.image_note.startswith("The picture was not sent: the offline director reads text only")
 
 
 def test_local_vision_language_model_sees_the_picture(tmp_path):
@@ -282,11 +284,11 @@ def test_local_vision_language_model_sees_the_picture(tmp_path):
         _, lm = local_backend.load_chat_model(model, "cpu")
         seen = []
         lm.model.vision_tower.register_forward_hook(lambda module, args, out: seen.append(tuple(args[0].shape)))
-        frames = d.direct(MOTION, num_frames=2, image=picture(60, 40))
+        frames = r = d.direct(MOTION, num_frames=2, image=picture(60, 40))
         assert len(frames) == 2 and all(frames) and seen == [(1, 3, 28, 28)]
-        assert d.image_sent and d.image_note.startswith(f"The local model {model!r} got the picture (60x40)")
-        d.direct(MOTION, num_frames=2)  # no picture: the vision tower is not run
-        assert len(seen) == 1 and d.image_note is None
+        assert r.image_sent and r.image_note.startswith(f"The local model {model!r} got the picture (60x40)")
+        r = d.direct(MOTION, num_frames=2)  # no picture: the vision tower is not run
+        assert len(seen) == 1 and r.image_note is None
     finally:
         local_backend.unload_all()
         torch.set_num_threads(threads)

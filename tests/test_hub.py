@@ -73,8 +73,8 @@ def test_local_director_without_network_reads_the_cache_only_and_says_so(monkeyp
     frames = d.direct("A corgi runs in a park", num_frames=3)
     assert len(frames) == 3 and all(frames)  # the built-in writer took over
     assert seen == [True]  # no request to the Hub, so no retries to wait out
-    notice = d.take_notice()
-    assert "never-downloaded" in notice and "the Hub cannot be reached" in notice
+    assert frames.backend == "offline"
+    assert "never-downloaded" in frames.fallback and "the Hub cannot be reached" in frames.fallback
 
 
 def test_render_model_without_network_reads_the_cache_only_and_says_so(monkeypatch, tmp_path):

@@ -150,18 +150,19 @@ def test_eval_prompts_no_filler_nothing_invented_and_the_gate_passes(prompt):
 def test_no_event_says_so_and_varies_the_framing_a_little():
     d = make_director("offline")
     frames = d.direct("a quiet lake at dawn", num_frames=5)
-    assert d.take_notice() == NO_EVENT and d.take_notice() is None  # said once
+    assert frames.notice == NO_EVENT and frames.notice in frames.notes()
     assert all(f.lower().startswith("a quiet lake at dawn, ") for f in frames)
     assert len(set(frames)) == 5 and frames[0].endswith(GENTLE[0]) and not any("extreme" in f for f in frames)
-    d.direct("a horse jumps over a fence", num_frames=5)
-    assert d.take_notice() is None
+    assert d.direct("a horse jumps over a fence", num_frames=5).notice is None
 
 
 def test_cli_prints_the_notice(capsys):
     from direct2v import cli
 
     assert cli.main(["direct", "a quiet lake at dawn", "--frames", "3", "--backend", "offline"]) == 0
-    assert capsys.readouterr().err.startswith("No event found in this prompt")
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "Written by the built-in writer (rule-based, no language model)."
+    assert err[1].startswith("No event found in this prompt")
 
 
 # ----------------------------------------------------------------------------- doubling an edited table

@@ -1,9 +1,12 @@
-"""Page handlers and the director back ends: Re-direct all asks again, the fallback notice is
-shown once, a visitor's sign-in token is used for Hugging Face inference only."""
+"""Page handlers and the director back ends: Re-direct all asks again, the line under the table
+names who wrote the script on every action, a visitor's sign-in token is used for Hugging Face
+inference only."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
+
+import gradio as gr
 
 from direct2v.director import local_backend
 from direct2v.ui import direct
@@ -28,17 +31,35 @@ def test_redirect_all_asks_the_model_again(tmp_path, monkeypatch):
     assert len(srv.requests) == 2 and table_prompts(fresh)[0] == "a red fox two 0"
 
 
-def test_fallback_notice_is_shown_on_every_call_on_the_page(tmp_path, monkeypatch):
+def test_every_director_action_names_the_built_in_writer_when_the_local_model_cannot_load(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     local_backend.unload_all()
-    fields = dict(style="", camera="", backend="local", llm_model=str(tmp_path / "not-downloaded"), base_url="", api_key="")
+    missing = str(tmp_path / "not-downloaded")
+    fields = dict(style="", camera="", backend="local", llm_model=missing, base_url="", api_key="")
+    author = "✍️ Written by the built-in writer (rule-based, no language model): The local model"
     try:
-        _, notes, n = direct.direct_script(PROMPT, 3, 4, **fields)
-        assert n == 3 and notes.startswith("ℹ️ using the built-in writer: the local model")
-        _, notes_again, _ = direct.direct_script(PROMPT, 3, 4, **fields)
-        assert "using the built-in writer" in notes_again and "choose the built-in writer" in notes_again
+        assert direct.chooser_after("local", missing) == gr.update()  # not tried yet: left alone
+        table, notes, n = direct.direct_script(PROMPT, 3, 4, **fields)
+        assert n == 3 and notes.startswith(author) and "not-downloaded" in notes.splitlines()[0]
+        assert "choose the built-in writer" in notes.splitlines()[0]  # and how to get the model
+        # Every later action says it again: another visitor's Direct, a re-direct, x2.
+        _, again, _ = direct.direct_script(PROMPT, 3, 4, **fields)
+        _, row = direct.redirect_row(table, 2, PROMPT, 4, **fields)
+        _, doubled, _, _ = direct.double_frame_rate(table, PROMPT, 4, **fields)
+        assert all(line.startswith(author) for line in (again, row, doubled))
+        # The page then shows the writer that stood in, in the chooser itself.
+        assert direct.chooser_after("local", missing) == gr.update(value="offline")
+        assert direct.chooser_after("openai", "") == gr.update()
     finally:
         local_backend.unload_all()
+
+
+def test_a_redirect_that_brings_back_the_same_script_says_so():
+    fields = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
+    table, notes, _ = direct.direct_script(PROMPT, 3, 4, **fields)
+    assert notes.startswith("✍️ Written by the built-in writer") and "same script" not in notes
+    _, again, _ = direct.redirect_all(PROMPT, 3, 4, table=table, **fields)
+    assert "The built-in writer returned the same script" in again and "Replaced" not in again
 
 
 def test_sign_in_token_goes_to_hugging_face_inference_only(monkeypatch):

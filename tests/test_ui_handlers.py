@@ -108,7 +108,8 @@ def test_direct_offline_writes_exactly_n_rows():
     rows, notes, n = direct.direct_script(CORGI, 6, 4, **OFFLINE)
     assert n == 6 and len(rows) == 6 and all(r[0].strip() for r in rows)
     assert "two corgis" in rows[-1][0].lower() or "second corgi" in " ".join(r[0] for r in rows).lower()
-    assert notes.startswith("6 frames.")
+    assert notes.splitlines()[0] == "✍️ Written by the built-in writer (rule-based, no language model)."
+    assert notes.splitlines()[-1].startswith("6 frames.")
 
 
 @pytest.mark.parametrize(
@@ -184,13 +185,14 @@ def test_redirect_row_passes_the_table_and_options_to_the_director(monkeypatch):
     class Recorder:
         def redirect_frame(self, frames, index, **kw):
             seen.update(frames=list(frames), index=index, **kw)
-            return "  a brand new   row "
+            return [*frames[:index], "  a brand new   row ", *frames[index + 1:]]  # the table, one row new
 
     monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: Recorder())
     table = table_of(["one", "two", "three"])
     out, _ = direct.redirect_row(table, 3, f"  {CORGI} ", 6, **{**OFFLINE, "style": " anime ", "camera": "static"})
     assert table_tab.table_prompts(out) == ["one", "two", "a brand new row"]
-    assert seen == dict(frames=["one", "two", "three"], index=2, user_prompt=CORGI, fps=6, camera="static", style="anime")
+    assert seen == dict(frames=["one", "two", "three"], index=2, user_prompt=CORGI, fps=6, camera="static", style="anime",
+                       fresh=True)  # the button is an explicit re-direct: a new answer, not the cached one
 
 
 def test_backend_changed_shows_only_the_fields_it_uses():

@@ -17,6 +17,7 @@ import operator
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS  # noqa: F401 (one set of limits for every layer)
@@ -33,8 +34,11 @@ from .errors import (
     image_unsupported,
     one_line,
     scrub,
+    status_error,
+    transport_error,
 )
 from .parsing import FormatProblem, RefusalProblem, parse_frame, parse_frames, same_frame
+from .result import Authorship, DirectorResult
 from .urls import BaseURLRefused, URLPolicy, parse_base_url
 
 logger = logging.getLogger(__name__)
@@ -89,36 +93,111 @@ def check_redirect(frames: Any, index: Any) -> tuple[list[str], int]:
     return clean, i
 
 
+@dataclass(frozen=True)
+class Ask:
+    """What one conversation asks for: a whole script of `count` frames (index None), or a new
+    row `index` of `table` (`count` rows). The conversation loop is one; what differs between
+    the two lives here: the answer's shape, its parsing, the quality gate and the retry turns."""
+
+    count: int
+    style: str | None = None
+    index: int | None = None
+    table: tuple[str, ...] = ()
+
+    @property
+    def shape(self) -> str:
+        return "frames" if self.index is None else "frame"
+
+    @property
+    def size(self) -> int:
+        """Frames in the answer."""
+        return self.count if self.index is None else 1
+
+    def parse(self, text: str | None) -> list[str]:
+        if self.index is None:
+            return parse_frames(text, self.count)
+        return [parse_frame(text, self.count, self.index)]
+
+    def gate(self, answer: list[str]) -> dict[int, list[str]]:
+        if self.index is None:
+            return quality.script_problems(answer, self.style)
+        problems = quality.redirect_problems(self.table, self.index, answer[0], self.style)
+        return {self.index: problems} if problems else {}
+
+    def unchanged(self, answer: list[str]) -> bool:
+        """A rewrite that repeats the row as it is (a whole script is never "unchanged")."""
+        current = self.table[self.index] if self.index is not None else ""
+        return bool(current) and same_frame(answer[0], current)
+
+    def unchanged_problem(self) -> FormatProblem:
+        return FormatProblem(f"frame {self.index + 1} came back unchanged; write a different wording")
+
+    def retry(self, problem: str) -> str:
+        if self.index is None:
+            return prompts.retry_request(problem, self.count)
+        return prompts.redirect_retry_request(problem, self.index)
+
+    def quality_retry(self, flagged: dict[int, list[str]]) -> str:
+        if self.index is None:
+            return prompts.quality_retry_request(quality.describe(flagged), self.count)
+        rules = ", and ".join(flagged[self.index])
+        return prompts.redirect_retry_request(f"frame {self.index + 1} breaks the rules: {rules}", self.index)
+
+    def refused(self, who: str) -> str:
+        if self.index is None:
+            return f"{who} declined to write this script; rephrase the prompt or try another back end."
+        return (f"{who} declined to rewrite frame {self.index + 1}; edit the row yourself, rephrase the prompt, "
+                "or try another back end.")
+
+    def unusable(self, who: str, attempts: int, problem: FormatProblem) -> str:
+        what = "answer" if self.index is None else f"rewrite of frame {self.index + 1}"
+        tries = f"{attempts} tries" if attempts > 1 else "1 try"
+        return f"{who} gave an unusable {what} after {tries} ({problem}); try again, use another model, or use the offline director."
+
+    def unchanged_twice(self, who: str) -> str:
+        return (f"{who} answered with frame {self.index + 1} unchanged twice; edit the row yourself, "
+                "change a neighbouring row, or try another model.")
+
+
+def _badness(flags: dict[int, list[str]]) -> tuple[int, int]:
+    """How badly an answer fails the gate: frames flagged, then problems in all."""
+    return len(flags), sum(len(p) for p in flags.values())
+
+
 class Director(ABC):
-    """One abstract prompt in, exactly N frame prompts out."""
+    """One abstract prompt in, exactly N frame prompts out.
+
+    Every public method returns a `DirectorResult` (result.py): the frames, as a list, with
+    who wrote them, the quality gate's flags and the notes the user must see. While a call
+    runs, `_run` (an `Authorship`) collects how it is being answered; back ends write to it,
+    never to attributes read afterwards.
+    """
 
     backend: ClassVar[str] = ""
     model: str | None = None
     # Whether `direct(..., image=...)` sends the start picture to the model. Back ends that
-    # read text only say so in `image_note` and write from the user's text alone.
+    # read text only say so in the result's `image_note` and write from the user's text alone.
     sees_images: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.conversation: prompts.Conversation | None = None
-        # What the quality gate found in the last answer: {0-based frame: [problems]}; the page
-        # and the CLI show it. Accepted answers are never dropped, only flagged.
-        self.flags: dict[int, list[str]] = {}
-        # Set by `direct(..., fresh=True)` for the duration of that call: LLM back ends then skip
-        # the cache read and ask for a new sample (an explicit re-direct).
-        self._fresh = False
-        # One line the user must see once (e.g. "using the built-in writer: <why>"); the page
-        # shows it in its status line, the CLI on stderr. See `take_notice`.
-        self.notice: str | None = None
-        # After a `direct()` given a picture: one line saying whether the model saw it (the
-        # page's and the CLI's status line), and whether it did. None without a picture.
-        self.image_note: str | None = None
-        self.image_sent = False
-        self._image: vision.DirectorImage | None = None  # the picture of the `direct()` under way
+        self._run: Authorship | None = None  # the call under way (None between calls)
 
-    def take_notice(self) -> str | None:
-        """The pending notice, once: it is cleared when read."""
-        notice, self.notice = self.notice, None
-        return notice
+    def author(self) -> str:
+        """Who this director is, as the subject of "Written by ...": back end and model."""
+        return self.describe()
+
+    def _start(self, fresh: bool = False) -> Authorship:
+        """A new record of the call about to run, naming this director as its author until a
+        back end says otherwise (the local model's stand-in)."""
+        return Authorship(fresh=bool(fresh), backend=self.backend, model=self.model, author=self.author())
+
+    def _running(self, how: Authorship, write: Callable[..., Any], *args: Any) -> Any:
+        self._run = how
+        try:
+            return write(*args)
+        finally:
+            self._run = None
 
     def direct(
         self,
@@ -130,7 +209,7 @@ class Director(ABC):
         *,
         fresh: bool = False,
         image: Any = None,
-    ) -> list[str]:
+    ) -> DirectorResult:
         """Exactly `num_frames` self-contained frame prompts telling `user_prompt` at `fps`.
 
         camera: None (as the prompt says), "static", "remove" (no camera talk), or a move such as
@@ -140,27 +219,25 @@ class Director(ABC):
         image: the start picture (a path, PIL image or array), frame 1 of the video. Back ends
         that see pictures get it, down-scaled (vision.py), with a task telling the model to
         take the static content from it, so `user_prompt` may give only the motion; a model
-        that refuses pictures gets the text alone. `image_note` says afterwards which happened.
+        that refuses pictures gets the text alone. The result's `image_note` says which happened.
         """
         user_prompt, num_frames, fps = check_request(user_prompt, num_frames, fps)
         camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
         picture = vision.prepare_image(image) if image is not None else None  # a bad picture fails before any request
-        self.image_note, self.image_sent = None, False
-        self._fresh = bool(fresh)
-        try:
+        how = self._start(fresh)
+
+        def write() -> list[str]:
             # Asked only with a picture: a local model learns whether it sees by loading.
-            self._image = picture if picture is not None and self.sees_images else None
-            frames = self._direct(user_prompt, num_frames, fps, camera, style)
-        finally:
-            self._fresh = False
-            self._image = None
-        if picture is not None and self.image_note is None:
-            self.image_note = (
-                f"The picture was not sent: the {self.backend or 'chosen'} director reads text only, so the script "
+            how.image = picture if picture is not None and self.sees_images else None
+            return self._direct(user_prompt, num_frames, fps, camera, style)
+
+        frames = self._running(how, write)
+        if picture is not None and how.image_note is None:
+            how.image_note = (
+                f"The picture was not sent: the {how.backend or 'chosen'} director reads text only, so the script "
                 "follows your prompt alone."
             )
-        self.flags = quality.script_problems(frames, style, prompt=user_prompt)
-        return list(frames)
+        return DirectorResult(frames, how, flags=quality.script_problems(frames, style, prompt=user_prompt))
 
     def double_fps(
         self,
@@ -170,7 +247,7 @@ class Director(ABC):
         *,
         camera: str | None = None,
         style: str | None = None,
-    ) -> list[str]:
+    ) -> DirectorResult:
         """Split every frame into two at twice the frame rate: 2N frames (paper section 4.3).
 
         With no arguments it continues the last `direct()` (or `double_fps()`) conversation, as
@@ -186,18 +263,14 @@ class Director(ABC):
                 raise DirectorInputError("There is no script to split yet; direct one first or pass the frames.")
             frames = last.frames
         frames = check_frames(frames)
-        user_prompt, fps, camera, style = self._conversation_defaults(user_prompt, fps, camera, style)
-        if user_prompt.strip():
-            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
-        else:
-            _, _, fps = check_request("x", len(frames), fps)
-        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
-        doubled = self._double(list(frames), fps, " ".join(user_prompt.split()), camera, style)
-        self.flags = quality.script_problems(doubled, style, prompt=user_prompt or None)
-        return list(doubled)
+        user_prompt, fps, camera, style = self._context(user_prompt, fps, camera, style, len(frames))
+        how = self._start()
+        doubled = self._running(how, self._double, list(frames), fps, user_prompt, camera, style)
+        return DirectorResult(doubled, how, flags=quality.script_problems(doubled, style, prompt=user_prompt or None))
 
-    def _conversation_defaults(self, user_prompt, fps, camera, style):
-        """Fill what the caller left out from the last conversation (else no prompt, 4 fps)."""
+    def _context(self, user_prompt, fps, camera, style, num_frames: int) -> tuple[str, float, str | None, str | None]:
+        """The story's context for a follow-up request, checked: what the caller left out comes
+        from the last conversation (else no prompt, 4 fps)."""
         last = self.conversation
         if fps is None:
             fps = last.fps if last is not None else 4.0
@@ -207,7 +280,14 @@ class Director(ABC):
             camera = last.camera
         if style is None and last is not None:
             style = last.style
-        return user_prompt, fps, camera, style
+        if not isinstance(user_prompt, str):
+            raise DirectorInputError(f"The prompt must be text (got {type(user_prompt).__name__}).")
+        if user_prompt.strip():
+            user_prompt, _, fps = check_request(user_prompt, num_frames, fps)
+        else:
+            user_prompt = ""
+            _, _, fps = check_request("x", num_frames, fps)
+        return user_prompt, fps, prompts.normalize_camera(camera), prompts.normalize_style(style)
 
     def redirect_frame(
         self,
@@ -217,15 +297,18 @@ class Director(ABC):
         fps: float | None = None,
         camera: str | None = None,
         style: str | None = None,
-    ) -> str:
-        """A new version of frame `index` (0-based) of `frames`, written to fit its neighbours.
+        *,
+        fresh: bool = False,
+    ) -> DirectorResult:
+        """The table with a new version of frame `index` (0-based), written to fit its neighbours.
 
         `frames` is the current table, the user's edits included; only row `index` is
-        rewritten and returned (the caller replaces that row), the other rows are context:
-        the new frame continues from frame `index - 1` and leads into frame `index + 1`,
-        keeping subject identity, look, setting and style, within CLIP's 77 tokens. Empty
-        rows elsewhere are allowed; the target row may be empty too. `user_prompt`, `fps`,
-        `camera` and `style` default to the last conversation's (else no prompt, 4 fps).
+        rewritten (the result's `frame`, at the result's `index`), the other rows are context
+        and come back as they were: the new frame continues from frame `index - 1` and leads
+        into frame `index + 1`, keeping subject identity, look, setting and style, within
+        CLIP's 77 tokens. Empty rows elsewhere are allowed; the target row may be empty too.
+        `user_prompt`, `fps`, `camera` and `style` default to the last conversation's (else no
+        prompt, 4 fps). fresh: ask the model again instead of serving a cached rewrite.
 
         LLM back ends send one request (the task, the table as the model's previous answer,
         and a turn asking to rewrite only that frame), reject an answer that repeats the
@@ -235,25 +318,19 @@ class Director(ABC):
         empty table or an index out of range.
         """
         frames, index = check_redirect(frames, index)
-        user_prompt, fps, camera, style = self._conversation_defaults(user_prompt, fps, camera, style)
-        if not isinstance(user_prompt, str):
-            raise DirectorInputError(f"The prompt must be text (got {type(user_prompt).__name__}).")
-        if user_prompt.strip():
-            user_prompt, _, fps = check_request(user_prompt, len(frames), fps)
-        else:
-            user_prompt = ""
-            _, _, fps = check_request("x", len(frames), fps)
+        user_prompt, fps, camera, style = self._context(user_prompt, fps, camera, style, len(frames))
         if not user_prompt and not any(frames[j] for j in (index - 1, index, index + 1) if 0 <= j < len(frames)):
             raise DirectorInputError(
                 f"Frame {index + 1} and the rows around it are empty; type a prompt or fill in a neighbouring row."
             )
-        camera, style = prompts.normalize_camera(camera), prompts.normalize_style(style)
-        frame = " ".join(str(self._redirect(list(frames), index, fps, user_prompt, camera, style) or "").split())
+        how = self._start(fresh)
+        frame = self._running(how, self._redirect, list(frames), index, fps, user_prompt, camera, style)
+        frame = " ".join(str(frame or "").split())
         if not frame:
             raise DirectorFormatError(f"The director returned an empty frame {index + 1}; try again.")
         problems = quality.redirect_problems(frames, index, frame, style)
-        self.flags = {index: problems} if problems else {}
-        return frame
+        table = [*frames[:index], frame, *frames[index + 1:]]
+        return DirectorResult(table, how, flags={index: problems} if problems else {}, index=index)
 
     @abstractmethod
     def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]: ...
@@ -273,11 +350,15 @@ class Director(ABC):
 
 
 class LLMDirector(Director):
-    """A director backed by a chat model; subclasses implement `_complete` and `_translate`."""
+    """A director backed by a chat model. Subclasses implement `_complete` (send the turns,
+    return the answer's text) and `_error_status` (an SDK exception's HTTP status and message);
+    `_special_error` and `_retry_after` where their provider needs them."""
 
     default_model: ClassVar[str] = ""
     label: ClassVar[str] = "the model"  # "OpenAI", "Gemini": used in error messages
     pins_addresses: ClassVar[bool] = False  # True when the back end sends through URLPolicy.http_client
+    service: ClassVar[str] = "the server"  # "the OpenAI API": the server when no base URL is given
+    credential: ClassVar[str] = "API key"  # what the server checks: "API key", "token"
 
     def __init__(
         self,
@@ -332,43 +413,71 @@ class LLMDirector(Director):
         single-frame rewrite {"frame": "..."}; back ends with structured output pass the
         matching schema (prompts.frames_json_schema / frame_json_schema)."""
 
-    @abstractmethod
-    def _translate(self, exc: BaseException) -> DirectorError | None:
-        """A DirectorError (one clear sentence) for an SDK exception, None if it is not one of ours."""
-
     def _secrets(self) -> tuple[str | None, ...]:
         """Strings that must never appear in a message (the API key)."""
         return ()
 
     def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
-        """(HTTP status, the server's message) of an SDK exception, for telling a refused
-        picture from other failures; (None, "") when it is not an HTTP error."""
+        """(HTTP status, the server's message) of an SDK exception, for the shared status
+        ladder and for telling a refused picture from other failures; (None, "") when it is
+        not an HTTP error."""
         return None, ""
 
-    # ------------------------------------------------------------------ the two requests
+    def _special_error(self, exc: BaseException) -> DirectorError | None:
+        """A back end's own reading of an exception, before the shared ladder: a spent quota
+        told from a rate limit, an SDK's offline mode. None: the ladder decides."""
+        return None
+
+    def _retry_after(self, exc: BaseException) -> float | None:
+        """Seconds a 429 asked us to wait, if the server said."""
+        return None
+
+    def _where(self) -> str:
+        """The server, for messages: its public URL, else the service's name."""
+        return public_url(self.base_url) or self.service
+
+    def _translate(self, exc: BaseException) -> DirectorError | None:
+        """A DirectorError (one clear sentence) for an SDK exception, None if it is not one of
+        ours: the back end's special cases, then one status ladder for every HTTP back end
+        (errors.status_error), then timeouts and lost connections."""
+        special = self._special_error(exc)
+        if special is not None:
+            return special
+        status, message = self._error_status(exc)
+        if status is not None:
+            detail = one_line(scrub(message, *self._secrets()), 160)
+            return status_error(status, self._where(), self.model, detail, credential=self.credential,
+                                retry_after=self._retry_after(exc))
+        return transport_error(exc, self._who(), self._where(), self.timeout)
+
+    def author(self) -> str:
+        who = self._who()
+        return who[0].lower() + who[1:] if who.startswith("The ") else who
+
+    # ------------------------------------------------------------------ the three requests
     def _direct(self, user_prompt: str, num_frames: int, fps: float, camera: str | None, style: str | None) -> list[str]:
-        image = None if self._refuses_images else self._image
+        run = self._run
+        image = None if self._refuses_images else run.image
         messages = prompts.direct_messages(user_prompt, num_frames, fps, camera, style, image=image)
         request = self._cache_request("direct", user_prompt, num_frames, fps, camera, style, image=image)
-        sent = self.requests_sent
         try:
-            frames = self._answer(messages, num_frames, request)
+            frames = self._answer(messages, Ask(num_frames, style), request)
         except DirectorImageUnsupported as refused:
             # A text-only model: the script from the prompt alone beats no script, and the
             # user is told. This director instance does not offer it pictures again.
             self._refuses_images = True
             frames = self._direct(user_prompt, num_frames, fps, camera, style)
-            self.image_note = f"{refused} The script was written from your prompt alone; describe the picture in it."
+            run.image_note = f"{refused} The script was written from your prompt alone; describe the picture in it."
             return frames
         if image is not None:
-            if self.requests_sent > sent:
-                self.image_note = f"{self._who()} got the picture ({image.describe()}) with the task, as frame 1."
+            if run.cached:
+                run.image_note = f"{self._who()} saw this picture before; its cached script is used."
             else:
-                self.image_note = f"{self._who()} saw this picture before; its cached script is used."
-            self.image_sent = True
-        elif self._image is not None:  # refused by this model on an earlier request
-            self.image_note = (f"{self._who()} does not accept pictures (it refused one before); the script was "
-                               "written from your prompt alone.")
+                run.image_note = f"{self._who()} got the picture ({image.describe()}) with the task, as frame 1."
+            run.image_sent = True
+        elif run.image is not None:  # refused by this model on an earlier request
+            run.image_note = (f"{self._who()} does not accept pictures (it refused one before); the script was "
+                              "written from your prompt alone.")
         self._remember(messages, user_prompt, fps, frames, camera, style)
         return frames
 
@@ -379,113 +488,36 @@ class LLMDirector(Director):
         else:
             # An edited table (or a fresh director): rebuild the conversation as if the model had
             # answered with this table, so the follow-up turn reads exactly as in the paper.
-            prompt = user_prompt or "(not given; infer the story from the frames)"
-            history = prompts.direct_messages(prompt, len(frames), fps, camera, style)
-            history.append({"role": "assistant", "content": prompts.assistant_answer(frames)})
+            history = self._as_answered(frames, fps, user_prompt, camera, style)
         n2 = 2 * len(frames)
         messages = history + [{"role": "user", "content": prompts.double_fps_request(fps, len(frames))}]
         # A continued conversation that began with a picture still shows it to the model.
         request = self._cache_request("double_fps", user_prompt, n2, 2 * fps, camera, style, input_frames=frames,
                                       image=vision.history_image(history))
-        doubled = self._answer(messages, n2, request)
+        doubled = self._answer(messages, Ask(n2, style), request)
         self._remember(messages, user_prompt, 2 * fps, doubled, camera, style)
         return doubled
 
     def _redirect(self, frames: list[str], index: int, fps: float, user_prompt: str, camera: str | None, style: str | None) -> str:
         # The task as first asked, the current table as the model's previous answer (so edits
         # are context, exactly as the user sees them), then the single-frame turn.
-        prompt = user_prompt or "(not given; infer the story from the frames)"
-        history = prompts.direct_messages(prompt, len(frames), fps, camera, style)
-        history.append({"role": "assistant", "content": prompts.assistant_answer(frames)})
+        history = self._as_answered(frames, fps, user_prompt, camera, style)
         messages = history + [{"role": "user", "content": prompts.redirect_frame_request(frames, index, style)}]
         # num_frames is the answer's size (one frame); the table itself is in input_frames.
         request = self._cache_request("redirect_frame", user_prompt, 1, fps, camera, style, input_frames=frames)
         request["index"] = index
         request["redirect_prompt_version"] = prompts.REDIRECT_PROMPT_VERSION
-        cached = self.cache.get(request) if self.cache is not None else None
-        if cached is not None:
-            logger.info("director cache hit (%s, %s)", self.backend, self.model)
-            frame = cached[0]
-        else:
-            frame = self._converse_frame(messages, frames, index, style)
-            if self.cache is not None:
-                self.cache.put(request, [frame])
-        table = list(frames)
-        table[index] = frame
+        frame = self._answer(messages, Ask(len(frames), style, index, tuple(frames)), request)[0]
+        table = [*frames[:index], frame, *frames[index + 1:]]
         self._remember(history[:-1], user_prompt, fps, table, camera, style)
         return frame
 
-    def _converse_frame(self, messages: list[prompts.Message], frames: list[str], index: int, style: str | None = None) -> str:
-        """Ask for one frame; retry a malformed answer (bounded), an unchanged one (once) and one
-        that fails the quality gate (once, then the better of the two is accepted)."""
-        turns = list(messages)
-        first: tuple[str, list[str]] | None = None  # the answer the gate sent back
-        current, k = frames[index], index + 1
-        attempts = self.max_format_retries + 1
-        failures, same_retried = 0, False
-        problem: FormatProblem | None = None
-        self._budget = self.max_tokens
-        while True:
-            try:
-                text = self._send(turns, 1, shape="frame")
-            except AnswerCutOff as cut:
-                text, self._budget = cut.text, cut.larger_budget()
-                cut_problem: FormatProblem | None = FormatProblem(cut.problem())
-            else:
-                cut_problem = None
-            try:
-                if cut_problem is not None:
-                    raise cut_problem
-                frame = parse_frame(text, len(frames), index)
-            except RefusalProblem:
-                raise DirectorRefusalError(
-                    f"{self._who()} declined to rewrite frame {k}; edit the row yourself, rephrase the prompt, "
-                    "or try another back end."
-                ) from None
-            except FormatProblem as p:
-                if first is not None:  # the gate's one retry came back malformed: the first answer stands
-                    return first[0]
-                problem, failures = p, failures + 1
-                logger.info("director frame answer unusable (%s), attempt %d of %d", p, failures, attempts)
-                if failures >= attempts:
-                    tries = f"{attempts} tries" if attempts > 1 else "1 try"
-                    raise DirectorFormatError(
-                        f"{self._who()} gave an unusable rewrite of frame {k} after {tries} ({problem}); try again, "
-                        "use another model, or use the offline director."
-                    ) from None
-                turns = turns + [
-                    {"role": "assistant", "content": text or ""},
-                    {"role": "user", "content": prompts.redirect_retry_request(str(p), index)},
-                ]
-                continue
-            if current and same_frame(frame, current):
-                if first is not None:
-                    return first[0]
-                if same_retried:
-                    raise DirectorFormatError(
-                        f"{self._who()} answered with frame {k} unchanged twice; edit the row yourself, "
-                        "change a neighbouring row, or try another model."
-                    )
-                same_retried = True
-                logger.info("director rewrote frame %d unchanged; asking once more", k)
-                turns = turns + [
-                    {"role": "assistant", "content": text or ""},
-                    {"role": "user", "content": prompts.redirect_retry_request(
-                        f"frame {k} came back unchanged; write a different wording", index)},
-                ]
-                continue
-            flagged = quality.redirect_problems(frames, index, frame, style)
-            if first is not None:
-                return frame if len(flagged) <= len(first[1]) else first[0]
-            if not flagged or not self.quality_retries:
-                return frame
-            first = (frame, flagged)
-            logger.info("director frame %d fails the quality gate (%s); asking once more", k, "; ".join(flagged))
-            turns = turns + [
-                {"role": "assistant", "content": text or ""},
-                {"role": "user", "content": prompts.redirect_retry_request(
-                    f"frame {k} breaks the rules: {', and '.join(flagged)}", index)},
-            ]
+    @staticmethod
+    def _as_answered(frames, fps, user_prompt, camera, style) -> list[prompts.Message]:
+        """The task as first asked and `frames` as the model's answer to it."""
+        prompt = user_prompt or "(not given; infer the story from the frames)"
+        history = prompts.direct_messages(prompt, len(frames), fps, camera, style)
+        return history + [{"role": "assistant", "content": prompts.assistant_answer(frames)}]
 
     def _remember(self, messages, user_prompt, fps, frames, camera, style) -> None:
         # Keep a clean history: the validated script as the assistant turn, not the raw answer or
@@ -515,83 +547,77 @@ class LLMDirector(Director):
             request["image_prompt_version"] = prompts.IMAGE_PROMPT_VERSION
         return request
 
-    def _answer(self, messages: list[prompts.Message], num_frames: int, request: dict[str, Any]) -> list[str]:
-        if self.cache is not None and not self._fresh:
+    def _answer(self, messages: list[prompts.Message], ask: Ask, request: dict[str, Any]) -> list[str]:
+        """The cached answer to `request` (unless the call is fresh), else a conversation's,
+        then cached. Every request kind goes through here."""
+        if self.cache is not None and not self._run.fresh:
             cached = self.cache.get(request)
             if cached is not None:
                 logger.info("director cache hit (%s, %s)", self.backend, self.model)
+                self._run.cached = True
                 return cached
-        frames = self._converse(messages, num_frames, request.get("style"))
+        answer = self._converse(messages, ask)
         if self.cache is not None:
-            self.cache.put(request, frames)
-        return frames
+            self.cache.put(request, answer)
+        return answer
 
     # ------------------------------------------------------------------ retries
-    def _converse(self, messages: list[prompts.Message], num_frames: int, style: str | None = None) -> list[str]:
-        """Ask, validate, and on a malformed answer ask again saying what was wrong. A parsed
-        answer that fails the quality gate gets one more turn naming the frames and problems;
-        then the better of the two answers is accepted (flagged by the caller, never dropped)."""
-        turns = list(messages)
-        problem: FormatProblem | None = None
-        attempts = self.max_format_retries + 1
+    def _converse(self, messages: list[prompts.Message], ask: Ask) -> list[str]:
+        """The one conversation loop, for a whole script and for a single row: ask, validate,
+        and on a malformed or cut-off answer ask again saying what was wrong (bounded; a
+        cut-off answer also gets a larger token budget). A row that comes back unchanged gets
+        one more turn. A parsed answer that fails the quality gate gets one more turn naming
+        the problems; then the better of the two answers is accepted (flagged by the caller,
+        never dropped), and a failure of that turn keeps the first answer."""
+        turns, first = list(messages), None  # first: (answer, flags) that the gate sent back
+        attempts, failures, same_retried = self.max_format_retries + 1, 0, False
         self._budget = self.max_tokens
-        failures = 0
-        first: tuple[list[str], dict[int, list[str]]] | None = None  # the answer the gate sent back
         while True:
             try:
-                text = self._send(turns, num_frames)
-            except AnswerCutOff as cut:
-                if first is not None:  # the gate's one retry was cut off: the first answer stands
-                    return first[0]
-                problem, failures = FormatProblem(cut.problem()), failures + 1
-                logger.info("director answer cut off (%s), attempt %d of %d", problem, failures, attempts)
-                if failures >= attempts:
-                    break
-                self._budget = cut.larger_budget()
-                turns = turns + [
-                    {"role": "assistant", "content": cut.text},
-                    {"role": "user", "content": prompts.retry_request(str(problem), num_frames)},
-                ]
-                continue
+                text, answer, problem = self._attempt(turns, ask)
             except DirectorError:
                 if first is None:
                     raise
                 logger.info("the quality retry failed; keeping the first answer, flagged")
-                return first[0]  # a usable script is never lost to a failed second try
-            try:
-                frames = parse_frames(text, num_frames)
-            except RefusalProblem:
-                raise DirectorRefusalError(
-                    f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
-                ) from None
-            except FormatProblem as p:
-                if first is not None:  # the gate's one retry came back malformed: the first answer stands
-                    return first[0]
-                problem, failures = p, failures + 1
-                logger.info("director answer unusable (%s), attempt %d of %d", p, failures, attempts)
+                return first[0]
+            unchanged = problem is None and ask.unchanged(answer)
+            if first is not None and (problem is not None or unchanged):
+                return first[0]  # the gate's one retry came back worse than flagged: the first stands
+            if problem is not None:
+                failures += 1
+                logger.info("director answer unusable (%s), attempt %d of %d", problem, failures, attempts)
                 if failures >= attempts:
-                    break
-                turns = turns + [
-                    {"role": "assistant", "content": text or ""},
-                    {"role": "user", "content": prompts.retry_request(str(p), num_frames)},
-                ]
+                    raise DirectorFormatError(ask.unusable(self._who(), attempts, problem))
+            elif unchanged:
+                if same_retried:
+                    raise DirectorFormatError(ask.unchanged_twice(self._who()))
+                same_retried, problem = True, ask.unchanged_problem()
+            else:
+                flagged = ask.gate(answer)
+                if first is not None:  # the gate's retry: keep whichever answer is flagged less
+                    return answer if _badness(flagged) <= _badness(first[1]) else first[0]
+                if not flagged or not self.quality_retries:
+                    return answer
+                first = (answer, flagged)
+                logger.info("director answer fails the quality gate (%s); asking once more", quality.describe(flagged))
+                turns = turns + [{"role": "assistant", "content": text}, {"role": "user", "content": ask.quality_retry(flagged)}]
                 continue
-            flagged = quality.script_problems(frames, style)
-            if first is not None:  # the gate's retry: keep whichever answer has fewer failing frames
-                return frames if len(flagged) <= len(first[1]) else first[0]
-            if not flagged or not self.quality_retries:
-                return frames
-            first = (frames, flagged)
-            logger.info("director answer fails the quality gate (%s); asking once more", quality.describe(flagged))
-            turns = turns + [
-                {"role": "assistant", "content": text or ""},
-                {"role": "user", "content": prompts.quality_retry_request(quality.describe(flagged), num_frames)},
-            ]
-        tries = f"{attempts} tries" if attempts > 1 else "1 try"
-        raise DirectorFormatError(
-            f"{self._who()} gave an unusable answer after {tries} ({problem}); try again, use another model, "
-            "or use the offline director."
-        )
+            turns = turns + [{"role": "assistant", "content": text}, {"role": "user", "content": ask.retry(str(problem))}]
+
+    def _attempt(self, turns: list[prompts.Message], ask: Ask) -> tuple[str, list[str] | None, FormatProblem | None]:
+        """One answer: (its text, the parsed frames or None, what is wrong with it or None).
+        A refusal in words raises DirectorRefusalError; transport failures raise as `_send` does."""
+        try:
+            text = self._send(turns, ask.size, shape=ask.shape)
+        except AnswerCutOff as cut:
+            self._budget = cut.larger_budget()  # room to finish on the retry
+            return cut.text, None, FormatProblem(cut.problem())
+        try:
+            return text or "", ask.parse(text), None
+        except RefusalProblem:
+            raise DirectorRefusalError(ask.refused(self._who())) from None
+        except FormatProblem as p:
+            return text or "", None, p
 
     def _send(self, messages: list[prompts.Message], num_frames: int, shape: str = "frames") -> str:
         """One answer, retrying transport failures that may pass (429, 5xx, timeouts) with backoff."""

@@ -111,6 +111,52 @@ class AnswerCutOff(Exception):
         return 2 * max(self.limit or 0, self.used_tokens or 0) or 1024
 
 
+def status_error(status: int, where: str, model: str | None, detail: str = "", *, credential: str = "API key",
+                 retry_after: float | None = None) -> DirectorError:
+    """The one mapping from an HTTP error status to a DirectorError, for every back end that
+    talks HTTP (OpenAI and compatible servers, Gemini, Hugging Face). `where` names the server
+    ("the OpenAI API", a URL), `detail` is its own message (already scrubbed of keys),
+    `credential` what it checks ("API key", "token"), `retry_after` a 429's wait. What a
+    provider reads differently (a spent quota behind a 429, a key error sent as a 400) it
+    decides first (LLMDirector._special_error)."""
+    if status == 401:
+        return DirectorAuthError(f"{where} rejected the {credential} (401); check it.")
+    if status == 403:
+        why = f": {detail}" if detail else ""
+        return DirectorAuthError(f"{where} refused access with this {credential} (403){why}; check its permissions "
+                                 "or whether the model's terms must be accepted first.")
+    if status == 402:
+        return DirectorQuotaError(f"{where} says the account has no credit left (402); add credit or use another account.")
+    if status == 429:
+        err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
+        err.retry_after = retry_after
+        return err
+    if status == 404:
+        return DirectorRequestError(f"{where} does not serve the model {model!r} (404); check the model name.")
+    if status >= 500:
+        return DirectorServerError(f"{where} failed with a server error ({status}); try again later.")
+    return DirectorRequestError(f"{where} rejected the request ({status}): {detail or 'no details'}")
+
+
+# Exception class names (in the exception's MRO) of a request that timed out or never connected:
+# httpx's, requests', the SDKs' own wrappers and Python's.
+_TIMEOUTS = {"TimeoutException", "TimeoutError", "ReadTimeout", "ConnectTimeout", "APITimeoutError",
+             "InferenceTimeoutError"}
+_NO_CONNECTION = {"ConnectError", "NetworkError", "ConnectionError", "TransportError", "APIConnectionError"}
+
+
+def transport_error(exc: BaseException, who: str, where: str, timeout: float) -> DirectorError | None:
+    """A timeout or a failed connection as a DirectorError; None for anything else."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    if names & _TIMEOUTS:
+        return DirectorTimeoutError(f"{who} did not answer within {timeout:g} s; try again later.")
+    if names & _NO_CONNECTION:
+        return DirectorConnectionError(
+            f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
+        )
+    return None
+
+
 _SCHEMA_WORDS = ("response_format", "response format", "json_schema", "json schema", "schema", "structured output",
                  "grammar", "guided_json", "guided decoding")
 

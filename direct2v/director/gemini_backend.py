@@ -21,16 +21,10 @@ from .errors import (
     AnswerCutOff,
     DirectorAuthError,
     DirectorConfigError,
-    DirectorConnectionError,
     DirectorError,
     DirectorQuotaError,
-    DirectorRateLimitError,
     DirectorRefusalError,
-    DirectorRequestError,
-    DirectorServerError,
-    DirectorTimeoutError,
     one_line,
-    scrub,
 )
 
 ENV_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -46,6 +40,7 @@ class GeminiDirector(LLMDirector):
     backend = "gemini"
     default_model = "gemini-2.5-flash"
     label = "Gemini"
+    service = "the Gemini API"
     sees_images = True  # an inline-data part before the turn's text
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
@@ -134,40 +129,24 @@ class GeminiDirector(LLMDirector):
             return exc.code, str(exc.message or "")
         return None, ""
 
-    def _translate(self, exc: BaseException) -> DirectorError | None:
+    def _special_error(self, exc: BaseException) -> DirectorError | None:
+        """Gemini reports a bad key as a 400 naming API_KEY, and a spent daily quota as a 429."""
         from google.genai import errors
 
-        where = public_url(self.base_url) or "the Gemini API"
-        if isinstance(exc, errors.APIError):
-            code, status = exc.code, str(exc.status or "")
-            message = one_line(scrub(str(exc.message or ""), self._key))
-            if code == 401 or "API_KEY" in message.upper().replace(" ", "_") or status == "UNAUTHENTICATED":
-                return DirectorAuthError(f"{where} rejected the API key ({code}); check the key.")
-            if code == 403:
-                return DirectorAuthError(f"{where} refused access with this API key (403); check the key's permissions.")
-            if code == 429:
-                details = _details(exc)
-                if _quota_spent(details):
-                    return DirectorQuotaError(
-                        f"The Gemini quota for this key is used up (429: {_quota_name(details)}); "
-                        "try again tomorrow, use another key, or enable billing."
-                    )
-                err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
-                err.retry_after = _retry_delay(details)
-                return err
-            if code == 404:
-                return DirectorRequestError(f"{where} does not know the model {self.model!r} (404); check the model name.")
-            if code and code >= 500:
-                return DirectorServerError(f"{where} failed with a server error ({code}); try again later.")
-            return DirectorRequestError(f"{where} rejected the request ({code}): {message or 'no details'}")
-        names = {c.__name__ for c in type(exc).__mro__}
-        if names & {"TimeoutException", "TimeoutError", "ReadTimeout", "ConnectTimeout"}:
-            return DirectorTimeoutError(f"{self._who()} did not answer within {self.timeout:g} s; try again later.")
-        if names & {"ConnectError", "NetworkError", "ConnectionError", "TransportError"}:
-            return DirectorConnectionError(
-                f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
+        if not isinstance(exc, errors.APIError):
+            return None
+        message = str(exc.message or "")
+        if exc.code == 401 or "API_KEY" in message.upper().replace(" ", "_") or exc.status == "UNAUTHENTICATED":
+            return DirectorAuthError(f"{self._where()} rejected the API key ({exc.code}); check it.")
+        if exc.code == 429 and _quota_spent(_details(exc)):
+            return DirectorQuotaError(
+                f"The Gemini quota for this key is used up (429: {_quota_name(_details(exc))}); "
+                "try again tomorrow, use another key, or enable billing."
             )
         return None
+
+    def _retry_after(self, exc: BaseException) -> float | None:
+        return _retry_delay(_details(exc))
 
 
 def _parts(message: prompts.Message) -> list[Any]:

@@ -23,19 +23,13 @@ from .base import LLMDirector
 from .cache import public_url
 from .errors import (
     AnswerCutOff,
-    DirectorAuthError,
     DirectorConfigError,
-    DirectorConnectionError,
     DirectorError,
     DirectorQuotaError,
-    DirectorRateLimitError,
     DirectorRefusalError,
     DirectorRequestError,
-    DirectorServerError,
-    DirectorTimeoutError,
     one_line,
     schema_unsupported,
-    scrub,
 )
 
 ENV_KEYS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
@@ -50,6 +44,8 @@ class HuggingFaceDirector(LLMDirector):
     backend = "huggingface"
     default_model = DEFAULT_HF_MODEL
     label = "Hugging Face"
+    service = "Hugging Face inference"
+    credential = "token"
     sees_images = True  # OpenAI-format content parts, which InferenceClient passes on as they are
 
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **options: Any):
@@ -138,10 +134,9 @@ class HuggingFaceDirector(LLMDirector):
             return _status(exc), _server_message(exc)
         return None, ""
 
-    def _translate(self, exc: BaseException) -> DirectorError | None:
-        from huggingface_hub.errors import HfHubHTTPError, InferenceTimeoutError
+    def _special_error(self, exc: BaseException) -> DirectorError | None:
+        from huggingface_hub.errors import HfHubHTTPError
 
-        where = public_url(self.base_url) or "Hugging Face inference"
         if type(exc).__name__ == "OfflineModeIsEnabled":
             # huggingface_hub refuses every request while HF_HUB_OFFLINE is set, own servers included.
             own_server = (
@@ -151,45 +146,21 @@ class HuggingFaceDirector(LLMDirector):
                 else ""
             )
             return DirectorConfigError(
-                f"Cannot reach {where}: HF_HUB_OFFLINE is set, so huggingface_hub sends no requests; "
+                f"Cannot reach {self._where()}: HF_HUB_OFFLINE is set, so huggingface_hub sends no requests; "
                 f"unset it, or use the local or offline director.{own_server}"
             )
-        if isinstance(exc, InferenceTimeoutError):
-            return DirectorTimeoutError(f"{self._who()} did not answer within {self.timeout:g} s; try again later.")
-        if isinstance(exc, HfHubHTTPError):
-            status = _status(exc)
-            detail = one_line(scrub(_server_message(exc), self._key), 160)
-            if status == 401:
-                return DirectorAuthError(f"{where} rejected the token (401); check it or sign in again.")
-            if status == 403:
-                return DirectorAuthError(
-                    f"{where} refused this token (403): {detail}; check its permissions or accept the model's terms."
-                )
-            if status == 402:
-                return DirectorQuotaError(
-                    f"The Hugging Face account has no inference credits left (402); add credits, "
-                    "or sign in with another account."
-                )
-            if status == 429:
-                err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
-                err.retry_after = _retry_after(exc)
-                return err
-            if status == 404:
-                return DirectorRequestError(f"{where} does not serve the model {self.model!r} (404); check the model id.")
-            if status is not None and status >= 500:
-                return DirectorServerError(f"{where} failed with a server error ({status}); try again later.")
-            return DirectorRequestError(f"{where} rejected the request ({status}): {detail or 'no details'}")
-        names = {c.__name__ for c in type(exc).__mro__}
-        if names & {"TimeoutException", "ReadTimeout", "ConnectTimeout"}:
-            return DirectorTimeoutError(f"{self._who()} did not answer within {self.timeout:g} s; try again later.")
-        if names & {"ConnectError", "NetworkError", "TransportError"}:
-            return DirectorConnectionError(
-                f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
+        if isinstance(exc, HfHubHTTPError) and _status(exc) == 402:
+            return DirectorQuotaError(
+                "The Hugging Face account has no inference credits left (402); add credits, "
+                "or sign in with another account."
             )
-        if isinstance(exc, ValueError) and self.base_url is None:
+        if isinstance(exc, ValueError) and not isinstance(exc, HfHubHTTPError) and self.base_url is None:
             # The router found no provider for this model (raised before any request is sent).
             return DirectorRequestError(f"Hugging Face inference cannot serve {self.model!r}: {one_line(str(exc), 160)}")
         return None
+
+    def _retry_after(self, exc: BaseException) -> float | None:
+        return _retry_after(exc)
 
 
 def _saved_login_token() -> str | None:

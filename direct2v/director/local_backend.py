@@ -11,10 +11,10 @@ Decoding is greedy, so a request always yields the same answer; an explicit re-d
 (`fresh=True`) samples instead, for a new script.
 
 When the model cannot be loaded (not downloaded and no network, HF_HUB_OFFLINE set, no disk, a
-bad folder, xgrammar not installed), the director falls back to the built-in writer and says
-so on every call that it stands in, in one line (`notice`): why, and how to fix it (a local
-model folder, or choosing the built-in writer, which silences the notice); `fallback=False`
-raises DirectorModelError instead.
+bad folder, xgrammar not installed), the director falls back to the built-in writer: every
+result then names the built-in writer as its author and says why and how to fix it (a local
+model folder, or choosing the built-in writer) in `DirectorResult.fallback`, on every call
+it stands in; `fallback=False` raises DirectorModelError instead.
 """
 
 from __future__ import annotations
@@ -137,6 +137,12 @@ def loading_message(model: str | None = None, device: str | None = None, dtype: 
         return None
     plan = plan_placement(name, device, dtype, token)
     return f"Loading the local director {name} {plan.why} (first use only; it stays loaded)…"
+
+
+def load_failure(model: str | None = None) -> str | None:
+    """Why `model` could not be loaded in this process, with how to get it; None when it loaded
+    or has not been tried (the page then leaves its back-end chooser alone)."""
+    return _FAILED.get(model or default_local_model())
 
 
 def load_chat_model(model: str, device: str | None = None, dtype: str | None = None,
@@ -274,7 +280,8 @@ class LocalDirector(LLMDirector):
 
     # ------------------------------------------------------------------ fallback
     def _usable(self) -> bool:
-        """Load the model (once per process); on failure switch to the built-in writer."""
+        """Load the model (once per process); on failure the built-in writer stands in, and the
+        call under way records it as the author and why, on every call (not once per process)."""
         if self._writer is None:
             try:
                 if self.constrained and importlib.util.find_spec("xgrammar") is None:
@@ -288,16 +295,20 @@ class LocalDirector(LLMDirector):
                 from .offline import OfflineDirector
 
                 self._writer, self._why = OfflineDirector(), str(err).rstrip(".")
-        # Every call the writer stands in, not once per process: a page or a CLI run that
-        # shows a script must say who wrote it and why.
-        self.notice = f"using the built-in writer: {self._why[0].lower()}{self._why[1:]}; {FALLBACK_FIX}."
+        # Every call the writer stands in, not once per process: a page or a CLI run that shows
+        # a script must say who wrote it, why, and how to get the model.
+        if self._run is not None:
+            self._run.backend, self._run.model = self._writer.backend, self._writer.model
+            self._run.author, self._run.fallback = self._writer.author(), f"{self._why}; {FALLBACK_FIX}."
         return False
 
     def _via_writer(self, verb: str, *args: Any) -> Any:
-        result = getattr(self._writer, verb)(*args)
+        self._writer._run = self._run  # what the writer notes (no event to stage) goes on this call's record
+        try:
+            result = getattr(self._writer, verb)(*args)
+        finally:
+            self._writer._run = None
         self.conversation = self._writer.conversation
-        pending = self._writer.take_notice()  # e.g. no event to stage; never left for a later call
-        self.notice = f"{self.notice} {pending}" if self.notice and pending else self.notice or pending
         return result
 
     def _direct(self, user_prompt, num_frames, fps, camera, style):
@@ -353,7 +364,7 @@ class LocalDirector(LLMDirector):
         else:
             inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
         kwargs: dict[str, Any] = {"do_sample": False, "eos_token_id": stop_token_ids(tokenizer, lm)}
-        if self._fresh or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
+        if self._run.fresh or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
             kwargs.update(do_sample=True, temperature=0.8, top_p=0.95)
         items = num_frames if shape == "frames" else 1
         if self.constrained:

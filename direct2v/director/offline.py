@@ -5,8 +5,8 @@ can be used. Small and honest rather than clever:
   ("beginning to melt", "partly melted", "a caterpillar half turned into a butterfly");
 - every frame names its subject and place in full, with the prompt's own words; nothing is
   invented (no scenery, no "gentle breeze");
-- where the prompt has no event to stage, the director says so (`notice`) and the frames keep
-  the prompt's words while the camera moves in;
+- where the prompt has no event to stage, the director says so (the result's `notice`) and
+  the frames keep the prompt's words while the camera moves in;
 - the same request always gives the same script.
 """
 
@@ -427,8 +427,8 @@ def write_script(prompt: str, num_frames: int, camera: str | None = None, style:
 
 
 class OfflineDirector(Director):
-    """Deterministic, instant, always available; no cache needed. `notice` says when the prompt
-    had no event to stage. Re-directing a row gives the story's own row where the neighbours are
+    """Deterministic, instant, always available; no cache needed. The result's `notice` says
+    when the prompt had no event to stage (or is not in English). Re-directing a row gives the story's own row where the neighbours are
     still the story's, else a frame between the neighbours (offline_blend.rewrite_frame);
     doubling the frame rate of an edited table writes in-between frames."""
 
@@ -438,12 +438,15 @@ class OfflineDirector(Director):
     def __init__(self, model: str | None = None, api_key: str | None = None, base_url: str | None = None, **_: object):
         super().__init__()  # model/key/url accepted so make_director's call is uniform; unused
 
+    def author(self) -> str:
+        return "the built-in writer (rule-based, no language model)"
+
     def _direct(self, user_prompt, num_frames, fps, camera, style) -> list[str]:
         frames, event = write_script(user_prompt, num_frames, camera, style)
-        if not looks_english(user_prompt):
-            self.notice = NOT_ENGLISH
-        elif not event:
-            self.notice = NO_EVENT  # shown once by the page and the CLI (Director.take_notice)
+        if self._run is not None and not looks_english(user_prompt):
+            self._run.notice = NOT_ENGLISH
+        elif self._run is not None and not event:
+            self._run.notice = NO_EVENT  # the result's notice: the page and the CLI show it
         self.conversation = prompts.Conversation([], user_prompt, fps, frames, camera, style)
         return frames
 

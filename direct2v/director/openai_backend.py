@@ -17,16 +17,11 @@ from .base import LLMDirector
 from .cache import public_url
 from .errors import (
     AnswerCutOff,
-    DirectorAuthError,
     DirectorConfigError,
-    DirectorConnectionError,
     DirectorError,
     DirectorQuotaError,
-    DirectorRateLimitError,
     DirectorRefusalError,
     DirectorRequestError,
-    DirectorServerError,
-    DirectorTimeoutError,
     one_line,
     schema_unsupported,
     scrub,
@@ -41,6 +36,7 @@ class OpenAIDirector(LLMDirector):
     backend = "openai"
     default_model = "gpt-4o"
     label = "OpenAI"
+    service = "the OpenAI API"
     sees_images = True  # an image_url content part; a text-only model's refusal is caught in LLMDirector._send
     pins_addresses = True
 
@@ -129,43 +125,20 @@ class OpenAIDirector(LLMDirector):
             return exc.status_code, _error_message(exc)
         return None, ""
 
-    def _translate(self, exc: BaseException) -> DirectorError | None:
+    def _special_error(self, exc: BaseException) -> DirectorError | None:
         import openai
 
         refused = urls.refusal_in(exc)
         if refused is not None:  # a redirect, or a host the pinned client does not reach
             return refused
-        who = self._who()
-        where = public_url(self.base_url) or "the OpenAI API"
-        if isinstance(exc, openai.APITimeoutError):
-            return DirectorTimeoutError(f"{who} did not answer within {self.timeout:g} s; try again later.")
-        if isinstance(exc, openai.APIConnectionError):
-            return DirectorConnectionError(
-                f"Cannot reach {where}: no network connection, a wrong base URL, or the server is down."
-            )
-        if isinstance(exc, openai.AuthenticationError):
-            return DirectorAuthError(f"{where} rejected the API key (401); check the key.")
-        if isinstance(exc, openai.PermissionDeniedError):
-            return DirectorAuthError(f"{where} refused access with this API key (403); check the key's permissions.")
-        if isinstance(exc, openai.RateLimitError):
-            code = _error_code(exc)
-            if code == "insufficient_quota":
-                return DirectorQuotaError(f"The OpenAI account has no quota left (429); check its plan and billing.")
-            err = DirectorRateLimitError(f"{where} is rate limiting requests (429); wait a minute and try again.")
-            err.retry_after = _retry_after(exc)
-            return err
-        if isinstance(exc, openai.NotFoundError):
-            return DirectorRequestError(f"{where} does not know the model {self.model!r} (404); check the model name.")
-        if isinstance(exc, openai.InternalServerError) or (
-            isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
-        ):
-            return DirectorServerError(f"{where} failed with a server error ({exc.status_code}); try again later.")
-        if isinstance(exc, openai.APIStatusError):
-            detail = one_line(scrub(_error_message(exc), self._key))
-            return DirectorRequestError(f"{where} rejected the request ({exc.status_code}): {detail}")
-        if isinstance(exc, openai.OpenAIError):
+        if isinstance(exc, openai.RateLimitError) and _error_code(exc) == "insufficient_quota":
+            return DirectorQuotaError("The OpenAI account has no quota left (429); check its plan and billing.")
+        if isinstance(exc, openai.OpenAIError) and not isinstance(exc, (openai.APIStatusError, openai.APIConnectionError)):
             return DirectorRequestError(f"The OpenAI client failed: {one_line(scrub(str(exc), self._key))}")
         return None
+
+    def _retry_after(self, exc: BaseException) -> float | None:
+        return _retry_after(exc)
 
 
 def _error_body(exc: Any) -> dict:

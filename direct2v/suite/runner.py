@@ -181,13 +181,14 @@ class ItemWorker:
         d = p.source["director"]
         kwargs = dict(num_frames=d["frames"], fps=d["fps"], camera=d["camera"] or None, style=d["style"] or None)
         with self.slots.hold() if self.slots is not None else contextlib.nullcontext():
-            frames = self.director().direct(p.item.prompt, **kwargs)
-        # A back end that fell back to the built-in writer says so once; a suite must not hide it.
-        notice = getattr(self.director(), "take_notice", lambda: None)()
-        if notice:
-            self.notice = notice
-            print(f"item {p.item.index + 1}: {notice}", file=sys.stderr)
-        return frames
+            result = self.director().direct(p.item.prompt, **kwargs)
+        # A back end that fell back to the built-in writer says so on each item; a suite must not hide it.
+        notes = [result.byline()] if result.fallback else []
+        notes += [result.notice] if result.notice else []
+        if notes:
+            self.notice = " ".join(notes)
+            print(f"item {p.item.index + 1}: {self.notice}", file=sys.stderr)
+        return list(result)
 
     def _make(self, p: PlannedItem, tmp: Path) -> None:
         from ..evaluate.compare import compare_methods

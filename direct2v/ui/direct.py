@@ -120,11 +120,12 @@ def _visitor_key(backend: str, api_key: str | None, oauth_token: Any) -> str | N
 
 
 def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *args: Any,
-                  oauth_token: Any = None, **kwargs: Any) -> tuple[Any, str | None]:
+                  oauth_token: Any = None, **kwargs: Any) -> Any:
     """Build the chosen director and call one of its verbs (direct, redirect_frame, double_fps)
     with the page's camera and style; any failure becomes one page message without the key.
-    Returns (answer, notice): the notice (e.g. "using the built-in writer: <why>") goes on
-    the page once; after a direct with a start picture it also says whether the model saw it."""
+    Returns the director's result (director/result.py): the frames and who wrote them. A
+    fallback (the built-in writer standing in for a local model that cannot load) and an
+    unseen start picture also raise a toast, on every call."""
     key = _visitor_key(options.backend.strip(), api_key, oauth_token)
 
     def call():
@@ -136,22 +137,30 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
             if loading:
                 gr.Info(loading)  # shown while the model loads, with where it goes (GPU or CPU)
         style = options.style.strip() or None
-        answer = getattr(director, verb)(*args, camera=options.camera or None, style=style, **kwargs)
-        take_notice = getattr(director, "take_notice", None)
-        notice = take_notice() if take_notice is not None else None
-        if notice:
-            gr.Warning(notice)
-        image_note = getattr(director, "image_note", None)
-        if image_note and not getattr(director, "image_sent", False):
-            gr.Warning(image_note)  # the picture was not used: the script may lack its content
-        notice = "\n\nℹ️ ".join(n for n in (notice, image_note) if n) or None
-        return answer, notice
+        result = getattr(director, verb)(*args, camera=options.camera or None, style=style, **kwargs)
+        if getattr(result, "fallback", None):
+            gr.Warning(result.byline())
+        if getattr(result, "image_note", None) and not result.image_sent:
+            gr.Warning(result.image_note)  # the picture was not used: the script may lack its content
+        return result
 
     return _run_director(call, key)
 
 
-def _with_notice(notes: str, notice: str | None) -> str:
-    return f"ℹ️ {notice}\n\n{notes}" if notice else notes
+def result_line(result: Any, notes: str, said: str = "") -> str:
+    """The line under the table after a director action: who wrote the script (and why not the
+    chosen back end), the result's own notes, then the table's notes and what the action did."""
+    head = result.notes() if hasattr(result, "notes") else []
+    lines = [f"✍️ {head[0]}", *(f"ℹ️ {n}" for n in head[1:])] if head else []
+    return "\n\n".join([*lines, notes + said])
+
+
+def _same_script(result: Any, before: list[str]) -> str:
+    """What to say when a re-direct brings back the script that was there."""
+    if getattr(result, "backend", "") == "offline":
+        return (" The built-in writer returned the same script: it writes one script per prompt. Change the prompt, "
+                "re-direct single rows, or choose a language model for a different one.")
+    return " The director returned the same script as before; press **Re-direct all** again for another try."
 
 
 def _rows(rows: list[int]) -> str:
@@ -181,14 +190,14 @@ def direct_script(
     extra: dict[str, Any] = {"fresh": True} if fresh else {}
     if start_image is not None:
         extra["image"] = start_image
-    frames, notice = _ask_director(director_options(director), api_key, "direct", text, num_frames=n, fps=f,
-                                   oauth_token=oauth_token, **extra)
-    frames = [str(x) for x in frames]
+    result = _ask_director(director_options(director), api_key, "direct", text, num_frames=n, fps=f,
+                           oauth_token=oauth_token, **extra)
+    frames = [str(x) for x in result]
     if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
         raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
     session = session_of(request)
     before = table_prompts(table)
-    said = ""
+    said = _same_script(result, before) if fresh and before == frames else ""
     if any(p.strip() for p in before) and before != frames:
         edited = hand_edited_rows(session, before)
         UNDO.put(session, {"prompts": before, "fps": f, "action": "Re-direct all" if fresh else "Direct"})
@@ -196,7 +205,7 @@ def direct_script(
             f", {len(edited)} of them edited by hand (rows {_rows(edited)})" if edited else ""
         ) + "; **Undo** brings them back."
     DIRECTED.put(session, list(frames))
-    return make_table(frames), _with_notice(table_notes(frames) + said, notice), n
+    return make_table(frames), result_line(result, table_notes(frames), said), n
 
 
 def redirect_all(
@@ -239,20 +248,27 @@ def redirect_row(
     if len(prompts) > MAX_FRAMES:
         raise gr.Error(f"The table has {len(prompts)} rows; a video can have at most {MAX_FRAMES} frames.")
     _, f = _check_frames(max(len(prompts), MIN_FRAMES), fps)
-    fresh, notice = _ask_director(director_options(director), api_key, "redirect_frame", prompts, i,
-                                  user_prompt=text, fps=f, oauth_token=oauth_token)
-    fresh = " ".join(str(fresh or "").split()) if isinstance(fresh, str) else ""
+    result = _ask_director(director_options(director), api_key, "redirect_frame", prompts, i,
+                           user_prompt=text, fps=f, oauth_token=oauth_token, fresh=True)
+    rows = list(result) if isinstance(result, list) and len(result) == len(prompts) else []
+    fresh = " ".join(str(rows[i]).split()) if rows else ""
     if not fresh:
         raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
     session = session_of(request)
     edited = i + 1 in hand_edited_rows(session, prompts)
     UNDO.put(session, {"prompts": list(prompts), "fps": f, "action": f"Re-direct row {i + 1}"})
-    prompts[i] = fresh
     directed = DIRECTED.get(session)
     if directed is not None and len(directed) == len(prompts):
         DIRECTED.put(session, [*directed[:i], fresh, *directed[i + 1:]])
-    said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** brings the old row back."
-    return make_table(prompts), _with_notice(table_notes(prompts) + said, notice)
+    if fresh == prompts[i]:
+        said = f" Row {i + 1} came back the same as it was" + (
+            ": the built-in writer derives it from the story and its neighbours; edit a neighbour or the row itself."
+            if getattr(result, "backend", "") == "offline" else "; press **Re-direct row** again for another try."
+        )
+    else:
+        said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** brings the old row back."
+    prompts[i] = fresh
+    return make_table(prompts), result_line(result, table_notes(prompts), said)
 
 
 def double_frame_rate(
@@ -279,9 +295,9 @@ def double_frame_rate(
     if 2 * f > MAX_FPS:
         raise gr.Error(f"Doubling {f} fps would exceed {MAX_FPS} fps.")
     text = (user_prompt or "").strip()
-    doubled, notice = _ask_director(director_options(director), api_key, "double_fps", prompts, fps=f,
-                                    user_prompt=text, oauth_token=oauth_token)
-    doubled = [str(x) for x in doubled]
+    result = _ask_director(director_options(director), api_key, "double_fps", prompts, fps=f,
+                           user_prompt=text, oauth_token=oauth_token)
+    doubled = [str(x) for x in result]
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
     session = session_of(request)
@@ -296,7 +312,7 @@ def double_frame_rate(
         )
     else:
         said += " **Undo** restores the table before."
-    return make_table(doubled), _with_notice(table_notes(doubled) + said, notice), len(doubled), 2 * f
+    return make_table(doubled), result_line(result, table_notes(doubled), said), len(doubled), 2 * f
 
 
 def undo_director(request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
@@ -308,6 +324,17 @@ def undo_director(request: gr.Request = None) -> tuple[list[list[str]], str, int
     DIRECTED.pop(session_of(request))  # the rows that come back count as the person's own
     said = f" Undid {saved['action']}: the table is back to its {len(prompts)} rows."
     return make_table(prompts), table_notes(prompts) + said, max(len(prompts), MIN_FRAMES), saved["fps"]
+
+
+def chooser_after(backend: str, llm_model: str = "") -> Any:
+    """After a director action: when the local model is known not to load on this machine, the
+    back-end chooser shows the built-in writer that stood in for it (the line under the table
+    has said why and how to get the model), so the page never claims a model wrote the script."""
+    if (backend or "").strip() != "local":
+        return gr.update()
+    from ..director import local_backend
+
+    return gr.update(value="offline") if local_backend.load_failure((llm_model or "").strip() or None) else gr.update()
 
 
 def initial_backend() -> str:

@@ -298,6 +298,9 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             api_name="double_fps", concurrency_limit=4, **with_key, **on_notes,
         ), "table", notes)
         wire(undo_btn.click(on_table(direct.undo_director), None, [table, notes, num_frames, fps], **quiet), "table", notes)
+        # A local model that cannot load: the chooser shows the built-in writer that wrote the script.
+        for evt in (direct_evt, submit_evt, redirect_all_evt, redirect_evt, double_evt):
+            evt.success(direct.chooser_after, [backend, llm_model], backend, **quiet)
         # Stop frees the page from a director that hangs (a local model loading, a slow server);
         # the table stays as it was.
         stop_direct_btn.click(
