@@ -152,7 +152,8 @@ class Ask:
     def unusable(self, who: str, attempts: int, problem: FormatProblem) -> str:
         what = "answer" if self.index is None else f"rewrite of frame {self.index + 1}"
         tries = f"{attempts} tries" if attempts > 1 else "1 try"
-        return f"{who} gave an unusable {what} after {tries} ({problem}); try again, use another model, or use the offline director."
+        return (f"{who} gave an unusable {what} after {tries} ({problem}); try again, use another model, "
+                "or use the offline director.")
 
     def unchanged_twice(self, who: str) -> str:
         return (f"{who} answered with frame {self.index + 1} unchanged twice; edit the row yourself, "

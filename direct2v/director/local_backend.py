@@ -364,7 +364,7 @@ class LocalDirector(LLMDirector):
         else:
             inputs = self._chat_inputs(tokenizer, messages).to(lm.device)
         kwargs: dict[str, Any] = {"do_sample": False, "eos_token_id": stop_token_ids(tokenizer, lm)}
-        if self._run.fresh or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
+        if (self._run is not None and self._run.fresh) or self._sampling:  # an explicit re-direct asks for a new sample, not the greedy answer again
             kwargs.update(do_sample=True, temperature=0.8, top_p=0.95)
         items = num_frames if shape == "frames" else 1
         if self.constrained:
