@@ -1,4 +1,9 @@
-"""A scripted HTTP server on 127.0.0.1 for driving the real openai / google-genai SDKs in tests."""
+"""What the director tests share: a scripted HTTP server on 127.0.0.1 that the real openai,
+google-genai and huggingface_hub SDKs talk to, its canned replies, and `director_at`, a
+director of any HTTP back end pointed at that server.
+
+pytest puts tests/ on sys.path (no tests/__init__.py, the default import mode), so test files
+import this module as `director_helpers`."""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from direct2v.director import make_director
 
 
 @dataclass
@@ -103,3 +110,28 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# Where each back end's SDK expects the scripted server: the OpenAI SDK appends
+# /chat/completions to a .../v1 base; google-genai and huggingface_hub take the server itself.
+URL_SUFFIX = {"openai": "/v1", "gemini": "", "huggingface": ""}
+
+
+def director_at(backend: str, url: str, tmp_path: Any, *, model: str = "test-model", key: str | None = None,
+                **options: Any):
+    """A `backend` director talking to the scripted server at `url`, caching under `tmp_path`,
+    retrying at once (1 ms backoff) and waiting at most 5 s for an answer."""
+    options.setdefault("backoff", 0.001)
+    options.setdefault("timeout", 5)
+    return make_director(backend, model=model, api_key=key, base_url=url + URL_SUFFIX[backend], cache_dir=tmp_path,
+                         **options)
+
+
+def reply_for(backend: str, text: str) -> Reply:
+    """An answer with `text` in `backend`'s wire format (Hugging Face speaks OpenAI's)."""
+    return gemini_reply(text) if backend == "gemini" else openai_reply(text)
+
+
+def error_reply(backend: str, status: int, message: str) -> Reply:
+    """An HTTP error with the server's `message`, in `backend`'s wire format."""
+    return gemini_error(status, message, "ERROR") if backend == "gemini" else openai_error(status, message)

@@ -13,10 +13,7 @@ import pytest
 
 from direct2v.settings import Project
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from tiny_chat import build_tiny_chat_model
-except ImportError:  # pragma: no cover
-    from tests.tiny_chat import build_tiny_chat_model
+from tiny_chat import build_tiny_chat_model
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = "Snow starts falling on a quiet village at night"

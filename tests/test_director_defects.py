@@ -3,35 +3,22 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from direct2v.director import (
-    DirectorFormatError,
-    DirectorQuotaError,
-    DirectorRateLimitError,
-    DirectorRequestError,
-    make_director,
+    DirectorFormatError, DirectorQuotaError, DirectorRateLimitError, make_director,
 )
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import Reply, ScriptedServer, frames_json, gemini_error, gemini_reply, openai_error, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import (
-        Reply, ScriptedServer, frames_json, gemini_error, gemini_reply, openai_error, openai_reply,
-    )
+from director_helpers import Reply, ScriptedServer, director_at, frames_json, gemini_error, gemini_reply, openai_error, openai_reply
 
 KEY = "test-key-not-real-42"
 PROMPT = "A chef flips a pancake, it lands on the floor, and a dog eats it"
 
 
-def openai_at(url, tmp_path, **options):
-    options.setdefault("backoff", 0.001)
-    return make_director("openai", model="m", api_key=KEY, base_url=url + "/v1", cache_dir=tmp_path, timeout=5, **options)
-
-
-def gemini_at(url, tmp_path, **options):
-    options.setdefault("backoff", 0.001)
-    return make_director("gemini", model="g", api_key=KEY, base_url=url, cache_dir=tmp_path, timeout=5, **options)
+openai_at = partial(director_at, "openai", model="m", key=KEY)
+gemini_at = partial(director_at, "gemini", model="g", key=KEY)
 
 
 # ---------------------------------------------------------------- re-direct all asks again
@@ -47,16 +34,6 @@ def test_explicit_redirect_sends_a_request_while_repeats_hit_the_cache(tmp_path)
 
 
 # ---------------------------------------------------------------- only a schema 400 turns structured output off
-def test_unrelated_400_is_reported_and_structured_output_stays_on(tmp_path):
-    replies = [openai_error(400, "Invalid value for 'temperature': must be at most 2"), openai_reply(frames_json(2))]
-    with ScriptedServer(replies) as srv:
-        d = openai_at(srv.url, tmp_path)
-        with pytest.raises(DirectorRequestError, match=r"\(400\): Invalid value for 'temperature'"):
-            d.direct(PROMPT, num_frames=2)
-        assert len(d.direct(PROMPT, num_frames=2)) == 2
-    assert len(srv.requests) == 2 and all("response_format" in r["body"] for r in srv.requests)
-
-
 def test_schema_400_still_falls_back_to_plain_text(tmp_path):
     replies = [openai_error(400, "This model does not support response_format of type json_schema"),
                openai_reply(frames_json(2))]

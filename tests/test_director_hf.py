@@ -3,24 +3,16 @@ scripted chat-completion server on 127.0.0.1."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from direct2v.director import (
-    DirectorAuthError,
-    DirectorConfigError,
-    DirectorFormatError,
-    DirectorQuotaError,
-    DirectorRateLimitError,
-    DirectorRequestError,
-    DirectorServerError,
-    DirectorTimeoutError,
-    make_director,
+    DirectorAuthError, DirectorConfigError, DirectorFormatError, DirectorQuotaError, DirectorRateLimitError,
+    DirectorServerError, make_director,
 )
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
+from director_helpers import ScriptedServer, director_at, frames_json, openai_error, openai_reply
 
 TOKEN = "test-hf-token-not-real"
 PROMPT = "A paper boat floats down a rainy street and disappears into a drain"
@@ -38,10 +30,7 @@ def _online(hub_online):
     """Every test here talks to 127.0.0.1 through huggingface_hub (see conftest.hub_online)."""
 
 
-def director(url: str, tmp_path, **options):
-    options.setdefault("backoff", 0.001)
-    options.setdefault("timeout", 5)
-    return make_director("huggingface", model="test/chat-model", api_key=TOKEN, base_url=url, cache_dir=tmp_path, **options)
+director = partial(director_at, "huggingface", model="test/chat-model", key=TOKEN)
 
 
 def test_answer_with_the_exact_schema_and_the_token(tmp_path):
@@ -92,18 +81,6 @@ def test_5xx_retried_then_reported(tmp_path):
     assert len(srv.requests) == 3
 
 
-def test_timeout_and_closed_port(tmp_path):
-    with ScriptedServer([openai_reply(frames_json(2))]) as srv:
-        srv.replies[0].delay = 1.5
-        with pytest.raises(DirectorTimeoutError, match=r"within 0.3 s"):
-            director(srv.url, tmp_path, timeout=0.3, max_retries=1).direct(PROMPT, num_frames=2)
-    assert len(srv.requests) == 2
-    from direct2v.director import DirectorConnectionError
-
-    with pytest.raises(DirectorConnectionError, match="Cannot reach"):
-        director(f"http://127.0.0.1:{closed_port()}", tmp_path, max_retries=0).direct(PROMPT, num_frames=2)
-
-
 def test_model_without_schema_support_steps_down_to_plain_text(tmp_path):
     replies = [
         openai_error(400, "Grammar/JSON schema with 'pattern' is not supported by this model"),
@@ -119,15 +96,6 @@ def test_model_without_schema_support_steps_down_to_plain_text(tmp_path):
     assert "minItems" in sent_schema(bodies[0])["properties"]["frames"]  # exact
     assert "minItems" not in sent_schema(bodies[1])["properties"]["frames"]  # loose
     assert bodies[2].get("response_format") is None and bodies[3].get("response_format") is None  # plain, for good
-
-
-def test_other_400_is_reported_and_keeps_structured_output(tmp_path):
-    with ScriptedServer([openai_error(400, "max_tokens must be at most 4096"), openai_reply(frames_json(2))]) as srv:
-        d = director(srv.url, tmp_path)
-        with pytest.raises(DirectorRequestError, match=r"rejected the request \(400\): max_tokens must be at most 4096"):
-            d.direct(PROMPT, num_frames=2)
-        assert len(d.direct(PROMPT, num_frames=2)) == 2
-    assert len(srv.requests) == 2 and all("response_format" in r["body"] for r in srv.requests)
 
 
 def test_cut_off_answer_is_reported_as_such_and_retried_with_a_larger_budget(tmp_path):

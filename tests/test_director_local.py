@@ -15,10 +15,7 @@ from direct2v.director import DirectorFormatError, DirectorModelError, default_b
 from direct2v.director import constrained, local_backend
 from direct2v.director.parsing import parse_frames
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from tiny_chat import build_tiny_chat_model
-except ImportError:  # pragma: no cover
-    from tests.tiny_chat import build_tiny_chat_model
+from tiny_chat import build_tiny_chat_model
 
 CHARS = 10  # short frames keep the random model's answers (and the test) short
 
@@ -83,7 +80,7 @@ def test_double_fps_and_redirect_use_the_same_constraints(tiny_chat_model):
     edited = ["a fox sleeps", "a fox wakes", "a fox runs"]
     four = d.double_fps(edited, fps=4, user_prompt="A fox")
     assert len(four) == 6 and d.requests_sent == 3
-    new = d.redirect_frame(frames, 1, user_prompt="A fox runs")
+    new = d.redirect_frame(frames, 1, user_prompt="A fox runs").frame
     assert new.strip() and len(new) <= CHARS and d.requests_sent in (4, 5)  # one more if it came back unchanged
 
 

@@ -121,3 +121,17 @@ def test_parsing_repairs_and_problems():
     with pytest.raises(RefusalProblem):
         parse_frames("I cannot help with creating that content.", 2)
     assert parse_frames("I'm sorry for the delay! " + '{"frames": ["a", "b"]}', 2) == ["a", "b"]
+
+
+def test_a_result_is_the_list_of_frames_and_says_who_wrote_it():
+    import copy
+    import json
+    import pickle
+
+    result = make_director("offline").direct("A fox runs, then it sleeps", num_frames=3)
+    # design.md's `direct(...) -> list[str]` holds: a list, equal to its frames, JSON as a list.
+    assert isinstance(result, list) and result == result.frames and json.loads(json.dumps(result)) == result
+    assert (result.backend, result.model, result.fallback, result.cached) == ("offline", None, None, False)
+    assert result.byline() == "Written by the built-in writer (rule-based, no language model)."
+    for kept in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):  # a value: it travels whole
+        assert type(kept) is type(result) and kept == result and kept.byline() == result.byline()

@@ -3,35 +3,22 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from direct2v.director import (
-    DirectorAuthError,
-    DirectorConfigError,
-    DirectorConnectionError,
-    DirectorFormatError,
-    DirectorQuotaError,
-    DirectorRateLimitError,
-    DirectorRefusalError,
-    DirectorServerError,
-    DirectorTimeoutError,
-    make_director,
+    DirectorAuthError, DirectorConfigError, DirectorFormatError, DirectorQuotaError,
+    DirectorRateLimitError, DirectorRefusalError, DirectorServerError, make_director,
 )
 from direct2v.director.prompts import TASK_PROMPT_VERSION
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, closed_port, frames_json, openai_error, openai_reply
+from director_helpers import ScriptedServer, director_at, frames_json, openai_error, openai_reply
 
 KEY = "sk-FAKE-SECRET-12345"
 PROMPT = "A corgi is running, and another corgi joins later"
 
 
-def director(server_url: str, tmp_path, **options):
-    options.setdefault("backoff", 0.001)
-    options.setdefault("timeout", 5)
-    return make_director("openai", model="test-model", api_key=KEY, base_url=server_url + "/v1", cache_dir=tmp_path, **options)
+director = partial(director_at, "openai", model="test-model", key=KEY)
 
 
 def test_good_answer_uses_structured_output_and_sends_the_task(tmp_path):
@@ -135,20 +122,6 @@ def test_server_errors_are_retried_then_reported(tmp_path):
         with pytest.raises(DirectorServerError, match="502"):
             director(srv.url, tmp_path, max_retries=1).direct(PROMPT, num_frames=2)
     assert len(srv.requests) == 2
-
-
-def test_slow_server_times_out(tmp_path):
-    with ScriptedServer([openai_reply(frames_json(2))]) as srv:
-        srv.replies[0].delay = 1.5
-        with pytest.raises(DirectorTimeoutError, match=r"within 0.3 s"):
-            director(srv.url, tmp_path, timeout=0.3, max_retries=1).direct(PROMPT, num_frames=2)
-    assert len(srv.requests) == 2
-
-
-def test_closed_port_means_no_network(tmp_path):
-    d = make_director("openai", api_key=KEY, base_url=f"http://127.0.0.1:{closed_port()}/v1", cache_dir=tmp_path, backoff=0.001)
-    with pytest.raises(DirectorConnectionError, match="Cannot reach"):
-        d.direct(PROMPT, num_frames=2)
 
 
 def test_server_without_structured_output_falls_back_to_plain_text(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import partial
 
 import pytest
 
@@ -11,10 +12,7 @@ from direct2v.director import make_director, prompts, quality
 from direct2v.director.local_backend import LocalDirector
 from direct2v.director.tokens import token_lengths
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, gemini_reply, openai_error, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, gemini_reply, openai_error, openai_reply
+from director_helpers import ScriptedServer, director_at, gemini_reply, openai_error, openai_reply
 
 KEY = "test-key-not-real-0000"
 GOOD = ["a red fox sitting in snow", "a red fox standing up in snow", "a red fox trotting through snow"]
@@ -132,12 +130,8 @@ def test_accented_letters_pass_the_grammar_with_the_tiny_chat_tokenizer(tiny_cha
 
 
 # ----------------------------------------------------------------------------- the retry turn, per back end
-def openai_director(url, tmp_path):
-    return make_director("openai", model="m", api_key=KEY, base_url=url + "/v1", cache_dir=tmp_path, backoff=0.001)
-
-
-def gemini_director(url, tmp_path):
-    return make_director("gemini", model="g", api_key=KEY, base_url=url, cache_dir=tmp_path, backoff=0.001)
+openai_director = partial(director_at, "openai", model="m", key=KEY)
+gemini_director = partial(director_at, "gemini", model="g", key=KEY)
 
 
 def openai_turns(request):

@@ -4,22 +4,16 @@ the loopback server, the offline director, and the input checks shared by every 
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import pytest
 
 from direct2v.director import (
-    CLIP_MAX_TOKENS,
-    DirectorFormatError,
-    DirectorInputError,
-    DirectorRefusalError,
-    make_director,
+    CLIP_MAX_TOKENS, DirectorFormatError, DirectorInputError, DirectorRefusalError, make_director,
     token_lengths,
 )
 from direct2v.director.prompts import REDIRECT_PROMPT_VERSION, TASK_PROMPT_VERSION
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, gemini_reply, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, gemini_reply, openai_reply
+from director_helpers import ScriptedServer, director_at, gemini_reply, openai_reply
 
 KEY = "sk-FAKE-SECRET-12345"
 GEMINI_KEY = "AIza-test-SECRET-0987654321"
@@ -33,10 +27,7 @@ TABLE = [
 NEW = "A corgi in a red scarf running on a grassy meadow, a second corgi far behind"
 
 
-def openai_director(url: str, tmp_path, **options):
-    options.setdefault("backoff", 0.001)
-    options.setdefault("timeout", 5)
-    return make_director("openai", model="test-model", api_key=KEY, base_url=url + "/v1", cache_dir=tmp_path, **options)
+openai_director = partial(director_at, "openai", model="test-model", key=KEY)
 
 
 def frame_json(text: str = NEW) -> str:

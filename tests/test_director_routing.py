@@ -10,19 +10,16 @@ import pytest
 
 from direct2v.director import keys, make_director
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, frames_json, gemini_reply, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, frames_json, gemini_reply, openai_reply
+from director_helpers import ScriptedServer, director_at, frames_json, gemini_reply, openai_reply
 
 ENV_SECRET = "env-secret-value-1234"
 TYPED = "typed-for-this-server"
 
 CASES = {
-    # back end: (environment variables, reply, base URL suffix, header that carries the key)
-    "openai": (("OPENAI_API_KEY",), openai_reply, "/v1", "authorization"),
-    "gemini": (("GEMINI_API_KEY", "GOOGLE_API_KEY"), gemini_reply, "", "x-goog-api-key"),
-    "huggingface": (("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"), openai_reply, "", "authorization"),
+    # back end: (environment variables, reply, header that carries the key)
+    "openai": (("OPENAI_API_KEY",), openai_reply, "authorization"),
+    "gemini": (("GEMINI_API_KEY", "GOOGLE_API_KEY"), gemini_reply, "x-goog-api-key"),
+    "huggingface": (("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"), openai_reply, "authorization"),
 }
 
 
@@ -30,29 +27,20 @@ def _sent(srv) -> str:
     return " ".join(f"{k}: {v}" for r in srv.requests for k, v in r["headers"].items())
 
 
+@pytest.mark.parametrize("typed", [None, TYPED])
 @pytest.mark.parametrize("backend", sorted(CASES))
-def test_environment_key_never_goes_to_a_custom_server(backend, monkeypatch, tmp_path, hub_online):
-    names, reply, suffix, header = CASES[backend]
+def test_a_custom_server_gets_the_typed_key_or_none_never_the_environments(backend, typed, monkeypatch, tmp_path,
+                                                                            hub_online):
+    names, reply, header = CASES[backend]
     for name in names:
         monkeypatch.setenv(name, ENV_SECRET)
     with ScriptedServer([reply(frames_json(2))]) as srv:
-        d = make_director(backend, model="m", base_url=srv.url + suffix, cache=False, backoff=0.001, timeout=5)
+        d = director_at(backend, srv.url, tmp_path, model="m", key=typed, cache=False)
         assert len(d.direct("A fox runs", num_frames=2)) == 2
     assert len(srv.requests) == 1
-    assert ENV_SECRET not in _sent(srv)
-    assert ENV_SECRET not in repr(srv.requests[0]["body"])
-
-
-@pytest.mark.parametrize("backend", sorted(CASES))
-def test_typed_key_goes_to_the_server_it_was_typed_for(backend, monkeypatch, tmp_path, hub_online):
-    names, reply, suffix, header = CASES[backend]
-    for name in names:
-        monkeypatch.setenv(name, ENV_SECRET)
-    with ScriptedServer([reply(frames_json(2))]) as srv:
-        d = make_director(backend, model="m", api_key=TYPED, base_url=srv.url + suffix, cache=False, timeout=5)
-        d.direct("A fox runs", num_frames=2)
-    assert TYPED in srv.requests[0]["headers"][header]
-    assert ENV_SECRET not in _sent(srv)
+    assert ENV_SECRET not in _sent(srv) and ENV_SECRET not in repr(srv.requests[0]["body"])
+    if typed:
+        assert typed in srv.requests[0]["headers"][header]
 
 
 def test_environment_key_is_used_for_the_providers_own_endpoint(monkeypatch):

@@ -10,10 +10,7 @@ import pytest
 from direct2v.director import DirectorConfigError, make_director
 from direct2v.director.urls import REFUSED, BaseURLRefused, URLPolicy, is_public_address, parse_base_url
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import Reply, ScriptedServer, closed_port, frames_json, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import Reply, ScriptedServer, closed_port, frames_json, openai_reply
+from director_helpers import Reply, ScriptedServer, closed_port, frames_json, openai_reply
 
 PUBLIC = URLPolicy.of(public=True)
 

@@ -14,21 +14,14 @@ import pytest
 from PIL import Image
 
 from direct2v.director import (
-    IMAGE_PROMPT_VERSION,
-    DirectorImageUnsupported,
-    DirectorInputError,
-    DirectorRequestError,
-    make_director,
+    IMAGE_PROMPT_VERSION, DirectorImageUnsupported, DirectorInputError, DirectorRequestError, make_director,
 )
 from direct2v.director.cache import request_key
 from direct2v.director.errors import image_unsupported
 from direct2v.director.prompts import PICTURE_INSTRUCTION
 from direct2v.director.vision import MAX_SIDE, prepare_image
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, frames_json, gemini_error, gemini_reply, openai_error, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, frames_json, gemini_error, gemini_reply, openai_error, openai_reply
+from director_helpers import ScriptedServer, director_at, frames_json, gemini_error, gemini_reply, openai_error, openai_reply
 
 MOTION = "it starts to run across the field"
 KEY = "sk-FAKE-VISION-0001"
@@ -51,10 +44,7 @@ def from_data_url(url: str) -> bytes:
 
 
 def openai_director(url: str, tmp_path, backend: str = "openai", **options):
-    options.setdefault("backoff", 0.001)
-    options.setdefault("timeout", 5)
-    base = url + "/v1" if backend == "openai" else url
-    return make_director(backend, model="vision-model", api_key=KEY, base_url=base, cache_dir=tmp_path, **options)
+    return director_at(backend, url, tmp_path, model="vision-model", key=KEY, **options)
 
 
 # ----------------------------------------------------------------------------- the picture as sent
@@ -269,10 +259,7 @@ def test_local_vision_language_model_sees_the_picture(tmp_path):
     """A local model whose config has a vision part gets the picture through its processor."""
     import torch
 
-    try:
-        from tiny_chat import build_tiny_vlm
-    except ImportError:  # pragma: no cover
-        from tests.tiny_chat import build_tiny_vlm
+    from tiny_chat import build_tiny_vlm
     from direct2v.director import local_backend
 
     threads = torch.get_num_threads()

@@ -12,10 +12,7 @@ from direct2v.director import local_backend
 from direct2v.ui import direct
 from direct2v.ui.table import table_prompts
 
-try:  # works with or without a tests/__init__.py, under `pytest` or `python -m pytest`
-    from director_helpers import ScriptedServer, frames_json, openai_reply
-except ImportError:  # pragma: no cover
-    from tests.director_helpers import ScriptedServer, frames_json, openai_reply
+from director_helpers import ScriptedServer, frames_json, openai_reply
 
 PROMPT = "A paper boat floats down a rainy street"
 

@@ -95,7 +95,8 @@ def test_page_direct_sends_the_start_box_picture_and_notes_it(tmp_path, monkeypa
     assert n == 3 and len(srv.requests) == 3
     assert sent_picture(srv.requests[0]).size == (200, 300) and sent_picture(srv.requests[1]).size == (200, 300)
     assert isinstance(srv.requests[2]["body"]["messages"][1]["content"], str)  # no picture in the box: text only
-    assert notes.startswith("ℹ️ The OpenAI-compatible server's model 'm'") and "got the picture (200x300)" in notes
+    assert notes.startswith(f"✍️ Written by the OpenAI-compatible server's model 'm' at {srv.url}/v1.\n\n")
+    assert "\n\nℹ️ The OpenAI-compatible server's model 'm'" in notes and "got the picture (200x300)" in notes
     assert "got the picture" in notes_all and "picture" not in plain_notes
 
 
@@ -105,5 +106,6 @@ def test_page_direct_offline_warns_that_the_picture_was_ignored(monkeypatch):
     fields = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
     picture = np.zeros((32, 32, 3), np.uint8)
     _, notes, _ = direct.direct_script("a brown dog starts to run", 3, 4, start_image=picture, **fields)
-    assert notes.startswith("ℹ️ The picture was not sent: the offline director reads text only")
+    assert notes.startswith("✍️ Written by the built-in writer")
+    assert "\n\nℹ️ The picture was not sent: the offline director reads text only" in notes
     assert warned == ["The picture was not sent: the offline director reads text only, so the script follows your prompt alone."]
