@@ -62,7 +62,7 @@ def run(prompts: list[tuple[str, str]], frames: int, backend: str, model: str | 
         start = time.perf_counter()
         script = director.direct(prompt, num_frames=frames)
         seconds = time.perf_counter() - start
-        results[prompt] = {"kind": kind, "frames": script, "notice": director.take_notice(), "seconds": seconds,
+        results[prompt] = {"kind": kind, "frames": list(script), "notice": script.notice, "seconds": seconds,
                            **figures(prompt, script)}
     return results
 

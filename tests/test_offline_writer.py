@@ -246,18 +246,18 @@ def test_what_goes_on_at_the_same_time_moves_on_too():
 def test_a_prompt_not_in_english_gets_the_notice_and_keeps_its_words():
     d = make_director("offline")
     frames = d.direct("una mujer baila en la lluvia", num_frames=4)
-    assert d.take_notice() == NOT_ENGLISH and "cannot translate" in NOT_ENGLISH
+    assert frames.notice == NOT_ENGLISH and "cannot translate" in NOT_ENGLISH
     assert all(f.startswith("Una mujer baila en la lluvia") for f in frames)
-    d.direct("a chocolate bar melts on a hot dashboard", num_frames=4)
-    assert d.take_notice() is None  # an event the old writer missed
+    assert d.direct("a chocolate bar melts on a hot dashboard", num_frames=4).notice is None  # an event the old writer missed
 
 
 def test_an_ing_prompt_is_staged_unless_it_is_a_state_or_the_scene_of_a_later_event():
     d = make_director("offline")
-    catch = [f.lower() for f in d.direct("A dog catching a frisbee", num_frames=4)]
-    assert d.take_notice() is None and catch[0].startswith("a dog about to catch") and "having just caught" in catch[-1]
+    caught = d.direct("A dog catching a frisbee", num_frames=4)
+    catch = [f.lower() for f in caught]
+    assert caught.notice is None and catch[0].startswith("a dog about to catch") and "having just caught" in catch[-1]
     sleep = d.direct("a sleeping cat on a windowsill", num_frames=3)
-    assert d.take_notice() == NO_EVENT and len(sleep) == 3
+    assert sleep.notice == NO_EVENT and len(sleep) == 3
     corgi = script("A corgi is running, and another corgi joins later")
     assert corgi[0].startswith("a corgi running") and corgi[-1].startswith("two corgis running")
 
