@@ -221,8 +221,7 @@ def test_hub_offline_is_named_as_the_reason(monkeypatch):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
     monkeypatch.setattr(local_backend, "_FAILED", {})
     d = local("direct2v-test/never-downloaded")
-    d.direct("A fox runs", num_frames=2)
-    notice = d.take_notice()
+    notice = d.direct("A fox runs", num_frames=2).fallback
     assert "(HF_HUB_OFFLINE is set and it is not in the Hugging Face cache)" in notice
     assert "couldn't connect" not in notice.lower()
 
@@ -233,7 +232,8 @@ def test_missing_xgrammar_falls_back_with_that_reason(tiny_chat_model, monkeypat
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xgrammar" else real(name, *a))
     d = local(tiny_chat_model)
-    assert len(d.direct("A fox runs", num_frames=2)) == 2
-    assert "xgrammar is not installed" in d.take_notice() and "built-in writer" in d.describe()
+    result = d.direct("A fox runs", num_frames=2)
+    assert len(result) == 2 and result.backend == "offline"
+    assert "xgrammar is not installed" in result.fallback and "built-in writer" in d.describe()
     with pytest.raises(DirectorModelError, match="xgrammar"):
         local(tiny_chat_model, fallback=False).direct("A fox runs", num_frames=2)
