@@ -349,8 +349,8 @@ def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_llm_back_ends
         d = build(srv.url, tmp_path)
         frames = d.direct("a red fox gets up in the snow and trots away", num_frames=3)
     assert frames == SUBJECTLESS  # never dropped, only flagged
-    assert "only shot or camera words changed" in d.flags[1][0]
-    assert "names neither the subject (fox)" in d.flags[2][0]
+    assert "only shot or camera words changed" in frames.flags[1][0]
+    assert "names neither the subject (fox)" in frames.flags[2][0]
 
 
 def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_the_built_in_writer(monkeypatch):
@@ -358,5 +358,5 @@ def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_the_built_in_
 
     monkeypatch.setattr(offline, "write_script", lambda *a, **k: (list(SUBJECTLESS), True))
     d = make_director("offline")
-    d.direct("a red fox gets up in the snow and trots away", num_frames=3)
-    assert "only shot or camera words changed" in d.flags[1][0] and "names neither" in d.flags[2][0]
+    flags = d.direct("a red fox gets up in the snow and trots away", num_frames=3).flags
+    assert "only shot or camera words changed" in flags[1][0] and "names neither" in flags[2][0]
