@@ -29,10 +29,10 @@ def cancel_flag(session: str) -> Iterator[Any]:
 
 
 @contextmanager
-def in_line() -> Iterator[int]:
+def in_line(session: str = "local") -> Iterator[int]:
     """A place in the page's GPU line (turns.py) for the length of one render or comparison;
-    raises turns.QueueFull when the line is at its bound."""
-    ticket = rt.RUNTIME.turns.join()
+    raises turns.QueueFull when the line, or this session's share of it, is full."""
+    ticket = rt.RUNTIME.turns.join(session)
     try:
         yield ticket
     finally:
@@ -51,3 +51,10 @@ def wait_turn(ticket: int, flag: Any, poll_s: float = 0.25) -> Iterator[str]:
         if ahead != shown:
             shown = ahead
             yield f"⏳ Waiting: {ahead} ahead of you in the queue. Cancel takes this job out of the line."
+
+
+def leave_page(session: str) -> None:
+    """A visitor left (closed the tab): end their jobs, running or waiting, and their switches,
+    and forget their model choice. Their files go with `store.drop_session`."""
+    rt.RUNTIME.cancels.cancel(session)
+    rt.RUNTIME.models.forget(session)

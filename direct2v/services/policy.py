@@ -71,6 +71,15 @@ class ServerPolicy:
         """The models a visitor may choose: the owner's list, the server's start model first."""
         return tuple(dict.fromkeys((current, *self.models)))
 
+    def owner_names(self, model: str, config: str = "", lora: str = "") -> tuple[str, ...]:
+        """Every name the owner chose: the start model with its config and LoRA, and the lists."""
+        return tuple(n for n in dict.fromkeys((model, config, lora, *self.models, *self.loras)) if n)
+
+    @property
+    def per_visitor(self) -> tuple[int, int] | None:
+        """(running, waiting) GPU jobs per visitor in public mode; None on the owner's machine."""
+        return (self.visitor_running, self.visitor_waiting) if self.public else None
+
     def allows_model(self, name: str, current: str) -> bool:
         return not self.public or name in self.allowed_models(current)
 

@@ -10,14 +10,30 @@ import dataclasses
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Collection, Iterator
 
 from ..settings import DEFAULT_MODEL, ModelChoice, SettingsError
 from .policy import ServerPolicy
+from .session import PerSession
 from .turns import Turns
+from .visitors import DirectorGate
 
-# On ZeroGPU a GPU call is granted for at most this many seconds.
+# On ZeroGPU a GPU call is granted for at most this many seconds; each call asks for what its
+# size needs (gpu_seconds), since a shorter request waits less for a GPU and spends less quota.
 ZEROGPU_DURATION = int(os.environ.get("DIRECT2V_GPU_DURATION", "240"))
+# Seconds per frame-step at 512x512 with guidance (an A100-class GPU, with margin), and the
+# fixed part: moving weights, the first frame alone, decoding and export.
+GPU_SECONDS_PER_FRAME_STEP = float(os.environ.get("DIRECT2V_GPU_SECONDS_PER_FRAME_STEP", "0.08"))
+GPU_SECONDS_FIXED = 20.0
+
+
+def gpu_seconds(num_frames: int, settings_dict: dict[str, Any], renders: int = 1) -> int:
+    """The GPU time to ask ZeroGPU for: frames x steps x pixels (relative to 512x512), per
+    render, within [30 s, ZEROGPU_DURATION]."""
+    pixels = int(settings_dict.get("width", 512)) * int(settings_dict.get("height", 512)) / (512 * 512)
+    steps = int(settings_dict.get("num_inference_steps", 50))
+    need = renders * (GPU_SECONDS_FIXED + GPU_SECONDS_PER_FRAME_STEP * num_frames * steps * max(pixels, 0.1))
+    return int(min(ZEROGPU_DURATION, max(30.0, need)))
 
 
 class ModelHolder:
@@ -27,11 +43,18 @@ class ModelHolder:
     fixed), so the page keeps working for the director meanwhile. `switch` loads another
     model (or LoRA, or scale) and makes it the page's only once it is ready: a load that fails
     or is cancelled leaves the current model loaded and working.
+
+    On a public server a visitor's switch is theirs alone (`session=`): it loads into the
+    loader's bounded cache and becomes that session's choice (`choice_for`), while the page's
+    model, and every other visitor's, stays as it was. `listed` (public mode) is the owner's
+    list of models and LoRAs; the loader refuses anything else before any request.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str | None = None, config: str = "",
-                 lora: str = "", lora_scale: float = 1.0, dtype: Any = None):
+                 lora: str = "", lora_scale: float = 1.0, dtype: Any = None, listed: Collection[str] | None = None):
         self.choice = ModelChoice(model, config or "", lora or "", lora_scale)
+        self.listed = None if listed is None else tuple(listed)
+        self._sessions = PerSession()  # session -> its own ModelChoice (public mode)
         self.device = device
         self.dtype = dtype  # None: the loader's default (fp16 on CUDA)
         self._pipe: Any = None
@@ -39,7 +62,8 @@ class ModelHolder:
         self._loading = False
         self._lock = threading.Lock()
         self._switch_lock = threading.Lock()  # one switch at a time
-        self._cancels: set[threading.Event] = set()  # one flag per running or waiting switch
+        # One flag per running or waiting switch, by the session that asked (None: the page's own).
+        self._cancels: dict[str | None, set[threading.Event]] = {}
         self._cancels_lock = threading.Lock()  # not _lock: that one is held while a first load runs
 
     @property
@@ -61,8 +85,20 @@ class ModelHolder:
     def _load(self, choice: ModelChoice, **hooks: Any) -> Any:
         from ..render import load_pipeline
 
+        if self.listed is not None:
+            hooks["listed"] = self.listed
         return load_pipeline(choice.model, device=self.device, dtype=self.dtype, config=choice.config, lora=choice.lora,
                              lora_scale=choice.lora_scale, **hooks)
+
+    def choice_for(self, session: str | None) -> ModelChoice:
+        """The model `session` renders with: its own choice (public mode), else the page's."""
+        own = self._sessions.get(session) if session is not None else None
+        return own or self.choice
+
+    def forget(self, session: str) -> None:
+        """The session left: stop its switches and drop its choice."""
+        self.cancel_switch(session)
+        self._sessions.pop(session)
 
     def get(self) -> Any:
         """The pipeline, loading it first if needed. Raises ModelLoadError with a readable message."""
@@ -92,10 +128,11 @@ class ModelHolder:
             return self.get()
         return self._load(choice)
 
-    def switch(self, choice: ModelChoice, on_stage: Callable[[str], None] | None = None) -> Any:
-        """Load `choice` and make it the page's model; `cancel_switch()` stops it at its next stage.
-        Raises ModelLoadError (ModelLoadCancelled when cancelled); the current model stays then.
-        Switches take turns: a second one waits for the first (and can be cancelled meanwhile)."""
+    def switch(self, choice: ModelChoice, on_stage: Callable[[str], None] | None = None, session: str | None = None) -> Any:
+        """Load `choice` and make it the page's model, or with `session` that session's only;
+        `cancel_switch()` stops it at its next stage. Raises ModelLoadError (ModelLoadCancelled
+        when cancelled); the current model stays then. Switches take turns: a second one waits
+        for the first (and can be cancelled meanwhile)."""
         from ..render import ModelLoadCancelled, ModelLoadError
 
         try:
@@ -104,7 +141,7 @@ class ModelHolder:
             raise ModelLoadError(str(e)) from None
         cancelled = threading.Event()  # this switch's own flag: a stale Cancel never stops a later switch
         with self._cancels_lock:
-            self._cancels.add(cancelled)
+            self._cancels.setdefault(session, set()).add(cancelled)
         try:
             with self._switch_lock:
                 if cancelled.is_set():
@@ -115,17 +152,27 @@ class ModelHolder:
                     raise
                 except Exception as e:
                     raise ModelLoadError(f"Could not load the model {choice.model!r}: {type(e).__name__}: {e}") from e
+                if session is not None:
+                    self._sessions.put(session, choice)
+                    return pipe
                 with self._lock:
                     self.choice, self._pipe, self._error = choice, pipe, None
                 return pipe
         finally:
             with self._cancels_lock:
-                self._cancels.discard(cancelled)
+                flags = self._cancels.get(session, set())
+                flags.discard(cancelled)
+                if not flags:
+                    self._cancels.pop(session, None)
 
-    def cancel_switch(self) -> bool:
-        """Ask every running or waiting switch to stop; False when there is none."""
+    def cancel_switch(self, session: str | None = None) -> bool:
+        """Ask the running or waiting switches of `session` to stop (None: every switch, the
+        owner's Cancel); False when there is none."""
         with self._cancels_lock:
-            flags = list(self._cancels)
+            if session is None:
+                flags = [f for group in self._cancels.values() for f in group]
+            else:
+                flags = list(self._cancels.get(session, ()))
         for flag in flags:
             flag.set()
         return bool(flags)
@@ -137,6 +184,9 @@ class ModelHolder:
     @property
     def switching(self) -> bool:
         return bool(self._cancels)
+
+    def switching_for(self, session: str | None) -> bool:
+        return self.switching if session is None else bool(self._cancels.get(session))
 
     def preload(self, background: bool = True) -> None:
         """Start loading now so the first render does not wait; errors are kept, not raised."""
@@ -165,30 +215,34 @@ class ModelHolder:
 
 
 class CancelRegistry:
-    """One cancel flag per browser session, so Cancel stops only that session's render."""
+    """Cancel flags per browser session: Cancel (or leaving the page) stops every job of that
+    session, running or waiting, and no other session's."""
 
     def __init__(self) -> None:
-        self._flags: dict[str, threading.Event] = {}
+        self._flags: dict[str, set[threading.Event]] = {}
         self._lock = threading.Lock()
 
     def start(self, session: str) -> threading.Event:
         with self._lock:
             flag = threading.Event()
-            self._flags[session] = flag
+            self._flags.setdefault(session, set()).add(flag)
             return flag
 
     def cancel(self, session: str) -> bool:
+        """Set every flag of `session`; False when it has no job."""
         with self._lock:
-            flag = self._flags.get(session)
-        if flag is None:
-            return False
-        flag.set()
-        return True
+            flags = list(self._flags.get(session, ()))
+        for flag in flags:
+            flag.set()
+        return bool(flags)
 
     def finish(self, session: str, flag: threading.Event) -> None:
         with self._lock:
-            if self._flags.get(session) is flag:
-                del self._flags[session]
+            flags = self._flags.get(session)
+            if flags is not None:
+                flags.discard(flag)
+                if not flags:
+                    del self._flags[session]
 
 
 @dataclass
@@ -201,6 +255,7 @@ class Runtime:
     store: Any = None  # the page's bounded OutputStore, made on first use (ui.files.output_store)
     turns: Turns = field(default_factory=Turns)  # the visible line renders and comparisons wait in
     policy: ServerPolicy = field(default_factory=ServerPolicy)  # who may do what (private: everything)
+    director_gate: DirectorGate = field(default_factory=lambda: DirectorGate(ServerPolicy()))  # keys, rate, one call each
 
 
 RUNTIME = Runtime()
@@ -221,10 +276,16 @@ def configure(
         import torch
 
         dtype = torch.float16 if precision == "fp16" else torch.float32
-    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, dtype)
+    policy = policy or ServerPolicy()
+    # Public mode: the loader takes only the owner's names (the start model, its config and
+    # LoRA, and the lists), so a visitor's typed name never reaches the Hub or the disk.
+    listed = policy.owner_names(model, model_config, lora) if policy.public else None
+    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, dtype, listed=listed)
     RUNTIME.preview_every = max(1, int(preview_every))
     RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
-    RUNTIME.policy = policy or ServerPolicy()
+    RUNTIME.policy = policy
+    RUNTIME.director_gate = DirectorGate(policy)
+    RUNTIME.turns = Turns(RUNTIME.turns.slots, RUNTIME.turns.max_waiting, policy.per_visitor)
     return RUNTIME
 
 
@@ -270,7 +331,8 @@ def _render_stream(
 
 
 def _compare_stream(
-    model: str | dict[str, Any], clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str], dsf_quantile: float
+    model: str | dict[str, Any], clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str],
+    dsf_quantile: float, out_dir: str | None = None,
 ) -> Iterator[tuple[str, float, str | None, str | None, str | None]]:
     """Yield (status, progress 0..1, grid video, table markdown, plot) of the comparison.
 
@@ -289,7 +351,8 @@ def _compare_stream(
     with PIPELINE_LOCK:
         set_lora_scale(pipe, choice.lora_scale)
     updates = compare_for_page(
-        pipe, prompts, settings, methods, load_clip(clip_model), dsf_quantile=dsf_quantile, lock=PIPELINE_LOCK
+        pipe, prompts, settings, methods, load_clip(clip_model), dsf_quantile=dsf_quantile, lock=PIPELINE_LOCK,
+        out_dir=out_dir,
     )
     try:
         for u in updates:
@@ -298,16 +361,27 @@ def _compare_stream(
         updates.close()  # stops the comparison's worker and releases the lock
 
 
-def _maybe_zerogpu(fn):
+def _render_duration(model: Any, prompts: list[str], settings_dict: dict[str, Any], *args: Any, **kwargs: Any) -> int:
+    return gpu_seconds(len(prompts), settings_dict)
+
+
+def _compare_duration(model: Any, clip_model: Any, prompts: list[str], settings_dict: dict[str, Any], methods: list[str],
+                      *args: Any, **kwargs: Any) -> int:
+    return gpu_seconds(len(prompts), settings_dict, renders=max(1, len(methods)))
+
+
+def _maybe_zerogpu(fn, duration):
+    """`spaces.GPU` with a duration computed from the call's own arguments (ZeroGPU calls
+    `duration` with them), where the `spaces` package is installed."""
     try:
         import spaces  # type: ignore[import-not-found]
     except ImportError:
         return fn
-    return spaces.GPU(duration=ZEROGPU_DURATION)(fn)
+    return spaces.GPU(duration=duration)(fn)
 
 
-render_stream = _maybe_zerogpu(_render_stream)
-compare_stream = _maybe_zerogpu(_compare_stream)
+render_stream = _maybe_zerogpu(_render_stream, _render_duration)
+compare_stream = _maybe_zerogpu(_compare_stream, _compare_duration)
 
 
 def elapsed_text(seconds: float) -> str:

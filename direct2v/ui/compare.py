@@ -11,7 +11,9 @@ from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
 from ..settings import SettingsError, resolve_seed
 from ..services import runtime as rt
-from .gpu_jobs import cancel_flag, in_line, job_input, load_model, wait_turn
+from ..services.line import session_id
+from .files import session_store
+from .gpu_jobs import cancel_flag, in_line, job_input, load_model, visitor_of, wait_turn
 
 
 COMPARE_METHODS = [
@@ -43,14 +45,17 @@ def compare_methods(
     s = s.replace(seed=resolve_seed(s.seed))  # one seed for every method
     dsf = s.dsf_quantile if s.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
     keep = gr.update()
-    with cancel_flag(request) as flag, in_line() as ticket:
+    with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):
             yield line, keep, keep, keep
         if flag.is_set():
             yield "■ Cancelled while waiting in the queue; nothing was compared.", keep, keep, keep
             return
-        load_model("try again")
-        stream = rt.compare_stream(rt.RUNTIME.models.choice_data(), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf)
+        choice = rt.RUNTIME.models.choice_for(visitor_of(session_id(request)))
+        if choice == rt.RUNTIME.models.choice:
+            load_model("try again")
+        folder = str(session_store(session_id(request)).new_dir("compare"))  # bounded, and the visitor's
+        stream = rt.compare_stream(rt.RUNTIME.models.choice_data(choice), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf, folder)
         last = "Starting…"
         try:
             for status, fraction, grid, table_md, plot in stream:

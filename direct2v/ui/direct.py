@@ -13,6 +13,8 @@ from typing import Any
 import gradio as gr
 
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES
+from ..services import runtime as rt
+from ..services.visitors import VisitorRefused
 from ..settings import DirectorOptions
 from .messages import session_of
 from .table import _list, _row_index, make_table, table_notes, table_prompts
@@ -127,6 +129,11 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
     fallback (the built-in writer standing in for a local model that cannot load) and an
     unseen start picture also raise a toast, on every call."""
     key = _visitor_key(options.backend.strip(), api_key, oauth_token)
+    session, gate = session_of(), rt.RUNTIME.director_gate
+    try:  # public mode: the owner's key only where shared, within its rate
+        key = gate.key_for(session, options.backend, options.llm_model, key)
+    except VisitorRefused as e:
+        raise gr.Error(str(e)) from None
 
     def call():
         director = make_director_for(options, key)
@@ -144,7 +151,13 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
             gr.Warning(result.image_note)  # the picture was not used: the script may lack its content
         return result
 
-    return _run_director(call, key)
+    def gated():  # public mode: one call in flight per visitor, given up after about 60 s
+        try:
+            return gate.call(session, call)
+        except VisitorRefused as e:
+            raise gr.Error(str(e)) from None
+
+    return _run_director(gated, key)
 
 
 def result_line(result: Any, notes: str, said: str = "") -> str:

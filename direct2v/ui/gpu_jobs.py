@@ -19,7 +19,7 @@ from ..settings import RenderSettings, SettingsError
 from .controls import settings_from_values
 from .table import table_prompts
 
-__all__ = ["cancel_flag", "in_line", "wait_turn", "job_input", "load_model", "cancel_render", "cancel_from_page"]
+__all__ = ["cancel_flag", "in_line", "wait_turn", "job_input", "load_model", "visitor_of", "cancel_render", "cancel_from_page"]
 
 
 @contextmanager
@@ -30,10 +30,10 @@ def cancel_flag(request: Any) -> Iterator[Any]:
 
 
 @contextmanager
-def in_line() -> Iterator[int]:
+def in_line(request: Any = None) -> Iterator[int]:
     """A place in the page's GPU line for the length of one job; a full line is a page message."""
     try:
-        with line.in_line() as ticket:
+        with line.in_line(session_id(request)) as ticket:
             yield ticket
     except QueueFull as e:
         raise gr.Error(str(e)) from None
@@ -44,9 +44,24 @@ def job_input(table: Any, num_frames: Any, fps: Any, settings: dict[str, Any]) -
     prompts = table_prompts(table)
     check_render_input(prompts, num_frames)
     try:
-        return prompts, settings_from_values(settings, fps)
+        return prompts, within_policy(len(prompts), settings_from_values(settings, fps))
     except SettingsError as e:
         raise gr.Error(str(e)) from None
+
+
+def within_policy(num_frames: int, s: RenderSettings) -> RenderSettings:
+    """On a public server: the owner's maxima, and compile / low-memory mode as the owner set
+    them for the shared pipeline (a visitor's switch would change it for everyone)."""
+    policy = rt.RUNTIME.policy
+    if not policy.public:
+        return s
+    policy.check_render(num_frames, s.width, s.height, s.num_inference_steps)
+    return s.replace(compile=policy.compile, low_memory=policy.low_memory)
+
+
+def visitor_of(session: str) -> str | None:
+    """The session whose own model choice applies (public mode), or None for the page's model."""
+    return session if rt.RUNTIME.policy.public else None
 
 
 def load_model(again: str) -> None:
@@ -90,3 +105,19 @@ def check_render_input(prompts: list[str], num_frames: Any) -> None:
         )
     if len(prompts) < MIN_FRAMES:
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames.")
+
+
+def visitor_left(request: gr.Request = None) -> None:
+    """The tab closed (Gradio's unload): end this session's jobs, running or waiting, and its
+    model loads; on a public server also delete its files and what the page kept for it."""
+    session = session_id(request)
+    line.leave_page(session)
+    if not rt.RUNTIME.policy.public:
+        return  # the owner's files and history stay for their next tab
+    from ..services.undo import DIRECTED, UNDO
+    from .files import output_store
+    from .history import FINISHED
+
+    output_store().drop_session(session)
+    for kept in (FINISHED, UNDO, DIRECTED):
+        kept.pop(session)

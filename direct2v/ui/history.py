@@ -103,9 +103,9 @@ def files_still_there(entry: dict) -> tuple[list | None, str | None, list | None
 def add_to_history(history: list[dict] | None, request: gr.Request = None) -> tuple[list[dict], list]:
     """After a finished render: its entry goes to the front of this session's history."""
     from .messages import session_of
-    from .files import output_store
+    from .files import session_store
 
-    history = add_entry(history, FINISHED.pop(session_of(request)), output_store())
+    history = add_entry(history, FINISHED.pop(session_of(request)), session_store(session_of(request)))
     return history, gallery_items(history)
 
 

@@ -56,9 +56,12 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
     Below 720 px it is one column in the order of work: Direct, script, Render, settings
     (assets/style.css).
     """
-    rt.RUNTIME.turns = Turns(slots=render_concurrency, max_waiting=queue_size)
+    rt.RUNTIME.turns = Turns(slots=render_concurrency, max_waiting=queue_size, per_visitor=rt.RUNTIME.policy.per_visitor)
     examples = direct.load_examples()
-    with gr.Blocks(title=title, fill_width=False) as demo:
+    # A public server also deletes uploads and outputs an hour old (Gradio's cache), beside the
+    # bounded store and each visitor's files going when they leave.
+    delete_cache = (900, 3600) if rt.RUNTIME.policy.public else None
+    with gr.Blocks(title=title, fill_width=False, delete_cache=delete_cache) as demo:
         gr.Markdown(INTRO, elem_id="intro")
         # Which mode the server is in, so a visitor knows what is theirs to choose.
         gr.Markdown(lambda: rt.RUNTIME.policy.mode_line(), elem_id="server-mode", elem_classes=["notice"])
@@ -345,6 +348,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
 
         model_chooser.wire(chooser, notice, load_btn)
+        gr.api(model_chooser.model_notice, api_name="model_line")  # the model line as this visitor sees it
 
         # Renders and comparisons start at once and wait in the page's own line (turns.py),
         # which shows their place and lets Cancel take them out; it runs
@@ -380,6 +384,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             **gpu,
         ), "comparison", compare_status)
         compare_cancel_btn.click(gpu_jobs.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
+        # Leaving the page ends that visitor's jobs (and on a public server deletes their files).
+        demo.unload(gpu_jobs.visitor_left)
     return demo
 
 

@@ -4,6 +4,10 @@ their scale. Load switches the page's model once the new one is ready
 (`runtime.ModelHolder.switch`), Cancel stops a load at its next stage, and the chooser's
 status line says what is happening and what went wrong. A load that fails or is cancelled
 leaves the previous model rendering.
+
+On a public server (direct2v.services.policy) the chooser offers only the owner's models and
+LoRAs, and a visitor's Load and Cancel are theirs alone: the model they load is the one their
+renders use, while the model line and renders of every other visitor stay as they were.
 """
 
 from __future__ import annotations
@@ -16,10 +20,17 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from ..settings import MAX_LORA_SCALE, ModelChoice, Project, SettingsError
+from ..hub import NOT_LISTED
 from ..services import runtime as rt
+from ..services.line import session_id
+from ..settings import MAX_LORA_SCALE, ModelChoice, Project, SettingsError
 
 _POLL_S = 0.5  # how often the status line is redrawn while a model loads
+
+
+def visitor(request: Any = None) -> str | None:
+    """The session whose own model choice applies (public mode), or None for the page's model."""
+    return session_id(request) if rt.RUNTIME.policy.public else None
 
 
 def chooser_values(choice: ModelChoice | None = None) -> list[Any]:
@@ -36,22 +47,53 @@ def loaded_line() -> str:
 
 def build() -> dict[str, Any]:
     """The chooser's components, in an accordion; `wire` connects them."""
-    c = rt.RUNTIME.models.choice
     with gr.Accordion("Model", open=False, elem_id="model-box"):
-        model = gr.Textbox(value=c.model, label="Model: Hub id, folder or .safetensors/.ckpt file",
-                           placeholder="stable-diffusion-v1-5/stable-diffusion-v1-5", elem_id="model-name")
-        config = gr.Textbox(value=c.config, label="Config of a single file (a local diffusers folder loads it offline)",
-                            placeholder="optional", elem_id="model-config")
+        model, config, lora = _public_fields() if rt.RUNTIME.policy.public else _owner_fields()
         with gr.Row():
-            lora = gr.Textbox(value=c.lora, label="LoRA (file, folder or Hub id)", placeholder="optional",
-                              scale=3, elem_id="lora")
-            scale = gr.Slider(-MAX_LORA_SCALE, MAX_LORA_SCALE, value=c.lora_scale, step=0.05, label="LoRA scale",
-                              scale=2, elem_id="lora-scale")
+            lora.render()
+            scale = gr.Slider(-MAX_LORA_SCALE, MAX_LORA_SCALE, value=rt.RUNTIME.models.choice.lora_scale, step=0.05,
+                              label="LoRA scale", scale=2, elem_id="lora-scale")
         with gr.Row():
             load = gr.Button("Load model", size="sm", variant="primary", elem_id="load-model")
             cancel = gr.Button("Cancel", size="sm", variant="stop", elem_id="cancel-model")
         status = gr.Markdown(loaded_line(), elem_id="model-status", elem_classes=["status"])
     return {"model": model, "config": config, "lora": lora, "scale": scale, "load": load, "cancel": cancel, "status": status}
+
+
+def _owner_fields() -> tuple[Any, Any, Any]:
+    """The owner's own machine: any Hub id, folder or file."""
+    c = rt.RUNTIME.models.choice
+    model = gr.Textbox(value=c.model, label="Model: Hub id, folder or .safetensors/.ckpt file",
+                       placeholder="stable-diffusion-v1-5/stable-diffusion-v1-5", elem_id="model-name")
+    config = gr.Textbox(value=c.config, label="Config of a single file (a local diffusers folder loads it offline)",
+                        placeholder="optional", elem_id="model-config")
+    lora = gr.Textbox(value=c.lora, label="LoRA (file, folder or Hub id)", placeholder="optional", scale=3,
+                      elem_id="lora", render=False)
+    return model, config, lora
+
+
+def _public_fields() -> tuple[Any, Any, Any]:
+    """A public server: a choice among the owner's models and LoRAs; nothing to type."""
+    c, policy = rt.RUNTIME.models.choice, rt.RUNTIME.policy
+    model = gr.Dropdown(list(policy.allowed_models(c.model)), value=c.model, label="Model (the owner's list)",
+                        allow_custom_value=False, elem_id="model-name")
+    config = gr.Textbox(value=c.config, visible=False, interactive=False, elem_id="model-config")
+    loras = [("none", ""), *[(name, name) for name in dict.fromkeys((c.lora, *policy.loras)) if name]]
+    lora = gr.Dropdown(loras, value=c.lora, label="LoRA (the owner's list)", allow_custom_value=False, scale=3,
+                       elem_id="lora", render=False)
+    return model, config, lora
+
+
+def _public_choice(model: Any, lora: Any, scale: Any) -> ModelChoice:
+    """A visitor's choice, from the owner's lists only: the start model keeps its config."""
+    holder, policy = rt.RUNTIME.models, rt.RUNTIME.policy
+    model, lora = str(model or "").strip(), str(lora or "").strip()
+    if not policy.allows_model(model, holder.model):
+        raise SettingsError(NOT_LISTED.format(what="models"))
+    if not policy.allows_lora(lora) and lora != holder.choice.lora:
+        raise SettingsError(NOT_LISTED.format(what="LoRAs"))
+    config = holder.choice.config if model == holder.model else ""
+    return ModelChoice(model, config, lora, _scale(scale)).clean().validate()
 
 
 def wire(parts: dict[str, Any], notice: Any, project_upload: Any) -> None:
@@ -69,31 +111,43 @@ def wire(parts: dict[str, Any], notice: Any, project_upload: Any) -> None:
     project_upload.upload(project_model, project_upload, [*fields, parts["status"]], **quiet)
 
 
-def load_model(model: Any, config: Any = "", lora: Any = "", lora_scale: Any = 1.0) -> Iterator[str]:
-    """Switch the page's model, yielding the status line: the stage and the time so far while it
-    loads, then the outcome. Errors go to the status line, where they stay."""
+def load_model(model: Any, config: Any = "", lora: Any = "", lora_scale: Any = 1.0, request: gr.Request = None) -> Iterator[str]:
+    """Switch the page's model (a visitor's own on a public server), yielding the status line:
+    the stage and the time so far while it loads, then the outcome. Errors go to the status
+    line, where they stay."""
+    session = visitor(request)
     try:
-        choice = ModelChoice(str(model or ""), str(config or ""), str(lora or ""), _scale(lora_scale)).clean().validate()
+        if session is not None:
+            choice = _public_choice(model, lora, lora_scale)
+        else:
+            choice = ModelChoice(str(model or ""), str(config or ""), str(lora or ""), _scale(lora_scale)).clean().validate()
     except SettingsError as e:
         yield f"⚠ {e}"
         return
     holder = rt.RUNTIME.models
-    previous = holder.choice
-    if choice == previous and holder.loaded:
+    previous = holder.choice_for(session)
+    if choice == previous and (holder.loaded or session is not None):
         yield f"✓ {choice.describe()} is already loaded."
         return
+    yield from _switch_lines(choice, previous, session)
+
+
+def _switch_lines(choice: ModelChoice, previous: ModelChoice, session: str | None) -> Iterator[str]:
+    """Run the switch in a thread and say how it goes, every _POLL_S."""
+    holder = rt.RUNTIME.models
     updates: queue.Queue = queue.Queue()
     outcome: dict[str, BaseException] = {}
 
     def work() -> None:
         try:
-            holder.switch(choice, on_stage=updates.put)
+            holder.switch(choice, on_stage=updates.put, session=session)
         except BaseException as e:  # reported on the status line below
             outcome["error"] = e
         finally:
             updates.put(None)
 
     stage = "Waiting for the previous load to stop" if holder.switching else "Starting"
+    whose = "your renders use it now; other visitors keep theirs" if session is not None else "renders use it now"
     started = time.perf_counter()
     threading.Thread(target=work, name="direct2v-model-switch", daemon=True).start()
     while True:
@@ -107,7 +161,7 @@ def load_model(model: Any, config: Any = "", lora: Any = "", lora_scale: Any = 1
         yield f"⏳ {stage}… ({rt.elapsed_text(time.perf_counter() - started)}); {previous.describe()} stays in use until it is ready."
     error = outcome.get("error")
     if error is None:
-        yield f"✓ Loaded {choice.describe()} in {rt.elapsed_text(time.perf_counter() - started)}; renders use it now."
+        yield f"✓ Loaded {choice.describe()} in {rt.elapsed_text(time.perf_counter() - started)}; {whose}."
         return
     from ..render import ModelLoadCancelled
 
@@ -117,15 +171,17 @@ def load_model(model: Any, config: Any = "", lora: Any = "", lora_scale: Any = 1
         yield f"⚠ {_one_line(error)} {previous.describe()} stays loaded."
 
 
-def cancel_load() -> str:
-    if rt.RUNTIME.models.cancel_switch():
+def cancel_load(request: gr.Request = None) -> str:
+    """Cancel this visitor's own load (on the owner's machine: every load)."""
+    if rt.RUNTIME.models.cancel_switch(visitor(request)):
         return "Cancelling… the load stops after its current stage."
     return "Nothing is loading."
 
 
-def project_model(path: Any) -> list[Any]:
+def project_model(path: Any, request: gr.Request = None) -> list[Any]:
     """After a project loads: when it names another model (or LoRA) than the page's, put its
-    model in the chooser and say so, so one press of Load model switches; else change nothing."""
+    model in the chooser and say so, so one press of Load model switches; else change nothing.
+    On a public server a model the owner did not list is named, never put in the chooser."""
     keep = [gr.update()] * 5
     if path is None:
         return keep
@@ -135,8 +191,11 @@ def project_model(path: Any) -> list[Any]:
         return keep  # the project loader itself reports a bad file
     if not project.model:
         return keep
-    wanted, loaded = project.model_choice(), rt.RUNTIME.models.choice
+    wanted, loaded = project.model_choice(), rt.RUNTIME.models.choice_for(visitor(request))
     name = Path(str(getattr(path, "name", path))).name
+    policy = rt.RUNTIME.policy
+    if policy.public and not (policy.allows_model(wanted.model, rt.RUNTIME.models.model) and policy.allows_lora(wanted.lora)):
+        return [*keep[:4], f"⚠ {name} was rendered with a model this server does not offer; {loaded.describe()} renders it."]
     if wanted == loaded:
         return [*chooser_values(wanted), f"✓ {name} was rendered with {wanted.describe()}, the model loaded now."]
     return [
@@ -160,8 +219,12 @@ def _one_line(error: BaseException) -> str:
     return (text[0] if text else type(error).__name__).rstrip(".") + "."
 
 
-def model_notice() -> str:
+def model_notice(request: gr.Request = None) -> str:
+    """The model line: the page's model, or on a public server this visitor's own choice."""
     m = rt.RUNTIME.models
+    choice = m.choice_for(visitor(request))
+    if choice != m.choice:
+        return f"Model: {choice.describe()} (your choice; other visitors keep theirs)."
     if m.is_tiny:
         return (
             f"⚠ **Model: `{m.model}`**, a tiny randomly initialised Stable Diffusion built in-process for "

@@ -23,7 +23,7 @@ from ..settings import Project, SettingsError, check_start_image_ref, start_imag
 from ..services import runtime as rt
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
-from .files import output_store
+from .files import session_store
 from .table import make_table, table_notes, table_prompts
 
 
@@ -43,7 +43,7 @@ def save_project(
     prompts = table_prompts(table)
     try:
         s = settings_from_values(fields, fps)
-        folder = output_store().new_dir("project")
+        folder = session_store().new_dir("project")
         stem = _slug(user_prompt) or "project"
         picture = keep_start_picture(start_image, folder, f"{stem}.start.png")
     except SettingsError as e:  # StartImageError included

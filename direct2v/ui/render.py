@@ -16,8 +16,8 @@ from ..services import runtime as rt
 from ..services.line import session_id
 from ..services.progress import Eta, eta_words, single_frame_steps, step_label
 from ..settings import RenderSettings, SettingsError
-from .files import output_store
-from .gpu_jobs import cancel_flag, in_line, job_input, load_model, wait_turn
+from .files import session_store
+from .gpu_jobs import cancel_flag, in_line, job_input, load_model, visitor_of, wait_turn
 
 
 class _GalleryFiles:
@@ -83,7 +83,7 @@ def render_video(
         except StartImageError as e:
             raise gr.Error(str(e)) from None
     keep = gr.update()
-    with cancel_flag(request) as flag, in_line() as ticket:
+    with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):
             yield keep, keep, keep, keep, line
         if flag.is_set():
@@ -98,9 +98,10 @@ def _render(
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
-    choice = rt.RUNTIME.models.choice  # this render's model, even if the page switches meanwhile
+    # This render's model, even if the page switches meanwhile; a visitor's own on a public server.
+    choice = rt.RUNTIME.models.choice_for(visitor_of(session))
     model = choice.model
-    if not rt.RUNTIME.models.loaded:
+    if choice == rt.RUNTIME.models.choice and not rt.RUNTIME.models.loaded:
         progress(0, desc=f"Loading {model}…")
         yield keep, keep, keep, keep, f"Loading the model `{model}`… (once per server start)"
         load_model("press Render again")
@@ -111,7 +112,7 @@ def _render(
     # The previous video and downloads stay until this render is done.
     yield keep, keep, keep, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
     stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
-    folder = output_store().new_dir("render")
+    folder = session_store(session).new_dir("render")
     gallery = _GalleryFiles(folder / "preview")
     result, eta, last_step, total = None, None, 0, s.num_inference_steps
     passes = _passes(len(prompts), s)
