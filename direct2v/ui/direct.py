@@ -131,7 +131,7 @@ def _ask_director(options: DirectorOptions, api_key: str | None, verb: str, *arg
     key = _visitor_key(options.backend.strip(), api_key, oauth_token)
     session, gate = session_of(), rt.RUNTIME.director_gate
     try:  # public mode: the owner's key only where shared, within its rate
-        key = gate.key_for(session, options.backend, options.llm_model, key)
+        key = gate.key_for(session, options.backend, options.model, key)
     except VisitorRefused as e:
         raise gr.Error(str(e)) from None
 
