@@ -111,8 +111,8 @@ def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
         v, ing(v), participle(v))
     out = Stages([f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}",
                   f"{s} in the middle of {g}{tail}", f"{s} more than halfway through {g}{tail}",
-                  f"{s} nearly done {g}{tail}", f"{s} finishing {g}{tail}", f"{s} having just {done}{tail}"])
-    out.ranks = [0, 3, 1, 4, 6, 5, 7, 2]
+                  f"{s} nearly done {g}{tail}", f"{s} having just {done}{tail}", f"{s} right after {g}{tail}"])
+    out.ranks = [0, 3, 1, 4, 6, 5, 2, 7]
     return out
 
 
