@@ -164,6 +164,8 @@ def result_line(result: Any, notes: str, said: str = "") -> str:
     """The line under the table after a director action: who wrote the script (and why not the
     chosen back end), the result's own notes, then the table's notes and what the action did."""
     head = result.notes() if hasattr(result, "notes") else []
+    if getattr(result, "fallback", None):  # only the local model stands down; chooser_after follows
+        head[0] += " The back-end chooser now shows the built-in writer."
     lines = [f"✍️ {head[0]}", *(f"ℹ️ {n}" for n in head[1:])] if head else []
     return "\n\n".join([*lines, notes + said])
 
