@@ -138,6 +138,16 @@ def status_error(status: int, where: str, model: str | None, detail: str = "", *
     return DirectorRequestError(f"{where} rejected the request ({status}): {detail or 'no details'}")
 
 
+def retry_after_header(exc: BaseException) -> float | None:
+    """Seconds in the Retry-After header of an HTTP error's response (None: absent, or a date)."""
+    response = getattr(exc, "response", None)
+    value = response.headers.get("retry-after") if response is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 # Exception class names (in the exception's MRO) of a request that timed out or never connected:
 # httpx's, requests', the SDKs' own wrappers and Python's.
 _TIMEOUTS = {"TimeoutException", "TimeoutError", "ReadTimeout", "ConnectTimeout", "APITimeoutError",

@@ -21,14 +21,14 @@ from typing import Any
 from . import constrained, keys, prompts, vision
 from .base import LLMDirector
 from .cache import public_url
+from .openai_backend import answer_text
 from .errors import (
-    AnswerCutOff,
     DirectorConfigError,
     DirectorError,
     DirectorQuotaError,
-    DirectorRefusalError,
     DirectorRequestError,
     one_line,
+    retry_after_header,
     schema_unsupported,
 )
 
@@ -113,19 +113,7 @@ class HuggingFaceDirector(LLMDirector):
             return self._text_of(response)
 
     def _text_of(self, response: Any) -> str:
-        choices = getattr(response, "choices", None) or []
-        if not choices:
-            return ""
-        choice = choices[0]
-        content = getattr(choice.message, "content", None) or ""
-        if choice.finish_reason == "content_filter":
-            raise DirectorRefusalError(
-                f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
-            )
-        if choice.finish_reason == "length":
-            usage = getattr(response, "usage", None)
-            raise AnswerCutOff(content, getattr(usage, "completion_tokens", None), self._budget)
-        return content
+        return answer_text(response, self._who(), self._budget)  # InferenceClient speaks OpenAI's format
 
     def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
         from huggingface_hub.errors import HfHubHTTPError
@@ -160,7 +148,7 @@ class HuggingFaceDirector(LLMDirector):
         return None
 
     def _retry_after(self, exc: BaseException) -> float | None:
-        return _retry_after(exc)
+        return retry_after_header(exc)
 
 
 def _saved_login_token() -> str | None:
@@ -192,11 +180,3 @@ def _server_message(exc: Any) -> str:
         return str(error or body.get("message") or "")
     return str(getattr(response, "text", "") or "")
 
-
-def _retry_after(exc: Any) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -23,6 +23,7 @@ from .errors import (
     DirectorRefusalError,
     DirectorRequestError,
     one_line,
+    retry_after_header,
     schema_unsupported,
     scrub,
 )
@@ -104,19 +105,7 @@ class OpenAIDirector(LLMDirector):
         return self._text_of(client.chat.completions.create(**kwargs))
 
     def _text_of(self, response: Any) -> str:
-        choices = getattr(response, "choices", None) or []
-        if not choices:
-            return ""
-        choice = choices[0]
-        message = choice.message
-        if getattr(message, "refusal", None) or choice.finish_reason == "content_filter":
-            raise DirectorRefusalError(
-                f"{self._who()} declined to write this script; rephrase the prompt or try another back end."
-            )
-        if choice.finish_reason == "length":
-            usage = getattr(response, "usage", None)
-            raise AnswerCutOff(message.content, getattr(usage, "completion_tokens", None), self._budget)
-        return message.content or ""
+        return answer_text(response, self._who(), self._budget)
 
     def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
         import openai
@@ -138,7 +127,7 @@ class OpenAIDirector(LLMDirector):
         return None
 
     def _retry_after(self, exc: BaseException) -> float | None:
-        return _retry_after(exc)
+        return retry_after_header(exc)
 
 
 def _error_body(exc: Any) -> dict:
@@ -158,10 +147,18 @@ def _error_message(exc: Any) -> str:
     return str(message) if message else "no details"
 
 
-def _retry_after(exc: Any) -> float | None:
-    response = getattr(exc, "response", None)
-    value = response.headers.get("retry-after") if response is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+def answer_text(response: Any, who: str, budget: int | None) -> str:
+    """The answer of an OpenAI-format chat completion (OpenAI, compatible servers, Hugging Face
+    inference): a refusal or a content filter raises DirectorRefusalError, an answer stopped at
+    the token limit AnswerCutOff (so the loop asks again with a larger `budget`)."""
+    choices = getattr(response, "choices", None) or []
+    if not choices:
+        return ""
+    choice = choices[0]
+    content = getattr(choice.message, "content", None) or ""
+    if getattr(choice.message, "refusal", None) or choice.finish_reason == "content_filter":
+        raise DirectorRefusalError(f"{who} declined to write this script; rephrase the prompt or try another back end.")
+    if choice.finish_reason == "length":
+        usage = getattr(response, "usage", None)
+        raise AnswerCutOff(content, getattr(usage, "completion_tokens", None), budget)
+    return content
