@@ -8,13 +8,13 @@ import this module as `director_helpers`."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from direct2v.director import make_director
+from loopback import LoopbackServer
 
 
 @dataclass
@@ -52,53 +52,33 @@ def frames_json(n: int, word: str = "frame") -> str:
     return json.dumps({"frames": [f"a red fox {word} {i}" for i in range(n)]})
 
 
-class ScriptedServer:
-    """Answers POSTs with the next scripted Reply (the last one repeats); records every request."""
+class ScriptedServer(LoopbackServer):
+    """Answers each request with the next scripted Reply (the last one repeats); records every
+    request (path, headers, JSON body)."""
 
     def __init__(self, replies: list[Reply]):
+        super().__init__()
         self.replies = list(replies)
-        self.requests: list[dict[str, Any]] = []
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length)
-                server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": json.loads(raw or b"{}")})
-                reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
-                if reply.delay:
-                    time.sleep(reply.delay)
-                data = json.dumps(reply.body).encode()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("content-type", "application/json")
-                    self.send_header("content-length", str(len(data)))
-                    for k, v in reply.headers.items():
-                        self.send_header(k, v)
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "ScriptedServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def answer(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("content-length") or 0)
+        raw = handler.rfile.read(length)
+        self.requests.append({"path": handler.path, "headers": {k.lower(): v for k, v in handler.headers.items()},
+                              "body": json.loads(raw or b"{}")})
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        if reply.delay:
+            time.sleep(reply.delay)
+        data = json.dumps(reply.body).encode()
+        try:
+            handler.send_response(reply.status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            for k, v in reply.headers.items():
+                handler.send_header(k, v)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
 
 def closed_port() -> int:
