@@ -115,3 +115,13 @@ def reply_for(backend: str, text: str) -> Reply:
 def error_reply(backend: str, status: int, message: str) -> Reply:
     """An HTTP error with the server's `message`, in `backend`'s wire format."""
     return gemini_error(status, message, "ERROR") if backend == "gemini" else openai_error(status, message)
+
+
+def direct_once(make: Any, tmp_path: Any, reply: Reply, prompt: str, num_frames: int = 4, **kwargs: Any) -> dict:
+    """Direct `prompt` once with the director `make(url, tmp_path)` against a server answering
+    `reply` (a script of `frames_json(num_frames)`); checks that script came back and returns
+    the request the server got (path, headers, body)."""
+    with ScriptedServer([reply]) as srv:
+        frames = make(srv.url, tmp_path).direct(prompt, num_frames=num_frames, **kwargs)
+    assert frames == [f"a red fox frame {i}" for i in range(num_frames)]
+    return srv.requests[0]

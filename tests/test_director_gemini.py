@@ -10,7 +10,7 @@ from direct2v.director import (
     DirectorAuthError, DirectorConfigError, DirectorFormatError,
     DirectorRateLimitError, DirectorRefusalError, DirectorServerError, make_director,
 )
-from director_helpers import ScriptedServer, director_at, frames_json, gemini_error, gemini_reply
+from director_helpers import ScriptedServer, direct_once, director_at, frames_json, gemini_error, gemini_reply
 
 KEY = "AIza-test-SECRET-0987654321"
 PROMPT = "A thunderstorm developing over a sea"
@@ -20,10 +20,7 @@ director = partial(director_at, "gemini", model="gemini-test", key=KEY)
 
 
 def test_good_answer_with_json_schema_and_system_instruction(tmp_path):
-    with ScriptedServer([gemini_reply(frames_json(4))]) as srv:
-        frames = director(srv.url, tmp_path).direct(PROMPT, num_frames=4, fps=4)
-    assert frames == [f"a red fox frame {i}" for i in range(4)]
-    req = srv.requests[0]
+    req = direct_once(director, tmp_path, gemini_reply(frames_json(4)), PROMPT, fps=4)
     assert req["path"].endswith("/models/gemini-test:generateContent")
     assert req["headers"]["x-goog-api-key"] == KEY
     body = req["body"]

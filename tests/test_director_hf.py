@@ -12,7 +12,7 @@ from direct2v.director import (
     DirectorServerError, make_director,
 )
 
-from director_helpers import ScriptedServer, director_at, frames_json, openai_error, openai_reply
+from director_helpers import ScriptedServer, direct_once, director_at, frames_json, openai_error, openai_reply
 
 TOKEN = "test-hf-token-not-real"
 PROMPT = "A paper boat floats down a rainy street and disappears into a drain"
@@ -34,10 +34,7 @@ director = partial(director_at, "huggingface", model="test/chat-model", key=TOKE
 
 
 def test_answer_with_the_exact_schema_and_the_token(tmp_path):
-    with ScriptedServer([openai_reply(frames_json(4))]) as srv:
-        frames = director(srv.url, tmp_path).direct(PROMPT, num_frames=4, fps=2)
-    assert frames == [f"a red fox frame {i}" for i in range(4)]
-    request = srv.requests[0]
+    request = direct_once(director, tmp_path, openai_reply(frames_json(4)), PROMPT, fps=2)
     assert request["path"] == "/v1/chat/completions"
     assert request["headers"]["authorization"] == f"Bearer {TOKEN}"
     body = request["body"]

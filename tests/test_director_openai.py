@@ -12,7 +12,7 @@ from direct2v.director import (
     DirectorRateLimitError, DirectorRefusalError, DirectorServerError, make_director,
 )
 from direct2v.director.prompts import TASK_PROMPT_VERSION
-from director_helpers import ScriptedServer, director_at, frames_json, openai_error, openai_reply
+from director_helpers import ScriptedServer, direct_once, director_at, frames_json, openai_error, openai_reply
 
 KEY = "sk-FAKE-SECRET-12345"
 PROMPT = "A corgi is running, and another corgi joins later"
@@ -22,16 +22,15 @@ director = partial(director_at, "openai", model="test-model", key=KEY)
 
 
 def test_good_answer_uses_structured_output_and_sends_the_task(tmp_path):
-    with ScriptedServer([openai_reply(frames_json(4))]) as srv:
-        frames = director(srv.url, tmp_path).direct(PROMPT, num_frames=4, fps=2, camera="static", style="oil painting")
-    assert frames == [f"a red fox frame {i}" for i in range(4)]
-    body = srv.requests[0]["body"]
+    request = direct_once(director, tmp_path, openai_reply(frames_json(4)), PROMPT, fps=2, camera="static",
+                          style="oil painting")
+    body = request["body"]
     assert body["model"] == "test-model"
     assert body["response_format"]["type"] == "json_schema"
     user = body["messages"][1]["content"]
     assert PROMPT in user and "exactly 4" in user and "2 frames per second" in user
     assert "oil painting" in user and "static" in user
-    assert srv.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"
+    assert request["headers"]["authorization"] == f"Bearer {KEY}"
 
 
 @pytest.mark.parametrize(
