@@ -13,8 +13,7 @@ from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from direct2v.render.attention import (
     ValueMappingController,
     ValueMappingProcessor,
-    ensure_value_mapping,
-    remove_value_mapping,
+    installed_value_mapping,
 )
 from direct2v.render.dsf import dsf_confidence_reference
 
@@ -129,7 +128,7 @@ def test_p_one_never_computes_the_mapped_attention(attn, monkeypatch):
     assert torch.equal(got, plain)
 
 
-def test_processors_are_installed_once_and_idle_equal_the_originals():
+def test_value_mapping_is_installed_for_a_render_and_reused_by_the_next():
     from direct2v.render.loading import tiny_components
 
     unet = tiny_components()["unet"].eval()
@@ -137,17 +136,21 @@ def test_processors_are_installed_once_and_idle_equal_the_originals():
     ctx = torch.randn(2, 77, 32, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
         before = unet(x, 10, encoder_hidden_states=ctx).sample
-    ctl = ValueMappingController()
-    ensure_value_mapping(unet, ctl, ("up_blocks.3",))
-    procs = dict(unet.attn_processors)
+    own = dict(unet.attn_processors)
+    ctl, bound = ValueMappingController(), {}
+    with installed_value_mapping(unet, ctl, ("up_blocks.3",), bound):
+        procs = dict(unet.attn_processors)
+        with torch.no_grad():
+            idle = unet(x, 10, encoder_hidden_states=ctx).sample
     mapped = {n for n, p in procs.items() if isinstance(p, ValueMappingProcessor)}
     assert mapped and all(n.startswith("up_blocks.3.") and n.endswith("attn1.processor") for n in mapped)
-    ensure_value_mapping(unet, ctl, ("up_blocks.3",))  # same controller and blocks: nothing changes
-    assert all(unet.attn_processors[n] is p for n, p in procs.items())
-    with torch.no_grad():
-        idle = unet(x, 10, encoder_hidden_states=ctx).sample
+    assert all(procs[n].original is own[n] for n in mapped)
     assert torch.equal(idle, before)
-    ensure_value_mapping(unet, ctl, ("up_blocks.2",))  # other blocks: up_blocks.3 gets its own processors back
-    assert not any(isinstance(unet.attn_processors[n], ValueMappingProcessor) for n in mapped)
-    remove_value_mapping(unet)
-    assert not any(isinstance(p, ValueMappingProcessor) for p in unet.attn_processors.values())
+    assert all(unet.attn_processors[n] is p for n, p in own.items())  # the layers' own, the same objects
+    with installed_value_mapping(unet, ctl, ("up_blocks.3",), bound):  # the next render: the same processor objects
+        assert all(unet.attn_processors[n] is procs[n] for n in procs)
+    with installed_value_mapping(unet, ctl, ("up_blocks.2",), bound):  # other blocks: up_blocks.3 keeps its own
+        assert not any(isinstance(unet.attn_processors[n], ValueMappingProcessor) for n in mapped)
+    with pytest.raises(RuntimeError, match="stop"), installed_value_mapping(unet, ctl, "all", bound):
+        raise RuntimeError("stop")
+    assert all(unet.attn_processors[n] is p for n, p in own.items())

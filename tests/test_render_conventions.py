@@ -117,7 +117,7 @@ def test_callback_objects_get_the_tensors_they_name(pipe):
     both = MultiPipelineCallbacks([record, SDCFGCutoffCallback(cutoff_step_ratio=None, cutoff_step_index=4)])
     assert both.tensor_inputs == ["negative_prompt_embeds", "prompt_embeds"]
     sizes = unet_batches(pipe, callback_on_step_end=both)
-    assert record.seen == [["frame_ids", "negative_prompt_embeds", "phase", "prompt_embeds"]] * pipe.num_timesteps
+    assert record.seen == [["negative_prompt_embeds", "prompt_embeds"]] * pipe.num_timesteps  # what they named, nothing else
     assert sizes[-1] == len(PROMPTS)
 
 
@@ -198,3 +198,97 @@ def test_encode_prompt_works_in_isolation(components):
 def test_bad_embeddings_get_clear_errors(pipe, kwargs, error, text):
     with pytest.raises(error, match=text):
         pipe(generator=gen(), **FAST, **kwargs)
+
+
+# --------------------------------------------------------------------------- attention processors
+def mapped_layers(pipe) -> list[str]:
+    return [n for n in pipe.unet.attn_processors if n.startswith(("up_blocks.2.", "up_blocks.3.")) and "attn1" in n]
+
+
+def test_attention_slicing_renders_the_same_frames(components):
+    """`enable_attention_slicing()` (old small-GPU tutorials start with it): the joint phase maps
+    values in slices, the single-frame phase runs the layers' SlicedAttnProcessor."""
+    from diffusers.models.attention_processor import SlicedAttnProcessor
+
+    plain = DirecT2VPipeline(**components)
+    plain.set_progress_bar_config(disable=True)
+    expected = plain(PROMPTS, generator=gen(), dsf_quantile=0.0, **FAST).frames
+    plain.enable_attention_slicing(1)
+    sliced = plain(PROMPTS, generator=gen(), dsf_quantile=0.0, **FAST).frames
+    assert np.abs(sliced - expected).max() < 1e-5
+    assert all(isinstance(p, SlicedAttnProcessor) for p in plain.unet.attn_processors.values())
+    plain.disable_attention_slicing()
+
+
+def test_the_layers_own_processor_runs_outside_the_joint_phase(pipe):
+    """A processor set by the user after earlier renders is what the single-frame phase calls, with
+    diffusers' own keywords; the joint phase maps values instead; afterwards it is back in place."""
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    class Recording(AttnProcessor2_0):
+        def __init__(self):
+            super().__init__()
+            self.phases = []
+
+        def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None):
+            self.phases.append(pipe.phase)
+            return super().__call__(attn, hidden_states, encoder_hidden_states, attention_mask)
+
+    pipe(PROMPTS, generator=gen(), **FAST)  # processors of an earlier render exist
+    own = dict(pipe.unet.attn_processors)
+    mine = {n: Recording() for n in mapped_layers(pipe)}
+    pipe.unet.set_attn_processor({**own, **mine})
+    try:
+        pipe(PROMPTS, generator=gen(), **FAST)
+        assert all(set(r.phases) == {"first frame"} for r in mine.values())
+        assert all(len(r.phases) == (6 - 4 - 1) + (4 - 2) for r in mine.values())  # one call per single-frame step
+        assert all(pipe.unet.attn_processors[n] is r for n, r in mine.items())
+    finally:
+        pipe.unet.set_attn_processor(own)
+
+
+def test_a_processor_built_without_arguments_is_plain_attention(pipe):
+    """diffusers' load_ip_adapter/unload_ip_adapter rebuild self-attention processors as `type(p)()`:
+    such a value-mapping processor is the layer's plain attention, and the next render binds the
+    layer again and leaves AttnProcessor2_0 behind."""
+    from diffusers.models.attention_processor import AttnProcessor2_0
+
+    from direct2v.render.attention import ValueMappingProcessor
+
+    expected = pipe(PROMPTS, generator=gen(), **FAST).frames
+    own = dict(pipe.unet.attn_processors)
+    pipe.unet.set_attn_processor({n: ValueMappingProcessor() if n in mapped_layers(pipe) else p for n, p in own.items()})
+    try:
+        x = torch.randn(1, 4, 8, 8, generator=gen())
+        ctx = torch.randn(1, 77, 32, generator=gen(1))
+        rebuilt = pipe.unet(x, 10, encoder_hidden_states=ctx).sample
+        pipe.unet.set_attn_processor(own)
+        assert torch.equal(rebuilt, pipe.unet(x, 10, encoder_hidden_states=ctx).sample)
+        pipe.unet.set_attn_processor({n: ValueMappingProcessor() if n in mapped_layers(pipe) else p for n, p in own.items()})
+        again = pipe(PROMPTS, generator=gen(), **FAST).frames
+        assert np.abs(again - expected).max() < 1e-6
+        assert all(type(pipe.unet.attn_processors[n]) is AttnProcessor2_0 for n in mapped_layers(pipe))
+    finally:
+        pipe.unet.set_attn_processor(own)
+
+
+@pytest.mark.parametrize("direction", ["direct2v_from_sd", "sd_from_direct2v"])
+def test_from_pipe_leaves_the_other_pipelines_processors_alone(components, direction):
+    from diffusers import StableDiffusionPipeline
+
+    sd_parts = {k: v for k, v in components.items() if k in ("vae", "text_encoder", "tokenizer", "unet", "scheduler")}
+    if direction == "direct2v_from_sd":
+        first = StableDiffusionPipeline(**sd_parts, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        second = DirecT2VPipeline.from_pipe(first)
+    else:
+        first = DirecT2VPipeline(**components)
+        second = StableDiffusionPipeline.from_pipe(first)
+    for p in (first, second):
+        p.set_progress_bar_config(disable=True)
+    own = dict(first.unet.attn_processors)
+    call = dict(num_inference_steps=FAST["num_inference_steps"], output_type="np")
+    d2v, sd = (second, first) if direction == "direct2v_from_sd" else (first, second)
+    before = sd(PROMPTS[0], generator=gen(), **call).images
+    d2v(PROMPTS, generator=gen(), **FAST)
+    assert second.unet is first.unet and all(first.unet.attn_processors[n] is p for n, p in own.items())
+    assert np.array_equal(sd(PROMPTS[0], generator=gen(), **call).images, before)

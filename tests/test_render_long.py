@@ -100,11 +100,11 @@ def test_24_frames_with_8_per_pass_are_distinct_and_in_order(pipe):
     frames_seen, phases = [], []
 
     def cb(p, i, t, kw):
-        if not phases or phases[-1] != kw["phase"]:
-            phases.append(kw["phase"])
-        if kw["phase"] != "first frame" and (not frames_seen or frames_seen[-1] != kw["frame_ids"]):
-            frames_seen.append(list(kw["frame_ids"]))
-        assert kw["latents"].shape[0] == len(kw["frame_ids"])
+        if not phases or phases[-1] != p.phase:
+            phases.append(p.phase)
+        if p.phase != "first frame" and (not frames_seen or frames_seen[-1] != p.frame_ids):
+            frames_seen.append(list(p.frame_ids))
+        assert kw["latents"].shape[0] == len(p.frame_ids)
         return {}
 
     result = pipe(PROMPTS[:24], generator=gen(), frames_per_pass=8, value_mapping="rotational", rvm_period=1,

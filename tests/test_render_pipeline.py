@@ -200,7 +200,7 @@ def test_callback_can_replace_latents_and_sees_every_step(pipe):
     seen = []
 
     def cb(p, i, t, kw):
-        seen.append((i, kw["latents"].shape[0], kw["phase"]))
+        seen.append((i, kw["latents"].shape[0], p.phase))
         return {"latents": kw["latents"] * 0} if i == p.num_timesteps - 1 else {}
 
     out = pipe(PROMPTS[:2], generator=gen(0), callback_on_step_end=cb, output_type="latent", **FAST).frames
@@ -225,7 +225,7 @@ def test_cancel_stops_within_a_step_leaves_processors_idle_and_pipeline_is_reusa
     with pytest.raises(RenderCancelled):
         run(pipe, callback_on_step_end=cb)
     assert steps == [0, 1, 2, 3, 4]
-    # Processors stay installed (the same objects), idle: they hand over to the layers' own processors.
+    # The layers have their own processors back (the same objects) and the controller is idle.
     assert all(pipe.unet.attn_processors[n] is p for n, p in installed.items())
     ctl = pipe.value_mapping_controller
     assert not ctl.active and ctl.step is None and ctl.anchors is None and ctl.record is None

@@ -202,9 +202,9 @@ def test_render_facade_maps_sdxls_default_blocks(monkeypatch):
     from direct2v.settings import RenderSettings
 
     installed = []
-    real = pipeline_module.ensure_value_mapping
-    monkeypatch.setattr(pipeline_module, "ensure_value_mapping",
-                        lambda unet, ctl, blocks: installed.append(blocks) or real(unet, ctl, blocks))
+    real = pipeline_module.installed_value_mapping
+    monkeypatch.setattr(pipeline_module, "installed_value_mapping",
+                        lambda unet, ctl, blocks, bound: installed.append(blocks) or real(unet, ctl, blocks, bound))
     pipe = load_pipeline("tiny-sdxl", device="cpu")
     settings = RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2, seed=1)
     assert settings.attention_blocks == "default"

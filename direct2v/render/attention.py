@@ -20,8 +20,8 @@ of the current batch. Without a cache the pool is just the batch.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -181,6 +181,12 @@ class ValueMappingController:
         else:
             self.ref_index.copy_(host)
 
+    @property
+    def maps_values(self) -> bool:
+        """In the joint phase with a mode that maps; p = 1 keeps every query's own values (= "none"),
+        so the mapped attention would be thrown away."""
+        return self.active and self.mode != "none" and self.dsf_quantile < 1.0
+
     def finish(self) -> None:
         """Back to idle: processors hand over to the layers' own processors."""
         self.step, self.call, self.active = None, None, False
@@ -229,15 +235,36 @@ def _anchor_pool(ctl: ValueMappingController, name: str, k5: torch.Tensor, v5: t
     return torch.stack([p[0] for p in parts], 1), torch.stack([p[1] for p in parts], 1), index
 
 
+def sliced_attention(q, k, v, mask=None, slice_size: int | None = None) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) v for (lead, heads, L, d) inputs, `slice_size` (lead, head) pairs
+    at a time as diffusers' SlicedAttnProcessor does (bounded memory where SDPA has no fused kernel)."""
+    if not slice_size or q.shape[0] * q.shape[1] <= slice_size:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    lead, heads = q.shape[:2]
+    flat = [x.expand(lead, heads, *x.shape[2:]).flatten(0, 1) if x is not None else None for x in (q, k, v, mask)]
+    parts = [
+        F.scaled_dot_product_attention(*(x[i : i + slice_size] for x in flat[:3]),
+                                       attn_mask=flat[3][i : i + slice_size] if mask is not None else None)
+        for i in range(0, lead * heads, slice_size)
+    ]
+    return torch.cat(parts).unflatten(0, (lead, heads))
+
+
 class ValueMappingProcessor:
     """Self-attention processor with value mapping and optional dual-softmax filtering.
 
-    Installed once per pipeline (`ensure_value_mapping`); outside the joint phase, with mode
-    "none" and with p = 1 it hands the call to the layer's own processor (`original`), so an
-    idle pipeline computes exactly what it computed before installation.
+    It wraps the layer's own processor (`original`: AttnProcessor2_0, SlicedAttnProcessor,
+    xFormers, a user's): outside the joint phase, with mode "none" and with p = 1 it calls
+    `original` as diffusers' `Attention.forward` would, so it computes exactly what the layer
+    computed before. In the joint phase it maps values itself, in head slices of the
+    original's `slice_size` when it has one (`enable_attention_slicing()`).
+
+    diffusers rebuilds processors by calling their class with no arguments
+    (`load_ip_adapter`, `unload_ip_adapter`); such a processor has no controller and is the
+    layer's plain attention until a render binds the layer again (`installed_value_mapping`).
     """
 
-    def __init__(self, controller: ValueMappingController, name: str, original=None):
+    def __init__(self, controller: ValueMappingController | None = None, name: str = "", original=None):
         self.controller = controller
         self.name = name
         self.original = original if original is not None else AttnProcessor2_0()
@@ -249,15 +276,17 @@ class ValueMappingProcessor:
         encoder_hidden_states: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
         temb: torch.Tensor | None = None,
-        *args,
         **kwargs,
     ) -> torch.Tensor:
+        ctl = self.controller
+        if ctl is None or not ctl.maps_values:
+            if temb is not None:
+                kwargs["temb"] = temb
+            return self.original(
+                attn, hidden_states, encoder_hidden_states=encoder_hidden_states, attention_mask=attention_mask, **kwargs
+            )
         if encoder_hidden_states is not None:
             raise RuntimeError(f"ValueMappingProcessor was installed on cross-attention layer {self.name}")
-        ctl = self.controller
-        # p = 1 keeps every query's own values (= "none"): the mapped attention would be thrown away.
-        if not ctl.active or ctl.mode == "none" or ctl.dsf_quantile >= 1.0:
-            return self.original(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
         residual = hidden_states
         if attn.spatial_norm is not None:
             hidden_states = attn.spatial_norm(hidden_states, temb)
@@ -284,6 +313,11 @@ class ValueMappingProcessor:
         if attn.residual_connection:
             out = out + residual
         return out / attn.rescale_output_factor
+
+    @property
+    def slice_size(self) -> int | None:
+        """Heads per slice of the mapped attention: the original's, when attention slicing is on."""
+        return getattr(self.original, "slice_size", None)
 
     # ------------------------------------------------------------------ the method
     def _attend(self, attn, query, key, value, attention_mask):
@@ -332,7 +366,7 @@ class ValueMappingProcessor:
             rk = attn.norm_k(rk)
 
         if p <= 0.0:
-            mapped = F.scaled_dot_product_attention(q_att, rk, rv, attn_mask=attention_mask)
+            mapped = sliced_attention(q_att, rk, rv, attention_mask, self.slice_size)
             return mapped.transpose(1, 2).reshape(batch, tokens, inner).to(query.dtype)
         mapped, row_lse = attention_lse(q_att, rk, rv, scale, attention_mask)
         out = mapped.transpose(1, 2).reshape(batch, tokens, heads, d)  # token-major, one copy
@@ -375,47 +409,41 @@ def select_self_attention_layers(unet, blocks: tuple[str, ...] | str) -> list[st
     return chosen
 
 
-def ensure_value_mapping(unet, controller: ValueMappingController, blocks) -> None:
-    """Value-mapping processors bound to `controller` on exactly the chosen layers.
+def _own(processor):
+    """The layer's own processor under a value-mapping one (also one diffusers rebuilt without arguments)."""
+    return processor.original if isinstance(processor, ValueMappingProcessor) else processor
 
-    A no-op when they are already there, so processor objects (and a compiled UNet's graph)
-    survive from one render to the next; other layers get their own processors back.
-    """
-    current = unet.attn_processors
+
+def bind_processors(unet, controller: ValueMappingController, blocks, bound: dict) -> dict:
+    """The processors of a render: value mapping on the chosen layers, each wrapping the layer's
+    current processor, and the layers' own elsewhere. `bound` keeps the processors of earlier
+    renders by layer; one is reused while it wraps the same original for the same controller,
+    so a compiled UNet meets the objects its graphs were traced with."""
     chosen = set(select_self_attention_layers(unet, blocks))
-    if all((isinstance(p, ValueMappingProcessor) and p.controller is controller) == (n in chosen) for n, p in current.items()):
-        return
-
-    def own(p):
-        return p.original if isinstance(p, ValueMappingProcessor) else p
-
     procs = {}
-    for n, p in current.items():
+    for n, p in unet.attn_processors.items():
+        own = _own(p)
         if n not in chosen:
-            procs[n] = own(p)
-        elif isinstance(p, ValueMappingProcessor) and p.controller is controller:
-            procs[n] = p
-        else:
-            procs[n] = ValueMappingProcessor(controller, n.removesuffix(".processor"), own(p))
-    unet.set_attn_processor(procs)
+            procs[n] = own
+            continue
+        old = bound.get(n)
+        if old is None or old.original is not own or old.controller is not controller:
+            bound[n] = ValueMappingProcessor(controller, n.removesuffix(".processor"), own)
+        procs[n] = bound[n]
+    return procs
 
 
-def remove_value_mapping(unet) -> None:
-    """Give every layer its own processor back."""
-    current = unet.attn_processors
-    if any(isinstance(p, ValueMappingProcessor) for p in current.values()):
-        unet.set_attn_processor({n: p.original if isinstance(p, ValueMappingProcessor) else p for n, p in current.items()})
-
-
-def install_value_mapping(unet, controller: ValueMappingController, blocks) -> Callable[[], None]:
-    """`ensure_value_mapping`, returning a function that restores the processors found before."""
-    original = dict(unet.attn_processors)
-    ensure_value_mapping(unet, controller, blocks)
-
-    def restore() -> None:
-        unet.set_attn_processor(original)
-
-    return restore
+@contextlib.contextmanager
+def installed_value_mapping(unet, controller: ValueMappingController, blocks, bound: dict | None = None):
+    """Value-mapping processors on the chosen layers for the length of one render; afterwards
+    every layer has the processor it had before, so a pipeline sharing the UNet (`from_pipe`)
+    and the user's own `set_attn_processor` / `enable_attention_slicing` see their own."""
+    before = unet.attn_processors
+    unet.set_attn_processor(bind_processors(unet, controller, blocks, {} if bound is None else bound))
+    try:
+        yield
+    finally:
+        unet.set_attn_processor({n: _own(p) for n, p in before.items()})
 
 
 def random_draws(seed: int, num_steps: int) -> list[float]:
@@ -430,11 +458,11 @@ __all__ = [
     "PREVIOUS",
     "ValueMappingController",
     "ValueMappingProcessor",
-    "ensure_value_mapping",
-    "install_value_mapping",
-    "remove_value_mapping",
+    "bind_processors",
     "random_draws",
     "reference_frames",
     "rotational_reference",
     "select_self_attention_layers",
+    "sliced_attention",
+    "installed_value_mapping",
 ]

@@ -31,7 +31,7 @@ from transformers import CLIPTextModel, CLIPTokenizer
 
 from ..frames import MAX_FRAMES, check_frame_prompts
 from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError
-from .attention import ValueMappingController, ensure_value_mapping, random_draws, select_self_attention_layers
+from .attention import ValueMappingController, installed_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled, RenderNonFinite
 from .long import plan_passes, run_passes
 from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
@@ -90,8 +90,20 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         self._frame_ids: list[int] = []
         self.vae_decode_batch = 8
         self.value_mapping_controller = ValueMappingController()
+        self._value_mapping_processors: dict = {}  # by layer, reused from render to render
 
     # ------------------------------------------------------------------ properties
+    @property
+    def phase(self) -> str:
+        """What the current step belongs to: "first frame", "start image", "joint", "frames 9-12 of 24",
+        or "idle" between renders (step-end callbacks read it here, as `pipe.phase`)."""
+        return self._phase
+
+    @property
+    def frame_ids(self) -> list[int]:
+        """Global indices of the frames the current step denoises (the latents' rows)."""
+        return list(self._frame_ids)
+
     @property
     def interrupt(self) -> bool:
         return getattr(self, "_interrupt", False)
@@ -374,13 +386,13 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         return {"encoder_hidden_states": embeds}
 
     def _step_end(self, t, latents: torch.Tensor) -> torch.Tensor:
-        """The step-end callback gets the latents plus `phase` ("first frame", "joint",
-        "frames 9-12 of 24") and `frame_ids` (global indices of the latents' frames)."""
+        """The step-end callback gets the tensors it asked for; `pipe.phase` and `pipe.frame_ids`
+        say which phase and frames the latents are."""
         self._step_index_global += 1
         cb = self._callback_on_step_end
         if cb is not None:
             given = {name: self._callback_tensor(name, latents) for name in self._callback_tensor_names}
-            out = cb(self, self._step_index_global - 1, t, {**given, "phase": self._phase, "frame_ids": list(self._frame_ids)}) or {}
+            out = cb(self, self._step_index_global - 1, t, dict(given)) or {}
             latents = out.pop("latents", latents)
             self._take_callback_tensors(out, given)
         if self._progress is not None:
@@ -525,9 +537,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             controller = self.value_mapping_controller.configure(
                 value_mapping, rvm_period, float(dsf_quantile), random_draws(seed, n_joint)
             )
-        ensure_value_mapping(self.unet, controller, attention_blocks)
         try:
-            with self.progress_bar(total=self._num_timesteps) as progress:
+            with installed_value_mapping(self.unet, controller, attention_blocks, self._value_mapping_processors), \
+                    self.progress_bar(total=self._num_timesteps) as progress:
                 self._progress = progress
                 start = None
                 if image is not None:

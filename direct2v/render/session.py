@@ -90,10 +90,10 @@ def render(
         info = StepInfo(
             step=done,
             total=total,
-            phase=tensors["phase"],
+            phase=p.phase,
             elapsed_s=elapsed,
             eta_s=elapsed / done * (total - done),
-            frames=list(tensors["frame_ids"]),
+            frames=p.frame_ids,
         )
         if preview_every and (done % preview_every == 0 or done == total):
             info.preview = latents_to_preview(tensors["latents"])
