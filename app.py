@@ -12,24 +12,26 @@ import os
 import sys
 
 from direct2v.services.policy import add_policy_flags, policy_from_flags
-from direct2v.services.runtime import DEFAULT_MODEL
-from direct2v.settings import SettingsError
+from direct2v.cli import add_model_flags, flag_dest
+from direct2v.settings import ModelChoice, SettingsError, knobs
+
+
+def model_defaults(env) -> dict:
+    """The model flags' defaults from the environment (DIRECT2V_ + the flag: DIRECT2V_LORA_SCALE)."""
+    out = {}
+    for f, k in knobs(ModelChoice):
+        text = env.get("DIRECT2V_" + flag_dest(k).upper())
+        out[f.name] = f.default if not text else type(f.default)(text)
+    return out
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     env = os.environ
     on_space = bool(env.get("SPACE_ID"))
     p = argparse.ArgumentParser(description="DirecT2V Studio: LLM-directed zero-shot text-to-video.")
-    p.add_argument("--model", default=env.get("DIRECT2V_MODEL", DEFAULT_MODEL),
-                   help="Stable Diffusion (1.x or XL, detected) hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl' "
-                        f"(random, offline; renders noise). Default: {DEFAULT_MODEL} (env DIRECT2V_MODEL). The page can switch models.")
-    p.add_argument("--model-config", default=env.get("DIRECT2V_MODEL_CONFIG", ""),
-                   help="For a .safetensors/.ckpt --model: a diffusers folder of the same kind of model (configs are enough) "
-                        "or hub id; a local folder loads the file offline.")
-    p.add_argument("--lora", default=env.get("DIRECT2V_LORA", ""), help="LoRA weights on the model: file, folder or hub id.")
-    p.add_argument("--lora-scale", type=float, default=float(env.get("DIRECT2V_LORA_SCALE", "1.0")), help="LoRA strength (default 1.0).")
-    p.add_argument("--precision", choices=("auto", "fp16", "fp32"), default=env.get("DIRECT2V_PRECISION", "auto"),
-                   help="Weights' precision: auto = fp16 on CUDA, else fp32; fp32 when renders report NaN/inf frames.")
+    # --model, --model-config, --lora, --lora-scale, --precision from ModelChoice's fields; each
+    # defaults to its DIRECT2V_* variable (DIRECT2V_MODEL_CONFIG, ...), else the field's default.
+    add_model_flags(p, defaults=model_defaults(env))
     p.add_argument("--max-pipelines", type=int, default=int(env.get("DIRECT2V_MAX_PIPELINES", "2")),
                    help="Most loaded models kept in memory at once, for switching back without reloading (default 2; "
                         "env DIRECT2V_MAX_PIPELINES).")

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .settings import (
-    DEFAULT_MODEL, PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs, start_image_ref,
+    PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs, resolve_seed,
+    start_image_ref,
 )
 
 EXIT_OK, EXIT_ERROR, EXIT_INPUT, EXIT_MODEL, EXIT_DIRECTOR, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -51,17 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("direct", help="write a frame script (JSON list of prompts) from one prompt")
     d.add_argument("prompt", help="the story in a sentence, e.g. 'a corgi is running, and another corgi joins later'")
-    d.add_argument("--frames", type=int, default=8, help="number of frames (default 8)")
     d.add_argument("--fps", type=float, default=4, help="frames per second the script is written for, e.g. 4 or 2.5 (default 4)")
-    d.add_argument("--backend", default=None, choices=["local", "openai", "gemini", "huggingface", "offline"],
-                   help="director back end (default: openai or gemini when their key is set, else the local model)")
-    d.add_argument("--llm-model", dest="llm_model", default=None,
-                   help="model id: gpt-4o, gemini-2.5-flash, a Hub id or local folder for local/huggingface "
-                        "(local default: $DIRECT2V_LOCAL_MODEL or Qwen/Qwen3-4B-Instruct-2507)")
-    d.add_argument("--base-url", default=None,
-                   help="another server for the back end, e.g. http://127.0.0.1:11434/v1 (it never gets a key from the environment)")
-    d.add_argument("--style", default=None, help="style added to every frame")
-    d.add_argument("--camera", default=None, help="'static', 'remove', or a move such as 'slow zoom in'")
+    add_director_flags(d)
     d.add_argument("--image", default=None, metavar="PATH",
                    help="the start picture (frame 1): vision-capable back ends see it, so the prompt may give only the "
                         "motion; --project records it for render")
@@ -72,7 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="render a frame script or project file to mp4/gif/zip")
     r.add_argument("script", help="JSON list of frame prompts, or a project file")
     r.add_argument("--out", default="direct2v.mp4", help="output path: .mp4, .gif or .zip (PNG frames); default direct2v.mp4")
-    r.add_argument("--model", default=None, help=f"SD 1.x or SDXL hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl' (default: the project's, else {DEFAULT_MODEL})")
     r.add_argument("--device", default=None, help="torch device (default cuda if available)")
     add_model_flags(r)
     r.add_argument("--image", default=None, metavar="PATH",
@@ -83,7 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="render with several methods and write the paper's Table 1 (direct2v.evaluate)")
     c.add_argument("script", help="JSON list of frame prompts, or a project file")
-    c.add_argument("--model", default=None, help="SD 1.x or SDXL hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl'")
     c.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
     c.add_argument("--out-dir", default="results", help="where the table, plot and video grid go (default results/)")
     c.add_argument("--methods", default=None, help="comma-separated methods (default: the evaluation's four)")
@@ -94,40 +84,54 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .suite.cli import add_suite_parser
 
-    add_suite_parser(sub, add_setting_flags, add_model_flags)
+    add_suite_parser(sub, add_setting_flags, add_model_flags, add_director_flags)
     return p
 
 
-PRECISIONS = ("auto", "fp16", "fp32")
+def add_model_flags(p: argparse.ArgumentParser, defaults: dict[str, Any] | None = None) -> None:
+    """--model and its companions (a single file's config, LoRA weights and their scale,
+    precision), from ModelChoice's fields; not given = the project's, else the defaults."""
+    add_schema_flags(p, ModelChoice, "model (default: the project's, else as shown)", defaults=defaults)
 
 
-def add_model_flags(p: argparse.ArgumentParser) -> None:
-    """The model's companions: a single file's config, LoRA weights and their scale, precision."""
-    p.add_argument("--model-config", default=None, metavar="FOLDER_OR_ID",
-                   help="for a .safetensors/.ckpt --model: a diffusers folder of the same kind of model (its configs "
-                        "are enough) or a hub id; a local folder loads the file offline (default: the project's, else inferred)")
-    p.add_argument("--lora", default=None, metavar="FILE_OR_ID",
-                   help="LoRA weights on the model: a .safetensors file, a folder or a hub id (default: the project's)")
-    p.add_argument("--lora-scale", type=float, default=None, help="LoRA strength, -4 to 4 (default: the project's, else 1.0)")
-    p.add_argument("--precision", choices=PRECISIONS, default="auto",
-                   help="weights' precision: auto = fp16 on CUDA (the fp16 files where the model has them), else fp32; "
-                        "fp32 when a render reports NaN/inf frames")
+def add_director_flags(p: argparse.ArgumentParser) -> None:
+    """The director's options (back end, LLM, base URL, style, camera, frames), from DirectorOptions' fields."""
+    add_schema_flags(p, DirectorOptions, "director")
+
+
+def add_schema_flags(p: argparse.ArgumentParser, cls: type, title: str, defaults: dict[str, Any] | None = None) -> None:
+    """One flag per field of a settings dataclass, from its metadata: type, choices, range and
+    help. The flag names the destination (--llm-model -> llm_model); a flag not given is None
+    unless `defaults` (by field) says otherwise, so a project's value can stand."""
+    g = p.add_argument_group(title)
+    for f, k in knobs(cls):
+        g.add_argument(k.flag, dest=flag_dest(k), **_flag_kwargs(f, k, (defaults or {}).get(f.name)))
+
+
+def flag_dest(k) -> str:
+    return k.flag.removeprefix("--").replace("-", "_")
+
+
+def _flag_kwargs(f, k, default: Any = None) -> dict[str, Any]:
+    kw: dict[str, Any] = {"default": default}
+    if k.cli_parse is not None:
+        kw["type"] = k.cli_parse
+    elif isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
+        kw["type"] = type(f.default)
+    if k.choices and k.cli_parse is None:
+        kw["choices"] = [v for _, v in k.choices]
+    rng = f" [{k.lo:g}, {k.hi:g}]" if k.lo is not None and k.hi is not None and abs(k.hi) < 1e6 else ""
+    kw["help"] = f"{k.help}{rng} (default {_default_text(f.default if default is None else default)})"
+    return kw
 
 
 def model_choice_from_args(args: argparse.Namespace, project: Project) -> "ModelChoice":
-    """--model, --model-config, --lora and --lora-scale, else the project's, else the defaults.
-    A model given on the command line does not inherit the project's config or LoRA."""
-    if args.model:
-        base = ModelChoice(args.model)
-    else:
-        base = project.model_choice()
-    choice = ModelChoice(
-        base.model,
-        args.model_config if args.model_config is not None else base.config,
-        args.lora if args.lora is not None else base.lora,
-        args.lora_scale if args.lora_scale is not None else base.lora_scale,
-    )
-    return choice.clean().validate()
+    """--model, --model-config, --lora, --lora-scale and --precision, else the project's, else the
+    defaults. A model given on the command line does not inherit the project's config or LoRA."""
+    base = ModelChoice(args.model) if args.model else project.model_choice()
+    given = {f.name: getattr(args, flag_dest(k)) for f, k in knobs(ModelChoice)
+             if f.name != "model" and getattr(args, flag_dest(k), None) is not None}
+    return base.replace(**given).clean().validate()
 
 
 def precision_dtype(name: str):
@@ -142,16 +146,7 @@ def add_setting_flags(p: argparse.ArgumentParser, cls: type = RenderSettings) ->
     g = p.add_argument_group("render settings (override the project's; defaults as in the page)")
     g.add_argument("--preset", choices=sorted(PRESETS), help="start from a preset ('paper': PNDM, 100 steps, t0=90, t1=95, guidance 12)")
     for f, k in knobs(cls):
-        kw: dict[str, Any] = {"dest": f.name, "default": None}
-        if k.cli_parse is not None:
-            kw["type"] = k.cli_parse
-        elif isinstance(f.default, (int, float)) and not isinstance(f.default, bool):
-            kw["type"] = type(f.default)
-        if k.choices and k.cli_parse is None:
-            kw["choices"] = [v for _, v in k.choices]
-        rng = f" [{k.lo:g}, {k.hi:g}]" if k.lo is not None and k.hi is not None and abs(k.hi) < 1e6 else ""
-        kw["help"] = f"{k.help}{rng} (default {_default_text(f.default)})"
-        g.add_argument(k.flag, **kw)
+        g.add_argument(k.flag, dest=f.name, **_flag_kwargs(f, k))
 
 
 def _default_text(v: Any) -> str:
@@ -161,7 +156,8 @@ def _default_text(v: Any) -> str:
 
 
 def settings_from_args(args: argparse.Namespace, base: RenderSettings | None = None) -> RenderSettings:
-    """The project's settings (or defaults), then the preset, then explicit flags; validated.
+    """The project's settings (or defaults), then the preset, then explicit flags; not checked
+    here (the renderer's gate checks them once; `checked_settings` checks them up front).
 
     --steps without --t0/--t1 scales t0 and t1 with it (`RenderSettings.with_steps`)."""
     s = base or RenderSettings()
@@ -173,7 +169,14 @@ def settings_from_args(args: argparse.Namespace, base: RenderSettings | None = N
         s = s.with_steps(steps)
     elif steps is not None:
         changes["num_inference_steps"] = steps
-    return s.replace(**changes).validate()
+    return s.replace(**changes)
+
+
+def checked_settings(args: argparse.Namespace, base: RenderSettings | None = None) -> RenderSettings:
+    """`settings_from_args` with the seed drawn, checked before any model loads: the settings that
+    render, so the renderer does not check them again."""
+    s = settings_from_args(args, base)
+    return s.replace(seed=resolve_seed(s.seed)).validate()
 
 
 def load_script(path: str) -> Project:
@@ -219,7 +222,7 @@ class ProgressBar:
 def cmd_direct(args: argparse.Namespace) -> int:
     from .director import DirectorError, DirectorInputError, make_director
 
-    backend = args.backend
+    backend = "openai" if args.backend == "compatible" else args.backend
     if backend is None:
         try:
             from .director import default_backend
@@ -230,7 +233,8 @@ def cmd_direct(args: argparse.Namespace) -> int:
     image_ref = start_image_ref(args.image) if args.image else None  # a missing file fails before any request
     try:
         director = make_director(backend, model=args.llm_model, api_key=None, base_url=args.base_url)
-        result = director.direct(args.prompt, num_frames=args.frames, fps=args.fps, camera=args.camera, style=args.style,
+        num_frames = args.frames if args.frames is not None else DirectorOptions().num_frames
+        result = director.direct(args.prompt, num_frames=num_frames, fps=args.fps, camera=args.camera, style=args.style,
                                  image=args.image)
         for note in result.notes():  # who wrote it (and why not the chosen back end), the picture
             print(note, file=sys.stderr)
@@ -251,8 +255,8 @@ def cmd_direct(args: argparse.Namespace) -> int:
             user_prompt=args.prompt,
             frames=frames,
             settings=RenderSettings(fps=max(1, round(fps))),  # a video plays at a whole frame rate
-            director=DirectorOptions(backend=backend, model=args.llm_model or "", base_url=args.base_url or "",
-                                     style=args.style or "", camera=args.camera or ""),
+            director=DirectorOptions(backend=args.backend or backend, model=args.llm_model or "", base_url=args.base_url or "",
+                                     style=args.style or "", camera=args.camera or "", num_frames=num_frames),
             start_image=image_ref,
         ).to_json()
     else:
@@ -267,13 +271,13 @@ def _load_pipe(choice: ModelChoice, args: argparse.Namespace):
     from .render import ModelLoadError, load_pipeline
 
     try:
-        return load_pipeline(choice.model, device=args.device, dtype=precision_dtype(args.precision), config=choice.config,
+        return load_pipeline(choice.model, device=args.device, dtype=precision_dtype(choice.precision), config=choice.config,
                              lora=choice.lora, lora_scale=choice.lora_scale)
     except ModelLoadError as e:
         raise CliError(str(e), EXIT_MODEL) from None
 
 
-def start_image_from_args(args: argparse.Namespace, project: Project) -> tuple[Any, dict[str, str] | None]:
+def start_image_from_args(args: argparse.Namespace, project: Project, settings: RenderSettings) -> tuple[Any, dict[str, str] | None]:
     """(the start picture, its project record): --image, else the project's own (checked to be
     the same file), else none. A bad picture fails here, before the model loads."""
     from .render.start_image import fit_to_frame, load_image
@@ -287,7 +291,6 @@ def start_image_from_args(args: argparse.Namespace, project: Project) -> tuple[A
     else:
         return None, None
     image = load_image(path)
-    settings = settings_from_args(args, project.settings)
     _, crop = fit_to_frame(image, settings.width, settings.height)
     print(f"Start image {path.name}: {crop.describe()}.", file=sys.stderr)
     return image, ref
@@ -295,14 +298,14 @@ def start_image_from_args(args: argparse.Namespace, project: Project) -> tuple[A
 
 def cmd_render(args: argparse.Namespace) -> int:
     project = load_script(args.script)
-    settings = settings_from_args(args, project.settings)
+    settings = checked_settings(args, project.settings)
     out = Path(args.out)
     if out.suffix.lower() not in (".mp4", ".gif", ".zip"):
         raise CliError(f"--out must end in .mp4, .gif or .zip (got {out.name}).")
     if not out.parent.exists():
         raise CliError(f"--out: the folder {out.parent} does not exist.")
     choice = model_choice_from_args(args, project)
-    image, image_ref = start_image_from_args(args, project)
+    image, image_ref = start_image_from_args(args, project, settings)
     from .render import render
     from .render.errors import PromptError, RenderCancelled
     from .video import write_video
@@ -347,15 +350,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .evaluate.clip import load_clip
     from .evaluate.compare import compare_methods
     from .frames import check_frame_prompts
-    from .evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
+    from .evaluate.methods import DEFAULT_METHODS, comparison_dsf, parse_methods
     from .render import ModelLoadError
     from .render.errors import RenderCancelled, RenderOutOfMemory
 
     project = load_script(args.script)
-    settings = settings_from_args(args, project.settings)
+    settings = checked_settings(args, project.settings)
     check_frame_prompts(project.frames)
     methods = parse_methods(args.methods if args.methods else DEFAULT_METHODS)
-    dsf = settings.dsf_quantile if settings.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    dsf = comparison_dsf(settings.dsf_quantile)
     choice = model_choice_from_args(args, project)
     try:
         scorer = load_clip(args.clip_model, device=args.device)

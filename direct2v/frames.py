@@ -18,6 +18,14 @@ CLIP_MAX_TOKENS = 77  # what Stable Diffusion's text encoder reads, start and en
 MAX_FPS = 120
 
 
+def check_frame_count(n: Any) -> int:
+    """The one rule for how many frames a video has, behind the page's slider, `direct --frames`,
+    the suite, `render()` and the director: PromptError with the same words everywhere."""
+    if isinstance(n, bool) or not isinstance(n, int) or not MIN_FRAMES <= n <= MAX_FRAMES:
+        raise PromptError(f"The number of frames must be a whole number from {MIN_FRAMES} to {MAX_FRAMES} (got {n!r}).")
+    return n
+
+
 def rows_text(rows: Sequence[int]) -> str:
     """'Frame 2 is' / 'Frames 2, 5 are' for 1-based row numbers (the first ten)."""
     shown = ", ".join(map(str, rows[:10])) + ("..." if len(rows) > 10 else "")
@@ -35,7 +43,7 @@ def check_frame_prompts(prompts: Any) -> list[str]:
     if empty:
         raise PromptError(f"{rows_text(empty)} empty: write a prompt or delete the row.")
     if len(out) > MAX_FRAMES:
-        raise PromptError(f"The script has {len(out)} frames; a video can have at most {MAX_FRAMES}.")
+        check_frame_count(len(out))
     long = [i + 1 for i, p in enumerate(out) if len(p) > MAX_PROMPT_CHARS]
     if long:
         raise PromptError(f"{rows_text(long)} longer than {MAX_PROMPT_CHARS} characters: shorten the prompt.")

@@ -18,23 +18,29 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import SettingsError
-from .frames import MAX_FPS, MAX_FRAMES
+from .frames import MAX_FPS, MAX_FRAMES, MIN_FRAMES, check_frame_count
 from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
 
 
 # The Stable Diffusion model a render uses when none is named (hub id).
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 VALUE_MAPPING_MODES = ("rotational", "first", "random", "sparse_causal", "none")
+# Each value-mapping mode's names, the one table every layer reads: the paper's column label
+# (Table 1, the Compare tab) and the page's description (the Value mapping menu).
 MODE_LABELS = {
-    "rotational": "Rotational value mapping (DirecT2V)",
-    "first": "First frame (Text2Video-Zero)",
-    "sparse_causal": "Sparse-causal (Tune-A-Video)",
-    "random": "Random reference (ablation)",
-    "none": "None (independent frames)",
+    "rotational": ("RVM", "Rotational value mapping (DirecT2V)"),
+    "first": ("T2V-Z", "First frame (Text2Video-Zero)"),
+    "sparse_causal": ("TAV", "Sparse-causal (Tune-A-Video)"),
+    "random": ("Random", "Random reference (ablation)"),
+    "none": ("None", "None (independent frames)"),
 }
 SCHEDULERS = tuple(SCHEDULER_REGISTRY)
 DEFAULT_BLOCKS = ("up_blocks.2", "up_blocks.3")
 CHUNKING_MODES = ("cache", "t2vz")
+START_IMAGE_MODES = ("noise", "invert")  # render/start_image.py
+PRECISIONS = ("auto", "fp16", "fp32")  # the weights' dtype: render/loading.precision_dtype
+# The director's back ends as a project or the CLI names them ("compatible": openai with a base URL).
+DIRECTOR_BACKENDS = ("local", "openai", "compatible", "gemini", "huggingface", "offline")
 MAX_SIDE = 2048
 MAX_STEPS = 1000
 
@@ -119,7 +125,7 @@ class RenderSettings:
     value_mapping: str = knob(
         "rotational", name="value mapping", label="Value mapping", flag="--mode", control="dropdown",
         help="which frame each frame's self-attention reads its values from",
-        choices=tuple((MODE_LABELS[m], m) for m in VALUE_MAPPING_MODES), elem_id="value-mapping", wide=True,
+        choices=tuple((MODE_LABELS[m][1], m) for m in VALUE_MAPPING_MODES), elem_id="value-mapping", wide=True,
     )
     rvm_period: int = knob(
         4, name="RVM period tau", label="RVM period τ (steps)", flag="--tau", control="slider", lo=1, hi=MAX_STEPS,
@@ -195,7 +201,7 @@ class RenderSettings:
     )
     image_mode: str = knob(
         "noise", name="start-image mode", label="How frame 1 reaches the picture", flag="--image-mode", control="radio",
-        group="image", choices=(("Forward noise (fast)", "noise"), ("DDIM inversion (faithful, one UNet call per step)", "invert")),
+        group="image", choices=tuple(zip(("Forward noise (fast)", "DDIM inversion (faithful, one UNet call per step)"), START_IMAGE_MODES)),
         help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode", wide=True,
     )
     compile: bool = knob(
@@ -212,7 +218,32 @@ class RenderSettings:
 
     # ----------------------------------------------------------------- validation
     def validate(self) -> "RenderSettings":
-        """Raise SettingsError naming the first bad field; return self when all are fine."""
+        """Raise SettingsError naming the first bad field; return self when all are fine.
+
+        Settings with the same values (and types) as ones already found valid are not checked
+        again, so one render checks them once however many layers hand them on (page or CLI,
+        Compare, `render()`, the pipeline's gate)."""
+        state = self._state()
+        if state is not None and state in _VALID_STATES:
+            return self
+        self._check()
+        if state is not None:
+            _VALID_STATES[state] = None
+            while len(_VALID_STATES) > 256:
+                _VALID_STATES.pop(next(iter(_VALID_STATES)))
+        return self
+
+    def _state(self) -> tuple | None:
+        """The values with their types (True is not 1 here), or None when one cannot be hashed."""
+        state = tuple((f.name, type(getattr(self, f.name)), getattr(self, f.name)) for f in dataclasses.fields(self))
+        try:
+            hash(state)
+        except TypeError:
+            return None
+        return state
+
+    def _check(self) -> None:
+        """The rules: every field in its range or among its choices, then the ones between fields."""
         for f, k in knobs(type(self)):
             v = getattr(self, f.name)
             if k.cli_parse is not None:
@@ -251,7 +282,6 @@ class RenderSettings:
                 raise SettingsError(f"attention_blocks must be 'all', 'default' or a list of block names; got {blocks!r}.")
         elif not blocks or not all(isinstance(b, str) and b for b in blocks):
             raise SettingsError("attention_blocks must name at least one block, e.g. up_blocks.2.")
-        return self
 
     # ----------------------------------------------------------------- conversion
     def with_steps(self, steps: int) -> "RenderSettings":
@@ -302,10 +332,19 @@ class RenderSettings:
         return cls(**d)
 
 
+# Settings found valid (`RenderSettings._state()`), oldest first; a few hundred at most.
+_VALID_STATES: dict[tuple, None] = {}
+
+
 def resolve_seed(seed: int | None) -> int:
     """The seed a render uses: -1 (or None) draws one, from the OS's randomness, so every
-    method of a comparison and the reported result share it."""
-    return secrets.randbelow(2**31 - 1) if seed is None or seed < 0 else int(seed)
+    method of a comparison and the reported result share it. Anything but a whole number is
+    returned as it is, for `RenderSettings.validate()` to name."""
+    if seed is None:
+        return secrets.randbelow(2**31 - 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        return seed
+    return secrets.randbelow(2**31 - 1) if seed < 0 else seed
 
 
 def knobs(cls: type = RenderSettings) -> list[tuple[dataclasses.Field, Knob]]:
@@ -373,15 +412,31 @@ MAX_LORA_SCALE = 4.0
 class ModelChoice:
     """Which weights render: a Stable Diffusion model (hub id, diffusers folder, single
     .safetensors/.ckpt file, or "tiny"/"tiny-sdxl"), the config folder or hub id a single file
-    is read with ("" = inferred), and optional LoRA weights (file, folder or hub id) at a scale.
+    is read with ("" = inferred), optional LoRA weights (file, folder or hub id) at a scale,
+    and the weights' precision.
 
-    The page's chooser, the CLI's model flags and `Project` carry this together; the loader
-    keys its cache on it (render/loading.py)."""
+    The page's chooser, the CLI's and app.py's model flags (from these fields' metadata) and
+    `Project` carry this together; the loader keys its cache on it (render/loading.py)."""
 
-    model: str = DEFAULT_MODEL
-    config: str = ""
-    lora: str = ""
-    lora_scale: float = 1.0
+    model: str = knob(
+        DEFAULT_MODEL, name="model", label="Model", flag="--model", control="text", group="model",
+        help="SD 1.x or SDXL hub id, local folder, .safetensors/.ckpt file, or 'tiny'/'tiny-sdxl' (random, offline)",
+    )
+    config: str = knob(
+        "", name="model config", label="Config (single file only)", flag="--model-config", control="text", group="model",
+        help="for a .safetensors/.ckpt model: a diffusers folder of the same kind of model (its configs are enough) "
+             "or a hub id; a local folder loads the file offline ('' = inferred)",
+    )
+    lora: str = knob("", name="LoRA", label="LoRA", flag="--lora", control="text", group="model",
+                     help="LoRA weights on the model: a .safetensors file, a folder or a hub id ('' = none)")
+    lora_scale: float = knob(1.0, name="LoRA scale", label="LoRA scale", flag="--lora-scale", control="slider",
+                             group="model", lo=-MAX_LORA_SCALE, hi=MAX_LORA_SCALE, step=0.05, help="LoRA strength")
+    precision: str = knob(
+        "auto", name="precision", label="Precision", flag="--precision", control="radio", group="model",
+        choices=tuple((p, p) for p in PRECISIONS),
+        help="weights' precision: auto = fp16 on CUDA (the fp16 files where the model has them), else fp32; "
+             "fp32 when a render reports NaN/inf frames",
+    )
 
     def validate(self) -> "ModelChoice":
         for name in ("model", "config", "lora"):
@@ -390,13 +445,18 @@ class ModelChoice:
         if not self.model.strip():
             raise SettingsError("No model given: a Hugging Face Hub id, a local folder, a .safetensors/.ckpt file, or 'tiny'.")
         _num_in("LoRA scale", self.lora_scale, -MAX_LORA_SCALE, MAX_LORA_SCALE)
+        if self.precision not in PRECISIONS:
+            raise SettingsError(f"Unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}.")
         return self
 
     def clean(self) -> "ModelChoice":
         """Surrounding blanks dropped (pasted paths), the scale as a float."""
         scale = self.lora_scale
-        return ModelChoice(self.model.strip(), self.config.strip(), self.lora.strip(),
-                           float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale)
+        return dataclasses.replace(self, model=self.model.strip(), config=self.config.strip(), lora=self.lora.strip(),
+                                   lora_scale=float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) else scale)
+
+    def replace(self, **changes: Any) -> "ModelChoice":
+        return dataclasses.replace(self, **changes)
 
     def describe(self) -> str:
         """One line for status messages: `model`, plus the LoRA and its scale when there is one."""
@@ -426,11 +486,23 @@ class DirectorOptions:
     writes for, is `RenderSettings.fps`, so a project stores it once.
     """
 
-    backend: str = "local"
-    model: str = ""  # the LLM id; "" = the back end's default
-    base_url: str = ""
-    style: str = ""
-    camera: str = ""
+    backend: str = knob(
+        "local", name="director back end", label="Director", flag="--backend", control="dropdown", group="director",
+        choices=tuple((b, b) for b in DIRECTOR_BACKENDS),
+        help="local, openai, compatible (an OpenAI-compatible --base-url), gemini, huggingface or offline "
+             "(default: openai or gemini when their key is set, else the local model)",
+    )
+    model: str = knob("", name="LLM model", label="LLM model", flag="--llm-model", control="text", group="director",
+                      help="the LLM id: gpt-4o, gemini-2.5-flash, a Hub id or local folder ('' = the back end's default)")
+    base_url: str = knob("", name="base URL", label="Base URL", flag="--base-url", control="text", group="director",
+                         help="another server for the back end, e.g. http://127.0.0.1:11434/v1 (it never gets a key "
+                              "from the environment)")
+    style: str = knob("", name="style", label="Style", flag="--style", control="text", group="director",
+                      help="style added to every frame")
+    camera: str = knob("", name="camera", label="Camera", flag="--camera", control="text", group="director",
+                       help="'static', 'remove', or a move such as 'slow zoom in'")
+    num_frames: int = knob(8, name="frames", label="Frames", flag="--frames", control="slider", group="director",
+                           lo=MIN_FRAMES, hi=MAX_FRAMES, step=1, help="frames the director writes", elem_id="num-frames")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -440,6 +512,8 @@ class DirectorOptions:
         """Known fields as text; anything else (an old file's extra keys, a key) is dropped."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         data = {k: v for k, v in (data or {}).items() if k in fields}
+        if "num_frames" in data:
+            check_frame_count(data["num_frames"])
         return cls(**{k: str(v or "") if isinstance(fields[k].default, str) else v for k, v in data.items()})
 
     def director_args(self) -> tuple[str, dict[str, Any]]:

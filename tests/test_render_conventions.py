@@ -262,14 +262,14 @@ def test_a_processor_built_without_arguments_is_plain_attention(pipe):
         x = torch.randn(1, 4, 8, 8, generator=gen())
         ctx = torch.randn(1, 77, 32, generator=gen(1))
         rebuilt = pipe.unet(x, 10, encoder_hidden_states=ctx).sample
-        pipe.unet.set_attn_processor(own)
+        pipe.unet.set_attn_processor(dict(own))  # diffusers empties the dict it is given
         assert torch.equal(rebuilt, pipe.unet(x, 10, encoder_hidden_states=ctx).sample)
         pipe.unet.set_attn_processor({n: ValueMappingProcessor() if n in mapped_layers(pipe) else p for n, p in own.items()})
         again = pipe(PROMPTS, generator=gen(), **FAST).frames
         assert np.abs(again - expected).max() < 1e-6
         assert all(type(pipe.unet.attn_processors[n]) is AttnProcessor2_0 for n in mapped_layers(pipe))
     finally:
-        pipe.unet.set_attn_processor(own)
+        pipe.unet.set_attn_processor(dict(own))  # diffusers empties the dict it is given
 
 
 @pytest.mark.parametrize("direction", ["direct2v_from_sd", "sd_from_direct2v"])
@@ -292,3 +292,22 @@ def test_from_pipe_leaves_the_other_pipelines_processors_alone(components, direc
     d2v(PROMPTS, generator=gen(), **FAST)
     assert second.unet is first.unet and all(first.unet.attn_processors[n] is p for n, p in own.items())
     assert np.array_equal(sd(PROMPTS[0], generator=gen(), **call).images, before)
+
+
+# --------------------------------------------------------------------------- settings
+def test_a_settings_object_and_keywords_meet_in_one_gate(pipe, monkeypatch):
+    """`settings=` or diffusers' keywords (a keyword given wins over the object's field): one
+    validated RenderSettings, checked once per call by `check_inputs`."""
+    from direct2v.settings import RenderSettings
+
+    s = RenderSettings(width=64, height=64, value_mapping="first", guidance_scale=5.0, **FAST)
+    calls = []
+    real = pipe.check_inputs
+    monkeypatch.setattr(pipe, "check_inputs", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    a = pipe(PROMPTS, generator=gen(), settings=s).frames
+    b = pipe(PROMPTS, generator=gen(), value_mapping="first", guidance_scale=5.0, **FAST).frames
+    c = pipe(PROMPTS, generator=gen(), settings=s.replace(value_mapping="rotational"), value_mapping="first").frames
+    assert np.array_equal(a, b) and np.array_equal(a, c)
+    assert len(calls) == 3 and all(isinstance(x, RenderSettings) and x.value_mapping == "first" for x in calls)
+    with pytest.raises(SettingsError, match="image strength must be between 0.0 and 1.0"):
+        pipe(PROMPTS, settings=s.replace(image_strength=2.0))

@@ -76,21 +76,19 @@ def test_encode_prompt_equals_diffusers_sdxl_encode_prompt(components, pipe):
     from diffusers import StableDiffusionXLPipeline
 
     sdxl = StableDiffusionXLPipeline(**components, add_watermarker=False)
-    pipe._sdxl_inputs = {"prompt_2": ["x", "y", "x"], "negative_prompt_2": "dark"}
-    try:
-        cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, "blur")
-    finally:
-        pipe._sdxl_inputs = {}
-    assert cond.embeds.shape == (3, 77, 64) and cond.pooled.shape == (3, 32)
+    tokens, neg_tokens, pooled_all, neg_pooled = pipe.encode_prompt(
+        PROMPTS, prompt_2=["x", "y", "x"], device="cpu", negative_prompt="blur", negative_prompt_2="dark"
+    )
+    assert tokens.shape == (3, 77, 64) and pooled_all.shape == (3, 32)
     for j, (p, p2) in enumerate(zip(PROMPTS, ["x", "y", "x"])):
         e, ne, pooled, npooled = sdxl.encode_prompt(
             p, prompt_2=p2, device="cpu", negative_prompt="blur", negative_prompt_2="dark"
         )
-        assert torch.allclose(cond.embeds[j], e[0], atol=1e-6) and torch.allclose(cond.pooled[j], pooled[0], atol=1e-6)
-        assert torch.allclose(uncond.embeds[0], ne[0], atol=1e-6) and torch.allclose(uncond.pooled[0], npooled[0], atol=1e-6)
+        assert torch.allclose(tokens[j], e[0], atol=1e-6) and torch.allclose(pooled_all[j], pooled[0], atol=1e-6)
+        assert torch.allclose(neg_tokens[0], ne[0], atol=1e-6) and torch.allclose(neg_pooled[0], npooled[0], atol=1e-6)
     # No negative prompt: zeros, as SDXL base asks with force_zeros_for_empty_prompt.
-    _, zero = pipe.encode_prompt(PROMPTS, "cpu", True, None)
-    assert zero.embeds.abs().max() == 0 and zero.pooled.abs().max() == 0
+    _, zero, _, zero_pooled = pipe.encode_prompt(PROMPTS, device="cpu")
+    assert zero.abs().max() == 0 and zero_pooled.abs().max() == 0
 
 
 # --------------------------------------------------------------------------- the SD 1.5 equivalences, on SDXL
@@ -268,13 +266,13 @@ def test_sdxl_lora_loads_with_diffusers_loader(tmp_path):
 
 # --------------------------------------------------------------------------- diffusers' conventions on SDXL
 def test_prompt_embeds_with_pooled_reproduce_the_prompts(pipe):
-    cond, uncond = pipe.encode_prompt(PROMPTS, "cpu", True, "blur")
+    tokens, neg_tokens, pooled, neg_pooled = pipe.encode_prompt(PROMPTS, device="cpu", negative_prompt="blur")
     a = run(pipe, negative_prompt="blur")
-    b = pipe(prompt_embeds=cond.embeds, pooled_prompt_embeds=cond.pooled, negative_prompt_embeds=uncond.embeds,
-             negative_pooled_prompt_embeds=uncond.pooled, generator=gen(0), **FAST).frames
+    b = pipe(prompt_embeds=tokens, pooled_prompt_embeds=pooled, negative_prompt_embeds=neg_tokens,
+             negative_pooled_prompt_embeds=neg_pooled, generator=gen(0), **FAST).frames
     assert np.abs(a - b).max() < 1e-6
     with pytest.raises(ValueError, match="needs pooled_prompt_embeds with prompt_embeds"):
-        pipe(prompt_embeds=cond.embeds, generator=gen(0), **FAST)
+        pipe(prompt_embeds=tokens, generator=gen(0), **FAST)
 
 
 def test_sdxl_cfg_cutoff_callback_halves_the_batch_and_keeps_each_frames_conditioning(pipe):
@@ -291,9 +289,9 @@ def test_sdxl_cfg_cutoff_callback_halves_the_batch_and_keeps_each_frames_conditi
     n = len(PROMPTS)
     # Frame 1 alone for 2 steps, the joint batch for 2 with CFG, then conditional only.
     assert [s for s, _, _ in seen] == [2, 2, 2 * n, 2 * n, n]
-    cond, _ = pipe.encode_prompt(PROMPTS, "cpu", False)
+    cond, _, pooled, _ = pipe.encode_prompt(PROMPTS, device="cpu", do_classifier_free_guidance=False)
     _, tokens, added = seen[-1]
-    assert torch.equal(tokens, cond.embeds) and torch.equal(added["text_embeds"], cond.pooled)
+    assert torch.equal(tokens, cond) and torch.equal(added["text_embeds"], pooled)
     assert added["time_ids"].tolist() == [[64, 64, 0, 0, 64, 64]] * n
     assert not pipe.do_classifier_free_guidance
 

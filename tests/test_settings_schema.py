@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import dataclass
 
 import gradio as gr
@@ -42,7 +43,7 @@ def test_a_new_field_yields_a_cli_flag_validation_and_a_page_control():
     s = cli.settings_from_args(args, WithGrain())
     assert isinstance(s, WithGrain) and s.grain == 0.3 and s.num_inference_steps == 20
     with pytest.raises(SettingsError, match=r"film grain must be between 0.0 and 1.0 \(got 2.0\)"):
-        cli.settings_from_args(p.parse_args(["--grain", "2"]), WithGrain())
+        cli.checked_settings(p.parse_args(["--grain", "2"]), WithGrain())
 
     with gr.Blocks():
         built = controls.build_controls("advanced", WithGrain)
@@ -115,7 +116,7 @@ def test_cli_steps_scale_t0_t1_unless_they_are_given():
     s = cli.settings_from_args(p.parse_args(["render", "s.json", "--steps", "20", "--t0", "5", "--t1", "9"]))
     assert (s.t0, s.t1) == (5, 9)
     with pytest.raises(SettingsError, match=r"t1 must be between 0 and 19 \(got 47\), below Steps: lower t1 or raise Steps"):
-        cli.settings_from_args(p.parse_args(["render", "s.json", "--steps", "20", "--t1", "47"]))
+        cli.checked_settings(p.parse_args(["render", "s.json", "--steps", "20", "--t1", "47"]))
 
 
 def test_page_steps_slider_scales_t0_t1_from_what_the_person_set():
@@ -173,3 +174,100 @@ def test_director_options_round_trip_without_keys(tmp_path):
     path.write_text(json.dumps(raw))
     loaded = Project.load(path)
     assert loaded.director == d and "not-a-real-key" not in loaded.to_json()
+
+
+# --------------------------------------------------------------------------- one object, checked once
+@pytest.fixture
+def checks(monkeypatch):
+    """How many times the settings' rules ran (the memo of settings already found valid cleared)."""
+    import direct2v.settings as settings_module
+
+    monkeypatch.setattr(settings_module, "_VALID_STATES", {})
+    calls = []
+    real = RenderSettings._check
+    monkeypatch.setattr(RenderSettings, "_check", lambda self: calls.append(self.value_mapping) or real(self))
+    return calls
+
+
+SMALL = ["--model", "tiny", "--steps", "4", "--t0", "1", "--t1", "2", "--width", "64", "--height", "64", "--seed", "-1", "--quiet"]
+
+
+def test_a_cli_render_checks_its_settings_once(tmp_path, checks):
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))
+    assert cli.main(["render", str(script), "--out", str(tmp_path / "v.zip"), *SMALL]) == 0
+    assert checks == ["rotational"]
+
+
+def test_a_page_render_checks_its_settings_once(checks):
+    from conftest import FAST
+
+    from direct2v.services import runtime as rt
+    from direct2v.ui import render as render_tab
+
+    rt.configure("tiny")
+    fields = {n: getattr(RenderSettings(**FAST, seed=-1), n) for n in controls.SETTING_NAMES}
+    table = [["a red ball"], ["a red ball bouncing"]]
+    outs = list(render_tab.render_video(table, 2, 4, **fields))
+    assert outs[-1][1].endswith(".mp4")
+    assert checks == ["rotational"]
+
+
+def test_compare_checks_each_methods_settings_once(tmp_path, checks):
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))
+    code = cli.main(["compare", str(script), "--clip-model", "tiny", "--methods", "first,rotational",
+                     "--out-dir", str(tmp_path / "out"), *SMALL])
+    assert code == 0
+    assert sorted(checks) == ["first", "rotational"]  # the two rendered settings, once each
+
+
+def test_every_frame_count_entry_point_refuses_the_same_values(tmp_path, capsys):
+    """The page's Frames box, `direct --frames`, the suite, render() and the director: one rule, one message."""
+    from direct2v.director import DirectorInputError, make_director
+    from direct2v.frames import MAX_FRAMES, MIN_FRAMES
+    from direct2v.render import load_pipeline, render
+    from direct2v.suite.cli import prepare
+    from direct2v.suite.items import SuiteError
+    from direct2v.ui import direct
+
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("a fox runs\n")
+    pipe = load_pipeline("tiny", device="cpu")
+    for n in (MIN_FRAMES - 1, MAX_FRAMES + 1):
+        message = f"The number of frames must be a whole number from {MIN_FRAMES} to {MAX_FRAMES} (got {n})."
+        with pytest.raises(gr.Error, match=re.escape(message)):
+            direct._check_frames(n, 4)
+        assert cli.main(["direct", "a fox runs", "--frames", str(n), "--backend", "offline"]) == cli.EXIT_INPUT
+        assert capsys.readouterr().err.strip() == f"error: {message}"
+        args = cli.build_parser().parse_args(["suite", str(prompts), "--frames", str(n), "--backend", "offline"])
+        with pytest.raises(SuiteError, match=re.escape(message)):
+            prepare(args, cli.settings_from_args)
+        with pytest.raises(SettingsError, match=re.escape(message)):
+            render(pipe, ["a fox"] * n, RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2))
+        with pytest.raises(DirectorInputError, match=re.escape(message)):
+            make_director("offline").direct("a fox runs", num_frames=n)
+    with gr.Blocks():
+        frames = controls.schema_control(DirectorOptions, "num_frames", 8)
+    assert (frames.minimum, frames.maximum) == (MIN_FRAMES, MAX_FRAMES)
+
+
+def test_model_and_director_flags_come_from_the_schema():
+    from direct2v.settings import ModelChoice
+
+    import app
+
+    for argv in (["render", "s.json"], ["compare", "s.json"], ["suite", "p.txt"]):
+        args = cli.build_parser().parse_args([*argv, "--lora-scale", "0.5", "--precision", "fp32", "--model", "tiny"])
+        assert (args.lora_scale, args.precision, args.model) == (0.5, "fp32", "tiny")
+    for argv in (["direct", "a fox"], ["suite", "p.txt"]):
+        args = cli.build_parser().parse_args([*argv, "--frames", "5", "--llm-model", "m", "--backend", "compatible"])
+        assert (args.frames, args.llm_model, args.backend) == (5, "m", "compatible")
+    page = app.parse_args(["--lora-scale", "2", "--precision", "fp16"])
+    assert (page.lora_scale, page.precision, page.model_config) == (2.0, "fp16", "")
+    env = app.model_defaults({"DIRECT2V_LORA_SCALE": "0.25", "DIRECT2V_MODEL": "tiny"})
+    assert env["lora_scale"] == 0.25 and env["model"] == "tiny" and env["precision"] == "auto"
+    with pytest.raises(SettingsError, match="LoRA scale must be between -4.0 and 4.0"):
+        ModelChoice("tiny", lora_scale=5.0).validate()
+    with pytest.raises(SettingsError, match="Unknown precision 'fp8'"):
+        ModelChoice("tiny", precision="fp8").validate()

@@ -118,7 +118,7 @@ def test_direct_offline_writes_exactly_n_rows():
         ("", 8, {}, "Type a prompt first"),
         ("   ", 8, {}, "Type a prompt first"),
         ("x" * 2500, 8, {}, "The prompt is 2500 characters long"),
-        (CORGI, 1, {}, "Frames must be between 2 and 256"),
+        (CORGI, 1, {}, "The number of frames must be a whole number from 2 to 256"),
         (CORGI, 8, {"backend": "compatible"}, "Enter the server's base URL"),
     ],
 )
@@ -231,7 +231,7 @@ def test_settings_round_trip_through_the_page_values():
 )
 def test_settings_errors_are_readable(changes, message):
     with pytest.raises(SettingsError, match=message):
-        controls.settings_from_values(values(**changes))
+        controls.settings_from_values(values(**changes)).validate()
 
 
 def test_paper_preset_sets_its_fields_and_leaves_the_rest():

@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS  # noqa: F401 (one set of limits for every layer)
+from ..errors import PromptError
+from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, check_frame_count  # noqa: F401 (one set of limits for every layer)
 from . import prompts, quality, vision
 from .cache import ResponseCache, public_url
 from .errors import (
@@ -53,8 +54,10 @@ def check_request(user_prompt: Any, num_frames: Any, fps: Any) -> tuple[str, int
         raise DirectorInputError(
             f"The prompt is too long ({len(user_prompt)} characters, at most {MAX_PROMPT_CHARS}); shorten it."
         )
-    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or not 1 <= num_frames <= MAX_FRAMES:
-        raise DirectorInputError(f"The number of frames must be a whole number from 1 to {MAX_FRAMES} (got {num_frames!r}).")
+    try:
+        check_frame_count(num_frames)
+    except PromptError as e:  # the one frame-count rule, in the director's error
+        raise DirectorInputError(str(e)) from None
     if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
         raise DirectorInputError(f"The frame rate must be a number above 0 and at most {MAX_FPS} fps (got {fps!r}).")
     return user_prompt, num_frames, float(fps)

@@ -152,27 +152,7 @@ def compare_methods(
     for index, method in enumerate(chosen):
         if should_cancel is not None and should_cancel():
             raise RenderCancelled("Comparison cancelled.")
-        last_total = 0
-
-        def forward(info: Any, index: int = index, method: Method = method) -> None:
-            # Later methods are assumed to take as many steps as this one (same settings).
-            nonlocal last_total
-            last_total = int(info.total)
-            if on_step is None:
-                return
-            step = steps_done + int(info.step)
-            total = steps_done + last_total * (len(chosen) - index)
-            elapsed = time.monotonic() - started
-            on_step(
-                CompareProgress(
-                    step=step, total=total, phase=f"{method.label}: {info.phase}", elapsed_s=elapsed,
-                    eta_s=elapsed / step * (total - step) if step > 0 else None,
-                    preview=getattr(info, "preview", None), frames=list(getattr(info, "frames", []) or []),
-                    method=method.name, label=method.label, method_index=index, method_count=len(chosen),
-                    method_step=int(info.step), method_total=last_total,
-                )
-            )
-
+        forward = _MethodProgress(on_step, method, index, len(chosen), steps_done, started)
         t = time.monotonic()
         result = render_fn(
             pipe, prompts, per_method[method.name], on_step=forward, should_cancel=should_cancel,
@@ -185,22 +165,55 @@ def compare_methods(
                 f"The {method.label} render returned frames of shape {video.shape}; expected {len(prompts)} frames."
             )
         videos[method.name] = video
-        steps_done += last_total
+        steps_done += forward.method_total
         scores[method.name] = video_metrics(video, prompts, scorer)
 
+    comparison = _comparison(chosen, prompts, base, float(dsf_quantile), scores, videos, seconds)
+    if out_path is not None:
+        comparison.paths = write_outputs(comparison, out_path)
+    return comparison
+
+
+class _MethodProgress:
+    """One method's renderer steps as CompareProgress over the whole comparison; later methods
+    are assumed to take as many steps as this one (same settings)."""
+
+    def __init__(self, on_step, method: Method, index: int, count: int, steps_done: int, started: float):
+        self.on_step, self.method, self.index, self.count = on_step, method, index, count
+        self.steps_done, self.started = steps_done, started
+        self.method_total = 0
+
+    def __call__(self, info: Any) -> None:
+        self.method_total = int(info.total)
+        if self.on_step is None:
+            return
+        step = self.steps_done + int(info.step)
+        total = self.steps_done + self.method_total * (self.count - self.index)
+        elapsed = time.monotonic() - self.started
+        m = self.method
+        self.on_step(
+            CompareProgress(
+                step=step, total=total, phase=f"{m.label}: {info.phase}", elapsed_s=elapsed,
+                eta_s=elapsed / step * (total - step) if step > 0 else None,
+                preview=getattr(info, "preview", None), frames=list(getattr(info, "frames", []) or []),
+                method=m.name, label=m.label, method_index=self.index, method_count=self.count,
+                method_step=int(info.step), method_total=self.method_total,
+            )
+        )
+
+
+def _comparison(chosen, prompts, base: RenderSettings, dsf_quantile: float, scores, videos, seconds) -> Comparison:
+    """The tables (Table 1 and the extra columns) and the side-by-side grid of the rendered methods."""
     by_label = {m.label: scores[m.name] for m in chosen}
     header, rows = table_rows(by_label)
     xheader, xrows = extra_rows(by_label)
-    comparison = Comparison(
-        methods=chosen, prompts=prompts, settings=base, seed=seed, dsf_quantile=float(dsf_quantile),
+    return Comparison(
+        methods=chosen, prompts=prompts, settings=base, seed=base.seed, dsf_quantile=dsf_quantile,
         metrics=scores, videos=videos, render_seconds=seconds,
         grid=video_grid({m.name: videos[m.name] for m in chosen}, labels=[m.label for m in chosen]),
         table_markdown=markdown_table(header, rows), table_csv=csv_table(header, rows),
         extra_markdown=markdown_table(xheader, xrows),
     )
-    if out_path is not None:
-        comparison.paths = write_outputs(comparison, out_path)
-    return comparison
 
 
 def _prepare_out_dir(out_dir: str | Path | None) -> Path | None:

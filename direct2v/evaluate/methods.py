@@ -10,20 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..settings import VALUE_MAPPING_MODES, RenderSettings
+from ..settings import MODE_LABELS, VALUE_MAPPING_MODES, RenderSettings
 from .metrics import EvaluationError
 
 DEFAULT_METHODS = ("first", "sparse_causal", "rotational", "rotational+dsf")
 DEFAULT_DSF_QUANTILE = 0.2
 
+
+def comparison_dsf(dsf_quantile: float) -> float:
+    """The DSF quantile of the "+dsf" methods of a comparison: the settings' own, or 0.2 when they
+    have DSF off (0), since a "+dsf" method with p = 0 would equal its plain twin."""
+    return dsf_quantile if dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+
 # Table 1's column labels.
-LABELS = {
-    "first": "T2V-Z",
-    "sparse_causal": "TAV",
-    "rotational": "RVM",
-    "random": "Random",
-    "none": "None",
-}
+LABELS = {mode: short for mode, (short, _) in MODE_LABELS.items()}
 _ALIASES = {label.lower(): mode for mode, label in LABELS.items()}
 
 
@@ -40,6 +40,16 @@ class Method:
     def settings(self, base: RenderSettings, dsf_quantile: float) -> RenderSettings:
         """`base` with this method's value mapping; DSF at `dsf_quantile` or off."""
         return base.replace(value_mapping=self.value_mapping, dsf_quantile=dsf_quantile if self.dsf else 0.0)
+
+
+def method_choices(modes=("first", "sparse_causal", "rotational", "rotational+dsf", "random", "none")) -> list[tuple[str, str]]:
+    """(label, name) for the page's method boxes: "T2V-Z: First frame (Text2Video-Zero)", "RVM+DSF", ..."""
+    out = []
+    for name in modes:
+        m = parse_method(name)
+        long = MODE_LABELS[m.value_mapping][1]
+        out.append((m.label if m.dsf else long if long.startswith(m.label) else f"{m.label}: {long}", m.name))
+    return out
 
 
 def parse_method(name: str) -> Method:

@@ -21,7 +21,7 @@ import torch
 
 from .. import hub
 from ..errors import without_server_details
-from ..settings import DEFAULT_MODEL
+from ..settings import DEFAULT_MODEL, PRECISIONS, SettingsError
 from .errors import ModelLoadCancelled, ModelLoadError
 
 TINY = "tiny"
@@ -43,7 +43,10 @@ _max_pipelines = _env_max_pipelines()
 
 
 def precision_dtype(name: str) -> torch.dtype | None:
-    """--precision: "fp16"/"fp32" name a dtype; "auto" (None) leaves it to load_pipeline."""
+    """The one map from a precision (settings.PRECISIONS: --precision, the page, the suite) to a
+    dtype: "fp16"/"fp32" name one; "auto" (None) leaves it to load_pipeline."""
+    if name not in PRECISIONS:
+        raise SettingsError(f"Unknown precision {name!r}; choose one of {', '.join(PRECISIONS)}.")
     return {"fp16": torch.float16, "fp32": torch.float32}.get(name)
 
 
@@ -220,9 +223,6 @@ def load_pipeline(
     (a name a visitor typed), or a token. `listed`: on a public server, the owner's names; a
     model, config or LoRA outside them is refused before any request or file check (hub.py).
     """
-    from .pipeline import DirecT2VPipeline
-    from .sdxl import DirecT2VSDXLPipeline
-
     model = (model or "").strip()
     if not model:
         raise ModelLoadError("No model given: pass a Hugging Face Hub id, a local folder, a .safetensors file, or 'tiny'.")
@@ -248,44 +248,54 @@ def load_pipeline(
         if pipe is not None:
             _cache.move_to_end(key)
         key_lock = _loading.setdefault(key, threading.Lock())
-    if pipe is not None:
-        if lora:
-            set_lora_scale(pipe, lora_scale)
-        return pipe
-    # One lock per model: a second caller of the same model waits for the first load, while
-    # cache hits and other models do not wait for it.
-    with key_lock:
-        with _lock:
-            pipe = _cache.get(key)
-        if pipe is not None:
-            if lora:
-                set_lora_scale(pipe, lora_scale)
-            return pipe
-        stage(f"Loading {model}")
-        if model == TINY:
-            pipe = DirecT2VPipeline(**tiny_components())
-        elif model == TINY_SDXL:
-            pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
-        else:
-            pipe = _load_weights(None, model, dtype, config=config, token=token)
-        pipe.lora_name = None
-        if lora:
-            stage(f"Applying LoRA {lora}")
-            _apply_lora(pipe, lora, lora_scale, token)
-            pipe.lora_name = lora
-        stage(f"Moving {model} to {device.type}")
-        pipe = pipe.to(device)
-        stage("Ready")
-        pipe.set_progress_bar_config(disable=True)
-        pipe.model_name = model
-        with _lock:
-            _cache[key] = pipe
-            evicted = len(_cache) > _max_pipelines
-            while len(_cache) > _max_pipelines:
-                _cache.popitem(last=False)
-        if evicted:
-            _release_memory()
-        return pipe
+    if pipe is None:
+        # One lock per model: a second caller of the same model waits for the first load, while
+        # cache hits and other models do not wait for it.
+        with key_lock:
+            with _lock:
+                pipe = _cache.get(key)
+            if pipe is None:
+                return _keep(key, _build_pipeline(model, dtype, config, lora, lora_scale, device, stage, token))
+    if lora:
+        set_lora_scale(pipe, lora_scale)
+    return pipe
+
+
+def _build_pipeline(model: str, dtype, config, lora, lora_scale: float, device: torch.device, stage, token):
+    """Load `model` (and its LoRA), move it to `device`; `stage(text)` before each step may cancel."""
+    from .pipeline import DirecT2VPipeline
+    from .sdxl import DirecT2VSDXLPipeline
+
+    stage(f"Loading {model}")
+    if model == TINY:
+        pipe = DirecT2VPipeline(**tiny_components())
+    elif model == TINY_SDXL:
+        pipe = DirecT2VSDXLPipeline(**tiny_sdxl_components())
+    else:
+        pipe = _load_weights(None, model, dtype, config=config, token=token)
+    pipe.lora_name = None
+    if lora:
+        stage(f"Applying LoRA {lora}")
+        _apply_lora(pipe, lora, lora_scale, token)
+        pipe.lora_name = lora
+    stage(f"Moving {model} to {device.type}")
+    pipe = pipe.to(device)
+    stage("Ready")
+    pipe.set_progress_bar_config(disable=True)
+    pipe.model_name = model
+    return pipe
+
+
+def _keep(key: tuple, pipe):
+    """Cache a loaded pipeline, dropping the least recently used beyond `max_pipelines()`."""
+    with _lock:
+        _cache[key] = pipe
+        evicted = len(_cache) > _max_pipelines
+        while len(_cache) > _max_pipelines:
+            _cache.popitem(last=False)
+    if evicted:
+        _release_memory()
+    return pipe
 
 
 def max_pipelines() -> int:

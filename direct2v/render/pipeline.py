@@ -10,12 +10,15 @@ The sampling steps stay visible in `__call__` (method.md section 2):
        with value mapping in the chosen self-attention layers (attention.py)
 
 With more frames than `frames_per_pass`, step 5 runs in passes (long.py, method.md section 5).
+`__call__` names the steps: `_first_frame_phase` (1-2), `_start_latents` (3-4) and
+`_joint_pass` (5, once per pass); what they share for one call is a `RenderCall`.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -29,13 +32,13 @@ from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextModel, CLIPTokenizer
 
-from ..frames import MAX_FRAMES, check_frame_prompts
-from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError
+from ..frames import check_frame_prompts
+from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError, knobs
 from .attention import ValueMappingController, installed_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled, RenderNonFinite
-from .long import plan_passes, run_passes
+from .long import Pass, plan_passes, run_passes
 from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
-from .start_image import StartFrame, check_start_image_settings, prepare_start_frame
+from .start_image import StartFrame, prepare_start_frame
 
 
 @dataclass
@@ -46,6 +49,52 @@ class DirecT2VPipelineOutput(BaseOutput):
     frames: Any
     nsfw_content_detected: list[bool] | None = None
     anchor_cache_bytes: int = 0
+
+
+# `__call__`'s keywords that are render settings: a given one overrides the `settings` object's field.
+SETTING_ARGUMENTS = frozenset(f.name for f, k in knobs(RenderSettings) if k.pipeline)
+OUTPUT_TYPES = ("np", "pil", "pt", "latent")
+
+
+@dataclass
+class RenderCall:
+    """What the steps of one call share; the pipeline holds it only while the call runs.
+
+    `cond` is the whole video's prompt conditioning (row j: frame j), `uncond` the negative
+    prompt's (one row, one per frame, or None without guidance); each step takes its frames'
+    rows (`step_conditioning`), so a step-end callback that edits them acts on the next step.
+    """
+
+    settings: RenderSettings
+    generator: Any
+    controller: ValueMappingController
+    cond: Any = None
+    uncond: Any = None
+    timesteps: torch.Tensor | None = None
+    passes: list[Pass] = field(default_factory=list)
+    joint_steps: int = 0  # t' runs over 0 .. joint_steps - 1
+    extra_step_kwargs: dict = field(default_factory=dict)
+    scheduler_before: Any = None  # put back afterwards: no solver history of this render stays
+    callback: Callable | None = None
+    callback_tensor_inputs: list[str] = field(default_factory=lambda: ["latents"])
+    progress: Any = None
+    steps_done: int = 0
+    phase: str = "idle"
+    frame_ids: list[int] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # a subclass's own conditioning inputs (SDXL's)
+
+
+@dataclass
+class FirstFrame:
+    """Frame 1 where the joint phase takes over: its latents at T[-t1-1] and T[-t0-1], the
+    scheduler saved at T[-t1-1], the start picture's trajectory when one was given, and the
+    generator's state after it (T2V-Z's chunking re-noises every chunk from that state)."""
+
+    at_t1: torch.Tensor
+    at_t0: torch.Tensor
+    scheduler: Any
+    start: StartFrame | None = None
+    generator_state: torch.Tensor | None = None
 
 
 class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionLoraLoaderMixin):  # SD's LoRA layout
@@ -84,10 +133,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         """What every render reads besides the modules (the SDXL pipeline's __init__ calls this too)."""
         vae = getattr(self, "vae", None)  # None in a text-encoder-only pipeline (encode_prompt alone)
         self.vae_scale_factor = 2 ** (len(vae.config.block_out_channels) - 1) if vae is not None else 8
-        # What the step-end callback is told besides the latents: the phase and the global
-        # indices of the frames being denoised.
-        self._phase = "idle"
-        self._frame_ids: list[int] = []
+        self._call: RenderCall | None = None  # the running call's shared state
         self.vae_decode_batch = 8
         self.value_mapping_controller = ValueMappingController()
         self._value_mapping_processors: dict = {}  # by layer, reused from render to render
@@ -97,12 +143,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
     def phase(self) -> str:
         """What the current step belongs to: "first frame", "start image", "joint", "frames 9-12 of 24",
         or "idle" between renders (step-end callbacks read it here, as `pipe.phase`)."""
-        return self._phase
+        return self._call.phase if self._call is not None else "idle"
 
     @property
     def frame_ids(self) -> list[int]:
         """Global indices of the frames the current step denoises (the latents' rows)."""
-        return list(self._frame_ids)
+        return list(self._call.frame_ids) if self._call is not None else []
 
     @property
     def interrupt(self) -> bool:
@@ -122,34 +168,41 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         return self._guidance_scale > 1.0
 
     # ------------------------------------------------------------------ checks
+    def render_settings(self, settings: RenderSettings | None = None, **given) -> RenderSettings:
+        """The call's settings: `settings` (default: RenderSettings at this model's own size) with
+        the render-setting keywords the caller gave over it; not validated here (`check_inputs`)."""
+        if settings is None:
+            size = self.unet.config.sample_size * self.vae_scale_factor
+            settings = RenderSettings(height=size, width=size)
+        if isinstance(given.get("attention_blocks"), list):
+            given["attention_blocks"] = tuple(given["attention_blocks"])
+        return settings.replace(**given) if given else settings
+
     def check_inputs(
-        self, prompts, video_length, height, width, num_inference_steps, t0, t1,
-        value_mapping, rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
-        guidance_scale=7.5, eta=0.0, motion_field_strength_x=0.0, motion_field_strength_y=0.0,
+        self, prompts, settings: RenderSettings, embeddings=None, *, video_length=None, output_type="np",
+        callback_on_step_end_tensor_inputs=None,
     ) -> None:
-        """The frame prompts through the shared check and every knob through
-        `RenderSettings.validate()`; here only what depends on this pipeline's model."""
-        if prompts is None:  # prompt_embeds given
-            if not video_length:
-                raise PromptError("No frame prompts: give at least one.")
-        else:
+        """The one gate of a call: the frame prompts (or `embeddings`, diffusers' (prompt_embeds,
+        negative_prompt_embeds)) through the shared check, every setting, the start picture's
+        included, through `RenderSettings.validate()`, then what depends on this model."""
+        if embeddings is None:
             check_frame_prompts(prompts)
-        if prompts is not None and video_length != len(prompts):
-            raise PromptError(
-                f"video_length is {video_length} but {len(prompts)} frame prompts were given; they must match."
-            )
-        RenderSettings(
-            num_inference_steps=num_inference_steps, guidance_scale=guidance_scale, height=height, width=width,
-            eta=eta, t0=t0, t1=t1, motion_field_strength_x=motion_field_strength_x,
-            motion_field_strength_y=motion_field_strength_y, value_mapping=value_mapping, rvm_period=rvm_period,
-            dsf_quantile=float(dsf_quantile), attention_blocks="all" if attention_blocks == "all" else tuple(
-                [attention_blocks] if isinstance(attention_blocks, str) else attention_blocks),
-            frames_per_pass=frames_per_pass if frames_per_pass is not None else min(max(video_length, 2), MAX_FRAMES),
-            chunking=chunking,
-        ).validate()
-        select_self_attention_layers(self.unet, attention_blocks)  # raises on unknown block names
-        if output_type not in ("np", "pil", "latent", "pt"):
-            raise SettingsError(f"Unknown output_type {output_type!r}; use 'np', 'pil', 'pt' or 'latent'.")
+            if video_length is not None and video_length != len(prompts):
+                raise PromptError(f"video_length is {video_length} but {len(prompts)} frame prompts were given; they must match.")
+        else:
+            check_embeddings(*embeddings, video_length)
+        settings.validate()
+        select_self_attention_layers(self.unet, self.attention_blocks(settings))  # raises on unknown block names
+        if output_type not in OUTPUT_TYPES:
+            raise SettingsError(f"Unknown output_type {output_type!r}; use {', '.join(map(repr, OUTPUT_TYPES))}.")
+        bad = [n for n in callback_on_step_end_tensor_inputs or [] if n not in self._callback_tensor_inputs]
+        if bad:
+            raise SettingsError(f"callback_on_step_end_tensor_inputs may only name {self._callback_tensor_inputs}; got {bad}.")
+
+    def attention_blocks(self, settings: RenderSettings) -> tuple[str, ...] | str:
+        """The blocks value mapping covers: the settings' own, "default" meaning this model's."""
+        blocks = settings.blocks()
+        return self.default_attention_blocks if blocks == "default" else blocks
 
     # ------------------------------------------------------------------ building blocks
     @torch.no_grad()
@@ -176,10 +229,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             prompt_embeds = emb[index]
         prompt_embeds = prompt_embeds.to(device)
         if not do_classifier_free_guidance:
-            return prompt_embeds, None
-        if negative_prompt_embeds is None:
+            negative_prompt_embeds = None
+        elif negative_prompt_embeds is None:
             negative_prompt_embeds = self._encode_texts([negative_prompt or ""], device)
-        return prompt_embeds, negative_prompt_embeds.to(device=device, dtype=prompt_embeds.dtype)
+        if negative_prompt_embeds is not None:
+            negative_prompt_embeds = negative_prompt_embeds.to(device=device, dtype=prompt_embeds.dtype)
+        return prompt_embeds, negative_prompt_embeds
 
     def _encode_texts(self, texts: list[str], device) -> torch.Tensor:
         tok = self.tokenizer(
@@ -315,14 +370,14 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         Built at every step from the whole video's embeddings and the current guidance, so a
         callback that turns guidance off (or on) or edits the embeddings acts on the next step.
         """
-        cfg = self.do_classifier_free_guidance
+        run, cfg = self._call, self.do_classifier_free_guidance
         index = torch.tensor(frame_ids, device=self._execution_device)
-        cond = self._cond[index]
+        cond = run.cond[index]
         uncond = None
         if cfg:
-            if self._uncond is None:  # guidance was off at the start and a callback turned it on
-                self._uncond = self.encode_prompt([""], self._execution_device, True, self._negative_prompt)[1]
-            uncond = self._uncond[index] if len(self._uncond) == len(self._cond) > 1 else self._uncond
+            if run.uncond is None:  # guidance was off at the start and a callback turned it on
+                run.uncond = self.negative_conditioning(run.settings.negative_prompt or None, self._execution_device)
+            uncond = run.uncond[index] if len(run.uncond) == len(run.cond) > 1 else run.uncond
         return self.unet_conditioning(cond, uncond, len(frame_ids), cfg)
 
     def denoise(
@@ -367,7 +422,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             latents = self._step_end(t, latents)
             # The first step each frame went non-finite, kept on the device: no sync per step.
             finite = torch.isfinite(latents).flatten(1).all(1)
-            first_bad = torch.where(~finite & (first_bad < 0), self._step_index_global - 1, first_bad)
+            first_bad = torch.where(~finite & (first_bad < 0), self._call.steps_done - 1, first_bad)
         if controller is not None:
             controller.begin_step(None, frames, latents.device)
             controller.call = None
@@ -388,38 +443,40 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
     def _step_end(self, t, latents: torch.Tensor) -> torch.Tensor:
         """The step-end callback gets the tensors it asked for; `pipe.phase` and `pipe.frame_ids`
         say which phase and frames the latents are."""
-        self._step_index_global += 1
-        cb = self._callback_on_step_end
-        if cb is not None:
-            given = {name: self._callback_tensor(name, latents) for name in self._callback_tensor_names}
-            out = cb(self, self._step_index_global - 1, t, dict(given)) or {}
+        run = self._call
+        run.steps_done += 1
+        if run.callback is not None:
+            given = {name: self._callback_tensor(name, latents) for name in run.callback_tensor_inputs}
+            out = run.callback(self, run.steps_done - 1, t, dict(given)) or {}
             latents = out.pop("latents", latents)
             self._take_callback_tensors(out, given)
-        if self._progress is not None:
-            self._progress.update()
+        if run.progress is not None:
+            run.progress.update()
         return latents
 
     def _take_callback_tensors(self, out: dict, given: dict) -> None:
         """Keep the embeddings a step-end callback returned changed (the SDXL pipeline has more)."""
+        run = self._call
         emb = out.pop("prompt_embeds", given.get("prompt_embeds"))
         if emb is not given.get("prompt_embeds"):  # (halves, frames, ...): the last half is the prompts
-            self._cond = emb[-1]
+            run.cond = emb[-1]
             if emb.shape[0] == 2:
-                self._uncond = emb[0]
+                run.uncond = emb[0]
         neg = out.pop("negative_prompt_embeds", given.get("negative_prompt_embeds"))
         if neg is not given.get("negative_prompt_embeds"):
-            self._uncond = neg
+            run.uncond = neg
 
     def _callback_tensor(self, name: str, latents: torch.Tensor) -> torch.Tensor | None:
         """What a step-end callback sees under `name`; prompt_embeds is the whole video's CFG batch."""
+        run = self._call
         if name == "latents":
             return latents
         if name == "negative_prompt_embeds":
-            return self._uncond
-        frames = len(self._cond)
-        if self.do_classifier_free_guidance and self._uncond is not None:
-            return torch.stack([self._uncond.expand(frames, -1, -1).to(self._cond.dtype), self._cond])
-        return self._cond[None]
+            return run.uncond
+        frames = len(run.cond)
+        if self.do_classifier_free_guidance and run.uncond is not None:
+            return torch.stack([run.uncond.expand(frames, -1, -1).to(run.cond.dtype), run.cond])
+        return run.cond[None]
 
     # ------------------------------------------------------------------ __call__
     @torch.no_grad()
@@ -427,208 +484,227 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         self,
         prompt: str | list[str] | None = None,
         video_length: int | None = None,
-        num_inference_steps: int = 50,
-        guidance_scale: float = 7.5,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
         negative_prompt: str | None = None,
         height: int | None = None,
         width: int | None = None,
         generator: torch.Generator | list[torch.Generator] | None = None,
-        eta: float = 0.0,
-        t0: int = 44,
-        t1: int = 47,
-        motion_field_strength_x: float = 0.0,
-        motion_field_strength_y: float = 0.0,
-        value_mapping: str = "rotational",
-        rvm_period: int = 4,
-        dsf_quantile: float = 0.0,
-        attention_blocks: tuple[str, ...] | list[str] | str = "default",
+        eta: float | None = None,
+        t0: int | None = None,
+        t1: int | None = None,
+        motion_field_strength_x: float | None = None,
+        motion_field_strength_y: float | None = None,
+        value_mapping: str | None = None,
+        rvm_period: int | None = None,
+        dsf_quantile: float | None = None,
+        attention_blocks: tuple[str, ...] | list[str] | str | None = None,
         output_type: str = "np",
         return_dict: bool = True,
         latents: torch.Tensor | None = None,
         prompt_embeds: torch.Tensor | None = None,
         negative_prompt_embeds: torch.Tensor | None = None,
         frames_per_pass: int | None = None,
-        chunking: str = "cache",
+        chunking: str | None = None,
         callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         controller: ValueMappingController | None = None,
         image: Any = None,
-        image_strength: float = 0.3,
-        image_mode: str = "noise",
+        image_strength: float | None = None,
+        image_mode: str | None = None,
+        settings: RenderSettings | None = None,
     ):
         """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8).
         `prompt_embeds` (F, 77, D) replaces `prompt`, `negative_prompt_embeds` (1 or F, 77, D)
         replaces `negative_prompt`; `encode_prompt` makes both, so embeddings can be reused.
-        `image` (a path, PIL image, array or tensor) takes frame 1's place; `image_strength` and
-        `image_mode` as in start_image.py. See the module docstring for the schedule."""
-        prompts = self._frame_prompts(prompt, prompt_embeds, video_length)
-        if prompt_embeds is not None:
-            if prompt_embeds.ndim != 3:
-                raise SettingsError(f"prompt_embeds must be (frames, tokens, dim); got shape {tuple(prompt_embeds.shape)}.")
-            if prompt_embeds.shape[0] == 1 and video_length:
-                prompt_embeds = prompt_embeds.expand(video_length, -1, -1)
-            video_length = video_length or prompt_embeds.shape[0]
-            if prompt_embeds.shape[0] != video_length:
-                raise PromptError(f"video_length is {video_length} but prompt_embeds holds {prompt_embeds.shape[0]} frames.")
-            if negative_prompt_embeds is not None and (
-                negative_prompt_embeds.shape[0] not in (1, video_length) or negative_prompt_embeds.shape[1:] != prompt_embeds.shape[1:]
-            ):
-                raise SettingsError(
-                    f"negative_prompt_embeds must be (1 or {video_length}, {', '.join(map(str, prompt_embeds.shape[1:]))}); "
-                    f"got {tuple(negative_prompt_embeds.shape)}."
-                )
-        else:
-            video_length = len(prompts) if video_length is None else video_length
-        if isinstance(attention_blocks, list):
-            attention_blocks = tuple(attention_blocks)
-        if attention_blocks == "default":
-            attention_blocks = self.default_attention_blocks
-        height = height or self.unet.config.sample_size * self.vae_scale_factor
-        width = width or self.unet.config.sample_size * self.vae_scale_factor
-        self.check_inputs(
-            prompts, video_length, height, width, num_inference_steps, t0, t1, value_mapping,
-            rvm_period, dsf_quantile, attention_blocks, output_type, frames_per_pass, chunking,
-            guidance_scale, eta, motion_field_strength_x, motion_field_strength_y,
-        )
+        `image` (a path, PIL image, array or tensor) takes frame 1's place (start_image.py).
+
+        The render settings come from `settings` (a `RenderSettings`; default: its defaults at this
+        model's size), each keyword given here replacing its field: steps 50, guidance 7.5,
+        t0 44, t1 47, rotational mapping with tau 4, 16 frames per pass, ... (settings.py).
+        See the module docstring for the schedule."""
+        given = {k: v for k, v in locals().items() if k in SETTING_ARGUMENTS and v is not None}
+        settings = self.render_settings(settings, **given)
+        prompts, video_length = self._frame_prompts(prompt, prompt_embeds, video_length)
+        embeddings = (prompt_embeds, negative_prompt_embeds) if prompt_embeds is not None else None
         if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
             callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
-        names = callback_on_step_end_tensor_inputs or ["latents"]
-        bad = [n for n in names if n not in self._callback_tensor_inputs]
-        if bad:
-            raise SettingsError(f"callback_on_step_end_tensor_inputs may only name {self._callback_tensor_inputs}; got {bad}.")
-        self._callback_on_step_end = callback_on_step_end
-        self._callback_tensor_names = names
-        self._guidance_scale = guidance_scale
-        self._interrupt = False
-        self._step_index_global = 0
-        self._progress = None
-        device = self._execution_device
+        self.check_inputs(prompts, settings, embeddings, video_length=video_length, output_type=output_type,
+                          callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs)
+        video_length = len(prompts) if prompts is not None else video_length
 
-        # Encode the frame prompts and the negative prompt.
-        cond, uncond = self.encode_prompt(
-            prompts, device, self.do_classifier_free_guidance, negative_prompt, prompt_embeds, negative_prompt_embeds
-        )
-        if isinstance(cond, torch.Tensor):
-            dtype = self.text_encoder.dtype if self.text_encoder is not None else self.unet.dtype
-            cond = cond.to(dtype)
-            uncond = uncond.to(dtype) if uncond is not None else None
-        self._negative_prompt = negative_prompt
-        self._cond, self._uncond = cond, uncond  # whole video; each step takes its frames (step_conditioning)
-
-        self.scheduler.set_timesteps(num_inference_steps, device=device)
-        timesteps = self.scheduler.timesteps
-        fresh_scheduler = copy.deepcopy(self.scheduler)  # put back afterwards: no solver history of this render
-        if image is not None:
-            check_start_image_settings(image_strength, image_mode)
-            # The picture replaces frame 1's own phase; inversion costs one UNet call per step up.
-            n_single = len(set(timesteps[-t1 - 1 :].tolist())) if image_mode == "invert" else 0
-        else:
-            n_single = len(timesteps) - t1 - 1 + (t1 - t0)
-        joint_labels = self.joint_scheduler(self.scheduler, timesteps[-t1 - 1 :])[1].tolist()
-        n_joint = distinct_steps(joint_labels)  # t' runs over 0 .. n_joint - 1
-        passes = plan_passes(video_length, frames_per_pass or video_length, chunking)
-        self._num_timesteps = n_single + len(joint_labels) * len(passes)
-        extra = self.prepare_extra_step_kwargs(generator, eta)
-
-        if controller is None:
-            # One controller per pipeline, reconfigured per render: the processors (and a
-            # compiled UNet's graphs) stay the same objects from one render to the next.
-            seed = generator.initial_seed() if isinstance(generator, torch.Generator) else 0
-            controller = self.value_mapping_controller.configure(
-                value_mapping, rvm_period, float(dsf_quantile), random_draws(seed, n_joint)
-            )
+        run = self._start_call(settings, generator, controller, callback_on_step_end, callback_on_step_end_tensor_inputs)
         try:
-            with installed_value_mapping(self.unet, controller, attention_blocks, self._value_mapping_processors), \
-                    self.progress_bar(total=self._num_timesteps) as progress:
-                self._progress = progress
-                start = None
-                if image is not None:
-                    # 1-2. Frame 1's latents at T[-t1-1] and T[-t0-1] come from the user's picture.
-                    self._phase, self._frame_ids = "start image", [0]
-                    start = prepare_start_frame(
-                        self, image, strength=image_strength, mode=image_mode, width=width, height=height,
-                        timesteps=timesteps, t0=t0, t1=t1, generator=generator,
-                        unet_kwargs=self.unet_conditioning(cond[:1], uncond, 1, cfg=False),
-                        device=device, dtype=cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
-                    )
-                    saved_scheduler = copy.deepcopy(self.scheduler)
-                    x1_t1, x1_t0 = start.latent_at(timesteps[-t1 - 1]), start.latent_at(timesteps[-t0 - 1])
-                else:
-                    # 1. Noise for frame 1 only.
-                    x = self.prepare_latents(1, height, width, cond.dtype, device, generator, latents)
-
-                    # 2. Frame 1 alone, to T[-t1-1] and on to T[-t0-1].
-                    self._phase, self._frame_ids = "first frame", [0]
-                    x1_t1 = self.denoise(x, timesteps[: -t1 - 1], [0], extra, controller)
-                    saved_scheduler = copy.deepcopy(self.scheduler)
-                    x1_t0 = self.denoise(x1_t1, timesteps[-t1 - 1 : -t0 - 1], [0], extra, controller)
-                t_from, t_to = timesteps[-t0 - 1].item(), timesteps[-t1 - 1].item()
-                # T2V-Z's chunking reseeds the generator for every chunk, so every chunk gets the
-                # same re-noise draws; frame 1's phase is deterministic, so restoring the state
-                # after it is the same as reseeding.
-                reseed = len(passes) > 1 and chunking == "t2vz" and isinstance(generator, torch.Generator)
-                after_first = generator.get_state() if reseed else None
-
-                def start_latents(frame_ids: list[int]) -> torch.Tensor:
-                    """Steps 3 and 4 for the given frames; frame 0 re-enters from its own latent at T[-t1-1]."""
-                    others = [f for f in frame_ids if f != 0]
-                    parts = [x1_t1] if 0 in frame_ids else []
-                    if others:
-                        copies = self.warp_copies(x1_t0, others, motion_field_strength_x, motion_field_strength_y)
-                        parts.append(self.renoise(copies, t_from, t_to, generator))
-                    return torch.cat(parts)
-
-                def joint(frame_ids: list[int], ctl: ValueMappingController) -> torch.Tensor:
-                    """Step 5 for one pass over `frame_ids`."""
-                    self.scheduler, joint_ts = self.joint_scheduler(saved_scheduler, timesteps[-t1 - 1 :])
-                    # Name the frames this pass adds (t2vz chunks repeat frame 0 in front).
-                    first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
-                    self._phase = "joint" if len(passes) == 1 else f"frames {first + 1}-{frame_ids[-1] + 1} of {video_length}"
-                    self._frame_ids = list(frame_ids)
-                    if after_first is not None:
-                        generator.set_state(after_first)
-                    x_start = start_latents(frame_ids)
-                    hold = self.start_image_hold(start, frame_ids, joint_ts) if start is not None else None
-                    return self.denoise(x_start, joint_ts, frame_ids, extra, ctl, joint=True, hold=hold)
-
-                out_latents = run_passes(passes, joint, controller, n_joint, device)
-            cache_bytes = controller.last_cache_bytes
+            self._encode_frames(run, prompts, embeddings, video_length)
+            self._plan_steps(run, video_length, image)
+            with installed_value_mapping(self.unet, run.controller, self.attention_blocks(settings), self._value_mapping_processors), \
+                    self.progress_bar(total=self.num_timesteps) as run.progress:
+                first = self._first_frame_phase(run, image, latents)
+                out_latents = run_passes(run.passes, functools.partial(self._joint_pass, run, first), run.controller,
+                                         run.joint_steps, self._execution_device)
         finally:
-            # Nothing of this render stays referenced from the pipeline (after an out-of-memory
-            # error its memory must be free before the caller reports it).
-            controller.finish()
-            self.scheduler = fresh_scheduler
-            self._phase = "idle"
-            self._callback_on_step_end = None
-            self._progress = None
-            self._cond = self._uncond = None
+            self._end_call(run)
 
-        if output_type == "latent":
-            frames = out_latents
-        else:
-            images = self.decode_latents(out_latents)
-            if output_type == "pt":
-                frames = images
-            else:
-                frames = images.permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
-                if output_type == "pil":
-                    frames = self.numpy_to_pil(frames)
+        frames = self._output_frames(out_latents, output_type)
         self.maybe_free_model_hooks()
         if not return_dict:
             return (frames, None)
-        return DirecT2VPipelineOutput(frames=frames, anchor_cache_bytes=cache_bytes)
+        return DirecT2VPipelineOutput(frames=frames, anchor_cache_bytes=run.controller.last_cache_bytes)
+
+    # ------------------------------------------------------------------ the call's steps
+    def _start_call(self, settings, generator, controller, callback, tensor_inputs) -> RenderCall:
+        """The call's shared state; guidance, interrupt and step count stay on the pipeline, where
+        diffusers' callbacks read and change them."""
+        self._guidance_scale = settings.guidance_scale
+        self._interrupt = False
+        self._num_timesteps = 0
+        self._call = RenderCall(
+            settings, generator, controller or self.value_mapping_controller, callback=callback,
+            callback_tensor_inputs=list(tensor_inputs or ["latents"]),
+        )
+        return self._call
+
+    def _encode_frames(self, run: RenderCall, prompts, embeddings, video_length: int) -> None:
+        """Step 0: the frame prompts' and the negative prompt's conditioning, for the whole video."""
+        negative = run.settings.negative_prompt or None
+        prompt_embeds, negative_prompt_embeds = embeddings or (None, None)
+        if prompt_embeds is not None:  # one row: every frame's
+            prompt_embeds = prompt_embeds.expand(video_length, -1, -1)
+        run.cond, run.uncond = self.frame_conditioning(
+            prompts, negative, prompt_embeds, negative_prompt_embeds, self._execution_device, self.do_classifier_free_guidance
+        )
+
+    def frame_conditioning(self, prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, device, cfg):
+        """(cond, uncond) in the form `unet_conditioning` takes; SD 1.5's are the text embeddings."""
+        cond, uncond = self.encode_prompt(prompts, device, cfg, negative_prompt, prompt_embeds, negative_prompt_embeds)
+        dtype = self.text_encoder.dtype if self.text_encoder is not None else self.unet.dtype
+        return cond.to(dtype), uncond.to(dtype) if uncond is not None else None
+
+    def negative_conditioning(self, negative_prompt: str | None, device):
+        """The negative prompt's conditioning alone (guidance turned on mid-render by a callback)."""
+        return self._encode_texts([negative_prompt or ""], device)
+
+    def _plan_steps(self, run: RenderCall, video_length: int, image) -> None:
+        """The timesteps, the passes, the value mapping's draws and the number of UNet steps."""
+        s, device = run.settings, self._execution_device
+        self.scheduler.set_timesteps(s.num_inference_steps, device=device)
+        run.timesteps = self.scheduler.timesteps
+        run.scheduler_before = copy.deepcopy(self.scheduler)
+        joint_labels = self.joint_scheduler(self.scheduler, run.timesteps[-s.t1 - 1 :])[1].tolist()
+        run.joint_steps = distinct_steps(joint_labels)
+        run.passes = plan_passes(video_length, s.frames_per_pass, s.chunking)
+        if image is None:
+            single = len(run.timesteps) - s.t1 - 1 + (s.t1 - s.t0)
+        else:  # the picture replaces frame 1's own phase; inversion costs one UNet call per step up
+            single = len(set(run.timesteps[-s.t1 - 1 :].tolist())) if s.image_mode == "invert" else 0
+        self._num_timesteps = single + len(joint_labels) * len(run.passes)
+        run.extra_step_kwargs = self.prepare_extra_step_kwargs(run.generator, s.eta)
+        if run.controller is self.value_mapping_controller:
+            # One controller per pipeline, reconfigured per render: the processors (and a
+            # compiled UNet's graphs) stay the same objects from one render to the next.
+            g = run.generator
+            seed = g.initial_seed() if isinstance(g, torch.Generator) else 0
+            run.controller.configure(s.value_mapping, s.rvm_period, float(s.dsf_quantile), random_draws(seed, run.joint_steps))
+
+    def _first_frame_phase(self, run: RenderCall, image, latents) -> FirstFrame:
+        """Steps 1-2: frame 1 alone from noise (or the user's picture) to T[-t1-1], then on to T[-t0-1]."""
+        s, ts, device = run.settings, run.timesteps, self._execution_device
+        run.frame_ids = [0]
+        if image is not None:
+            run.phase = "start image"
+            start = prepare_start_frame(
+                self, image, strength=s.image_strength, mode=s.image_mode, width=s.width, height=s.height,
+                timesteps=ts, t0=s.t0, t1=s.t1, generator=run.generator,
+                unet_kwargs=self.unet_conditioning(run.cond[:1], run.uncond, 1, cfg=False),
+                device=device, dtype=run.cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
+            )
+            first = FirstFrame(start.latent_at(ts[-s.t1 - 1]), start.latent_at(ts[-s.t0 - 1]), copy.deepcopy(self.scheduler), start)
+        else:
+            run.phase = "first frame"
+            x = self.prepare_latents(1, s.height, s.width, run.cond.dtype, device, run.generator, latents)
+            x1_t1 = self.denoise(x, ts[: -s.t1 - 1], [0], run.extra_step_kwargs, run.controller)
+            saved = copy.deepcopy(self.scheduler)
+            first = FirstFrame(x1_t1, self.denoise(x1_t1, ts[-s.t1 - 1 : -s.t0 - 1], [0], run.extra_step_kwargs, run.controller), saved)
+        # T2V-Z's chunking reseeds the generator for every chunk, so every chunk gets the same
+        # re-noise draws; frame 1's phase is deterministic, so restoring this state is the same.
+        if len(run.passes) > 1 and s.chunking == "t2vz" and isinstance(run.generator, torch.Generator):
+            first.generator_state = run.generator.get_state()
+        return first
+
+    def _start_latents(self, run: RenderCall, first: FirstFrame, frame_ids: list[int]) -> torch.Tensor:
+        """Steps 3-4 for the given frames: frame 1's latent at T[-t0-1], copied (and warped), re-noised
+        to T[-t1-1]; frame 0 re-enters from its own latent at T[-t1-1]."""
+        s, ts = run.settings, run.timesteps
+        others = [f for f in frame_ids if f != 0]
+        parts = [first.at_t1] if 0 in frame_ids else []
+        if others:
+            copies = self.warp_copies(first.at_t0, others, s.motion_field_strength_x, s.motion_field_strength_y)
+            parts.append(self.renoise(copies, ts[-s.t0 - 1].item(), ts[-s.t1 - 1].item(), run.generator))
+        return torch.cat(parts)
+
+    def _joint_pass(self, run: RenderCall, first: FirstFrame, frame_ids: list[int], controller) -> torch.Tensor:
+        """Step 5 for the frames of one pass, from the scheduler state frame 1 had at T[-t1-1]."""
+        self.scheduler, joint_ts = self.joint_scheduler(first.scheduler, run.timesteps[-run.settings.t1 - 1 :])
+        run.phase, run.frame_ids = pass_label(frame_ids, run.passes), list(frame_ids)
+        if first.generator_state is not None:
+            run.generator.set_state(first.generator_state)
+        x = self._start_latents(run, first, frame_ids)
+        hold = self.start_image_hold(first.start, frame_ids, joint_ts) if first.start is not None else None
+        return self.denoise(x, joint_ts, frame_ids, run.extra_step_kwargs, controller, joint=True, hold=hold)
+
+    def _end_call(self, run: RenderCall) -> None:
+        """Nothing of the call stays referenced from the pipeline (after an out-of-memory error
+        its memory must be free before the caller reports it)."""
+        run.controller.finish()
+        if run.scheduler_before is not None:
+            self.scheduler = run.scheduler_before
+        self._call = None
+
+    def _output_frames(self, latents: torch.Tensor, output_type: str):
+        if output_type == "latent":
+            return latents
+        images = self.decode_latents(latents)
+        if output_type == "pt":
+            return images
+        frames = images.permute(0, 2, 3, 1).cpu().numpy().astype(np.float32)
+        return self.numpy_to_pil(frames) if output_type == "pil" else frames
 
     @staticmethod
-    def _frame_prompts(prompt, prompt_embeds, video_length) -> list[str] | None:
+    def _frame_prompts(prompt, prompt_embeds, video_length) -> tuple[list[str] | None, int | None]:
+        """(prompts or None with embeddings, the frame count): a str prompt is every frame's."""
         if prompt is not None and prompt_embeds is not None:
             raise SettingsError("Give either prompt or prompt_embeds, not both.")
         if prompt_embeds is not None:
-            return None
+            return None, video_length or prompt_embeds.shape[0]
         if prompt is None:
             raise PromptError("No frame prompts: give at least one.")
         if isinstance(prompt, str):
-            return [prompt] * (video_length or 8)
-        return list(prompt)
+            return [prompt] * (video_length or 8), video_length or 8
+        return list(prompt), video_length
+
+
+def check_embeddings(prompt_embeds, negative_prompt_embeds, video_length: int) -> None:
+    """diffusers' prompt_embeds (1 or F, tokens, dim) and negative_prompt_embeds (1 or F, tokens, dim)."""
+    if prompt_embeds.ndim != 3:
+        raise SettingsError(f"prompt_embeds must be (frames, tokens, dim); got shape {tuple(prompt_embeds.shape)}.")
+    if prompt_embeds.shape[0] not in (1, video_length):
+        raise PromptError(f"video_length is {video_length} but prompt_embeds holds {prompt_embeds.shape[0]} frames.")
+    if negative_prompt_embeds is not None and (
+        negative_prompt_embeds.shape[0] not in (1, video_length) or negative_prompt_embeds.shape[1:] != prompt_embeds.shape[1:]
+    ):
+        raise SettingsError(
+            f"negative_prompt_embeds must be (1 or {video_length}, {', '.join(map(str, prompt_embeds.shape[1:]))}); "
+            f"got {tuple(negative_prompt_embeds.shape)}."
+        )
+
+
+def pass_label(frame_ids: list[int], passes: list[Pass]) -> str:
+    """"joint" in one pass, else the frames a pass adds: "frames 9-12 of 24" (t2vz chunks repeat frame 0 in front)."""
+    if len(passes) == 1:
+        return "joint"
+    total = max(max(p.frames) for p in passes) + 1
+    first = frame_ids[1] if len(frame_ids) > 1 and frame_ids[0] == 0 and frame_ids[1] != 1 else frame_ids[0]
+    return f"frames {first + 1}-{frame_ids[-1] + 1} of {total}"
 
 
 def distinct_steps(labels: list[int]) -> int:

@@ -61,13 +61,17 @@ def _first(*values):
     return next((v for v in values if v is not None), None)
 
 
-def _pair(tokens: torch.Tensor, pooled: torch.Tensor | None, name: str, device) -> SDXLPromptEmbeds:
-    """Token embeddings given by the caller with their pooled partner, one row per frame (or one for all)."""
+def check_pair(tokens: torch.Tensor, pooled: torch.Tensor | None, name: str) -> None:
+    """Token embeddings given by the caller need their pooled partner, one row per frame (or one for all)."""
     if pooled is None:
         partner = {"prompt_embeds": "pooled_prompt_embeds", "negative_prompt_embeds": "negative_pooled_prompt_embeds"}[name]
         raise SettingsError(f"The SDXL pipeline needs {partner} with {name} (encode_prompt returns both).")
     if pooled.ndim != 2 or pooled.shape[0] not in (1, tokens.shape[0]):
         raise SettingsError(f"pooled embeddings for {name} must be (1 or {tokens.shape[0]}, dim); got {tuple(pooled.shape)}.")
+
+
+def _pair(tokens: torch.Tensor, pooled: torch.Tensor | None, name: str, device) -> SDXLPromptEmbeds:
+    check_pair(tokens, pooled, name)
     pooled = pooled.expand(tokens.shape[0], -1)
     return SDXLPromptEmbeds(tokens.to(device), pooled.to(device=device, dtype=tokens.dtype))
 
@@ -125,38 +129,70 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
     @torch.no_grad()
     def encode_prompt(
         self,
-        prompts: list[str] | None,
+        prompt: str | list[str] | None,
+        prompt_2: str | list[str] | None = None,
         device=None,
         do_classifier_free_guidance: bool = True,
         negative_prompt: str | None = None,
+        negative_prompt_2: str | None = None,
         prompt_embeds: torch.Tensor | None = None,
         negative_prompt_embeds: torch.Tensor | None = None,
         pooled_prompt_embeds: torch.Tensor | None = None,
         negative_pooled_prompt_embeds: torch.Tensor | None = None,
-    ) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds | None]:
-        """(cond for F frames, uncond for 1 or F, None without CFG). Token embeddings passed in
-        need their pooled partner (diffusers' SDXL convention); `prompt_2`/`negative_prompt_2` of
-        the call reach the second encoder. Repeated (prompt, prompt_2) pairs are encoded once."""
+    ):
+        """diffusers' SDXL `encode_prompt`, one row per frame: (prompt_embeds (F, 77, D1 + D2),
+        negative_prompt_embeds (1, 77, D1 + D2), pooled_prompt_embeds (F, P),
+        negative_pooled_prompt_embeds (1, P)); the negatives are None without guidance."""
         device = device or self._execution_device
-        pooled_prompt_embeds = _first(pooled_prompt_embeds, self._sdxl_inputs.get("pooled_prompt_embeds"))
-        negative_pooled_prompt_embeds = _first(negative_pooled_prompt_embeds, self._sdxl_inputs.get("negative_pooled_prompt_embeds"))
+        prompts = [prompt] if isinstance(prompt, str) else prompt
+        cond, uncond = self.sdxl_conditioning(
+            prompts, prompt_2, negative_prompt, negative_prompt_2, prompt_embeds, negative_prompt_embeds,
+            pooled_prompt_embeds, negative_pooled_prompt_embeds, device, do_classifier_free_guidance,
+        )
+        prompt_embeds, pooled_prompt_embeds = cond.embeds, cond.pooled
+        negative_prompt_embeds = uncond.embeds if uncond is not None else None
+        negative_pooled_prompt_embeds = uncond.pooled if uncond is not None else None
+        return prompt_embeds, negative_prompt_embeds, pooled_prompt_embeds, negative_pooled_prompt_embeds
+
+    def sdxl_conditioning(
+        self, prompts, prompts_2, negative_prompt, negative_prompt_2, prompt_embeds, negative_prompt_embeds,
+        pooled_prompt_embeds, negative_pooled_prompt_embeds, device, cfg: bool,
+    ) -> tuple[SDXLPromptEmbeds, SDXLPromptEmbeds | None]:
+        """(cond for F frames, uncond for 1 or F, None without CFG). Token embeddings passed in need
+        their pooled partner (diffusers' SDXL convention); repeated (prompt, prompt_2) pairs are
+        encoded once."""
         if prompt_embeds is not None:
             cond = _pair(prompt_embeds, pooled_prompt_embeds, "prompt_embeds", device)
         else:
-            cond = self._encode_frames(prompts, device)
-        if not do_classifier_free_guidance:
+            cond = self._encode_frames_sdxl(prompts, prompts_2, device)
+        if not cfg:
             return cond, None
         if negative_prompt_embeds is not None:
             uncond = _pair(negative_prompt_embeds, negative_pooled_prompt_embeds, "negative_prompt_embeds", device)
-        elif negative_prompt is None and self.config.force_zeros_for_empty_prompt:
-            uncond = SDXLPromptEmbeds(torch.zeros_like(cond.embeds[:1]), torch.zeros_like(cond.pooled[:1]))
         else:
-            negative = negative_prompt or ""
-            uncond = self._encode([negative], [self._sdxl_inputs.get("negative_prompt_2") or negative], device)
+            uncond = self._negative(negative_prompt, negative_prompt_2, cond, device)
         return cond, SDXLPromptEmbeds(uncond.embeds.to(cond.dtype), uncond.pooled.to(cond.dtype))
 
-    def _encode_frames(self, prompts: list[str], device) -> SDXLPromptEmbeds:
-        prompts_2 = self._sdxl_inputs.get("prompt_2")
+    def _negative(self, negative_prompt, negative_prompt_2, cond: SDXLPromptEmbeds, device) -> SDXLPromptEmbeds:
+        """Zeros without a negative prompt when the model asks for it (force_zeros_for_empty_prompt)."""
+        if negative_prompt is None and self.config.force_zeros_for_empty_prompt:
+            return SDXLPromptEmbeds(torch.zeros_like(cond.embeds[:1]), torch.zeros_like(cond.pooled[:1]))
+        negative = negative_prompt or ""
+        return self._encode([negative], [negative_prompt_2 or negative], device)
+
+    def frame_conditioning(self, prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, device, cfg):
+        extra = self._call.extra
+        return self.sdxl_conditioning(
+            prompts, extra.get("prompt_2"), negative_prompt, extra.get("negative_prompt_2"), prompt_embeds,
+            negative_prompt_embeds, extra.get("pooled_prompt_embeds"), extra.get("negative_pooled_prompt_embeds"), device, cfg,
+        )
+
+    def negative_conditioning(self, negative_prompt, device):
+        run = self._call
+        uncond = self._negative(negative_prompt, run.extra.get("negative_prompt_2"), run.cond, device)
+        return SDXLPromptEmbeds(uncond.embeds.to(run.cond.dtype), uncond.pooled.to(run.cond.dtype))
+
+    def _encode_frames_sdxl(self, prompts: list[str], prompts_2, device) -> SDXLPromptEmbeds:
         if prompts_2 is None:
             prompts_2 = prompts
         elif isinstance(prompts_2, str):
@@ -185,29 +221,32 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
     def unet_conditioning(self, cond: SDXLPromptEmbeds, uncond: SDXLPromptEmbeds | None, frames: int, cfg: bool) -> dict:
         kwargs = super().unet_conditioning(cond.embeds, uncond.embeds if cfg else None, frames, cfg)
         pooled = torch.cat([uncond.pooled.expand(frames, -1), cond.pooled]) if cfg else cond.pooled
-        time_ids = self._sdxl_inputs["time_ids"].to(pooled.device, pooled.dtype).expand(pooled.shape[0], -1)
+        time_ids = self._call.extra["time_ids"].to(pooled.device, pooled.dtype).expand(pooled.shape[0], -1)
         kwargs["added_cond_kwargs"] = {"text_embeds": pooled, "time_ids": time_ids}
         return kwargs
 
     # ------------------------------------------------------------------ step-end callbacks
     def _callback_tensor(self, name: str, latents: torch.Tensor) -> torch.Tensor | None:
+        run = self._call
         if name == "latents":
             return latents
-        cfg = self.do_classifier_free_guidance and self._uncond is not None
+        cfg = self.do_classifier_free_guidance and run.uncond is not None
         if name == "add_time_ids":
-            return self._sdxl_inputs["time_ids"].repeat(2 if cfg else 1, 1)
+            return run.extra["time_ids"].repeat(2 if cfg else 1, 1)
         if name in ("negative_prompt_embeds", "negative_pooled_prompt_embeds"):
-            if self._uncond is None:
+            if run.uncond is None:
                 return None
-            return self._uncond.embeds if name == "negative_prompt_embeds" else self._uncond.pooled
+            return run.uncond.embeds if name == "negative_prompt_embeds" else run.uncond.pooled
         part = "embeds" if name == "prompt_embeds" else "pooled"
-        cond = getattr(self._cond, part)
+        cond = getattr(run.cond, part)
         if not cfg:
             return cond[None]
-        uncond = getattr(self._uncond, part).to(cond.dtype)
+        uncond = getattr(run.uncond, part).to(cond.dtype)
         return torch.stack([uncond.expand(len(cond), *cond.shape[1:]), cond])
 
     def _take_callback_tensors(self, out: dict, given: dict) -> None:
+        run = self._call
+
         def returned(name):
             value = out.pop(name, given.get(name))
             return None if value is given.get(name) else value
@@ -216,15 +255,15 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         if tokens is not None or pooled is not None:  # (halves, frames, ...): the last half is the prompts
             tokens = tokens if tokens is not None else self._callback_tensor("prompt_embeds", None)
             pooled = pooled if pooled is not None else self._callback_tensor("add_text_embeds", None)
-            self._cond = SDXLPromptEmbeds(tokens[-1], pooled[-1])
+            run.cond = SDXLPromptEmbeds(tokens[-1], pooled[-1])
             if tokens.shape[0] == pooled.shape[0] == 2:
-                self._uncond = SDXLPromptEmbeds(tokens[0], pooled[0])
+                run.uncond = SDXLPromptEmbeds(tokens[0], pooled[0])
         neg, neg_pooled = returned("negative_prompt_embeds"), returned("negative_pooled_prompt_embeds")
         if neg is not None or neg_pooled is not None:
-            self._uncond = SDXLPromptEmbeds(_first(neg, self._uncond.embeds), _first(neg_pooled, self._uncond.pooled))
+            run.uncond = SDXLPromptEmbeds(_first(neg, run.uncond.embeds), _first(neg_pooled, run.uncond.pooled))
         time_ids = returned("add_time_ids")
         if time_ids is not None:  # both halves share SDXL's size conditioning
-            self._sdxl_inputs["time_ids"] = time_ids[-1:]
+            run.extra["time_ids"] = time_ids[-1:]
 
     # ------------------------------------------------------------------ decoding
     def decode_latents(self, latents: torch.Tensor) -> torch.Tensor:
@@ -255,20 +294,36 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         `negative_prompt_2` go to the second text encoder (default: the first's); with
         `prompt_embeds` (F, 77, D) come `pooled_prompt_embeds` (F or 1, P), as `encode_prompt`
         returns them; original and target size default to the output's (height, width)."""
-        bound = inspect.signature(DirecT2VPipeline.__call__).bind(self, prompt, *args, **kwargs).arguments
-        size = self.unet.config.sample_size * self.vae_scale_factor
-        hw = (bound.get("height") or size, bound.get("width") or size)
         self._sdxl_inputs = {
             "prompt_2": prompt_2,
             "negative_prompt_2": negative_prompt_2,
             "pooled_prompt_embeds": pooled_prompt_embeds,
             "negative_pooled_prompt_embeds": negative_pooled_prompt_embeds,
-            "time_ids": self.add_time_ids(original_size or hw, crops_coords_top_left, target_size or hw),
+            "sizes": (original_size, crops_coords_top_left, target_size),
         }
         try:
             return super().__call__(prompt, *args, **kwargs)
         finally:
             self._sdxl_inputs = {}
+
+    def check_inputs(self, prompts, settings, embeddings=None, **kwargs) -> None:
+        super().check_inputs(prompts, settings, embeddings, **kwargs)
+        self._time_ids(settings)  # raises when unet and text_encoder_2 do not belong together
+        if embeddings is not None:
+            check_pair(embeddings[0], self._sdxl_inputs.get("pooled_prompt_embeds"), "prompt_embeds")
+            if embeddings[1] is not None:
+                check_pair(embeddings[1], self._sdxl_inputs.get("negative_pooled_prompt_embeds"), "negative_prompt_embeds")
+
+    def _time_ids(self, settings) -> torch.Tensor:
+        original, crop, target = self._sdxl_inputs.get("sizes", (None, (0, 0), None))
+        hw = (settings.height, settings.width)
+        return self.add_time_ids(original or hw, crop, target or hw)
+
+    def _start_call(self, settings, *args):
+        """The call's state carries SDXL's own inputs and the size conditioning."""
+        run = super()._start_call(settings, *args)
+        run.extra = dict(self._sdxl_inputs, time_ids=self._time_ids(settings))
+        return run
 
 
 def _call_signature() -> inspect.Signature:

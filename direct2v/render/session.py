@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..frames import check_frame_prompts
+from ..frames import check_frame_count, check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
 from .compiled import compile_unet
 from .errors import RenderCancelled, RenderOutOfMemory
@@ -75,10 +75,11 @@ def render(
     """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
     input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM.
     `image` (path, PIL image, array or tensor) is the start picture for frame 1 (start_image.py)."""
-    settings.validate()
     prompts = check_frame_prompts(prompts)
-    seed = resolve_seed(settings.seed)
-    settings = settings.replace(seed=seed)
+    check_frame_count(len(prompts))  # a video, not a still: the page's, the CLI's and the director's rule
+    settings = settings.replace(seed=resolve_seed(settings.seed))
+    pipe.check_inputs(prompts, settings)  # the pipeline's one gate, before the scheduler or memory plan use them
+    seed = settings.seed
     use_scheduler(pipe, settings.scheduler)
     generator = torch.Generator("cpu").manual_seed(seed)
     start = time.perf_counter()
@@ -106,15 +107,15 @@ def render(
     cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    kwargs = settings.pipeline_kwargs()
     if settings.compile:
         compile_unet(pipe)
+    call = settings
     if settings.low_memory:
         enable_low_memory(pipe)
-        kwargs["frames_per_pass"] = plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass)
+        call = settings.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
     out_of_memory = False
     try:
-        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, **kwargs)
+        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, settings=call)
     except torch.cuda.OutOfMemoryError:
         # The exception's traceback holds the render's frames and so its latents and
         # activations: leave this block (which drops it) before freeing and reporting.

@@ -32,9 +32,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..settings import SettingsError
+from ..settings import START_IMAGE_MODES, SettingsError  # noqa: F401 (the modes: one constant, in the schema)
 
-START_IMAGE_MODES = ("noise", "invert")
 MAX_IMAGE_SIDE = 16_384
 MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 64 MP: more than any camera the page is likely to see
 # Modes that convert to RGB without guessing a value range.
@@ -230,15 +229,6 @@ class StartFrame:
         return int(math.floor((1.0 - self.strength) * num_joint_steps + 1e-9))
 
 
-def check_start_image_settings(strength: Any, mode: Any) -> None:
-    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not math.isfinite(strength):
-        raise StartImageError(f"image_strength must be a number in [0, 1] (got {strength!r}).")
-    if not 0.0 <= float(strength) <= 1.0:
-        raise StartImageError(f"image_strength must be between 0 and 1 (got {strength}).")
-    if mode not in START_IMAGE_MODES:
-        raise StartImageError(f"Unknown start-image mode {mode!r}; choose one of {', '.join(START_IMAGE_MODES)}.")
-
-
 def prepare_start_frame(
     pipe,
     image: Any,
@@ -259,7 +249,6 @@ def prepare_start_frame(
     """Load, fit and encode `image`, and lay out frame 1's latents for the render's schedule."""
     from diffusers.utils.torch_utils import randn_tensor
 
-    check_start_image_settings(strength, mode)
     fitted, crop = fit_to_frame(load_image(image), width, height)
     z0 = encode_image(pipe.vae, fitted, device, dtype)
     start = StartFrame(z0=z0, mode=mode, strength=float(strength), crop=crop, scheduler=pipe.scheduler)

@@ -271,16 +271,13 @@ def configure(
 
     The Compare tab's CLIP model defaults to 'tiny' with the tiny SD model (all offline),
     else to the evaluation's default."""
-    dtype = None
-    if precision in ("fp16", "fp32"):
-        import torch
+    from ..render.loading import precision_dtype
 
-        dtype = torch.float16 if precision == "fp16" else torch.float32
     policy = policy or ServerPolicy()
     # Public mode: the loader takes only the owner's names (the start model, its config and
     # LoRA, and the lists), so a visitor's typed name never reaches the Hub or the disk.
     listed = policy.owner_names(model, model_config, lora) if policy.public else None
-    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, dtype, listed=listed)
+    RUNTIME.models = ModelHolder(model, device, model_config, lora, lora_scale, precision_dtype(precision), listed=listed)
     RUNTIME.preview_every = max(1, int(preview_every))
     RUNTIME.clip_model = clip_model or ("tiny" if model in ("tiny", "tiny-sdxl") else None)
     RUNTIME.policy = policy

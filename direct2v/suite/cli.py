@@ -19,22 +19,15 @@ from pathlib import Path
 from ..settings import DEFAULT_MODEL
 
 
-def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags, add_model_flags) -> argparse.ArgumentParser:
+def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags, add_model_flags, add_director_flags) -> argparse.ArgumentParser:
     s = sub.add_parser("suite", help="direct, render and score a suite of prompts (Accelerate: many GPUs), with a report")
     s.add_argument("prompts", help="text file (one prompt per line) or JSON list of prompts, frame scripts and projects")
     s.add_argument("--out-dir", default="suite", help="where items and the report go (default suite/); a rerun resumes")
-    s.add_argument("--model", default=None, help="SD 1.x or SDXL hub id, local folder, or 'tiny'/'tiny-sdxl' (one model for every item)")
     s.add_argument("--clip-model", default=None, help="CLIP hub id, local folder, or 'tiny'")
     s.add_argument("--methods", default=None, help="comma-separated methods (default first,sparse_causal,rotational,rotational+dsf)")
     s.add_argument("--device", default=None, help="torch device for a one-process run (a launcher gives each process its own)")
-    g = s.add_argument_group("director (for items that are prompts; frame scripts are used as they are)")
-    g.add_argument("--backend", default=None,
-                   help="local, openai, gemini, huggingface or offline (default as for `direct`: a keyed API, else local)")
-    g.add_argument("--llm-model", dest="llm_model", default=None, help="LLM model id")
-    g.add_argument("--base-url", default=None, help="OpenAI-compatible server")
-    g.add_argument("--frames", type=int, default=8, help="frames per directed prompt (default 8)")
-    g.add_argument("--style", default=None)
-    g.add_argument("--camera", default=None)
+    add_director_flags(s)  # for items that are prompts; frame scripts are used as they are
+    g = s.add_argument_group("director requests")
     g.add_argument("--director-concurrency", type=int, default=1, metavar="N",
                    help="API requests at once over all processes (default 1; retries follow the back end's rules)")
     add_model_flags(s)  # a single file's config, LoRA and scale, precision: as for render and compare
@@ -47,13 +40,13 @@ def add_suite_parser(sub: argparse._SubParsersAction, add_setting_flags, add_mod
 def prepare(args: argparse.Namespace, settings_from_args):
     """The run's SuiteConfig and its planned items (keys, settings) from parsed arguments;
     `settings_from_args(args, base)` is the CLI's (flags over a project's settings)."""
-    from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS, parse_methods
+    from ..evaluate.methods import DEFAULT_METHODS, comparison_dsf, parse_methods
     from .items import SuiteError, load_suite
     from .runner import SuiteConfig, plan_items
 
     items = load_suite(args.prompts)
     methods = [m.name for m in parse_methods(args.methods if args.methods else DEFAULT_METHODS)]
-    backend = args.backend
+    backend = "openai" if args.backend == "compatible" else args.backend
     if backend is None and any(it.needs_directing for it in items):
         from ..director import default_backend
 
@@ -62,25 +55,30 @@ def prepare(args: argparse.Namespace, settings_from_args):
 
     if backend is not None and backend not in BACKENDS:
         raise SuiteError(f"Unknown director back end {backend!r}; choose one of {', '.join(BACKENDS)}.")
-    if not 1 <= args.frames <= 256:
-        raise SuiteError(f"--frames must be between 1 and 256 (got {args.frames}).")
+    from ..frames import check_frame_count
+    from ..settings import DirectorOptions, ModelChoice, SettingsError
+
+    frames = args.frames if args.frames is not None else DirectorOptions().num_frames
+    try:
+        check_frame_count(frames)
+    except SettingsError as e:
+        raise SuiteError(str(e)) from None
     if args.director_concurrency < 1:
         raise SuiteError(f"--director-concurrency must be at least 1 (got {args.director_concurrency}).")
-    from ..settings import ModelChoice, SettingsError
 
     try:
         choice = ModelChoice(args.model or DEFAULT_MODEL, args.model_config or "", args.lora or "",
-                             1.0 if args.lora_scale is None else args.lora_scale).clean().validate()
+                             1.0 if args.lora_scale is None else args.lora_scale, args.precision or "auto").clean().validate()
     except SettingsError as e:
         raise SuiteError(str(e)) from None
-    probe = settings_from_args(args, None)
-    dsf = probe.dsf_quantile if probe.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    probe = settings_from_args(args, None).validate()  # bad flags fail before any item is planned
+    dsf = comparison_dsf(probe.dsf_quantile)
     config = SuiteConfig(
         out_dir=Path(args.out_dir), model=choice.model, model_config=choice.config, lora=choice.lora,
-        lora_scale=choice.lora_scale, precision=args.precision, clip_model=args.clip_model or _default_clip(),
+        lora_scale=choice.lora_scale, precision=choice.precision, clip_model=args.clip_model or _default_clip(),
         methods=methods, dsf_quantile=float(dsf), device=args.device, quiet=args.quiet,
         director={"backend": backend or "offline", "model": args.llm_model, "base_url": args.base_url,
-                  "frames": args.frames, "style": args.style, "camera": args.camera},
+                  "frames": frames, "style": args.style, "camera": args.camera},
         director_concurrency=args.director_concurrency,
     )
 

@@ -61,7 +61,7 @@ class SuiteConfig:
     model_config: str = ""  # a single-file model's config folder or hub id
     lora: str = ""
     lora_scale: float = 1.0
-    precision: str = "auto"  # cli.PRECISIONS
+    precision: str = "auto"  # settings.PRECISIONS
 
     def model_identity(self) -> str:
         """The model as item keys see it: the id alone where there is no config or LoRA (so the
@@ -322,12 +322,6 @@ def run_suite(
     rank = state.process_index
     config.items_dir.joinpath(".locks").mkdir(parents=True, exist_ok=True)
 
-    error = None
-    pipe = scorer = None
-    try:
-        pipe, scorer = (load_models or _default_loader(config))(device)
-    except Exception as e:  # every process must reach agree(); the message is re-raised below
-        error = f"model: {e}" if type(e).__name__ in ("ModelLoadError", "ClipLoadError") else f"{type(e).__name__}: {e}"
     last = [0.0]
     bar_holder: list[Any] = []
 
@@ -337,18 +331,9 @@ def run_suite(
             last[0] = now
             bar_holder[0].set_postfix_str(f"{info.label} step {info.method_step}/{info.method_total}")
 
-    worker = ItemWorker(config, pipe, scorer, render_fn=render_fn, on_step=on_step,
-                        process={"index": rank, "count": state.num_processes, "device": device})
-    if error is None and any(p.item.needs_directing and not is_done(config, p) for p in planned):
-        try:
-            worker.director()  # a wrong back end or a missing key stops the run here, not item by item
-        except Exception as e:
-            error = f"director: {e}"
-    error = agree(state, error)
-    if error:
-        kind, _, message = error.partition(": ")
-        raise SuiteModelError(message if kind in ("model", "director") else error, model=kind == "model",
-                              director=kind == "director")
+    worker = _ready_worker(config, state, device, planned, load_models,
+                           dict(render_fn=render_fn, on_step=on_step,
+                                process={"index": rank, "count": state.num_processes, "device": device}))
 
     finished_before = {p.key for p in planned if is_done(config, p)}
     state.wait_for_everyone()  # every process has looked before any writes
@@ -383,6 +368,29 @@ def run_suite(
         done=[p for p in planned if is_done(config, p)], rendered=rendered, skipped=len(finished_before),
         failed=failures(config, planned), report_paths=paths,
     )
+
+
+def _ready_worker(config: SuiteConfig, state: Any, device: str, planned, load_models, worker_kwargs: dict) -> "ItemWorker":
+    """Load the models and (when some item needs directing) the director on every process; a
+    failure anywhere stops every process together, with the first one's message."""
+    error = None
+    pipe = scorer = None
+    try:
+        pipe, scorer = (load_models or _default_loader(config))(device)
+    except Exception as e:  # every process must reach agree(); the message is re-raised below
+        error = f"model: {e}" if type(e).__name__ in ("ModelLoadError", "ClipLoadError") else f"{type(e).__name__}: {e}"
+    worker = ItemWorker(config, pipe, scorer, **worker_kwargs)
+    if error is None and any(p.item.needs_directing and not is_done(config, p) for p in planned):
+        try:
+            worker.director()  # a wrong back end or a missing key stops the run here, not item by item
+        except Exception as e:
+            error = f"director: {e}"
+    error = agree(state, error)
+    if error:
+        kind, _, message = error.partition(": ")
+        raise SuiteModelError(message if kind in ("model", "director") else error, model=kind == "model",
+                              director=kind == "director")
+    return worker
 
 
 class SuiteModelError(SuiteError):

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from ..evaluate.methods import DEFAULT_DSF_QUANTILE, DEFAULT_METHODS
+from ..evaluate.methods import DEFAULT_METHODS, comparison_dsf, method_choices
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
 from ..settings import SettingsError, resolve_seed
 from ..services import runtime as rt
@@ -16,14 +16,7 @@ from .files import session_store
 from .gpu_jobs import cancel_flag, in_line, job_input, load_model, visitor_of, wait_turn
 
 
-COMPARE_METHODS = [
-    ("T2V-Z (first frame)", "first"),
-    ("TAV (sparse-causal)", "sparse_causal"),
-    ("RVM", "rotational"),
-    ("RVM + DSF", "rotational+dsf"),
-    ("Random reference", "random"),
-    ("None (independent)", "none"),
-]
+COMPARE_METHODS = method_choices()
 DEFAULT_COMPARE = list(DEFAULT_METHODS)
 
 
@@ -43,7 +36,7 @@ def compare_methods(
     if not methods:
         raise gr.Error("Tick at least one method to compare.")
     s = s.replace(seed=resolve_seed(s.seed))  # one seed for every method
-    dsf = s.dsf_quantile if s.dsf_quantile > 0 else DEFAULT_DSF_QUANTILE
+    dsf = comparison_dsf(s.dsf_quantile)
     keep = gr.update()
     with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):

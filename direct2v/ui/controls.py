@@ -28,9 +28,10 @@ def _page_value(k, value: Any) -> Any:
     return k.to_page(value) if k.to_page is not None else value
 
 
-def make_control(f, k, value: Any) -> gr.components.Component:
-    """One Gradio component for a setting, its range and step from the metadata."""
+def make_control(f, k, value: Any, **extra: Any) -> gr.components.Component:
+    """One Gradio component for a setting, its range and step from the metadata (`extra`: layout)."""
     common = dict(label=k.label, elem_id=k.elem_id or None, value=_page_value(k, value))
+    common.update(extra)
     whole = isinstance(f.default, int) and not isinstance(f.default, bool)
     if k.control == "slider":
         return gr.Slider(k.lo, k.hi, step=k.step, precision=0 if whole else None, **common)
@@ -43,6 +44,13 @@ def make_control(f, k, value: Any) -> gr.components.Component:
     if k.control == "text":
         return gr.Textbox(placeholder=k.help, **common)
     raise ValueError(f"Unknown control kind {k.control!r} for setting {f.name}.")
+
+
+def schema_control(cls: type, name: str, value: Any, **extra: Any) -> gr.components.Component:
+    """The control of one field of a settings dataclass (the Frames slider from DirectorOptions,
+    the LoRA scale from ModelChoice): its range from the schema, like every setting's."""
+    (f, k), = [(f, k) for f, k in knobs(cls) if f.name == name]
+    return make_control(f, k, value, **extra)
 
 
 def build_controls(group: str, cls: type = RenderSettings, defaults: Any = None) -> dict[str, gr.components.Component]:
@@ -74,7 +82,8 @@ def build_controls(group: str, cls: type = RenderSettings, defaults: Any = None)
 
 
 def settings_from_values(values: dict[str, Any], fps: Any = 4, cls: type = RenderSettings) -> RenderSettings:
-    """RenderSettings from the page's values, validated; SettingsError names the bad field."""
+    """RenderSettings from the page's values (SettingsError for an empty box); checked where they are
+    used (`job_input`, the renderer's gate), once."""
     d: dict[str, Any] = {}
     for f, k in knobs(cls):
         if f.name == "fps":
@@ -92,7 +101,7 @@ def settings_from_values(values: dict[str, Any], fps: Any = 4, cls: type = Rende
         if v is None:
             raise SettingsError(f"{k.name} is empty; enter a value.")
         d[f.name] = v
-    return cls(**d).validate()
+    return cls(**d)
 
 
 def settings_values(settings: RenderSettings) -> list[Any]:

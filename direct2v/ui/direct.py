@@ -12,7 +12,8 @@ from typing import Any
 
 import gradio as gr
 
-from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES
+from ..errors import PromptError
+from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES, check_frame_count
 from ..services import runtime as rt
 from ..services.visitors import VisitorRefused
 from ..settings import DirectorOptions
@@ -65,8 +66,10 @@ def _check_frames(num_frames: Any, fps: Any) -> tuple[int, int]:
         n, f = int(num_frames), int(fps)
     except (TypeError, ValueError):
         raise gr.Error("Frames and fps must be whole numbers.") from None
-    if not MIN_FRAMES <= n <= MAX_FRAMES:
-        raise gr.Error(f"Frames must be between {MIN_FRAMES} and {MAX_FRAMES} (got {n}).")
+    try:
+        check_frame_count(n)
+    except PromptError as e:
+        raise gr.Error(str(e)) from None
     if not 1 <= f <= MAX_FPS:
         raise gr.Error(f"Frames per second must be between 1 and {MAX_FPS} (got {f}).")
     return n, f

@@ -15,7 +15,7 @@ from ..services import line
 from ..services import runtime as rt
 from ..services.line import session_id, wait_turn
 from ..services.turns import QueueFull
-from ..settings import RenderSettings, SettingsError
+from ..settings import RenderSettings, SettingsError, resolve_seed
 from .controls import settings_from_values
 from .table import table_prompts
 
@@ -44,7 +44,9 @@ def job_input(table: Any, num_frames: Any, fps: Any, settings: dict[str, Any]) -
     prompts = table_prompts(table)
     check_render_input(prompts, num_frames)
     try:
-        return prompts, within_policy(len(prompts), settings_from_values(settings, fps))
+        # The seed is drawn here, so the settings checked now are the ones that render (checked once).
+        s = settings_from_values(settings, fps)
+        return prompts, within_policy(len(prompts), s.replace(seed=resolve_seed(s.seed)).validate())
     except SettingsError as e:
         raise gr.Error(str(e)) from None
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from ..settings import RenderSettings
+from ..settings import DirectorOptions, RenderSettings
 from . import compare as compare_tab
 from . import controls
 from . import direct
@@ -81,7 +81,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         elem_id="user-prompt",
                     )
                     with gr.Row():
-                        num_frames = gr.Slider(table_tab.MIN_FRAMES, 64, value=8, step=1, precision=0, label="Frames", elem_id="num-frames")
+                        num_frames = controls.schema_control(DirectorOptions, "num_frames", DirectorOptions().num_frames)
                         fps = build_controls("direct", defaults=DEFAULTS)["fps"]
                     with gr.Row():
                         style = gr.Textbox(value="", label="Style (optional)", placeholder="watercolor, 35 mm film, anime…", elem_id="style")

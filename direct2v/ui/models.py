@@ -23,7 +23,8 @@ import gradio as gr
 from ..hub import NOT_LISTED
 from ..services import runtime as rt
 from ..services.line import session_id
-from ..settings import MAX_LORA_SCALE, ModelChoice, Project, SettingsError
+from ..settings import ModelChoice, Project, SettingsError
+from .controls import schema_control
 
 _POLL_S = 0.5  # how often the status line is redrawn while a model loads
 
@@ -51,8 +52,7 @@ def build() -> dict[str, Any]:
         model, config, lora = _public_fields() if rt.RUNTIME.policy.public else _owner_fields()
         with gr.Row():
             lora.render()
-            scale = gr.Slider(-MAX_LORA_SCALE, MAX_LORA_SCALE, value=rt.RUNTIME.models.choice.lora_scale, step=0.05,
-                              label="LoRA scale", scale=2, elem_id="lora-scale")
+            scale = schema_control(ModelChoice, "lora_scale", rt.RUNTIME.models.choice.lora_scale, scale=2, elem_id="lora-scale")
         with gr.Row():
             load = gr.Button("Load model", size="sm", variant="primary", elem_id="load-model")
             cancel = gr.Button("Cancel", size="sm", variant="stop", elem_id="cancel-model")

@@ -42,7 +42,7 @@ def save_project(
     """
     prompts = table_prompts(table)
     try:
-        s = settings_from_values(fields, fps)
+        s = settings_from_values(fields, fps).validate()
         folder = session_store().new_dir("project")
         stem = _slug(user_prompt) or "project"
         picture = keep_start_picture(start_image, folder, f"{stem}.start.png")
