@@ -344,13 +344,36 @@ SUBJECTLESS = ["A red fox sitting in snow, wide shot", "A red fox sitting in sno
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_llm_back_ends(backend, tmp_path):
-    build, reply, _ = BACKENDS[backend]
+    build, reply, turns = BACKENDS[backend]
     with ScriptedServer([reply(answer(SUBJECTLESS))] * 2) as srv:
         d = build(srv.url, tmp_path)
         frames = d.direct("a red fox gets up in the snow and trots away", num_frames=3)
     assert frames == SUBJECTLESS  # never dropped, only flagged
     assert "only shot or camera words changed" in frames.flags[1][0]
     assert "names neither the subject (fox)" in frames.flags[2][0]
+    # The content rules get the model's one retry turn too, naming the frames and what is wrong.
+    assert len(srv.requests) == 2
+    retry = turns(srv.requests[1])[-1]
+    assert "frame 2: it repeats frame 1 with only shot or camera words changed" in retry
+    assert "frame 3: it names neither the subject (fox)" in retry and "not only new shot words" in retry
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_the_content_retry_keeps_the_answer_that_tells_the_story(backend, tmp_path):
+    build, reply, _ = BACKENDS[backend]
+    fixed = ["A red fox lying in snow", "A red fox getting up in snow", "A red fox trotting away across snow"]
+    with ScriptedServer([reply(answer(SUBJECTLESS)), reply(answer(fixed))]) as srv:
+        frames = build(srv.url, tmp_path).direct("a red fox gets up in the snow and trots away", num_frames=3)
+    assert frames == fixed and frames.flags == {}
+
+
+def test_a_rewritten_row_is_read_against_the_prompt(tmp_path):
+    build, reply, turns = BACKENDS["openai"]
+    table = ["A red fox lying in snow", "A red fox getting up in snow", "A red fox trotting away across snow"]
+    with ScriptedServer([reply(json.dumps({"frame": "Twirl, low angle"}))] * 2) as srv:
+        result = build(srv.url, tmp_path).redirect_frame(table, 1, user_prompt="a red fox gets up in the snow")
+    assert "names neither the subject (fox)" in " ".join(turns(srv.requests[1])[-1:])
+    assert result.frame == "Twirl, low angle" and "names neither the subject (fox)" in result.flags[1][-1]
 
 
 def test_a_subjectless_frame_and_a_shot_word_repeat_are_flagged_on_the_built_in_writer(monkeypatch):

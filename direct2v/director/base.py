@@ -106,6 +106,7 @@ class Ask:
     style: str | None = None
     index: int | None = None
     table: tuple[str, ...] = ()
+    prompt: str | None = None  # the user's prompt: the gate's content rules read the answer against it
 
     @property
     def shape(self) -> str:
@@ -123,8 +124,8 @@ class Ask:
 
     def gate(self, answer: list[str]) -> dict[int, list[str]]:
         if self.index is None:
-            return quality.script_problems(answer, self.style)
-        problems = quality.redirect_problems(self.table, self.index, answer[0], self.style)
+            return quality.script_problems(answer, self.style, prompt=self.prompt)
+        problems = quality.redirect_problems(self.table, self.index, answer[0], self.style, prompt=self.prompt)
         return {self.index: problems} if problems else {}
 
     def unchanged(self, answer: list[str]) -> bool:
@@ -332,7 +333,7 @@ class Director(ABC):
         frame = " ".join(str(frame or "").split())
         if not frame:
             raise DirectorFormatError(f"The director returned an empty frame {index + 1}; try again.")
-        problems = quality.redirect_problems(frames, index, frame, style)
+        problems = quality.redirect_problems(frames, index, frame, style, prompt=user_prompt or None)
         table = [*frames[:index], frame, *frames[index + 1:]]
         return DirectorResult(table, how, flags={index: problems} if problems else {}, index=index)
 
@@ -465,7 +466,7 @@ class LLMDirector(Director):
         messages = prompts.direct_messages(user_prompt, num_frames, fps, camera, style, image=image)
         request = self._cache_request("direct", user_prompt, num_frames, fps, camera, style, image=image)
         try:
-            frames = self._answer(messages, Ask(num_frames, style), request)
+            frames = self._answer(messages, Ask(num_frames, style, prompt=user_prompt), request)
         except DirectorImageUnsupported as refused:
             # A text-only model: the script from the prompt alone beats no script, and the
             # user is told. This director instance does not offer it pictures again.
@@ -498,7 +499,7 @@ class LLMDirector(Director):
         # A continued conversation that began with a picture still shows it to the model.
         request = self._cache_request("double_fps", user_prompt, n2, 2 * fps, camera, style, input_frames=frames,
                                       image=vision.history_image(history))
-        doubled = self._answer(messages, Ask(n2, style), request)
+        doubled = self._answer(messages, Ask(n2, style, prompt=user_prompt or None), request)
         self._remember(messages, user_prompt, 2 * fps, doubled, camera, style)
         return doubled
 
@@ -511,7 +512,7 @@ class LLMDirector(Director):
         request = self._cache_request("redirect_frame", user_prompt, 1, fps, camera, style, input_frames=frames)
         request["index"] = index
         request["redirect_prompt_version"] = prompts.REDIRECT_PROMPT_VERSION
-        frame = self._answer(messages, Ask(len(frames), style, index, tuple(frames)), request)[0]
+        frame = self._answer(messages, Ask(len(frames), style, index, tuple(frames), user_prompt or None), request)[0]
         table = [*frames[:index], frame, *frames[index + 1:]]
         self._remember(history[:-1], user_prompt, fps, table, camera, style)
         return frame

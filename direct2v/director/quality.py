@@ -85,11 +85,16 @@ def script_problems(frames: Sequence[str], style: str | None = None, prompt: str
     return merge(found, content_problems(frames, prompt)) if prompt else found
 
 
-def redirect_problems(frames: Sequence[str], index: int, frame: str, style: str | None = None) -> list[str]:
-    """Problems of a rewritten frame `index` among the table's other rows (either neighbour)."""
+def redirect_problems(frames: Sequence[str], index: int, frame: str, style: str | None = None,
+                      prompt: str | None = None) -> list[str]:
+    """Problems of a rewritten frame `index` among the table's other rows (either neighbour);
+    with the user's `prompt`, the content rules for that row too."""
     problems = frame_problems(frame, frames[index - 1] if index else None, style, index + 1)
     if index + 1 < len(frames) and frames[index + 1].strip() and same_frame(frame, frames[index + 1]):
         problems.append(f"it repeats frame {index + 2} word for word")
+    if prompt:
+        table = [*frames[:index], frame, *frames[index + 1:]]
+        problems += [p for p in content_problems(table, prompt).get(index, []) if p not in problems]
     return problems
 
 
