@@ -100,8 +100,12 @@ URL_SUFFIX = {"openai": "/v1", "gemini": "", "huggingface": ""}
 def director_at(backend: str, url: str, tmp_path: Any, *, model: str = "test-model", key: str | None = None,
                 **options: Any):
     """A `backend` director talking to the scripted server at `url`, caching under `tmp_path`,
-    retrying at once (1 ms backoff) and waiting at most 5 s for an answer."""
+    retrying at once (1 ms backoff) and waiting at most 5 s for an answer. The quality gate's
+    retry turn is off unless asked for (`quality_retries=1`): the scripted frames ("a red fox
+    frame 0") have nothing to do with most tests' prompts, which the gate's content rules would
+    send back for one more turn; that turn is tested in test_director_quality.py."""
     options.setdefault("backoff", 0.001)
+    options.setdefault("quality_retries", 0)
     options.setdefault("timeout", 5)
     return make_director(backend, model=model, api_key=key, base_url=url + URL_SUFFIX[backend], cache_dir=tmp_path,
                          **options)

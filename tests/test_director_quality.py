@@ -130,8 +130,9 @@ def test_accented_letters_pass_the_grammar_with_the_tiny_chat_tokenizer(tiny_cha
 
 
 # ----------------------------------------------------------------------------- the retry turn, per back end
-openai_director = partial(director_at, "openai", model="m", key=KEY)
-gemini_director = partial(director_at, "gemini", model="g", key=KEY)
+# The gate's one retry turn on, as a director has it by default (director_at turns it off).
+openai_director = partial(director_at, "openai", model="m", key=KEY, quality_retries=1)
+gemini_director = partial(director_at, "gemini", model="g", key=KEY, quality_retries=1)
 
 
 def openai_turns(request):

@@ -14,7 +14,8 @@ from direct2v.ui.table import table_prompts
 
 from director_helpers import ScriptedServer, frames_json, openai_reply
 
-PROMPT = "A paper boat floats down a rainy street"
+# The scripted answers are about a red fox: a prompt about one, so the gate's content rules pass them.
+PROMPT = "A red fox trots down a rainy street"
 
 
 def test_redirect_all_asks_the_model_again(tmp_path, monkeypatch):

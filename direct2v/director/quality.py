@@ -181,7 +181,7 @@ def prompt_subjects(prompt: str) -> list[str]:
     """The lemmas of who or what the prompt's events are about, in story order ("a chef flips a
     pancake, a dog eats it": chef, dog); for a scene without an event, the thing it names first
     ("a bird", "a city skyline from dusk to night": skyline). [] when no English noun is found."""
-    from .offline_grammar import CHANGE, PREPOSITIONS, Reader, lemmas, pieces
+    from .offline_grammar import CHANGE, PREPOSITIONS, SUBJECT_PRONOUNS, Reader, lemmas, pieces
 
     reader, prompt = Reader(), split_shot(prompt)[0]
     try:
@@ -200,7 +200,8 @@ def prompt_subjects(prompt: str) -> list[str]:
     found: list[str] = []
     for head in heads:
         nouns = lemmas(head).get("NOUN")
-        if nouns and head.lower() not in _NOT_CONTENT and nouns[0] not in found:
+        # "it starts to run" (the start picture says what "it" is): no subject to look for
+        if nouns and head.lower() not in _NOT_CONTENT | SUBJECT_PRONOUNS and nouns[0] not in found:
             found.append(nouns[0])
     return found
 
