@@ -60,6 +60,24 @@ def test_a_redirect_that_brings_back_the_same_script_says_so():
     assert "The built-in writer returned the same script" in again and "Replaced" not in again
 
 
+def test_a_row_redirect_that_brings_back_the_same_row_says_so(monkeypatch):
+    from direct2v.director.result import Authorship, DirectorResult
+    from direct2v.ui.table import make_table
+
+    class SameRow:  # the built-in writer, answering with the row as it is
+        def redirect_frame(self, frames, index, **kw):
+            how = Authorship(backend="offline", author="the built-in writer (rule-based, no language model)")
+            return DirectorResult(frames, how, index=index)
+
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: SameRow())
+    fields = dict(style="", camera="", backend="offline", llm_model="", base_url="", api_key="")
+    table = make_table(["a fox asleep in snow", "a fox waking in snow", "a fox running in snow"])
+    out, notes = direct.redirect_row(table, 2, PROMPT, 4, **fields)
+    assert table_prompts(out) == table_prompts(table)
+    assert "Row 2 came back the same as it was" in notes and "re-directed" not in notes
+    assert notes.startswith("✍️ Written by the built-in writer")
+
+
 def test_sign_in_token_goes_to_hugging_face_inference_only(monkeypatch):
     seen = []
 
