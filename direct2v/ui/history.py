@@ -19,21 +19,36 @@ THUMB_SIDE = 128
 # A finished render waits here for the .success() listener that adds it to the history:
 # the render's own outputs stay what the API has always returned.
 FINISHED = PerSession()
+# The frames on screen beside the video (a finished or restored render's), per session: a
+# cancelled render puts them back over its partial previews, so frames and video agree.
+SHOWN = PerSession()
 
 
 # ----------------------------------------------------------------------------- history
 def _thumbnail(first_frame: str, store: Any) -> str | None:
-    from PIL import Image
+    """A square THUMB_SIDE thumbnail of the first frame (its centre, as the gallery shows it)."""
+    from PIL import Image, ImageOps
 
     try:
         with Image.open(first_frame) as im:
-            im = im.convert("RGB")
-            im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+            square = ImageOps.fit(im.convert("RGB"), (THUMB_SIDE, THUMB_SIDE), method=Image.Resampling.LANCZOS)
             out = store.new_dir("thumb") / "thumb.png"
-            im.save(out)
+            square.save(out)
             return str(out)
     except OSError:
         return None
+
+
+def method_text(s: Any) -> str:
+    """The render's method in the paper's words: "RVM τ 4", "RVM τ 4 + DSF 0.2", "T2V-Z"."""
+    from ..evaluate.methods import LABELS
+
+    text = LABELS.get(s.value_mapping, s.value_mapping)
+    if s.value_mapping == "rotational":
+        text += f" τ {s.rvm_period}"
+    if s.dsf_quantile > 0 and s.value_mapping != "none":
+        text += f" + DSF {s.dsf_quantile:g}"
+    return text
 
 
 def entry_label(number: int, project: Project) -> str:
@@ -41,7 +56,7 @@ def entry_label(number: int, project: Project) -> str:
     first = (project.user_prompt or (project.frames[0] if project.frames else "")).strip()
     if len(first) > 40:  # cut between words, never inside one
         first = first[:40].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
-    return f"#{number} · seed {s.seed} · {s.width}×{s.height}, {s.num_inference_steps} steps · {first}"
+    return f"#{number} · {first} · seed {s.seed} · {s.width}×{s.height} · {s.num_inference_steps} steps · {method_text(s)}"
 
 
 def add_entry(history: list[dict] | None, finished: dict | None, store: Any) -> list[dict]:
@@ -109,15 +124,19 @@ def add_to_history(history: list[dict] | None, request: gr.Request = None) -> tu
     return history, gallery_items(history)
 
 
-def restore_from_history(history: list[dict] | None, evt: gr.SelectData) -> list[Any]:
+def restore_from_history(history: list[dict] | None, evt: gr.SelectData, request: gr.Request = None) -> list[Any]:
     """Clicking a history thumbnail: its table and settings come back, and its frames and
     video while the store still has them. Values for project_values' fields, then
     [preview, video, downloads, used seed, status]."""
     from .project import project_values
 
+    from .messages import session_of
+
     entry = entry_at(history, evt.index)
     project = restored_project(entry)
     items, video, downloads = files_still_there(entry)
+    if items and video:
+        SHOWN.put(session_of(request), items)
     keep = gr.update()
     said = f"↺ Restored render #{entry['number']} (seed {project.settings.seed}): its table and settings are back"
     said += "." if video else "; its files are gone from the server, press Render to make it again."

@@ -27,6 +27,7 @@ from ..services.turns import Turns
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 CSS_PATH = ASSETS / "style.css"
+KEYS_PATH = ASSETS / "keys.js"  # Ctrl+Enter renders, Enter in the prompt directs, Ctrl+Z / Ctrl+Shift+Z
 DEFAULTS = RenderSettings()
 
 
@@ -123,7 +124,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         # "llama3.1" from one to another).
                         backend_models = gr.State({})
                         shown_backend = gr.State(initial)
-                    with gr.Row():
+                    with gr.Row(elem_id="direct-actions"):
                         direct_btn = gr.Button("Direct ▸", variant="primary", min_width=0, elem_id="direct-btn")
                         stop_direct_btn = gr.Button("Stop", variant="stop", scale=0, min_width=80, elem_id="stop-direct")
                     if examples:
@@ -160,6 +161,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         load_btn = gr.UploadButton(
                             "Load project or output…", file_types=[".json", ".png", ".mp4", ".gif", ".zip"], size="sm", elem_id="load-project"
                         )
+                    # Saving and loading answer here, beside their buttons (not under Render, off-screen).
+                    project_status = gr.Markdown("", elem_id="project-status", elem_classes=["status"])
                     project_file = gr.File(label="Project file", visible=False, interactive=False, elem_id="project-file")
 
             with gr.Column(scale=7, min_width=0, elem_id="right-col"):
@@ -200,6 +203,9 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                             with gr.Row():
                                 render_btn = gr.Button("Render ▸", variant="primary", min_width=0, elem_id="render-btn")
                                 cancel_btn = gr.Button("Cancel", variant="stop", min_width=0, elem_id="cancel-btn")
+                                # Phones only (assets/style.css): the render settings as a drawer over
+                                # the page, so Steps and size are one tap away from Render.
+                                drawer_btn = gr.Button("⚙ Settings", size="sm", min_width=0, scale=0, elem_id="settings-drawer-btn")
                             status = gr.Markdown("Ready.", elem_id="render-status", elem_classes=["status"])
                             preview = gr.Gallery(
                                 label="Frames (live preview while rendering)",
@@ -209,6 +215,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                                 allow_preview=True,
                                 preview=False,
                                 format="png",
+                                fit_columns=False,
                                 interactive=False,  # an input of "Use frame k", but nothing to upload into
                                 elem_id="preview",
                             )
@@ -220,7 +227,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                             history = gr.Gallery(
                                 label="This session's renders (click one to restore its table and settings)",
                                 columns=6,
-                                height=170,
+                                fit_columns=False,  # one render is one square, not a strip across the page
+                                height="auto",
                                 object_fit="contain",
                                 allow_preview=False,
                                 format="png",
@@ -323,27 +331,28 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             typed.input(**remember_window)
         wire(reuse_btn.click(on_render(render_tab.reuse_seed), used_seed, settings["seed"], **quiet), "render", status)
 
+        on_project = msg.reports("project")
         save_evt = wire(save_btn.click(
-            on_render(project.save_project),
+            on_project(project.save_project),
             [user_prompt, table, fps],
             project_file,
             inputs_kwargs={**director_fields, **settings, "start_image": start_image},
             api_name="save_project",
             show_progress="hidden",
-        ), "render", status)
+        ), "project", project_status)
         # One click saves: the file is linked under the buttons and its download starts at once.
         save_evt.success(
-            lambda: (gr.update(visible=True), "✓ Project saved; your browser downloads it (also linked under the buttons)."),
-            None, [project_file, status], **quiet,
+            lambda: (gr.update(visible=True), "✓ Project saved; your browser downloads it (also linked below)."),
+            None, [project_file, project_status], **quiet,
         ).then(None, None, None, js="() => { setTimeout(() => document.querySelector('#project-file a')?.click(), 300); }")
         loaded = wire(load_btn.upload(
-            on_render(project.load_project),
+            on_project(project.load_project),
             load_btn,
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list],
             api_name="load_project",
             show_progress="hidden",
-        ), "render", status)
-        loaded.success(**remember_window).then(project.loaded_line, load_btn, status, **quiet)
+        ), "project", project_status)
+        loaded.success(**remember_window).then(project.loaded_line, load_btn, project_status, **quiet)
         # Only after a good load: a failed one leaves the picture in the box as it was.
         loaded.success(project.load_start_picture, [load_btn, notes], [start_image, notes, start_box], **quiet)
 
@@ -373,6 +382,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
         wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)
+        drawer_btn.click(None, None, None, js="() => document.body.classList.toggle('settings-open')")
         cancel_btn.click(gpu_jobs.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
         gr.api(gpu_jobs.cancel_render, api_name="cancel")
         wire(compare_btn.click(
@@ -397,6 +407,15 @@ PAGE_HEAD = (
 )
 
 
+def page_head() -> str:
+    """The <head> additions: the phone gutters and the keyboard shortcuts (assets/keys.js)."""
+    try:
+        keys = KEYS_PATH.read_text(encoding="utf-8")
+    except OSError:
+        keys = ""
+    return PAGE_HEAD + (f"<script>{keys}</script>" if keys else "")
+
+
 def launch_kwargs(**extra: Any) -> dict[str, Any]:
     """Arguments Gradio 6 takes at launch rather than in Blocks()."""
-    return {"css": page_css(), "head": PAGE_HEAD, "theme": gr.themes.Soft(primary_hue="indigo"), **extra}
+    return {"css": page_css(), "head": page_head(), "theme": gr.themes.Soft(primary_hue="indigo"), **extra}

@@ -153,8 +153,11 @@ def _render(
         stream.close()
 
     if result is None:
-        took = rt.elapsed_text(time.perf_counter() - started)
-        yield keep, keep, keep, keep, f"■ Cancelled at step {last_step} of {total} after {took}. Settings and table are unchanged; press Render to start again."
+        # The frames of the video still shown go back over the partial previews (none: cleared).
+        from .history import SHOWN
+
+        shown = SHOWN.get(session) or []
+        yield shown, keep, keep, keep, cancelled_line(last_step, total, time.perf_counter() - started, bool(shown))
         return
 
     frames = np.asarray(result.frames)
@@ -175,9 +178,10 @@ def _render(
     took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
     items = gallery.items()
     files = [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])]
-    from .history import FINISHED
+    from .history import FINISHED, SHOWN
 
     FINISHED.put(session, {"items": items, "project": project.to_json(), "video": files[0], "downloads": files})
+    SHOWN.put(session, items)
     yield (
         items,
         files[0],
@@ -187,6 +191,12 @@ def _render(
         + (f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if getattr(result, "anchor_cache_bytes", 0) else "")
         + ". Download the mp4, gif or PNG frames below.",
     )
+
+
+def cancelled_line(step: int, total: int, seconds: float, previous: bool) -> str:
+    back = "the frames and video of your last render are shown again" if previous else "its partial frames are cleared"
+    return (f"■ Cancelled at step {step} of {total} after {rt.elapsed_text(seconds)}; {back}. "
+            "Settings and table are unchanged; press Render to start again.")
 
 
 def _passes(num_frames: int, s: RenderSettings) -> int:
