@@ -332,5 +332,9 @@ def test_compare_tab(page):
     )
     table = pg.locator("#compare-table").inner_text()
     assert "T2V-Z" in table and "RVM+DSF" in table and "Avg. Dist." in table
+    # 6 steps, t1 = 3: 4 joint steps, tau 4: RVM cannot leave frame 1, and the page says so first.
+    said = pg.locator("#compare-status").inner_text()
+    assert "RVM cannot differ from T2V-Z at these settings: τ = 4 is at least the 4 joint steps" in said
+    assert said.index("RVM cannot differ") < said.index("T2V-Z and RVM rendered identical frames")
     pg.wait_for_selector("#compare-plot img")
     shot(pg, "05-compare")

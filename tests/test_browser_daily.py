@@ -167,7 +167,7 @@ def test_history_restores_and_a_downloaded_png_reproduces_its_render(browser, ap
     with pg.expect_file_chooser() as chooser:
         pg.click("#load-project")
     chooser.value.set_files(str(png))
-    pg.locator("#render-status", has_text="Loaded frame.png: 2 frames, seed 11").wait_for()
+    pg.locator("#project-status", has_text="Loaded frame.png: 2 frames, seed 11").wait_for()
     assert pg.input_value("#seed input") == "11"
     assert pg.input_value("#width input[type=number]") == "64"
     assert rows(pg) == first_table

@@ -17,6 +17,7 @@ from direct2v.ui import render as render_tab
 from direct2v.ui import gpu_jobs
 from direct2v.services import runtime as rt
 from direct2v.services.compare_job import leader_sentence
+from direct2v.ui import table as table_tab
 from direct2v.ui.table import make_table
 from direct2v.services.turns import QueueFull, Turns
 
@@ -153,14 +154,70 @@ def test_redirect_all_says_it_replaced_hand_edits_and_undo_brings_them_back():
     table, _, _ = direct.direct_script(CORGI, 4, 4, **OFFLINE, table=None, request=session)
     edited = [r[0] for r in table]
     edited[1] = "a corgi wearing a red scarf, edited by hand"
+    table_tab.refresh_table(make_table(edited), request=session)  # the cell edit, as the page sends it
     table2, notes, _ = direct.redirect_all("A cat sleeps on a sofa", 4, 4, **OFFLINE, table=make_table(edited), request=session)
     assert [r[0] for r in table2] != edited
-    assert "Replaced the previous 4 rows, 1 of them edited by hand (rows 2); **Undo** brings them back." in notes
-    back, notes, frames, fps = direct.undo_director(request=session)
-    assert [r[0] for r in back] == edited and frames == 4 and fps == 4
+    assert "Replaced the previous 4 rows, 1 of them edited by hand (row 2); **Undo** (Ctrl+Z) brings them back." in notes
+    back, notes, frames, fps = table_tab.undo(request=session)
+    assert [r[0] for r in back] == edited and frames == 4 and fps == gr.update()  # fps was not changed
     assert "Undid Re-direct all: the table is back to its 4 rows." in notes
+    back, notes, _, _ = table_tab.undo(request=session)
+    assert "Undid the edit of row 2" in notes and back[1][0] != edited[1]
+    table_tab.undo(request=session)  # the Direct
     with pytest.raises(gr.Error, match="Nothing to undo"):
-        direct.undo_director(request=session)
+        table_tab.undo(request=session)
+
+
+def test_hand_typed_row_survives_redirect_all_x2_undo_undo_and_redo_goes_forward(monkeypatch):
+    """The issue's walk: a row typed by hand, Re-direct all, x2, Undo, Undo: the row is back,
+    and a Direct after it counts hand edits truly."""
+    session = req("undo-walk")
+
+    class Splitting:
+        def double_fps(self, prompts, fps, user_prompt, camera=None, style=None):
+            return [f"{p}, {half}" for p in prompts for half in ("start", "end")]
+
+    table, _, _ = direct.direct_script(CORGI, 4, 4, **OFFLINE, table=None, request=session)
+    typed = [r[0] for r in table]
+    typed[2] = "a corgi in a tiny raincoat, typed by hand"
+    table_tab.refresh_table(make_table(typed), request=session)
+    again, notes, _ = direct.redirect_all(CORGI + " on a beach", 4, 4, **OFFLINE, table=make_table(typed), request=session)
+    assert "1 of them edited by hand (row 3)" in notes
+    real = direct.make_director_for
+    monkeypatch.setattr(direct, "make_director_for", lambda *a, **k: Splitting())
+    doubled, _, n, fps = direct.double_frame_rate(again, CORGI, 4, **OFFLINE, request=session)
+    monkeypatch.setattr(direct, "make_director_for", real)
+    assert n == 8 and fps == 8
+    back, _, frames, fps = table_tab.undo(request=session)
+    assert [r[0] for r in back] == [r[0] for r in again] and frames == 4 and fps == 4
+    back, notes, _, _ = table_tab.undo(request=session)
+    assert [r[0] for r in back] == typed and "Undid Re-direct all" in notes
+    # Back where the typed row is, a new Direct says it replaces exactly that one hand edit.
+    _, notes, _ = direct.direct_script("A cat sleeps on a sofa", 4, 4, **OFFLINE, table=back, request=session)
+    assert "Replaced the previous 4 rows, 1 of them edited by hand (row 3)" in notes
+    table_tab.undo(request=session)
+    forward, notes, _, fps = table_tab.redo(request=session)  # Redo after Undo: the Direct again
+    assert "Redid Direct." in notes
+    with pytest.raises(gr.Error, match="Nothing to redo"):
+        table_tab.redo(request=session)
+
+
+def test_row_tools_carry_each_rows_origin_and_are_undone_one_by_one():
+    session = req("undo-rows")
+    table, _, _ = direct.direct_script(CORGI, 3, 4, **OFFLINE, table=None, request=session)
+    rows = [r[0] for r in table]
+    edited = [rows[0], rows[1], "typed over row 3"]
+    table_tab.refresh_table(make_table(edited), request=session)
+    moved, notes, row = table_tab.move_row_up(make_table(edited), 3, request=session)
+    assert row == 2 and "Moved row 3 up to 2." in notes
+    added, notes, _, row = table_tab.add_row(moved, 1, request=session)
+    assert [r[0] for r in added] == [rows[0], "", "typed over row 3", rows[1]] and row == 2
+    # The typed row moved with its origin: a re-direct of row 3 knows it was edited by hand.
+    _, notes = direct.redirect_row(added, 3, CORGI, 4, **OFFLINE, request=session)
+    assert "Row 3 re-directed (it had been edited by hand)" in notes
+    for expected in ("Re-direct row 3", "adding row 2", "moving row 3 up", "the edit of row 3", "Direct"):
+        _, notes, _, _ = table_tab.undo(request=session)
+        assert f"Undid {expected}:" in notes
 
 
 def test_double_says_which_frames_were_copied_and_undo_restores_fps(monkeypatch):
@@ -174,7 +231,7 @@ def test_double_says_which_frames_were_copied_and_undo_restores_fps(monkeypatch)
     table, notes, n, fps = direct.double_frame_rate(make_table(["a", "b", "c"]), CORGI, 4, **OFFLINE, request=session)
     assert n == 6 and fps == 8
     assert "Doubled 3 → 6 frames at 8 fps. 3 of the 3 frames (rows 1, 2, 3 before doubling) could not be split" in notes
-    back, _, frames, fps = direct.undo_director(request=session)
+    back, _, frames, fps = table_tab.undo(request=session)
     assert [r[0] for r in back] == ["a", "b", "c"] and frames == 3 and fps == 4
 
 
@@ -182,16 +239,16 @@ def test_redirect_row_keeps_the_old_row_for_undo():
     session = req("undo-3")
     rows = make_table(["A fox asleep in the snow", "A fox waking in the snow", "A fox trotting in the snow"])
     out, notes = direct.redirect_row(rows, 2, "", 4, **OFFLINE, request=session)
-    assert "Row 2 re-directed (it had been edited by hand); **Undo** brings the old row back." in notes
-    back, _, _, _ = direct.undo_director(request=session)
+    assert "Row 2 re-directed (it had been edited by hand); **Undo** (Ctrl+Z) brings the old row back." in notes
+    back, _, _, _ = table_tab.undo(request=session)
     assert [r[0] for r in back] == [r[0] for r in rows]
 
 
 def test_sessions_undo_their_own_actions_only():
     direct.direct_script(CORGI, 2, 4, **OFFLINE, table=make_table(["x", "y"]), request=req("s-a"))
     with pytest.raises(gr.Error, match="Nothing to undo"):
-        direct.undo_director(request=req("s-b"))
-    assert [r[0] for r in direct.undo_director(request=req("s-a"))[0]] == ["x", "y"]
+        table_tab.undo(request=req("s-b"))
+    assert [r[0] for r in table_tab.undo(request=req("s-a"))[0]] == ["x", "y"]
 
 
 # ----------------------------------------------------------------------------- history
@@ -207,7 +264,7 @@ def test_history_keeps_newest_first_and_restores_a_render(tmp_path):
         finished = {"items": [(str(frame), "Frame 1")], "project": project.to_json(), "video": None, "downloads": []}
         history = hist.add_entry(history, finished, store)
     assert [e["number"] for e in history] == [2, 1]
-    assert hist.gallery_items(history)[1][1] == "#1 · seed 1 · 64×64, 50 steps · A corgi is running, and another corgi…"
+    assert hist.gallery_items(history)[1][1] == "#1 · A corgi is running, and another corgi… · seed 1 · 64×64 · 50 steps · RVM τ 4"
     values = hist.restore_from_history(history, SimpleNamespace(index=1))
     restored = dict(zip(controls.SETTING_NAMES, values[10: 10 + len(controls.SETTING_NAMES)]))
     assert values[0] == CORGI and [r[0] for r in values[1]] == ["a", "b"] and restored["seed"] == 1
@@ -223,9 +280,33 @@ def test_a_finished_render_reaches_its_sessions_history():
         RenderSettings(width=64, height=64, num_inference_steps=4, t0=1, t1=2, seed=5))))
     outs = list(render_tab.render_video([["a", ""], ["b", ""]], 2, 4, CORGI, request=req("hist"), **values))
     history, items = hist.add_to_history([], request=req("hist"))
-    assert len(history) == 1 and items[0][1].startswith("#1 · seed 5 · 64×64, 4 steps")
+    assert len(history) == 1 and items[0][1] == "#1 · A corgi is running, and another corgi… · seed 5 · 64×64 · 4 steps · RVM τ 4"
+    from PIL import Image
+
+    assert Image.open(items[0][0]).size == (hist.THUMB_SIDE, hist.THUMB_SIDE)  # square, whatever the video's shape
     assert history[0]["video"] == outs[-1][1]
     assert hist.add_to_history(history, request=req("hist"))[0] == history  # taken once
+
+    # A cancelled render puts the finished one's frames back over its partial previews.
+    long = dict(values, num_inference_steps=40, t0=30, t1=35)
+    gen = render_tab.render_video([["a", ""], ["b", ""]], 2, 4, CORGI, request=req("hist"), **long)
+    for out in gen:
+        if "step 2 of" in str(out[-1]):
+            gpu_jobs.cancel_render(req("hist"))
+    assert out[0] == outs[-1][0] and out[1] == gr.update()  # the frames of the video that stays
+    assert "the frames and video of your last render are shown again" in out[-1]
+    gen = render_tab.render_video([["a", ""], ["b", ""]], 2, 4, CORGI, request=req("hist-new"), **long)
+    for out in gen:
+        if "step 2 of" in str(out[-1]):
+            gpu_jobs.cancel_render(req("hist-new"))
+    assert out[0] == [] and "its partial frames are cleared" in out[-1]  # no video: no frames either
+
+
+def test_history_labels_name_the_method():
+    s = RenderSettings()
+    assert hist.method_text(s) == "RVM τ 4"
+    assert hist.method_text(s.replace(dsf_quantile=0.2)) == "RVM τ 4 + DSF 0.2"
+    assert hist.method_text(s.replace(value_mapping="first")) == "T2V-Z"
 
 
 # ----------------------------------------------------------------------------- compare

@@ -67,14 +67,15 @@ def test_make_table_flags_rows_over_clips_77_tokens():
 
 def test_add_delete_move_rows():
     t = table_of(["one", "two", "three"])
-    rows, _, n, row = table_tab.add_row(t, 2)
-    assert [r[0] for r in rows] == ["one", "two", "two", "three"] and n == 4 and row == 3
-    rows, _, n, row = table_tab.delete_row(t, 1)
-    assert [r[0] for r in rows] == ["two", "three"] and n == 2 and row == 1
-    rows, _, row = table_tab.move_row_up(t, 3)
-    assert [r[0] for r in rows] == ["one", "three", "two"] and row == 2
-    rows, _, row = table_tab.move_row_down(t, 1)
-    assert [r[0] for r in rows] == ["two", "one", "three"] and row == 2
+    rows, notes, n, row = table_tab.add_row(t, 2)  # an empty row to write, not a copy to flag as a repeat
+    assert [r[0] for r in rows] == ["one", "two", "", "three"] and n == 4 and row == 3
+    assert "Added an empty row 3 below row 2; write its prompt. **Undo** (Ctrl+Z) takes it back." in notes
+    rows, notes, n, row = table_tab.delete_row(t, 1)
+    assert [r[0] for r in rows] == ["two", "three"] and n == 2 and row == 1 and "Deleted row 1 (“one”)." in notes
+    rows, notes, row = table_tab.move_row_up(t, 3)
+    assert [r[0] for r in rows] == ["one", "three", "two"] and row == 2 and "Moved row 3 up to 2." in notes
+    rows, notes, row = table_tab.move_row_down(t, 1)
+    assert [r[0] for r in rows] == ["two", "one", "three"] and row == 2 and "Moved row 1 down to 2." in notes
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,106 @@
-"""Undo for the last director action: Direct, Re-direct row/all and Double frame rate replace
-rows the person may have edited by hand. The table before the last such action is kept per
-session; Undo brings it back."""
+"""The frame table's edit history: every change (a cell edit, a row tool, a director action,
+x2, a loaded project) is one step that Undo takes back and Redo puts again, many levels deep.
+
+Each row carries what the director wrote for it (None for a row the person typed, added or
+loaded), so a row moved, deleted or brought back by Undo keeps its origin, and "edited by
+hand" is always what it says: a row whose text is not what the director wrote there.
+"""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass, field, replace
+
 from .session import PerSession
 
-# The table before each session's last director action, and what the director wrote last
-# (to tell which rows a new script replaces were edited by hand).
-UNDO = PerSession()
-DIRECTED = PerSession()
+MAX_STEPS = 50  # per session, each way; the oldest steps go first
 
 
-def hand_edited_rows(session: str, prompts: list[str]) -> list[int]:
-    """1-based rows that differ from what the director last wrote for this session (every
-    non-empty row when it wrote nothing yet: typed or loaded, so the person's own)."""
-    directed = DIRECTED.get(session)
-    if directed is None:
-        return [i + 1 for i, p in enumerate(prompts) if p.strip()]
-    return [i + 1 for i, p in enumerate(prompts) if i >= len(directed) or p != directed[i]]
+@dataclass(frozen=True)
+class Table:
+    """The table at one moment: its rows, what the director wrote for each, and the fps."""
+
+    prompts: tuple[str, ...]
+    directed: tuple[str | None, ...]  # per row: the director's text for it, or None
+    fps: int
+
+    def hand_edited(self) -> list[int]:
+        """1-based rows that are not what the director wrote for them (typed ones included)."""
+        return [i + 1 for i, (p, d) in enumerate(zip(self.prompts, self.directed)) if (p != d if d is not None else p.strip())]
+
+
+def directed_table(prompts: list[str], fps: int) -> Table:
+    """A table the director wrote: every row is its own."""
+    return Table(tuple(prompts), tuple(prompts), int(fps))
+
+
+def follow(current: Table | None, prompts: list[str], fps: int) -> Table:
+    """`prompts` (what the page shows now) with the origins of `current`'s rows: a row keeps
+    its origin where the row count is unchanged (an edit changes text, not origin); else
+    rows are matched by position, and new ones are the person's."""
+    if current is None:
+        return Table(tuple(prompts), (None,) * len(prompts), int(fps))
+    origin = current.directed
+    return Table(tuple(prompts), tuple(origin[i] if i < len(origin) else None for i in range(len(prompts))), int(fps))
+
+
+@dataclass
+class Step:
+    action: str  # "Re-direct all", "Edit row 3", "Move row 4 up to 3", ...
+    before: Table
+    after: Table
+
+
+@dataclass
+class EditHistory:
+    """One session's table now, with the steps that led to it and the ones undone."""
+
+    current: Table | None = None
+    done: list[Step] = field(default_factory=list)
+    undone: list[Step] = field(default_factory=list)
+
+    def record(self, action: str, before: Table, after: Table) -> None:
+        """A change made now: it can be undone; what was undone before cannot be redone."""
+        self.done = [*self.done, Step(action, before, after)][-MAX_STEPS:]
+        self.undone = []
+        self.current = after
+
+    def undo(self) -> Step | None:
+        if not self.done:
+            return None
+        step = self.done.pop()
+        self.undone.append(step)
+        self.current = step.before
+        return step
+
+    def redo(self) -> Step | None:
+        if not self.undone:
+            return None
+        step = self.undone.pop()
+        self.done.append(step)
+        self.current = step.after
+        return step
+
+
+class Histories:
+    """Each browser session's EditHistory (bounded like PerSession); one lock, as handlers of
+    one session may run at once (a cell edit while a director answers)."""
+
+    def __init__(self, max_sessions: int = 512):
+        self._by_session = PerSession(max_sessions)
+        self.lock = threading.RLock()
+
+    def of(self, session: str) -> EditHistory:
+        with self.lock:
+            history = self._by_session.get(session)
+            if history is None:
+                history = EditHistory()
+                self._by_session.put(session, history)
+            return history
+
+
+HISTORIES = Histories()
+
+
+def with_fps(table: Table, fps: int) -> Table:
+    return replace(table, fps=int(fps))

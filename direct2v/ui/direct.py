@@ -19,7 +19,8 @@ from ..services.visitors import VisitorRefused
 from ..settings import DirectorOptions
 from .messages import session_of
 from .table import _list, _row_index, make_table, table_notes, table_prompts
-from ..services.undo import DIRECTED, UNDO, hand_edited_rows
+from ..services.undo import Table, directed_table
+from . import edits
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
 BACKENDS = [
@@ -214,15 +215,14 @@ def direct_script(
     if len(frames) != n:  # the director promises exactly n; never show a wrong-length script
         raise gr.Error(f"The director returned {len(frames)} frames instead of {n}; press Direct again.")
     session = session_of(request)
-    before = table_prompts(table)
-    said = _same_script(result, before) if fresh and before == frames else ""
-    if any(p.strip() for p in before) and before != frames:
-        edited = hand_edited_rows(session, before)
-        UNDO.put(session, {"prompts": before, "fps": f, "action": "Re-direct all" if fresh else "Direct"})
-        said = f" Replaced the previous {len(before)} rows" + (
-            f", {len(edited)} of them edited by hand (rows {_rows(edited)})" if edited else ""
-        ) + "; **Undo** brings them back."
-    DIRECTED.put(session, list(frames))
+    before = edits.table_now(session, table_prompts(table), f)
+    said = _same_script(result, list(before.prompts)) if fresh and list(before.prompts) == frames else ""
+    if any(p.strip() for p in before.prompts) and list(before.prompts) != frames:
+        edited = before.hand_edited()
+        said = f" Replaced the previous {len(before.prompts)} rows" + (
+            f", {len(edited)} of them edited by hand (row{'s' if len(edited) > 1 else ''} {_rows(edited)})" if edited else ""
+        ) + "; **Undo** (Ctrl+Z) brings them back."
+    edits.record(session, "Re-direct all" if fresh else "Direct", before, directed_table(frames, f))
     return make_table(frames), result_line(result, table_notes(frames), said), n
 
 
@@ -273,19 +273,18 @@ def redirect_row(
     if not fresh:
         raise gr.Error(f"The director returned no text for row {i + 1}; try again.")
     session = session_of(request)
-    edited = i + 1 in hand_edited_rows(session, prompts)
-    UNDO.put(session, {"prompts": list(prompts), "fps": f, "action": f"Re-direct row {i + 1}"})
-    directed = DIRECTED.get(session)
-    if directed is not None and len(directed) == len(prompts):
-        DIRECTED.put(session, [*directed[:i], fresh, *directed[i + 1:]])
+    before = edits.table_now(session, prompts)
+    edited = i + 1 in before.hand_edited()
     if fresh == prompts[i]:
         said = f" Row {i + 1} came back the same as it was" + (
             ": the built-in writer derives it from the story and its neighbours; edit a neighbour or the row itself."
             if getattr(result, "backend", "") == "offline" else "; press **Re-direct row** again for another try."
         )
     else:
-        said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** brings the old row back."
+        said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** (Ctrl+Z) brings the old row back."
     prompts[i] = fresh
+    after = Table(tuple(prompts), (*before.directed[:i], fresh, *before.directed[i + 1:]), before.fps)
+    edits.record(session, f"Re-direct row {i + 1}", before, after)
     return make_table(prompts), result_line(result, table_notes(prompts), said)
 
 
@@ -319,8 +318,7 @@ def double_frame_rate(
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
     session = session_of(request)
-    UNDO.put(session, {"prompts": list(prompts), "fps": f, "action": "Double frame rate"})
-    DIRECTED.put(session, list(doubled))
+    edits.record(session, "Double frame rate", edits.table_now(session, prompts, f), directed_table(doubled, 2 * f))
     copied = [k + 1 for k in range(len(prompts)) if doubled[2 * k].strip() == doubled[2 * k + 1].strip()]
     said = f" Doubled {len(prompts)} → {len(doubled)} frames at {2 * f} fps."
     if copied:
@@ -331,17 +329,6 @@ def double_frame_rate(
     else:
         said += " **Undo** restores the table before."
     return make_table(doubled), result_line(result, table_notes(doubled), said), len(doubled), 2 * f
-
-
-def undo_director(request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
-    """Bring back the table (and fps) from before this session's last director action."""
-    saved = UNDO.pop(session_of(request))
-    if saved is None:
-        raise gr.Error("Nothing to undo: Undo reverses the last Direct, Re-direct or Double frame rate.")
-    prompts = saved["prompts"]
-    DIRECTED.pop(session_of(request))  # the rows that come back count as the person's own
-    said = f" Undid {saved['action']}: the table is back to its {len(prompts)} rows."
-    return make_table(prompts), table_notes(prompts) + said, max(len(prompts), MIN_FRAMES), saved["fps"]
 
 
 def chooser_after(backend: str, llm_model: str = "") -> Any:

@@ -137,6 +137,9 @@ def restore_from_history(history: list[dict] | None, evt: gr.SelectData, request
     items, video, downloads = files_still_there(entry)
     if items and video:
         SHOWN.put(session_of(request), items)
+    from .edits import replace_table
+
+    replace_table(f"restoring render #{entry['number']}", project.frames, project.settings.fps, request)
     keep = gr.update()
     said = f"↺ Restored render #{entry['number']} (seed {project.settings.seed}): its table and settings are back"
     said += "." if video else "; its files are gone from the server, press Render to make it again."

@@ -38,6 +38,15 @@ def page_css() -> str:
         return ""
 
 
+# Clicks the first cell of row `r` (1-based) once the table has its new rows, so the
+# Dataframe's own selection, which the highlight follows, is the row the tools act on (the
+# Dataframe selects on mousedown, so a bare click() would not do).
+SELECT_ROW_JS = """(r) => { setTimeout(() => {
+  const cell = document.querySelector(`#frame-table [data-testid="cell-${Number(r) - 1}-0"]`);
+  for (const type of ["mousedown", "mouseup", "click"])
+    cell?.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true, view: window, button: 0}));
+}, 150); }"""
+
 INTRO = """
 # DirecT2V Studio
 One prompt → an LLM **director** writes a prompt per frame → Stable Diffusion renders them into
@@ -185,7 +194,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                     )
                     notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes", elem_classes=["status"])
                     with gr.Row(elem_classes=["row-tools"], elem_id="row-tools"):
-                        row = gr.Number(value=1, precision=0, minimum=1, label="Row", show_label=False, container=False, min_width=64, scale=0, elem_id="row")
+                        row = gr.Number(value=1, precision=0, minimum=1, label="Selected row", min_width=96, scale=0, elem_id="row")
                         add_btn = gr.Button("+ Add", size="sm", min_width=0, elem_id="add-row")
                         del_btn = gr.Button("✕ Delete", size="sm", min_width=0, elem_id="delete-row")
                         up_btn = gr.Button("↑ Up", size="sm", min_width=0, elem_id="row-up")
@@ -195,6 +204,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         redirect_all_btn = gr.Button("↻ Re-direct all", size="sm", min_width=0, elem_id="redirect-all")
                         double_btn = gr.Button("×2 Double frame rate", size="sm", min_width=0, elem_id="double-fps")
                         undo_btn = gr.Button("↶ Undo", size="sm", min_width=0, elem_id="undo")
+                        redo_btn = gr.Button("↷ Redo", size="sm", min_width=0, elem_id="redo")
 
                 # ----------------------------------------------------- 4. render / compare
                 with gr.Column(elem_classes=["panel"], elem_id="render-panel"):
@@ -296,10 +306,15 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         ), "table", notes)
         table.input(table_tab.refresh_table, table, [table, notes, num_frames], **quiet)
         table.select(table_tab.select_row, None, row, **quiet)
-        wire(add_btn.click(on_table(table_tab.add_row), [table, row], [table, notes, num_frames, row], **quiet), "table", notes)
-        wire(del_btn.click(on_table(table_tab.delete_row), [table, row], [table, notes, num_frames, row], **quiet), "table", notes)
-        wire(up_btn.click(on_table(table_tab.move_row_up), [table, row], [table, notes, row], **quiet), "table", notes)
-        wire(down_btn.click(on_table(table_tab.move_row_down), [table, row], [table, notes, row], **quiet), "table", notes)
+        # After a row tool the highlight moves to the row it left selected (a moved row, a new one).
+        follow_row = dict(fn=None, inputs=row, outputs=None, js=SELECT_ROW_JS)
+        for button, tool, outs in (
+            (add_btn, table_tab.add_row, [table, notes, num_frames, row]),
+            (del_btn, table_tab.delete_row, [table, notes, num_frames, row]),
+            (up_btn, table_tab.move_row_up, [table, notes, row]),
+            (down_btn, table_tab.move_row_down, [table, notes, row]),
+        ):
+            wire(button.click(on_table(tool), [table, row], outs, **quiet), "table", notes).success(**follow_row)
         redirect_evt = wire(redirect_btn.click(
             on_table(direct.redirect_row), [table, row, user_prompt, fps], [table, notes],
             api_visibility="private", concurrency_limit=4, **with_key, **on_notes,
@@ -308,7 +323,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             on_table(direct.double_frame_rate), [table, user_prompt, fps], [table, notes, num_frames, fps],
             api_name="double_fps", concurrency_limit=4, **with_key, **on_notes,
         ), "table", notes)
-        wire(undo_btn.click(on_table(direct.undo_director), None, [table, notes, num_frames, fps], **quiet), "table", notes)
+        wire(undo_btn.click(on_table(table_tab.undo), None, [table, notes, num_frames, fps], **quiet), "table", notes)
+        wire(redo_btn.click(on_table(table_tab.redo), None, [table, notes, num_frames, fps], **quiet), "table", notes)
         # A local model that cannot load: the chooser shows the built-in writer that wrote the script.
         for evt in (direct_evt, submit_evt, redirect_all_evt, redirect_evt, double_evt):
             evt.success(direct.chooser_after, [backend, llm_model], backend, **quiet)

@@ -21,6 +21,7 @@ from ..frames import MIN_FRAMES
 from ..render.start_image import load_image
 from ..settings import Project, SettingsError, check_start_image_ref, start_image_ref
 from ..services import runtime as rt
+from . import edits
 from .controls import settings_from_values, settings_values
 from .direct import BACKENDS, director_options, director_values
 from .files import session_store
@@ -85,8 +86,9 @@ def make_project(
     )
 
 
-def load_project(path: Any) -> list[Any]:
-    """Values for [prompt, table, notes, frames, fps, style, camera, backend, llm_model, base_url, *SETTING_NAMES]."""
+def load_project(path: Any, request: gr.Request = None) -> list[Any]:
+    """Values for [prompt, table, notes, frames, fps, style, camera, backend, llm_model, base_url, *SETTING_NAMES].
+    The table it brings is one step of the table's history: Undo puts the one before back."""
     if path is None:
         raise gr.Error("Choose a project file to load.")
     path = getattr(path, "name", path)
@@ -95,6 +97,7 @@ def load_project(path: Any) -> list[Any]:
         project.settings.validate()
     except SettingsError as e:
         raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
+    edits.replace_table(f"loading {Path(str(path)).name}", project.frames, project.settings.fps, request)
     return project_values(project)
 
 

@@ -15,6 +15,9 @@ import numpy as np
 
 from ..frames import CLIP_MAX_TOKENS as CLIP_TOKEN_LIMIT
 from ..frames import MAX_FRAMES, MIN_FRAMES, rows_text
+from ..services.undo import HISTORIES, Table
+from . import edits
+from .messages import session_of
 
 TABLE_HEADERS = ["Frame prompt", "Tokens"]
 
@@ -126,10 +129,27 @@ def _row_index(row: Any, n: int, what: str) -> int:
     return r - 1
 
 
-def refresh_table(table: Any) -> tuple[list[list[str]], str, int]:
-    """After a cell edit: recompute token counts and notes; the frame count follows the rows."""
+def _changed(before: Table, after: Table, said: str) -> tuple[list[list[str]], str, int]:
+    """(table, notes, frames) after a change the history records; the notes say what it was."""
+    prompts = list(after.prompts)
+    return make_table(prompts), f"{table_notes(prompts)} {said} {edits.UNDO_HINT}", max(len(prompts), MIN_FRAMES)
+
+
+def refresh_table(table: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int]:
+    """After a cell edit: recompute token counts and notes (the frame count follows the rows),
+    and keep the edit for Undo."""
     prompts = table_prompts(table)
-    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES)
+    session = session_of(request)
+    with HISTORIES.lock:
+        current = HISTORIES.of(session).current
+    before = current if current is not None else edits.table_now(session, [])
+    after = edits.table_now(session, prompts)
+    changed = [i + 1 for i, p in enumerate(prompts) if i >= len(before.prompts) or p != before.prompts[i]]
+    if not changed and len(prompts) == len(before.prompts):
+        return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES)
+    which = f"row{'s' if len(changed) > 1 else ''} {_list(changed)}" if changed else "the rows"
+    edits.record(session, f"the edit of {which}", before, after)
+    return _changed(before, after, f"Edited {which}.")
 
 
 def select_row(evt: gr.SelectData) -> int:
@@ -139,34 +159,43 @@ def select_row(evt: gr.SelectData) -> int:
     return int(row) + 1
 
 
-def add_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
-    """Insert a copy of the selected row below it (or a blank row at the end of an empty table)."""
+def _insert(t: Table, i: int, prompt: str = "", directed: str | None = None) -> Table:
+    return Table((*t.prompts[:i], prompt, *t.prompts[i:]), (*t.directed[:i], directed, *t.directed[i:]), t.fps)
+
+
+def add_row(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
+    """Insert an empty row below the selected one (at the end when none is selected), for the
+    person to write; returns (table, notes, frames, the new row's number)."""
     prompts = table_prompts(table)
     if len(prompts) >= MAX_FRAMES:
         raise gr.Error(f"The table already has {MAX_FRAMES} frames, the most one video can have.")
-    if prompts:
-        try:
-            i = _row_index(row, len(prompts), "copy")
-        except gr.Error:
-            i = len(prompts) - 1
-        prompts.insert(i + 1, prompts[i])
-        new_row = i + 2
-    else:
-        prompts = [""]
-        new_row = 1
-    return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES), new_row
+    session = session_of(request)
+    before = edits.table_now(session, prompts)
+    try:
+        i = _row_index(row, len(prompts), "add below") + 1 if prompts else 0
+    except gr.Error:
+        i = len(prompts)
+    after = _insert(before, i)
+    edits.record(session, f"adding row {i + 1}", before, after)
+    where = f"below row {i}" if i else "at the top"
+    return (*_changed(before, after, f"Added an empty row {i + 1} {where}; write its prompt."), i + 1)
 
 
-def delete_row(table: Any, row: Any) -> tuple[list[list[str]], str, int, int]:
+def delete_row(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
     prompts = table_prompts(table)
     i = _row_index(row, len(prompts), "delete")
     if len(prompts) <= MIN_FRAMES:
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames; edit this row instead of deleting it.")
-    del prompts[i]
-    return make_table(prompts), table_notes(prompts), len(prompts), min(i + 1, len(prompts))
+    session = session_of(request)
+    before = edits.table_now(session, prompts)
+    after = Table(before.prompts[:i] + before.prompts[i + 1:], before.directed[:i] + before.directed[i + 1:], before.fps)
+    edits.record(session, f"deleting row {i + 1}", before, after)
+    gone = prompts[i] if len(prompts[i]) <= 40 else prompts[i][:40].rsplit(" ", 1)[0] + "…"
+    said = f"Deleted row {i + 1}" + (f" (“{gone}”)" if gone.strip() else "") + "."
+    return (*_changed(before, after, said), min(i + 1, len(after.prompts)))
 
 
-def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], str, int]:
+def move_row(table: Any, row: Any, delta: int, request: gr.Request = None) -> tuple[list[list[str]], str, int]:
     """Swap a row with its neighbour; returns (table, notes, the moved row's new number)."""
     prompts = table_prompts(table)
     i = _row_index(row, len(prompts), "move")
@@ -174,13 +203,49 @@ def move_row(table: Any, row: Any, delta: int) -> tuple[list[list[str]], str, in
     if not 0 <= j < len(prompts):
         edge = "first" if j < 0 else "last"
         raise gr.Error(f"Row {i + 1} is already the {edge} row.")
-    prompts[i], prompts[j] = prompts[j], prompts[i]
-    return make_table(prompts), table_notes(prompts), j + 1
+    session = session_of(request)
+    before = edits.table_now(session, prompts)
+    order = list(range(len(prompts)))
+    order[i], order[j] = j, i
+    after = Table(tuple(before.prompts[k] for k in order), tuple(before.directed[k] for k in order), before.fps)
+    way = "up" if delta < 0 else "down"
+    edits.record(session, f"moving row {i + 1} {way}", before, after)
+    table_out, notes, _ = _changed(before, after, f"Moved row {i + 1} {way} to {j + 1}.")
+    return table_out, notes, j + 1
 
 
-def move_row_up(table: Any, row: Any) -> tuple[list[list[str]], str, int]:
-    return move_row(table, row, -1)
+def move_row_up(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int]:
+    return move_row(table, row, -1, request)
 
 
-def move_row_down(table: Any, row: Any) -> tuple[list[list[str]], str, int]:
-    return move_row(table, row, +1)
+def move_row_down(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int]:
+    return move_row(table, row, +1, request)
+
+
+# ----------------------------------------------------------------------------- undo / redo
+def _shown(table: Table) -> tuple[list[list[str]], int]:
+    return make_table(list(table.prompts)), max(len(table.prompts), MIN_FRAMES)
+
+
+def undo(request: gr.Request = None) -> tuple[list[list[str]], str, int, Any]:
+    """Take back the session's last change to the table. Returns (table, notes, frames, fps);
+    fps changes only when the step changed it (x2)."""
+    with HISTORIES.lock:
+        step = HISTORIES.of(session_of(request)).undo()
+    if step is None:
+        raise gr.Error("Nothing to undo: every change to the table since the page opened is already undone.")
+    rows, frames = _shown(step.before)
+    fps = step.before.fps if step.before.fps != step.after.fps else gr.update()
+    said = f" Undid {step.action}: the table is back to its {len(step.before.prompts)} rows. **Redo** (Ctrl+Shift+Z) does it again."
+    return rows, table_notes(list(step.before.prompts)) + said, frames, fps
+
+
+def redo(request: gr.Request = None) -> tuple[list[list[str]], str, int, Any]:
+    """Do again the change Undo last took back."""
+    with HISTORIES.lock:
+        step = HISTORIES.of(session_of(request)).redo()
+    if step is None:
+        raise gr.Error("Nothing to redo: Redo does again what Undo took back.")
+    rows, frames = _shown(step.after)
+    fps = step.after.fps if step.before.fps != step.after.fps else gr.update()
+    return rows, table_notes(list(step.after.prompts)) + f" Redid {step.action}. {edits.UNDO_HINT}", frames, fps
