@@ -106,6 +106,7 @@ def test_a_phone_has_direct_on_the_first_screen_and_settings_in_a_drawer(browser
     pg.locator("#render-btn").scroll_into_view_if_needed()
     y = pg.evaluate("() => window.scrollY")
     pg.click("#settings-drawer-btn")
+    pg.wait_for_function("() => getComputedStyle(document.getElementById('settings-panel')).position === 'fixed'")
     steps, size = box(pg, "#steps"), box(pg, "#width")
     assert pg.evaluate("() => window.scrollY") == y  # no scrolling past the results
     assert 0 <= steps["y"] and steps["y"] + steps["height"] <= 844, steps
@@ -113,7 +114,7 @@ def test_a_phone_has_direct_on_the_first_screen_and_settings_in_a_drawer(browser
     pg.locator("#settings-note", has_text="Steps 4").wait_for()
     assert size["y"] < 844 * 2  # the size is in the drawer too, a short scroll inside it
     pg.click("#settings-drawer-btn")  # and it closes
-    assert pg.evaluate("() => getComputedStyle(document.getElementById('settings-panel')).position") != "fixed"
+    pg.wait_for_function("() => getComputedStyle(document.getElementById('settings-panel')).position !== 'fixed'")
     pg.context.close()
     wide = open_page(browser, app)
     assert not wide.locator("#settings-drawer-btn").is_visible()  # wide screens show the settings beside

@@ -99,7 +99,8 @@ def test_select_row_is_one_based():
 
 
 def test_refresh_table_recounts_tokens_and_follows_row_count():
-    rows, notes, n = table_tab.refresh_table([["a corgi", "999"], ["", "1"], ["two dogs", "x"]])
+    rows, notes, n = table_tab.refresh_table([["a corgi", "999"], ["", "1"], ["two dogs", "x"]],
+                                             request=SimpleNamespace(session_hash="refresh"))
     assert [r[1] for r in rows] == ["4", "2", "4"]
     assert n == 3 and "Frame 2 is empty" in notes
 

@@ -398,7 +398,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         for source in (start_image, settings["width"], settings["height"]):
             source.change(image_tab.crop_note, [start_image, settings["width"], settings["height"]], crop, **quiet)
         wire(use_frame_btn.click(on_render(image_tab.use_rendered_frame), [preview, use_k], start_image, **quiet), "render", status)
-        drawer_btn.click(None, None, None, js="() => document.body.classList.toggle('settings-open')")
+        drawer_btn.click(None, None, None, js="() => document.getElementById('settings-panel').classList.toggle('drawer-open')")
         cancel_btn.click(gpu_jobs.cancel_from_page, None, None, api_visibility="private", queue=False, show_progress="hidden")
         gr.api(gpu_jobs.cancel_render, api_name="cancel")
         wire(compare_btn.click(

@@ -146,7 +146,8 @@ def refresh_table(table: Any, request: gr.Request = None) -> tuple[list[list[str
     after = edits.table_now(session, prompts)
     changed = [i + 1 for i, p in enumerate(prompts) if i >= len(before.prompts) or p != before.prompts[i]]
     if not changed and len(prompts) == len(before.prompts):
-        return make_table(prompts), table_notes(prompts), max(len(prompts), MIN_FRAMES)
+        # The Dataframe sends `input` again for the table it was just given: nothing to say.
+        return gr.update(), gr.update(), gr.update()
     which = f"row{'s' if len(changed) > 1 else ''} {_list(changed)}" if changed else "the rows"
     edits.record(session, f"the edit of {which}", before, after)
     return _changed(before, after, f"Edited {which}.")
@@ -227,25 +228,34 @@ def _shown(table: Table) -> tuple[list[list[str]], int]:
     return make_table(list(table.prompts)), max(len(table.prompts), MIN_FRAMES)
 
 
-def undo(request: gr.Request = None) -> tuple[list[list[str]], str, int, Any]:
-    """Take back the session's last change to the table. Returns (table, notes, frames, fps);
-    fps changes only when the step changed it (x2)."""
+NOTHING = {
+    "undo": "Nothing to undo: every change to the table since the page opened is already undone.",
+    "redo": "Nothing to redo: Redo does again what Undo took back.",
+}
+
+
+def _travel(way: str, request: Any) -> tuple[list[list[str]], str, int, Any]:
+    """One step back ("undo") or forward ("redo") in the session's table history. Returns
+    (table, notes, frames, fps); fps changes only when the step changed it (x2)."""
     with HISTORIES.lock:
-        step = HISTORIES.of(session_of(request)).undo()
+        history = HISTORIES.of(session_of(request))
+        step = history.undo() if way == "undo" else history.redo()
     if step is None:
-        raise gr.Error("Nothing to undo: every change to the table since the page opened is already undone.")
-    rows, frames = _shown(step.before)
-    fps = step.before.fps if step.before.fps != step.after.fps else gr.update()
-    said = f" Undid {step.action}: the table is back to its {len(step.before.prompts)} rows. **Redo** (Ctrl+Shift+Z) does it again."
-    return rows, table_notes(list(step.before.prompts)) + said, frames, fps
+        raise gr.Error(NOTHING[way])
+    shown, left = (step.before, step.after) if way == "undo" else (step.after, step.before)
+    if way == "undo":
+        said = f"Undid {step.action}: the table is back to its {len(shown.prompts)} rows. **Redo** (Ctrl+Shift+Z) does it again."
+    else:
+        said = f"Redid {step.action}. {edits.UNDO_HINT}"
+    rows, frames = _shown(shown)
+    return rows, f"{table_notes(list(shown.prompts))} {said}", frames, shown.fps if shown.fps != left.fps else gr.update()
+
+
+def undo(request: gr.Request = None) -> tuple[list[list[str]], str, int, Any]:
+    """Take back the session's last change to the table."""
+    return _travel("undo", request)
 
 
 def redo(request: gr.Request = None) -> tuple[list[list[str]], str, int, Any]:
     """Do again the change Undo last took back."""
-    with HISTORIES.lock:
-        step = HISTORIES.of(session_of(request)).redo()
-    if step is None:
-        raise gr.Error("Nothing to redo: Redo does again what Undo took back.")
-    rows, frames = _shown(step.after)
-    fps = step.after.fps if step.before.fps != step.after.fps else gr.update()
-    return rows, table_notes(list(step.after.prompts)) + f" Redid {step.action}. {edits.UNDO_HINT}", frames, fps
+    return _travel("redo", request)
