@@ -9,7 +9,7 @@ hand" is always what it says: a row whose text is not what the director wrote th
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from .session import PerSession
 
@@ -90,6 +90,10 @@ class Histories:
         self._by_session = PerSession(max_sessions)
         self.lock = threading.RLock()
 
+    def forget(self, session: str) -> None:
+        with self.lock:
+            self._by_session.pop(session)
+
     def of(self, session: str) -> EditHistory:
         with self.lock:
             history = self._by_session.get(session)
@@ -101,6 +105,3 @@ class Histories:
 
 HISTORIES = Histories()
 
-
-def with_fps(table: Table, fps: int) -> Table:
-    return replace(table, fps=int(fps))

@@ -116,10 +116,11 @@ def visitor_left(request: gr.Request = None) -> None:
     line.leave_page(session)
     if not rt.RUNTIME.policy.public:
         return  # the owner's files and history stay for their next tab
-    from ..services.undo import DIRECTED, UNDO
+    from ..services.undo import HISTORIES
     from .files import output_store
-    from .history import FINISHED
+    from .history import FINISHED, SHOWN
 
     output_store().drop_session(session)
-    for kept in (FINISHED, UNDO, DIRECTED):
+    for kept in (FINISHED, SHOWN):
         kept.pop(session)
+    HISTORIES.forget(session)
