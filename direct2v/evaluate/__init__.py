@@ -25,6 +25,7 @@ _LAZY = {
     "EvaluationError": "metrics",
     "VideoMetrics": "metrics",
     "avg_dist": "metrics",
+    "identity_scores": "metrics",
     "metrics_from_embeddings": "metrics",
     "video_metrics": "metrics",
     "DEFAULT_METHODS": "methods",

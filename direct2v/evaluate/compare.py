@@ -124,6 +124,7 @@ def compare_methods(
     should_cancel: Callable[[], bool] | None = None,
     render_fn: Callable[..., Any] | None = None,
     preview_every: int = 5,
+    references: Any = None,
 ) -> Comparison:
     """Render `frames` with each method from one seed, score each video, and (with `out_dir`)
     write table.md, table.csv, clip_scores.png, grid.mp4 and metrics.json there.
@@ -132,6 +133,9 @@ def compare_methods(
     run with DSF off, "+dsf" methods with `dsf_quantile`. A seed of -1 is drawn once.
     Raises PromptError / SettingsError / EvaluationError before rendering anything when the
     inputs are wrong, and RenderCancelled when `should_cancel()` turns true.
+
+    `references` (a picture, or one picture or None per frame) go to every render as the
+    IP-Adapter's references (`ip_image`) and add the identity score to the table.
     """
     prompts = check_frame_prompts(frames)
     chosen = parse_methods(methods)
@@ -156,7 +160,7 @@ def compare_methods(
         t = time.monotonic()
         result = render_fn(
             pipe, prompts, per_method[method.name], on_step=forward, should_cancel=should_cancel,
-            preview_every=preview_every,
+            preview_every=preview_every, **({"ip_image": references} if references is not None else {}),
         )
         seconds[method.name] = time.monotonic() - t
         video = np.asarray(result.frames)
@@ -166,7 +170,7 @@ def compare_methods(
             )
         videos[method.name] = video
         steps_done += forward.method_total
-        scores[method.name] = video_metrics(video, prompts, scorer)
+        scores[method.name] = video_metrics(video, prompts, scorer, references)
 
     comparison = _comparison(chosen, prompts, base, float(dsf_quantile), scores, videos, seconds)
     if out_path is not None:
@@ -256,5 +260,7 @@ def summary_markdown(comparison: Comparison) -> str:
     return (
         f"**CLIP score per frame** (cosine; seed {comparison.seed})\n\n{comparison.table_markdown}\n"
         f"**First-prompt tie and consistency** (averages over frames)\n\n{comparison.extra_markdown}"
+        + ("\n*Identity*: CLIP image similarity of each frame to its reference picture, averaged.\n"
+           if any(m.identity is not None for m in comparison.metrics.values()) else "")
     )
 

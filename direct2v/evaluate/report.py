@@ -27,6 +27,8 @@ def table_rows(metrics: Mapping[str, VideoMetrics]) -> tuple[list[str], list[lis
     rows: list[list[str | float]] = [[str(j + 1), *(float(metrics[m].clip_scores[j]) for m in labels)] for j in range(n)]
     rows.append(["Avg.", *(metrics[m].avg_clip for m in labels)])
     rows.append(["Avg. Dist.", *(metrics[m].avg_dist for m in labels)])
+    if any(metrics[m].identity is not None for m in labels):  # a reference picture was given
+        rows.append(["Identity", *(metrics[m].avg_identity for m in labels)])
     return header, rows
 
 

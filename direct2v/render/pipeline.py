@@ -26,16 +26,17 @@ import torch
 import torch.nn.functional as F
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
-from diffusers.loaders import StableDiffusionLoraLoaderMixin
-from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin
+from diffusers.loaders import IPAdapterMixin, StableDiffusionLoraLoaderMixin
+from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin, StableDiffusionPipeline
 from diffusers.utils import BaseOutput
 from diffusers.utils.torch_utils import randn_tensor
-from transformers import CLIPTextModel, CLIPTokenizer
+from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
 from ..frames import check_frame_prompts
 from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError, knobs
 from .attention import ValueMappingController, installed_value_mapping, random_draws, select_self_attention_layers
 from .errors import PromptError, RenderCancelled, RenderNonFinite
+from .ip_adapter import ImagePrompt, add_image_conditioning, prepare_image_prompt
 from .long import Pass, plan_passes, run_passes
 from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, prepare_start_frame
@@ -82,6 +83,7 @@ class RenderCall:
     phase: str = "idle"
     frame_ids: list[int] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # a subclass's own conditioning inputs (SDXL's)
+    image_prompt: ImagePrompt | None = None  # IP-Adapter references, one row per frame (ip_adapter.py)
 
 
 @dataclass
@@ -97,9 +99,9 @@ class FirstFrame:
     generator_state: torch.Tensor | None = None
 
 
-class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionLoraLoaderMixin):  # SD's LoRA layout
-    model_cpu_offload_seq = "text_encoder->unet->vae"
-    _optional_components = ["safety_checker", "feature_extractor"]
+class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionLoraLoaderMixin, IPAdapterMixin):  # SD's layouts
+    model_cpu_offload_seq = "text_encoder->image_encoder->unet->vae"
+    _optional_components = ["safety_checker", "feature_extractor", "image_encoder"]
     # `prompt_embeds` in a step-end callback is the whole video's CFG batch, (halves, frames,
     # tokens, dim) with the negative half first; `prompt_embeds[-1:]` is the conditional half
     # of every frame, so diffusers' SDCFGCutoffCallback keeps each frame's own prompt.
@@ -116,6 +118,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         safety_checker=None,
         feature_extractor=None,
         requires_safety_checker: bool = False,
+        image_encoder: CLIPVisionModelWithProjection | None = None,
     ):
         super().__init__()
         self.register_modules(
@@ -126,6 +129,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             scheduler=scheduler,
             safety_checker=safety_checker,
             feature_extractor=feature_extractor,
+            image_encoder=image_encoder,
         )
         self._init_render_state()
 
@@ -137,6 +141,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         self.vae_decode_batch = 8
         self.value_mapping_controller = ValueMappingController()
         self._value_mapping_processors: dict = {}  # by layer, reused from render to render
+
+    # IP-Adapter pictures through the image encoder, exactly as diffusers' SD pipelines do.
+    encode_image = StableDiffusionPipeline.encode_image
 
     # ------------------------------------------------------------------ properties
     @property
@@ -378,7 +385,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             if run.uncond is None:  # guidance was off at the start and a callback turned it on
                 run.uncond = self.negative_conditioning(run.settings.negative_prompt or None, self._execution_device)
             uncond = run.uncond[index] if len(run.uncond) == len(run.cond) > 1 else run.uncond
-        return self.unet_conditioning(cond, uncond, len(frame_ids), cfg)
+        kwargs = self.unet_conditioning(cond, uncond, len(frame_ids), cfg)
+        return add_image_conditioning(kwargs, run.image_prompt, frame_ids, cfg)
 
     def denoise(
         self,
@@ -513,11 +521,19 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         image_strength: float | None = None,
         image_mode: str | None = None,
         settings: RenderSettings | None = None,
+        ip_adapter_image: Any = None,
+        ip_adapter_image_embeds: list[torch.Tensor] | None = None,
+        ip_adapter_frame_images: list | dict | None = None,
     ):
         """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8).
         `prompt_embeds` (F, 77, D) replaces `prompt`, `negative_prompt_embeds` (1 or F, 77, D)
         replaces `negative_prompt`; `encode_prompt` makes both, so embeddings can be reused.
         `image` (a path, PIL image, array or tensor) takes frame 1's place (start_image.py).
+        With an IP-Adapter loaded (`load_ip_adapter`), `ip_adapter_image` is one reference picture
+        for every frame (a list: one per adapter), `ip_adapter_frame_images` one per frame (a list
+        with None for frames without one) or per span ({first frame: picture}), and
+        `ip_adapter_image_embeds` diffusers' precomputed embeddings with one row (a pair under
+        guidance) for the video or one per frame (ip_adapter.py).
 
         The render settings come from `settings` (a `RenderSettings`; default: its defaults at this
         model's size), each keyword given here replacing its field: steps 50, guidance 7.5,
@@ -536,6 +552,11 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         run = self._start_call(settings, generator, controller, callback_on_step_end, callback_on_step_end_tensor_inputs)
         try:
             self._encode_frames(run, prompts, embeddings, video_length)
+            run.image_prompt = prepare_image_prompt(
+                self, video_length, (settings.height // self.vae_scale_factor, settings.width // self.vae_scale_factor),
+                self._execution_device, run.cond.dtype, self.do_classifier_free_guidance,
+                ip_adapter_image, ip_adapter_image_embeds, ip_adapter_frame_images,
+            )
             self._plan_steps(run, video_length, image)
             with installed_value_mapping(self.unet, run.controller, self.attention_blocks(settings), self._value_mapping_processors), \
                     self.progress_bar(total=self.num_timesteps) as run.progress:
@@ -615,7 +636,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             start = prepare_start_frame(
                 self, image, strength=s.image_strength, mode=s.image_mode, width=s.width, height=s.height,
                 timesteps=ts, t0=s.t0, t1=s.t1, generator=run.generator,
-                unet_kwargs=self.unet_conditioning(run.cond[:1], run.uncond, 1, cfg=False),
+                unet_kwargs=add_image_conditioning(
+                    self.unet_conditioning(run.cond[:1], run.uncond, 1, cfg=False), run.image_prompt, [0], cfg=False
+                ),
                 device=device, dtype=run.cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
             )
             first = FirstFrame(start.latent_at(ts[-s.t1 - 1]), start.latent_at(ts[-s.t0 - 1]), copy.deepcopy(self.scheduler), start)

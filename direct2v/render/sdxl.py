@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.loaders import StableDiffusionXLLoraLoaderMixin
-from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
+from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer, CLIPVisionModelWithProjection
 
 from ..settings import SettingsError
 from .errors import PromptError
@@ -77,8 +77,8 @@ def _pair(tokens: torch.Tensor, pooled: torch.Tensor | None, name: str, device) 
 
 
 class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline):  # SDXL's LoRA layout
-    model_cpu_offload_seq = "text_encoder->text_encoder_2->unet->vae"
-    _optional_components = []
+    model_cpu_offload_seq = "text_encoder->text_encoder_2->image_encoder->unet->vae"
+    _optional_components = ["image_encoder", "feature_extractor"]  # IP-Adapter's (IPAdapterMixin, as SDXL's)
     # As diffusers' SDXL pipelines name them; embeddings are the whole video's CFG batch,
     # (halves, frames, ...) with the negative half first, time ids (halves, 6).
     _callback_tensor_inputs = [
@@ -96,6 +96,8 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         unet: UNet2DConditionModel,
         scheduler,
         force_zeros_for_empty_prompt: bool = True,
+        image_encoder: CLIPVisionModelWithProjection | None = None,
+        feature_extractor=None,
     ):
         DiffusionPipeline.__init__(self)
         self.register_modules(
@@ -106,6 +108,8 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
             tokenizer_2=tokenizer_2,
             unet=unet,
             scheduler=scheduler,
+            image_encoder=image_encoder,
+            feature_extractor=feature_extractor,
         )
         self.register_to_config(force_zeros_for_empty_prompt=force_zeros_for_empty_prompt)
         self._init_render_state()
