@@ -15,11 +15,13 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from .settings import (
-    PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, knobs, resolve_seed,
+    PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, ip_image_ref, knobs,
+    resolve_seed,
     start_image_ref,
 )
 
@@ -92,6 +94,21 @@ def add_model_flags(p: argparse.ArgumentParser, defaults: dict[str, Any] | None 
     """--model and its companions (a single file's config, LoRA weights and their scale,
     precision), from ModelChoice's fields; not given = the project's, else the defaults."""
     add_schema_flags(p, ModelChoice, "model (default: the project's, else as shown)", defaults=defaults)
+    add_identity_flags(p)
+
+
+def add_identity_flags(p: argparse.ArgumentParser) -> None:
+    """The IP-Adapter and its reference pictures (render/ip_adapter.py); strength is --ip-scale."""
+    g = p.add_argument_group("identity (IP-Adapter; default: the project's)")
+    g.add_argument("--ip-adapter", default=None, metavar="FILE_OR_HUB_PATH",
+                   help="IP-Adapter weights for --ip-image: a .safetensors/.bin file (its image encoder in image_encoder/ "
+                        "beside it), a Hub path such as h94/IP-Adapter/models/ip-adapter_sd15.safetensors (the encoder in "
+                        "models/image_encoder), or 'tiny'")
+    g.add_argument("--ip-image-encoder", default=None, metavar="FOLDER",
+                   help="the adapter's image encoder, when it is not in image_encoder/ beside the weights")
+    g.add_argument("--ip-image", action="append", default=None, metavar="[FRAME:]PATH",
+                   help="keep this identity: a reference picture for every frame (strength: --ip-scale); repeat as "
+                        "FRAME:PATH for a picture from that frame (1-based) on, FRAME:none for none from there")
 
 
 def add_director_flags(p: argparse.ArgumentParser) -> None:
@@ -296,6 +313,57 @@ def start_image_from_args(args: argparse.Namespace, project: Project, settings: 
     return image, ref
 
 
+@dataclass
+class Identity:
+    """The IP-Adapter of a render: its name ("" = none), the references as `render()` takes
+    them (None, a picture, or {first frame: picture or None}) and their project records."""
+
+    adapter: str = ""
+    references: Any = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+
+
+def identity_from_args(args: argparse.Namespace, project: Project) -> Identity:
+    """--ip-adapter and --ip-image, else the project's; a missing or changed picture fails here,
+    before the model loads."""
+    from .render.ip_adapter import record_pictures, references_of
+
+    adapter = (args.ip_adapter if args.ip_adapter is not None else project.ip_adapter).strip()
+    if args.ip_image:
+        records, base = [_ip_image_record(text) for text in args.ip_image], None
+    else:
+        records, base = project.ip_images, Path(args.script).resolve().parent
+    if records and not adapter:
+        raise CliError("--ip-image needs an IP-Adapter: give --ip-adapter (a weights file, a Hub path or 'tiny').")
+    pictures = record_pictures(records, base, remedy="give --ip-image")
+    return Identity(adapter, references_of(pictures), list(records))
+
+
+def _ip_image_record(text: str) -> dict[str, Any]:
+    head, sep, rest = text.partition(":")
+    frame, path = (int(head) - 1, rest) if sep and head.isdigit() else (0, text)
+    if frame < 0:
+        raise CliError(f"--ip-image {text}: frames count from 1.")
+    if path.strip().lower() == "none":
+        return {"frame": frame, "path": "", "sha256": ""}
+    return ip_image_ref(path, frame)
+
+
+def use_identity(pipe, identity: Identity, args: argparse.Namespace, scale: float) -> None:
+    """The pipeline carries the adapter asked for (and no other), or exits with the reason."""
+    from .render import ModelLoadError
+    from .render.ip_adapter import ensure_ip_adapter
+
+    try:
+        ensure_ip_adapter(pipe, identity.adapter or None, args.ip_image_encoder)
+    except ModelLoadError as e:
+        raise CliError(str(e), EXIT_MODEL) from None
+    if identity.adapter:
+        pictures = len([r for r in identity.records if r.get("path") or r.get("png_base64")])
+        print(f"Identity: IP-Adapter {identity.adapter} at scale {scale:g}, {pictures} reference picture(s).",
+              file=sys.stderr)
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     project = load_script(args.script)
     settings = checked_settings(args, project.settings)
@@ -306,14 +374,17 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise CliError(f"--out: the folder {out.parent} does not exist.")
     choice = model_choice_from_args(args, project)
     image, image_ref = start_image_from_args(args, project, settings)
+    identity = identity_from_args(args, project)
     from .render import render
     from .render.errors import PromptError, RenderCancelled
     from .video import write_video
 
     pipe = _load_pipe(choice, args)
+    use_identity(pipe, identity, args, settings.ip_adapter_scale)
     bar = ProgressBar(enabled=not args.quiet)
     try:
-        result = render(pipe, project.frames, settings, on_step=bar, preview_every=0, image=image)
+        result = render(pipe, project.frames, settings, on_step=bar, preview_every=0, image=image,
+                        ip_image=identity.references)
     except (PromptError, SettingsError) as e:
         raise CliError(str(e)) from None
     except RenderCancelled:
@@ -328,6 +399,8 @@ def cmd_render(args: argparse.Namespace) -> int:
         lora=choice.lora,
         lora_scale=choice.lora_scale,
         start_image=image_ref,
+        ip_adapter=identity.adapter,
+        ip_images=identity.records,
     )
     write_video(result.frames, out, fps=settings.fps, project=made)  # the file alone reproduces the render
     if args.save_project:
@@ -360,15 +433,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     methods = parse_methods(args.methods if args.methods else DEFAULT_METHODS)
     dsf = comparison_dsf(settings.dsf_quantile)
     choice = model_choice_from_args(args, project)
+    identity = identity_from_args(args, project)
     try:
         scorer = load_clip(args.clip_model, device=args.device)
     except ModelLoadError as e:  # ClipLoadError
         raise CliError(str(e), EXIT_MODEL) from None
     pipe = _load_pipe(choice, args)
+    use_identity(pipe, identity, args, settings.ip_adapter_scale)
     try:
         result = compare_methods(
             pipe, project.frames, settings, scorer=scorer, methods=[m.name for m in methods],
             dsf_quantile=dsf, out_dir=args.out_dir, on_step=ProgressBar(enabled=not args.quiet), preview_every=0,
+            references=identity.references,
         )
     except RenderCancelled:
         raise CliError("Cancelled.", EXIT_INTERRUPTED) from None

@@ -204,6 +204,13 @@ class RenderSettings:
         group="image", choices=tuple(zip(("Forward noise (fast)", "DDIM inversion (faithful, one UNet call per step)"), START_IMAGE_MODES)),
         help="forward noise, or DDIM inversion with the frame-1 prompt", elem_id="image-mode", wide=True,
     )
+    # Identity (render/ip_adapter.py): used only when an IP-Adapter and a reference picture are given.
+    ip_adapter_scale: float = knob(
+        0.5, name="identity strength", label="Identity strength (IP-Adapter scale; high values override the frame prompts)",
+        flag="--ip-scale", control="slider", group="identity", lo=0.0, hi=2.0, step=0.05, wide=True,
+        help="how strongly the reference picture conditions every frame; about 0.5 keeps the per-frame prompts",
+        elem_id="ip-scale", pipeline=False,
+    )
     compile: bool = knob(
         False, name="compile", label="Compile the UNet (torch.compile; the first render compiles)", flag="--compile",
         control="radio", group="advanced", choices=_SWITCH, cli_parse=_parse_switch, elem_id="compile",
@@ -397,6 +404,27 @@ def check_start_image_ref(ref: dict[str, str], base: Path | None = None, remedy:
     return path
 
 
+def ip_image_ref(path: str | Path, frame: int = 0) -> dict[str, Any]:
+    """How a project records a reference picture of the IP-Adapter: the first frame (0-based) it
+    holds from (until the next record's), the path and the file's SHA-256 (as `start_image_ref`)."""
+    if not Path(path).is_file():
+        raise SettingsError(f"The reference picture {str(path)!r} does not exist.")
+    return {"frame": int(frame), **start_image_ref(path)}
+
+
+def _ip_images_field(value: Any) -> list[dict[str, Any]]:
+    if value in (None, []):
+        return []
+    ok = isinstance(value, list) and all(
+        isinstance(r, dict) and isinstance(r.get("frame"), int) and not isinstance(r.get("frame"), bool) and r["frame"] >= 0
+        and isinstance(r.get("path"), str) and isinstance(r.get("sha256"), str) and isinstance(r.get("png_base64", ""), str)
+        for r in value
+    )
+    if not ok:
+        raise SettingsError("The project's 'ip_images' must be a list of objects with 'frame', 'path' and 'sha256'.")
+    return [dict(r) for r in value]
+
+
 def _start_image_field(value: Any) -> dict[str, str] | None:
     if value in (None, {}):
         return None
@@ -541,6 +569,10 @@ class Project:
     lora_scale: float = 1.0
     # The start image, by reference: {"path": ..., "sha256": ...} (see `start_image_ref`).
     start_image: dict[str, str] | None = None
+    # IP-Adapter weights (file or Hub path; "" = none) and its reference pictures, each
+    # {"frame", "path", "sha256"} (`ip_image_ref`), on a public server with "png_base64" too.
+    ip_adapter: str = ""
+    ip_images: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -556,6 +588,8 @@ class Project:
                 "lora": self.lora,
                 "lora_scale": self.lora_scale,
                 **({"start_image": dict(self.start_image)} if self.start_image else {}),
+                **({"ip_adapter": self.ip_adapter} if self.ip_adapter else {}),
+                **({"ip_images": [dict(r) for r in self.ip_images]} if self.ip_images else {}),
             },
             indent=2,
             ensure_ascii=False,
@@ -597,6 +631,8 @@ class Project:
             lora=str(data.get("lora") or ""),
             lora_scale=_lora_scale_field(data.get("lora_scale", 1.0)),
             start_image=_start_image_field(data.get("start_image")),
+            ip_adapter=str(data.get("ip_adapter") or ""),
+            ip_images=_ip_images_field(data.get("ip_images")),
         )
 
     def model_choice(self, default: str = DEFAULT_MODEL) -> ModelChoice:

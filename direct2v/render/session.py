@@ -19,6 +19,7 @@ from ..frames import check_frame_count, check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
 from .compiled import compile_unet
 from .errors import RenderCancelled, RenderOutOfMemory
+from .ip_adapter import reference_kwargs
 from .memory import enable_low_memory, plan_frames_per_pass
 from .preview import latents_to_preview
 
@@ -71,10 +72,13 @@ def render(
     should_cancel: Callable[[], bool] | None = None,
     preview_every: int = 5,
     image=None,
+    ip_image=None,
 ) -> RenderResult:
     """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
     input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM.
-    `image` (path, PIL image, array or tensor) is the start picture for frame 1 (start_image.py)."""
+    `image` (path, PIL image, array or tensor) is the start picture for frame 1 (start_image.py);
+    `ip_image` the loaded IP-Adapter's reference: one picture for every frame, a list with one
+    (or None) per frame, or {first frame: picture} spans (ip_adapter.py), at settings.ip_adapter_scale."""
     prompts = check_frame_prompts(prompts)
     check_frame_count(len(prompts))  # a video, not a still: the page's, the CLI's and the director's rule
     settings = settings.replace(seed=resolve_seed(settings.seed))
@@ -107,6 +111,7 @@ def render(
     cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
     if cuda:
         torch.cuda.reset_peak_memory_stats()
+    references = reference_kwargs(pipe, ip_image, settings.ip_adapter_scale)
     if settings.compile:
         compile_unet(pipe)
     call = settings
@@ -115,7 +120,7 @@ def render(
         call = settings.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
     out_of_memory = False
     try:
-        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, settings=call)
+        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, settings=call, **references)
     except torch.cuda.OutOfMemoryError:
         # The exception's traceback holds the render's frames and so its latents and
         # activations: leave this block (which drops it) before freeing and reporting.

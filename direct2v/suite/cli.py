@@ -73,9 +73,11 @@ def prepare(args: argparse.Namespace, settings_from_args):
         raise SuiteError(str(e)) from None
     probe = settings_from_args(args, None).validate()  # bad flags fail before any item is planned
     dsf = comparison_dsf(probe.dsf_quantile)
+    records = _ip_records(args)
     config = SuiteConfig(
         out_dir=Path(args.out_dir), model=choice.model, model_config=choice.config, lora=choice.lora,
         lora_scale=choice.lora_scale, precision=choice.precision, clip_model=args.clip_model or _default_clip(),
+        ip_adapter=(args.ip_adapter or "").strip(), ip_image_encoder=args.ip_image_encoder or "", ip_images=records,
         methods=methods, dsf_quantile=float(dsf), device=args.device, quiet=args.quiet,
         director={"backend": backend or "offline", "model": args.llm_model, "base_url": args.base_url,
                   "frames": frames, "style": args.style, "camera": args.camera},
@@ -88,6 +90,18 @@ def prepare(args: argparse.Namespace, settings_from_args):
         return s.replace(value_mapping="rotational", dsf_quantile=0.0)
 
     return config, plan_items(items, config, settings_for)
+
+
+def _ip_records(args: argparse.Namespace) -> list[dict]:
+    """--ip-image's records (as `render` reads them); one picture set for every item."""
+    from ..cli import _ip_image_record
+
+    records = [_ip_image_record(text) for text in (args.ip_image or [])]
+    if records and not (args.ip_adapter or "").strip():
+        from .items import SuiteError
+
+        raise SuiteError("--ip-image needs an IP-Adapter: give --ip-adapter (a weights file, a Hub path or 'tiny').")
+    return records
 
 
 class SuiteIncomplete(Exception):

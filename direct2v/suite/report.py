@@ -44,6 +44,9 @@ METRICS = {
     "avg_first_prompt_tie": "First-prompt tie",
     "avg_consistency": "Consistency",
 }
+# With reference pictures (IP-Adapter): CLIP image similarity of the frames to them, a row of
+# Table 1 over the suite only when some item has it.
+IDENTITY = {"avg_identity": "Identity"}
 
 
 @dataclass
@@ -73,7 +76,7 @@ def load_scores(config: Any, planned: Sequence[Any]) -> tuple[list[ItemScores], 
             index=p.item.index, folder=p.folder, title=record["title"], frames=list(record["frames"]),
             videos=dict(record["videos"]),
             clip_scores={name: [float(x) for x in m["clip_scores"]] for name, m in by_method.items()},
-            summary={name: {k: _num(m.get(k)) for k in METRICS} for name, m in by_method.items()},
+            summary={name: {k: _num(m.get(k)) for k in (*METRICS, *IDENTITY)} for name, m in by_method.items()},
         ))
     return done, missing
 
@@ -98,7 +101,8 @@ def aggregate(items: Sequence[ItemScores], methods: Sequence[str]) -> Aggregate:
     for j in range(longest):
         per_frame.append({m: mean_interval([it.clip_scores[m][j] for it in items if len(it.clip_scores[m]) > j])
                           for m in methods})
-    summary = {k: {m: mean_interval([it.summary[m][k] for it in items]) for m in methods} for k in METRICS}
+    keys = [*METRICS, *(k for k in IDENTITY if any(math.isfinite(it.summary[m][k]) for it in items for m in methods))]
+    summary = {k: {m: mean_interval([it.summary[m][k] for it in items]) for m in methods} for k in keys}
     paired = []
     for i, b in enumerate(methods):
         for a in methods[i + 1:]:
@@ -120,8 +124,8 @@ def table1_markdown(agg: Aggregate) -> str:
     rows: list[list[Any]] = []
     for j, cells in enumerate(agg.per_frame):
         rows.append([str(j + 1), *(_ci(cells[m]) for m in agg.methods), str(cells[agg.methods[0]].n)])
-    for key, name in METRICS.items():
-        cells = agg.summary[key]
+    for key, cells in agg.summary.items():
+        name = {**METRICS, **IDENTITY}[key]
         rows.append([name, *(_ci(cells[m]) for m in agg.methods), str(cells[agg.methods[0]].n)])
     return markdown_table(header, rows)
 

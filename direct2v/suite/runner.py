@@ -62,14 +62,22 @@ class SuiteConfig:
     lora: str = ""
     lora_scale: float = 1.0
     precision: str = "auto"  # settings.PRECISIONS
+    ip_adapter: str = ""  # IP-Adapter weights ("" = none), its image encoder folder and reference records
+    ip_image_encoder: str = ""
+    ip_images: list[dict[str, Any]] = field(default_factory=list)
 
     def model_identity(self) -> str:
-        """The model as item keys see it: the id alone where there is no config or LoRA (so the
-        keys of runs made before these options existed still match), else all of it."""
-        if not (self.model_config or self.lora):
+        """The model as item keys see it: the id alone where there is no config, LoRA or adapter
+        (so the keys of runs made before these options existed still match), else all of it, with
+        the reference pictures by hash."""
+        if not (self.model_config or self.lora or self.ip_adapter):
             return self.model
         lora = f"{self.lora}@{self.lora_scale:g}" if self.lora else ""
-        return f"{self.model}|config={self.model_config}|lora={lora}"
+        text = f"{self.model}|config={self.model_config}|lora={lora}"
+        if self.ip_adapter:
+            refs = ",".join(f"{r['frame']}:{r['sha256'][:16]}" for r in self.ip_images)
+            text += f"|ip={self.ip_adapter}|refs={refs}"
+        return text
 
     @property
     def items_dir(self) -> Path:
@@ -129,6 +137,7 @@ class ItemWorker:
         self.render_fn = render_fn
         self.on_step = on_step
         self._director = None
+        self._references: Any = None  # the reference pictures, read once per process
         self.notice: str | None = None
         api = str(config.director.get("backend") or "offline") not in API_BACKENDS_LOCAL
         self.slots = Slots(config.items_dir / ".locks" / "director", config.director_concurrency) if api else None
@@ -175,6 +184,14 @@ class ItemWorker:
                                            base_url=d.get("base_url") or None)
         return self._director
 
+    def references(self) -> Any:
+        """The IP-Adapter's references of every item (render/ip_adapter.py), or None."""
+        if self._references is None and self.config.ip_images:
+            from ..render.ip_adapter import record_pictures, references_of
+
+            self._references = references_of(record_pictures(self.config.ip_images))
+        return self._references
+
     def _frames(self, p: PlannedItem) -> list[str]:
         if not p.item.needs_directing:
             return list(p.item.frames or [])
@@ -199,7 +216,7 @@ class ItemWorker:
         cmp = compare_methods(
             self.pipe, frames, p.settings, scorer=self.scorer, methods=self.config.methods,
             dsf_quantile=self.config.dsf_quantile, out_dir=tmp, on_step=self.on_step, render_fn=self.render_fn,
-            preview_every=0,
+            preview_every=0, references=self.references(),
         )
         videos = {}
         for m in cmp.methods:
@@ -214,7 +231,7 @@ class ItemWorker:
         c = self.config
         Project(user_prompt=p.item.prompt, frames=frames, settings=cmp.settings, model=p.model,
                 model_config=c.model_config, lora=c.lora, lora_scale=c.lora_scale if c.lora else 1.0,
-                director=director).save(tmp / "project.json")
+                director=director, ip_adapter=c.ip_adapter, ip_images=list(c.ip_images)).save(tmp / "project.json")
         record = {
             "key": p.key, "folder": p.folder, "title": p.item.title, "prompt": p.item.prompt, "frames": frames,
             "source": p.source, "model": p.model, "seed": cmp.seed, "clip_model": self.config.clip_model,
@@ -411,6 +428,9 @@ def _default_loader(config: SuiteConfig) -> Callable[[str], tuple[Any, Any]]:
 
         pipe = load_pipeline(config.model, device=device, dtype=precision_dtype(config.precision),
                              config=config.model_config or None, lora=config.lora or None, lora_scale=config.lora_scale)
+        from ..render.ip_adapter import ensure_ip_adapter
+
+        ensure_ip_adapter(pipe, config.ip_adapter or None, config.ip_image_encoder or None)
         return pipe, load_clip(config.clip_model, device=device)
 
     return load
