@@ -31,7 +31,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="DirecT2V Studio: LLM-directed zero-shot text-to-video.")
     # --model, --model-config, --lora, --lora-scale, --precision from ModelChoice's fields; each
     # defaults to its DIRECT2V_* variable (DIRECT2V_MODEL_CONFIG, ...), else the field's default.
-    add_model_flags(p, defaults=model_defaults(env))
+    add_model_flags(p, defaults=model_defaults(env), identity=False)
+    p.add_argument("--ip-adapter", default=env.get("DIRECT2V_IP_ADAPTER", ""),
+                   help="IP-Adapter for the page's 'Keep this identity' box: a weights file (its image encoder in "
+                        "image_encoder/ beside it), a Hub path such as h94/IP-Adapter/models/ip-adapter_sd15.safetensors, "
+                        "or 'tiny' (default: none)")
     p.add_argument("--max-pipelines", type=int, default=int(env.get("DIRECT2V_MAX_PIPELINES", "2")),
                    help="Most loaded models kept in memory at once, for switching back without reloading (default 2; "
                         "env DIRECT2V_MAX_PIPELINES).")
@@ -72,7 +76,7 @@ def build(args: argparse.Namespace):
     set_max_pipelines(args.max_pipelines)
     runtime = configure(model=args.model, device=args.device, preview_every=args.preview_every, clip_model=args.clip_model,
                         model_config=args.model_config, lora=args.lora, lora_scale=args.lora_scale, precision=args.precision,
-                        policy=args.policy)
+                        policy=args.policy, ip_adapter=args.ip_adapter)
     demo = build_ui(render_concurrency=args.concurrency, queue_size=args.queue_size)
     # Light handlers (directing, table edits) may run side by side; renders are limited above.
     demo.queue(max_size=args.queue_size, default_concurrency_limit=max(4, args.concurrency))

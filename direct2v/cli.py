@@ -90,11 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def add_model_flags(p: argparse.ArgumentParser, defaults: dict[str, Any] | None = None) -> None:
+def add_model_flags(p: argparse.ArgumentParser, defaults: dict[str, Any] | None = None, identity: bool = True) -> None:
     """--model and its companions (a single file's config, LoRA weights and their scale,
     precision), from ModelChoice's fields; not given = the project's, else the defaults."""
     add_schema_flags(p, ModelChoice, "model (default: the project's, else as shown)", defaults=defaults)
-    add_identity_flags(p)
+    if identity:  # the IP-Adapter and its pictures (render, compare, suite; app.py has its own --ip-adapter)
+        add_identity_flags(p)
 
 
 def add_identity_flags(p: argparse.ArgumentParser) -> None:

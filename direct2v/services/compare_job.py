@@ -61,6 +61,7 @@ def compare_for_page(
     should_cancel: Callable[[], bool] | None = None,
     render_fn: Callable[..., Any] | None = None,
     lock: threading.Lock | None = None,
+    references: Any = None,
 ) -> Iterator[PageUpdate]:
     """Render and score the frame table with each method; yield PageUpdate values.
 
@@ -75,7 +76,7 @@ def compare_for_page(
     def work(emit, stopped):
         return compare_methods(
             pipe, prompts, settings, scorer=scorer, methods=[m.name for m in chosen], dsf_quantile=dsf_quantile,
-            out_dir=out, on_step=emit, render_fn=render_fn, preview_every=0,
+            out_dir=out, on_step=emit, render_fn=render_fn, preview_every=0, references=references,
             should_cancel=lambda: stopped() or (should_cancel is not None and bool(should_cancel())),
         )
 

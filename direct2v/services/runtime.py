@@ -256,6 +256,7 @@ class Runtime:
     turns: Turns = field(default_factory=Turns)  # the visible line renders and comparisons wait in
     policy: ServerPolicy = field(default_factory=ServerPolicy)  # who may do what (private: everything)
     director_gate: DirectorGate = field(default_factory=lambda: DirectorGate(ServerPolicy()))  # keys, rate, one call each
+    ip_adapter: str = ""  # the owner's IP-Adapter for "Keep this identity" (render/ip_adapter.py); "" = none
 
 
 RUNTIME = Runtime()
@@ -264,7 +265,7 @@ RUNTIME = Runtime()
 def configure(
     model: str = DEFAULT_MODEL, device: str | None = None, preview_every: int = 5, clip_model: str | None = None,
     model_config: str = "", lora: str = "", lora_scale: float = 1.0, precision: str = "auto",
-    policy: ServerPolicy | None = None,
+    policy: ServerPolicy | None = None, ip_adapter: str = "",
 ) -> Runtime:
     """Point the page at a model (hub id, local folder, single file or 'tiny', with an optional
     config and LoRA); returns the shared runtime.
@@ -283,6 +284,7 @@ def configure(
     RUNTIME.policy = policy
     RUNTIME.director_gate = DirectorGate(policy)
     RUNTIME.turns = Turns(RUNTIME.turns.slots, RUNTIME.turns.max_waiting, policy.per_visitor)
+    RUNTIME.ip_adapter = (ip_adapter or "").strip()
     return RUNTIME
 
 
@@ -303,17 +305,21 @@ def _pipeline(model: str | dict[str, Any]) -> Any:
 
 
 def _render_stream(
-    model: str | dict[str, Any], prompts: list[str], settings_dict: dict[str, Any], preview_every: int, image: Any = None
+    model: str | dict[str, Any], prompts: list[str], settings_dict: dict[str, Any], preview_every: int, image: Any = None,
+    ip_image: Any = None, ip_adapter: str = "",
 ) -> Iterator[tuple[str, Any]]:
     """Yield ("step", StepInfo) while rendering, then ("done", RenderResult).
 
     Closing this generator (the page's Cancel, a closed tab) stops the render within one
-    step. Arguments are plain data so this also runs in a ZeroGPU worker process.
+    step. Arguments are plain data so this also runs in a ZeroGPU worker process. `ip_image`:
+    the identity picture, shown through `ip_adapter` (loaded on first use and kept: without a
+    picture a loaded adapter changes nothing).
     """
     from ..render import render
     from ..settings import RenderSettings
     from .jobs import stream_job
 
+    from ..render.ip_adapter import ensure_ip_adapter
     from ..render.loading import set_lora_scale
 
     pipe, choice = _pipeline(model)
@@ -321,7 +327,10 @@ def _render_stream(
 
     def work(emit, stopped):
         set_lora_scale(pipe, choice.lora_scale)
-        return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every, image=image)
+        if ip_image is not None:
+            ensure_ip_adapter(pipe, ip_adapter)
+        return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every, image=image,
+                      ip_image=ip_image)
 
     for kind, payload in stream_job(work, lock=PIPELINE_LOCK, name="direct2v-render"):
         yield ("step" if kind == "update" else kind), payload
@@ -329,7 +338,7 @@ def _render_stream(
 
 def _compare_stream(
     model: str | dict[str, Any], clip_model: str | None, prompts: list[str], settings_dict: dict[str, Any], methods: list[str],
-    dsf_quantile: float, out_dir: str | None = None,
+    dsf_quantile: float, out_dir: str | None = None, ip_image: Any = None, ip_adapter: str = "",
 ) -> Iterator[tuple[str, float, str | None, str | None, str | None]]:
     """Yield (status, progress 0..1, grid video, table markdown, plot) of the comparison.
 
@@ -347,9 +356,13 @@ def _compare_stream(
     pipe, choice = _pipeline(model)
     with PIPELINE_LOCK:
         set_lora_scale(pipe, choice.lora_scale)
+        if ip_image is not None:
+            from ..render.ip_adapter import ensure_ip_adapter
+
+            ensure_ip_adapter(pipe, ip_adapter)
     updates = compare_for_page(
         pipe, prompts, settings, methods, load_clip(clip_model), dsf_quantile=dsf_quantile, lock=PIPELINE_LOCK,
-        out_dir=out_dir,
+        out_dir=out_dir, references=ip_image,
     )
     try:
         for u in updates:

@@ -14,6 +14,7 @@ from ..services import runtime as rt
 from ..services.line import session_id
 from .files import session_store
 from .gpu_jobs import cancel_flag, in_line, job_input, load_model, visitor_of, wait_turn
+from .identity import check_identity
 
 
 COMPARE_METHODS = method_choices()
@@ -27,11 +28,14 @@ def compare_methods(
     methods: list[str] | None,
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,
+    identity_image: Any = None,
     **settings: Any,
 ) -> Iterator[tuple[str, Any, Any, Any]]:
     """The Compare tab: render the table with each method (same seed), score with CLIP, and
-    yield (status, side-by-side video, table markdown, per-frame CLIP plot)."""
+    yield (status, side-by-side video, table markdown, per-frame CLIP plot). With an identity
+    picture every method renders with it and the table gains the Identity row."""
     prompts, s = job_input(table, num_frames, fps, settings)
+    check_identity(identity_image)
     methods = [m for m in (methods or []) if m]
     if not methods:
         raise gr.Error("Tick at least one method to compare.")
@@ -48,7 +52,8 @@ def compare_methods(
         if choice == rt.RUNTIME.models.choice:
             load_model("try again")
         folder = str(session_store(session_id(request)).new_dir("compare"))  # bounded, and the visitor's
-        stream = rt.compare_stream(rt.RUNTIME.models.choice_data(choice), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf, folder)
+        stream = rt.compare_stream(rt.RUNTIME.models.choice_data(choice), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf, folder,
+                                   identity_image, rt.RUNTIME.ip_adapter)
         last = "Starting…"
         try:
             for status, fraction, grid, table_md, plot in stream:

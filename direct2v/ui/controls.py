@@ -14,7 +14,7 @@ from ..settings import PRESETS, RenderSettings, SettingsError, knobs
 
 # The groups the settings panel shows; "direct" (fps) sits in the Direct panel and travels
 # as its own input, because the director writes the script for it too.
-PANEL_GROUPS = ("main", "advanced", "image")
+PANEL_GROUPS = ("main", "advanced", "image", "identity")
 
 
 def setting_names(cls: type = RenderSettings) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from . import project
 from . import history as hist
 from . import render as render_tab
 from ..services import runtime as rt
+from . import identity as identity_tab
 from . import start_image as image_tab
 from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls, steps_changed
@@ -108,6 +109,13 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                             use_k = gr.Number(value=1, precision=0, minimum=1, label="Frame", min_width=70, scale=0, elem_id="use-frame-k")
                             use_frame_btn = gr.Button("Use frame k of the last render", size="sm", elem_id="use-frame")
                         crop = gr.Markdown(image_tab.crop_note(None, 512, 512), elem_id="start-image-crop")
+                    with gr.Accordion("Keep this identity (optional)", open=False, elem_id="identity-box"):
+                        identity_image = gr.Image(
+                            label="This character, face or product in every frame (upload or paste)", type="numpy",
+                            image_mode="RGB", sources=["upload", "clipboard"], height=220, elem_id="identity-image",
+                        )
+                        identity_controls = build_controls("identity")
+                        gr.Markdown(identity_tab.identity_note, elem_id="identity-note")
                     with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
                         initial = direct.initial_backend()
                         backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
@@ -151,6 +159,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                     gr.Markdown("### 3 · Render settings", elem_classes=["step-title"])
                     settings = build_controls("main")
                     settings.update(image_controls)
+                    settings.update(identity_controls)
                     with gr.Row():
                         # A text box: an empty Number shows 0, which reads as a seed that was used.
                         used_seed = gr.Textbox(value="", placeholder="none yet", label="Seed used", interactive=False, elem_id="used-seed")
@@ -352,7 +361,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             on_project(project.save_project),
             [user_prompt, table, fps],
             project_file,
-            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image, "identity_image": identity_image},
             api_name="save_project",
             show_progress="hidden",
         ), "project", project_status)
@@ -383,7 +392,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             on_render(render_tab.render_video),
             [table, num_frames, fps, user_prompt],
             [preview, video, downloads, used_seed, status],
-            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image, "identity_image": identity_image},
             api_name="render",
             **gpu,
         ), "render", status)
@@ -405,7 +414,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
             msg.reports("comparison")(compare_tab.compare_methods),
             [table, num_frames, fps, compare_choice],
             [compare_status, compare_video, compare_table, compare_plot],
-            inputs_kwargs=settings,
+            inputs_kwargs={**settings, "identity_image": identity_image},
             api_name="compare",
             **gpu,
         ), "comparison", compare_status)

@@ -23,6 +23,7 @@ from ..settings import Project, SettingsError, check_start_image_ref, start_imag
 from ..services import runtime as rt
 from . import edits
 from .controls import settings_from_values, settings_values
+from .identity import keep_identity_picture
 from .direct import BACKENDS, director_options, director_values
 from .files import session_store
 from .table import make_table, table_notes, table_prompts
@@ -33,6 +34,7 @@ def save_project(
     table: Any,
     fps: Any,
     start_image: Any = None,
+    identity_image: Any = None,
     **fields: Any,
 ) -> str:
     """Write a project file (prompt, frames, director options, every setting and the seed);
@@ -47,9 +49,10 @@ def save_project(
         folder = session_store().new_dir("project")
         stem = _slug(user_prompt) or "project"
         picture = keep_start_picture(start_image, folder, f"{stem}.start.png")
+        identity = keep_identity_picture(identity_image, folder, f"{stem}.identity.png")
     except SettingsError as e:  # StartImageError included
         raise gr.Error(f"Cannot save: {e}") from None
-    project = make_project(user_prompt, prompts, s, fields, start_image=picture)
+    project = make_project(user_prompt, prompts, s, fields, start_image=picture, identity=identity)
     out = folder / f"{stem}.direct2v.json"
     project.save(out)
     return str(out)
@@ -67,7 +70,7 @@ def keep_start_picture(picture: Any, folder: Path, name: str = "start.png") -> d
 
 def make_project(
     user_prompt: str, prompts: list[str], settings: Any, fields: dict[str, Any], choice: Any = None,
-    start_image: dict[str, str] | None = None,
+    start_image: dict[str, str] | None = None, identity: list[dict[str, Any]] | None = None,
 ) -> Project:
     """The project of the page's values (`fields`: its director fields by name; never a key)
     with the model, config and LoRA of `choice` (default: the page's loaded model) and the
@@ -83,6 +86,8 @@ def make_project(
         lora=choice.lora,
         lora_scale=choice.lora_scale,
         start_image=start_image,
+        ip_adapter=rt.RUNTIME.ip_adapter if identity else "",
+        ip_images=list(identity or []),
     )
 
 

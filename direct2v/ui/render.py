@@ -12,6 +12,7 @@ import numpy as np
 
 from ..render.errors import RenderCancelled, RenderOutOfMemory
 from ..render.start_image import StartImageError, load_image
+from .identity import check_identity, keep_identity_picture
 from ..services import runtime as rt
 from ..services.line import session_id
 from ..services.progress import Eta, eta_words, single_frame_steps, step_label
@@ -68,10 +69,12 @@ def render_video(
     progress: gr.Progress = gr.Progress(),
     request: gr.Request = None,
     start_image: Any = None,
+    identity_image: Any = None,
     **settings: Any,
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     """Render the table. Yields (preview gallery, video, downloads, used seed, status).
-    `start_image` (an RGB array from the page, or None) takes frame 1's place.
+    `start_image` (an RGB array from the page, or None) takes frame 1's place; `identity_image`
+    is kept in every frame through the server's IP-Adapter (ui/identity.py).
 
     Previews of all frames stream in every few steps; then the final frames appear one by
     one, then the mp4 with mp4/gif/zip downloads. Cancel stops it within one step.
@@ -82,6 +85,7 @@ def render_video(
             load_image(start_image)
         except StartImageError as e:
             raise gr.Error(str(e)) from None
+    check_identity(identity_image)
     keep = gr.update()
     with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):
@@ -89,12 +93,12 @@ def render_video(
         if flag.is_set():
             yield keep, keep, keep, keep, "■ Cancelled while waiting in the queue; nothing was rendered."
             return
-        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, session_id(request))
+        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, session_id(request), identity_image)
 
 
 def _render(
     prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None,
-    user_prompt: str = "", fields: dict | None = None, session: str = "local",
+    user_prompt: str = "", fields: dict | None = None, session: str = "local", identity: Any = None,
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     keep = gr.update()
     started = time.perf_counter()
@@ -111,7 +115,8 @@ def _render(
         seed_note += ", frame 1 from the picture"
     # The previous video and downloads stay until this render is done.
     yield keep, keep, keep, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
-    stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image)
+    stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image,
+                              identity, rt.RUNTIME.ip_adapter)
     folder = session_store(session).new_dir("render")
     gallery = _GalleryFiles(folder / "preview")
     result, eta, last_step, total = None, None, 0, s.num_inference_steps
@@ -166,7 +171,8 @@ def _render(
     from .project import keep_start_picture, make_project
 
     project = make_project(user_prompt, prompts, result.settings, fields or {}, choice,
-                           start_image=keep_start_picture(image, folder))
+                           start_image=keep_start_picture(image, folder),
+                           identity=keep_identity_picture(identity, folder))
     gallery = _GalleryFiles(folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):
