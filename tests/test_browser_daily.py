@@ -147,7 +147,7 @@ def test_history_restores_and_a_downloaded_png_reproduces_its_render(browser, ap
     set_number(pg, "width", 72)
     render_done(pg)
     pg.wait_for_function("() => document.querySelectorAll('#history img').length === 2")
-    readme_shot(pg, "screenshot-1440", top="#intro")
+    readme_shot(pg, "screenshot-1440", top="#main-row")
 
     # Restore the first render (the newest is first in the history).
     pg.locator("#history img").nth(1).click()

@@ -203,7 +203,7 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                     )
                     notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes", elem_classes=["status"])
                     with gr.Row(elem_classes=["row-tools"], elem_id="row-tools"):
-                        row = gr.Number(value=1, precision=0, minimum=1, label="Selected row", min_width=120, scale=0, elem_id="row")
+                        row = gr.Number(value=1, precision=0, minimum=1, label="Selected row", min_width=180, scale=0, elem_id="row")
                         add_btn = gr.Button("+ Add", size="sm", min_width=0, elem_id="add-row")
                         del_btn = gr.Button("✕ Delete", size="sm", min_width=0, elem_id="delete-row")
                         up_btn = gr.Button("↑ Up", size="sm", min_width=0, elem_id="row-up")
