@@ -186,7 +186,7 @@ class RenderSettings:
     )
     chunking: str = knob(
         "cache", name="chunking", label="Long videos", flag="--chunking", control="radio", group="advanced",
-        choices=(("Cached anchors (paper 4.3)", "cache"), ("Text2Video-Zero chunks", "t2vz")),
+        choices=tuple(zip(("Cached anchors (paper 4.3)", "Text2Video-Zero chunks"), CHUNKING_MODES)),
         help="how passes share frame content", elem_id="chunking",
     )
     eta: float = knob(0.0, name="eta", label="DDIM eta", flag="--eta", control="slider", group="advanced", lo=0.0,
