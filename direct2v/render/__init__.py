@@ -13,23 +13,15 @@ from __future__ import annotations
 
 from ..lazy import lazy_attributes
 
+# Each public name and the module it lives in, grouped by module.
 _LAZY = {
-    "DirecT2VPipeline": "pipeline",
-    "DirecT2VPipelineOutput": "pipeline",
+    **dict.fromkeys(("DirecT2VPipeline", "DirecT2VPipelineOutput"), "pipeline"),
     "DirecT2VSDXLPipeline": "sdxl",
-    "RenderCancelled": "errors",
-    "PromptError": "errors",
-    "ModelLoadError": "errors",
-    "ModelLoadCancelled": "errors",
-    "RenderOutOfMemory": "errors",
-    "RenderNonFinite": "errors",
+    **dict.fromkeys(("RenderCancelled", "PromptError", "ModelLoadError", "ModelLoadCancelled", "RenderOutOfMemory",
+                     "RenderNonFinite"), "errors"),
     "make_scheduler": "schedulers",
-    "load_pipeline": "loading",
-    "tiny_components": "loading",
-    "tiny_sdxl_components": "loading",
-    "render": "session",
-    "RenderResult": "session",
-    "StepInfo": "session",
+    **dict.fromkeys(("load_pipeline", "tiny_components", "tiny_sdxl_components"), "loading"),
+    **dict.fromkeys(("render", "RenderResult", "StepInfo"), "session"),
     "latents_to_preview": "preview",
 }
 __all__ = sorted(_LAZY)
