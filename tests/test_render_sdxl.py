@@ -305,3 +305,19 @@ def test_no_guidance_runs_on_the_prompts_alone(pipe):
         hook.remove()
     assert sizes == [1, 1, 3, 3, 3]
     assert np.abs(plain - run(pipe)).max() > 1e-3
+
+
+def test_encode_prompt_works_in_isolation(components):
+    """diffusers' test_encode_prompt_works_in_isolation on SDXL: the four tensors from a
+    text-encoders-only pipeline drive a pipeline without text encoders to the same frames."""
+    text = ("text_encoder", "text_encoder_2", "tokenizer", "tokenizer_2")
+    text_only = DirecT2VSDXLPipeline(**{k: (v if k in text else None) for k, v in components.items()})
+    tokens, neg_tokens, pooled, neg_pooled = text_only.encode_prompt(PROMPTS, device="cpu", negative_prompt="blur")
+    no_text = DirecT2VSDXLPipeline(**{k: (None if k in text else v) for k, v in components.items()})
+    no_text.set_progress_bar_config(disable=True)
+    a = no_text(prompt_embeds=tokens, negative_prompt_embeds=neg_tokens, pooled_prompt_embeds=pooled,
+                negative_pooled_prompt_embeds=neg_pooled, generator=gen(0), **FAST).frames
+    full = DirecT2VSDXLPipeline(**components)
+    full.set_progress_bar_config(disable=True)
+    b = full(PROMPTS, negative_prompt="blur", generator=gen(0), **FAST).frames
+    assert np.abs(a - b).max() < 1e-4

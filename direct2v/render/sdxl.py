@@ -213,6 +213,8 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         ids = list(original_size) + list(crops_coords_top_left) + list(target_size)
         if len(ids) != 6:
             raise SettingsError("original_size, crops_coords_top_left and target_size must be pairs of numbers.")
+        if self.text_encoder_2 is None:  # a pipeline driven by embeddings alone: the UNet reads them as given
+            return torch.tensor([ids], dtype=torch.float32)
         expected = self.unet.add_embedding.linear_1.in_features
         got = self.unet.config.addition_time_embed_dim * len(ids) + self.text_encoder_2.config.projection_dim
         if got != expected:
