@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .settings import (
-    PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, ip_image_ref, knobs,
+    PRESETS, DirectorOptions, ModelChoice, Project, RenderSettings, SettingsError, ip_image_record, knobs,
     resolve_seed,
     start_image_ref,
 )
@@ -331,23 +331,13 @@ def identity_from_args(args: argparse.Namespace, project: Project) -> Identity:
 
     adapter = (args.ip_adapter if args.ip_adapter is not None else project.ip_adapter).strip()
     if args.ip_image:
-        records, base = [_ip_image_record(text) for text in args.ip_image], None
+        records, base = [ip_image_record(text) for text in args.ip_image], None
     else:
         records, base = project.ip_images, Path(args.script).resolve().parent
     if records and not adapter:
         raise CliError("--ip-image needs an IP-Adapter: give --ip-adapter (a weights file, a Hub path or 'tiny').")
     pictures = record_pictures(records, base, remedy="give --ip-image")
     return Identity(adapter, references_of(pictures), list(records))
-
-
-def _ip_image_record(text: str) -> dict[str, Any]:
-    head, sep, rest = text.partition(":")
-    frame, path = (int(head) - 1, rest) if sep and head.isdigit() else (0, text)
-    if frame < 0:
-        raise CliError(f"--ip-image {text}: frames count from 1.")
-    if path.strip().lower() == "none":
-        return {"frame": frame, "path": "", "sha256": ""}
-    return ip_image_ref(path, frame)
 
 
 def use_identity(pipe, identity: Identity, args: argparse.Namespace, scale: float) -> None:

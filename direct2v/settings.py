@@ -412,6 +412,18 @@ def ip_image_ref(path: str | Path, frame: int = 0) -> dict[str, Any]:
     return {"frame": int(frame), **start_image_ref(path)}
 
 
+def ip_image_record(text: str) -> dict[str, Any]:
+    """One `--ip-image [FRAME:]PATH` as a project record (FRAME counts from 1; `FRAME:none`: no
+    picture from that frame on). Shared by `render`, `compare` and `suite`."""
+    head, sep, rest = text.partition(":")
+    frame, path = (int(head) - 1, rest) if sep and head.isdigit() else (0, text)
+    if frame < 0:
+        raise SettingsError(f"--ip-image {text}: frames count from 1.")
+    if path.strip().lower() == "none":
+        return {"frame": frame, "path": "", "sha256": ""}
+    return ip_image_ref(path, frame)
+
+
 def _ip_images_field(value: Any) -> list[dict[str, Any]]:
     if value in (None, []):
         return []

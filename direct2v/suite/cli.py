@@ -94,9 +94,9 @@ def prepare(args: argparse.Namespace, settings_from_args):
 
 def _ip_records(args: argparse.Namespace) -> list[dict]:
     """--ip-image's records (as `render` reads them); one picture set for every item."""
-    from ..cli import _ip_image_record
+    from ..settings import ip_image_record
 
-    records = [_ip_image_record(text) for text in (args.ip_image or [])]
+    records = [ip_image_record(text) for text in (args.ip_image or [])]
     if records and not (args.ip_adapter or "").strip():
         from .items import SuiteError
 
