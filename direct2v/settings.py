@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import SettingsError
-from .frames import MAX_FPS, MAX_FRAMES, MIN_FRAMES, check_frame_count
+from .frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, MIN_FRAMES, check_frame_count
 from .render.schedulers import SCHEDULERS as SCHEDULER_REGISTRY
 
 
@@ -41,6 +41,8 @@ START_IMAGE_MODES = ("noise", "invert")  # render/start_image.py
 PRECISIONS = ("auto", "fp16", "fp32")  # the weights' dtype: render/loading.precision_dtype
 # The director's back ends as a project or the CLI names them ("compatible": openai with a base URL).
 DIRECTOR_BACKENDS = ("local", "openai", "compatible", "gemini", "huggingface", "offline")
+MAX_STYLE_CHARS = 500  # the style and the camera: a few words added to every frame's prompt
+MAX_NAME_CHARS = 500  # a model id or path, a LoRA, a base URL
 MAX_SIDE = 2048
 MAX_STEPS = 1000
 
@@ -549,12 +551,19 @@ class DirectorOptions:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "DirectorOptions":
-        """Known fields as text; anything else (an old file's extra keys, a key) is dropped."""
+        """Known fields as text; anything else (an old file's extra keys, a key) is dropped.
+        SettingsError for text over the schema's limits (style and camera go into every
+        frame's prompt and every output's metadata)."""
         fields = {f.name: f for f in dataclasses.fields(cls)}
         data = {k: v for k, v in (data or {}).items() if k in fields}
         if "num_frames" in data:
             check_frame_count(data["num_frames"])
-        return cls(**{k: str(v or "") if isinstance(fields[k].default, str) else v for k, v in data.items()})
+        options = cls(**{k: str(v or "") if isinstance(fields[k].default, str) else v for k, v in data.items()})
+        for name, limit in (("style", MAX_STYLE_CHARS), ("camera", MAX_STYLE_CHARS), ("model", MAX_NAME_CHARS),
+                            ("base_url", MAX_NAME_CHARS), ("backend", MAX_NAME_CHARS)):
+            if len(getattr(options, name)) > limit:
+                raise SettingsError(f"The director's {name.replace('_', ' ')} is longer than {limit} characters; shorten it.")
+        return options
 
     def director_args(self) -> tuple[str, dict[str, Any]]:
         """(back-end name, keyword arguments) for `make_director`, without the key."""
@@ -565,6 +574,23 @@ class DirectorOptions:
         else:
             base = None
         return backend, {"model": self.model.strip() or None, "base_url": base}
+
+
+def _check_text_sizes(data: dict[str, Any], frames: list[str]) -> None:
+    """The schema's limits on a project's free text, checked before anything is built from it."""
+    if len(frames) > MAX_FRAMES:
+        raise SettingsError(f"The project has {len(frames)} frames; a video can have at most {MAX_FRAMES}.")
+    long = [i + 1 for i, f in enumerate(frames) if len(f) > MAX_PROMPT_CHARS]
+    if long or len(str(data.get("user_prompt", ""))) > MAX_PROMPT_CHARS:
+        where = f"frame {long[0]}" if long else "the prompt"
+        raise SettingsError(f"The project's {where} is longer than {MAX_PROMPT_CHARS} characters.")
+
+
+def _name_field(data: dict[str, Any], key: str) -> str:
+    value = str(data.get(key) or "")
+    if len(value) > MAX_NAME_CHARS:
+        raise SettingsError(f"The project's '{key}' is longer than {MAX_NAME_CHARS} characters.")
+    return value
 
 
 @dataclass
@@ -630,6 +656,7 @@ class Project:
         frames = data.get("frames", [])
         if not isinstance(frames, list) or not all(isinstance(x, str) for x in frames):
             raise SettingsError("The project's 'frames' must be a list of strings.")
+        _check_text_sizes(data, frames)
         director = data.get("director") or {}
         if not isinstance(director, dict):
             raise SettingsError("The project's 'director' must be an object.")
@@ -638,9 +665,9 @@ class Project:
             frames=frames,
             settings=RenderSettings.from_dict(data.get("settings") or {}),
             director=DirectorOptions.from_dict(director),
-            model=str(data.get("model", "")),
-            model_config=str(data.get("model_config") or ""),
-            lora=str(data.get("lora") or ""),
+            model=_name_field(data, "model"),
+            model_config=_name_field(data, "model_config"),
+            lora=_name_field(data, "lora"),
             lora_scale=_lora_scale_field(data.get("lora_scale", 1.0)),
             start_image=_start_image_field(data.get("start_image")),
             ip_adapter=str(data.get("ip_adapter") or ""),
@@ -663,8 +690,13 @@ class Project:
                 return cls.from_json(read_project_json(path))
             except ValueError as e:
                 raise SettingsError(str(e)) from None
+        from .video import read_capped
+
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, "rb") as fh:
+                text = read_capped(fh).decode("utf-8")
         except OSError as e:
-            raise SettingsError(f"Cannot read {path}: {e.strerror or e}.") from None
+            raise SettingsError(f"Cannot read {path.name}: {e.strerror or e}.") from None
+        except ValueError as e:  # too large, or not UTF-8 text
+            raise SettingsError(f"Cannot read {path.name}: {e}") from None
         return cls.from_json(text)

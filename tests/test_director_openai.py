@@ -191,3 +191,18 @@ def test_missing_key_is_a_config_error(monkeypatch, tmp_path):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     d = make_director("openai", cache_dir=tmp_path)
     assert d.model == "gpt-4o" and KEY not in repr(d)
+
+
+def test_disk_cache_is_bounded_and_drops_the_oldest(tmp_path):
+    import os
+
+    from direct2v.director.cache import ResponseCache, request_key
+
+    cache = ResponseCache(tmp_path, max_entries=10)
+    for i in range(25):
+        cache.put({"prompt": f"p{i}", "num_frames": 1}, [f"frame {i}"])
+        # Entry i dated i s after the epoch: an order of writing that no coarse file clock blurs.
+        os.utime(cache._path(request_key({"prompt": f"p{i}", "num_frames": 1})), ns=(i * 10**9, i * 10**9))
+    assert len(list(tmp_path.glob("??/*.json"))) <= 10
+    assert cache.get({"prompt": "p24", "num_frames": 1}) == ["frame 24"]
+    assert cache.get({"prompt": "p0", "num_frames": 1}) is None

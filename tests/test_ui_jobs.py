@@ -82,3 +82,23 @@ def test_newest_only_skips_stale_updates():
     assert next(gen) == ("update", 9)
     release.set()
     assert list(gen) == [("done", "end")]
+
+
+def test_the_lock_is_held_until_a_slow_worker_has_really_stopped():
+    """A worker that ignores the stop flag past the join timeout keeps the lock: the next job
+    never runs beside it."""
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def stubborn(emit, stopped):
+        emit("started")
+        release.wait(5)
+        return "late"
+
+    gen = stream_job(stubborn, lock=lock, join_timeout_s=0.05)
+    assert next(gen) == ("update", "started")
+    gen.close()  # gives up waiting after 0.05 s
+    assert lock.locked()
+    release.set()
+    assert lock.acquire(timeout=5)  # let go once the worker ended
+    lock.release()

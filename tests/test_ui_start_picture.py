@@ -116,3 +116,69 @@ def test_page_wires_the_picture_into_save_and_load():
     restore = [d for d in cfg["dependencies"] if ids["load-project"] in d["inputs"] and ids["start-image"] in d["outputs"]]
     assert len(restore) == 1 and ids["table-notes"] in restore[0]["outputs"]
     assert ids["start-image-box"] in restore[0]["outputs"]
+
+
+@pytest.fixture
+def public(monkeypatch):
+    from direct2v.services.policy import ServerPolicy
+
+    monkeypatch.setattr(rt.RUNTIME, "policy", ServerPolicy(public=True, reason="test"))
+
+
+def test_public_save_carries_the_picture_inside_and_names_no_server_path(public, warnings):
+    import zipfile
+
+    original = picture(seed=4)
+    bundle = Path(save(original))
+    assert bundle.suffix == ".zip"
+    with zipfile.ZipFile(bundle) as zf:
+        ref = json.loads(zf.read("project.direct2v.json"))["start_image"]
+        assert ref["path"] == "a-corgi-is-running-and-another.start.png" and ref["path"] in zf.namelist()
+    assert str(bundle.parent) not in bundle.read_bytes().decode("latin-1")
+    assert project.load_project(str(bundle))[0] == CORGI
+    restored, notes, _ = project.load_start_picture(str(bundle), "n")
+    assert np.array_equal(restored, original) and notes.startswith("ℹ️ The project's start picture")
+    assert warnings == []
+
+
+def test_public_render_outputs_record_no_server_path(public):
+    table = [["a corgi sits", ""], ["a corgi runs", ""]]
+    outs = list(render_tab.render_video(table, 2, 4, CORGI, start_image=picture(seed=5), **FIELDS, **values(seed=3)))
+    gallery, video_path, _, _, status = outs[-1]
+    assert status.startswith("✓ Done")
+    for output in (gallery[0][0], video_path):
+        ref = Project.load(output).start_image
+        assert ref["path"] == "start.png" and len(ref["sha256"]) == 64
+
+
+@pytest.mark.parametrize("probe", ["/etc/passwd", "/root/.ssh", "/no/such/file.png", "start.png"])
+def test_public_project_paths_are_ignored_with_one_note(public, warnings, tmp_path, probe):
+    """Whether the path exists, is a folder, or matches the hash: the same note, nothing read."""
+    passwd = Path("/etc/passwd")
+    digest = hashlib.sha256(passwd.read_bytes()).hexdigest() if probe == "/etc/passwd" else "0" * 64
+    path = tmp_path / "probe.direct2v.json"
+    Project(frames=["a", "b"], start_image={"path": probe, "sha256": digest}).save(path)
+    restored, notes, _ = project.load_start_picture(str(path), "n")
+    assert restored is None and notes == f"⚠ {project.PATH_IGNORED}\n\nn"
+    assert warnings == [project.PATH_IGNORED]
+
+
+def test_huge_start_picture_is_refused_from_its_header_and_decoded_once(tmp_path, monkeypatch):
+    import gradio as gr
+    from gradio.data_classes import FileData
+
+    from direct2v.ui import start_image as image_tab
+
+    big = tmp_path / "big.png"
+    Image.new("L", (12000, 12000)).save(big)
+    box = image_tab.decode_once(gr.Image(type="numpy", image_mode="RGB"))
+    with pytest.raises(gr.Error, match="decompression bomb.*the limit is 16384 per side and 32 megapixels"):
+        box.preprocess(FileData(path=str(big)))
+    small = tmp_path / "small.png"
+    Image.fromarray(picture()).save(small)
+    opened = []
+    real_open = Image.open
+    monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    first, second = box.preprocess(FileData(path=str(small))), box.preprocess(FileData(path=str(small)))
+    assert first is second and np.array_equal(first, picture()) and not first.flags.writeable
+    assert len(opened) == 1  # one decode for every handler that takes the picture

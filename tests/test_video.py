@@ -143,3 +143,60 @@ def test_output_stems_differ_by_size_seed_and_settings():
     assert video.output_stem("A corgi runs", 128, 64, 7, _project(width=128)) != a
     assert video.output_stem("A corgi runs", 64, 64, 7, _project(dsf_quantile=0.5)) != a
     assert video.output_stem("!!!", 64, 64, 0) == "direct2v-64x64-seed0"
+
+
+def _bomb_zip(path, inflated_mb: int, compression=zipfile.ZIP_DEFLATED) -> None:
+    """A zip whose project member inflates to `inflated_mb` MB (from about 1 KB with bzip2)."""
+    with zipfile.ZipFile(path, "w", compression=compression, compresslevel=9) as zf:
+        with zf.open(video.PROJECT_IN_ZIP, "w") as fh:
+            block = b" " * (1 << 20)
+            for _ in range(inflated_mb):
+                fh.write(block)
+
+
+def test_inflating_zip_and_png_text_are_refused_after_the_cap(tmp_path):
+    import tracemalloc
+
+    from PIL.PngImagePlugin import PngInfo
+
+    bomb, bz2 = tmp_path / "bomb.zip", tmp_path / "bz2.zip"
+    _bomb_zip(bomb, 64)
+    _bomb_zip(bz2, 64, zipfile.ZIP_BZIP2)
+    assert bz2.stat().st_size < 4096
+    png = tmp_path / "bomb.png"
+    info = PngInfo()
+    info.add_itxt(video.PROJECT_KEY, " " * (64 << 20), zip=True)
+    Image.new("RGB", (8, 8)).save(png, pnginfo=info)
+    assert png.stat().st_size < 200_000
+    tracemalloc.start()
+    for path in (bomb, png):
+        with pytest.raises(ValueError, match="larger than 4 MB"):
+            video.read_project_json(path)
+    with pytest.raises(ValueError, match="compressed with a method this app does not read"):
+        video.read_project_json(bz2)  # zipfile would inflate bzip2 a whole block per read
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 3 * video.MAX_PROJECT_BYTES  # never the 64 MB they inflate to
+
+
+def test_png_project_is_read_without_decoding_the_picture(tmp_path):
+    """A 12000x12000 PNG (a decompression bomb) that carries no project is answered from its
+    chunks at once; one that does carry a project gives it back."""
+    from PIL.PngImagePlugin import PngInfo
+
+    big = tmp_path / "big.png"
+    Image.new("L", (12000, 12000)).save(big)
+    with pytest.raises(ValueError, match="holds no DirecT2V project"):
+        video.read_project_json(big)
+    info = PngInfo()
+    info.add_itxt(video.PROJECT_KEY, '{"format": "x"}')
+    Image.new("RGB", (8, 8)).save(tmp_path / "small.png", pnginfo=info)
+    assert video.read_project_json(tmp_path / "small.png") == '{"format": "x"}'
+
+
+def test_mp4_project_metadata_goes_through_a_file_not_the_command_line(tmp_path):
+    """Above about 128 KB one argument overflows the command line ("Argument list too long")."""
+    text = '{"format": "direct2v-project", "style": "' + "a=b;c#d\\\\e " * 30_000 + '"}'
+    path = video.write_mp4(_frames(2), tmp_path / "long.mp4", 4, text)
+    assert video.read_project_json(path) == video._project_text(text)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]  # no temporary left behind

@@ -20,6 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ENV_CACHE_DIR = "DIRECT2V_CACHE_DIR"
+# The most entries kept (a few KB each); past it the oldest go, so a server that directs for
+# strangers cannot fill its disk with their requests.
+MAX_ENTRIES = 2000
 
 
 def default_cache_dir() -> Path:
@@ -48,8 +51,9 @@ def request_key(request: dict[str, Any]) -> str:
 
 
 class ResponseCache:
-    def __init__(self, directory: str | os.PathLike | None = None):
+    def __init__(self, directory: str | os.PathLike | None = None, max_entries: int = MAX_ENTRIES):
         self.directory = Path(directory).expanduser() if directory else default_cache_dir()
+        self.max_entries = max(1, int(max_entries))
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
@@ -82,4 +86,20 @@ class ResponseCache:
             try:
                 os.unlink(tmp)  # type: ignore[possibly-undefined]
             except (OSError, NameError):
+                pass
+        self._prune()
+
+    def _prune(self) -> None:
+        """Drop the oldest entries beyond `max_entries` (down to nine tenths, so pruning is rare)."""
+        try:
+            entries = [(p.stat().st_mtime, p) for p in self.directory.glob("??/*.json")]
+        except OSError:
+            return
+        if len(entries) <= self.max_entries:
+            return
+        entries.sort()
+        for _, old in entries[: len(entries) - self.max_entries * 9 // 10]:
+            try:
+                old.unlink()
+            except OSError:
                 pass

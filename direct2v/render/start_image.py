@@ -23,6 +23,7 @@ the picture's content into them.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,10 +33,16 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..errors import without_server_details
 from ..settings import START_IMAGE_MODES, SettingsError  # noqa: F401 (the modes: one constant, in the schema)
 
 MAX_IMAGE_SIDE = 16_384
-MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 64 MP: more than any camera the page is likely to see
+# 32 MP: a 6000x4000 camera picture fits, and decoding the largest one takes about 100 MB.
+MAX_IMAGE_PIXELS = 32 * 1024 * 1024
+# PIL's own guard (a warning above this, DecompressionBombError above twice this) for every
+# image the process opens, Gradio's included; our own check refuses above MAX_IMAGE_PIXELS
+# from the header, before any decoding, with a message of its own.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 # Modes that convert to RGB without guessing a value range.
 _CONVERTIBLE = {"RGB", "RGBA", "RGBX", "L", "LA", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "1", "La", "RGBa"}
 
@@ -76,8 +83,10 @@ def load_image(source: Any) -> Image.Image:
                 source = im.copy()
         except StartImageError:
             raise
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
-            raise StartImageError(f"Cannot read the start image {path.name}: {e}.") from None
+        except Image.DecompressionBombError:  # before OSError/ValueError: it is neither, but be sure
+            raise StartImageError(_too_large("The start image is too large to decode safely (a decompression bomb?):")) from None
+        except (OSError, ValueError, SyntaxError) as e:  # PIL raises SyntaxError for some broken files
+            raise StartImageError(f"Cannot read the start image {path.name}: {without_server_details(str(e))}.") from None
     if isinstance(source, torch.Tensor):
         source = _tensor_to_array(source)
     if isinstance(source, np.ndarray):
@@ -100,15 +109,30 @@ def load_image(source: Any) -> Image.Image:
     return source.convert("RGB")
 
 
+def open_picture(data: bytes) -> Image.Image:
+    """A picture opened lazily from bytes: only its header is read, so `load_image` refuses
+    one over the limits before anything is decoded."""
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise StartImageError(_too_large("The start image is too large to decode safely (a decompression bomb?):")) from None
+    except (OSError, ValueError, SyntaxError):
+        raise StartImageError("The start image is not a readable picture (PNG, JPEG, WebP…).") from None
+
+
 def _check_size(size: tuple[int, int]) -> None:
     w, h = size
     if w <= 0 or h <= 0:
         raise StartImageError(f"The start image is empty ({w}x{h} pixels).")
     if w > MAX_IMAGE_SIDE or h > MAX_IMAGE_SIDE or w * h > MAX_IMAGE_PIXELS:
-        raise StartImageError(
-            f"The start image is {w}x{h} pixels; the limit is {MAX_IMAGE_SIDE} per side and "
-            f"{MAX_IMAGE_PIXELS // (1024 * 1024)} megapixels. Scale it down first."
-        )
+        raise StartImageError(_too_large(f"The start image is {w}x{h} pixels;"))
+
+
+def _too_large(what: str) -> str:
+    """`what` ("The start image is 12000x12000 pixels;") and the limit, read from the header:
+    nothing of such a picture is decoded."""
+    return (f"{what} the limit is {MAX_IMAGE_SIDE} per side and {MAX_IMAGE_PIXELS // (1024 * 1024)} megapixels, "
+            "and larger pictures are not decoded at all. Scale it down first.")
 
 
 def _tensor_to_array(t: torch.Tensor) -> np.ndarray:

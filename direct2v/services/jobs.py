@@ -29,7 +29,8 @@ def stream_job(
     `work` should poll `stopped()` (the renderer's should_cancel) and end soon after it turns
     true. An exception raised by `work` is re-raised in the caller's thread. `newest_only`
     skips updates the reader was too slow to take, keeping only the latest. With `lock`, the
-    job holds it from start until its worker has really finished.
+    job holds it from start until its worker has really finished, even past `join_timeout_s`
+    (the caller stops waiting then; the lock stays taken until the worker ends).
     """
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -59,7 +60,16 @@ def stream_job(
                 return
     finally:
         stop.set()
-        if worker.is_alive() or worker.ident is not None:
+        if worker.ident is not None:
             worker.join(timeout=join_timeout_s)
         if lock is not None:
-            lock.release()
+            _release_when_done(worker, lock)
+
+
+def _release_when_done(worker: threading.Thread, lock: threading.Lock) -> None:
+    """Release `lock` now if `worker` has ended, else as soon as it does: a step that ignores
+    the stop flag past the join timeout must not share the GPU with the next job."""
+    if not worker.is_alive():
+        lock.release()
+        return
+    threading.Thread(target=lambda: (worker.join(), lock.release()), name=f"{worker.name}-unlock", daemon=True).start()

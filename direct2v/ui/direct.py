@@ -97,7 +97,23 @@ def make_director_for(options: DirectorOptions, api_key: str | None):
     name, kwargs = options.director_args()
     if options.backend.strip() == "compatible" and not kwargs["base_url"]:
         raise gr.Error("Enter the server's base URL for an OpenAI-compatible back end, e.g. http://127.0.0.1:11434/v1.")
-    return make_director(name, api_key=(api_key or "").strip() or None, **kwargs)
+    return make_director(name, api_key=(api_key or "").strip() or None, **kwargs, **public_limits(name))
+
+
+def public_limits(backend: str) -> dict[str, Any]:
+    """The owner's limits for a director built for a visitor: base URLs checked (urls.py) and,
+    for the local model, only the owner's director models. Nothing off a public server."""
+    from ..director.local_backend import default_local_model
+    from ..director.urls import URLPolicy
+    from ..services import runtime as rt
+
+    policy = rt.RUNTIME.policy
+    if not policy.public:
+        return {}
+    limits: dict[str, Any] = {"url_policy": URLPolicy.of(True, policy.base_urls)}
+    if backend == "local":
+        limits["listed"] = (*policy.llm_models, default_local_model())
+    return limits
 
 
 def _director_error(e: Exception, api_key: str | None) -> gr.Error:

@@ -100,10 +100,10 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                             direct.CAMERA_CHOICES, value="", label="Camera", allow_custom_value=True, elem_id="camera"
                         )
                     with gr.Accordion("Start from a picture (optional)", open=False, elem_id="start-image-box") as start_box:
-                        start_image = gr.Image(
+                        start_image = image_tab.decode_once(gr.Image(
                             label="Frame 1 is this picture (upload or paste)", type="numpy", image_mode="RGB",
                             sources=["upload", "clipboard"], height=220, elem_id="start-image",
-                        )
+                        ))
                         image_controls = build_controls("image")
                         with gr.Row(elem_classes=["row-tools"]):
                             use_k = gr.Number(value=1, precision=0, minimum=1, label="Frame", min_width=70, scale=0, elem_id="use-frame-k")
@@ -441,6 +441,15 @@ def page_head() -> str:
     return PAGE_HEAD + (f"<script>{keys}</script>" if keys else "")
 
 
+# The largest upload a visitor of a public server may send: a project zip with its picture,
+# or a 64-frame PNG zip at 1024x1024, fits; Gradio refuses larger ones before saving them.
+PUBLIC_MAX_FILE_SIZE = "100mb"
+
+
 def launch_kwargs(**extra: Any) -> dict[str, Any]:
-    """Arguments Gradio 6 takes at launch rather than in Blocks()."""
-    return {"css": page_css(), "head": page_head(), "theme": gr.themes.Soft(primary_hue="indigo"), **extra}
+    """Arguments Gradio 6 takes at launch rather than in Blocks(); on a public server also
+    Gradio's upload limit."""
+    from ..services import runtime as rt
+
+    limit = {"max_file_size": PUBLIC_MAX_FILE_SIZE} if rt.RUNTIME.policy.public else {}
+    return {"css": page_css(), "head": page_head(), "theme": gr.themes.Soft(primary_hue="indigo"), **limit, **extra}

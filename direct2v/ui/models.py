@@ -185,8 +185,10 @@ def project_model(path: Any, request: gr.Request = None) -> list[Any]:
     keep = [gr.update()] * 5
     if path is None:
         return keep
+    from .project import parsed_project  # one parse of the upload for every handler
+
     try:
-        project = Project.load(getattr(path, "name", path))
+        project = parsed_project(getattr(path, "name", path))
     except (SettingsError, OSError, ValueError):
         return keep  # the project loader itself reports a bad file
     if not project.model:

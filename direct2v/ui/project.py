@@ -5,22 +5,34 @@ The start picture is kept by reference, as the CLI keeps it (settings.start_imag
 page writes the picture as a PNG into the result's own folder of its store and records that
 file's path and SHA-256. Loading the project on the same server puts the picture back into
 *Start from a picture*; where the file is gone (another machine, a pruned store) or changed,
-the notes say so and the box is left empty."""
+the notes say so and the box is left empty.
+
+On a public server a project never names a server path: the picture travels inside the
+project (a zip of the project file and the PNG), outputs record only its file name and hash,
+and a path in a visitor's project is ignored with one note that says nothing about what
+exists there. Each upload is parsed once (`parsed_project`), however many handlers read it."""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 import re
+import threading
+import zipfile
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
+from ..errors import without_server_details
 from ..frames import MIN_FRAMES
-from ..render.start_image import load_image
+from ..render.start_image import load_image, open_picture
 from ..settings import Project, SettingsError, check_start_image_ref, start_image_ref
 from ..services import runtime as rt
+from ..video import PROJECT_IN_ZIP, open_zip_member
 from . import edits
 from .controls import settings_from_values, settings_values
 from .identity import keep_identity_picture
@@ -55,17 +67,25 @@ def save_project(
     project = make_project(user_prompt, prompts, s, fields, start_image=picture, identity=identity)
     out = folder / f"{stem}.direct2v.json"
     project.save(out)
-    return str(out)
+    if picture is None or not rt.RUNTIME.policy.public:
+        return str(out)
+    bundle = folder / f"{stem}.direct2v.zip"  # the picture travels inside the project
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.write(out, PROJECT_IN_ZIP)
+        zf.write(folder / picture["path"], picture["path"])
+    return str(bundle)
 
 
 def keep_start_picture(picture: Any, folder: Path, name: str = "start.png") -> dict[str, str] | None:
     """Write the start picture (an array from the page) into `folder` as a PNG, lossless so the
-    file's hash and a reload give the very pixels back; its project record, or None."""
+    file's hash and a reload give the very pixels back; its project record, or None. On a
+    public server the record names the file only, never its place on the server."""
     if picture is None:
         return None
     path = Path(folder).resolve() / name
     load_image(picture).save(path, format="PNG")
-    return start_image_ref(path)
+    ref = start_image_ref(path)
+    return {**ref, "path": name} if rt.RUNTIME.policy.public else ref
 
 
 def make_project(
@@ -98,12 +118,39 @@ def load_project(path: Any, request: gr.Request = None) -> list[Any]:
         raise gr.Error("Choose a project file to load.")
     path = getattr(path, "name", path)
     try:
-        project = Project.load(path)
+        project = parsed_project(path)
         project.settings.validate()
     except SettingsError as e:
         raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
     edits.replace_table(f"loading {Path(str(path)).name}", project.frames, project.settings.fps, request)
     return project_values(project)
+
+
+_PARSED: OrderedDict[tuple[str, int, int], Project | SettingsError] = OrderedDict()
+_PARSE_LOCK = threading.Lock()
+
+
+def parsed_project(path: Any) -> Project:
+    """The project of an upload, parsed once for all the handlers that read it (load, the
+    status line, the start picture); SettingsError as Project.load raises it."""
+    path = str(path)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        raise SettingsError(f"Cannot read {Path(path).name}.") from None
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    with _PARSE_LOCK:
+        if key not in _PARSED:
+            try:
+                _PARSED[key] = Project.load(path)
+            except SettingsError as e:
+                _PARSED[key] = e
+            while len(_PARSED) > 8:
+                _PARSED.popitem(last=False)
+        result = _PARSED[key]
+    if isinstance(result, SettingsError):
+        raise result
+    return result
 
 
 def project_values(project: Project) -> list[Any]:
@@ -133,14 +180,19 @@ def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, s
     upload it) is in view. A project without a picture empties the box."""
     path = getattr(path, "name", path)
     try:
-        ref = Project.load(path).start_image if path is not None else None
+        ref = parsed_project(path).start_image if path is not None else None
     except SettingsError:
         return None, notes, gr.update()  # load_project has said why already
     if not ref:
         return None, notes, gr.update()
     try:
-        file = check_start_image_ref(ref, base=Path(str(path)).parent, remedy="upload a picture under Start from a picture")
-        picture = np.asarray(load_image(file))
+        picture = _picture_in_zip(Path(str(path)), ref)
+        if picture is None and rt.RUNTIME.policy.public:
+            gr.Warning(PATH_IGNORED)
+            return None, f"⚠ {PATH_IGNORED}\n\n{notes}", gr.update(open=True)
+        if picture is None:
+            file = check_start_image_ref(ref, base=Path(str(path)).parent, remedy=_REMEDY)
+            picture = np.asarray(load_image(file))
     except SettingsError as e:  # StartImageError included
         gr.Warning(str(e))
         return None, f"⚠ {e}\n\n{notes}", gr.update(open=True)
@@ -149,11 +201,37 @@ def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, s
     return picture, f"{note}\n\n{notes}", gr.update(open=True)
 
 
+_REMEDY = "upload a picture under Start from a picture"
+# One note for every path a visitor's project names, whether or not anything is there.
+PATH_IGNORED = ("This server does not read pictures named by path in a project; the project's start picture must "
+                f"travel inside it (a project saved here with a picture is a zip). {_REMEDY[0].upper()}{_REMEDY[1:]}.")
+MAX_PICTURE_BYTES = 64 * 1024 * 1024  # a PNG of the largest picture load_image accepts fits
+
+
+def _picture_in_zip(upload: Path, ref: dict[str, str]) -> np.ndarray | None:
+    """The start picture carried inside an uploaded zip (a member named as the record says,
+    with its hash), read through a capped stream and checked from its header before decoding;
+    None when the upload is no zip or has no such member."""
+    if upload.suffix.lower() != ".zip":
+        return None
+    try:
+        with zipfile.ZipFile(upload) as zf:
+            if ref["path"] not in zf.namelist():
+                return None
+            with open_zip_member(zf, ref["path"]) as fh:
+                data = fh.read(MAX_PICTURE_BYTES + 1)
+    except (OSError, zipfile.BadZipFile, ValueError) as e:
+        raise SettingsError(f"Cannot read the project's start picture: {without_server_details(str(e))}") from None
+    if len(data) > MAX_PICTURE_BYTES or hashlib.sha256(data).hexdigest() != ref["sha256"]:
+        raise SettingsError(f"The project's start picture is damaged or too large; {_REMEDY}.")
+    return np.asarray(load_image(open_picture(data)))
+
+
 def loaded_line(path: Any) -> str:
     """The status line after a load: what came back, so the person knows it worked."""
     path = getattr(path, "name", path)
     try:
-        project = Project.load(path)
+        project = parsed_project(path)
     except SettingsError:
         return "Ready."
     s = project.settings

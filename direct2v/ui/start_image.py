@@ -3,12 +3,57 @@ frame of the last render; the note under it says which part of the picture the f
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import gradio as gr
 import numpy as np
 
 from ..render.start_image import StartImageError, fit_to_frame, load_image
+
+
+def decode_once(box: gr.Image) -> gr.Image:
+    """The start-picture box, whose upload is checked from its header (size limits, before
+    any decoding) and decoded once, however many handlers take it as input: Render, Save,
+    Direct and the crop note each get the same read-only array. (An instance's preprocess,
+    not a subclass: Gradio writes a .pyi file beside any module that subclasses a component.)"""
+    plain = box.preprocess
+
+    def preprocess(payload: Any) -> np.ndarray | None:
+        path = getattr(payload, "path", None)
+        if payload is None or path is None or (getattr(payload, "url", None) or "").startswith("data:"):
+            return plain(payload)  # nothing, or inline data (bounded by max_file_size)
+        try:
+            return decoded_picture(str(path))
+        except StartImageError as e:
+            raise gr.Error(str(e)) from None
+
+    box.preprocess = preprocess  # type: ignore[method-assign]
+    return box
+
+
+_DECODED: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+_DECODED_KEEP = 2  # uploads kept decoded (each at most MAX_IMAGE_PIXELS x 3 bytes)
+_DECODE_LOCK = threading.Lock()  # one decode at a time: parallel handlers wait for the first
+
+
+def decoded_picture(path: str) -> np.ndarray:
+    """The picture at `path` (an upload in Gradio's cache) as a read-only RGB array, decoded
+    once per file: checked from its header first (load_image), then kept for the next handler."""
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    with _DECODE_LOCK:
+        if key in _DECODED:
+            _DECODED.move_to_end(key)
+            return _DECODED[key]
+        array = np.asarray(load_image(path))
+        array.flags.writeable = False
+        _DECODED[key] = array
+        while len(_DECODED) > _DECODED_KEEP:
+            _DECODED.popitem(last=False)
+        return array
 
 
 def crop_note(image: Any, width: Any, height: Any) -> str:
