@@ -273,3 +273,22 @@ def test_sigma_scaled_schedulers_are_refused(components):
     p = DirecT2VPipeline(**{**components, "scheduler": euler})
     with pytest.raises(SettingsError, match="EulerDiscreteScheduler works on sigma-scaled latents"):
         p(PROMPTS[:2], generator=gen(1), **FAST)
+
+
+def test_the_largest_step_count_is_refused_with_a_message_where_the_scheduler_cannot_take_it():
+    """Stable Diffusion 1.x's DDIM config ("leading", steps_offset 1) asks for timestep 1000 of
+    0..999 at 1000 steps; that is a message now, not an IndexError in the first step."""
+    from diffusers import DDIMScheduler
+
+    from direct2v.render.schedulers import check_timesteps
+    from direct2v.settings import MAX_STEPS, SettingsError
+
+    leading = DDIMScheduler(steps_offset=1, timestep_spacing="leading")
+    leading.set_timesteps(MAX_STEPS)
+    with pytest.raises(SettingsError, match="takes at most 999 steps"):
+        check_timesteps(leading, MAX_STEPS)
+    leading.set_timesteps(MAX_STEPS - 1)
+    check_timesteps(leading, MAX_STEPS - 1)
+    trailing = DDIMScheduler(steps_offset=1, timestep_spacing="trailing")
+    trailing.set_timesteps(MAX_STEPS)
+    check_timesteps(trailing, MAX_STEPS)  # this one renders 1000 steps

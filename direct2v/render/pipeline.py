@@ -38,7 +38,7 @@ from .attention import ValueMappingController, installed_value_mapping, random_d
 from .errors import PromptError, RenderCancelled, RenderNonFinite
 from .ip_adapter import ImagePrompt, add_image_conditioning, prepare_image_prompt
 from .long import Pass, plan_passes, run_passes
-from .schedulers import joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
+from .schedulers import check_timesteps, joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, prepare_start_frame
 
 
@@ -609,6 +609,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         """The timesteps, the passes, the value mapping's draws and the number of UNet steps."""
         s, device = run.settings, self._execution_device
         self.scheduler.set_timesteps(s.num_inference_steps, device=device)
+        check_timesteps(self.scheduler, s.num_inference_steps)
         run.timesteps = self.scheduler.timesteps
         run.scheduler_before = copy.deepcopy(self.scheduler)
         joint_labels = self.joint_scheduler(self.scheduler, run.timesteps[-s.t1 - 1 :])[1].tolist()

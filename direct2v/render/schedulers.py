@@ -143,3 +143,13 @@ def joint_phase_scheduler(saved: Any, timesteps: Any) -> tuple[Any, Any]:
     sched = copy.deepcopy(saved)
     spec = _BY_CLASS.get(type(sched).__name__)
     return (spec.to_joint if spec is not None else _same)(sched, timesteps)
+
+
+def check_timesteps(scheduler: Any, steps: int) -> None:
+    """SettingsError when the scheduler's timesteps leave its training range. With "leading"
+    spacing and steps_offset 1 (Stable Diffusion 1.x's own config) diffusers asks for timestep
+    1000 of 0..999 at 1000 steps, which fails deep in the first step."""
+    trained = int(scheduler.config.num_train_timesteps)
+    if int(scheduler.timesteps.max()) >= trained:
+        most = trained - int(getattr(scheduler.config, "steps_offset", 0) or 0)
+        raise SettingsError(f"This model's scheduler takes at most {most} steps (got {steps}); lower Steps.")

@@ -11,6 +11,7 @@ import gradio as gr
 import numpy as np
 
 from ..render.errors import RenderCancelled, RenderOutOfMemory
+from ..errors import without_server_details
 from ..render.start_image import StartImageError, load_image
 from .identity import check_identity, keep_identity_picture
 from ..services import runtime as rt
@@ -153,7 +154,7 @@ def _render(
     except RenderOutOfMemory as e:  # render() has already released the memory
         raise gr.Error(f"{e} The model stays loaded; press Render again.") from None
     except Exception as e:
-        raise gr.Error(f"The render failed: {type(e).__name__}: {e}") from None
+        raise gr.Error(f"The render failed: {type(e).__name__}: {without_server_details(str(e))}") from None
     finally:
         stream.close()
 
