@@ -45,6 +45,7 @@ MAX_STYLE_CHARS = 500  # the style and the camera: a few words added to every fr
 MAX_NAME_CHARS = 500  # a model id or path, a LoRA, a base URL
 MAX_SIDE = 2048
 MAX_STEPS = 1000
+MAX_CACHE_INTERVAL = 10
 
 # The authors' release: 100 PNDM steps, t0=90, t1=95, guidance 12 (method.md section 2).
 PAPER_PRESET: dict[str, Any] = {
@@ -193,6 +194,11 @@ class RenderSettings:
     )
     eta: float = knob(0.0, name="eta", label="DDIM eta", flag="--eta", control="slider", group="advanced", lo=0.0,
                       hi=1.0, step=0.05, help="DDIM noise", elem_id="eta")
+    cache_interval: int = knob(
+        1, name="cache interval", label="Deep-feature reuse: UNet steps per full step (1 = off)", flag="--cache-interval",
+        control="number", group="advanced", lo=1, hi=MAX_CACHE_INTERVAL, step=1, elem_id="cache-interval",
+        help="DeepCache: reuse the UNet's deep features for this many steps, recomputing the shallow blocks (render/deepcache.py)",
+    )
     fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
                     hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
     # Start image (render/start_image.py): used only when a picture is given.

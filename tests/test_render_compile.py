@@ -49,3 +49,26 @@ def test_compiled_unet_renders_every_mode_without_breaks_or_recompiles():
     # the reference changes every step, read from the in-place index tensor).
     assert graphs == [2, 3, 4]
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == 4
+
+
+def test_compiled_deep_cache_renders_with_a_fixed_number_of_graphs():
+    """cache_interval=3 calls the UNet's full and shallow halves (deepcache.py), compiled with the
+    UNet's options: one graph each for the single-frame batch and one each for the joint batch."""
+    torch._dynamo.reset()
+    pipe = DirecT2VPipeline(**tiny_components())
+    pipe.set_progress_bar_config(disable=True)
+    eager = DirecT2VPipeline(**tiny_components())
+    eager.set_progress_bar_config(disable=True)
+    counter = CompileCounterWithBackend("eager")
+    compile_unet(pipe, backend=counter, fullgraph=True)
+    kw = dict(FAST, num_inference_steps=6, t0=2, t1=3, cache_interval=3)
+
+    def render(p):
+        return p(PROMPTS, generator=torch.Generator().manual_seed(0), **kw).frames
+
+    first = render(pipe)
+    assert counter.frame_count == 4
+    second = render(pipe)
+    assert counter.frame_count == 4  # nothing new on a second render
+    assert torch.equal(first, second)
+    np.testing.assert_allclose(first.numpy(), render(eager).numpy(), rtol=0, atol=1e-5)

@@ -6,6 +6,8 @@ later render with the same shapes and settings. The first render after switching
 pays the compilation (tens of seconds on a GPU). Long videos still work compiled, with a
 graph break at each mapped layer where the anchor cache is read or written, which is why
 `fullgraph` is off here; the test suite holds single-pass renders to fullgraph=True.
+With `cache_interval` > 1 the render calls the UNet's full and shallow halves instead
+(deepcache.py), compiled on first use with the same options: one graph each per batch shape.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ def compile_unet(pipe, backend: str = "inductor", fullgraph: bool = False, mode:
     """Compile `pipe.unet` in place (nn.Module.compile); False when it already was."""
     if getattr(pipe, "_unet_compiled", False):
         return False
-    pipe.unet.compile(backend=backend, fullgraph=fullgraph, dynamic=False, mode=mode)
+    options = dict(backend=backend, fullgraph=fullgraph, dynamic=False, mode=mode)
+    pipe.unet.compile(**options)
+    # cache_interval > 1 calls the UNet's two halves (deepcache.py); they compile with these options.
+    pipe._compile_options = options
     pipe._unet_compiled = True
     return True

@@ -164,7 +164,7 @@ class StepCache:
 
     def __call__(self, sample: torch.Tensor, timestep, **unet_kwargs) -> torch.Tensor:
         unet = self.pipe.unet
-        if self.parts is None:
+        if self.parts is None or set(unet_kwargs) - {"encoder_hidden_states", "added_cond_kwargs"}:
             self.full_steps += 1
             return unet(sample, timestep, **unet_kwargs, return_dict=False)[0]
         hook = getattr(unet, "_hf_hook", None)

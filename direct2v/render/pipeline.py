@@ -35,6 +35,7 @@ from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjec
 from ..frames import check_frame_prompts
 from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError, knobs
 from .attention import ValueMappingController, installed_value_mapping, random_draws, select_self_attention_layers
+from .deepcache import StepCache
 from .errors import PromptError, RenderCancelled, RenderNonFinite
 from .ip_adapter import ImagePrompt, add_image_conditioning, prepare_image_prompt
 from .long import Pass, plan_passes, run_passes
@@ -407,6 +408,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         frames = latents.shape[0]
         labels = timesteps.tolist()
         t_prime = -1
+        # cache_interval 1: the UNet as it is; more: DeepCache's deep-feature reuse (deepcache.py).
+        unet_step = StepCache(self, self._call.settings.cache_interval)
         first_bad = torch.full((frames,), -1, device=latents.device, dtype=torch.long)
         for i, t in enumerate(timesteps):
             if self.interrupt:
@@ -420,7 +423,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             unet_kwargs = self.step_conditioning(frame_ids)
             model_in = torch.cat([latents] * 2) if cfg else latents
             model_in = self.scheduler.scale_model_input(model_in, t)
-            noise = self.unet(model_in, t, **unet_kwargs, return_dict=False)[0]
+            noise = unet_step(model_in, t, **unet_kwargs)
             if cfg:
                 uncond_eps, cond_eps = noise.chunk(2)
                 noise = uncond_eps + self.guidance_scale * (cond_eps - uncond_eps)
@@ -520,6 +523,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         image: Any = None,
         image_strength: float | None = None,
         image_mode: str | None = None,
+        cache_interval: int | None = None,
         settings: RenderSettings | None = None,
         ip_adapter_image: Any = None,
         ip_adapter_image_embeds: list[torch.Tensor] | None = None,
