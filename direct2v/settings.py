@@ -68,6 +68,11 @@ DEFAULT_PRESET: dict[str, Any] = {
     "rvm_period": 4,
 }
 PRESETS = {"default": DEFAULT_PRESET, "paper": PAPER_PRESET}
+# A draft (render/draft.py): the model family's few-step LoRA with LCM sampling, no guidance,
+# the motion window scaled to the few steps (`with_steps`), and deep-feature reuse every
+# other step. What a draft renders instead of the settings as set; "Render final" renders those.
+DRAFT_STEPS = 4
+DRAFT_PRESET: dict[str, Any] = {"guidance_scale": 1.0, "scheduler": "lcm", "cache_interval": 2}
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,16 @@ class RenderSettings:
     )
     fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
                     hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
+    draft: bool = knob(
+        False, name="draft", label="Draft (few-step LoRA: seconds, rough)", flag="--draft", control="radio", group="draft",
+        choices=_SWITCH, cli_parse=_parse_switch, elem_id="draft", pipeline=False,
+        help=f"on/off: render with the model family's few-step LoRA, LCM, {DRAFT_STEPS} steps, guidance 1 (render/draft.py)",
+    )
+    draft_lora: str = knob(
+        "", name="draft LoRA", label="Draft LoRA (file, folder or Hub id; empty = the model family's LCM-LoRA)",
+        flag="--draft-lora", control="text", group="advanced", elem_id="draft-lora", wide=True, pipeline=False,
+        help="few-step LoRA for drafts; empty = latent-consistency/lcm-lora-sdv1-5 (SDXL: lcm-lora-sdxl)",
+    )
     # Start image (render/start_image.py): used only when a picture is given.
     image_strength: float = knob(
         0.3, name="image strength", label="Strength: how far frame 1 may drift (0 = keep the picture)", wide=True,
@@ -275,7 +290,7 @@ class RenderSettings:
                 _num_in(k.name, v, k.lo, k.hi)
             elif isinstance(f.default, str) and not isinstance(v, str):
                 raise SettingsError(f"{k.name} must be text (got {v!r}).")
-        for name in ("compile", "low_memory"):
+        for name in ("compile", "low_memory", "draft"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingsError(f"{name} must be true or false (got {getattr(self, name)!r}).")
         for name in ("height", "width"):
@@ -308,6 +323,13 @@ class RenderSettings:
         t1 = min(max(round(self.t1 * steps / old), 1), steps - 1)
         t0 = min(max(round(self.t0 * steps / old), 0), t1 - 1)
         return self.replace(num_inference_steps=steps, t0=t0, t1=t1)
+
+    def for_render(self) -> "RenderSettings":
+        """What renders: these settings, or for a draft the few-step ones (DRAFT_PRESET, t0/t1
+        scaled to DRAFT_STEPS); seed, size, mode and the rest stay."""
+        if not self.draft:
+            return self
+        return self.with_steps(DRAFT_STEPS).replace(**DRAFT_PRESET)
 
     def blocks(self) -> tuple[str, ...] | str:
         b = self.attention_blocks

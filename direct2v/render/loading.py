@@ -327,24 +327,29 @@ LORA_ADAPTER = "lora"
 
 def _apply_lora(pipe, lora: str, scale: float, token: str | bool | None = None) -> None:
     """diffusers' load_lora_weights + set_adapters (PEFT), from a file, a folder or a hub id."""
+    load_lora_adapter(pipe, lora, LORA_ADAPTER, token)
+    set_lora_scale(pipe, scale)
+
+
+def load_lora_adapter(pipe, lora: str, adapter: str, token: str | bool | None = None) -> None:
+    """LoRA weights (a file, a folder or a hub id) into the pipeline as PEFT adapter `adapter`."""
     path = Path(os.path.expanduser(lora))
     try:
         if path.is_file():
-            pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=LORA_ADAPTER)
+            pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter)
         elif not path.exists() and (lora.startswith((".", "/", "~")) or lora.count("/") > 1 or lora.endswith(".safetensors")):
             raise ModelLoadError(f"No such LoRA file or folder: {lora}.")
         elif path.exists():
-            pipe.load_lora_weights(str(path), adapter_name=LORA_ADAPTER)
+            pipe.load_lora_weights(str(path), adapter_name=adapter)
         else:
             # diffusers guesses a repository's weight file with the default token whatever
             # `token` says, so with a token of our own the file is found here first.
             name = {} if token is None else {"weight_name": _lora_file_in_repo(lora, token)}
-            pipe.load_lora_weights(lora, adapter_name=LORA_ADAPTER, **name, **hub.token_kwargs(token))
+            pipe.load_lora_weights(lora, adapter_name=adapter, **name, **hub.token_kwargs(token))
     except ModelLoadError:
         raise
     except Exception as e:
         raise ModelLoadError(f"Could not load the LoRA weights {lora!r}: {_load_failure_reason(e).rstrip('.')}.") from e
-    set_lora_scale(pipe, scale)
 
 
 def _lora_file_in_repo(repo: str, token: str | bool) -> str | None:

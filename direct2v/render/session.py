@@ -18,6 +18,7 @@ import torch
 from ..frames import check_frame_count, check_frame_prompts
 from ..settings import RenderSettings, resolve_seed
 from .compiled import compile_unet
+from .draft import use_draft
 from .errors import RenderCancelled, RenderOutOfMemory
 from .ip_adapter import reference_kwargs
 from .memory import enable_low_memory, plan_frames_per_pass
@@ -73,18 +74,24 @@ def render(
     preview_every: int = 5,
     image=None,
     ip_image=None,
+    token=None,
+    listed=None,
 ) -> RenderResult:
     """Render `prompts` (one per frame) with `settings`. Raises PromptError/SettingsError on bad
     input, RenderCancelled when `should_cancel()` turns true, RenderOutOfMemory on CUDA OOM.
     `image` (path, PIL image, array or tensor) is the start picture for frame 1 (start_image.py);
     `ip_image` the loaded IP-Adapter's reference: one picture for every frame, a list with one
-    (or None) per frame, or {first frame: picture} spans (ip_adapter.py), at settings.ip_adapter_scale."""
+    (or None) per frame, or {first frame: picture} spans (ip_adapter.py), at settings.ip_adapter_scale.
+    A draft (`settings.draft`) renders `settings.for_render()` with the few-step LoRA (draft.py),
+    loaded with `token` and, on a public server, only when `listed`; the result keeps `settings`."""
     prompts = check_frame_prompts(prompts)
     check_frame_count(len(prompts))  # a video, not a still: the page's, the CLI's and the director's rule
     settings = settings.replace(seed=resolve_seed(settings.seed))
     pipe.check_inputs(prompts, settings)  # the pipeline's one gate, before the scheduler or memory plan use them
     seed = settings.seed
-    use_scheduler(pipe, settings.scheduler)
+    run = settings.for_render()
+    use_draft(pipe, settings.draft, settings.draft_lora, token=token, listed=listed)
+    use_scheduler(pipe, run.scheduler)
     generator = torch.Generator("cpu").manual_seed(seed)
     start = time.perf_counter()
 
@@ -114,10 +121,10 @@ def render(
     references = reference_kwargs(pipe, ip_image, settings.ip_adapter_scale)
     if settings.compile:
         compile_unet(pipe)
-    call = settings
+    call = run
     if settings.low_memory:
         enable_low_memory(pipe)
-        call = settings.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
+        call = run.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
     out_of_memory = False
     try:
         out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, settings=call, **references)

@@ -329,8 +329,10 @@ def _render_stream(
         set_lora_scale(pipe, choice.lora_scale)
         if ip_image is not None:
             ensure_ip_adapter(pipe, ip_adapter)
+        # A visitor's draft LoRA: the model family's own, or one of the owner's listed LoRAs.
+        public = RUNTIME.policy.public
         return render(pipe, prompts, settings, on_step=emit, should_cancel=stopped, preview_every=preview_every, image=image,
-                      ip_image=ip_image)
+                      ip_image=ip_image, token=False if public else None, listed=RUNTIME.policy.loras if public else None)
 
     for kind, payload in stream_job(work, lock=PIPELINE_LOCK, name="direct2v-render"):
         yield ("step" if kind == "update" else kind), payload
