@@ -55,6 +55,33 @@ def sd15_components(seed: int = 0) -> dict:
     return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": clip_tokenizer(), "scheduler": scheduler}
 
 
+def midsize_components(seed: int = 0) -> dict:
+    """Random components with SD 1.5's block layout at a size a CPU renders in seconds (issue 25):
+    UNet (64, 128, 256, 256), VAE (16, 32, 64, 64), a 4-layer CLIP text encoder of width 128."""
+    from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        sample_size=32, in_channels=4, out_channels=4, block_out_channels=(64, 128, 256, 256), layers_per_block=2,
+        down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=128, attention_head_dim=8,
+    )
+    vae = AutoencoderKL(
+        in_channels=3, out_channels=3, block_out_channels=(16, 32, 64, 64), down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4, latent_channels=4, layers_per_block=2, norm_num_groups=16, sample_size=256,
+    )
+    tokenizer = clip_tokenizer()
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(hidden_size=128, intermediate_size=512, num_attention_heads=4, num_hidden_layers=4,
+                       vocab_size=len(tokenizer), max_position_embeddings=77, bos_token_id=0, eos_token_id=1, pad_token_id=1)
+    )
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                              clip_sample=False, set_alpha_to_one=False, steps_offset=1)
+    return {"unet": unet, "vae": vae, "text_encoder": text_encoder, "tokenizer": tokenizer, "scheduler": scheduler}
+
+
 def clip_tokenizer():
     """A CLIP tokenizer without downloads: characters as tokens (the tokens do not change the cost)."""
     from direct2v.render.loading import tiny_tokenizer
@@ -62,13 +89,13 @@ def clip_tokenizer():
     return tiny_tokenizer()
 
 
-def components(tiny: bool, device, dtype) -> dict:
+def components(tiny: bool, device, dtype, midsize: bool = False) -> dict:
     if tiny:
         from direct2v.render.loading import tiny_components
 
         comps = tiny_components()
     else:
-        comps = sd15_components()
+        comps = midsize_components() if midsize else sd15_components()
     for name in ("unet", "vae", "text_encoder"):
         comps[name] = comps[name].to(device=device, dtype=dtype).eval()
     return comps

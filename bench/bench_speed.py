@@ -1,0 +1,182 @@
+"""Speed for interactive tweaking (issue 25), side by side with diffusers' TextToVideoZeroPipeline
+in one process: full quality, DeepCache's `cache_interval`, and the few-step draft.
+
+    python bench/bench_speed.py                   # CPU: mid-size components, 256x256, 4 frames
+    python bench/bench_speed.py --rows 1 3 --runs 3
+    python bench/bench_speed.py --gpu --frames 8  # on a GPU: SD 1.5's full size, fp16, 512x512
+
+Rows run in rotation (round r runs every row once; round 0 is the cold run and is dropped), so
+a load change on a shared machine hits every row alike. On a CPU the ratio is of process CPU
+seconds (what the issue measures), beside the wall-clock median; on a GPU of wall seconds.
+"UNet evals" counts images through the UNet: full (deep part run) + shallow (deep feature reused).
+
+The draft row loads a random LoRA with LCM-LoRA-SD1.5's shapes (rank 64 on the attention,
+feed-forward, projection, resnet, sampler and time-embedding layers), saved to a temporary
+folder and loaded the way a draft loads an offline LoRA (render/draft.py), since the real
+weights cannot be downloaded here; the cost does not depend on the weights.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+
+import torch
+
+from common import components, device_name, select, sync, write_json
+
+# Modules LCM-LoRA SD 1.5 adapts (diffusers' train_lcm_distill_lora_sd_wds.py), at rank 64.
+LCM_LORA_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "proj_in", "proj_out", "ff.net.0.proj", "ff.net.2", "conv1",
+                    "conv2", "conv_shortcut", "downsamplers.0.conv", "upsamplers.0.conv", "time_emb_proj"]
+LCM_LORA_RANK = 64
+
+# (label, steps or None for --steps, pipeline keywords; None = the peer, "draft" = the draft preset)
+ROWS = [
+    ("T2V-Z (diffusers)", None, None),
+    ("rotational", None, dict(value_mapping="rotational")),
+    ("rotational + DSF 0.2", None, dict(value_mapping="rotational", dsf_quantile=0.2)),
+    ("rotational, cache_interval 2", None, dict(value_mapping="rotational", cache_interval=2)),
+    ("rotational, cache_interval 3", None, dict(value_mapping="rotational", cache_interval=3)),
+    ("rotational, cache_interval 5", None, dict(value_mapping="rotational", cache_interval=5)),
+    ("rotational, 20 steps", 20, dict(value_mapping="rotational")),
+    ("rotational, 20 steps, cache_interval 3", 20, dict(value_mapping="rotational", cache_interval=3)),
+    ("draft (LCM-LoRA, LCM 4 steps, guidance 1, cache_interval 2)", None, "draft"),
+]
+
+
+def random_lcm_lora(unet, folder: str) -> str:
+    """A random LoRA of LCM-LoRA's shapes for `unet`, saved in diffusers' format to `folder`."""
+    import copy
+
+    from diffusers import StableDiffusionPipeline
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    u = copy.deepcopy(unet)
+    u.add_adapter(LoraConfig(r=LCM_LORA_RANK, lora_alpha=LCM_LORA_RANK, init_lora_weights="gaussian",
+                             target_modules=LCM_LORA_TARGETS))
+    StableDiffusionPipeline.save_lora_weights(folder, unet_lora_layers=get_peft_model_state_dict(u))
+    return folder
+
+
+def unet_counter(unet):
+    """Images through the UNet per render: all (last up block) and full (the deep part's last block)."""
+    seen = {"all": 0, "full": 0}
+    hooks = [unet.up_blocks[-1].register_forward_hook(lambda m, a, o: seen.__setitem__("all", seen["all"] + o.shape[0])),
+             unet.up_blocks[-2].register_forward_hook(lambda m, a, o: seen.__setitem__("full", seen["full"] + o.shape[0]))]
+    return seen, hooks
+
+
+def window(steps: int) -> tuple[int, int]:
+    """T2V-Z's t0/t1 (44/47 of 50) scaled to `steps`, as RenderSettings.with_steps does."""
+    from direct2v.settings import RenderSettings
+
+    s = RenderSettings().with_steps(steps)
+    return s.t0, s.t1
+
+
+def make_rows(rows, args, comps, lora_dir):
+    from diffusers import TextToVideoZeroPipeline
+
+    from direct2v.render.draft import use_draft
+    from direct2v.render.pipeline import DirecT2VPipeline
+    from direct2v.render.session import use_scheduler
+    from direct2v.settings import RenderSettings
+
+    ours = DirecT2VPipeline(**comps)
+    peer = TextToVideoZeroPipeline(**comps, safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+    draft_pipe = None
+    prompts = [f"a red fox running through snow, frame {i}" for i in range(args.frames)]
+    size = dict(height=args.size, width=args.size)
+    fns = []
+    for label, steps, kw in rows:
+        steps = steps or args.steps
+        t0, t1 = args.window if args.window and steps == args.steps else window(steps)
+        common = dict(num_inference_steps=steps, t0=t0, t1=t1, guidance_scale=7.5, output_type="np", **size)
+        if kw is None:
+            fn = lambda c=common: peer(prompts[0], video_length=args.frames, generator=torch.Generator("cpu").manual_seed(0), **c)  # noqa: E731
+        elif kw == "draft":
+            if draft_pipe is None:
+                import copy
+
+                draft_pipe = DirecT2VPipeline(**{**comps, "unet": copy.deepcopy(comps["unet"])})
+                use_draft(draft_pipe, True, lora_dir)
+            run = RenderSettings(draft=True, **size).with_steps(args.steps).for_render()
+            use_scheduler(draft_pipe, run.scheduler)
+            fn = lambda p=draft_pipe, kw=run.pipeline_kwargs(): p(prompts, generator=torch.Generator("cpu").manual_seed(0), **{**kw, "output_type": "np"})  # noqa: E731
+            steps = run.num_inference_steps
+        else:
+            fn = lambda c=common, kw=kw: ours(prompts, generator=torch.Generator("cpu").manual_seed(0), **c, **kw)  # noqa: E731
+        fns.append((label, steps, fn, draft_pipe if kw == "draft" else ours if kw else peer))
+    for p in (ours, peer, draft_pipe):
+        if p is not None:
+            p.set_progress_bar_config(disable=True)
+    return fns
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", nargs="+", help="rows by number (1 = the peer) or label; default: all")
+    ap.add_argument("--frames", type=int, default=4)
+    ap.add_argument("--steps", type=int, default=50)
+    ap.add_argument("--window", type=int, nargs=2, metavar=("T0", "T1"), help="t0 t1 for --steps (default: 44/47 of 50, scaled)")
+    ap.add_argument("--size", type=int, default=None, help="pixels (default 256 on a CPU, 512 on a GPU)")
+    ap.add_argument("--runs", type=int, default=2, help="warm rounds (median reported)")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads (1: least disturbed by other load)")
+    ap.add_argument("--gpu", action="store_true", help="SD 1.5's full-size components on the GPU in fp16")
+    ap.add_argument("--json", default="bench/results/speed.json")
+    args = ap.parse_args(argv)
+    device = "cuda" if args.gpu else "cpu"
+    dtype = torch.float16 if args.gpu else torch.float32
+    args.size = args.size or (512 if args.gpu else 256)
+    if not args.gpu:
+        torch.set_num_threads(args.threads)
+    rows = select(ROWS, args.rows, name=lambda r: r[0])  # ratios are to the first row chosen (1 = the peer)
+    comps = components(False, device, dtype, midsize=not args.gpu)
+    with tempfile.TemporaryDirectory() as tmp:
+        lora_dir = random_lcm_lora(comps["unet"], tmp)
+        fns = make_rows(rows, args, comps, lora_dir)
+        times = {label: [] for label, *_ in fns}
+        cpu = {label: [] for label, *_ in fns}
+        evals = {}
+        for r in range(args.runs + 1):
+            for label, steps, fn, pipe in fns:
+                seen, hooks = unet_counter(pipe.unet)
+                sync(device)
+                w, c = time.perf_counter(), time.process_time()
+                with torch.no_grad():
+                    fn()
+                sync(device)
+                if r:
+                    times[label].append(time.perf_counter() - w)
+                    cpu[label].append(time.process_time() - c)
+                for h in hooks:
+                    h.remove()
+                evals[label] = (steps, seen["full"], seen["all"] - seen["full"])
+                print(f"round {r} {label}: {time.perf_counter() - w:.2f} s", flush=True)
+    key = cpu if not args.gpu else times
+    peer = statistics.median(key[fns[0][0]])
+    unit = "CPU s" if not args.gpu else "s"
+    print()
+    print(f"| {device_name(device)}, {dtype}, {args.size}x{args.size}, {args.frames} frames, torch {torch.__version__}, "
+          f"{args.threads if not args.gpu else '-'} thread(s) | steps | median wall s | median {unit} | / {fns[0][0]} | UNet evals full + shallow (images) |")
+    print("|---|---|---|---|---|---|")
+    results = []
+    for label, steps, _, _ in fns:
+        s, full, shallow = evals[label]
+        m = statistics.median(key[label])
+        results.append(dict(label=label, steps=s, wall_s=times[label], cpu_s=cpu[label], ratio=m / peer,
+                            unet_full_images=full, unet_shallow_images=shallow))
+        print(f"| {label} | {s} | {statistics.median(times[label]):.2f} | {m:.2f} | {m / peer:.3f} | {full} + {shallow} |")
+    pairs = {r["label"]: r for r in results}
+    a, b = pairs.get("rotational, 20 steps"), pairs.get("rotational, 20 steps, cache_interval 3")
+    if a and b:
+        print(f"\ncache_interval 3 / cache_interval 1 at 20 steps: {b['ratio'] / a['ratio']:.3f}")
+    write_json(args.json, dict(device=device_name(device), size=args.size, frames=args.frames, steps=args.steps, rows=results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
