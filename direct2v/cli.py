@@ -367,7 +367,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     image, image_ref = start_image_from_args(args, project, settings)
     identity = identity_from_args(args, project)
     from .render import render
-    from .render.errors import PromptError, RenderCancelled
+    from .render.errors import ModelLoadError, PromptError, RenderCancelled
     from .video import write_video
 
     pipe = _load_pipe(choice, args)
@@ -378,6 +378,8 @@ def cmd_render(args: argparse.Namespace) -> int:
                         ip_image=identity.references)
     except (PromptError, SettingsError) as e:
         raise CliError(str(e)) from None
+    except ModelLoadError as e:  # a draft's few-step LoRA
+        raise CliError(str(e), EXIT_MODEL) from None
     except RenderCancelled:
         raise CliError("Cancelled.", EXIT_INTERRUPTED) from None
     made = Project(

@@ -93,6 +93,23 @@ def test_few_step_schedulers_render(tmp_path, scheduler):
     assert (s.scheduler, s.num_inference_steps, s.t0, s.t1, s.guidance_scale) == (scheduler, 4, 2, 3, 1.0)
 
 
+def test_draft_renders_with_a_lora_folder_and_the_project_records_it(tmp_path):
+    from direct2v.render.loading import tiny_components
+    from test_render_draft import random_lora
+
+    lora = random_lora(tiny_components()["unet"], tmp_path / "lcm")
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))
+    proc = run_cli("render", str(script), *FAST, "--draft", "on", "--draft-lora", lora, "--out", str(tmp_path / "v.zip"),
+                   "--save-project", str(tmp_path / "p.json"))
+    assert proc.returncode == 0, proc.stderr
+    assert "5/5" in proc.stderr  # LCM's 4 steps, t1=3 of 4: one step for frame 1, four joint steps
+    s = Project.load(tmp_path / "p.json").settings
+    assert s.draft and s.draft_lora == lora and s.num_inference_steps == 6  # the settings as set; the draft ran its preset
+    missing = run_cli("render", str(script), *FAST, "--draft", "on", "--out", str(tmp_path / "w.zip"))
+    assert missing.returncode == 3 and "latent-consistency/lcm-lora-sdv1-5" in one_line_error(missing)
+
+
 def test_paper_preset_flag_is_applied():
     args = cli.build_parser().parse_args(["render", "s.json", "--preset", "paper", "--steps", "120"])
     s = cli.settings_from_args(args)
