@@ -4,6 +4,7 @@ in one process: full quality, DeepCache's `cache_interval`, and the few-step dra
     python bench/bench_speed.py                   # CPU: mid-size components, 256x256, 4 frames
     python bench/bench_speed.py --rows 1 3 --runs 3
     python bench/bench_speed.py --gpu --frames 8  # on a GPU: SD 1.5's full size, fp16, 512x512
+    python bench/bench_speed.py --tiny --steps 6 --frames 2 --runs 1   # smoke run; the numbers mean nothing
 
 Rows run in rotation (round r runs every row once; round 0 is the cold run and is dropped), so
 a load change on a shared machine hits every row alike. On a CPU the ratio is of process CPU
@@ -126,15 +127,16 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=2, help="warm rounds (median reported)")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1: least disturbed by other load)")
     ap.add_argument("--gpu", action="store_true", help="SD 1.5's full-size components on the GPU in fp16")
+    ap.add_argument("--tiny", action="store_true", help="tiny random model, 64x64: checks the script runs")
     ap.add_argument("--json", default="bench/results/speed.json")
     args = ap.parse_args(argv)
     device = "cuda" if args.gpu else "cpu"
     dtype = torch.float16 if args.gpu else torch.float32
-    args.size = args.size or (512 if args.gpu else 256)
+    args.size = args.size or (64 if args.tiny else 512 if args.gpu else 256)
     if not args.gpu:
         torch.set_num_threads(args.threads)
     rows = select(ROWS, args.rows, name=lambda r: r[0])  # ratios are to the first row chosen (1 = the peer)
-    comps = components(False, device, dtype, midsize=not args.gpu)
+    comps = components(args.tiny, device, dtype, midsize=not args.gpu)
     with tempfile.TemporaryDirectory() as tmp:
         lora_dir = random_lcm_lora(comps["unet"], tmp)
         fns = make_rows(rows, args, comps, lora_dir)
