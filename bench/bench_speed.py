@@ -125,6 +125,7 @@ def main(argv=None) -> int:
     ap.add_argument("--window", type=int, nargs=2, metavar=("T0", "T1"), help="t0 t1 for --steps (default: 44/47 of 50, scaled)")
     ap.add_argument("--size", type=int, default=None, help="pixels (default 256 on a CPU, 512 on a GPU)")
     ap.add_argument("--runs", type=int, default=2, help="warm rounds (median reported)")
+    ap.add_argument("--warmup", type=int, default=1, choices=(0, 1), help="a cold round first, not counted")
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1: least disturbed by other load)")
     ap.add_argument("--gpu", action="store_true", help="SD 1.5's full-size components on the GPU in fp16")
     ap.add_argument("--tiny", action="store_true", help="tiny random model, 64x64: checks the script runs")
@@ -143,7 +144,7 @@ def main(argv=None) -> int:
         times = {label: [] for label, *_ in fns}
         cpu = {label: [] for label, *_ in fns}
         evals = {}
-        for r in range(args.runs + 1):
+        for r in range(1 - args.warmup, args.runs + 1):
             for label, steps, fn, pipe in fns:
                 seen, hooks = unet_counter(pipe.unet)
                 sync(device)

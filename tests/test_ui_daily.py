@@ -270,6 +270,8 @@ def test_history_keeps_newest_first_and_restores_a_render(tmp_path):
     assert values[0] == CORGI and [r[0] for r in values[1]] == ["a", "b"] and restored["seed"] == 1
     assert values[-1] == "↺ Restored render #1 (seed 1): its table and settings are back; its files are gone from the server, press Render to make it again."
     assert len(hist.add_entry([{"number": i} for i in range(20, 0, -1)], finished, store)) == hist.MAX_ENTRIES
+    draft = Project(user_prompt=CORGI, frames=["a", "b"], settings=RenderSettings(seed=3, width=64, height=64, draft=True))
+    assert " · seed 3 · 64×64 · draft, 4 LCM steps · " in hist.entry_label(3, draft)
     with pytest.raises(gr.Error, match="That history entry is gone"):
         hist.restore_from_history(history, SimpleNamespace(index=5))
 

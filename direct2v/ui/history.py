@@ -56,7 +56,9 @@ def entry_label(number: int, project: Project) -> str:
     first = (project.user_prompt or (project.frames[0] if project.frames else "")).strip()
     if len(first) > 40:  # cut between words, never inside one
         first = first[:40].rsplit(" ", 1)[0].rstrip(",;: ") + "…"
-    return f"#{number} · {first} · seed {s.seed} · {s.width}×{s.height} · {s.num_inference_steps} steps · {method_text(s)}"
+    # A draft says what it rendered ("Render final" renders the settings' own steps).
+    steps = f"draft, {s.for_render().num_inference_steps} LCM steps" if s.draft else f"{s.num_inference_steps} steps"
+    return f"#{number} · {first} · seed {s.seed} · {s.width}×{s.height} · {steps} · {method_text(s)}"
 
 
 def add_entry(history: list[dict] | None, finished: dict | None, store: Any) -> list[dict]:
