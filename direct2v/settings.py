@@ -207,7 +207,7 @@ class RenderSettings:
     fps: int = knob(4, name="fps", label="Frames per second", flag="--fps", control="slider", group="direct", lo=1,
                     hi=MAX_FPS, step=1, help="video frame rate", elem_id="fps", pipeline=False)
     draft: bool = knob(
-        False, name="draft", label="Draft (few-step LoRA: seconds, rough)", flag="--draft", control="radio", group="draft",
+        False, name="draft", label="Draft (few-step LoRA: seconds, rough)", flag="--draft", control="radio", group="main",
         choices=_SWITCH, cli_parse=_parse_switch, elem_id="draft", pipeline=False,
         help=f"on/off: render with the model family's few-step LoRA, LCM, {DRAFT_STEPS} steps, guidance 1 (render/draft.py)",
     )

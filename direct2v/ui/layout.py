@@ -221,6 +221,8 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
                         with gr.Tab("4 · Render", elem_id="render-tab"):
                             with gr.Row():
                                 render_btn = gr.Button("Render ▸", variant="primary", min_width=0, elem_id="render-btn")
+                                # A draft's table, seed and settings at full quality (Draft off).
+                                final_btn = gr.Button("Render final ▸", min_width=0, elem_id="render-final-btn")
                                 cancel_btn = gr.Button("Cancel", variant="stop", min_width=0, elem_id="cancel-btn")
                                 # Phones only (assets/style.css): the render settings as a drawer over
                                 # the page, so Steps and size are one tap away from Render.
@@ -398,6 +400,14 @@ def build_ui(title: str = "DirecT2V Studio", render_concurrency: int = 1, queue_
         ), "render", status)
         render_evt.then(model_chooser.model_notice, None, notice, **quiet)
         render_evt.success(hist.add_to_history, history_state, [history_state, history], **quiet)
+        final_evt = wire(final_btn.click(lambda: False, None, settings["draft"], **quiet).then(
+            on_render(render_tab.render_video),
+            [table, num_frames, fps, user_prompt],
+            [preview, video, downloads, used_seed, status],
+            inputs_kwargs={**director_fields, **settings, "start_image": start_image},
+            **gpu,
+        ), "render", status)
+        final_evt.success(hist.add_to_history, history_state, [history_state, history], **quiet)
         history.select(
             on_render(hist.restore_from_history), history_state,
             [user_prompt, table, notes, num_frames, fps, *director_fields.values(), *setting_list,
