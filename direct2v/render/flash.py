@@ -72,11 +72,3 @@ def attention_lse(
             return res[0], res[1][..., : q.shape[-2]]
     return _math(q, k, v, scale)
 
-
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """F.scaled_dot_product_attention, with the head size padded on a CPU as attention_lse pads it."""
-    d = q.shape[-1]
-    if q.device.type != "cpu" or mask is not None or not d % CPU_HEAD_MULTIPLE or not k.shape[-1] == v.shape[-1] == d:
-        return torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    q, k, v = (_pad_head(x, -d % CPU_HEAD_MULTIPLE) for x in (q, k, v))
-    return torch.nn.functional.scaled_dot_product_attention(q, k, v, scale=d**-0.5)[..., :d]
