@@ -311,3 +311,10 @@ def test_a_settings_object_and_keywords_meet_in_one_gate(pipe, monkeypatch):
     assert len(calls) == 3 and all(isinstance(x, RenderSettings) and x.value_mapping == "first" for x in calls)
     with pytest.raises(SettingsError, match="image strength must be between 0.0 and 1.0"):
         pipe(PROMPTS, settings=s.replace(image_strength=2.0))
+
+
+def test_one_row_of_embeddings_is_every_frames_like_a_str_prompt(pipe):
+    cond, neg = pipe.encode_prompt(PROMPTS[0], "cpu", True)
+    a = pipe(prompt_embeds=cond, negative_prompt_embeds=neg, generator=gen(), output_type="latent", **FAST).frames
+    b = pipe(PROMPTS[0], generator=gen(), output_type="latent", **FAST).frames
+    assert a.shape[0] == 8 and torch.equal(a, b)

@@ -699,11 +699,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
 
     @staticmethod
     def _frame_prompts(prompt, prompt_embeds, video_length) -> tuple[list[str] | None, int | None]:
-        """(prompts or None with embeddings, the frame count): a str prompt is every frame's."""
+        """(prompts or None with embeddings, the frame count): a str prompt, like one row of
+        prompt_embeds, is every frame's, for `video_length` frames (default 8)."""
         if prompt is not None and prompt_embeds is not None:
             raise SettingsError("Give either prompt or prompt_embeds, not both.")
         if prompt_embeds is not None:
-            return None, video_length or prompt_embeds.shape[0]
+            return None, video_length or (8 if prompt_embeds.shape[0] == 1 else prompt_embeds.shape[0])
         if prompt is None:
             raise PromptError("No frame prompts: give at least one.")
         if isinstance(prompt, str):
