@@ -33,7 +33,7 @@ def test_api_lists_the_named_endpoints(client):
 def test_direct_then_render_then_download(client, tmp_path):
     table, notes, n = client.predict(user_prompt=CORGI, num_frames=4, fps=4, **DIRECTOR, api_name="/direct")
     rows = [r[0] for r in table["data"]]
-    assert n == 4 and len(rows) == 4 and notes.startswith("4 frames")
+    assert n == 4 and len(rows) == 4 and notes.startswith("✍️ Written by the built-in writer") and "4 frames." in notes
 
     job = client.submit(table=table, num_frames=4, fps=4, seed=-1, **FAST, api_name="/render")
     updates = list(job)
