@@ -6,6 +6,8 @@ Runs at 1440x900 and at 390x844, with the `browser` fixture of test_browser.py.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 # Importing test_browser skips this module with it when Chromium is missing.
@@ -69,7 +71,7 @@ def test_keyboard_renders_and_directs_and_a_cancel_keeps_frames_and_video_togeth
     set_number(pg, "t1", 190)
     set_number(pg, "t0", 150)
     pg.click("#render-btn")
-    pg.locator("#render-status", has_text="step 3 of").wait_for()
+    pg.locator("#render-status", has_text=re.compile(r"step \d+ of")).wait_for()  # any step: updates may skip some under load
     pg.click("#cancel-btn")
     pg.locator("#render-status", has_text="the frames and video of your last render are shown again").wait_for()
     pg.wait_for_timeout(500)
