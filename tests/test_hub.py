@@ -118,9 +118,10 @@ OWNER_TOKEN = "hf_OWNERSECRET0123456789"
 
 
 @pytest.fixture
-def logging_hub(monkeypatch):
+def logging_hub(monkeypatch, hub_online):
     """A loopback Hub that answers 404 to everything and logs each request, with the owner's
-    token in the environment (HF_TOKEN), as on the owner's Space."""
+    token in the environment (HF_TOKEN), as on the owner's Space. Offline mode (CI sets it) is
+    lifted, so a request that would go out does reach the log instead of being refused."""
     import huggingface_hub.constants as constants
     import huggingface_hub.hf_api
 

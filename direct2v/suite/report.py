@@ -101,8 +101,10 @@ def aggregate(items: Sequence[ItemScores], methods: Sequence[str]) -> Aggregate:
     for j in range(longest):
         per_frame.append({m: mean_interval([it.clip_scores[m][j] for it in items if len(it.clip_scores[m]) > j])
                           for m in methods})
-    keys = [*METRICS, *(k for k in IDENTITY if any(math.isfinite(it.summary[m][k]) for it in items for m in methods))]
-    summary = {k: {m: mean_interval([it.summary[m][k] for it in items]) for m in methods} for k in keys}
+    # Items scored before the identity score existed (a resumed suite) have no identity keys.
+    keys = [*METRICS, *(k for k in IDENTITY
+                        if any(math.isfinite(it.summary[m].get(k, math.nan)) for it in items for m in methods))]
+    summary = {k: {m: mean_interval([it.summary[m].get(k, math.nan) for it in items]) for m in methods} for k in keys}
     paired = []
     for i, b in enumerate(methods):
         for a in methods[i + 1:]:
