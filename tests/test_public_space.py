@@ -23,7 +23,7 @@ from conftest import running_app
 from loopback import LoggingServer
 
 OWNER_HF = "hf_OWNERSECRETTOKEN0123456789"
-OWNER_OPENAI = "sk-OWNERSECRET0123456789"
+OWNER_OPENAI = "sk-owner-dummy-key"  # short: not the shape of a real key
 DIRECTOR = dict(style="", camera="", llm_model="", api_key="")
 REFUSED = "This server does not reach that base URL"
 
