@@ -129,6 +129,11 @@ def logging_hub(monkeypatch, hub_online):
         from loopback import LoggingServer
     except ImportError:  # pragma: no cover
         from tests.loopback import LoggingServer
+    import diffusers.loaders.lora_base as lora_base
+
+    # diffusers keeps its own copy of the offline flag, taken when the module was first imported
+    # (offline under CI unless a test lifted it then): lift that copy too, in any test order.
+    monkeypatch.setattr(lora_base, "HF_HUB_OFFLINE", False)
     with LoggingServer() as server:
         monkeypatch.setenv("HF_TOKEN", OWNER_TOKEN)
         monkeypatch.setattr(hub, "probe", lambda host, port: True)
