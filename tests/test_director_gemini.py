@@ -85,3 +85,18 @@ def test_key_from_environment(monkeypatch, tmp_path):
         make_director("gemini", cache_dir=tmp_path)
     monkeypatch.setenv("GOOGLE_API_KEY", KEY)
     assert make_director("gemini", cache_dir=tmp_path).model == "gemini-2.5-flash"
+
+
+def test_response_schemas_are_prompts_schemas_in_gemini_form(tmp_path):
+    """The script's schema asks for the beats before the frames; a rewrite's for one frame string."""
+    replies = [gemini_reply(frames_json(3)), gemini_reply('{"frame": "a new frame two"}')]
+    with ScriptedServer(replies) as srv:
+        d = director(srv.url, tmp_path)
+        frames = d.direct(PROMPT, num_frames=3)
+        d.redirect_frame(list(frames), 1)
+    script, row = (r["body"]["generationConfig"]["responseSchema"] for r in srv.requests)
+    # The SDK sends the proto field's own name; the API's JSON reads it or its camel-case form.
+    assert (script.pop("property_ordering", None) or script.pop("propertyOrdering")) == ["beats", "frames"]
+    strings = {"type": "ARRAY", "items": {"type": "STRING"}}
+    assert script == {"type": "OBJECT", "properties": {"beats": strings, "frames": strings}, "required": ["beats", "frames"]}
+    assert row == {"type": "OBJECT", "properties": {"frame": {"type": "STRING"}}, "required": ["frame"]}

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from ..errors import PromptError
 from ..frames import MAX_FPS, MAX_FRAMES, MAX_PROMPT_CHARS, check_frame_count  # noqa: F401 (one set of limits for every layer)
-from . import prompts, quality, vision
+from . import keys, prompts, quality, vision
 from .cache import ResponseCache, public_url
 from .errors import (
     AnswerCutOff,
@@ -419,8 +419,13 @@ class LLMDirector(Director):
         matching schema (prompts.frames_json_schema / frame_json_schema)."""
 
     def _secrets(self) -> tuple[str | None, ...]:
-        """Strings that must never appear in a message (the API key)."""
-        return ()
+        """Strings that must never appear in a message: the key or token a back end sends
+        (`self._key`; keys.NO_KEY when it sends none)."""
+        key = getattr(self, "_key", None)
+        return (key,) if key and key != keys.NO_KEY else ()
+
+    def __repr__(self) -> str:  # never shows the key, nor a base URL's credentials
+        return f"{type(self).__name__}(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def _error_status(self, exc: BaseException) -> tuple[int | None, str]:
         """(HTTP status, the server's message) of an SDK exception, for the shared status

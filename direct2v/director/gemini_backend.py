@@ -16,7 +16,6 @@ from typing import Any
 
 from . import keys, prompts, vision
 from .base import LLMDirector
-from .cache import public_url
 from .errors import (
     AnswerCutOff,
     DirectorAuthError,
@@ -31,9 +30,19 @@ ENV_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"}
 
 
-# The SDK reads GEMINI_API_KEY / GOOGLE_API_KEY itself when given no key; a custom endpoint
-# without a typed key gets this instead, so the environment's key never leaves for it.
-_NO_KEY = "no-key-needed"
+def gemini_schema(schema: dict) -> dict:
+    """prompts' JSON schema in the form Gemini's `response_schema` takes (its OpenAPI subset):
+    upper-case types, no additionalProperties, and the properties in their written order, so
+    that the model writes the plan ("beats") before the frames."""
+    out: dict = {"type": schema["type"].upper()}
+    if "items" in schema:
+        out["items"] = gemini_schema(schema["items"])
+    if "properties" in schema:
+        out["properties"] = {name: gemini_schema(sub) for name, sub in schema["properties"].items()}
+        out["required"] = list(schema.get("required", []))
+        if len(out["properties"]) > 1:
+            out["propertyOrdering"] = list(schema["properties"])
+    return out
 
 
 class GeminiDirector(LLMDirector):
@@ -51,14 +60,11 @@ class GeminiDirector(LLMDirector):
                 raise DirectorConfigError(
                     "No Gemini API key: set GEMINI_API_KEY (or GOOGLE_API_KEY), enter a key, or use the offline director."
                 )
-            self._key = _NO_KEY
+            # The SDK reads GEMINI_API_KEY / GOOGLE_API_KEY itself when given no key; a custom endpoint
+            # without a typed key gets this instead, so the environment's key never leaves for it.
+            self._key = keys.NO_KEY
         self._client: Any = None
 
-    def _secrets(self) -> tuple[str | None, ...]:
-        return (self._key if self._key != _NO_KEY else None,)
-
-    def __repr__(self) -> str:
-        return f"GeminiDirector(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def _get_client(self) -> Any:
         if self._client is None:
@@ -81,19 +87,7 @@ class GeminiDirector(LLMDirector):
         config = types.GenerateContentConfig(
             system_instruction=system,
             response_mime_type="application/json",
-            response_schema=(
-                {"type": "OBJECT", "properties": {"frame": {"type": "STRING"}}, "required": ["frame"]}
-                if shape == "frame"
-                else {
-                    "type": "OBJECT",
-                    "properties": {
-                        "beats": {"type": "ARRAY", "items": {"type": "STRING"}},
-                        "frames": {"type": "ARRAY", "items": {"type": "STRING"}},
-                    },
-                    "required": ["beats", "frames"],
-                    "propertyOrdering": ["beats", "frames"],  # the plan is written before the frames
-                }
-            ),
+            response_schema=gemini_schema(prompts.frame_json_schema() if shape == "frame" else prompts.frames_json_schema()),
             temperature=self.temperature,
             max_output_tokens=self._budget,
         )

@@ -20,7 +20,6 @@ from typing import Any
 
 from . import constrained, keys, prompts, vision
 from .base import LLMDirector
-from .cache import public_url
 from .openai_backend import answer_text
 from .errors import (
     DirectorConfigError,
@@ -34,9 +33,6 @@ from .errors import (
 
 ENV_KEYS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 DEFAULT_HF_MODEL = "meta-llama/Llama-3.3-70B-Instruct"
-# InferenceClient falls back to HF_TOKEN / the saved login when given no token, also for a
-# custom URL; a custom server without a typed token gets this instead.
-_NO_KEY = "no-key-needed"
 _EXACT, _LOOSE, _PLAIN = 2, 1, 0
 
 
@@ -60,15 +56,12 @@ class HuggingFaceDirector(LLMDirector):
             )
         if base_url is not None:
             self.label = "The inference server's"
-        self._key = key or _NO_KEY
+        # InferenceClient falls back to HF_TOKEN / the saved login when given no token, also for a
+        # custom URL; a custom server without a typed token gets this instead.
+        self._key = key or keys.NO_KEY
         self._client: Any = None
         self._schema_level = _EXACT
 
-    def _secrets(self) -> tuple[str | None, ...]:
-        return (self._key if self._key != _NO_KEY else None,)
-
-    def __repr__(self) -> str:  # never show the token
-        return f"HuggingFaceDirector(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def _get_client(self) -> Any:
         if self._client is None:

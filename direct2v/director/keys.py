@@ -12,6 +12,10 @@ import os
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+# What a back end sends to a custom endpoint given no key: its SDK would otherwise read the
+# provider's key from the environment itself and send it to that endpoint.
+NO_KEY = "no-key-needed"
+
 OPENAI_HOSTS = ("api.openai.com",)
 GEMINI_HOSTS = ("generativelanguage.googleapis.com",)
 # The Hub, its inference router and dedicated Inference Endpoints.

@@ -14,7 +14,6 @@ from typing import Any
 
 from . import keys, prompts, urls, vision
 from .base import LLMDirector
-from .cache import public_url
 from .errors import (
     AnswerCutOff,
     DirectorConfigError,
@@ -29,8 +28,6 @@ from .errors import (
 )
 
 ENV_KEY = "OPENAI_API_KEY"
-# Local OpenAI-compatible servers ignore the key, but the SDK insists on one.
-_NO_KEY = "no-key-needed"
 
 
 class OpenAIDirector(LLMDirector):
@@ -51,17 +48,13 @@ class OpenAIDirector(LLMDirector):
             )
         if base_url is not None:
             self.label = "The OpenAI-compatible server's"
-        self._key = key or _NO_KEY
+        # Local OpenAI-compatible servers ignore the key, but the SDK insists on one.
+        self._key = key or keys.NO_KEY
         # On a public server: checked (and pinned unless listed) now, before any request.
         self._http = self.url_policy.http_client(self.base_url, self.timeout)
         self._client: Any = None
         self._structured = True  # flips to False once a server rejects response_format
 
-    def _secrets(self) -> tuple[str | None, ...]:
-        return (self._key if self._key != _NO_KEY else None,)
-
-    def __repr__(self) -> str:  # never show the key
-        return f"OpenAIDirector(model={self.model!r}, base_url={public_url(self.base_url)!r})"
 
     def _get_client(self) -> Any:
         if self._client is None:

@@ -155,18 +155,20 @@ def direct_request(
     """The first user turn: the abstract prompt and the controllable attributes; with
     `picture`, also how to use the attached start picture (frame 1)."""
     seconds = num_frames / fps
-    lines = [
+    return turn(
         f"User prompt: {user_prompt}",
         "",
         f"Write exactly {num_frames} frame descriptions for a {seconds:g}-second video at {fps:g} frames per second.",
-    ]
-    if picture:
-        lines.append(PICTURE_INSTRUCTION)
-    lines.append(_camera_instruction(camera))
-    if style:
-        lines.append(f"Visual style for every frame: {style}. End each description with it.")
-    lines.append(f'Answer with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.')
-    return "\n".join(lines)
+        PICTURE_INSTRUCTION if picture else None,
+        _camera_instruction(camera),
+        f"Visual style for every frame: {style}. End each description with it." if style else None,
+        f'Answer with {{"beats": [...], "frames": [...]}} holding exactly {num_frames} frame strings.',
+    )
+
+
+def turn(*lines: str | None) -> str:
+    """A user turn's text: its lines, those that are None left out."""
+    return "\n".join(line for line in lines if line is not None)
 
 
 def double_fps_request(fps: float, num_frames: int) -> str:
@@ -209,10 +211,6 @@ def redirect_frame_request(frames: Sequence[str], index: int, style: str | None 
     """The follow-up turn that rewrites only frame index+1 of the table in the previous answer."""
     n, k = len(frames), index + 1
     current = frames[index]
-    lines = [
-        "The user may have edited the frames in your previous answer; treat them as the script now.",
-        f"Rewrite ONLY frame {k} of the {n} frames. Leave every other frame as it is and do not repeat them.",
-    ]
     context = []
     if index > 0:
         context.append(f"continues from frame {k - 1} ({_quote(frames[index - 1]) if frames[index - 1] else 'not written yet'})")
@@ -220,24 +218,20 @@ def redirect_frame_request(frames: Sequence[str], index: int, style: str | None 
         context.append(f"leads into frame {k + 1} ({_quote(frames[index + 1]) if frames[index + 1] else 'not written yet'})")
     where = "It is the only frame" if n == 1 else "It is the first frame" if index == 0 else (
         "It is the last frame" if index == n - 1 else "It sits in the middle")
-    lines.append(
+    return turn(
+        "The user may have edited the frames in your previous answer; treat them as the script now.",
+        f"Rewrite ONLY frame {k} of the {n} frames. Leave every other frame as it is and do not repeat them.",
         f"Write frame {k} as a fresh, self-contained image description that "
         + (" and ".join(context) if context else "tells the user's prompt in one still image")
-        + f". {where} of the video, so place its moment in time accordingly."
-    )
-    lines.append(
+        + f". {where} of the video, so place its moment in time accordingly.",
         "Keep the subject identity, look, setting and style exactly as the other frames describe them, "
         "and keep the same rules: one still image in English, no references to other frames, at most "
-        "about 40 words with the style, at most 77 CLIP tokens."
+        "about 40 words with the style, at most 77 CLIP tokens.",
+        f"The current frame {k} reads {_quote(current)}; your version must be worded differently."
+        if current else f"Frame {k} is empty now; write it.",
+        f"End the description with the visual style: {style}." if style else None,
+        f'Answer with JSON only, exactly in this shape: {{"frame": "the new description of frame {k}"}}',
     )
-    if current:
-        lines.append(f"The current frame {k} reads {_quote(current)}; your version must be worded differently.")
-    else:
-        lines.append(f"Frame {k} is empty now; write it.")
-    if style:
-        lines.append(f"End the description with the visual style: {style}.")
-    lines.append(f'Answer with JSON only, exactly in this shape: {{"frame": "the new description of frame {k}"}}')
-    return "\n".join(lines)
 
 
 def redirect_retry_request(problem: str, index: int) -> str:

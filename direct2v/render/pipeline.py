@@ -122,16 +122,8 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         image_encoder: CLIPVisionModelWithProjection | None = None,
     ):
         super().__init__()
-        self.register_modules(
-            vae=vae,
-            text_encoder=text_encoder,
-            tokenizer=tokenizer,
-            unet=unet,
-            scheduler=scheduler,
-            safety_checker=safety_checker,
-            feature_extractor=feature_extractor,
-            image_encoder=image_encoder,
-        )
+        self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
+        self.register_modules(safety_checker=safety_checker, feature_extractor=feature_extractor, image_encoder=image_encoder)
         self._init_render_state()
 
     def _init_render_state(self) -> None:
@@ -498,69 +490,48 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         num_inference_steps: int | None = None,
         guidance_scale: float | None = None,
         negative_prompt: str | None = None,
-        height: int | None = None,
-        width: int | None = None,
+        height: int | None = None, width: int | None = None,
         generator: torch.Generator | list[torch.Generator] | None = None,
         eta: float | None = None,
-        t0: int | None = None,
-        t1: int | None = None,
-        motion_field_strength_x: float | None = None,
-        motion_field_strength_y: float | None = None,
-        value_mapping: str | None = None,
-        rvm_period: int | None = None,
-        dsf_quantile: float | None = None,
+        t0: int | None = None, t1: int | None = None,  # where frames start to interact (method.md section 2)
+        motion_field_strength_x: float | None = None, motion_field_strength_y: float | None = None,
+        value_mapping: str | None = None, rvm_period: int | None = None, dsf_quantile: float | None = None,
         attention_blocks: tuple[str, ...] | list[str] | str | None = None,
-        output_type: str = "np",
-        return_dict: bool = True,
+        output_type: str = "np", return_dict: bool = True,
         latents: torch.Tensor | None = None,
-        prompt_embeds: torch.Tensor | None = None,
-        negative_prompt_embeds: torch.Tensor | None = None,
-        frames_per_pass: int | None = None,
-        chunking: str | None = None,
+        prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None,
+        frames_per_pass: int | None = None, chunking: str | None = None,  # long videos (section 5)
         callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         controller: ValueMappingController | None = None,
-        image: Any = None,
-        image_strength: float | None = None,
-        image_mode: str | None = None,
+        image: Any = None, image_strength: float | None = None, image_mode: str | None = None,  # start picture
         cache_interval: int | None = None,
         settings: RenderSettings | None = None,
-        ip_adapter_image: Any = None,
-        ip_adapter_image_embeds: list[torch.Tensor] | None = None,
+        ip_adapter_image: Any = None, ip_adapter_image_embeds: list[torch.Tensor] | None = None,
         ip_adapter_frame_images: list | dict | None = None,
     ):
-        """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8).
-        `prompt_embeds` (F, 77, D) replaces `prompt`, `negative_prompt_embeds` (1 or F, 77, D)
-        replaces `negative_prompt`; `encode_prompt` makes both, so embeddings can be reused.
-        `image` (a path, PIL image, array or tensor) takes frame 1's place (start_image.py).
-        With an IP-Adapter loaded (`load_ip_adapter`), `ip_adapter_image` is one reference picture
-        for every frame (a list: one per adapter), `ip_adapter_frame_images` one per frame (a list
-        with None for frames without one) or per span ({first frame: picture}), and
-        `ip_adapter_image_embeds` diffusers' precomputed embeddings with one row (a pair under
-        guidance) for the video or one per frame (ip_adapter.py).
+        """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8);
+        or `prompt_embeds` (F, 77, D) and `negative_prompt_embeds` (1 or F, 77, D) from `encode_prompt`.
+        `image` (a path, PIL image, array or tensor) takes frame 1's place (start_image.py). With an
+        IP-Adapter loaded, `ip_adapter_image` is one reference for every frame, `ip_adapter_frame_images`
+        one per frame (None: none) or per span ({first frame: picture}), `ip_adapter_image_embeds`
+        diffusers' embeddings, one row (a pair under guidance) for the video or per frame (ip_adapter.py).
 
         The render settings come from `settings` (a `RenderSettings`; default: its defaults at this
-        model's size), each keyword given here replacing its field: steps 50, guidance 7.5,
-        t0 44, t1 47, rotational mapping with tau 4, 16 frames per pass, ... (settings.py).
-        See the module docstring for the schedule."""
+        model's size), each keyword given here replacing its field: steps 50, guidance 7.5, t0 44,
+        t1 47, rotational mapping with tau 4, 16 frames per pass, ... (settings.py)."""
         given = {k: v for k, v in locals().items() if k in SETTING_ARGUMENTS and v is not None}
         settings = self.render_settings(settings, **given)
         prompts, video_length = self._frame_prompts(prompt, prompt_embeds, video_length)
         embeddings = (prompt_embeds, negative_prompt_embeds) if prompt_embeds is not None else None
-        if isinstance(callback_on_step_end, (PipelineCallback, MultiPipelineCallbacks)):
-            callback_on_step_end_tensor_inputs = callback_on_step_end.tensor_inputs
+        tensor_inputs = callback_tensor_inputs(callback_on_step_end, callback_on_step_end_tensor_inputs)
         self.check_inputs(prompts, settings, embeddings, video_length=video_length, output_type=output_type,
-                          callback_on_step_end_tensor_inputs=callback_on_step_end_tensor_inputs)
+                          callback_on_step_end_tensor_inputs=tensor_inputs)
         video_length = len(prompts) if prompts is not None else video_length
 
-        run = self._start_call(settings, generator, controller, callback_on_step_end, callback_on_step_end_tensor_inputs)
+        run = self._start_call(settings, generator, controller, callback_on_step_end, tensor_inputs)
         try:
-            self._encode_frames(run, prompts, embeddings, video_length)
-            run.image_prompt = prepare_image_prompt(
-                self, video_length, (settings.height // self.vae_scale_factor, settings.width // self.vae_scale_factor),
-                self._execution_device, run.cond.dtype, self.do_classifier_free_guidance,
-                ip_adapter_image, ip_adapter_image_embeds, ip_adapter_frame_images,
-            )
+            self._encode_frames(run, prompts, embeddings, video_length, (ip_adapter_image, ip_adapter_image_embeds, ip_adapter_frame_images))
             self._plan_steps(run, video_length, image)
             with installed_value_mapping(self.unet, run.controller, self.attention_blocks(settings), self._value_mapping_processors), \
                     self.progress_bar(total=self.num_timesteps) as run.progress:
@@ -589,15 +560,17 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         )
         return self._call
 
-    def _encode_frames(self, run: RenderCall, prompts, embeddings, video_length: int) -> None:
-        """Step 0: the frame prompts' and the negative prompt's conditioning, for the whole video."""
+    def _encode_frames(self, run: RenderCall, prompts, embeddings, video_length: int, references=(None, None, None)) -> None:
+        """Step 0: the whole video's conditioning: the frame prompts', the negative prompt's and the
+        IP-Adapter references' (`references`: ip_adapter_image, _image_embeds, _frame_images)."""
         negative = run.settings.negative_prompt or None
         prompt_embeds, negative_prompt_embeds = embeddings or (None, None)
         if prompt_embeds is not None:  # one row: every frame's
             prompt_embeds = prompt_embeds.expand(video_length, -1, -1)
-        run.cond, run.uncond = self.frame_conditioning(
-            prompts, negative, prompt_embeds, negative_prompt_embeds, self._execution_device, self.do_classifier_free_guidance
-        )
+        device, cfg = self._execution_device, self.do_classifier_free_guidance
+        run.cond, run.uncond = self.frame_conditioning(prompts, negative, prompt_embeds, negative_prompt_embeds, device, cfg)
+        latent_size = (run.settings.height // self.vae_scale_factor, run.settings.width // self.vae_scale_factor)
+        run.image_prompt = prepare_image_prompt(self, video_length, latent_size, device, run.cond.dtype, cfg, *references)
 
     def frame_conditioning(self, prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, device, cfg):
         """(cond, uncond) in the form `unet_conditioning` takes; SD 1.5's are the text embeddings."""
@@ -725,6 +698,13 @@ def check_embeddings(prompt_embeds, negative_prompt_embeds, video_length: int) -
             f"negative_prompt_embeds must be (1 or {video_length}, {', '.join(map(str, prompt_embeds.shape[1:]))}); "
             f"got {tuple(negative_prompt_embeds.shape)}."
         )
+
+
+def callback_tensor_inputs(callback, names: list[str] | None) -> list[str] | None:
+    """The tensors a step-end callback asks for: a diffusers PipelineCallback names its own."""
+    if isinstance(callback, (PipelineCallback, MultiPipelineCallbacks)):
+        return callback.tensor_inputs
+    return names
 
 
 def pass_label(frame_ids: list[int], passes: list[Pass]) -> str:

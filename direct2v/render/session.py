@@ -88,24 +88,52 @@ def render(
     check_frame_count(len(prompts))  # a video, not a still: the page's, the CLI's and the director's rule
     settings = settings.replace(seed=resolve_seed(settings.seed))
     pipe.check_inputs(prompts, settings)  # the pipeline's one gate, before the scheduler or memory plan use them
-    seed = settings.seed
-    run = settings.for_render()
-    use_draft(pipe, settings.draft, settings.draft_lora, token=token, listed=listed)
-    use_scheduler(pipe, run.scheduler)
-    generator = torch.Generator("cpu").manual_seed(seed)
+    call = prepare_pipe(pipe, settings, token=token, listed=listed)
+    cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
+    out = call_pipeline(
+        pipe, prompts, call, generator=torch.Generator("cpu").manual_seed(settings.seed), image=image,
+        callback_on_step_end=step_reporter(on_step, should_cancel, preview_every, start),
+        **reference_kwargs(pipe, ip_image, settings.ip_adapter_scale),
+    )
+    return RenderResult(
+        frames=out.frames,
+        seed=settings.seed,
+        elapsed_s=time.perf_counter() - start,
+        settings=settings,
+        anchor_cache_bytes=out.anchor_cache_bytes,
+        peak_bytes=torch.cuda.max_memory_allocated() if cuda else None,
+    )
+
+
+def prepare_pipe(pipe, settings: RenderSettings, token=None, listed=None) -> RenderSettings:
+    """Put the render's draft LoRA, scheduler, compilation and memory plan on `pipe`; the settings
+    the pipeline is called with (a draft's, frames per pass fitted to memory under low_memory)."""
+    call = settings.for_render()
+    use_draft(pipe, settings.draft, settings.draft_lora, token=token, listed=listed)
+    use_scheduler(pipe, call.scheduler)
+    if settings.compile:
+        compile_unet(pipe)
+    if settings.low_memory:
+        enable_low_memory(pipe)
+        call = call.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
+    return call
+
+
+def step_reporter(
+    on_step: Callable[[StepInfo], None] | None, should_cancel: Callable[[], bool] | None, preview_every: int, start: float
+) -> Callable:
+    """The pipeline's step-end callback for `render`: a StepInfo to `on_step` (with a preview every
+    `preview_every` steps and at the end), and the render interrupted once `should_cancel()` is true."""
 
     def callback(p, index: int, t, tensors: dict) -> dict:
         done = index + 1
         total = max(p.num_timesteps, done)
         elapsed = time.perf_counter() - start
         info = StepInfo(
-            step=done,
-            total=total,
-            phase=p.phase,
-            elapsed_s=elapsed,
-            eta_s=elapsed / done * (total - done),
-            frames=p.frame_ids,
+            step=done, total=total, phase=p.phase, elapsed_s=elapsed, eta_s=elapsed / done * (total - done), frames=p.frame_ids
         )
         if preview_every and (done % preview_every == 0 or done == total):
             info.preview = latents_to_preview(tensors["latents"])
@@ -115,38 +143,24 @@ def render(
             p._interrupt = True
         return {}
 
-    cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
-    if cuda:
-        torch.cuda.reset_peak_memory_stats()
-    references = reference_kwargs(pipe, ip_image, settings.ip_adapter_scale)
-    if settings.compile:
-        compile_unet(pipe)
-    call = run
-    if settings.low_memory:
-        enable_low_memory(pipe)
-        call = run.replace(frames_per_pass=plan_frames_per_pass(pipe, settings.height, settings.width, settings.frames_per_pass))
-    out_of_memory = False
+    return callback
+
+
+def call_pipeline(pipe, prompts: list[str], settings: RenderSettings, **kwargs):
+    """`pipe(prompts, settings=settings, **kwargs)`, CUDA out-of-memory turned into RenderOutOfMemory
+    with what to lower, after the failed render's memory is free."""
     try:
-        out = pipe(prompts, generator=generator, callback_on_step_end=callback, image=image, settings=call, **references)
+        return pipe(prompts, settings=settings, **kwargs)
     except torch.cuda.OutOfMemoryError:
         # The exception's traceback holds the render's frames and so its latents and
         # activations: leave this block (which drops it) before freeing and reporting.
-        out_of_memory = True
+        pass
     except RenderCancelled:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         raise
-    if out_of_memory:
-        release_memory()
-        raise RenderOutOfMemory(
-            f"Out of GPU memory rendering {len(prompts)} frames at {settings.width}x{settings.height}. "
-            "Lower the size or the frames per pass, or turn DSF off on all layers."
-        )
-    return RenderResult(
-        frames=out.frames,
-        seed=seed,
-        elapsed_s=time.perf_counter() - start,
-        settings=settings,
-        anchor_cache_bytes=out.anchor_cache_bytes,
-        peak_bytes=torch.cuda.max_memory_allocated() if cuda else None,
+    release_memory()
+    raise RenderOutOfMemory(
+        f"Out of GPU memory rendering {len(prompts)} frames at {settings.width}x{settings.height}. "
+        "Lower the size or the frames per pass, or turn DSF off on all layers."
     )
