@@ -97,9 +97,37 @@ def test_services_import_neither_gradio_nor_the_page():
 
 
 def test_tabs_do_not_import_each_other():
-    """The Render and Compare tabs share direct2v.ui.gpu_jobs; only the layout imports a tab."""
+    """The Render and Compare tabs share direct2v.ui.gpu_jobs; only the page's assembly (its
+    panels and their wiring) imports a tab."""
     graph = import_graph()
+    assembly = {"direct2v.ui.layout", "direct2v.ui.panels", "direct2v.ui.wiring"}
     for tab in ("direct2v.ui.render", "direct2v.ui.compare"):
         importers = {m for m, targets in graph.items() if tab in targets}
-        assert importers <= {"direct2v.ui.layout"}, (tab, importers)
+        assert importers <= assembly, (tab, importers)
     assert "direct2v.ui.gpu_jobs" in graph["direct2v.ui.compare"] and "direct2v.ui.gpu_jobs" in graph["direct2v.ui.render"]
+
+
+def long_functions(folder: Path, limit: int = 80) -> list[str]:
+    """`path:name (n lines)` for every function in `folder` (methods and nested ones too) longer
+    than `limit` lines, counted from `def` to its last line."""
+    long = []
+    for path in sorted(folder.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 > limit:
+                long.append(f"{path.relative_to(folder).as_posix()}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    return long
+
+
+def test_no_function_in_the_page_or_its_services_is_over_80_lines():
+    assert long_functions(PACKAGE / "ui") + long_functions(PACKAGE / "services") == []
+
+
+def test_the_length_rule_counts_from_def_to_the_last_line(tmp_path):
+    def body(n: int, indent: str) -> str:
+        return "".join(f"{indent}x{i} = {i}\n" for i in range(n))
+
+    (tmp_path / "m.py").write_text(
+        "def fits():\n" + body(79, "    ") + "\n\nclass C:\n    def too_long(self):\n" + body(80, "        "),
+        encoding="utf-8",
+    )
+    assert long_functions(tmp_path) == ["m.py:too_long (81 lines)"]

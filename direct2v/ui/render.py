@@ -4,6 +4,8 @@ into the page; Cancel stops it within one step."""
 from __future__ import annotations
 
 import time
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -101,101 +103,158 @@ def _render(
     prompts: list[str], s: RenderSettings, flag: Any, progress: Any, image: Any = None,
     user_prompt: str = "", fields: dict | None = None, session: str = "local", identity: Any = None,
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """One render once its turn has come: the model (loaded on first use), the previews, then
+    the final frames and the files; or, cancelled, the video still shown back in place."""
     keep = gr.update()
     started = time.perf_counter()
     # This render's model, even if the page switches meanwhile; a visitor's own on a public server.
     choice = rt.RUNTIME.models.choice_for(visitor_of(session))
-    model = choice.model
-    if choice == rt.RUNTIME.models.choice and not rt.RUNTIME.models.loaded:
-        progress(0, desc=f"Loading {model}…")
-        yield keep, keep, keep, keep, f"Loading the model `{model}`… (once per server start)"
-        load_model("press Render again")
-
-    seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
-    if image is not None:
-        seed_note += ", frame 1 from the picture"
+    yield from _load_first(choice, progress)
     # The previous video and downloads stay until this render is done.
-    yield keep, keep, keep, keep, f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
+    yield keep, keep, keep, keep, _start_line(prompts, s, image)
     stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image,
                               identity, rt.RUNTIME.ip_adapter)
     folder = session_store(session).new_dir("render")
-    gallery = _GalleryFiles(folder / "preview")
-    result, eta, last_step, total = None, None, 0, s.num_inference_steps
-    passes = _passes(len(prompts), s)
-    image_mode = s.image_mode if image is not None else None
+    watch, result = _StepWatch(prompts, s, picture=image is not None), None
+    with _failures_as_messages(), closing(stream):
+        result = yield from _previews(stream, flag, watch, _GalleryFiles(folder / "preview"), progress)
+    if result is None:
+        yield _cancelled(session, watch, started)
+        return
+    job = _Job(prompts, s, choice, folder, session, started, image, identity, user_prompt, fields or {})
+    yield from _finish(result, job)
+
+
+def _load_first(choice: Any, progress: Any) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """The page's own model is loaded on the first render (once per server start)."""
+    if choice == rt.RUNTIME.models.choice and not rt.RUNTIME.models.loaded:
+        keep = gr.update()
+        progress(0, desc=f"Loading {choice.model}…")
+        yield keep, keep, keep, keep, f"Loading the model `{choice.model}`… (once per server start)"
+        load_model("press Render again")
+
+
+def _start_line(prompts: list[str], s: RenderSettings, image: Any) -> str:
+    seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
+    if image is not None:
+        seed_note += ", frame 1 from the picture"
+    return f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
+
+
+class _StepWatch:
+    """Where a render is (its last step of `total`) and the status line for a step: the label
+    that names the phases and the time left from the measured step times."""
+
+    def __init__(self, prompts: list[str], s: RenderSettings, picture: bool) -> None:
+        self.s, self.frames, self.picture = s, len(prompts), picture
+        self.step, self.total, self.eta = 0, s.num_inference_steps, None
+        self.passes = _passes(len(prompts), s)
+
+    def status(self, info: Any, progress: Any) -> str:
+        s = self.s
+        self.step, self.total = int(info.step), int(info.total)
+        n_first = single_frame_steps(s.num_inference_steps, s.t0, s.t1, self.total, s.image_mode if self.picture else None)
+        if self.eta is None:
+            self.eta = Eta(self.total, n_first, min(self.frames, s.frames_per_pass))
+        left = eta_words(*self.eta.update(self.step, float(info.elapsed_s)))
+        label = step_label(self.step, self.total, n_first, self.passes, picture=self.picture)
+        progress((self.step, self.total), desc=f"{info.phase} · {left}", unit="steps")
+        return f"{_progress_bar(self.step, self.total)} {label} · {info.phase} · {left}"
+
+
+def _previews(
+    stream: Iterator[tuple[str, Any]], flag: Any, watch: _StepWatch, gallery: _GalleryFiles, progress: Any,
+) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """Each step into the status line (with the previews when a step has them); returns the
+    render's result, or None when Cancel stopped it."""
+    keep, result = gr.update(), None
+    for kind, payload in stream:
+        if flag.is_set():
+            break
+        if kind == "step":
+            status = watch.status(payload, progress)
+            if payload.preview is not None:
+                # Long videos preview one pass at a time; earlier passes' frames stay shown.
+                gallery.update(np.asarray(payload.preview), list(getattr(payload, "frames", []) or []))
+                yield gallery.items(), keep, keep, keep, status
+            else:
+                yield keep, keep, keep, keep, status
+        elif kind == "done":
+            result = payload
+    return result
+
+
+@contextmanager
+def _failures_as_messages() -> Iterator[None]:
+    """A render's failures as the page's messages (no server paths); a cancelled render is no failure."""
     try:
-        for kind, payload in stream:
-            if flag.is_set():
-                break
-            if kind == "step":
-                info = payload
-                last_step, total = int(info.step), int(info.total)
-                n_first = single_frame_steps(s.num_inference_steps, s.t0, s.t1, total, image_mode)
-                if eta is None:
-                    eta = Eta(total, n_first, min(len(prompts), s.frames_per_pass))
-                left = eta_words(*eta.update(last_step, float(info.elapsed_s)))
-                label = step_label(last_step, total, n_first, passes, picture=image is not None)
-                progress((last_step, total), desc=f"{info.phase} · {left}", unit="steps")
-                status = f"{_progress_bar(last_step, total)} {label} · {info.phase} · {left}"
-                if info.preview is not None:
-                    # Long videos preview one pass at a time; earlier passes' frames stay shown.
-                    gallery.update(np.asarray(info.preview), list(getattr(info, "frames", []) or []))
-                    yield gallery.items(), keep, keep, keep, status
-                else:
-                    yield keep, keep, keep, keep, status
-            elif kind == "done":
-                result = payload
+        yield
     except gr.Error:
         raise
     except RenderCancelled:
-        result = None
+        pass
     except SettingsError as e:  # PromptError included
         raise gr.Error(str(e)) from None
     except RenderOutOfMemory as e:  # render() has already released the memory
         raise gr.Error(f"{e} The model stays loaded; press Render again.") from None
     except Exception as e:
         raise gr.Error(f"The render failed: {type(e).__name__}: {without_server_details(str(e))}") from None
-    finally:
-        stream.close()
 
-    if result is None:
-        # The frames of the video still shown go back over the partial previews (none: cleared).
-        from .history import SHOWN
 
-        shown = SHOWN.get(session) or []
-        yield shown, keep, keep, keep, cancelled_line(last_step, total, time.perf_counter() - started, bool(shown))
-        return
+def _cancelled(session: str, watch: _StepWatch, started: float) -> tuple[Any, Any, Any, Any, str]:
+    """The frames of the video still shown go back over the partial previews (none: cleared)."""
+    from .history import SHOWN
 
-    frames = np.asarray(result.frames)
-    used = int(result.seed)
-    # The final frames, one by one, then the video; every file carries the project.
+    keep = gr.update()
+    shown = SHOWN.get(session) or []
+    return shown, keep, keep, keep, cancelled_line(watch.step, watch.total, time.perf_counter() - started, bool(shown))
+
+
+@dataclass
+class _Job:
+    """What a finished render needs to make its files: the table, the settings, the model, its
+    folder, whose it is, when it started, the pictures and the page's other fields."""
+
+    prompts: list[str]
+    settings: RenderSettings
+    choice: Any
+    folder: Path
+    session: str
+    started: float
+    image: Any = None
+    identity: Any = None
+    user_prompt: str = ""
+    fields: dict = field(default_factory=dict)
+
+
+def _finish(result: Any, job: _Job) -> Iterator[tuple[Any, Any, Any, Any, str]]:
+    """The final frames, one by one, then the video and the downloads; every file carries the
+    project, and the render goes into this session's history."""
+    from ..video import export_all, output_stem
+    from .history import FINISHED, SHOWN
     from .project import keep_start_picture, make_project
 
-    project = make_project(user_prompt, prompts, result.settings, fields or {}, choice,
-                           start_image=keep_start_picture(image, folder),
-                           identity=keep_identity_picture(identity, folder))
-    gallery = _GalleryFiles(folder / "frames", project)
+    keep, s = gr.update(), job.settings
+    frames, used = np.asarray(result.frames), int(result.seed)
+    project = make_project(job.user_prompt, job.prompts, result.settings, job.fields, job.choice,
+                           start_image=keep_start_picture(job.image, job.folder),
+                           identity=keep_identity_picture(job.identity, job.folder))
+    gallery = _GalleryFiles(job.folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):
         yield gallery.items(k), keep, keep, used, f"Decoded frame {k} of {len(frames)}…"
-    from ..video import export_all, output_stem
-
-    stem = output_stem(prompts[0], s.width, s.height, used, project)
-    paths = export_all(frames, Path(rt.RUNTIME.out_dir or folder), fps=s.fps, stem=stem, project=project)
-    took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - started))
+    stem = output_stem(job.prompts[0], s.width, s.height, used, project)
+    paths = export_all(frames, Path(rt.RUNTIME.out_dir or job.folder), fps=s.fps, stem=stem, project=project)
+    took = rt.elapsed_text(getattr(result, "elapsed_s", time.perf_counter() - job.started))
     items = gallery.items()
     files = [str(paths["mp4"]), str(paths["gif"]), str(paths["zip"])]
-    from .history import FINISHED, SHOWN
-
-    FINISHED.put(session, {"items": items, "project": project.to_json(), "video": files[0], "downloads": files})
-    SHOWN.put(session, items)
+    FINISHED.put(job.session, {"items": items, "project": project.to_json(), "video": files[0], "downloads": files})
+    SHOWN.put(job.session, items)
+    cache = getattr(result, "anchor_cache_bytes", 0)
     yield (
-        items,
-        files[0],
-        files,
-        used,
+        items, files[0], files, used,
         f"✓ Done: {len(frames)} frames in {took}, seed {used}, {s.fps} fps"
-        + (f", anchor cache {result.anchor_cache_bytes / 2**20:.1f} MiB" if getattr(result, "anchor_cache_bytes", 0) else "")
+        + (f", anchor cache {cache / 2**20:.1f} MiB" if cache else "")
         + ". Download the mp4, gif or PNG frames below.",
     )
 
