@@ -2,7 +2,9 @@
 can be used. Small and honest rather than clever:
 - the story's steps come in the prompt's order (offline_grammar.py reads them), frames are
   shared out over the steps, and each step is staged with words that are true of it
-  ("beginning to melt", "partly melted", "a caterpillar half turned into a butterfly");
+  ("partly melted", "the lawn half mown", "a dog halfway to its owner": offline_actions.py),
+  so every frame shows something the one before did not; a span ("all night", "over many
+  years") is staged by time or degree, never repeated (offline_time.py);
 - every frame names its subject and place in full, with the prompt's own words; nothing is
   invented (no scenery, no "gentle breeze");
 - where the prompt has no event to stage, the director says so (the result's `notice`) and
@@ -13,11 +15,34 @@ can be used. Small and honest rather than clever:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from . import prompts
 from .base import Director
 from .quality import split_shot
 from .offline_blend import CAMERA_TALK, camera_text, compose, in_between_script, rewrite_frame
+from .offline_actions import (
+    AFFECT,
+    CREATE,
+    JUMP,
+    VEILS,
+    Stages,
+    becomes,
+    consume,
+    fall,
+    incremental,
+    jump,
+    land,
+    lose,
+    opened,
+    pour,
+    propel,
+    reach,
+    rise,
+    set_or_rise,
+    veil,
+    where,
+)
 from .offline_grammar import (
     CHANGE,
     COLOURS,
@@ -36,13 +61,12 @@ from .offline_grammar import (
     plural,
     recoloured,
 )
+from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
            "freeze", "dry", "spread", "sink", "shrink", "wilt", "clear", "darken", "brighten", "empty",
-           "flood", "thaw", "ripen", "gather", "rot", "wither", "cool", "fog", "soak"}
-# Verbs that make something: staged by what they produce (the mural grows), not by degrees of the doer.
-CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
-          "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
+           "flood", "thaw", "ripen", "gather", "rot", "wither", "cool", "fog", "soak", "rust", "age", "crumble", "decay",
+           "erode", "tarnish", "corrode", "wear", "yellow", "overgrow", "ice", "warm", "heat", "swell", "deflate"}
 # Processes that start and keep going, stronger rather than finished.
 PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
            "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle"}
@@ -50,7 +74,10 @@ PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smo
 MOTION = {"run", "walk", "jog", "drive", "ride", "fly", "float", "drift", "swim", "sail", "roll", "slide", "skate",
           "glide", "climb", "crawl", "hop", "skip", "march", "race", "speed", "cycle", "bike", "ski", "surf", "paddle",
           "row", "wander", "stroll", "hike", "dash", "sprint", "travel", "move", "blow", "skateboard", "tumble", "scurry",
-          "trot", "gallop", "waddle", "limp", "stride", "amble", "zoom", "rush", "hurry", "chase", "flow", "fall", "sled"}
+          "trot", "gallop", "waddle", "limp", "stride", "amble", "zoom", "rush", "hurry", "chase", "flow", "fall", "sled",
+          "carry", "push", "pull", "drag", "wheel", "tow", "lead", "haul", "steer", "pedal"}
+# Verbs whose object is the way itself ("crosses a bridge" is across the bridge).
+WAY_VERBS = {"cross": "across", "climb": "up", "descend": "down", "ascend": "up", "traverse": "across"}
 ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
@@ -67,12 +94,8 @@ COVERS = {"smoke", "fog", "mist", "cloud", "clouds", "darkness", "shadows", "sha
 # Verbs of a state: "a cat sleeping on a sofa" from the first frame, never "beginning to sleep".
 STATES = {"sleep", "sit", "lie", "stand", "rest", "wait", "hover", "perch", "watch", "graze", "glow", "shine", "wear",
           "hold", "look", "stay", "remain", "live", "hang", "float", "drift", "lean", "kneel"}
-# The times of day and the seasons in order, for a time-lapse "from dusk to night".
-TIMES = ["dawn", "sunrise", "morning", "midday", "afternoon", "sunset", "dusk", "evening", "night", "midnight"]
-_AT_TIME = {"morning": "in the morning", "afternoon": "in the afternoon", "evening": "in the evening"}
 # A noun phrase ends before a preposition, but "of" stays inside it ("a puff of smoke").
 _NP_END = "|".join(sorted(PREPOSITIONS - {"of"}))
-SEASONS = ["spring", "summer", "autumn", "fall", "winter"]
 NO_EVENT = ("No event found in this prompt: every frame keeps its words, with small changes of framing. Add what "
             "happens (\"... then ...\") or use a language model to tell a story.")
 NOT_ENGLISH = ("This prompt does not look like English: the image model reads English only and the built-in writer "
@@ -97,13 +120,6 @@ def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
     return [coming, f"{old.np} {doing}, {new.np} beside the {old.head}".replace("  ", " ")]
 
 
-class Stages(list):
-    """Texts in story order; `ranks` (optional) says which to keep first when there are fewer
-    frames than texts (an action keeps "about to", "doing" and "done" before the steps between)."""
-
-    ranks: list[int] | None = None
-
-
 def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
     """An action with an end: about to, under way, done ("a horse having just jumped over a fence",
     "a pizza having just been sliced")."""
@@ -120,11 +136,12 @@ _PATHS = {"across": ("at the near edge of", "at the far side of"), "down": ("at 
           "up": ("at the bottom of", "at the top of"), "along": ("at the start of", "at the end of")}
 
 
-def _process(s: str, v: str, tail: str, weather: bool) -> list[str]:
+def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False) -> list[str]:
     """Something that starts and keeps going ("a pot of water boils", "snow starts falling"):
     it begins, then grows in strength; nothing ends it."""
     g = ing(v)
-    ways = ("lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
+    ways = ("gently", "", "steadily", "harder", "strongly", "very strongly") if wind else (
+        "lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
         "gently", "", "steadily", "harder", "vigorously", "at full strength")
     return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
         f"{s} {g}{' ' + w if w else ''}{tail}" for w in ways]
@@ -132,38 +149,28 @@ def _process(s: str, v: str, tail: str, weather: bool) -> list[str]:
 
 def _path(s: str, v: str, rest: str) -> list[str] | None:
     """Motion along a path ("runs across a beach"): where on the path the subject is."""
-    if v not in MOTION:  # "fireworks light up the sky" is no climb
+    way_verb = v in WAY_VERBS and re.match(r"(?:the|a|an)\s", rest, re.I)
+    if way_verb:  # "crosses a bridge": where on the bridge
+        rest = f"{WAY_VERBS[v]} {rest}"
+    elif v not in MOTION:  # "fireworks light up the sky" is no climb
         return None
-    m = re.match(r"(across|down|up|along)\s+((?:the|a|an)\s+.+)$", rest, re.I)
+    # "rides a bike down a hill": the bike goes along on the way
+    m = re.match(r"(?:((?:a|an|the|his|her|their|its)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+)?(across|down|up|along)\s+"
+                 r"((?:the|a|an)\s+.+)$", rest, re.I)
     if not m:
         return None
-    prep, way, g = m.group(1).lower(), m.group(2), ing(v)
+    obj, prep, way, g = f" {m.group(1)}" if m.group(1) else "", m.group(2).lower(), m.group(3), ing(v)
     start, end = _PATHS[prep]
-    part = [f"{s} {g} {x} {prep} {way}" for x in ("a third of the way", "halfway", "two thirds of the way",
-                                                   "most of the way")]
-    return [f"{s} {start} {way}, about to {v} {prep}", f"{s} beginning to {v} {prep} {way}", f"{s} {g} {prep} {way}",
-            *part, f"{s} {end} {way}"]
+    part = [f"{s} {'' if way_verb else g}{obj} {x} {prep} {way}" for x in (
+        "a third of the way", "halfway", "two thirds of the way", "most of the way")]
+    say = "" if way_verb else f" {prep}"
+    return [f"{s} {start} {way}, about to {v}{obj}{say}", f"{s} beginning to {v}{obj}{say} {way}",
+            f"{s} {g}{obj}{say} {way}", *part, f"{s} {end} {way}"]
 
 
 def _with_article(word: str, np_rest: str) -> str:
     """'a' or 'an' before `word`, then the rest of the noun phrase."""
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word} {np_rest}".strip()
-
-
-def _created(s: str, v: str, rest: str) -> list[str] | None:
-    """'paints a mural on a wall': the mural grows from just begun to finished."""
-    m = re.match(r"((?:a|an|the|some|his|her|their)\s+(?:[\w'-]+\s+){0,4}?[\w'-]+)(?:\s+into\s+((?:a|an)\s+[\w' -]+?))?"
-                 r"(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, rest, re.I)
-    if not m:
-        return None
-    obj, into, after = m.group(1), m.group(2), m.group(3)
-    product = (into or obj).split(" ", 1)[1]
-    the, g, done = f"the {product}", ing(v), participle(v)
-    what = f"{obj}{' into ' + into if into else ''}{after}"
-    doing = f"{s} {g} {what}"
-    return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}", f"{doing}, {the} just begun",
-            f"{doing}, {the} a quarter {done}", f"{doing}, {the} half {done}", f"{doing}, {the} three quarters {done}",
-            f"{doing}, {the} nearly finished", f"{s} beside {_with_article('finished', product)}{after}"]
 
 
 def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
@@ -220,53 +227,85 @@ def _empty_place(c: Clause) -> str | None:
 
 def _stages(c: Clause, before: list[str], previous: Clause | None = None, first: bool = True,
             final: bool = True) -> tuple[list[str], float]:
-    """The texts one clause moves through, in order, and its share of the frames."""
+    """The texts one clause moves through, in order, and its share of the frames. A phrase that
+    spans the clip ("all night", "over many years") is staged, never repeated in every frame."""
     if c.subject is None:
         return _timelapse(c.text) or [c.text], 1.0
+    rest, span = take_span(c.rest)
+    if span is None:
+        return _event(c, before, previous, first, final)
+    c = replace(c, rest=rest, places=[p for p in c.places if p in rest])
+    texts, weight = _event(c, before, previous, first, final, over_time=True, marked=bool(span.marks))
+    return with_marks(texts, span.marks), max(weight, 2.0)
+
+
+def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, final: bool,
+           over_time: bool = False, marked: bool = False) -> tuple[list[str], float]:
+    """`_stages` for a clause without a span; over_time: a change told by degrees (its span
+    gone); marked: each frame will show its own time, so what goes on all along is held."""
+    assert c.subject is not None
     s, v, rest = c.subject.np, c.verb, c.rest
     tail = f" {rest}" if rest else ""
     now = f"{s} being {participle(v)}{tail}" if c.passive else f"{s} {ing(v)}{tail}"
     words = rest.split()
-    # "changes from green to red": the subject as each end, and on the way between.
+    changed = _changed(c, s, v, rest, now)
+    if changed:
+        return changed, 2.0
+    if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
+        return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
+    if v in ARRIVE and before and previous is not None and previous.subject is not None:
+        return _arrival(c, previous, before[-1]), 1.5
+    head, transitive = c.subject.head, _transitive(c)
+    up = set_or_rise(s, head, v, rest) or rise(s, head, v, rest) or veil(s, head, v, rest, transitive)
+    if up:
+        return up, 2.0
+    gone = _gone(c, s, v, tail, final)
+    if gone:
+        return gone, 2.0
+    objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
+    done = None if c.passive or not objecty else (
+        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        (incremental(s, v, rest) if v in CREATE | AFFECT else None))
+    if done:
+        return done, 2.0
+    if v in GRADUAL and not (v in ("open", "close") and transitive):
+        return _gradual(c, s, v, tail, first), 2.0
+    if c.passive:  # "a pizza is sliced": about to be, being, having just been
+        return _action(s, v, tail, passive=True), 1.0
+    moving = v in MOTION or v in JUMP
+    path = jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or where(s, v, rest, moving) or _path(s, v, rest)
+    if path:
+        return path, 1.0
+    drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
+    if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
+        return [now], 1.0
+    weather = head.lower() in WEATHER
+    one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
+    if c.onset or weather or (v in PROCESS and not transitive and not (v == "pop" and one)):
+        return ([now] if marked else _process(s, v, tail, weather, head.lower() == "wind")), 1.0
+    if c.sudden:  # all at once
+        return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
+    if over_time:  # "rusts over many years": by degrees
+        return _gradual(c, s, v, tail, first), 2.0
+    return ([now] if marked else _action(s, v, tail)), 1.0
+
+
+def _changed(c: Clause, s: str, v: str, rest: str, now: str) -> list[str] | None:
+    """'changes from green to red', 'turns into a butterfly', 'the roofs turn white'."""
+    words, tail = rest.split(), f" {rest}" if rest else ""
     if v in CHANGE | {"go", "fade"} and "from" in [w.lower() for w in words] and " to " in f" {rest} ":
+        # the subject as each end, and on the way between
         i = [w.lower() for w in words].index("from")
         a, b = (x.strip(" ,") for x in " ".join(words[i + 1:]).split(" to ", 1))
         return [_as(c.subject, a), f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now,
-                f"{s} half {a} and half {b}", f"{s} mostly {b}", f"{s} almost fully {b}", _as(c.subject, b)], 2.0
+                f"{s} half {a} and half {b}", f"{s} mostly {b}", f"{s} almost fully {b}", _as(c.subject, b)]
     colour = colour_target(rest)
     if v in CHANGE and words and words[0].lower() in ("into", "to"):
         # "turns into a butterfly" ends as the butterfly; "turns to red" as the subject in red.
         target = recoloured(s, colour) if colour else " ".join(words[1:])
         return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
-            f"{s} {x} {participle(v)}{tail}" for x in ("slightly", "partly", "half", "mostly", "almost fully")] + [target], 2.0
-    if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
-        return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
-    if v in ARRIVE and before and previous is not None and previous.subject is not None:
-        return _arrival(c, previous, before[-1]), 1.5
-    gone = _gone(c, s, v, tail, final)
-    if gone:
-        return gone, 2.0
-    if v in CREATE:
-        made = _created(s, v, rest)
-        if made:
-            return made, 2.0
-    if v in GRADUAL and not (v in ("open", "close") and _transitive(c)):
-        return _gradual(c, s, v, tail, first), 2.0
-    if c.passive:  # "a pizza is sliced": about to be, being, having just been
-        return _action(s, v, tail, passive=True), 1.0
-    path = _path(s, v, rest)
-    if path:
-        return path, 1.0
-    moving = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
-    if (v in STATES and not moving) or c.background:  # going on all the time, or the scene a later event happens in
-        return [now], 1.0
-    weather = c.subject.head.lower() in WEATHER
-    one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
-    if c.onset or weather or (v in PROCESS and not _transitive(c) and not (v == "pop" and one)):
-        return _process(s, v, tail, weather), 1.0
-    if c.sudden:  # all at once
-        return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
-    return _action(s, v, tail), 1.0
+            f"{s} {x} {participle(v)}{tail}" for x in ("slightly", "partly", "half", "mostly", "almost fully")] + [target]
+    return becomes(s, v, rest)
 
 
 def _timelapse(text: str) -> list[str] | None:
@@ -279,7 +318,7 @@ def _timelapse(text: str) -> list[str] | None:
         if a in order and b in order:
             i, j = order.index(a), order.index(b)
             steps = order[i:j + 1] if i <= j else order[i:] + order[:j + 1]
-            at = [f"in {t}" if order is SEASONS else _AT_TIME.get(t, f"at {t}") for t in steps]
+            at = [f"in {t}" if order is SEASONS else AT_TIME.get(t, f"at {t}") for t in steps]
             out = [f"{scene} {at[0]}", f"{scene} {at[0]}, the light starting to change"]
             for k, t in enumerate(at[:-1]):
                 nxt = steps[k + 1]
@@ -347,6 +386,20 @@ def _companion(c: Clause) -> list[str]:
     return [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
 
 
+def _going_on(c: Clause) -> str:
+    """'snow falls on a quiet village' as it goes on: 'snow falling on a quiet village'."""
+    if c.subject is None:
+        return c.text
+    rest = take_span(c.rest)[0]
+    return f"{c.subject.np} {ing(c.verb)}{' ' + rest if rest else ''}"
+
+
+def _lasting(c: Clause) -> bool:
+    """Weather or something in the air (rain, fog, smoke): it stays over the scene after it came."""
+    return c.subject is not None and c.subject.head.lower() in WEATHER | VEILS and c.verb not in ("stop", "clear", "lift") \
+        and c.subject.head.lower() not in ("night", "dusk", "dawn", "evening", "morning", "day", "sunset", "sunrise")
+
+
 def read_story(prompt: str) -> list[Clause]:
     reader, clauses = Reader(), []
     for text, link in pieces(prompt):
@@ -354,6 +407,8 @@ def read_story(prompt: str) -> list[Clause]:
         if link == "as" and clauses and clause.subject is not None:
             clauses[-1].companion = clause
             continue
+        if link == "until" and clauses and clauses[-1].subject is not None:
+            clause.holds = clauses[-1]
         clauses.append(clause)
     # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it").
     place = ""
@@ -362,7 +417,7 @@ def read_story(prompt: str) -> list[Clause]:
             place = c.places[-1]
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
-        elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and \
+        elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \
                 c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"]) and place.split(" ", 1)[1] not in c.rest:
             c.rest = f"{c.rest} {place}".strip()
     return clauses
@@ -390,14 +445,20 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for i, c in enumerate(clauses):
         texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
                                 i == len(clauses) - 1)
+        if i + 1 < len(clauses) and clauses[i + 1].holds is c and len(texts) > 2:
+            texts, weight = texts[: len(texts) // 2], 1.0  # it goes on through the next step: no end of its own
         staged.append(texts)
         weights.append(weight)
     mains: list[str] = []
     withs: list[str] = []
+    ambient = ""  # weather or a veil once it came stays over the scene ("it starts to rain, a girl ...")
     for c, texts, n in zip(clauses, staged, allocate(weights, num_frames)):
         if n:
-            mains += _spread(texts, n)
-            withs += _spread(_companion(c.companion), n) if c.companion else [""] * n
+            held = f"{_going_on(c.holds)}, " if c.holds is not None else ""  # "snow falling, the roofs half white"
+            mains += [held + t for t in _spread(texts, n)]
+            withs += _spread(_companion(c.companion), n) if c.companion else [ambient if not held else ""] * n
+        if _lasting(c):
+            ambient = _going_on(c)
     event = any(len(t) > 1 for t in staged) or len(staged) > 1 or any(withs)
     return mains, withs, event
 

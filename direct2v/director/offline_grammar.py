@@ -128,6 +128,7 @@ class Clause:
     weather: bool = False  # "it starts to rain": weather over the scene, not a new subject
     companion: "Clause | None" = None  # an "as"/"while" clause happening at the same time
     background: bool = False  # an ongoing action a later event happens over: held, not staged
+    holds: "Clause | None" = None  # "snow falls until the roofs turn white": what goes on all through this step
     places: list[str] = field(default_factory=list)
 
 
@@ -180,7 +181,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
         if lw == third and not subject_plural:
-            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and \
+            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and "ADJ" not in lemmas(nxt) and \
                     words[0].lower() not in SINGULAR_ARTICLES:  # "ice cubes melt": "cubes" is the noun
                 continue
             if lemmas(lw).get("NOUN") and _noun_then_verb(words, i):  # "a red sports car speeds": "car" is the head
@@ -201,7 +202,8 @@ _SUDDEN = re.compile(r"\b(?:suddenly|all\s+of\s+a\s+sudden|abruptly)\b,?\s*", re
 
 
 def pieces(prompt: str) -> list[tuple[str, str]]:
-    """(text, link) pieces in story order; link is "", "as" (at the same time) or "sudden"."""
+    """(text, link) pieces in story order; link is "", "as" (at the same time), "until" (comes
+    about while the piece before goes on) or "sudden"."""
     out: list[tuple[str, str]] = []
     lead_place = ""
     for part in _SEQ.split(prompt.strip()):
@@ -218,8 +220,10 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
             a, word, b = m.group(1), m.group(2).lower(), m.group(3)
             if word in ("after", "once"):
                 out += [(b, ""), (a, "")]
-            elif word in ("before", "until"):
+            elif word == "before":
                 out += [(a, ""), (b, "")]
+            elif word == "until":  # the first goes on while the second comes about
+                out += [(a, ""), (b, "until")]
             else:
                 out += [(a, ""), (b, "as")]
             continue
@@ -380,7 +384,11 @@ class Reader:
         # Objects are entities too ("flips a pancake": "it" may mean the pancake later).
         obj = re.match(r"((?:(?:a|an|the|some|his|her|their|its|\w+)\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)"
                        % "|".join(sorted(PREPOSITIONS)), rest_text)
-        if obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
+        if re.match(r"(?:up|out|down)\s+(?:a|an|the|his|her|their|its)\s", rest_text, re.I):  # "blows up a balloon"
+            obj = re.match(r"\w+\s+((?:\w+\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)" % "|".join(sorted(PREPOSITIONS)), rest_text)
+            if obj:
+                self.mention(self.known(obj.group(1)))
+        elif obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
             self.mention(self.known(obj.group(1)))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
                             % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),

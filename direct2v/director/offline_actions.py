@@ -1,0 +1,404 @@
+"""How the built-in writer stages one event so that every frame shows something new: an action
+progresses through what it does to its object (the lawn half mowed, the apple half eaten),
+through where the subject is (far from the gate, close to it, through it) or how high it is
+(just off the ground, high in the sky), and a state through degrees (thin fog over the hills,
+the hills hidden under thick fog). Each builder returns the texts in story order, or None when
+the words do not fit it; offline.py picks the first that fits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .offline_grammar import PREPOSITIONS, ing, is_plural_noun, lemmas, participle
+
+_NP_END = "|".join(sorted(PREPOSITIONS - {"of"}))
+_DET = r"(?:a|an|the|some|his|her|their|its|my|your|our|two|three|several)"
+
+
+class Stages(list):
+    """Texts in story order; `ranks` (optional) says which to keep first when there are fewer
+    frames than texts (an action keeps "about to", "doing" and "done" before the steps between)."""
+
+    ranks: list[int] | None = None
+
+
+def ranked(texts: list[str], ranks: list[int]) -> Stages:
+    out = Stages(texts)
+    out.ranks = ranks
+    return out
+
+
+def split_object(rest: str) -> tuple[str, str] | None:
+    """'a bike down a hill' -> ('a bike', ' down a hill'): the object, then the words after it."""
+    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s+of\s+(?:%s\s+)?[\w'-]+)?)(?=\s+(?:%s)\b|$)(.*)$"
+                 % (_DET, _DET, _NP_END), rest, re.I)
+    if not m or m.group(1).split()[0].lower() in PREPOSITIONS:
+        return None
+    return m.group(1), m.group(2)
+
+
+def the(np: str) -> str:
+    """'a glass of milk' -> 'the glass of milk'; 'his shoes' -> 'the shoes'."""
+    words = np.split()
+    if re.fullmatch(_DET, words[0], re.I):
+        words = words[1:]
+    return "the " + " ".join(words)
+
+
+def _plural(np: str) -> bool:
+    head = np.split(" of ")[0].split()[-1]
+    return is_plural_noun(head) or np.split()[0].lower() in ("two", "three", "several", "some")
+
+
+# ---------------------------------------------------------------------- on an object
+# Verbs whose object comes into being or is done bit by bit: staged by how much is done.
+CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
+          "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
+AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "chop", "slice", "cut", "rake", "shovel",
+          "fill", "water", "iron", "fold", "wrap", "unwrap", "trim", "prune", "plow", "plough", "harvest", "colour",
+          "color", "load", "unload", "pack", "unpack", "dust", "vacuum", "mop", "tidy", "shave", "brush", "comb",
+          "braid", "sand", "scrape", "frost", "ice", "dry", "empty", "clear", "set", "pick", "plant", "collect",
+          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow"}
+CONSUME = {"eat": "eaten", "devour": "eaten", "munch": "eaten", "nibble": "eaten", "gobble": "eaten",
+           "chew": "eaten", "lick": "gone", "drink": "empty", "sip": "empty", "gulp": "empty", "slurp": "empty"}
+REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "greet", "pet", "kiss"}
+PROPEL = {"throw": True, "toss": True, "fling": True, "pitch": True, "lob": True, "hurl": True, "skip": True,
+          "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": False}
+LOSE = {"lose", "shed", "drop"}
+
+
+def pour(s: str, v: str, rest: str) -> list[str] | None:
+    """'pours milk into a glass': the glass fills."""
+    m = re.match(r"(.+?)\s+(?:into|in)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, rest, re.I)
+    if v not in ("pour", "fill") or not m:
+        return None
+    what, vessel, after = m.group(1), the(m.group(2)), m.group(3)
+    doing = f"{s} {ing(v)} {rest}"
+    return [f"{s} beside an empty {vessel[4:]}{after}", f"{s} about to {v} {rest}", f"{s} beginning to {v} {rest}"] + [
+        f"{doing}, {vessel} {x}" for x in ("a quarter full", "half full", "nearly full")] + [
+        f"{s} finishing pouring, {vessel} full{after}", f"{s} beside a full {vessel[4:]}{after}"]
+
+
+def incremental(s: str, v: str, rest: str) -> list[str] | None:
+    """'paints a mural on a wall', 'mows a lawn': the object grows or is done bit by bit."""
+    if v == "blow" and not rest.lower().startswith(("out ", "up ")):
+        return None  # "blows out the candles" puts them out one by one; "blows bubbles" does not
+    made = v in CREATE
+    particle = re.match(r"(?:up|out|off|down)\s+(?=%s\b)" % _DET, rest, re.I)  # "blows out the candles"
+    parts = split_object(rest[particle.end():] if particle else rest)
+    particle_out = v == "blow" and rest.lower().startswith("out ")  # candles are blown out one by one
+    if not parts or ((v in ("light", "set", "pick", "fix", "finish", "gather", "collect", "plant") or particle_out)
+                     and not _plural(parts[0])):
+        return None
+    obj, after = parts
+    into = re.match(r"\s+into\s+((?:a|an)\s+[\w' -]+?)(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, after, re.I)
+    product = the(into.group(1) if into else obj)
+    what, after = f"{particle.group(0) if particle else ''}{obj}{after}", into.group(2) if into else after
+    mass = not re.match(_DET + r"\s", obj, re.I)  # "chops wood": no "a fully chopped wood"
+    done = participle(v) + (f" {particle.group(0).strip()}" if particle else "")  # "blown out"
+    doing = f"{s} {ing(v)} {what}"
+    if _plural(product) and not into and not made:
+        steps = [f"the first of {product} {done}", f"a few of {product} {done}", f"about half of {product} {done}",
+                 f"most of {product} {done}"]
+        steps += [f"all but a few of {product} {done}"]
+        return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
+            f"{s} beside {product} all {done}{after}"]
+    else:
+        steps = [f"{product} just begun" if made else f"{product} barely {done}", f"{product} a quarter {done}",
+                 f"{product} half {done}", f"{product} three quarters {done}"]
+        end = f"{s} beside {_article('finished' if made else 'fully ' + done, product[4:])}{after}"
+    if mass and not made:
+        end = f"{s} beside the {done} {product[4:]}{after}"
+    return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
+        f"{doing}, {product} nearly {'finished' if made else 'all ' + done}", end]
+
+
+def _article(word: str, np: str) -> str:
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word} {np}".strip()
+
+
+def consume(s: str, v: str, rest: str) -> list[str] | None:
+    """'eats an apple': the apple a quarter, half, mostly eaten; 'drinks a glass of milk': the glass empties."""
+    parts = split_object(rest)
+    if v not in CONSUME or not parts:
+        return None
+    obj, after = parts
+    what, g, end = f"{obj}{after}", ing(v), CONSUME[v]
+    vessel = the(obj.split(" of ")[0]) if " of " in obj else the(obj)
+    contents = obj.split(" of ", 1)[1] if " of " in obj else obj  # "a cup of coffee": a sip of coffee
+    bit = "sip" if end == "empty" else ("lick" if v == "lick" else "bite")
+    if end == "empty" and " of " in obj:
+        amounts = [f"{vessel} nearly full", f"{vessel} half empty", f"{vessel} mostly empty", f"{vessel} nearly empty"]
+        last = f"{s} holding an empty {vessel[4:]}{after}"
+    else:
+        word = "gone" if end == "empty" else end
+        amounts = [f"{vessel} a quarter {word}", f"{vessel} half {word}", f"{vessel} mostly {word}",
+                   f"{vessel} nearly all {word}"]
+        last = f"{s} having {participle(v)} all of {vessel}{after}"
+    return [f"{s} about to {v} {what}", f"{s} taking a first {bit} of {contents}{after}"] + [
+        f"{s} {g} {what}, {x}" for x in amounts] + [f"{s} finishing the last of {the(contents)}{after}", last]
+
+
+def reach(s: str, v: str, rest: str) -> Stages | None:
+    """'catches a frisbee', 'picks up a shell': eyes it, moves in, reaches, takes it, holds it."""
+    up = v == "pick" and re.match(r"up\s+", rest, re.I)
+    parts = split_object(rest[up.end():] if up else rest)
+    if (v not in REACH and not up) or not parts:
+        return None
+    obj, after = parts
+    g = ing(v) + (" up" if up else "")
+    if v in ("hug", "greet", "pet", "kiss"):
+        near = [f"{s} seeing {obj}{after}", f"{s} walking toward {obj}{after}", f"{s} getting close to {obj}{after}",
+                f"{s} reaching out to {obj}{after}"]
+        return ranked(near + [f"{s} about to {v} {obj}{after}", f"{s} {g} {obj}{after}",
+                              f"{s} {g} {obj} warmly{after}", f"{s} beside {obj}, smiling{after}"], [0, 4, 6, 3, 5, 1, 7, 2])
+    if v == "chase":
+        return None
+    texts = [f"{s} eyeing {obj}{after}", f"{s} moving toward {obj}{after}", f"{s} getting close to {obj}{after}",
+             f"{s} reaching for {obj}{after}", f"{s} lunging for {obj}{after}", f"{s} {g} {obj}{after}",
+             f"{s} having just {participle(v)}{' up' if up else ''} {obj}{after}", f"{s} holding {obj}{after}"]
+    return ranked(texts, [0, 6, 7, 3, 5, 1, 4, 2])
+
+
+def propel(s: str, v: str, rest: str) -> Stages | None:
+    """'kicks a ball', 'throws a stone into a lake': gets ready, does it, the object flies off."""
+    parts = split_object(rest)
+    if v not in PROPEL or not parts:
+        return None
+    obj, after = parts
+    target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to)\s+(.+)$", after, re.I)
+    where, place = (f" {target.group(1)} {target.group(2)}", "") if target else ("", after)
+    g, done = ing(v), participle(v)
+    ready = f"{s} holding {obj}{place}" if PROPEL[v] else f"{s} lining up in front of {obj}{place}"
+    flying = [f"{s} watching {obj} fly off{where}{place}", f"{s} watching {obj} far off in the air{where}{place}"]
+    if target and target.group(1).lower() in ("across", "over", "through"):
+        flying[-1] = f"{s} watching {obj} far {target.group(1).lower()} {target.group(2)}"
+    elif target:
+        flying[-1] = f"{s} watching {obj} reach {target.group(2)}"
+    texts = [ready, f"{s} getting ready to {v} {obj}{where}{place}", f"{s} winding up to {v} {obj}{where}{place}",
+             f"{s} {g} {obj}{where}{place}", f"{s} having just {done} {obj}{where}{place}",
+             f"{s} following through, {obj} in the air{place}", *flying]
+    return ranked(texts, [0, 4, 7, 1, 2, 5, 6, 3])
+
+
+def lose(s: str, v: str, rest: str) -> list[str] | None:
+    """'a tree loses its leaves': all of them, most, half, a few, none."""
+    m = re.match(r"(?:its|his|her|their|the|all\s+(?:its|of\s+its))\s+([\w'-]+)(.*)$", rest, re.I)
+    if v not in LOSE or not m or not (is_plural_noun(m.group(1)) or m.group(1).lower() in ("fur", "hair", "skin")):
+        return None
+    things, after = m.group(1), m.group(2)
+    return [f"{s} with all its {things}{after}", f"{s} beginning to {v} its {things}{after}",
+            f"{s} {ing(v)} its {things}, a few {things} gone{after}", f"{s} with a quarter of its {things} gone{after}",
+            f"{s} with half of its {things} gone{after}", f"{s} with most of its {things} gone{after}",
+            f"{s} with only a few {things} left{after}", f"{s} bare, with no {things} left{after}"]
+
+
+def opened(s: str, v: str, rest: str) -> list[str] | None:
+    """'opens a door': closed, reached for, slightly, half, wide open (closing: the other way)."""
+    parts = split_object(rest)
+    if v not in ("open", "close", "shut") or not parts:
+        return None
+    obj, after = parts
+    thing = the(obj)
+    ways, start, end = ["slightly open", "half open", "mostly open"], "closed", "wide open"
+    if v != "open":
+        ways, start, end = ["half closed", "mostly closed", "nearly shut"], "open", "shut"
+    return [f"{s} in front of {_article(start, thing[4:])}{after}", f"{s} reaching for {obj}{after}",
+            f"{s} beginning to {v} {obj}{after}"] + [f"{s} {ing(v)} {obj}{after}, {thing} {w}" for w in ways[:3]] + [
+        f"{s} beside {_article(end, thing[4:])}{after}", f"{s} stepping back from {_article(end, thing[4:])}{after}"]
+
+
+# ---------------------------------------------------------------------- where the subject is
+JUMP = {"jump", "leap", "dive", "hop", "vault", "bound", "spring", "pounce", "plunge", "cannonball"}
+_WHERE = {
+    "toward": ("far from", ["far away", "a third of the way there", "halfway there", "getting close", "almost there"],
+               "reaching"),
+    "to": ("far from", ["far away", "a third of the way there", "halfway there", "getting close", "almost there"],
+           "reaching"),
+    "into": ("outside", ["@ toward", "near the entrance of", "at the entrance of", "entering", "just inside"],
+             "inside"),
+    "through": ("in front of", ["@ toward", "entering", "a third of the way through", "halfway through",
+                                "near the far end of"], "coming out of"),
+    "past": ("some way off from", ["@ toward", "getting close to", "level with", "passing", "just past"],
+             "far beyond"),
+    "under": ("in front of", ["@ toward", "about to pass under", "halfway under", "nearly through under"],
+              "coming out from under"),
+    "onto": ("at the foot of", ["@ toward", "close to", "climbing onto", "halfway onto", "nearly on top of"],
+             "standing on top of"),
+}
+
+
+def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
+    """'runs toward its owner', 'drives through a tunnel': where on the way the subject is."""
+    m = re.match(r"(?:([\w' -]+?)\s+)?(towards|toward|into|through|past|under|onto|to)\s+((?:%s)\s+.+)$" % _DET,
+                 rest, re.I)
+    if not moving or not m or (m.group(1) and not split_object(m.group(1))):
+        return None
+    obj = f" {m.group(1)}" if m.group(1) else ""
+    prep = m.group(2).lower().replace("towards", "toward")
+    place = m.group(3)
+    start, steps, end = _WHERE[prep]
+    g = ing(v)
+    moving_with = f"{s} {g}{obj} {prep} {place}"
+    if prep in ("toward", "to"):
+        return [f"{s} {start} {place}, about to {v}{obj}", f"{s} beginning to {v}{obj} {prep} {place}"] + [
+            f"{moving_with}, {x}" for x in steps] + [f"{s} {end} {place}"]
+    middle = [f"{s} {x.replace('@', g + obj)} {place}" for x in steps]
+    return [f"{s} {start} {place}, about to {v}{obj} {prep}", *middle[:3], moving_with, *middle[3:], f"{s} {end} {place}"]
+
+
+def jump(s: str, v: str, rest: str) -> list[str] | None:
+    """'jumps over a fence', 'dives into a pool', 'jumps onto a table': the run-up, the air, the landing."""
+    if v not in JUMP:
+        return None
+    m = re.match(r"(over|into|onto|off|across|in)\s+(.+)$", rest, re.I)
+    prep, place = (m.group(1).lower(), m.group(2)) if m else ("", "")
+    tail = f" {rest}" if rest else ""
+    if prep == "over":
+        return [f"{s} running toward {place}", f"{s} close to {place}, about to {v}", f"{s} taking off in front of {place}",
+                f"{s} rising into the air toward {place}", f"{s} in mid-air above {place}", f"{s} clearing {place}",
+                f"{s} coming down beyond {place}", f"{s} landing beyond {place}"]
+    if prep in ("into", "in"):
+        return [f"{s} at the edge of {place}", f"{s} crouching at the edge of {place}, about to {v}",
+                f"{s} pushing off toward {place}", f"{s} in mid-air above {place}", f"{s} coming down toward {place}",
+                f"{s} just touching {place}", f"{s} plunging into {place}", f"{s} in {place}"]
+    if prep == "onto":
+        return [f"{s} at the foot of {place}", f"{s} crouching, about to {v} onto {place}", f"{s} pushing off the ground",
+                f"{s} in mid-air, rising toward {place}", f"{s} level with the top of {place}",
+                f"{s} landing on {place}", f"{s} steadying on top of {place}", f"{s} standing on {place}"]
+    return [f"{s} crouching, about to {v}{tail}", f"{s} pushing off the ground{tail}", f"{s} leaving the ground{tail}",
+            f"{s} rising into the air{tail}", f"{s} at the top of the leap{tail}", f"{s} coming down{tail}",
+            f"{s} landing{tail}", f"{s} back on the ground{tail}"]
+
+
+# Things that go up into the sky; the sun and the moon rise over a horizon instead.
+FLIERS = {"balloon", "kite", "rocket", "plane", "airplane", "aeroplane", "jet", "helicopter", "drone", "bird", "lantern",
+          "bubble", "blimp", "airship", "eagle", "hawk", "seagull", "gull", "owl", "pigeon", "dove", "crow", "butterfly",
+          "bee", "firefly", "glider", "spaceship", "shuttle", "parachute", "paraglider", "swan", "goose", "duck"}
+SKY = {"sun", "moon"}
+_RISE = re.compile(r"^(?:(?:lift|take|blast|lift|set)\s+off|rise|ascend|soar|climb|launch|float\s+up|fly\s+up|"
+                   r"drift\s+up|go\s+up)$", re.I)
+
+
+def rise(s: str, head: str, v: str, rest: str) -> list[str] | None:
+    """'a hot air balloon lifts off': on the ground, just off it, higher, high in the sky."""
+    words = rest.split()
+    particle = words[0].lower() if words and words[0].lower() in ("off", "up") else ""
+    if not _RISE.match(f"{v} {particle}".strip()) or head.lower().rstrip("s") not in FLIERS | SKY:
+        return None
+    tail = " ".join(words[1:] if particle else words)
+    if v == "take" and tail.split()[:1] and tail.split()[0].lower() not in PREPOSITIONS:
+        return None  # "takes off his hat"
+    if head.lower() in SKY:
+        return _horizon(s, v, tail, up=True)
+    ground = re.match(r"from\s+(.+?)(?:\s+(?:into|toward|over|above)\b.*)?$", tail, re.I)
+    air = re.sub(r"^from\s+(?:%s\s+)?[\w'-]+(?:\s+[\w'-]+)??(?=\s|$)\s*" % _DET, "", tail, flags=re.I).strip()
+    into = f" {air}" if air else ""
+    # "into the sky" is the way up (said once); "over a valley" is where it flies (said in every frame)
+    air = "" if re.match(r"(?:into|toward|towards|to|up)\b", air, re.I) else into
+    base = f" in {ground.group(1)}" if ground else ""
+    up = f"{v} {particle}".strip()
+    return [f"{s} on the ground{base}, about to {up}", f"{s} beginning to {up}{base}",
+            f"{s} just off the ground{base}", f"{s} a few feet above the ground{base}", f"{s} rising higher{into}",
+            f"{s} high above the ground{air}", f"{s} high in the sky{air}", f"{s} small, far up in the sky{air}"]
+
+
+def _horizon(s: str, v: str, tail: str, up: bool) -> list[str]:
+    """'the sun rises over the sea', 'the sun sets behind the hills': against the horizon."""
+    m = re.match(r"(?:over|behind|above|below|into|on|across)\s+(.+)$", tail, re.I)
+    line = m.group(1) if m else "the horizon"
+    at = f" {tail}" if tail else ""
+    steps = [f"{s} just below {line}", f"{s} about to {v}{at}", f"{s} peeking over {line}", f"{s} half above {line}",
+             f"{s} just above {line}", f"{s} low in the sky over {line}", f"{s} climbing over {line}",
+             f"{s} high over {line}"]
+    if up:
+        return steps
+    return [f"{s} low in the sky over {line}", f"{s} about to {v}{at}", f"{s} sinking toward {line}",
+            f"{s} just above {line}", f"{s} touching {line}", f"{s} half below {line}", f"{s} a thin sliver over {line}",
+            f"{s} gone below {line}, the sky glowing"]
+
+
+def set_or_rise(s: str, head: str, v: str, rest: str) -> list[str] | None:
+    """The sun and the moon: rising and setting are stages against the horizon, not degrees."""
+    if head.lower() not in SKY or v not in ("rise", "set", "sink", "go"):
+        return None
+    if v == "go" and not rest.lower().startswith("down"):
+        return None
+    tail = re.sub(r"^down\s*", "", rest, flags=re.I) if v == "go" else rest
+    return _horizon(s, "rise" if v == "rise" else "set", tail, up=v == "rise")
+
+
+FALL = {"fall", "drop", "tumble", "plunge", "descend", "plummet"}
+
+
+def fall(s: str, v: str, rest: str) -> list[str] | None:
+    """'an apple falls from a tree onto the grass': up there, coming loose, halfway down, landed."""
+    if v not in FALL or s.split()[-1].lower() in ("rain", "snow", "hail", "sleet", "drizzle", "night", "darkness"):
+        return None
+    src = re.search(r"\b(?:from|off)\s+((?:%s)\s+[^,]+?)(?=\s+(?:onto|into|to|on|in)\b|$)" % _DET, rest, re.I)
+    dst = re.search(r"\b(onto|into|to|on|in)\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if not src and not dst:
+        return None
+    high = f"on {src.group(1)}" if src else "high up"
+    land = dst.group(2) if dst else "the ground"
+    on = "in" if dst and dst.group(1).lower() in ("into", "in") else "on"
+    return [f"{s} {high}, about to {v}", f"{s} coming loose{' from ' + src.group(1) if src else ''}",
+            f"{s} {ing(v)}{' from ' + src.group(1) if src else ''}", f"{s} {ing(v)}, high above {land}",
+            f"{s} halfway down to {land}", f"{s} just above {land}", f"{s} landing {on} {land}", f"{s} {on} {land}"]
+
+
+def land(s: str, v: str, rest: str) -> Stages | None:
+    """'a butterfly lands on a flower': comes in over it, touches down, rests there."""
+    m = re.match(r"(on|onto|in|at)\s+(.+)$", rest, re.I)
+    if v != "land" or not m:
+        return None
+    place, at = m.group(2), m.group(1).lower().replace("onto", "on")
+    return ranked([f"{s} high above {place}", f"{s} coming down toward {place}", f"{s} nearing {place}",
+                   f"{s} just above {place}", f"{s} about to land {at} {place}", f"{s} landing {at} {place}",
+                   f"{s} settling {at} {place}", f"{s} resting {at} {place}"], [3, 1, 6, 4, 7, 0, 5, 2])
+
+
+# ---------------------------------------------------------------------- states by degrees
+# What hangs in the air and covers a place: staged by how thick it is and how much it hides.
+VEILS = {"fog", "mist", "smoke", "steam", "haze", "cloud", "clouds", "shadow", "shadows", "darkness", "dust", "smog"}
+_THICKNESS = {"thin", "thick", "dense", "heavy", "light", "low", "white", "grey", "gray", "the", "a", "an", "some"}
+
+
+def veil(s: str, head: str, v: str, rest: str, transitive: bool) -> list[str] | None:
+    """'fog rolls over the hills': a wisp, thin fog, part of the hills covered, the hills hidden."""
+    if head.lower() not in VEILS or transitive:
+        return None
+    kind = " ".join(w for w in s.split() if w.lower() not in _THICKNESS) or head
+    kind = kind[:1].lower() + kind[1:]
+    g = ing(v)
+    m = re.match(r"(over|across|into|through|around|along|down|in|on|onto|across|above)\s+((?:%s)\s+.+)$" % _DET,
+                 rest, re.I)
+    if not m:  # "smoke rises from a chimney": how much, not what it covers
+        tail = f" {rest}" if rest else ""
+        return [f"a wisp of {kind} about to {v}{tail}", f"a wisp of {kind} beginning to {v}{tail}",
+                f"thin {kind} {g}{tail}", f"{kind} {g}{tail}", f"{kind} {g} steadily{tail}",
+                f"thicker {kind} {g}{tail}", f"thick {kind} {g}{tail}", f"dense {kind} {g}{tail}"]
+    prep, place = m.group(1), m.group(2)
+    core = re.split(r"\s+(?:at|in|on|under|during|with)\s+", place, maxsplit=1)
+    spot, when = core[0], (f" {place[len(core[0]):].strip()}" if len(core) > 1 else "")
+    return [f"a wisp of {kind} about to {v} {prep} {place}", f"thin {kind} beginning to {v} {prep} {place}",
+            f"thin {kind} {g} {prep} {place}", f"{kind} {g} {prep} part of {spot}{when}",
+            f"{kind} covering half of {spot}{when}", f"thick {kind} covering most of {spot}{when}",
+            f"{spot} almost hidden under thick {kind}{when}", f"{spot} hidden under thick {kind}{when}"]
+
+
+CHANGE_TO = {"turn", "go", "become", "get", "grow"}
+
+
+def becomes(s: str, v: str, rest: str) -> list[str] | None:
+    """'the roofs turn white', 'the sky goes dark': a little, half, mostly, all."""
+    words = rest.split()
+    if v not in CHANGE_TO or not words or "ADJ" not in lemmas(words[0]) or "NOUN" in lemmas(words[0]) and \
+            words[0].lower() not in ("white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"):
+        return None
+    adj, tail = words[0], " ".join(words[1:])
+    tail = f" {tail}" if tail else ""
+    return [f"{s} about to {v} {adj}{tail}", f"{s} beginning to {v} {adj}{tail}", f"{s} a little {adj}{tail}",
+            f"{s} partly {adj}{tail}", f"{s} half {adj}{tail}", f"{s} mostly {adj}{tail}",
+            f"{s} almost all {adj}{tail}", f"{s} all {adj}{tail}"]
