@@ -15,6 +15,7 @@ from ..services.line import session_id
 from .files import session_store
 from .gpu_jobs import cancel_flag, in_line, job_input, load_model, visitor_of, wait_turn
 from .identity import check_identity
+from .row_pictures import references_for
 
 
 COMPARE_METHODS = method_choices()
@@ -33,9 +34,11 @@ def compare_methods(
 ) -> Iterator[tuple[str, Any, Any, Any]]:
     """The Compare tab: render the table with each method (same seed), score with CLIP, and
     yield (status, side-by-side video, table markdown, per-frame CLIP plot). With an identity
-    picture every method renders with it and the table gains the Identity row."""
+    picture (or rows with their own) every method renders with it and the table gains the
+    Identity row."""
     prompts, s = job_input(table, num_frames, fps, settings)
-    check_identity(identity_image)
+    references = references_for(prompts, identity_image, request)
+    check_identity(references)
     methods = [m for m in (methods or []) if m]
     if not methods:
         raise gr.Error("Tick at least one method to compare.")
@@ -53,7 +56,7 @@ def compare_methods(
             load_model("try again")
         folder = str(session_store(session_id(request)).new_dir("compare"))  # bounded, and the visitor's
         stream = rt.compare_stream(rt.RUNTIME.models.choice_data(choice), rt.RUNTIME.clip_model, prompts, s.to_dict(), methods, dsf, folder,
-                                   identity_image, rt.RUNTIME.ip_adapter)
+                                   references, rt.RUNTIME.ip_adapter)
         last = "Starting…"
         try:
             for status, fraction, grid, table_md, plot in stream:

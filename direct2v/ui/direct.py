@@ -6,6 +6,7 @@ key is used for the request and never stored.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from ..services.visitors import VisitorRefused
 from ..settings import DirectorOptions
 from .messages import session_of
 from .table import _list, _row_index, make_table, table_notes, table_prompts
-from ..services.undo import Table, directed_table
+from ..services.undo import directed_table
 from . import edits
 
 # Back-end choices as (label, value); "compatible" is the openai back end with a base URL.
@@ -238,7 +239,8 @@ def direct_script(
         said = f" Replaced the previous {len(before.prompts)} rows" + (
             f", {len(edited)} of them edited by hand (row{'s' if len(edited) > 1 else ''} {_rows(edited)})" if edited else ""
         ) + "; **Undo** (Ctrl+Z) brings them back."
-    edits.record(session, "Re-direct all" if fresh else "Direct", before, directed_table(frames, f))
+    # Row pictures stay at their row numbers: the new script's frame 5 is still frame 5.
+    edits.record(session, "Re-direct all" if fresh else "Direct", before, directed_table(frames, f, before.row_pictures()))
     return make_table(frames), result_line(result, table_notes(frames), said), n
 
 
@@ -299,7 +301,7 @@ def redirect_row(
     else:
         said = f" Row {i + 1} re-directed" + (" (it had been edited by hand)" if edited else "") + "; **Undo** (Ctrl+Z) brings the old row back."
     prompts[i] = fresh
-    after = Table(tuple(prompts), (*before.directed[:i], fresh, *before.directed[i + 1:]), before.fps)
+    after = dataclasses.replace(before, prompts=tuple(prompts), directed=(*before.directed[:i], fresh, *before.directed[i + 1:]))
     edits.record(session, f"Re-direct row {i + 1}", before, after)
     return make_table(prompts), result_line(result, table_notes(prompts), said)
 
@@ -334,7 +336,10 @@ def double_frame_rate(
     if len(doubled) != 2 * len(prompts):
         raise gr.Error(f"The director returned {len(doubled)} frames instead of {2 * len(prompts)}; try again.")
     session = session_of(request)
-    edits.record(session, "Double frame rate", edits.table_now(session, prompts, f), directed_table(doubled, 2 * f))
+    before = edits.table_now(session, prompts, f)
+    # Row k becomes rows 2k and 2k+1: its picture starts the same span of the video at 2k.
+    pictures = tuple(p for key in before.row_pictures() for p in (key, None))
+    edits.record(session, "Double frame rate", before, directed_table(doubled, 2 * f, pictures))
     copied = [k + 1 for k in range(len(prompts)) if doubled[2 * k].strip() == doubled[2 * k + 1].strip()]
     said = f" Doubled {len(prompts)} → {len(doubled)} frames at {2 * f} fps."
     if copied:

@@ -120,7 +120,11 @@ def visitor_left(request: gr.Request = None) -> None:
     from .files import output_store
     from .history import FINISHED, SHOWN
 
+    from ..services.row_pictures import ROW_PICTURES
+    from .project_pictures import EXPECTED
+
     output_store().drop_session(session)
-    for kept in (FINISHED, SHOWN):
+    for kept in (FINISHED, SHOWN, EXPECTED):
         kept.pop(session)
     HISTORIES.forget(session)
+    ROW_PICTURES.drop(session)

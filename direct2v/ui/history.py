@@ -139,12 +139,17 @@ def restore_from_history(history: list[dict] | None, evt: gr.SelectData, request
     items, video, downloads = files_still_there(entry)
     if items and video:
         SHOWN.put(session_of(request), items)
-    from .edits import replace_table
+    from pathlib import Path
 
-    replace_table(f"restoring render #{entry['number']}", project.frames, project.settings.fps, request)
+    from .edits import replace_table
+    from .project_pictures import row_pictures_of
+
+    keys, pictures_said = row_pictures_of(project, Path(video or "."), session_of(request))
+    replace_table(f"restoring render #{entry['number']}", project.frames, project.settings.fps, request, keys)
     keep = gr.update()
     said = f"↺ Restored render #{entry['number']} (seed {project.settings.seed}): its table and settings are back"
     said += "." if video else "; its files are gone from the server, press Render to make it again."
+    said += f" {pictures_said}" if pictures_said else ""
     return [
         *project_values(project),
         items if items else keep,

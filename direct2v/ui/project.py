@@ -1,5 +1,5 @@
 """Project files: save the prompt, the table, the director options, every setting (with the
-seed) and the start picture; load them back into the page.
+seed), the start picture and the identity pictures; load them back into the page.
 
 The start picture is kept by reference, as the CLI keeps it (settings.start_image_ref): the
 page writes the picture as a PNG into the result's own folder of its store and records that
@@ -7,15 +7,17 @@ file's path and SHA-256. Loading the project on the same server puts the picture
 *Start from a picture*; where the file is gone (another machine, a pruned store) or changed,
 the notes say so and the box is left empty.
 
-On a public server a project never names a server path: the picture travels inside the
-project (a zip of the project file and the PNG), outputs record only its file name and hash,
+The identity pictures (Keep this identity and the rows' own) are kept the same way and come
+back under Keep this identity and on their rows (project_pictures.py).
+
+On a public server a project never names a server path: the pictures travel inside the
+project (a zip of the project file and the PNGs), outputs record only file names and hashes,
 and a path in a visitor's project is ignored with one note that says nothing about what
 exists there. Each upload is parsed once (`parsed_project`), however many handlers read it."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import re
 import threading
@@ -27,15 +29,17 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
-from ..errors import without_server_details
 from ..frames import MIN_FRAMES
-from ..render.start_image import load_image, open_picture
+from ..render.start_image import load_image
 from ..settings import Project, SettingsError, check_start_image_ref, start_image_ref
 from ..services import runtime as rt
-from ..video import PROJECT_IN_ZIP, open_zip_member
+from ..video import PROJECT_IN_ZIP
 from . import edits
 from .controls import settings_from_values, settings_values
-from .identity import keep_identity_picture
+from .identity import keep_identity_pictures
+from .messages import session_of
+from .project_pictures import picture_in_zip, row_pictures_of
+from .row_pictures import references_for
 from .direct import BACKENDS, director_options, director_values
 from .files import session_store
 from .table import make_table, table_notes, table_prompts
@@ -47,32 +51,37 @@ def save_project(
     fps: Any,
     start_image: Any = None,
     identity_image: Any = None,
+    request: gr.Request = None,
     **fields: Any,
 ) -> str:
     """Write a project file (prompt, frames, director options, every setting and the seed);
     `fields` are the page's director fields and settings, by name. `start_image` (the
-    start-image box's picture) is written beside it as a PNG and recorded by path and hash.
+    start-image box's picture), `identity_image` and the rows' own pictures are written beside
+    it as PNGs and recorded by path and hash.
 
     No API key goes in: the key field is not even an input of this handler.
     """
     prompts = table_prompts(table)
+    references = references_for(prompts, identity_image, request)
     try:
         s = settings_from_values(fields, fps).validate()
-        folder = session_store().new_dir("project")
+        folder = session_store(session_of(request)).new_dir("project")
         stem = _slug(user_prompt) or "project"
         picture = keep_start_picture(start_image, folder, f"{stem}.start.png")
-        identity = keep_identity_picture(identity_image, folder, f"{stem}.identity.png")
+        identity = keep_identity_pictures(references, folder, f"{stem}.identity")
     except SettingsError as e:  # StartImageError included
         raise gr.Error(f"Cannot save: {e}") from None
     project = make_project(user_prompt, prompts, s, fields, start_image=picture, identity=identity)
     out = folder / f"{stem}.direct2v.json"
     project.save(out)
-    if picture is None or not rt.RUNTIME.policy.public:
+    members = [r["path"] for r in ([picture] if picture else []) + identity if r["path"]]
+    if not members or not rt.RUNTIME.policy.public:
         return str(out)
-    bundle = folder / f"{stem}.direct2v.zip"  # the picture travels inside the project
+    bundle = folder / f"{stem}.direct2v.zip"  # the pictures travel inside the project
     with zipfile.ZipFile(bundle, "w") as zf:
         zf.write(out, PROJECT_IN_ZIP)
-        zf.write(folder / picture["path"], picture["path"])
+        for name in members:
+            zf.write(folder / name, name)
     return str(bundle)
 
 
@@ -122,8 +131,12 @@ def load_project(path: Any, request: gr.Request = None) -> list[Any]:
         project.settings.validate()
     except SettingsError as e:
         raise gr.Error(f"Cannot load {Path(str(path)).name}: {e}") from None
-    edits.replace_table(f"loading {Path(str(path)).name}", project.frames, project.settings.fps, request)
-    return project_values(project)
+    # The rows' own pictures come back with the rows, as one step of the history.
+    keys, said = row_pictures_of(project, Path(str(path)), session_of(request))
+    edits.replace_table(f"loading {Path(str(path)).name}", project.frames, project.settings.fps, request, keys)
+    values = project_values(project)
+    values[2] = f"{values[2]} {said}".strip()  # the notes under the table
+    return values
 
 
 _PARSED: OrderedDict[tuple[str, int, int], Project | SettingsError] = OrderedDict()
@@ -186,7 +199,7 @@ def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, s
     if not ref:
         return None, notes, gr.update()
     try:
-        picture = _picture_in_zip(Path(str(path)), ref)
+        picture = picture_in_zip(Path(str(path)), ref, "start picture", _REMEDY)
         if picture is None and rt.RUNTIME.policy.public:
             gr.Warning(PATH_IGNORED)
             return None, f"⚠ {PATH_IGNORED}\n\n{notes}", gr.update(open=True)
@@ -205,26 +218,6 @@ _REMEDY = "upload a picture under Start from a picture"
 # One note for every path a visitor's project names, whether or not anything is there.
 PATH_IGNORED = ("This server does not read pictures named by path in a project; the project's start picture must "
                 f"travel inside it (a project saved here with a picture is a zip). {_REMEDY[0].upper()}{_REMEDY[1:]}.")
-MAX_PICTURE_BYTES = 64 * 1024 * 1024  # a PNG of the largest picture load_image accepts fits
-
-
-def _picture_in_zip(upload: Path, ref: dict[str, str]) -> np.ndarray | None:
-    """The start picture carried inside an uploaded zip (a member named as the record says,
-    with its hash), read through a capped stream and checked from its header before decoding;
-    None when the upload is no zip or has no such member."""
-    if upload.suffix.lower() != ".zip":
-        return None
-    try:
-        with zipfile.ZipFile(upload) as zf:
-            if ref["path"] not in zf.namelist():
-                return None
-            with open_zip_member(zf, ref["path"]) as fh:
-                data = fh.read(MAX_PICTURE_BYTES + 1)
-    except (OSError, zipfile.BadZipFile, ValueError) as e:
-        raise SettingsError(f"Cannot read the project's start picture: {without_server_details(str(e))}") from None
-    if len(data) > MAX_PICTURE_BYTES or hashlib.sha256(data).hexdigest() != ref["sha256"]:
-        raise SettingsError(f"The project's start picture is damaged or too large; {_REMEDY}.")
-    return np.asarray(load_image(open_picture(data)))
 
 
 def loaded_line(path: Any) -> str:

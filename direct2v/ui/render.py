@@ -15,7 +15,8 @@ import numpy as np
 from ..render.errors import RenderCancelled, RenderOutOfMemory
 from ..errors import without_server_details
 from ..render.start_image import StartImageError, load_image
-from .identity import check_identity, keep_identity_picture
+from .identity import check_identity, keep_identity_pictures
+from .row_pictures import references_for
 from ..services import runtime as rt
 from ..services.line import session_id
 from ..services.progress import Eta, eta_words, single_frame_steps, step_label
@@ -77,7 +78,8 @@ def render_video(
 ) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     """Render the table. Yields (preview gallery, video, downloads, used seed, status).
     `start_image` (an RGB array from the page, or None) takes frame 1's place; `identity_image`
-    is kept in every frame through the server's IP-Adapter (ui/identity.py).
+    is kept in every frame through the server's IP-Adapter (ui/identity.py), but in rows that
+    have their own picture, from each on (ui/row_pictures.py).
 
     Previews of all frames stream in every few steps; then the final frames appear one by
     one, then the mp4 with mp4/gif/zip downloads. Cancel stops it within one step.
@@ -88,7 +90,8 @@ def render_video(
             load_image(start_image)
         except StartImageError as e:
             raise gr.Error(str(e)) from None
-    check_identity(identity_image)
+    references = references_for(prompts, identity_image, request)
+    check_identity(references)
     keep = gr.update()
     with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):
@@ -96,7 +99,7 @@ def render_video(
         if flag.is_set():
             yield keep, keep, keep, keep, "■ Cancelled while waiting in the queue; nothing was rendered."
             return
-        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, session_id(request), identity_image)
+        yield from _render(prompts, s, flag, progress, start_image, user_prompt, settings, session_id(request), references)
 
 
 def _render(
@@ -238,7 +241,7 @@ def _finish(result: Any, job: _Job) -> Iterator[tuple[Any, Any, Any, Any, str]]:
     frames, used = np.asarray(result.frames), int(result.seed)
     project = make_project(job.user_prompt, job.prompts, result.settings, job.fields, job.choice,
                            start_image=keep_start_picture(job.image, job.folder),
-                           identity=keep_identity_picture(job.identity, job.folder))
+                           identity=keep_identity_pictures(job.identity, job.folder))
     gallery = _GalleryFiles(job.folder / "frames", project)
     gallery.update(frames)
     for k in range(1, len(frames) + 1):

@@ -160,10 +160,6 @@ def select_row(evt: gr.SelectData) -> int:
     return int(row) + 1
 
 
-def _insert(t: Table, i: int, prompt: str = "", directed: str | None = None) -> Table:
-    return Table((*t.prompts[:i], prompt, *t.prompts[i:]), (*t.directed[:i], directed, *t.directed[i:]), t.fps)
-
-
 def add_row(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list[str]], str, int, int]:
     """Insert an empty row below the selected one (at the end when none is selected), for the
     person to write; returns (table, notes, frames, the new row's number)."""
@@ -176,7 +172,7 @@ def add_row(table: Any, row: Any, request: gr.Request = None) -> tuple[list[list
         i = _row_index(row, len(prompts), "add below") + 1 if prompts else 0
     except gr.Error:
         i = len(prompts)
-    after = _insert(before, i)
+    after = before.inserted(i)
     edits.record(session, f"adding row {i + 1}", before, after)
     where = f"below row {i}" if i else "at the top"
     return (*_changed(before, after, f"Added an empty row {i + 1} {where}; write its prompt."), i + 1)
@@ -189,7 +185,7 @@ def delete_row(table: Any, row: Any, request: gr.Request = None) -> tuple[list[l
         raise gr.Error(f"A video needs at least {MIN_FRAMES} frames; edit this row instead of deleting it.")
     session = session_of(request)
     before = edits.table_now(session, prompts)
-    after = Table(before.prompts[:i] + before.prompts[i + 1:], before.directed[:i] + before.directed[i + 1:], before.fps)
+    after = before.without(i)
     edits.record(session, f"deleting row {i + 1}", before, after)
     gone = prompts[i] if len(prompts[i]) <= 40 else prompts[i][:40].rsplit(" ", 1)[0] + "…"
     said = f"Deleted row {i + 1}" + (f" (“{gone}”)" if gone.strip() else "") + "."
@@ -208,7 +204,7 @@ def move_row(table: Any, row: Any, delta: int, request: gr.Request = None) -> tu
     before = edits.table_now(session, prompts)
     order = list(range(len(prompts)))
     order[i], order[j] = j, i
-    after = Table(tuple(before.prompts[k] for k in order), tuple(before.directed[k] for k in order), before.fps)
+    after = before.reordered(order)
     way = "up" if delta < 0 else "down"
     edits.record(session, f"moving row {i + 1} {way}", before, after)
     table_out, notes, _ = _changed(before, after, f"Moved row {i + 1} {way} to {j + 1}.")
