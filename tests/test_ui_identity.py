@@ -16,7 +16,7 @@ from direct2v.render.ip_adapter import ensure_ip_adapter, record_pictures
 from direct2v.services import runtime as rt
 from direct2v.services.policy import ServerPolicy
 from direct2v.settings import Project, RenderSettings
-from direct2v.ui import controls, identity, project, project_pictures
+from direct2v.ui import controls, identity, project
 from direct2v.ui import render as render_tab
 
 from conftest import FAST
@@ -87,7 +87,7 @@ def test_saved_project_records_the_picture_and_a_public_one_carries_it(monkeypat
     (ref,) = Project.load(public).ip_images
     assert public.suffix == ".zip" and ref["path"] == "a-corgi-is-running-and-another.identity.png"  # no server path
     (public.parent / ref["path"]).unlink()  # another machine: only the project travels
-    back, notes, _ = project_pictures.load_identity_picture(str(public), "")
+    back, notes, _ = project.load_identity_picture(str(public), "")
     assert np.array_equal(back, face) and notes.startswith("ℹ️ The project's identity picture")
 
 

@@ -157,7 +157,7 @@ def test_saved_project_brings_every_picture_back_and_the_cli_renders_with_them(r
     values = project.load_project(path, other)
     assert "🖼 The pictures of row 3 are back" in values[2]
     assert [c for _, c in rows.gallery_items(edits.table_now(other.session_hash, PROMPTS), other.session_hash)] == ["Rows 3–4"]
-    identity, notes, box = project_pictures.load_identity_picture(path, "n", other)
+    identity, notes, box = project.load_identity_picture(path, "n", other)
     assert np.array_equal(identity, picture(9)) and notes.startswith("ℹ️ The project's identity picture") and box["open"]
     # The command line renders the saved project with the same pictures.
     out = tmp_path / "v.zip"
@@ -175,7 +175,7 @@ def test_public_zip_carries_the_pictures_and_a_hash_alone_asks_for_them_again(re
     assert str(bundle.parent) not in bundle.read_bytes().decode("latin-1")
     visitor = SimpleNamespace(session_hash=req.session_hash + "-visitor")
     assert "🖼 The pictures of row 3 are back" in project.load_project(str(bundle), visitor)[2]
-    assert np.array_equal(project_pictures.load_identity_picture(str(bundle), "", visitor)[0], picture(9))
+    assert np.array_equal(project.load_identity_picture(str(bundle), "", visitor)[0], picture(9))
 
     # The project alone (its JSON): only hashes. The notes say so; pictures added again are checked.
     alone = bundle.with_name("alone.direct2v.json")
@@ -190,7 +190,7 @@ def test_public_zip_carries_the_pictures_and_a_hash_alone_asks_for_them_again(re
     with pytest.raises(gr.Error, match="Row 3's picture is not on the server"):
         rows.references_for(PROMPTS, None, third)
     assert "✓ It is the picture the project recorded." in rows.set_row_picture(picture(1), 3, table_of(PROMPTS), third)[1]
-    identity, notes, _ = project_pictures.load_identity_picture(str(alone), "", third)
+    identity, notes, _ = project.load_identity_picture(str(alone), "", third)
     assert identity is None and "identity picture is not in the project, only its hash" in notes
     assert project_pictures.identity_added_again(picture(8), "", third).startswith("⚠ This is not the identity picture")
 

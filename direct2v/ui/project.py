@@ -38,7 +38,7 @@ from . import edits
 from .controls import settings_from_values, settings_values
 from .identity import keep_identity_pictures
 from .messages import session_of
-from .project_pictures import picture_in_zip, row_pictures_of
+from .project_pictures import EXPECTED, IDENTITY_REMEDY, NotCarried, picture_in_zip, picture_of_record, row_pictures_of
 from .row_pictures import references_for
 from .direct import BACKENDS, director_options, director_values
 from .files import session_store
@@ -211,6 +211,32 @@ def load_start_picture(path: Any, notes: str = "") -> tuple[np.ndarray | None, s
         return None, f"⚠ {e}\n\n{notes}", gr.update(open=True)
     h, w = picture.shape[:2]
     note = f"ℹ️ The project's start picture ({Path(ref['path']).name}, {w}x{h}) is back under Start from a picture."
+    return picture, f"{note}\n\n{notes}", gr.update(open=True)
+
+
+def load_identity_picture(path: Any, notes: str = "", request: gr.Request = None) -> tuple[Any, str, Any]:
+    """After a project is loaded: (the Keep this identity picture, the notes, an update of its
+    accordion). The project's picture from frame 1, or none; a picture it names but does not
+    carry is said in the notes, and its hash kept to check the one added again."""
+    path = getattr(path, "name", path)
+    session = session_of(request)
+    EXPECTED.pop(session)
+    try:
+        project = parsed_project(path) if path is not None else None
+    except SettingsError:
+        return gr.update(), notes, gr.update()  # load_project has said why already
+    ref = next((r for r in (project.ip_images if project else []) if r["frame"] == 0 and r.get("sha256")), None)
+    if ref is None:
+        return None, notes, gr.update()
+    try:
+        picture = picture_of_record(Path(str(path)), ref, "identity picture", IDENTITY_REMEDY)
+    except SettingsError as e:
+        if isinstance(e, NotCarried):
+            EXPECTED.put(session, ref["sha256"])
+        gr.Warning(str(e))
+        return None, f"⚠ {e}\n\n{notes}", gr.update(open=True)
+    h, w = picture.shape[:2]
+    note = f"ℹ️ The project's identity picture ({Path(ref['path']).name}, {w}x{h}) is back under Keep this identity."
     return picture, f"{note}\n\n{notes}", gr.update(open=True)
 
 

@@ -111,35 +111,7 @@ def row_pictures_of(project: Project, upload: Path, session: str) -> tuple[tuple
 
 # ---------------------------------------------------------------------- the video's picture
 EXPECTED = PerSession()  # session -> SHA-256 of the identity picture a loaded project had only the hash of
-_REMEDY = "add the picture again under Keep this identity"
-
-
-def load_identity_picture(path: Any, notes: str = "", request: gr.Request = None) -> tuple[Any, str, Any]:
-    """After a project is loaded: (the Keep this identity picture, the notes, an update of its
-    accordion). The project's picture from frame 1, or none; a picture it names but does not
-    carry is said in the notes, and its hash kept to check the one added again."""
-    path = getattr(path, "name", path)
-    from .project import parsed_project
-
-    session = session_of(request)
-    EXPECTED.pop(session)
-    try:
-        project = parsed_project(path) if path is not None else None
-    except SettingsError:
-        return gr.update(), notes, gr.update()  # load_project has said why already
-    ref = next((r for r in (project.ip_images if project else []) if r["frame"] == 0 and r.get("sha256")), None)
-    if ref is None:
-        return None, notes, gr.update()
-    try:
-        picture = picture_of_record(Path(str(path)), ref, "identity picture", _REMEDY)
-    except SettingsError as e:
-        if isinstance(e, NotCarried):
-            EXPECTED.put(session, ref["sha256"])
-        gr.Warning(str(e))
-        return None, f"⚠ {e}\n\n{notes}", gr.update(open=True)
-    h, w = picture.shape[:2]
-    note = f"ℹ️ The project's identity picture ({Path(ref['path']).name}, {w}x{h}) is back under Keep this identity."
-    return picture, f"{note}\n\n{notes}", gr.update(open=True)
+IDENTITY_REMEDY = "add the picture again under Keep this identity"
 
 
 def identity_added_again(picture: Any, notes: str = "", request: gr.Request = None) -> Any:
