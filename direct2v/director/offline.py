@@ -38,7 +38,9 @@ from .offline_actions import (
     pour,
     propel,
     reach,
+    read_through,
     rise,
+    roam,
     set_or_rise,
     veil,
     where,
@@ -69,7 +71,11 @@ GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "
            "erode", "tarnish", "corrode", "wear", "yellow", "overgrow", "ice", "warm", "heat", "swell", "deflate"}
 # Processes that start and keep going, stronger rather than finished.
 PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
-           "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle"}
+           "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle", "crash", "pound",
+           "ring", "buzz", "flash", "blink"}
+# Things people and animals do on and on, with no end or product: they grow more lively.
+ACTIVITY = {"laugh", "giggle", "cry", "sing", "dance", "play", "bark", "clap", "cheer", "wag", "howl", "chirp", "meow",
+            "purr", "splash", "frolic", "romp"}
 # Verbs of moving along a way: "runs across a beach" is staged by where on the way.
 MOTION = {"run", "walk", "jog", "drive", "ride", "fly", "float", "drift", "swim", "sail", "roll", "slide", "skate",
           "glide", "climb", "crawl", "hop", "skip", "march", "race", "speed", "cycle", "bike", "ski", "surf", "paddle",
@@ -136,11 +142,12 @@ _PATHS = {"across": ("at the near edge of", "at the far side of"), "down": ("at 
           "up": ("at the bottom of", "at the top of"), "along": ("at the start of", "at the end of")}
 
 
-def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False) -> list[str]:
+def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False, lively: bool = False) -> list[str]:
     """Something that starts and keeps going ("a pot of water boils", "snow starts falling"):
     it begins, then grows in strength; nothing ends it."""
     g = ing(v)
-    ways = ("gently", "", "steadily", "harder", "strongly", "very strongly") if wind else (
+    ways = ("a little", "", "more and more", "harder", "very hard", "harder than ever") if lively else (
+        "gently", "", "steadily", "harder", "strongly", "very strongly") if wind else (
         "lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
         "gently", "", "steadily", "harder", "vigorously", "at full strength")
     return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
@@ -264,7 +271,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return gone, 2.0
     objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
     done = None if c.passive or not objecty else (
-        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
         return done, 2.0
@@ -273,7 +280,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if c.passive:  # "a pizza is sliced": about to be, being, having just been
         return _action(s, v, tail, passive=True), 1.0
     moving = v in MOTION or v in JUMP
-    path = jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or where(s, v, rest, moving) or _path(s, v, rest)
+    path = jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or where(s, v, rest, moving) or \
+        _path(s, v, rest) or (None if c.sudden or c.onset else roam(s, v, rest, moving and v not in STATES))
     if path:
         return path, 1.0
     drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
@@ -281,8 +289,10 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return [now], 1.0
     weather = head.lower() in WEATHER
     one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
-    if c.onset or weather or (v in PROCESS and not transitive and not (v == "pop" and one)):
-        return ([now] if marked else _process(s, v, tail, weather, head.lower() == "wind")), 1.0
+    # "a baby laughs": livelier; "dances slowly" keeps its own manner
+    lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
+    if c.onset or weather or lively or (v in PROCESS and not transitive and not (v == "pop" and one)):
+        return ([now] if marked else _process(s, v, tail, weather, head.lower() == "wind", lively)), 1.0
     if c.sudden:  # all at once
         return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
     if over_time:  # "rusts over many years": by degrees
@@ -383,7 +393,7 @@ def _companion(c: Clause) -> list[str]:
         return _stages(c, [])[0]
     if v in STATES or c.participle:
         return [f"{s} {ing(v)}{tail}"]
-    return [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
+    return becomes(s, v, c.rest) or [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
 
 
 def _going_on(c: Clause) -> str:

@@ -118,6 +118,19 @@ def _article(word: str, np: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word} {np}".strip()
 
 
+def read_through(s: str, v: str, rest: str) -> list[str] | None:
+    """'reads a book': from its first pages to its last, then closed."""
+    parts = split_object(rest)
+    if v != "read" or not parts or parts[0].split()[-1].lower() not in ("book", "novel", "magazine", "letter", "comic",
+                                                                         "newspaper", "story", "diary", "notebook"):
+        return None
+    obj, after = parts
+    return [f"{s} about to read {obj}{after}", f"{s} opening {obj}{after}", f"{s} reading the first pages of {obj}{after}",
+            f"{s} reading {obj}{after}, a third of the way through", f"{s} reading {obj}{after}, halfway through",
+            f"{s} reading {obj}{after}, most of the way through", f"{s} reading the last pages of {obj}{after}",
+            f"{s} closing {obj}{after}, finished"]
+
+
 def consume(s: str, v: str, rest: str) -> list[str] | None:
     """'eats an apple': the apple a quarter, half, mostly eaten; 'drinks a glass of milk': the glass empties."""
     parts = split_object(rest)
@@ -153,8 +166,11 @@ def reach(s: str, v: str, rest: str) -> Stages | None:
                 f"{s} reaching out to {obj}{after}"]
         return ranked(near + [f"{s} about to {v} {obj}{after}", f"{s} {g} {obj}{after}",
                               f"{s} {g} {obj} warmly{after}", f"{s} beside {obj}, smiling{after}"], [0, 4, 6, 3, 5, 1, 7, 2])
-    if v == "chase":
-        return None
+    if v == "chase":  # the chase, not its end: nothing says it is caught
+        return ranked([f"{s} spotting {obj}{after}", f"{s} crouching, about to chase {obj}{after}",
+                       f"{s} starting to chase {obj}{after}", f"{s} running after {obj}{after}",
+                       f"{s} gaining on {obj}{after}", f"{s} close behind {obj}{after}", f"{s} lunging at {obj}{after}",
+                       f"{s} nearly catching {obj}{after}"], [0, 4, 2, 1, 5, 6, 3, 7])
     texts = [f"{s} eyeing {obj}{after}", f"{s} moving toward {obj}{after}", f"{s} getting close to {obj}{after}",
              f"{s} reaching for {obj}{after}", f"{s} lunging for {obj}{after}", f"{s} {g} {obj}{after}",
              f"{s} having just {participle(v)}{' up' if up else ''} {obj}{after}", f"{s} holding {obj}{after}"]
@@ -244,13 +260,37 @@ def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
     if prep in ("toward", "to"):
         return [f"{s} {start} {place}, about to {v}{obj}", f"{s} beginning to {v}{obj} {prep} {place}"] + [
             f"{moving_with}, {x}" for x in steps] + [f"{s} {end} {place}"]
-    middle = [f"{s} {x.replace('@', g + obj)} {place}" for x in steps]
+    along = f" with{obj}" if obj else ""  # "pushes a stroller through the park": the stroller goes along
+    middle = [f"{s} {g}{obj} toward {place}" if x == "@ toward" else f"{s}{along} {x} {place}" for x in steps]
     return [f"{s} {start} {place}, about to {v}{obj} {prep}", *middle[:3], moving_with, *middle[3:], f"{s} {end} {place}"]
+
+
+# Verbs of going about on foot or on wheels that can cross a place they are "in".
+ROAM = {"walk", "run", "jog", "stroll", "wander", "ride", "skate", "ski", "hike", "cycle", "bike", "drive", "march",
+        "paddle", "sail", "row", "roam", "trot", "gallop", "waddle", "push", "pull", "carry", "lead", "amble", "stride",
+        "limp", "hurry", "rush", "skateboard", "sled", "scooter", "wheel", "race", "dash", "sprint", "explore"}
+# Places too big or too vague to cross: "flies in the sky" has no far side.
+_OPEN = {"sky", "air", "clouds", "wind", "rain", "snow", "sun", "sunshine", "sea", "ocean", "water", "waves", "dark",
+         "darkness", "distance", "fog", "mist", "moonlight", "light", "shade", "shadows", "world", "space"}
+
+
+def roam(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
+    """'a man walks his dog in the park': from the edge of the park into it and across it."""
+    m = re.match(r"(?:([\w' -]+?)\s+)?(?:in|around|on|at|through)\s+((?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?([\w'-]+))"
+                 r"((?:\s+(?:at|in|on|during|under)\s+.+)?)$", rest, re.I)
+    if v not in ROAM or not moving or not m or m.group(3).lower() in _OPEN or (m.group(1) and not split_object(m.group(1))):
+        return None
+    obj, place, when = f" {m.group(1)}" if m.group(1) else "", m.group(2), m.group(4)
+    g = f"{ing(v)}{obj}"
+    return [f"{s} at the edge of {place}{when}, about to {v}{obj}", f"{s} beginning to {v}{obj} into {place}{when}",
+            f"{s} {g} a little way into {place}{when}", f"{s} {g} farther into {place}{when}",
+            f"{s} {g} in the middle of {place}{when}", f"{s} {g} past the middle of {place}{when}",
+            f"{s} {g} toward the far side of {place}{when}", f"{s} at the far side of {place}{when}"]
 
 
 def jump(s: str, v: str, rest: str) -> list[str] | None:
     """'jumps over a fence', 'dives into a pool', 'jumps onto a table': the run-up, the air, the landing."""
-    if v not in JUMP:
+    if v not in JUMP or (rest and rest.split()[0].lower() not in PREPOSITIONS):  # "jumps rope" is no leap
         return None
     m = re.match(r"(over|into|onto|off|across|in)\s+(.+)$", rest, re.I)
     prep, place = (m.group(1).lower(), m.group(2)) if m else ("", "")
@@ -306,17 +346,18 @@ def rise(s: str, head: str, v: str, rest: str) -> list[str] | None:
 
 def _horizon(s: str, v: str, tail: str, up: bool) -> list[str]:
     """'the sun rises over the sea', 'the sun sets behind the hills': against the horizon."""
-    m = re.match(r"(?:over|behind|above|below|into|on|across)\s+(.+)$", tail, re.I)
-    line = m.group(1) if m else "the horizon"
+    m = re.match(r"(over|behind|above|below|into|on|across)\s+(.+)$", tail, re.I)
+    # "sets behind the hills": the hills are the line; "rises over a lake": the horizon, over the lake
+    line = m.group(2) if m and m.group(1).lower() in ("behind", "below", "into") else "the horizon"
     at = f" {tail}" if tail else ""
-    steps = [f"{s} just below {line}", f"{s} about to {v}{at}", f"{s} peeking over {line}", f"{s} half above {line}",
-             f"{s} just above {line}", f"{s} low in the sky over {line}", f"{s} climbing over {line}",
-             f"{s} high over {line}"]
+    scene = f",{at}" if m and line == "the horizon" else ""
     if up:
-        return steps
-    return [f"{s} low in the sky over {line}", f"{s} about to {v}{at}", f"{s} sinking toward {line}",
-            f"{s} just above {line}", f"{s} touching {line}", f"{s} half below {line}", f"{s} a thin sliver over {line}",
-            f"{s} gone below {line}, the sky glowing"]
+        return [f"{s} just below {line}{scene}", f"{s} about to {v}{at}", f"{s} peeking over {line}{scene}",
+                f"{s} half above {line}{scene}", f"{s} just above {line}{scene}", f"{s} low in the sky{at}",
+                f"{s} climbing higher{at}", f"{s} high in the sky{at}"]
+    return [f"{s} low in the sky{at}", f"{s} about to {v}{at}", f"{s} sinking toward {line}{scene}",
+            f"{s} just above {line}{scene}", f"{s} touching {line}{scene}", f"{s} half below {line}{scene}",
+            f"{s} a thin sliver over {line}{scene}", f"{s} gone below {line}{scene}, the sky glowing"]
 
 
 def set_or_rise(s: str, head: str, v: str, rest: str) -> list[str] | None:

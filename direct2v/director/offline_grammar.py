@@ -32,6 +32,9 @@ fisherman sailor pilot driver artist painter musician singer waiter barista""".s
 # Weather and the time of day come over the scene as it was: "then night falls".
 WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "dusk", "dawn", "darkness", "evening",
            "morning", "day", "sunset", "sunrise", "wind"}
+# "it gets dark", "it grows cold": the weather or the light, said of the sky.
+SKY_STATES = {"dark", "darker", "light", "lighter", "bright", "brighter", "cold", "colder", "windy", "cloudy", "foggy",
+              "stormy", "late", "dim", "dimmer", "grey", "gray", "black"}
 WEATHER_VERBS = {"rain": "rain", "snow": "snow", "hail": "hail", "drizzle": "drizzle", "pour": "rain"}
 UNNAMED = {"she": "a woman", "he": "a man", "they": "people", "i": "a person", "we": "people", "you": "a person"}
 SUBJECT_PRONOUNS = {"it", "they", "he", "she", "them", "him", "her"}
@@ -371,6 +374,9 @@ class Reader:
         elif np.lower() == "it" and lemma in WEATHER_VERBS:  # "it starts to rain"
             subject, lemma = entity(WEATHER_VERBS[lemma]), "fall"
             weather = True
+        elif np.lower() == "it" and lemma in ("get", "grow", "turn", "become", "go") and rest and \
+                rest[0].lower().strip(",") in SKY_STATES:  # "as it gets dark": the sky, not the book
+            subject, weather = entity("the sky"), True
         elif np.lower() in SUBJECT_PRONOUNS:
             # "She opens the door" with no one named before: the image model needs a person, not "she"
             subject = self.resolve(np) or entity(UNNAMED.get(np.lower(), np))
