@@ -206,3 +206,23 @@ def test_director_actions_keep_pictures_at_their_moment_of_the_video(req):
     assert keys(table_tab.table_prompts(doubled), req) == (None, None, key, None, None, None, None, None)
     fresh, _, _ = direct.direct_script(CORGI, 4, 4, table=doubled, request=req, **FIELDS)
     assert keys(table_tab.table_prompts(fresh), req) == (None, None, key, None)  # a new script: same row numbers
+
+
+def test_page_wires_the_row_picture_box_the_strip_and_the_load():
+    from direct2v.ui.layout import build_ui
+
+    cfg = build_ui().get_config_file()
+    ids = {c.get("props", {}).get("elem_id"): c["id"] for c in cfg["components"]}
+    deps = cfg["dependencies"]
+
+    def dep(inputs, outputs):
+        return [d for d in deps if set(inputs) <= set(d["inputs"]) and set(outputs) <= set(d["outputs"])]
+
+    given = dep([ids["row-image"], ids["row"], ids["frame-table"]], [ids["row-pictures"], ids["table-notes"]])
+    assert [d["targets"][0][1] for d in given] == ["upload"]
+    assert len(dep([ids["row"], ids["frame-table"]], [ids["row-image"], ids["row-picture-line"]])) >= 3
+    assert any([tuple(t) for t in d["targets"]] == [(ids["frame-table"], "change")] for d in dep([ids["frame-table"]], [ids["row-pictures"]]))
+    assert dep([ids["load-project"], ids["table-notes"]], [ids["identity-image"], ids["table-notes"], ids["identity-box"]])
+    final = next(d for d in deps if d.get("api_name") not in ("render",) and ids["render-btn"] not in [t[0] for t in d["targets"]]
+                 and ids["preview"] in d["outputs"] and ids["start-image"] in d["inputs"])
+    assert ids["identity-image"] in final["inputs"]  # Render final keeps the identity too

@@ -8,7 +8,8 @@ Which panel holds what:
                     prompts; its boxes are start_picture_box, identity_box and backend_box
   settings_panel    3 · Render settings: RenderSettings' controls, seed used, presets, the model
                     chooser, Save and Load project
-  script_panel      2 · Frame script: the table, its notes, the row tools, Undo and Redo
+  script_panel      2 · Frame script: the table, the strip of rows' pictures, its notes, the row
+                    tools, Undo and Redo; its box is row_picture_box (a picture per row)
   output_panel      4 · Render (render_tab_parts) and Compare methods (compare_tab_parts), as tabs
 """
 
@@ -27,6 +28,7 @@ from . import controls
 from . import direct
 from . import identity as identity_tab
 from . import models as model_chooser
+from . import row_pictures
 from . import start_image as image_tab
 from . import table as table_tab
 from .controls import SETTING_NAMES, build_controls
@@ -114,14 +116,14 @@ def start_picture_box() -> dict[str, Any]:
 
 def identity_box() -> dict[str, Any]:
     """"Keep this identity": the reference picture and its strength (group 'identity')."""
-    with gr.Accordion("Keep this identity (optional)", open=False, elem_id="identity-box"):
-        identity_image = gr.Image(
+    with gr.Accordion("Keep this identity (optional)", open=False, elem_id="identity-box") as identity_box:
+        identity_image = image_tab.decode_once(gr.Image(
             label="This character, face or product in every frame (upload or paste)", type="numpy",
             image_mode="RGB", sources=["upload", "clipboard"], height=220, elem_id="identity-image",
-        )
+        ))
         identity_controls = build_controls("identity")
         gr.Markdown(identity_tab.identity_note, elem_id="identity-note")
-    return dict(identity_image=identity_image, identity_controls=identity_controls)
+    return dict(identity_box=identity_box, identity_image=identity_image, identity_controls=identity_controls)
 
 
 def backend_box() -> dict[str, Any]:
@@ -190,8 +192,8 @@ def project_buttons() -> dict[str, Any]:
 
 
 def script_panel() -> dict[str, Any]:
-    """2 · Frame script: the table, its notes, the row tools, the director's row actions, Undo
-    and Redo."""
+    """2 · Frame script: the table, the strip of the rows' own pictures, its notes, the row tools,
+    the director's row actions, Undo and Redo, and the picture of the selected row."""
     with gr.Column(elem_classes=["panel"], elem_id="script-panel"):
         gr.Markdown("### 2 · Frame script", elem_classes=["step-title"])
         table = gr.Dataframe(
@@ -200,6 +202,12 @@ def script_panel() -> dict[str, Any]:
             column_widths=["auto", "84px"],  # assets/style.css fits them to the width
             show_row_numbers=True, wrap=True, max_height=240,
             label="One prompt per frame: click a cell to edit, click a row to select it", elem_id="frame-table",
+        )
+        # Rows with a picture of their own (a Dataframe cannot show pictures), under the table.
+        row_strip = gr.Gallery(
+            label="Rows with their own picture (click one to select its row)", visible=False, columns=8,
+            height="auto", object_fit="contain", allow_preview=False, format="png", fit_columns=False,
+            interactive=False, elem_id="row-pictures",
         )
         notes = gr.Markdown(table_tab.table_notes([]), elem_id="table-notes", elem_classes=["status"])
         with gr.Row(elem_classes=["row-tools"], elem_id="row-tools"):
@@ -214,9 +222,30 @@ def script_panel() -> dict[str, Any]:
             double_btn = gr.Button("×2 Double frame rate", size="sm", min_width=0, elem_id="double-fps")
             undo_btn = gr.Button("↶ Undo", size="sm", min_width=0, elem_id="undo")
             redo_btn = gr.Button("↷ Redo", size="sm", min_width=0, elem_id="redo")
-    return dict(table=table, notes=notes, row=row, add_btn=add_btn, del_btn=del_btn, up_btn=up_btn, down_btn=down_btn,
-                redirect_btn=redirect_btn, redirect_all_btn=redirect_all_btn, double_btn=double_btn,
-                undo_btn=undo_btn, redo_btn=redo_btn)
+        parts = dict(table=table, notes=notes, row=row, add_btn=add_btn, del_btn=del_btn, up_btn=up_btn,
+                     down_btn=down_btn, redirect_btn=redirect_btn, redirect_all_btn=redirect_all_btn,
+                     double_btn=double_btn, undo_btn=undo_btn, redo_btn=redo_btn, row_strip=row_strip)
+        parts.update(row_picture_box())
+    return parts
+
+
+def row_picture_box() -> dict[str, Any]:
+    """"Pictures per row": the selected row's own identity picture (it holds from that row on,
+    until the next row with one), Remove, and "No picture from this row" (ui/row_pictures.py)."""
+    with gr.Accordion("Pictures per row (optional): an identity from a row on", open=False, elem_id="row-picture-box"):
+        with gr.Row(equal_height=False):
+            row_image = image_tab.decode_once(gr.Image(
+                label="Selected row's picture: from this row on, until the next row with one", type="numpy",
+                image_mode="RGB", sources=["upload", "clipboard"], height=160, scale=2, min_width=160,
+                elem_id="row-image",
+            ))
+            with gr.Column(scale=3, min_width=160):
+                row_picture_line = gr.Markdown(row_pictures.BOX_NOTE, elem_id="row-picture-line", elem_classes=["status"])
+                with gr.Row(elem_classes=["row-tools"]):
+                    remove_picture_btn = gr.Button("✕ Remove its picture", size="sm", min_width=0, elem_id="remove-row-picture")
+                    no_picture_btn = gr.Button("∅ No picture from this row", size="sm", min_width=0, elem_id="no-row-picture")
+    return dict(row_image=row_image, row_picture_line=row_picture_line, remove_picture_btn=remove_picture_btn,
+                no_picture_btn=no_picture_btn)
 
 
 def output_panel() -> dict[str, Any]:

@@ -30,6 +30,11 @@ _NONE_TILE = np.full((64, 64, 3), 236, dtype=np.uint8)
 _MISSING_TILE = np.full((64, 64, 3), (250, 220, 200), dtype=np.uint8)
 
 
+BOX_NOTE = ("Select a row, then drop a picture here: the IP-Adapter keeps that identity from this row until the "
+            "next row with a picture (a character enters, changes costume). Rows before the first one keep the "
+            "picture under Keep this identity. Its strength is Identity strength.")
+
+
 def _rows(first: int, last: int) -> str:
     return f"row {first + 1}" if first == last else f"rows {first + 1}–{last + 1}"
 
@@ -133,6 +138,18 @@ def remove_row_picture(row: Any, table: Any, request: gr.Request = None) -> tupl
     after = before.with_picture(i, None)
     said = f"Removed row {i + 1}'s picture; it now gets {_covered_by(after, i, session)}."
     return _changed(session, f"removing the picture of row {i + 1}", before, after, said)
+
+
+def clear_row_picture(row: Any, table: Any, request: gr.Request = None) -> tuple[Any, str]:
+    """The × of the row's picture box: Remove, when the row has a picture of its own to remove."""
+    prompts = table_prompts(table)
+    try:
+        i = _row_index(row, len(prompts), "take the picture from")
+    except gr.Error:
+        return gr.update(), gr.update()
+    if edits.table_now(session_of(request), prompts).row_pictures()[i] is None:
+        return gr.update(), gr.update()  # an upload that was refused, cleared again: nothing was kept
+    return remove_row_picture(row, table, request)
 
 
 def no_picture_from_row(row: Any, table: Any, request: gr.Request = None) -> tuple[Any, str]:

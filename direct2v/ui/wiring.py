@@ -8,7 +8,7 @@ next action; the toast alone fades. Events show their progress on those lines on
 
 Which function wires what:
   wire_script      Direct, Re-direct (row, all), ×2, the table's edits and row tools, Undo,
-                   Redo, Stop, the back end's fields
+                   Redo, Stop, the back end's fields, the rows' own pictures (wire_row_pictures)
   wire_settings    presets, Steps scaling t0 and t1, Reuse seed
   wire_project     Save and Load project, the model chooser
   wire_render      Render, Render final, the history, the start picture's crop note and Use
@@ -30,7 +30,9 @@ from . import history as hist
 from . import messages as msg
 from . import models as model_chooser
 from . import project
+from . import project_pictures
 from . import render as render_tab
+from . import row_pictures
 from . import start_image as image_tab
 from . import table as table_tab
 from .controls import steps_changed
@@ -80,7 +82,10 @@ def wire_script(p: Any) -> None:
     wire_table(p)
     events += wire_row_director(p)
     for button, command in ((p.undo_btn, table_tab.undo), (p.redo_btn, table_tab.redo)):
-        on_failure(button.click(on_table(command), None, [p.table, p.notes, p.num_frames, p.fps], **QUIET), "table", p.notes)
+        # A step may have changed only a row's picture, which the table's .change does not see.
+        on_failure(button.click(on_table(command), None, [p.table, p.notes, p.num_frames, p.fps], **QUIET), "table",
+                   p.notes).success(**show_row_pictures(p)).then(**show_selected_picture(p))
+    wire_row_pictures(p)
     # A local model that cannot load: the chooser shows the built-in writer that wrote the script.
     for event in events:
         event.success(direct.chooser_after, [p.backend, p.llm_model], p.backend, **QUIET)
@@ -125,6 +130,36 @@ def wire_table(p: Any) -> None:
         (p.down_btn, table_tab.move_row_down, [p.table, p.notes, p.row]),
     ):
         on_failure(button.click(on_table(tool), [p.table, p.row], outputs, **QUIET), "table", p.notes).success(**follow_row)
+
+
+def show_row_pictures(p: Any) -> dict[str, Any]:
+    """The .then() arguments that redraw the strip of the rows' own pictures."""
+    return dict(fn=row_pictures.row_gallery, inputs=p.table, outputs=p.row_strip, **QUIET)
+
+
+def show_selected_picture(p: Any) -> dict[str, Any]:
+    """The .then() arguments that show the selected row's picture and what the row gets."""
+    return dict(fn=row_pictures.selected_row_picture, inputs=[p.row, p.table], outputs=[p.row_image, p.row_picture_line],
+                **QUIET)
+
+
+def wire_row_pictures(p: Any) -> None:
+    """A picture per row: given, cleared, removed or ended at the selected row; the strip follows
+    every change of the table, and a click on it selects the row its picture starts at."""
+    p.table.change(**show_row_pictures(p))
+    p.row.change(**show_selected_picture(p))
+    outputs = [p.row_strip, p.notes]
+    for event, handler, inputs in (
+        (p.row_image.upload, row_pictures.set_row_picture, [p.row_image, p.row, p.table]),
+        (p.row_image.clear, row_pictures.clear_row_picture, [p.row, p.table]),
+        (p.remove_picture_btn.click, row_pictures.remove_row_picture, [p.row, p.table]),
+        (p.no_picture_btn.click, row_pictures.no_picture_from_row, [p.row, p.table]),
+    ):
+        on_failure(event(on_table(handler), inputs, outputs, **QUIET), "table", p.notes).then(**show_selected_picture(p))
+    p.row_strip.select(row_pictures.select_from_strip, p.table, p.row, **QUIET).then(
+        fn=None, inputs=p.row, outputs=None, js=SELECT_ROW_JS)
+    # A picture added again after a project that had only its hash: is it the same one?
+    p.identity_image.upload(project_pictures.identity_added_again, [p.identity_image, p.notes], p.notes, **QUIET)
 
 
 def wire_row_director(p: Any) -> list[Any]:
@@ -179,7 +214,9 @@ def wire_project(p: Any) -> None:
     ), "project", p.project_status)
     loaded.success(**remember_window(p)).then(project.loaded_line, p.load_btn, p.project_status, **QUIET)
     # Only after a good load: a failed one leaves the picture in the box as it was.
-    loaded.success(project.load_start_picture, [p.load_btn, p.notes], [p.start_image, p.notes, p.start_box], **QUIET)
+    loaded.success(project.load_start_picture, [p.load_btn, p.notes], [p.start_image, p.notes, p.start_box], **QUIET).then(
+        project.load_identity_picture, [p.load_btn, p.notes], [p.identity_image, p.notes, p.identity_box], **QUIET,
+    ).then(**show_row_pictures(p)).then(**show_selected_picture(p))
     model_chooser.wire(p.chooser, p.notice, p.load_btn)
     gr.api(model_chooser.model_notice, api_name="model_line")  # the model line as this visitor sees it
 
@@ -201,7 +238,8 @@ def wire_render(p: Any) -> None:
     render_evt.success(hist.add_to_history, p.history_state, [p.history_state, p.history], **QUIET)
     final_evt = on_failure(p.final_btn.click(lambda: False, None, p.settings["draft"], **QUIET).then(
         on_render(render_tab.render_video), *_render_io(p),
-        inputs_kwargs={**p.director_fields, **p.settings, "start_image": p.start_image}, **GPU,
+        inputs_kwargs={**p.director_fields, **p.settings, "start_image": p.start_image, "identity_image": p.identity_image},
+        **GPU,
     ), "render", p.status)
     final_evt.success(hist.add_to_history, p.history_state, [p.history_state, p.history], **QUIET)
     p.history.select(
@@ -209,7 +247,7 @@ def wire_render(p: Any) -> None:
         [p.user_prompt, p.table, p.notes, p.num_frames, p.fps, *p.director_fields.values(), *p.setting_list,
          p.preview, p.video, p.downloads, p.used_seed, p.status],
         **QUIET,
-    ).then(**remember_window(p))
+    ).then(**remember_window(p)).then(**show_row_pictures(p)).then(**show_selected_picture(p))
     size = [p.start_image, p.settings["width"], p.settings["height"]]
     for source in size:
         source.change(image_tab.crop_note, size, p.crop, **QUIET)
