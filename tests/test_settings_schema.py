@@ -213,6 +213,45 @@ def test_a_page_render_checks_its_settings_once(checks):
     assert checks == ["rotational"]
 
 
+def _page_values(**changes):
+    from conftest import FAST
+
+    s = RenderSettings(**{**FAST, "seed": -1, **changes})
+    return {n: getattr(s, n) for n in controls.SETTING_NAMES}
+
+
+def test_a_page_comparison_checks_each_methods_settings_once(checks):
+    """The page's Compare: each method's settings once, and the page's own value mapping (which
+    no method renders) never."""
+    from direct2v.services import runtime as rt
+    from direct2v.ui import compare as compare_tab
+
+    rt.configure("tiny")
+    table = [["a red ball"], ["a red ball bouncing"]]
+    outs = list(compare_tab.compare_methods(table, 2, 4, ["first", "rotational"], **_page_values(value_mapping="sparse_causal")))
+    assert outs[-1][0].startswith("✓ Done")
+    assert sorted(checks) == ["first", "rotational"]
+
+
+def test_a_public_page_render_checks_the_servers_settings_once(checks, monkeypatch):
+    """On a public server the owner's compile and low-memory switches replace the visitor's
+    before the one check, so the renderer does not check again."""
+    from direct2v.services import runtime as rt
+    from direct2v.services.policy import ServerPolicy
+    from direct2v.ui import render as render_tab
+
+    rt.configure("tiny")
+    monkeypatch.setattr(rt.RUNTIME, "policy", ServerPolicy(public=True, reason="test", models=("tiny",)))
+    rendered = []
+    real = rt.render_stream
+    monkeypatch.setattr(rt, "render_stream", lambda model, prompts, s, *a: rendered.append(s) or real(model, prompts, s, *a))
+    table = [["a red ball"], ["a red ball bouncing"]]
+    outs = list(render_tab.render_video(table, 2, 4, **_page_values(low_memory=True)))  # the visitor's switch
+    assert outs[-1][1].endswith(".mp4")
+    assert [s["low_memory"] for s in rendered] == [False]  # the owner's
+    assert checks == ["rotational"]
+
+
 def test_compare_checks_each_methods_settings_once(tmp_path, checks):
     script = tmp_path / "s.json"
     script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))

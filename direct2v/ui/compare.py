@@ -7,9 +7,9 @@ from typing import Any, Iterator
 
 import gradio as gr
 
-from ..evaluate.methods import DEFAULT_METHODS, comparison_dsf, method_choices
+from ..evaluate.methods import DEFAULT_METHODS, comparison_dsf, method_choices, parse_methods
 from ..render.errors import ModelLoadError, RenderCancelled, RenderOutOfMemory
-from ..settings import SettingsError, resolve_seed
+from ..settings import RenderSettings, SettingsError
 from ..services import runtime as rt
 from ..services.line import session_id
 from .files import session_store
@@ -36,14 +36,14 @@ def compare_methods(
     yield (status, side-by-side video, table markdown, per-frame CLIP plot). With an identity
     picture (or rows with their own) every method renders with it and the table gains the
     Identity row."""
-    prompts, s = job_input(table, num_frames, fps, settings)
+    methods = [m for m in (methods or []) if m]
+    # Each method's settings are checked (once), not the page's own, which no method renders as they are.
+    prompts, s = job_input(table, num_frames, fps, settings, rendered=lambda s: _method_settings(s, methods))
     references = references_for(prompts, identity_image, request)
     check_identity(references)
-    methods = [m for m in (methods or []) if m]
     if not methods:
         raise gr.Error("Tick at least one method to compare.")
-    s = s.replace(seed=resolve_seed(s.seed))  # one seed for every method
-    dsf = comparison_dsf(s.dsf_quantile)
+    dsf = comparison_dsf(s.dsf_quantile)  # job_input drew the seed: one for every method
     keep = gr.update()
     with cancel_flag(request) as flag, in_line(request) as ticket:
         for line in wait_turn(ticket, flag):
@@ -79,3 +79,8 @@ def compare_methods(
             raise gr.Error(f"The comparison failed: {type(e).__name__}: {e}") from None
         finally:
             stream.close()
+
+
+def _method_settings(s: RenderSettings, methods: list[str]) -> list[RenderSettings]:
+    """The settings each ticked method renders with (none ticked: none)."""
+    return [m.settings(s, comparison_dsf(s.dsf_quantile)) for m in parse_methods(methods)] if methods else []

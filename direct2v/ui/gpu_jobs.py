@@ -5,7 +5,7 @@ Gradio's messages, and Cancel. The tabs import this, never each other."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -39,26 +39,37 @@ def in_line(request: Any = None) -> Iterator[int]:
         raise gr.Error(str(e)) from None
 
 
-def job_input(table: Any, num_frames: Any, fps: Any, settings: dict[str, Any]) -> tuple[list[str], RenderSettings]:
-    """The frame prompts and settings a GPU job gets from the page, checked; gr.Error if not."""
+def job_input(
+    table: Any, num_frames: Any, fps: Any, settings: dict[str, Any],
+    rendered: Callable[[RenderSettings], list[RenderSettings]] | None = None,
+) -> tuple[list[str], RenderSettings]:
+    """The frame prompts and settings a GPU job gets from the page, checked; gr.Error if not.
+
+    `rendered(s)`: the settings the job renders from `s` (Compare: one per method), the ones
+    checked; by default `s` itself."""
     prompts = table_prompts(table)
     check_render_input(prompts, num_frames)
     try:
         # The seed is drawn here, so the settings checked now are the ones that render (checked once).
         s = settings_from_values(settings, fps)
-        return prompts, within_policy(len(prompts), s.replace(seed=resolve_seed(s.seed)).validate())
+        return prompts, within_policy(len(prompts), s.replace(seed=resolve_seed(s.seed)), rendered)
     except SettingsError as e:
         raise gr.Error(str(e)) from None
 
 
-def within_policy(num_frames: int, s: RenderSettings) -> RenderSettings:
-    """On a public server: the owner's maxima, and compile / low-memory mode as the owner set
-    them for the shared pipeline (a visitor's switch would change it for everyone)."""
+def within_policy(
+    num_frames: int, s: RenderSettings, rendered: Callable[[RenderSettings], list[RenderSettings]] | None = None,
+) -> RenderSettings:
+    """`s` as this server renders it, checked once: on a public server compile and low-memory
+    mode as the owner set them for the shared pipeline (a visitor's switch would change it for
+    everyone), set before the check so the renderer finds them checked; then the owner's maxima."""
     policy = rt.RUNTIME.policy
-    if not policy.public:
-        return s
+    if policy.public:
+        s = s.replace(compile=policy.compile, low_memory=policy.low_memory)
+    for each in rendered(s) if rendered is not None else [s]:
+        each.validate()
     policy.check_render(num_frames, s.width, s.height, s.num_inference_steps)
-    return s.replace(compile=policy.compile, low_memory=policy.low_memory)
+    return s
 
 
 def visitor_of(session: str) -> str | None:
