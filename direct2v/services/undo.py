@@ -95,20 +95,26 @@ class EditHistory:
         self.current = after
 
     def undo(self) -> Step | None:
-        if not self.done:
-            return None
-        step = self.done.pop()
-        self.undone.append(step)
-        self.current = step.before
+        """Back over the last change (None when there is none): the table is as before it."""
+        step = _move_last(self.done, self.undone)
+        if step is not None:
+            self.current = step.before
         return step
 
     def redo(self) -> Step | None:
-        if not self.undone:
-            return None
-        step = self.undone.pop()
-        self.done.append(step)
-        self.current = step.after
+        """Forward over the last change undone (None when there is none): the table is as after it."""
+        step = _move_last(self.undone, self.done)
+        if step is not None:
+            self.current = step.after
         return step
+
+
+def _move_last(source: list[Step], target: list[Step]) -> Step | None:
+    """The newest step of `source`, moved onto `target` (undo: done -> undone; redo: back)."""
+    if not source:
+        return None
+    target.append(source.pop())
+    return target[-1]
 
 
 class Histories:

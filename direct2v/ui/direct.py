@@ -7,6 +7,7 @@ key is used for the request and never stored.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -244,21 +245,13 @@ def direct_script(
     return make_table(frames), result_line(result, table_notes(frames), said), n
 
 
-def redirect_all(
-    user_prompt: str,
-    num_frames: Any,
-    fps: Any,
-    api_key: str = "",
-    oauth_token: gr.OAuthToken | None = None,
-    table: Any = None,
-    request: gr.Request = None,
-    start_image: Any = None,
-    **director: Any,
-) -> tuple[list[list[str]], str, int]:
+# Gradio reads which inputs a handler takes (and where the sign-in's token and the request go)
+# from its signature; Re-direct all takes exactly Direct's, so it shows Direct's.
+@functools.wraps(direct_script, assigned=("__annotations__",))
+def redirect_all(*args: Any, **kwargs: Any) -> tuple[list[list[str]], str, int]:
     """Re-direct all: the same as Direct, but an LLM is asked again (a new script) instead of
     the cached answer to the same request."""
-    return direct_script(user_prompt, num_frames, fps, api_key, oauth_token, table, request, fresh=True,
-                         start_image=start_image, **director)
+    return direct_script(*args, **kwargs, fresh=True)
 
 
 def redirect_row(
