@@ -125,7 +125,8 @@ STAGING = set("""above across air back bare barely before beyond bite but cleari
 early eyeing feet few first fly following for foot front full getting ground hidden high higher holding into landing
 last late level lining lunging mid moving off part plunging pushing reaching ready rising running small standing
 steadying stepping taking thick thicker thin touching toward under watching winding wisp with opening closing pages
-edge far farther little middle past side spotting crouching gaining behind lunging harder ever more""".split())
+edge far farther little middle past side spotting crouching gaining behind lunging harder ever more as begins ends
+deep mid noon sun light afternoon morning evening dusk dawn night""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -312,7 +313,7 @@ def test_a_span_phrase_is_staged_by_degree_or_time_never_repeated(prompt, span):
     frames = script(prompt)
     assert not any(span in f for f in frames)  # the span is no picture: each frame shows its own point in it
     assert all(a != b for a, b in zip(frames, frames[1:]))
-    times = [re.search(r", ((?:in|at|late|before)\b[^,]*)$", f) for f in frames]
+    times = [re.search(r", ((?:in|at|late|before|as|deep|near|just)\b[^,]*)$", f) for f in frames]
     degrees = [re.search(r"\b(slightly|partly|half|mostly|fully|all|most|no)\b", f) for f in frames]
     assert all(times) or sum(bool(d) for d in degrees) >= 5, frames
     if all(times):
@@ -389,3 +390,26 @@ def test_lively_activities_grow_and_it_gets_dark_is_the_sky():
     assert "first pages" in " ".join(book) and "closing a book" in book[-1]
     assert all("the sky" in f and "a book beginning to get dark" not in f for f in book)
     assert "dark" in book[-1] and book[0].split(", ")[-1] != book[-1].split(", ")[-1]  # the dark comes on
+
+
+def test_a_state_after_is_comes_about_by_degrees_and_it_means_the_one_who_can_be_full():
+    mouse = script("A mouse eats cheese until it is full")
+    assert all(f.startswith("a mouse eating cheese") for f in mouse[3:]) and mouse[-1].endswith("all full")
+    assert not any(re.search(r"\b(?:fulling|fulled|to full)\b", f) for f in mouse)  # no adjective made a verb
+    streets = script("Snow falls until the streets are white")
+    assert streets[-1] == "snow falling, the streets all white"
+
+
+def test_a_place_named_late_holds_for_the_same_subjects_earlier_steps_only():
+    cat = script("A cat stretches and yawns on a sunny windowsill")
+    assert all("on a sunny windowsill" in f for f in cat)
+    chef = script("a chef flips a pancake, it lands on the floor, a dog eats it")
+    assert not any(f.startswith("a chef") and "floor" in f for f in chef)  # the chef is not on the floor
+
+
+@pytest.mark.parametrize("prompt, thing, top", [("A boy flies a kite on a windy beach", "the kite", "sky"),
+                                                ("A chef flips an omelette in a pan", "the omelette", "mid-air")])
+def test_what_the_subject_sends_up_rises_and_comes_back_in_the_frames(prompt, thing, top):
+    frames = script(prompt)
+    assert sum(thing in f for f in frames) >= 4 and any(top in f for f in frames)
+    assert all(f.startswith(prompt.lower().split(" ", 2)[0] + " " + prompt.lower().split(" ", 2)[1]) for f in frames)

@@ -30,6 +30,8 @@ from .offline_actions import (
     becomes,
     consume,
     fall,
+    flip,
+    fly_thing,
     incremental,
     jump,
     land,
@@ -68,7 +70,8 @@ from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
            "freeze", "dry", "spread", "sink", "shrink", "wilt", "clear", "darken", "brighten", "empty",
            "flood", "thaw", "ripen", "gather", "rot", "wither", "cool", "fog", "soak", "rust", "age", "crumble", "decay",
-           "erode", "tarnish", "corrode", "wear", "yellow", "overgrow", "ice", "warm", "heat", "swell", "deflate"}
+           "erode", "tarnish", "corrode", "wear", "yellow", "overgrow", "ice", "warm", "heat", "swell", "deflate", "sprout",
+           "hatch", "germinate", "wilt", "dissolve", "evaporate", "inflate"}
 # Processes that start and keep going, stronger rather than finished.
 PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
            "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle", "crash", "pound",
@@ -146,11 +149,19 @@ def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False, livel
     """Something that starts and keeps going ("a pot of water boils", "snow starts falling"):
     it begins, then grows in strength; nothing ends it."""
     g = ing(v)
+    # "pops up": the way goes after "up" ("in a high chair" is a place, not a particle)
+    particle = re.match(r"\s(up|out|down|off|over|in)\b(?!\s+(?:the|a|an|his|her|their|its|my|some)\b)", tail)
+    if particle:
+        g, tail = f"{g} {particle.group(1)}", tail[particle.end():]
+    if re.match(r"\s(?:the|a|an|his|her|their|its|some)\s", tail):  # "the wind blows the leaves": before the verb
+        return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
+            f"{s} {w + ' ' if w else ''}{g}{tail}" for w in ("gently", "", "steadily", "strongly", "fiercely", "wildly")]
     ways = ("a little", "", "more and more", "harder", "very hard", "harder than ever") if lively else (
         "gently", "", "steadily", "harder", "strongly", "very strongly") if wind else (
         "lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
         "gently", "", "steadily", "harder", "vigorously", "at full strength")
-    return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
+    to = f"{v} {particle.group(1)}" if particle else v
+    return [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}"] + [
         f"{s} {g}{' ' + w if w else ''}{tail}" for w in ways]
 
 
@@ -201,9 +212,10 @@ def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
 
 def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str] | None:
     """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
-    words = c.rest.lower().split()
+    words = [w for w in c.rest.lower().split() if not w.endswith("ly")]  # "sinks slowly into the sea"
     into_cover = words[:1] == ["into"] and words[-1:] and words[-1] in COVERS
-    if v not in GONE and not (words[:1] in (["away"], ["off"]) or words[:2] == ["out", "of"] or into_cover) or \
+    off = words[:1] == ["off"] and v in MOTION and (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)
+    if v not in GONE and not (words[:1] == ["away"] or off or words[:2] == ["out", "of"] or into_cover) or \
             v in ("take", "give", "put", "turn", "show"):
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
@@ -271,7 +283,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return gone, 2.0
     objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
     done = None if c.passive or not objecty else (
-        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
         return done, 2.0
@@ -291,7 +304,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
     # "a baby laughs": livelier; "dances slowly" keeps its own manner
     lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
-    if c.onset or weather or lively or (v in PROCESS and not transitive and not (v == "pop" and one)):
+    once = v == "pop" and (one or words[:1] == ["up"])  # "a balloon pops", "toast pops up": once, not on and on
+    if c.onset or weather or lively or (v in PROCESS and not transitive and not once):
         return ([now] if marked else _process(s, v, tail, weather, head.lower() == "wind", lively)), 1.0
     if c.sudden:  # all at once
         return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
@@ -396,6 +410,16 @@ def _companion(c: Clause) -> list[str]:
     return becomes(s, v, c.rest) or [f"{s} beginning to {v}{tail}", f"{s} {ing(v)}{tail}"]
 
 
+def _after_comma(text: str, c: Clause) -> str:
+    """A step told after what goes on through it: "a mouse eating cheese, a little full" (its own
+    subject once, when the two share it), else "..., the roofs half white"."""
+    assert c.holds is not None and c.subject is not None
+    np = c.subject.np
+    if c.holds.subject is c.subject and text.startswith(np + " "):
+        return text[len(np) + 1:]
+    return text[:1].lower() + text[1:] if text.startswith(np) and np.split()[0] in ("A", "An", "The") else text
+
+
 def _going_on(c: Clause) -> str:
     """'snow falls on a quiet village' as it goes on: 'snow falling on a quiet village'."""
     if c.subject is None:
@@ -420,7 +444,16 @@ def read_story(prompt: str) -> list[Clause]:
         if link == "until" and clauses and clauses[-1].subject is not None:
             clause.holds = clauses[-1]
         clauses.append(clause)
-    # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it").
+    # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it"),
+    # and a scene's place named late holds for its first steps ("a cat stretches and yawns on a windowsill").
+    where = next((c for c in clauses if any(p in c.rest for p in c.places)), None)
+    named = next((p for p in where.places if p in where.rest), "") if where else ""
+    for c in clauses:
+        if c.places or not named:
+            break
+        if c.subject is where.subject and not c.weather and c.holds is None and c.verb not in ARRIVE and \
+                not re.search(r"\b(?:%s)\b" % "|".join(sorted(PREPOSITIONS - {"of", "with", "for"})), c.rest, re.I):
+            c.rest = f"{c.rest} {named}".strip()
     place = ""
     for c in clauses:
         if c.places:
@@ -465,7 +498,7 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for c, texts, n in zip(clauses, staged, allocate(weights, num_frames)):
         if n:
             held = f"{_going_on(c.holds)}, " if c.holds is not None else ""  # "snow falling, the roofs half white"
-            mains += [held + t for t in _spread(texts, n)]
+            mains += [held + _after_comma(t, c) for t in _spread(texts, n)] if held else _spread(texts, n)
             withs += _spread(_companion(c.companion), n) if c.companion else [ambient if not held else ""] * n
         if _lasting(c):
             ambient = _going_on(c)

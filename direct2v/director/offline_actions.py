@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 
-from .offline_grammar import PREPOSITIONS, ing, is_plural_noun, lemmas, participle
+from lemminflect import getLemma
 
-_NP_END = "|".join(sorted(PREPOSITIONS - {"of"}))
+from .offline_grammar import FEELINGS, PREPOSITIONS, ing, is_plural_noun, lemmas, participle
+
+_NP_END = "|".join(sorted((PREPOSITIONS - {"of"}) | {"while", "as", "when"}))
 _DET = r"(?:a|an|the|some|his|her|their|its|my|your|our|two|three|several)"
 
 
@@ -59,7 +61,7 @@ AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "c
           "fill", "water", "iron", "fold", "wrap", "unwrap", "trim", "prune", "plow", "plough", "harvest", "colour",
           "color", "load", "unload", "pack", "unpack", "dust", "vacuum", "mop", "tidy", "shave", "brush", "comb",
           "braid", "sand", "scrape", "frost", "ice", "dry", "empty", "clear", "set", "pick", "plant", "collect",
-          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow"}
+          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury"}
 CONSUME = {"eat": "eaten", "devour": "eaten", "munch": "eaten", "nibble": "eaten", "gobble": "eaten",
            "chew": "eaten", "lick": "gone", "drink": "empty", "sip": "empty", "gulp": "empty", "slurp": "empty"}
 REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "greet", "pet", "kiss"}
@@ -75,9 +77,10 @@ def pour(s: str, v: str, rest: str) -> list[str] | None:
         return None
     what, vessel, after = m.group(1), the(m.group(2)), m.group(3)
     doing = f"{s} {ing(v)} {rest}"
-    return [f"{s} beside an empty {vessel[4:]}{after}", f"{s} about to {v} {rest}", f"{s} beginning to {v} {rest}"] + [
+    empty, full = ("empty ", "full ") if _plural(vessel) else ("an empty ", "a full ")  # "two cups": empty cups
+    return [f"{s} beside {empty}{vessel[4:]}{after}", f"{s} about to {v} {rest}", f"{s} beginning to {v} {rest}"] + [
         f"{doing}, {vessel} {x}" for x in ("a quarter full", "half full", "nearly full")] + [
-        f"{s} finishing pouring, {vessel} full{after}", f"{s} beside a full {vessel[4:]}{after}"]
+        f"{s} finishing pouring, {vessel} full{after}", f"{s} beside {full}{vessel[4:]}{after}"]
 
 
 def incremental(s: str, v: str, rest: str) -> list[str] | None:
@@ -118,6 +121,30 @@ def _article(word: str, np: str) -> str:
     return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word} {np}".strip()
 
 
+def flip(s: str, v: str, rest: str) -> list[str] | None:
+    """'flips a pancake in a pan': up into the air, over, and back down."""
+    parts = split_object(rest)
+    if v not in ("flip", "toss") or not parts or not re.search(r"\b(?:pan|skillet|griddle|wok)\b", rest, re.I):
+        return None
+    obj, after = parts
+    it, doing = the(obj), f"{s} {ing(v)} {obj}{after}"
+    return [f"{s} about to {v} {obj}{after}", f"{doing}, {it} lifting off", f"{doing}, {it} in the air",
+            f"{doing}, {it} turning over in mid-air", f"{doing}, {it} upside down in mid-air",
+            f"{doing}, {it} coming back down", f"{s} catching {obj}{after}", f"{s} with {obj} flipped{after}"]
+
+
+def fly_thing(s: str, v: str, rest: str) -> list[str] | None:
+    """'flies a kite on a beach': the kite goes up, the flier stays on the ground."""
+    parts = split_object(rest)
+    if v != "fly" or not parts or parts[0].split()[-1].lower() not in ("kite", "drone", "plane", "balloon", "glider"):
+        return None
+    obj, after = parts
+    it, doing = the(obj), f"{s} flying {obj}{after}"
+    return [f"{s} holding {obj}{after}", f"{s} running with {obj}{after}", f"{s} letting go of {obj}{after}",
+            f"{doing}, {it} just off the ground", f"{doing}, {it} rising", f"{doing}, {it} high in the air",
+            f"{doing}, {it} high in the sky", f"{doing}, {it} soaring far up in the sky"]
+
+
 def read_through(s: str, v: str, rest: str) -> list[str] | None:
     """'reads a book': from its first pages to its last, then closed."""
     parts = split_object(rest)
@@ -143,7 +170,7 @@ def consume(s: str, v: str, rest: str) -> list[str] | None:
     bit = "sip" if end == "empty" else ("lick" if v == "lick" else "bite")
     if end == "empty" and " of " in obj:
         amounts = [f"{vessel} nearly full", f"{vessel} half empty", f"{vessel} mostly empty", f"{vessel} nearly empty"]
-        last = f"{s} holding an empty {vessel[4:]}{after}"
+        last = f"{s} holding {_article('empty', vessel[4:]) if not _plural(vessel) else 'empty ' + vessel[4:]}{after}"
     else:
         word = "gone" if end == "empty" else end
         amounts = [f"{vessel} a quarter {word}", f"{vessel} half {word}", f"{vessel} mostly {word}",
@@ -435,11 +462,29 @@ CHANGE_TO = {"turn", "go", "become", "get", "grow"}
 def becomes(s: str, v: str, rest: str) -> list[str] | None:
     """'the roofs turn white', 'the sky goes dark': a little, half, mostly, all."""
     words = rest.split()
-    if v not in CHANGE_TO or not words or "ADJ" not in lemmas(words[0]) or "NOUN" in lemmas(words[0]) and \
-            words[0].lower() not in ("white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"):
+    tide = v in ("go", "come") and words[:1] in (["out"], ["in"]) and s.split()[-1].lower() in ("tide", "water", "sea")
+    asleep = v == "fall" and words[:1] in (["asleep"], ["silent"], ["quiet"], ["still"])
+    if not (tide or asleep) and (v not in CHANGE_TO or not words or "ADJ" not in lemmas(words[0]) or
+                                 "NOUN" in lemmas(words[0]) and words[0].lower() not in COLOUR_WORDS | FEELINGS):
         return None
     adj, tail = words[0], " ".join(words[1:])
     tail = f" {tail}" if tail else ""
+    if adj.lower().endswith("er") and adj.lower() != getLemma(adj.lower(), "ADJ")[0]:  # "grows bigger"
+        return [f"{s} about to {v} {adj}{tail}", f"{s} beginning to {v} {adj}{tail}", f"{s} {ing(v)} {adj}{tail}",
+                f"{s} slightly {adj}{tail}", f"{s} {adj}{tail}", f"{s} much {adj}{tail}", f"{s} far {adj}{tail}",
+                f"{s} many times {adj}{tail}"]
+    if asleep and adj.lower() == "asleep":
+        return [f"{s} about to fall asleep{tail}", f"{s} getting drowsy{tail}", f"{s} yawning{tail}",
+                f"{s} with heavy eyelids{tail}", f"{s} nodding off{tail}", f"{s} dozing{tail}", f"{s} falling asleep{tail}",
+                f"{s} fast asleep{tail}"]
+    if tide:
+        adj = "in" if adj.lower() == "in" else "out"
+        return [f"{s} about to {v} {adj}{tail}", f"{s} beginning to {v} {adj}{tail}", f"{s} a little way {adj}{tail}",
+                f"{s} partly {adj}{tail}", f"{s} half {adj}{tail}", f"{s} mostly {adj}{tail}",
+                f"{s} almost all the way {adj}{tail}", f"{s} all the way {adj}{tail}"]
     return [f"{s} about to {v} {adj}{tail}", f"{s} beginning to {v} {adj}{tail}", f"{s} a little {adj}{tail}",
             f"{s} partly {adj}{tail}", f"{s} half {adj}{tail}", f"{s} mostly {adj}{tail}",
             f"{s} almost all {adj}{tail}", f"{s} all {adj}{tail}"]
+
+
+COLOUR_WORDS = {"white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"}

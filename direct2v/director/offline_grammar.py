@@ -62,8 +62,13 @@ def ing(verb: str) -> str:
     return getInflection(verb, "VBG")[0]
 
 
+# Where lemminflect's first participle is the rarer one ("waked", "lighted", "leant").
+_PARTICIPLES = {"wake": "woken", "light": "lit", "knit": "knitted", "lean": "leaned", "spell": "spelled", "get": "got",
+                "awake": "awoken", "mow": "mowed"}
+
+
 def participle(verb: str) -> str:
-    return getInflection(verb, "VBN")[0]
+    return _PARTICIPLES.get(verb) or getInflection(verb, "VBN")[0]
 
 
 def plural(noun: str) -> str:
@@ -100,6 +105,16 @@ def can_head_noun(words: list[str], i: int) -> bool:
 # ("..., twirl, and wave", "and drop into a river"): the end, a preposition, an article, an adverb.
 def _verb_follows(nxt: str) -> bool:
     return not nxt or nxt in PREPOSITIONS or nxt in DETERMINERS or nxt.endswith("ly") or nxt in SUBJECT_PRONOUNS
+
+
+# States only the living are in: "it is full" after "a mouse eats cheese" is the mouse.
+FEELINGS = {"full", "tired", "sleepy", "hungry", "happy", "sad", "asleep", "awake", "exhausted", "dizzy", "bored",
+            "calm", "scared", "angry", "thirsty", "soaked", "wet", "dry", "clean", "dirty"}
+
+
+def _is_state(word: str) -> bool:
+    """An adjective after "is" that is no verb form: "is full", "are white" (not "is broken", "is running")."""
+    return "ADJ" in lemmas(word) and not word.endswith(("ing", "ed", "en")) and word not in PREPOSITIONS
 
 
 @dataclass
@@ -159,7 +174,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         lw = w.lower().strip(",")
         if lw in AUX and i + 1 < len(words) and (i > 0 or not has_subject_before):
             nxt = words[i + 1].lower()
-            if verb_lemma(nxt) and (nxt.endswith(("ing", "ed", "en")) or nxt != verb_lemma(nxt)):
+            if verb_lemma(nxt) and (nxt.endswith(("ing", "ed", "en")) or nxt != verb_lemma(nxt)) or _is_state(nxt):
                 return i
         lemma = verb_lemma(lw)
         if not lemma or lw in DETERMINERS or lw in PREPOSITIONS:
@@ -353,7 +368,10 @@ class Reader:
             subject_words = " ".join(subject_words).split(",", 1)[1].split()
         verb_words = words[v:]
         passive = onset = weather = False
-        if verb_words[0].lower() in AUX and len(verb_words) > 1:
+        copula = verb_words[0].lower() in AUX and len(verb_words) > 1 and _is_state(verb_words[1].lower())
+        if copula:  # "until the roofs are white": they become white
+            verb_words = ["become"] + verb_words[1:]
+        elif verb_words[0].lower() in AUX and len(verb_words) > 1:
             passive = verb_words[1].lower().endswith(("ed", "en")) or verb_words[1].lower() == participle(
                 verb_lemma(verb_words[1]) or verb_words[1])
             verb_words = verb_words[1:]
@@ -377,6 +395,8 @@ class Reader:
         elif np.lower() == "it" and lemma in ("get", "grow", "turn", "become", "go") and rest and \
                 rest[0].lower().strip(",") in SKY_STATES:  # "as it gets dark": the sky, not the book
             subject, weather = entity("the sky"), True
+        elif np.lower() == "it" and copula and verb_words[1].lower() in FEELINGS and self.actor is not None:
+            subject = self.actor  # "eats cheese until it is full": the one who eats
         elif np.lower() in SUBJECT_PRONOUNS:
             # "She opens the door" with no one named before: the image model needs a person, not "she"
             subject = self.resolve(np) or entity(UNNAMED.get(np.lower(), np))
@@ -398,7 +418,7 @@ class Reader:
             self.mention(self.known(obj.group(1)))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
                             % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),
-                               "|".join(sorted(PREPOSITIONS))), rest_text)
+                               "|".join(sorted(PREPOSITIONS - {"of"}))), rest_text)  # "in a pot of soil"
         # Walked into a cafe: in a cafe from then on; glided across a pond: on the pond.
         places = [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
         if lemma in CREATE_INTO:  # "stacks blocks into a tower and knocks it over": "it" is the tower

@@ -18,11 +18,19 @@ NIGHT = ["at dusk", "in the early evening", "in the evening", "late in the eveni
          "at midnight", "in the small hours", "before dawn", "at dawn"]
 DAY = ["at dawn", "in the early morning", "in the morning", "late in the morning", "at midday",
        "in the early afternoon", "in the afternoon", "late in the afternoon", "in the evening", "at dusk"]
-YEAR = ["in spring", "in late spring", "in summer", "in late summer", "in autumn", "in late autumn", "in winter"]
+YEAR = ["in spring", "in late spring", "in early summer", "in summer", "in late summer", "in autumn", "in late autumn",
+        "in winter"]
+PART = {"morning": ["at dawn", "at sunrise", "in the early morning", "in the morning light", "in the mid-morning",
+                    "in the morning sun", "late in the morning", "just before noon"],
+        "afternoon": ["at noon", "just after noon", "in the early afternoon", "in the afternoon", "in the mid-afternoon",
+                      "in the afternoon sun", "late in the afternoon", "in the late afternoon light"],
+        "evening": ["in the early evening", "at sunset", "at dusk", "in the evening", "in the evening light",
+                    "late in the evening", "at nightfall", "at night"]}
 
 _SPAN = re.compile(
     r",?\s*\b(?:(?P<night>all\s+night(?:\s+long)?|through(?:out)?\s+the\s+night|overnight|from\s+dusk\s+(?:to|till|until)"
-    r"\s+dawn)|(?P<day>all\s+day(?:\s+long)?|through(?:out)?\s+the\s+day|from\s+dawn\s+(?:to|till|until)\s+dusk)|"
+    r"\s+dawn)|(?P<day>all\s+day(?:\s+long)?|(?:through(?:out)?|during)\s+the\s+day|from\s+dawn\s+(?:to|till|until)\s+"
+    r"dusk)|(?P<part>(?:all|through(?:out)?\s+the|during\s+the)\s+(?P<p>morning|afternoon|evening)(?:\s+long)?)|"
     r"(?P<year>(?:over|through(?:out)?)\s+(?:the\s+|a\s+)?(?:seasons|year)|all\s+year(?:\s+round)?)|"
     r"(?P<season>(?:through(?:out)?|over|during|all)\s+(?:the\s+)?(?:autumn|fall|winter|spring|summer))|"
     r"(?P<range>from\s+(?P<a>\w+)\s+(?:to|till|until|into)\s+(?P<b>\w+))|"
@@ -71,11 +79,14 @@ def take_span(rest: str) -> tuple[str, Span | None]:
             marks = NIGHT
         elif m.group("day"):
             marks = DAY
+        elif m.group("part"):
+            marks = PART[m.group("p").lower()]
         elif m.group("year"):
             marks = YEAR
         elif m.group("season"):
             season = m.group("season").split()[-1].lower()
-            marks = [f"in early {season}", f"in {season}", f"in late {season}"]
+            marks = [f"as {season} begins", f"in early {season}", f"in {season}", f"in mid-{season}",
+                     f"deep in {season}", f"in late {season}", f"near the end of {season}", f"as {season} ends"]
         else:
             marks = []
         left = " ".join((rest[: m.start()] + " " + rest[m.end():]).split()).strip(" ,")
