@@ -205,17 +205,12 @@ def _rows(rows: list[int]) -> str:
 
 
 def direct_script(
-    user_prompt: str,
-    num_frames: Any,
-    fps: Any,
-    api_key: str = "",
-    oauth_token: gr.OAuthToken | None = None,
-    table: Any = None,
+    user_prompt: str, num_frames: Any, fps: Any,
+    api_key: str = "", oauth_token: gr.OAuthToken | None = None,  # the key typed, or the visitor's sign-in
+    table: Any = None,  # the table the script replaces, for Undo
     request: gr.Request = None,
-    *,
-    fresh: bool = False,
-    start_image: Any = None,
-    **director: Any,
+    *, fresh: bool = False, start_image: Any = None,
+    **director: Any,  # DIRECTOR_FIELDS by name
 ) -> tuple[list[list[str]], str, int]:
     """Direct: one prompt in, a frame table out (replacing the table only on success).
 
@@ -255,14 +250,10 @@ def redirect_all(*args: Any, **kwargs: Any) -> tuple[list[list[str]], str, int]:
 
 
 def redirect_row(
-    table: Any,
-    row: Any,
-    user_prompt: str,
-    fps: Any,
-    api_key: str = "",
-    oauth_token: gr.OAuthToken | None = None,
+    table: Any, row: Any, user_prompt: str, fps: Any,
+    api_key: str = "", oauth_token: gr.OAuthToken | None = None,  # the key typed, or the visitor's sign-in
     request: gr.Request = None,
-    **director: Any,
+    **director: Any,  # DIRECTOR_FIELDS by name
 ) -> tuple[list[list[str]], str]:
     """Re-direct one row: the director rewrites only row `row` to fit the table around it.
 
@@ -300,13 +291,10 @@ def redirect_row(
 
 
 def double_frame_rate(
-    table: Any,
-    user_prompt: str,
-    fps: Any,
-    api_key: str = "",
-    oauth_token: gr.OAuthToken | None = None,
+    table: Any, user_prompt: str, fps: Any,
+    api_key: str = "", oauth_token: gr.OAuthToken | None = None,  # the key typed, or the visitor's sign-in
     request: gr.Request = None,
-    **director: Any,
+    **director: Any,  # DIRECTOR_FIELDS by name
 ) -> tuple[list[list[str]], str, int, int]:
     """Paper 4.3: split every frame into two; the frame count and fps double with the rows.
 
