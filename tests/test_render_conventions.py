@@ -294,6 +294,26 @@ def test_from_pipe_leaves_the_other_pipelines_processors_alone(components, direc
     assert np.array_equal(sd(PROMPTS[0], generator=gen(), **call).images, before)
 
 
+@pytest.mark.parametrize("sdxl", [False, True], ids=["sd", "sdxl"])
+def test_from_pipe_there_and_back_keeps_the_original_config(sdxl):
+    """As diffusers' test_from_pipe_consistent_config checks it: SD (or SDXL) -> DirecT2V -> back
+    has the original's config, its non-default values included."""
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    from direct2v.render.loading import tiny_components, tiny_sdxl_components
+    from direct2v.render.sdxl import DirecT2VSDXLPipeline
+
+    if sdxl:
+        original = StableDiffusionXLPipeline(**tiny_sdxl_components(), force_zeros_for_empty_prompt=False)
+        ours = DirecT2VSDXLPipeline.from_pipe(original)
+    else:
+        original = StableDiffusionPipeline(**tiny_components(), safety_checker=None, feature_extractor=None, requires_safety_checker=False)
+        ours = DirecT2VPipeline.from_pipe(original)
+    back = type(original).from_pipe(ours)
+    config = {k: v for k, v in original.config.items() if not k.startswith("_")}
+    assert {k: v for k, v in back.config.items() if not k.startswith("_")} == config
+
+
 # --------------------------------------------------------------------------- settings
 def test_a_settings_object_and_keywords_meet_in_one_gate(pipe, monkeypatch):
     """`settings=` or diffusers' keywords (a keyword given wins over the object's field): one

@@ -108,16 +108,59 @@ class ImagePrompt:
         return ImagePrompt([e.to(dtype) for e in self.embeds], [n.to(dtype) for n in self.negative], self.present, self.latent_size)
 
 
-def add_image_conditioning(unet_kwargs: dict, prompt: ImagePrompt | None, frame_ids: list[int], cfg: bool) -> dict:
-    """`unet_kwargs` with the image embeddings (and masks) of `frame_ids` added; unchanged without a prompt."""
-    if prompt is None:
-        return unet_kwargs
-    embeds, masks = prompt.rows(frame_ids, cfg)
-    unet_kwargs = dict(unet_kwargs)
-    unet_kwargs["added_cond_kwargs"] = {**unet_kwargs.get("added_cond_kwargs", {}), "image_embeds": embeds}
+def add_image_conditioning(
+    unet_kwargs: dict, prompt: ImagePrompt | None, frame_ids: list[int], cfg: bool, attention_kwargs: dict | None = None
+) -> dict:
+    """`unet_kwargs` with the image embeddings of `frame_ids` and the caller's `cross_attention_kwargs`
+    (`attention_kwargs`, its masks one row per frame: `frame_attention_kwargs`) added. A frame's
+    mask is the caller's times its presence mask (0 where the frame has no reference), laid out
+    as the batch is: negative rows first under guidance."""
+    attention = dict(attention_kwargs or {})
+    masks = attention.pop("ip_adapter_masks", None)
     if masks is not None:
-        unet_kwargs["cross_attention_kwargs"] = {**(unet_kwargs.get("cross_attention_kwargs") or {}), "ip_adapter_masks": masks}
+        masks = [None if m is None else _batch_rows(m, frame_ids, cfg) for m in masks]
+    unet_kwargs = dict(unet_kwargs)
+    if prompt is not None:
+        embeds, present = prompt.rows(frame_ids, cfg)
+        unet_kwargs["added_cond_kwargs"] = {**unet_kwargs.get("added_cond_kwargs", {}), "image_embeds": embeds}
+        if present is not None:  # constant per row, so it scales the caller's mask at any size
+            masks = present if masks is None else [p if m is None else m.to(p) * p[:, :1, :1, :1] for m, p in zip(masks, present)]
+    if masks is not None:
+        attention["ip_adapter_masks"] = masks
+    if attention:
+        unet_kwargs["cross_attention_kwargs"] = {**(unet_kwargs.get("cross_attention_kwargs") or {}), **attention}
     return unet_kwargs
+
+
+def _batch_rows(mask: torch.Tensor, frame_ids: list[int], cfg: bool) -> torch.Tensor:
+    rows = mask[torch.tensor(frame_ids, device=mask.device)]
+    return torch.cat([rows, rows]) if cfg else rows
+
+
+def frame_attention_kwargs(pipe, attention_kwargs: dict, num_frames: int) -> dict:
+    """The caller's `cross_attention_kwargs` with `ip_adapter_masks` given one row per frame.
+
+    diffusers' masks (`IPAdapterMaskProcessor.preprocess`) are a list with, per loaded adapter,
+    None or a tensor (rows, images, height, width); a tensor (adapters, 1, height, width) is read
+    as diffusers reads it. A mask of one row holds for every frame; one of `num_frames` rows gives
+    frame j its own region (a subject that moves across the video)."""
+    masks = attention_kwargs.get("ip_adapter_masks")
+    if masks is None:
+        return attention_kwargs
+    if isinstance(masks, torch.Tensor):
+        masks = list(masks.unsqueeze(1))
+    adapters = len(_projection_layers(pipe.unet)) if adapter_loaded(pipe.unet) else None
+    if not isinstance(masks, (list, tuple)) or (adapters is not None and len(masks) != adapters):
+        raise IPAdapterInputError(f"ip_adapter_masks must be a list with one mask (or None) per loaded IP-Adapter ({adapters}).")
+    rows = []
+    for m in masks:
+        if m is not None and (not isinstance(m, torch.Tensor) or m.ndim != 4 or m.shape[0] not in (1, num_frames)):
+            shape = tuple(m.shape) if isinstance(m, torch.Tensor) else type(m).__name__
+            raise IPAdapterInputError(
+                f"Each of ip_adapter_masks must be None or a tensor (1 or {num_frames} rows, images, height, width); got {shape}."
+            )
+        rows.append(None if m is None else m.expand(num_frames, *m.shape[1:]))
+    return {**attention_kwargs, "ip_adapter_masks": rows}
 
 
 def prepare_image_prompt(

@@ -16,6 +16,7 @@ With more frames than `frames_per_pass`, step 5 runs in passes (long.py, method.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
 from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.loaders import IPAdapterMixin, StableDiffusionLoraLoaderMixin
 from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion import StableDiffusionMixin, StableDiffusionPipeline
-from diffusers.utils import BaseOutput
+from diffusers.utils import USE_PEFT_BACKEND, BaseOutput, scale_lora_layers, unscale_lora_layers
 from diffusers.utils.torch_utils import randn_tensor
 from transformers import CLIPTextModel, CLIPTokenizer, CLIPVisionModelWithProjection
 
@@ -37,7 +38,7 @@ from ..settings import DEFAULT_BLOCKS, RenderSettings, SettingsError, knobs
 from .attention import ValueMappingController, installed_value_mapping, random_draws, select_self_attention_layers
 from .deepcache import StepCache
 from .errors import PromptError, RenderCancelled, RenderNonFinite
-from .ip_adapter import ImagePrompt, add_image_conditioning, prepare_image_prompt
+from .ip_adapter import ImagePrompt, add_image_conditioning, frame_attention_kwargs, prepare_image_prompt
 from .long import Pass, plan_passes, run_passes
 from .schedulers import check_timesteps, joint_phase_scheduler, make_scheduler  # noqa: F401 (make_scheduler: public here too)
 from .start_image import StartFrame, prepare_start_frame
@@ -85,6 +86,7 @@ class RenderCall:
     frame_ids: list[int] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # a subclass's own conditioning inputs (SDXL's)
     image_prompt: ImagePrompt | None = None  # IP-Adapter references, one row per frame (ip_adapter.py)
+    attention_kwargs: dict = field(default_factory=dict)  # the caller's cross_attention_kwargs, masks per frame
 
 
 @dataclass
@@ -124,6 +126,9 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         super().__init__()
         self.register_modules(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=scheduler)
         self.register_modules(safety_checker=safety_checker, feature_extractor=feature_extractor, image_encoder=image_encoder)
+        # Kept in the config (the renderer does not run the checker) so that from_pipe back to
+        # StableDiffusionPipeline gets the original's value, not that pipeline's default True.
+        self.register_to_config(requires_safety_checker=requires_safety_checker)
         self._init_render_state()
 
     def _init_render_state(self) -> None:
@@ -149,6 +154,11 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
     def frame_ids(self) -> list[int]:
         """Global indices of the frames the current step denoises (the latents' rows)."""
         return list(self._call.frame_ids) if self._call is not None else []
+
+    @property
+    def cross_attention_kwargs(self) -> dict | None:
+        """The running call's `cross_attention_kwargs` (its `ip_adapter_masks` with one row per frame)."""
+        return self._call.attention_kwargs if self._call is not None else None
 
     @property
     def interrupt(self) -> bool:
@@ -214,24 +224,26 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         negative_prompt: str | None = None,
         prompt_embeds: torch.Tensor | None = None,
         negative_prompt_embeds: torch.Tensor | None = None,
+        lora_scale: float | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(prompt_embeds (F, 77, D), one per frame; negative_prompt_embeds (1, 77, D) or None without CFG).
 
         Embeddings passed in are returned as they are (moved to `device`); repeated frame
-        prompts are encoded once.
+        prompts are encoded once. `lora_scale` scales the text encoder's LoRA layers meanwhile.
         """
         device = device or self._execution_device
-        if prompt_embeds is None:
-            prompts = [prompt] if isinstance(prompt, str) else list(prompt)
-            unique = list(dict.fromkeys(prompts))
-            emb = self._encode_texts(unique, device)
-            index = torch.tensor([unique.index(p) for p in prompts], device=device)
-            prompt_embeds = emb[index]
+        with text_lora_scale(self, lora_scale):
+            if prompt_embeds is None:
+                prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+                unique = list(dict.fromkeys(prompts))
+                emb = self._encode_texts(unique, device)
+                index = torch.tensor([unique.index(p) for p in prompts], device=device)
+                prompt_embeds = emb[index]
+            if do_classifier_free_guidance and negative_prompt_embeds is None:
+                negative_prompt_embeds = self._encode_texts([negative_prompt or ""], device)
         prompt_embeds = prompt_embeds.to(device)
         if not do_classifier_free_guidance:
             negative_prompt_embeds = None
-        elif negative_prompt_embeds is None:
-            negative_prompt_embeds = self._encode_texts([negative_prompt or ""], device)
         if negative_prompt_embeds is not None:
             negative_prompt_embeds = negative_prompt_embeds.to(device=device, dtype=prompt_embeds.dtype)
         return prompt_embeds, negative_prompt_embeds
@@ -364,22 +376,26 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         )
 
     # ------------------------------------------------------------------ the loop
-    def step_conditioning(self, frame_ids: list[int]) -> dict:
-        """The UNet's conditioning of `frame_ids` for this step, frame j guided by (negative, prompt j).
+    def step_conditioning(self, frame_ids: list[int], cfg: bool | None = None) -> dict:
+        """The UNet's keywords for `frame_ids` at this step, frame j guided by (negative, prompt j)
+        (`cfg`: default the current guidance), with its reference pictures and the caller's
+        `cross_attention_kwargs` (ip_adapter.add_image_conditioning).
 
         Built at every step from the whole video's embeddings and the current guidance, so a
         callback that turns guidance off (or on) or edits the embeddings acts on the next step.
         """
-        run, cfg = self._call, self.do_classifier_free_guidance
+        run = self._call
+        cfg = self.do_classifier_free_guidance if cfg is None else cfg
         index = torch.tensor(frame_ids, device=self._execution_device)
         cond = run.cond[index]
         uncond = None
         if cfg:
             if run.uncond is None:  # guidance was off at the start and a callback turned it on
-                run.uncond = self.negative_conditioning(run.settings.negative_prompt or None, self._execution_device)
+                with text_lora_scale(self, run.attention_kwargs.get("scale")):
+                    run.uncond = self.negative_conditioning(run.settings.negative_prompt or None, self._execution_device)
             uncond = run.uncond[index] if len(run.uncond) == len(run.cond) > 1 else run.uncond
         kwargs = self.unet_conditioning(cond, uncond, len(frame_ids), cfg)
-        return add_image_conditioning(kwargs, run.image_prompt, frame_ids, cfg)
+        return add_image_conditioning(kwargs, run.image_prompt, frame_ids, cfg, run.attention_kwargs)
 
     def denoise(
         self,
@@ -497,29 +513,26 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         motion_field_strength_x: float | None = None, motion_field_strength_y: float | None = None,
         value_mapping: str | None = None, rvm_period: int | None = None, dsf_quantile: float | None = None,
         attention_blocks: tuple[str, ...] | list[str] | str | None = None,
-        output_type: str = "np", return_dict: bool = True,
-        latents: torch.Tensor | None = None,
+        output_type: str = "np", return_dict: bool = True, latents: torch.Tensor | None = None,
         prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None,
         frames_per_pass: int | None = None, chunking: str | None = None,  # long videos (section 5)
         callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
         callback_on_step_end_tensor_inputs: list[str] | None = None,
         controller: ValueMappingController | None = None,
         image: Any = None, image_strength: float | None = None, image_mode: str | None = None,  # start picture
-        cache_interval: int | None = None,
-        settings: RenderSettings | None = None,
+        cache_interval: int | None = None, settings: RenderSettings | None = None,
         ip_adapter_image: Any = None, ip_adapter_image_embeds: list[torch.Tensor] | None = None,
         ip_adapter_frame_images: list | dict | None = None,
+        cross_attention_kwargs: dict[str, Any] | None = None,
     ):
-        """`prompt`: one string per frame (a str: the same prompt for `video_length` frames, default 8);
-        or `prompt_embeds` (F, 77, D) and `negative_prompt_embeds` (1 or F, 77, D) from `encode_prompt`.
-        `image` (a path, PIL image, array or tensor) takes frame 1's place (start_image.py). With an
-        IP-Adapter loaded, `ip_adapter_image` is one reference for every frame, `ip_adapter_frame_images`
-        one per frame (None: none) or per span ({first frame: picture}), `ip_adapter_image_embeds`
-        diffusers' embeddings, one row (a pair under guidance) for the video or per frame (ip_adapter.py).
-
-        The render settings come from `settings` (a `RenderSettings`; default: its defaults at this
-        model's size), each keyword given here replacing its field: steps 50, guidance 7.5, t0 44,
-        t1 47, rotational mapping with tau 4, 16 frames per pass, ... (settings.py)."""
+        """`prompt`: one string per frame (a str: the same for `video_length` frames, default 8), or
+        `prompt_embeds` (F, 77, D) and `negative_prompt_embeds` (1 or F, 77, D) from `encode_prompt`.
+        `image` (path, PIL image, array, tensor) takes frame 1's place (start_image.py). IP-Adapter
+        references (ip_adapter.py): `ip_adapter_image` for every frame, `ip_adapter_frame_images` per
+        frame or span ({first frame: picture}), `ip_adapter_image_embeds` diffusers' (one row or one per
+        frame). `cross_attention_kwargs` as diffusers': "scale", "ip_adapter_masks" (1 row or 1 per frame).
+        Render settings: `settings` (a RenderSettings; default: its defaults at this model's size), each
+        keyword given replacing its field (steps 50, guidance 7.5, t0 44, t1 47, RVM with tau 4, ...)."""
         given = {k: v for k, v in locals().items() if k in SETTING_ARGUMENTS and v is not None}
         settings = self.render_settings(settings, **given)
         prompts, video_length = self._frame_prompts(prompt, prompt_embeds, video_length)
@@ -529,7 +542,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
                           callback_on_step_end_tensor_inputs=tensor_inputs)
         video_length = len(prompts) if prompts is not None else video_length
 
-        run = self._start_call(settings, generator, controller, callback_on_step_end, tensor_inputs)
+        run = self._start_call(settings, generator, controller, callback_on_step_end, tensor_inputs, cross_attention_kwargs)
         try:
             self._encode_frames(run, prompts, embeddings, video_length, (ip_adapter_image, ip_adapter_image_embeds, ip_adapter_frame_images))
             self._plan_steps(run, video_length, image)
@@ -548,7 +561,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         return DirecT2VPipelineOutput(frames=frames, anchor_cache_bytes=run.controller.last_cache_bytes)
 
     # ------------------------------------------------------------------ the call's steps
-    def _start_call(self, settings, generator, controller, callback, tensor_inputs) -> RenderCall:
+    def _start_call(self, settings, generator, controller, callback, tensor_inputs, attention_kwargs=None) -> RenderCall:
         """The call's shared state; guidance, interrupt and step count stay on the pipeline, where
         diffusers' callbacks read and change them."""
         self._guidance_scale = settings.guidance_scale
@@ -556,7 +569,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         self._num_timesteps = 0
         self._call = RenderCall(
             settings, generator, controller or self.value_mapping_controller, callback=callback,
-            callback_tensor_inputs=list(tensor_inputs or ["latents"]),
+            callback_tensor_inputs=list(tensor_inputs or ["latents"]), attention_kwargs=dict(attention_kwargs or {}),
         )
         return self._call
 
@@ -568,9 +581,11 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         if prompt_embeds is not None:  # one row: every frame's
             prompt_embeds = prompt_embeds.expand(video_length, -1, -1)
         device, cfg = self._execution_device, self.do_classifier_free_guidance
-        run.cond, run.uncond = self.frame_conditioning(prompts, negative, prompt_embeds, negative_prompt_embeds, device, cfg)
+        with text_lora_scale(self, run.attention_kwargs.get("scale")):
+            run.cond, run.uncond = self.frame_conditioning(prompts, negative, prompt_embeds, negative_prompt_embeds, device, cfg)
         latent_size = (run.settings.height // self.vae_scale_factor, run.settings.width // self.vae_scale_factor)
         run.image_prompt = prepare_image_prompt(self, video_length, latent_size, device, run.cond.dtype, cfg, *references)
+        run.attention_kwargs = frame_attention_kwargs(self, run.attention_kwargs, video_length)
 
     def frame_conditioning(self, prompts, negative_prompt, prompt_embeds, negative_prompt_embeds, device, cfg):
         """(cond, uncond) in the form `unet_conditioning` takes; SD 1.5's are the text embeddings."""
@@ -614,9 +629,7 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
             start = prepare_start_frame(
                 self, image, strength=s.image_strength, mode=s.image_mode, width=s.width, height=s.height,
                 timesteps=ts, t0=s.t0, t1=s.t1, generator=run.generator,
-                unet_kwargs=add_image_conditioning(
-                    self.unet_conditioning(run.cond[:1], run.uncond, 1, cfg=False), run.image_prompt, [0], cfg=False
-                ),
+                unet_kwargs=self.step_conditioning([0], cfg=False),
                 device=device, dtype=run.cond.dtype, on_step=lambda i, t, x: self._step_end(t, x),
             )
             first = FirstFrame(start.latent_at(ts[-s.t1 - 1]), start.latent_at(ts[-s.t0 - 1]), copy.deepcopy(self.scheduler), start)
@@ -698,6 +711,23 @@ def check_embeddings(prompt_embeds, negative_prompt_embeds, video_length: int) -
             f"negative_prompt_embeds must be (1 or {video_length}, {', '.join(map(str, prompt_embeds.shape[1:]))}); "
             f"got {tuple(negative_prompt_embeds.shape)}."
         )
+
+
+@contextlib.contextmanager
+def text_lora_scale(pipe, scale: float | None):
+    """`cross_attention_kwargs["scale"]` on the text encoders' LoRA layers while they encode, as
+    diffusers' SD pipelines apply it (the UNet scales its own in its forward)."""
+    encoders = [e for e in (getattr(pipe, "text_encoder", None), getattr(pipe, "text_encoder_2", None)) if e is not None]
+    if scale is None or not USE_PEFT_BACKEND or not isinstance(pipe, StableDiffusionLoraLoaderMixin):
+        yield
+        return
+    for encoder in encoders:
+        scale_lora_layers(encoder, scale)
+    try:
+        yield
+    finally:
+        for encoder in encoders:
+            unscale_lora_layers(encoder, scale)
 
 
 def callback_tensor_inputs(callback, names: list[str] | None) -> list[str] | None:

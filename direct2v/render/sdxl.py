@@ -31,7 +31,7 @@ from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokeniz
 
 from ..settings import SettingsError
 from .errors import PromptError
-from .pipeline import DirecT2VPipeline
+from .pipeline import DirecT2VPipeline, text_lora_scale
 
 SDXL_DEFAULT_BLOCKS = ("up_blocks.0", "up_blocks.1")
 
@@ -143,16 +143,19 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         negative_prompt_embeds: torch.Tensor | None = None,
         pooled_prompt_embeds: torch.Tensor | None = None,
         negative_pooled_prompt_embeds: torch.Tensor | None = None,
+        lora_scale: float | None = None,
     ):
         """diffusers' SDXL `encode_prompt`, one row per frame: (prompt_embeds (F, 77, D1 + D2),
         negative_prompt_embeds (1, 77, D1 + D2), pooled_prompt_embeds (F, P),
-        negative_pooled_prompt_embeds (1, P)); the negatives are None without guidance."""
+        negative_pooled_prompt_embeds (1, P)); the negatives are None without guidance.
+        `lora_scale` scales the text encoders' LoRA layers meanwhile."""
         device = device or self._execution_device
         prompts = [prompt] if isinstance(prompt, str) else prompt
-        cond, uncond = self.sdxl_conditioning(
-            prompts, prompt_2, negative_prompt, negative_prompt_2, prompt_embeds, negative_prompt_embeds,
-            pooled_prompt_embeds, negative_pooled_prompt_embeds, device, do_classifier_free_guidance,
-        )
+        with text_lora_scale(self, lora_scale):
+            cond, uncond = self.sdxl_conditioning(
+                prompts, prompt_2, negative_prompt, negative_prompt_2, prompt_embeds, negative_prompt_embeds,
+                pooled_prompt_embeds, negative_pooled_prompt_embeds, device, do_classifier_free_guidance,
+            )
         prompt_embeds, pooled_prompt_embeds = cond.embeds, cond.pooled
         negative_prompt_embeds = uncond.embeds if uncond is not None else None
         negative_pooled_prompt_embeds = uncond.pooled if uncond is not None else None
