@@ -75,10 +75,13 @@ GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "
 # Processes that start and keep going, stronger rather than finished.
 PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
            "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle", "crash", "pound",
-           "ring", "buzz", "flash", "blink"}
+           "ring", "buzz", "flash", "blink", "wash", "lap", "ripple", "gush", "trickle", "churn"}
 # Things people and animals do on and on, with no end or product: they grow more lively.
 ACTIVITY = {"laugh", "giggle", "cry", "sing", "dance", "play", "bark", "clap", "cheer", "wag", "howl", "chirp", "meow",
             "purr", "splash", "frolic", "romp"}
+# Subjects without hands or a mouth: they do not catch, throw, eat or build.
+THINGS = {"lightning", "thunder", "wave", "waves", "water", "river", "stream", "tide", "light", "beam", "sun", "moon",
+          "storm", "flood", "lava", "sand", "ice", "fire", "flame", "flames", "sunlight", "moonlight", "shadow"}
 # Verbs of moving along a way: "runs across a beach" is staged by where on the way.
 MOTION = {"run", "walk", "jog", "drive", "ride", "fly", "float", "drift", "swim", "sail", "roll", "slide", "skate",
           "glide", "climb", "crawl", "hop", "skip", "march", "race", "speed", "cycle", "bike", "ski", "surf", "paddle",
@@ -272,7 +275,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return changed, 2.0
     if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
         return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
-    if v in ARRIVE and before and previous is not None and previous.subject is not None:
+    if v in ARRIVE and before and previous is not None and previous.subject is not None and c.holds is None:
         return _arrival(c, previous, before[-1]), 1.5
     head, transitive = c.subject.head, _transitive(c)
     up = set_or_rise(s, head, v, rest) or rise(s, head, v, rest) or veil(s, head, v, rest, transitive)
@@ -282,6 +285,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if gone:
         return gone, 2.0
     objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
+    if head.lower() in WEATHER | VEILS | THINGS:  # "lightning strikes a tree", "smoke fills the kitchen": no hands
+        objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
         flip(s, v, rest) or fly_thing(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
@@ -488,8 +493,9 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for i, c in enumerate(clauses):
         texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
                                 i == len(clauses) - 1)
-        if i + 1 < len(clauses) and clauses[i + 1].holds is c and len(texts) > 2:
-            texts, weight = texts[: len(texts) // 2], 1.0  # it goes on through the next step: no end of its own
+        if i + 1 < len(clauses) and clauses[i + 1].holds is c:
+            # it goes on through the next step: no end of its own (a state: one frame, the next holds it)
+            texts, weight = texts[: max(1, len(texts) // 2)], (1.0 if len(texts) > 2 else 0.01)
         staged.append(texts)
         weights.append(weight)
     mains: list[str] = []

@@ -61,7 +61,7 @@ AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "c
           "fill", "water", "iron", "fold", "wrap", "unwrap", "trim", "prune", "plow", "plough", "harvest", "colour",
           "color", "load", "unload", "pack", "unpack", "dust", "vacuum", "mop", "tidy", "shave", "brush", "comb",
           "braid", "sand", "scrape", "frost", "ice", "dry", "empty", "clear", "set", "pick", "plant", "collect",
-          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury"}
+          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury", "hang"}
 CONSUME = {"eat": "eaten", "devour": "eaten", "munch": "eaten", "nibble": "eaten", "gobble": "eaten",
            "chew": "eaten", "lick": "gone", "drink": "empty", "sip": "empty", "gulp": "empty", "slurp": "empty"}
 REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "greet", "pet", "kiss"}
@@ -98,10 +98,15 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
     into = re.match(r"\s+into\s+((?:a|an)\s+[\w' -]+?)(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, after, re.I)
     product = the(into.group(1) if into else obj)
     what, after = f"{particle.group(0) if particle else ''}{obj}{after}", into.group(2) if into else after
-    mass = not re.match(_DET + r"\s", obj, re.I)  # "chops wood": no "a fully chopped wood"
+    mass = not re.match(_DET + r"\s", obj, re.I) and not _plural(obj)  # "chops wood": no "a fully chopped wood"
     done = participle(v) + (f" {particle.group(0).strip()}" if particle else "")  # "blown out"
     doing = f"{s} {ing(v)} {what}"
-    if _plural(product) and not into and not made:
+    if mass and not made and not into:  # "chops wood", "hangs laundry": how much of it
+        steps = [f"a little of {product} {done}", f"some of {product} {done}", f"about half of {product} {done}",
+                 f"most of {product} {done}", f"nearly all of {product} {done}"]
+        return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
+            f"{s} beside {product} all {done}{after}"]
+    if _plural(product) and not into:
         steps = [f"the first of {product} {done}", f"a few of {product} {done}", f"about half of {product} {done}",
                  f"most of {product} {done}"]
         steps += [f"all but a few of {product} {done}"]
@@ -111,8 +116,6 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
         steps = [f"{product} just begun" if made else f"{product} barely {done}", f"{product} a quarter {done}",
                  f"{product} half {done}", f"{product} three quarters {done}"]
         end = f"{s} beside {_article('finished' if made else 'fully ' + done, product[4:])}{after}"
-    if mass and not made:
-        end = f"{s} beside the {done} {product[4:]}{after}"
     return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
         f"{doing}, {product} nearly {'finished' if made else 'all ' + done}", end]
 
@@ -269,13 +272,17 @@ _WHERE = {
               "coming out from under"),
     "onto": ("at the foot of", ["@ toward", "close to", "climbing onto", "halfway onto", "nearly on top of"],
              "standing on top of"),
+    "over": ("some way off from", ["@ toward", "nearing", "just reaching", "@ over the near side of",
+                                   "@ over the far side of"], "beyond"),
+    "around": ("beside", ["@ toward the side of", "@ around the side of", "@ around the back of", "@ behind",
+                          "@ around the far side of"], "back in front of"),
 }
 
 
 def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
     """'runs toward its owner', 'drives through a tunnel': where on the way the subject is."""
-    m = re.match(r"(?:([\w' -]+?)\s+)?(towards|toward|into|through|past|under|onto|to)\s+((?:%s)\s+.+)$" % _DET,
-                 rest, re.I)
+    m = re.match(r"(?:([\w' -]+?)\s+)?(towards|toward|into|through|past|under|onto|over|around|to)\s+((?:%s)\s+.+)$"
+                 % _DET, rest, re.I)
     if not moving or not m or (m.group(1) and not split_object(m.group(1))):
         return None
     obj = f" {m.group(1)}" if m.group(1) else ""
@@ -288,14 +295,18 @@ def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
         return [f"{s} {start} {place}, about to {v}{obj}", f"{s} beginning to {v}{obj} {prep} {place}"] + [
             f"{moving_with}, {x}" for x in steps] + [f"{s} {end} {place}"]
     along = f" with{obj}" if obj else ""  # "pushes a stroller through the park": the stroller goes along
-    middle = [f"{s} {g}{obj} toward {place}" if x == "@ toward" else f"{s}{along} {x} {place}" for x in steps]
-    return [f"{s} {start} {place}, about to {v}{obj} {prep}", *middle[:3], moving_with, *middle[3:], f"{s} {end} {place}"]
+    middle = [f"{s} {x.replace('@', g + obj)} {place}" if x.startswith("@") else f"{s}{along} {x} {place}"
+              for x in steps]
+    short = {"into": "in", "onto": "up"}.get(prep, prep)  # "about to walk in", not "about to walk into"
+    return [f"{s} {start} {place}, about to {v}{obj} {short}", *middle[:3], moving_with, *middle[3:],
+            f"{s} {end} {place}"]
 
 
 # Verbs of going about on foot or on wheels that can cross a place they are "in".
 ROAM = {"walk", "run", "jog", "stroll", "wander", "ride", "skate", "ski", "hike", "cycle", "bike", "drive", "march",
         "paddle", "sail", "row", "roam", "trot", "gallop", "waddle", "push", "pull", "carry", "lead", "amble", "stride",
-        "limp", "hurry", "rush", "skateboard", "sled", "scooter", "wheel", "race", "dash", "sprint", "explore"}
+        "limp", "hurry", "rush", "skateboard", "sled", "scooter", "wheel", "race", "dash", "sprint", "explore", "swim",
+        "wade", "crawl", "tiptoe", "prowl", "patrol", "waltz", "cruise"}
 # Places too big or too vague to cross: "flies in the sky" has no far side.
 _OPEN = {"sky", "air", "clouds", "wind", "rain", "snow", "sun", "sunshine", "sea", "ocean", "water", "waves", "dark",
          "darkness", "distance", "fog", "mist", "moonlight", "light", "shade", "shadows", "world", "space"}

@@ -410,8 +410,10 @@ class Reader:
         # Objects are entities too ("flips a pancake": "it" may mean the pancake later).
         obj = re.match(r"((?:(?:a|an|the|some|his|her|their|its|\w+)\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)"
                        % "|".join(sorted(PREPOSITIONS)), rest_text)
-        if re.match(r"(?:up|out|down)\s+(?:a|an|the|his|her|their|its)\s", rest_text, re.I):  # "blows up a balloon"
-            obj = re.match(r"\w+\s+((?:\w+\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)" % "|".join(sorted(PREPOSITIONS)), rest_text)
+        # "blows up a balloon", "lets go of a balloon": the thing after the particle
+        if re.match(r"(?:up|out|down|go\s+of)\s+(?:a|an|the|his|her|their|its)\s", rest_text, re.I):
+            obj = re.match(r"(?:go\s+of|\w+)\s+((?:\w+\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)" % "|".join(sorted(PREPOSITIONS)),
+                           rest_text, re.I)
             if obj:
                 self.mention(self.known(obj.group(1)))
         elif obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
@@ -419,6 +421,9 @@ class Reader:
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
                             % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),
                                "|".join(sorted(PREPOSITIONS - {"of"}))), rest_text)  # "in a pot of soil"
+        for p in places:  # "washes over a sandcastle until it disappears": a place may be "it", after the rest
+            if p.split()[0].lower() != "of" and not any(e.np == p.split(" ", 1)[1] for e in self.entities):
+                self.entities.insert(0, entity(p.split(" ", 1)[1]))
         # Walked into a cafe: in a cafe from then on; glided across a pond: on the pond.
         places = [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
         if lemma in CREATE_INTO:  # "stacks blocks into a tower and knocks it over": "it" is the tower

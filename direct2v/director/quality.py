@@ -231,6 +231,20 @@ def ends_in_absence(prompt: str) -> bool:
     return bool(events and _GONE.search(events[-1]))
 
 
+def _last_subject(prompt: str) -> str | None:
+    """The noun lemma of who the prompt's last event (not one alongside) is about, if the lexicon knows it."""
+    from .offline_grammar import Reader, lemmas, pieces
+
+    reader, clauses = Reader(), []
+    try:
+        clauses = [(reader.read(text, link), link) for text, link in pieces(split_shot(prompt)[0])]
+    except (IndexError, ValueError):
+        return None
+    events = [c for c, link in clauses if link != "as" and c.subject is not None]
+    nouns = lemmas(events[-1].subject.head).get("NOUN") if events else None
+    return nouns[0] if nouns else None
+
+
 def _names(frame: str, nouns: set[str]) -> bool:
     return bool(nouns & noun_lemmas(frame))
 
@@ -258,9 +272,10 @@ def content_problems(frames: Sequence[str], prompt: str) -> dict[int, list[str]]
         for i, b in enumerate(bare):
             if words_of(b) == plain:
                 found.setdefault(i, []).append("it is the prompt itself, nothing of the story staged")
-    if subject and len(frames) > 1 and absent and _names(frames[-1], {subject}):
+    last = _last_subject(prompt) if absent else None  # who goes is who the last event is about
+    if last and len(frames) > 1 and absent and _names(frames[-1], {last}):
         found.setdefault(len(frames) - 1, []).append(
-            f"the prompt ends with the {subject} gone, but the last frame still names it (an image model draws it)")
+            f"the prompt ends with the {last} gone, but the last frame still names it (an image model draws it)")
     return found
 
 
