@@ -351,62 +351,25 @@ class Reader:
         self.actor = Entity(recoloured(clause.subject.np, colour), clause.subject.head, clause.subject.plural)
         self.mention(self.actor)
 
-    def _read(self, text: str, link: str) -> Clause:
-        words = text.split()
-        v = find_verb(words, bool(self.entities))
-        if v is None and self.last is not None and self.actor is not None and \
-                words[0].lower() in ("to", "into", "toward", "towards"):
-            # "ripens to yellow and then to brown": the same subject and verb go on to a new end.
-            last = self.last
-            return Clause(self.actor, last.verb, self.replace_pronouns(text, self.actor), passive=last.passive,
-                          sudden=link == "sudden")
-        if v is None:  # a scene without an event: "a quiet lake at dawn"
-            self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
-            return Clause(None, text=text)
-        subject_words = words[:v]
-        if subject_words and subject_words[0].lower() in ("in", "on", "at") and "," in " ".join(subject_words):
-            subject_words = " ".join(subject_words).split(",", 1)[1].split()
-        verb_words = words[v:]
-        passive = onset = weather = False
-        copula = verb_words[0].lower() in AUX and len(verb_words) > 1 and _is_state(verb_words[1].lower())
-        if copula:  # "until the roofs are white": they become white
-            verb_words = ["become"] + verb_words[1:]
-        elif verb_words[0].lower() in AUX and len(verb_words) > 1:
-            passive = verb_words[1].lower().endswith(("ed", "en")) or verb_words[1].lower() == participle(
-                verb_lemma(verb_words[1]) or verb_words[1])
-            verb_words = verb_words[1:]
-        lemma = verb_lemma(verb_words[0]) or verb_words[0].lower()
-        if not subject_words and self.last is not None and self.last.passive and \
-                verb_words[0].lower() == participle(lemma) and verb_words[1:2] != ["a"]:
-            passive = True  # "is taken out of the oven and sliced": still passive
-        is_participle = verb_words[0].lower().endswith("ing") and not passive
-        rest = verb_words[1:]
-        if lemma in ("start", "begin") and rest:  # "starts falling", "begins to rain"
-            nxt = rest[1:] if rest[0].lower() == "to" and len(rest) > 1 else rest
-            if verb_lemma(nxt[0]):
-                lemma, rest, onset = verb_lemma(nxt[0]), nxt[1:], True
-        # Who
-        np = " ".join(subject_words).strip(" ,")
+    def _who(self, np: str, lemma: str, rest: list[str], copula: bool) -> tuple[Entity | None, str, bool]:
+        """(the clause's subject, its verb, whether it is weather) from the words before the verb."""
         if not np:
-            subject = self.actor  # the last one who acted, not the last thing named
-        elif np.lower() == "it" and lemma in WEATHER_VERBS:  # "it starts to rain"
-            subject, lemma = entity(WEATHER_VERBS[lemma]), "fall"
-            weather = True
-        elif np.lower() == "it" and lemma in ("get", "grow", "turn", "become", "go") and rest and \
-                rest[0].lower().strip(",") in SKY_STATES:  # "as it gets dark": the sky, not the book
-            subject, weather = entity("the sky"), True
-        elif np.lower() == "it" and copula and verb_words[1].lower() in FEELINGS and self.actor is not None:
-            subject = self.actor  # "eats cheese until it is full": the one who eats
-        elif np.lower() in SUBJECT_PRONOUNS:
+            return self.actor, lemma, False  # the last one who acted, not the last thing named
+        it = np.lower() == "it"
+        if it and lemma in WEATHER_VERBS:  # "it starts to rain"
+            return entity(WEATHER_VERBS[lemma]), "fall", True
+        if it and lemma in ("get", "grow", "turn", "become", "go") and rest and rest[0].lower().strip(",") in SKY_STATES:
+            return entity("the sky"), lemma, True  # "as it gets dark": the sky, not the book
+        if it and copula and rest and rest[0].lower() in FEELINGS and self.actor is not None:
+            return self.actor, lemma, False  # "eats cheese until it is full": the one who eats
+        if np.lower() in SUBJECT_PRONOUNS:
             # "She opens the door" with no one named before: the image model needs a person, not "she"
-            subject = self.resolve(np) or entity(UNNAMED.get(np.lower(), np))
-        else:
-            subject = self.known(np)
-            weather = subject.head.lower() in WEATHER and bool(self.entities)
-        if subject is not None and not weather:
-            self.actor = subject
-            self.mention(subject)
-        rest_text = self.replace_pronouns(" ".join(rest), subject)
+            return self.resolve(np) or entity(UNNAMED.get(np.lower(), np)), lemma, False
+        subject = self.known(np)
+        return subject, lemma, subject.head.lower() in WEATHER and bool(self.entities)
+
+    def _things(self, rest_text: str, rest: list[str], lemma: str) -> list[str]:
+        """Mention the clause's object and places (what "it" may mean later); return its places."""
         # Objects are entities too ("flips a pancake": "it" may mean the pancake later).
         obj = re.match(r"((?:(?:a|an|the|some|his|her|their|its|\w+)\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)"
                        % "|".join(sorted(PREPOSITIONS)), rest_text)
@@ -425,7 +388,48 @@ class Reader:
             if p.split()[0].lower() != "of" and not any(e.np == p.split(" ", 1)[1] for e in self.entities):
                 self.entities.insert(0, entity(p.split(" ", 1)[1]))
         # Walked into a cafe: in a cafe from then on; glided across a pond: on the pond.
-        places = [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
+        return [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
+
+    def _read(self, text: str, link: str) -> Clause:
+        words = text.split()
+        v = find_verb(words, bool(self.entities))
+        if v is None and self.last is not None and self.actor is not None and \
+                words[0].lower() in ("to", "into", "toward", "towards"):
+            # "ripens to yellow and then to brown": the same subject and verb go on to a new end.
+            last = self.last
+            return Clause(self.actor, last.verb, self.replace_pronouns(text, self.actor), passive=last.passive,
+                          sudden=link == "sudden")
+        if v is None:  # a scene without an event: "a quiet lake at dawn"
+            self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
+            return Clause(None, text=text)
+        subject_words = words[:v]
+        if subject_words and subject_words[0].lower() in ("in", "on", "at") and "," in " ".join(subject_words):
+            subject_words = " ".join(subject_words).split(",", 1)[1].split()
+        verb_words = words[v:]
+        passive = onset = False
+        copula = verb_words[0].lower() in AUX and len(verb_words) > 1 and _is_state(verb_words[1].lower())
+        if copula:  # "until the roofs are white": they become white
+            verb_words = ["become"] + verb_words[1:]
+        elif verb_words[0].lower() in AUX and len(verb_words) > 1:
+            passive = verb_words[1].lower().endswith(("ed", "en")) or verb_words[1].lower() == participle(
+                verb_lemma(verb_words[1]) or verb_words[1])
+            verb_words = verb_words[1:]
+        lemma = verb_lemma(verb_words[0]) or verb_words[0].lower()
+        if not subject_words and self.last is not None and self.last.passive and \
+                verb_words[0].lower() == participle(lemma) and verb_words[1:2] != ["a"]:
+            passive = True  # "is taken out of the oven and sliced": still passive
+        is_participle = verb_words[0].lower().endswith("ing") and not passive
+        rest = verb_words[1:]
+        if lemma in ("start", "begin") and rest:  # "starts falling", "begins to rain"
+            nxt = rest[1:] if rest[0].lower() == "to" and len(rest) > 1 else rest
+            if verb_lemma(nxt[0]):
+                lemma, rest, onset = verb_lemma(nxt[0]), nxt[1:], True
+        subject, lemma, weather = self._who(" ".join(subject_words).strip(" ,"), lemma, rest, copula)
+        if subject is not None and not weather:
+            self.actor = subject
+            self.mention(subject)
+        rest_text = self.replace_pronouns(" ".join(rest), subject)
+        places = self._things(rest_text, rest, lemma)
         if lemma in CREATE_INTO:  # "stacks blocks into a tower and knocks it over": "it" is the tower
             for made in re.findall(r"\binto\s+((?:a|an)\s+[\w'-]+)", rest_text):
                 self.mention(entity(made))
