@@ -235,12 +235,12 @@ def row_picture_box() -> dict[str, Any]:
     with gr.Accordion("Pictures per row (optional): an identity from a row on", open=False, elem_id="row-picture-box"):
         with gr.Row(equal_height=False):
             row_image = image_tab.decode_once(gr.Image(
-                label="Selected row's picture: from this row on, until the next row with one", type="numpy",
-                image_mode="RGB", sources=["upload", "clipboard"], height=160, scale=2, min_width=160,
-                elem_id="row-image",
+                label="Selected row's picture", type="numpy", image_mode="RGB", sources=["upload", "clipboard"],
+                height=180, scale=2, min_width=160, elem_id="row-image",
             ))
             with gr.Column(scale=3, min_width=160):
-                row_picture_line = gr.Markdown(row_pictures.BOX_NOTE, elem_id="row-picture-line", elem_classes=["status"])
+                gr.Markdown(row_pictures.BOX_NOTE, elem_id="row-picture-note")
+                row_picture_line = gr.Markdown("", elem_id="row-picture-line", elem_classes=["status"])
                 with gr.Row(elem_classes=["row-tools"]):
                     remove_picture_btn = gr.Button("✕ Remove its picture", size="sm", min_width=0, elem_id="remove-row-picture")
                     no_picture_btn = gr.Button("∅ No picture from this row", size="sm", min_width=0, elem_id="no-row-picture")

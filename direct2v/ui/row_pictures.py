@@ -30,7 +30,7 @@ _NONE_TILE = np.full((64, 64, 3), 236, dtype=np.uint8)
 _MISSING_TILE = np.full((64, 64, 3), (250, 220, 200), dtype=np.uint8)
 
 
-BOX_NOTE = ("Select a row, then drop a picture here: the IP-Adapter keeps that identity from this row until the "
+BOX_NOTE = ("Select a row, then drop a picture in the box: the IP-Adapter keeps that identity from this row until the "
             "next row with a picture (a character enters, changes costume). Rows before the first one keep the "
             "picture under Keep this identity. Its strength is Identity strength.")
 
