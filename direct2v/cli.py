@@ -336,8 +336,34 @@ def identity_from_args(args: argparse.Namespace, project: Project) -> Identity:
         records, base = project.ip_images, Path(args.script).resolve().parent
     if records and not adapter:
         raise CliError("--ip-image needs an IP-Adapter: give --ip-adapter (a weights file, a Hub path or 'tiny').")
-    pictures = record_pictures(records, base, remedy="give --ip-image")
+    carried = records if args.ip_image else pictures_in_bundle(records, Path(args.script))
+    pictures = record_pictures(carried, base, remedy="give --ip-image")
     return Identity(adapter, references_of(pictures), list(records))
+
+
+def pictures_in_bundle(records: list[dict[str, Any]], script: Path) -> list[dict[str, Any]]:
+    """A project zip (the page's Save project on a public server) carries its pictures as members
+    named by the records: those records get their PNG, which record_pictures checks against the
+    hash (the records kept in outputs stay without it)."""
+    if script.suffix.lower() != ".zip":
+        return records
+    import base64
+    import zipfile
+
+    from .video import open_zip_member
+
+    out = []
+    with zipfile.ZipFile(script) as zf:
+        names = set(zf.namelist())
+        for r in records:
+            if r.get("path") in names and not r.get("png_base64"):
+                with open_zip_member(zf, r["path"]) as fh:
+                    r = {**r, "png_base64": base64.b64encode(fh.read(MAX_BUNDLED_PICTURE + 1)).decode("ascii")}
+            out.append(r)
+    return out
+
+
+MAX_BUNDLED_PICTURE = 64 * 1024 * 1024  # a PNG of the largest picture load_image accepts fits; more fails the hash
 
 
 def use_identity(pipe, identity: Identity, args: argparse.Namespace, scale: float) -> None:

@@ -165,7 +165,7 @@ def test_saved_project_brings_every_picture_back_and_the_cli_renders_with_them(r
     assert [r["sha256"] for r in Project.load(out).ip_images] == [r["sha256"] for r in records]
 
 
-def test_public_zip_carries_the_pictures_and_a_hash_alone_asks_for_them_again(req, monkeypatch):
+def test_public_zip_carries_the_pictures_and_a_hash_alone_asks_for_them_again(req, monkeypatch, tmp_path):
     monkeypatch.setattr(rt.RUNTIME, "policy", ServerPolicy(public=True, reason="test"))
     rows.set_row_picture(picture(1), 3, table_of(PROMPTS), req)
     bundle = Path(save(req, identity_image=picture(9)))
@@ -176,6 +176,12 @@ def test_public_zip_carries_the_pictures_and_a_hash_alone_asks_for_them_again(re
     visitor = SimpleNamespace(session_hash=req.session_hash + "-visitor")
     assert "🖼 The pictures of row 3 are back" in project.load_project(str(bundle), visitor)[2]
     assert np.array_equal(project.load_identity_picture(str(bundle), "", visitor)[0], picture(9))
+    lone = tmp_path / bundle.name  # the command line reads the pictures inside the zip too, the zip alone
+    lone.write_bytes(bundle.read_bytes())
+    out = tmp_path / "from-zip.zip"
+    assert cli.main(["render", str(lone), "--steps", "4", "--t0", "1", "--t1", "2", "--quiet", "--out", str(out)]) == 0
+    assert [r["sha256"] for r in Project.load(out).ip_images] == [r["sha256"] for r in records]
+    assert all("png_base64" not in r for r in Project.load(out).ip_images)
 
     # The project alone (its JSON): only hashes. The notes say so; pictures added again are checked.
     alone = bundle.with_name("alone.direct2v.json")
@@ -226,3 +232,16 @@ def test_page_wires_the_row_picture_box_the_strip_and_the_load():
     final = next(d for d in deps if d.get("api_name") not in ("render",) and ids["render-btn"] not in [t[0] for t in d["targets"]]
                  and ids["preview"] in d["outputs"] and ids["start-image"] in d["inputs"])
     assert ids["identity-image"] in final["inputs"]  # Render final keeps the identity too
+
+
+def test_a_visitor_who_leaves_takes_their_pictures_along(req, monkeypatch):
+    from direct2v.services.row_pictures import ROW_PICTURES
+    from direct2v.ui import gpu_jobs
+
+    monkeypatch.setattr(rt.RUNTIME, "policy", ServerPolicy(public=True, reason="test"))
+    rows.set_row_picture(picture(1), 2, table_of(PROMPTS), req)
+    key = keys(PROMPTS, req)[1]
+    assert ROW_PICTURES.get(req.session_hash, key) is not None
+    assert ROW_PICTURES.get("someone-else", key) is None  # per visitor
+    gpu_jobs.visitor_left(req)
+    assert ROW_PICTURES.get(req.session_hash, key) is None and keys(PROMPTS, req) == (None,) * 4
