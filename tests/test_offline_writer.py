@@ -126,7 +126,8 @@ early eyeing feet few first fly following for foot front full getting ground hid
 last late level lining lunging mid moving off part plunging pushing reaching ready rising running small standing
 steadying stepping taking thick thicker thin touching toward under watching winding wisp with opening closing pages
 edge far farther little middle past side spotting crouching gaining behind lunging harder ever more as begins ends
-deep mid noon sun light afternoon morning evening dusk dawn night some""".split())
+deep mid noon sun light afternoon morning evening dusk dawn night some tip fall pushing looking
+beside reaching watching edge below over""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -433,3 +434,26 @@ def test_an_object_without_an_article_is_done_bit_by_bit_as_an_amount(prompt, th
     frames = script(prompt)
     assert sum(thing in f for f in frames) >= 4 and "half" in " ".join(frames)
     assert not any(re.search(r"\ba (?:fully|finished)\b", f) for f in frames)  # no "a fully chopped wood"
+
+
+def test_many_things_switch_on_one_by_one_and_the_sun_comes_out_from_behind_clouds():
+    lights = script("The streetlights turn on one by one at dusk")
+    assert "all off" in lights[0] and lights[-1].startswith("all of the streetlights on")
+    assert all("at dusk" in f for f in lights) and not any("one by one" in f for f in lights)
+    sun = script("The sun comes out after the rain")
+    assert "behind clouds" in sun[0] and not any("in the middle of" in f for f in sun)
+
+
+@pytest.mark.parametrize("prompt, thing, end", [("A cat knocks a vase off a shelf", "the vase", "below a shelf"),
+                                                ("A man hammers a nail into a board", "the nail", "all the way into")])
+def test_what_the_subject_does_to_an_object_moves_the_object(prompt, thing, end):
+    frames = script(prompt)
+    assert sum(thing in f for f in frames) >= 4 and end in frames[-1] and len(set(frames)) == 8
+
+
+def test_growing_from_one_thing_into_another_and_long_scripts_repeat_no_frame_word_for_word():
+    oak = script("A tree grows from a sapling into a tall oak over many years")
+    assert oak[0] == "a tree as a sapling" and oak[-1] == "a tree grown into a tall oak"
+    for prompt in ("A tree loses its leaves from autumn to winter", "a bird", "a man mows the lawn"):
+        frames = script(prompt, 16)
+        assert all(a != b for a, b in zip(frames, frames[1:])), frames

@@ -32,6 +32,8 @@ from .offline_actions import (
     fall,
     flip,
     fly_thing,
+    drive_in,
+    knock_off,
     incremental,
     jump,
     land,
@@ -117,6 +119,12 @@ NOT_ENGLISH = ("This prompt does not look like English: the image model reads En
 # Small, true variations for a prompt without an event: a slow step closer, nothing invented.
 GENTLE = ["wide shot", "medium wide shot", "medium shot", "medium shot from a low angle", "medium close-up",
           "medium close-up from the side", "close-up shot", "close-up shot from the side"]
+# The same steps, finer, for scripts longer than eight frames (16 frames, a doubled script).
+GENTLE_FINE = ["wide shot", "wide shot from a low angle", "medium wide shot", "medium wide shot from the side",
+               "medium shot", "medium shot from a low angle", "medium shot from the side", "medium shot from above",
+               "medium close-up", "medium close-up from a low angle", "medium close-up from the side",
+               "close-up shot", "close-up shot from a low angle", "close-up shot from the side",
+               "close-up shot from above", "tight close-up"]
 
 
 def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
@@ -289,7 +297,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
         return done, 2.0
@@ -322,6 +330,11 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
 def _changed(c: Clause, s: str, v: str, rest: str, now: str) -> list[str] | None:
     """'changes from green to red', 'turns into a butterfly', 'the roofs turn white'."""
     words, tail = rest.split(), f" {rest}" if rest else ""
+    grown = re.match(r"from\s+((?:a|an|the)\s+[\w' -]+?)\s+(?:in)?to\s+((?:a|an|the)\s+[\w' -]+)$", rest, re.I)
+    if v in CHANGE and grown:  # "grows from a sapling into a tall oak": one thing becoming another, by degrees
+        a, b, done = grown.group(1), grown.group(2), participle(v)
+        return [f"{s} as {a}", f"{s} about to {v}", f"{s} beginning to {v}"] + [
+            f"{s} {x} {done}" for x in ("slightly", "partly", "half", "mostly")] + [f"{s} {done} into {b}"]
     if v in CHANGE | {"go", "fade"} and "from" in [w.lower() for w in words] and " to " in f" {rest} ":
         # the subject as each end, and on the way between
         i = [w.lower() for w in words].index("from")
@@ -398,6 +411,14 @@ def _spread(stages: list[str], n: int) -> list[str]:
     if n == 1:
         return [stages[len(stages) // 2]]
     return [stages[round(k * (len(stages) - 1) / (n - 1))] for k in range(n)]
+    # More frames than stages (16 frames, a doubled script): a repeated stage becomes a frame on
+    # the way to the next one ("..., about to be half mowed"), from the stages' own words.
+    for k in range(1, n):
+        if out[k] == out[k - 1] and stages.index(out[k]) + 1 < len(stages):
+            out[k] = between(out[k], stages[stages.index(out[k]) + 1], True)
+        elif out[k] == out[k - 1]:
+            out[k] = between(stages[-2], out[k], False)
+    return out
 
 
 def _companion(c: Clause) -> list[str]:
@@ -531,7 +552,8 @@ def write_script(prompt: str, num_frames: int, camera: str | None = None, style:
     for k, (main, also) in enumerate(zip(mains, withs)):
         cam = camera_text(camera, k / num_frames)
         if gentle:
-            cam = GENTLE[round(k * (len(GENTLE) - 1) / max(1, num_frames - 1))]
+            steps = GENTLE if num_frames <= len(GENTLE) else GENTLE_FINE
+            cam = steps[round(k * (len(steps) - 1) / max(1, num_frames - 1))]
         frames.append(compose([main, also], [cam, style or ""]))
     return frames, event
 

@@ -148,6 +148,32 @@ def fly_thing(s: str, v: str, rest: str) -> list[str] | None:
             f"{doing}, {it} high in the sky", f"{doing}, {it} soaring far up in the sky"]
 
 
+def knock_off(s: str, v: str, rest: str) -> list[str] | None:
+    """'knocks a vase off a shelf': nudges it to the edge, it tips over and falls."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:off|from)\s+((?:%s)\s+.+)$" % (_DET, _DET), rest, re.I)
+    if v not in ("knock", "push", "nudge", "swat", "bat", "tip") or not m:
+        return None
+    obj, place = m.group(1), m.group(2)
+    it = the(obj)
+    return [f"{s} beside {obj} on {place}", f"{s} reaching toward {obj} on {place}", f"{s} pushing {obj} on {place}",
+            f"{s} pushing {obj} to the edge of {place}", f"{s} watching {it} tip over the edge of {place}",
+            f"{s} watching {it} fall off {place}", f"{s} watching {it} fall through the air below {place}",
+            f"{s} looking down at {it} below {place}"]
+
+
+def drive_in(s: str, v: str, rest: str) -> list[str] | None:
+    """'hammers a nail into a board': the nail goes in bit by bit."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+into\s+((?:%s)\s+.+)$" % (_DET, _DET), rest, re.I)
+    if v not in ("hammer", "drive", "pound", "tap", "screw", "push", "press", "stick", "sink") or not m:
+        return None
+    obj, place = m.group(1), m.group(2)
+    it, doing = the(obj), f"{s} {ing(v)} {obj} into {place}"
+    return [f"{s} holding {obj} against {place}", f"{s} about to {v} {obj} into {place}",
+            f"{doing}, {it} barely in", f"{doing}, {it} a quarter of the way in", f"{doing}, {it} halfway in",
+            f"{doing}, {it} mostly in", f"{doing}, {it} almost all the way in",
+            f"{s} beside {it} {participle(v)} all the way into {place}"]
+
+
 def read_through(s: str, v: str, rest: str) -> list[str] | None:
     """'reads a book': from its first pages to its last, then closed."""
     parts = split_object(rest)
@@ -399,7 +425,15 @@ def _horizon(s: str, v: str, tail: str, up: bool) -> list[str]:
 
 
 def set_or_rise(s: str, head: str, v: str, rest: str) -> list[str] | None:
-    """The sun and the moon: rising and setting are stages against the horizon, not degrees."""
+    """The sun and the moon: rising and setting are stages against the horizon, not degrees;
+    coming out is from behind the clouds."""
+    if head.lower() in SKY and v in ("come", "peek", "break") and rest.lower().split()[:1] in (["out"], ["through"]):
+        tail = re.sub(r"^(?:out|through)\s*(?:from\s+behind\s+(?:the\s+)?clouds?\s*)?", "", rest, flags=re.I)
+        tail = f" {tail}" if tail else ""
+        return [f"{s} hidden behind clouds{tail}", f"{s} glowing faintly behind clouds{tail}",
+                f"{s} about to come out{tail}", f"{s} peeking out from behind clouds{tail}",
+                f"{s} half out from behind clouds{tail}", f"{s} nearly out from behind clouds{tail}",
+                f"{s} fully out{tail}", f"{s} shining brightly{tail}"]
     if head.lower() not in SKY or v not in ("rise", "set", "sink", "go"):
         return None
     if v == "go" and not rest.lower().startswith("down"):
@@ -473,6 +507,9 @@ CHANGE_TO = {"turn", "go", "become", "get", "grow"}
 def becomes(s: str, v: str, rest: str) -> list[str] | None:
     """'the roofs turn white', 'the sky goes dark': a little, half, mostly, all."""
     words = rest.split()
+    switched = _one_by_one(s, v, words)
+    if switched:
+        return switched
     tide = v in ("go", "come") and words[:1] in (["out"], ["in"]) and s.split()[-1].lower() in ("tide", "water", "sea")
     asleep = v == "fall" and words[:1] in (["asleep"], ["silent"], ["quiet"], ["still"])
     if not (tide or asleep) and (v not in CHANGE_TO or not words or "ADJ" not in lemmas(words[0]) or
@@ -496,6 +533,21 @@ def becomes(s: str, v: str, rest: str) -> list[str] | None:
     return [f"{s} about to {v} {adj}{tail}", f"{s} beginning to {v} {adj}{tail}", f"{s} a little {adj}{tail}",
             f"{s} partly {adj}{tail}", f"{s} half {adj}{tail}", f"{s} mostly {adj}{tail}",
             f"{s} almost all {adj}{tail}", f"{s} all {adj}{tail}"]
+
+
+def _one_by_one(s: str, v: str, words: list[str]) -> list[str] | None:
+    """'the streetlights turn on', 'candles go out': many things, one after another."""
+    if v not in ("turn", "switch", "come", "go", "flick", "blink", "light") or words[:1] not in (["on"], ["off"], ["out"], ["up"]) \
+            or not _plural(s) or s.split()[0].lower() in ("a", "an"):
+        return None
+    state, tail = {"up": "lit", "on": "on"}.get(words[0].lower(), words[0].lower()), " ".join(words[1:])
+    tail = re.sub(r"^one\s+(?:by|after)\s+(?:one|another)\s*", "", tail)
+    tail = f" {tail}" if tail else ""
+    things, before = the(s), "off" if state in ("on", "lit") else "on"
+    return [f"{things[:1].upper()}{things[1:]} all {before}{tail}", f"the first of {things} {state}{tail}",
+            f"a few of {things} {state}{tail}", f"about a third of {things} {state}{tail}",
+            f"about half of {things} {state}{tail}", f"most of {things} {state}{tail}",
+            f"all but a few of {things} {state}{tail}", f"all of {things} {state}{tail}"]
 
 
 COLOUR_WORDS = {"white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"}

@@ -112,7 +112,7 @@ SHOT_WORDS = re.compile(
     r"zoom(?:s|ing)?(?:\s+(?:in|out))?|pan(?:s|ning)?(?:\s+(?:left|right))?|tilt(?:s|ing)?(?:\s+(?:up|down))?|"
     r"dolly(?:ing)?(?:\s+(?:in|out))?|push(?:es|ing)?\s+in|pull(?:s|ing)?\s+(?:back|out)|"
     r"(?:centered|left of center|right of center|on the (?:left|right) side|(?:low|high) in|at the (?:top|bottom) of)"
-    r"\s+(?:in\s+)?the\s+frame)\b(?:\s+from\s+(?:a|the)\s+(?:low\s+angle|high\s+angle|side))?",
+    r"\s+(?:in\s+)?the\s+frame)\b(?:\s+from\s+(?:(?:a|the)\s+(?:low\s+angle|high\s+angle|side)|above))?",
     re.I,
 )
 _ARTICLES = {"a", "an", "the"}
