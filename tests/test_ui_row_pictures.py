@@ -129,6 +129,7 @@ def render(req, identity_image=None, **changes):
                                         **FIELDS, **v))
     gallery, video, _, _, status = outs[-1]
     assert status.startswith("✓ Done"), status
+    render.started = next(o[4] for o in outs if o[4].startswith("Rendering"))
     return video, np.stack([np.asarray(Image.open(g[0])) for g in gallery])
 
 
@@ -136,6 +137,7 @@ def test_render_shows_row_pictures_from_their_frame_and_records_them(req):
     _, plain = render(req)
     rows.set_row_picture(picture(1), 2, table_of(PROMPTS[:2]), req)
     video, with_row = render(req)
+    assert render.started.endswith("seed 3, identity: a picture from frame 2…")
     assert np.array_equal(with_row[0], plain[0]) and not np.array_equal(with_row[1], plain[1])
     (ref,) = Project.load(video).ip_images
     assert ref["frame"] == 1 and Path(ref["path"]).name == "identity-frame-2.png"

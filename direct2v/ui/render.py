@@ -114,7 +114,7 @@ def _render(
     choice = rt.RUNTIME.models.choice_for(visitor_of(session))
     yield from _load_first(choice, progress)
     # The previous video and downloads stay until this render is done.
-    yield keep, keep, keep, keep, _start_line(prompts, s, image)
+    yield keep, keep, keep, keep, _start_line(prompts, s, image, identity)
     stream = rt.render_stream(rt.RUNTIME.models.choice_data(choice), prompts, s.to_dict(), rt.RUNTIME.preview_every, image,
                               identity, rt.RUNTIME.ip_adapter)
     folder = session_store(session).new_dir("render")
@@ -137,10 +137,16 @@ def _load_first(choice: Any, progress: Any) -> Iterator[tuple[Any, Any, Any, Any
         load_model("press Render again")
 
 
-def _start_line(prompts: list[str], s: RenderSettings, image: Any) -> str:
+def _start_line(prompts: list[str], s: RenderSettings, image: Any, identity: Any = None) -> str:
     seed_note = "a random seed" if s.seed == -1 else f"seed {s.seed}"
     if image is not None:
         seed_note += ", frame 1 from the picture"
+    if isinstance(identity, dict):  # pictures per row: say where each identity starts
+        starts = [f"{'none' if p is None else 'a picture'} from frame {f + 1}" for f, p in sorted(identity.items())
+                  if f or p is not None]
+        seed_note += f", identity: {', '.join(starts)}"
+    elif identity is not None:
+        seed_note += ", the identity picture in every frame"
     return f"Rendering {len(prompts)} frames at {s.width}×{s.height}, {s.num_inference_steps} steps, {seed_note}…"
 
 
