@@ -15,7 +15,6 @@ import pytest
 from PIL import Image
 
 from direct2v import cli
-from direct2v.render.ip_adapter import ensure_ip_adapter
 from direct2v.services import runtime as rt
 from direct2v.services.policy import ServerPolicy
 from direct2v.services.row_pictures import NO_PICTURE, MAX_SIDE, RowPictures, fit_reference, frame_references
@@ -26,21 +25,13 @@ from direct2v.ui import row_pictures as rows
 from direct2v.ui import table as table_tab
 
 from conftest import FAST
+from test_ui_identity import tiny_with_adapter  # noqa: F401  (autouse: the tiny model and adapter)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 CORGI = "A corgi is running, and another corgi joins later"
 FIELDS = dict(style="", camera="", backend="offline", llm_model="", base_url="")
 PROMPTS = ["a corgi sits", "a corgi stands", "a corgi runs", "a corgi jumps"]
-
-
-@pytest.fixture(autouse=True)
-def tiny_with_adapter():
-    rt.configure("tiny", preview_every=1, ip_adapter="tiny")
-    yield
-    if rt.RUNTIME.models.loaded:
-        ensure_ip_adapter(rt.RUNTIME.models.get(), None)  # the loader keeps this pipeline for other tests
-    rt.configure("tiny")
 
 
 _sessions = iter(range(10**6))
