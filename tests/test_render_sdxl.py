@@ -321,3 +321,17 @@ def test_encode_prompt_works_in_isolation(components):
     full.set_progress_bar_config(disable=True)
     b = full(PROMPTS, negative_prompt="blur", generator=gen(0), **FAST).frames
     assert np.abs(a - b).max() < 1e-4
+
+
+def test_the_sdxl_call_states_every_argument_of_the_sd_call_then_its_own():
+    """Both signatures are written out (what diffusers' users, its tests and editors read): the SDXL
+    call has the SD call's arguments, names, order, defaults and annotations, then SDXL's keywords."""
+    import inspect
+
+    sd = list(inspect.signature(DirecT2VPipeline.__call__).parameters.values())
+    xl = list(inspect.signature(DirecT2VSDXLPipeline.__call__).parameters.values())
+    assert xl[: len(sd)] == sd
+    own = xl[len(sd):]
+    assert [p.name for p in own] == ["prompt_2", "negative_prompt_2", "pooled_prompt_embeds", "negative_pooled_prompt_embeds",
+                                     "original_size", "crops_coords_top_left", "target_size"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in own)

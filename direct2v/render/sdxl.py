@@ -23,17 +23,23 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import torch
 from diffusers import AutoencoderKL, DiffusionPipeline, UNet2DConditionModel
+from diffusers.callbacks import MultiPipelineCallbacks, PipelineCallback
 from diffusers.loaders import StableDiffusionXLLoraLoaderMixin
 from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer, CLIPVisionModelWithProjection
 
-from ..settings import SettingsError
+from ..settings import RenderSettings, SettingsError
 from .errors import PromptError
+from .attention import ValueMappingController
 from .pipeline import DirecT2VPipeline, text_lora_scale
 
 SDXL_DEFAULT_BLOCKS = ("up_blocks.0", "up_blocks.1")
+# DirecT2VPipeline.__call__'s arguments: SDXL's call restates them (diffusers' users and tools
+# read a pipeline's own signature) and hands them on; test_render_sdxl holds the two lists equal.
+SHARED_CALL_ARGUMENTS = tuple(inspect.signature(DirecT2VPipeline.__call__).parameters)[1:]
 
 
 @dataclass
@@ -288,8 +294,30 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
     @torch.no_grad()
     def __call__(
         self,
-        prompt=None,
-        *args,
+        prompt: str | list[str] | None = None,
+        video_length: int | None = None,
+        num_inference_steps: int | None = None,
+        guidance_scale: float | None = None,
+        negative_prompt: str | None = None,
+        height: int | None = None, width: int | None = None,
+        generator: torch.Generator | list[torch.Generator] | None = None,
+        eta: float | None = None,
+        t0: int | None = None, t1: int | None = None,  # where frames start to interact (method.md section 2)
+        motion_field_strength_x: float | None = None, motion_field_strength_y: float | None = None,
+        value_mapping: str | None = None, rvm_period: int | None = None, dsf_quantile: float | None = None,
+        attention_blocks: tuple[str, ...] | list[str] | str | None = None,
+        output_type: str = "np", return_dict: bool = True, latents: torch.Tensor | None = None,
+        prompt_embeds: torch.Tensor | None = None, negative_prompt_embeds: torch.Tensor | None = None,
+        frames_per_pass: int | None = None, chunking: str | None = None,  # long videos (section 5)
+        callback_on_step_end: Callable | PipelineCallback | MultiPipelineCallbacks | None = None,
+        callback_on_step_end_tensor_inputs: list[str] | None = None,
+        controller: ValueMappingController | None = None,
+        image: Any = None, image_strength: float | None = None, image_mode: str | None = None,  # start picture
+        cache_interval: int | None = None, settings: RenderSettings | None = None,
+        ip_adapter_image: Any = None, ip_adapter_image_embeds: list[torch.Tensor] | None = None,
+        ip_adapter_frame_images: list | dict | None = None,
+        cross_attention_kwargs: dict[str, Any] | None = None,
+        *,
         prompt_2: str | list[str] | None = None,
         negative_prompt_2: str | None = None,
         pooled_prompt_embeds: torch.Tensor | None = None,
@@ -297,12 +325,11 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         original_size: tuple[int, int] | None = None,
         crops_coords_top_left: tuple[int, int] = (0, 0),
         target_size: tuple[int, int] | None = None,
-        **kwargs,
     ):
-        """DirecT2VPipeline's call plus SDXL's conditioning: `prompt_2` (str or one per frame) and
-        `negative_prompt_2` go to the second text encoder (default: the first's); with
-        `prompt_embeds` (F, 77, D) come `pooled_prompt_embeds` (F or 1, P), as `encode_prompt`
-        returns them; original and target size default to the output's (height, width)."""
+        """DirecT2VPipeline's call (the same arguments, in the same order) plus SDXL's conditioning:
+        `prompt_2` (str or one per frame) and `negative_prompt_2` go to the second text encoder
+        (default: the first's); with `prompt_embeds` (F, 77, D) come `pooled_prompt_embeds` (F or 1, P),
+        as `encode_prompt` returns them; original and target size default to the output's (height, width)."""
         self._sdxl_inputs = {
             "prompt_2": prompt_2,
             "negative_prompt_2": negative_prompt_2,
@@ -311,7 +338,7 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
             "sizes": (original_size, crops_coords_top_left, target_size),
         }
         try:
-            return super().__call__(prompt, *args, **kwargs)
+            return super().__call__(**{name: value for name, value in locals().items() if name in SHARED_CALL_ARGUMENTS})
         finally:
             self._sdxl_inputs = {}
 
@@ -334,14 +361,3 @@ class DirecT2VSDXLPipeline(StableDiffusionXLLoraLoaderMixin, DirecT2VPipeline): 
         run.extra = dict(self._sdxl_inputs, time_ids=self._time_ids(settings))
         return run
 
-
-def _call_signature() -> inspect.Signature:
-    """DirecT2VPipeline.__call__'s parameters followed by SDXL's, for help() and introspection."""
-    base = list(inspect.signature(DirecT2VPipeline.__call__).parameters.values())
-    own = [p for p in inspect.signature(DirecT2VSDXLPipeline.__call__).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    extra = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in base if p.kind is p.KEYWORD_ONLY]
-    positional = [p for p in base if p.kind is not p.KEYWORD_ONLY]
-    return inspect.Signature(positional + extra + own)
-
-
-DirecT2VSDXLPipeline.__call__.__signature__ = _call_signature()
