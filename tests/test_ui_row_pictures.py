@@ -238,3 +238,18 @@ def test_a_visitor_who_leaves_takes_their_pictures_along(req, monkeypatch):
     assert ROW_PICTURES.get("someone-else", key) is None  # per visitor
     gpu_jobs.visitor_left(req)
     assert ROW_PICTURES.get(req.session_hash, key) is None and keys(PROMPTS, req) == (None,) * 4
+
+
+def test_a_restored_render_brings_back_its_pictures(req):
+    from direct2v.ui import history as hist
+
+    rows.set_row_picture(picture(1), 2, table_of(PROMPTS[:2]), req)
+    render(req, identity_image=picture(9))
+    history, _ = hist.add_to_history([], request=req)
+    rows.remove_row_picture(2, table_of(PROMPTS[:2]), req)  # the page changes after the render ...
+    values = hist.restore_from_history(history, SimpleNamespace(index=0), request=req)
+    assert "🖼 The pictures of row 2 are back" in values[-1]  # ... and the restore brings it all back
+    assert keys(PROMPTS[:2], req)[1] is not None
+    identity, status, box = hist.restored_identity(values[-1], req)
+    assert np.array_equal(identity, picture(9)) and status.startswith("ℹ️ The project's identity picture") and box["open"]
+    assert hist.restored_identity("s", req) == ({"__type__": "update"}, "s", {"__type__": "update"})  # once

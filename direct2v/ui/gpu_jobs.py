@@ -129,13 +129,13 @@ def visitor_left(request: gr.Request = None) -> None:
         return  # the owner's files and history stay for their next tab
     from ..services.undo import HISTORIES
     from .files import output_store
-    from .history import FINISHED, SHOWN
+    from .history import FINISHED, RESTORED, SHOWN
 
     from ..services.row_pictures import ROW_PICTURES
     from .project_pictures import EXPECTED
 
     output_store().drop_session(session)
-    for kept in (FINISHED, SHOWN, EXPECTED):
+    for kept in (FINISHED, SHOWN, EXPECTED, RESTORED):
         kept.pop(session)
     HISTORIES.forget(session)
     ROW_PICTURES.drop(session)

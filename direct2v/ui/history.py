@@ -22,6 +22,8 @@ FINISHED = PerSession()
 # The frames on screen beside the video (a finished or restored render's), per session: a
 # cancelled render puts them back over its partial previews, so frames and video agree.
 SHOWN = PerSession()
+# session -> (project, its video) of the render just restored, for its identity picture.
+RESTORED = PerSession()
 
 
 # ----------------------------------------------------------------------------- history
@@ -106,6 +108,18 @@ def restored_project(entry: dict) -> Project:
         raise gr.Error(f"Cannot restore this entry: {e}") from None
 
 
+def restored_identity(status: str = "", request: gr.Request = None) -> tuple[Any, str, Any]:
+    """After a restore: the render's identity picture back under Keep this identity (or the
+    reason it cannot come back, in the render's status line)."""
+    from .messages import session_of
+    from .project import identity_of
+
+    restored = RESTORED.pop(session_of(request))
+    if restored is None:
+        return gr.update(), status, gr.update()
+    return identity_of(*restored, status, session_of(request))
+
+
 def files_still_there(entry: dict) -> tuple[list | None, str | None, list | None]:
     """(gallery items, video, downloads) of the entry, each None once the store dropped it."""
     items = entry.get("items") or []
@@ -145,6 +159,7 @@ def restore_from_history(history: list[dict] | None, evt: gr.SelectData, request
     from .project_pictures import row_pictures_of
 
     keys, pictures_said = row_pictures_of(project, Path(video or "."), session_of(request))
+    RESTORED.put(session_of(request), (project, Path(video or ".")))  # for restored_identity, next
     replace_table(f"restoring render #{entry['number']}", project.frames, project.settings.fps, request, keys)
     keep = gr.update()
     said = f"↺ Restored render #{entry['number']} (seed {project.settings.seed}): its table and settings are back"

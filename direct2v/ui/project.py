@@ -219,17 +219,22 @@ def load_identity_picture(path: Any, notes: str = "", request: gr.Request = None
     accordion). The project's picture from frame 1, or none; a picture it names but does not
     carry is said in the notes, and its hash kept to check the one added again."""
     path = getattr(path, "name", path)
-    session = session_of(request)
-    EXPECTED.pop(session)
     try:
         project = parsed_project(path) if path is not None else None
     except SettingsError:
         return gr.update(), notes, gr.update()  # load_project has said why already
+    return identity_of(project, Path(str(path)), notes, session_of(request))
+
+
+def identity_of(project: Project | None, upload: Path, notes: str, session: str) -> tuple[Any, str, Any]:
+    """(the Keep this identity picture, the notes, the accordion's update) of a loaded project
+    or a restored render (load_identity_picture)."""
+    EXPECTED.pop(session)
     ref = next((r for r in (project.ip_images if project else []) if r["frame"] == 0 and r.get("sha256")), None)
     if ref is None:
         return None, notes, gr.update()
     try:
-        picture = picture_of_record(Path(str(path)), ref, "identity picture", IDENTITY_REMEDY)
+        picture = picture_of_record(upload, ref, "identity picture", IDENTITY_REMEDY)
     except SettingsError as e:
         if isinstance(e, NotCarried):
             EXPECTED.put(session, ref["sha256"])

@@ -247,7 +247,8 @@ def wire_render(p: Any) -> None:
         [p.user_prompt, p.table, p.notes, p.num_frames, p.fps, *p.director_fields.values(), *p.setting_list,
          p.preview, p.video, p.downloads, p.used_seed, p.status],
         **QUIET,
-    ).then(**remember_window(p)).then(**show_row_pictures(p)).then(**show_selected_picture(p))
+    ).then(**remember_window(p)).then(**show_row_pictures(p)).then(**show_selected_picture(p)).then(
+        hist.restored_identity, p.status, [p.identity_image, p.status, p.identity_box], **QUIET)
     size = [p.start_image, p.settings["width"], p.settings["height"]]
     for source in size:
         source.change(image_tab.crop_note, size, p.crop, **QUIET)
