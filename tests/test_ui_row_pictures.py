@@ -102,6 +102,7 @@ def test_none_from_a_row_and_the_refusals(req):
 def test_the_store_is_bounded_and_a_dropped_picture_is_named():
     big = fit_reference(Image.fromarray(picture(0, size=(3000, 1500))))
     assert big.shape == (MAX_SIDE, MAX_SIDE // 2, 3) and not big.flags.writeable
+    assert rows._thumbnail(big).shape == (192, 96, 3)  # the strip's tile, redrawn on every table change
     store = RowPictures(max_per_session=2, budget_bytes=3 * big.nbytes)
     a, b, c = (store.add("s", fit_reference(Image.fromarray(picture(k)))) for k in range(3))
     assert store.get("s", a) is None and store.get("s", c) is not None  # two per session, the oldest goes

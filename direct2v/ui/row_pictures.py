@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 import numpy as np
+from PIL import Image
 
 from ..render.start_image import StartImageError, load_image
 from ..services import runtime as rt
@@ -68,8 +69,17 @@ def gallery_items(table: Table, session: str) -> list[tuple[np.ndarray, str]]:
         if picture is None:
             items.append((_MISSING_TILE, f"Row {first + 1}: add the picture again"))
         else:
-            items.append((picture, _rows(first, last).capitalize()))
+            items.append((_thumbnail(picture), _rows(first, last).capitalize()))
     return items
+
+
+def _thumbnail(picture: np.ndarray, side: int = 192) -> np.ndarray:
+    """A tile's picture: the strip is redrawn on every change of the table, so it gets a small copy."""
+    if max(picture.shape[:2]) <= side:
+        return picture
+    image = Image.fromarray(picture)
+    image.thumbnail((side, side))
+    return np.asarray(image)
 
 
 def row_gallery(table: Any, request: gr.Request = None) -> Any:
