@@ -32,6 +32,9 @@ from .offline_actions import (
     fall,
     flip,
     fly_thing,
+    bursts,
+    topple,
+    feed,
     drive_in,
     knock_off,
     incremental,
@@ -297,14 +300,25 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or
+        feed(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
         return done, 2.0
     if v in GRADUAL and not (v in ("open", "close") and transitive):
         return _gradual(c, s, v, tail, first), 2.0
-    if c.passive:  # "a pizza is sliced": about to be, being, having just been
+    toppled = topple(s, v, rest, c.passive)
+    if toppled:
+        return toppled, 1.5
+    if c.passive and v in CREATE | AFFECT:  # "a pumpkin is carved into a jack-o-lantern": by degrees
+        done = f"{s} {{}} {participle(v)}{tail}"
+        return [f"{s} about to be {participle(v)}{tail}", f"{s} beginning to be {participle(v)}{tail}"] + [
+            done.format(x) for x in ("barely", "partly", "half", "mostly", "almost fully", "fully")], 2.0
+    if c.passive:  # "a ball is kicked": about to be, being, having just been
         return _action(s, v, tail, passive=True), 1.0
+    many = bursts(c.subject, v, rest)
+    if many:
+        return many, 1.5
     moving = v in MOTION or v in JUMP
     path = jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or where(s, v, rest, moving) or \
         _path(s, v, rest) or (None if c.sudden or c.onset else roam(s, v, rest, moving and v not in STATES))

@@ -83,10 +83,22 @@ def pour(s: str, v: str, rest: str) -> list[str] | None:
         f"{s} finishing pouring, {vessel} full{after}", f"{s} beside {full}{vessel[4:]}{after}"]
 
 
+def _bubbles(s: str, rest: str) -> list[str] | None:
+    """'blows bubbles': a first bubble, a few, the air full of them."""
+    m = re.match(r"((?:soap\s+)?bubbles)\b(.*)$", rest, re.I)
+    if not m:
+        return None
+    kind, after = m.group(1), m.group(2)
+    return [f"{s} about to blow {kind}{after}", f"{s} blowing a first bubble{after}",
+            f"{s} blowing {kind}{after}, a few {kind} floating", f"{s} blowing {kind}{after}, more {kind} floating",
+            f"{s} blowing {kind}{after}, many {kind} floating around", f"{s} blowing {kind}{after}, {kind} drifting up",
+            f"{s} blowing {kind}{after}, the air full of {kind}", f"{s} watching {kind} drift away{after}"]
+
+
 def incremental(s: str, v: str, rest: str) -> list[str] | None:
     """'paints a mural on a wall', 'mows a lawn': the object grows or is done bit by bit."""
     if v == "blow" and not rest.lower().startswith(("out ", "up ")):
-        return None  # "blows out the candles" puts them out one by one; "blows bubbles" does not
+        return _bubbles(s, rest)  # "blows out the candles" puts them out one by one; bubbles come one by one
     made = v in CREATE
     particle = re.match(r"(?:up|out|off|down)\s+(?=%s\b)" % _DET, rest, re.I)  # "blows out the candles"
     parts = split_object(rest[particle.end():] if particle else rest)
@@ -146,6 +158,52 @@ def fly_thing(s: str, v: str, rest: str) -> list[str] | None:
     return [f"{s} holding {obj}{after}", f"{s} running with {obj}{after}", f"{s} letting go of {obj}{after}",
             f"{doing}, {it} just off the ground", f"{doing}, {it} rising", f"{doing}, {it} high in the air",
             f"{doing}, {it} high in the sky", f"{doing}, {it} soaring far up in the sky"]
+
+
+def topple(s: str, v: str, rest: str, passive: bool) -> list[str] | None:
+    """'a glass is knocked over', 'a vase tips over': standing, wobbling, tipping, on its side."""
+    if v not in ("knock", "tip", "fall", "topple", "blow", "push", "keel") or not re.match(r"over\b", rest, re.I) or \
+            (v in ("knock", "push", "blow") and not passive):
+        return None
+    tail = rest[4:].strip()
+    tail = f" {tail}" if tail else ""
+    return [f"{s} standing upright{tail}", f"{s} starting to wobble{tail}", f"{s} wobbling{tail}",
+            f"{s} starting to tip over{tail}", f"{s} tipping over{tail}", f"{s} halfway over{tail}",
+            f"{s} falling onto its side{tail}", f"{s} lying on its side{tail}"]
+
+
+def feed(s: str, v: str, rest: str) -> list[str] | None:
+    """'feeds ducks at a pond': the animals come closer and gather round."""
+    parts = split_object(rest)
+    if v != "feed" or not parts or not _plural(parts[0]):
+        return None
+    obj, after = parts
+    them = obj.split()[-1] if re.match(_DET + r"\s", obj, re.I) else obj
+    doing = f"{s} feeding {obj}{after}"
+    return [f"{s} about to feed {obj}{after}", f"{s} holding out food to {obj}{after}",
+            f"{doing}, a few {them} coming closer", f"{doing}, more {them} coming closer",
+            f"{doing}, {them} gathering around", f"{doing}, many {them} gathered around",
+            f"{doing}, {them} crowding around, eating", f"{s} surrounded by {them}{after}"]
+
+
+# Things that happen once each, to many at a time: staged by how many have.
+BURST = {"explode", "burst", "pop", "bloom", "open", "appear", "sparkle", "hatch", "sprout", "land", "light"}
+
+
+def bursts(subject, v: str, rest: str) -> list[str] | None:
+    """'fireworks explode over a lake': a first one, a few, many, the sky full of them."""
+    if v not in BURST or not subject.plural or subject.np.split()[0].lower() in ("two", "three", "four", "five") or \
+            rest.split()[:1] in (["up"], ["out"]):
+        return None
+    many, g = subject.np.split()[-1], ing(v)
+    many = many.lower() if many[:1].isupper() and len(subject.np.split()) == 1 else many  # "Fireworks explode"
+    one = getLemma(many, "NOUN")[0] if many.lower().endswith("s") else many
+    lead = " ".join(w for w in subject.np.split()[:-1] if w.lower() not in ("the", "some", "many"))
+    kind = f"{lead} {many}".strip()
+    tail = f" {rest}" if rest else ""
+    return [f"{subject.np} about to {v}{tail}", f"a first {(lead + ' ' + one).strip()} {g}{tail}",
+            f"a few {kind} {g}{tail}", f"more {kind} {g}{tail}", f"many {kind} {g}{tail}",
+            f"many {kind} {g} at once{tail}", f"dozens of {kind} {g}{tail}", f"the last {kind} {g}{tail}"]
 
 
 def knock_off(s: str, v: str, rest: str) -> list[str] | None:
