@@ -63,9 +63,9 @@ def random_lcm_lora(unet, folder: str) -> str:
 
 
 def unet_counter(unet):
-    """Images through the UNet per render: all (last up block) and full (the deep part's last block)."""
+    """Images through the UNet per render: all (its last layer, run at every step) and full (the deep part's last block)."""
     seen = {"all": 0, "full": 0}
-    hooks = [unet.up_blocks[-1].register_forward_hook(lambda m, a, o: seen.__setitem__("all", seen["all"] + o.shape[0])),
+    hooks = [unet.up_blocks[-1].resnets[-1].register_forward_hook(lambda m, a, o: seen.__setitem__("all", seen["all"] + o.shape[0])),
              unet.up_blocks[-2].register_forward_hook(lambda m, a, o: seen.__setitem__("full", seen["full"] + o.shape[0]))]
     return seen, hooks
 

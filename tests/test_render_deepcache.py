@@ -111,15 +111,16 @@ def count_calls(pipe):
 def test_cache_interval_three_runs_the_deep_part_once_every_three_steps(pipe):
     calls, hooks = count_calls(pipe)
     try:
-        render(pipe, cache_interval=3)
+        render(pipe, cache_interval=3, t0=2, t1=6)
     finally:
         for h in hooks:
             h.remove()
-    # 8 steps, t1=4: frame 1 alone for 3 + 2 steps (two phases, each from a full step), then
-    # 5 joint steps with 3 frames x CFG. Full steps at calls 0, 3 of each phase.
-    single, joint = 8 - 4 - 1, 4 + 1
-    assert calls["last"] == [2] * (single + 2) + [6] * joint
-    assert calls["deep"] == [2, 2] + [6] * 2
+    # 8 steps, t0=2, t1=6: frame 1 alone for 1 + 4 steps, one trajectory in two calls whose
+    # cache carries on (full steps at 0 and 3, not at the split), then 7 joint steps with
+    # 3 frames x CFG (full at 0, 3, 6).
+    single, joint = 8 - 6 - 1 + (6 - 2), 6 + 1
+    assert calls["last"] == [2] * single + [6] * joint
+    assert calls["deep"] == [2, 2] + [6] * 3
 
 
 def test_cache_interval_three_stays_within_the_measured_bound(pipe):

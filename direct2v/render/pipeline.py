@@ -406,18 +406,20 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         controller: ValueMappingController | None = None,
         joint: bool = False,
         hold: Callable[[int, torch.Tensor], torch.Tensor] | None = None,
+        cache: StepCache | None = None,
     ) -> torch.Tensor:
         """Denoise `latents` (the frames `frame_ids`) along `timesteps`, frame j guided by (negative, prompt j).
 
         In the joint phase the controller's step is t', the joint steps taken: a repeated
         timestep (PNDM's warm-up) is not a new step. `hold(i, latents)`, when given, runs after
         each scheduler step (start_image.py keeps frame 1 on the user's image that way).
+        `cache` carries the deep features on from an earlier call along the same trajectory.
         """
         frames = latents.shape[0]
         labels = timesteps.tolist()
         t_prime = -1
         # cache_interval 1: the UNet as it is; more: DeepCache's deep-feature reuse (deepcache.py).
-        unet_step = StepCache(self, self._call.settings.cache_interval)
+        unet_step = cache or StepCache(self, self._call.settings.cache_interval)
         first_bad = torch.full((frames,), -1, device=latents.device, dtype=torch.long)
         for i, t in enumerate(timesteps):
             if self.interrupt:
@@ -636,9 +638,12 @@ class DirecT2VPipeline(DiffusionPipeline, StableDiffusionMixin, StableDiffusionL
         else:
             run.phase = "first frame"
             x = self.prepare_latents(1, s.height, s.width, run.cond.dtype, device, run.generator, latents)
-            x1_t1 = self.denoise(x, ts[: -s.t1 - 1], [0], run.extra_step_kwargs, run.controller)
+            # One trajectory in two calls: the deep-feature cache carries on across the split.
+            cache = StepCache(self, s.cache_interval)
+            x1_t1 = self.denoise(x, ts[: -s.t1 - 1], [0], run.extra_step_kwargs, run.controller, cache=cache)
             saved = copy.deepcopy(self.scheduler)
-            first = FirstFrame(x1_t1, self.denoise(x1_t1, ts[-s.t1 - 1 : -s.t0 - 1], [0], run.extra_step_kwargs, run.controller), saved)
+            x1_t0 = self.denoise(x1_t1, ts[-s.t1 - 1 : -s.t0 - 1], [0], run.extra_step_kwargs, run.controller, cache=cache)
+            first = FirstFrame(x1_t1, x1_t0, saved)
         # T2V-Z's chunking reseeds the generator for every chunk, so every chunk gets the same
         # re-noise draws; frame 1's phase is deterministic, so restoring this state is the same.
         if len(run.passes) > 1 and s.chunking == "t2vz" and isinstance(run.generator, torch.Generator):
