@@ -368,24 +368,31 @@ class ValueMappingProcessor:
         if p <= 0.0:
             mapped = sliced_attention(q_att, rk, rv, attention_mask, self.slice_size)
             return mapped.transpose(1, 2).reshape(batch, tokens, inner).to(query.dtype)
-        mapped, row_lse = attention_lse(q_att, rk, rv, scale, attention_mask)
-        out = mapped.transpose(1, 2).reshape(batch, tokens, heads, d)  # token-major, one copy
-        row_lse = row_lse.reshape(-1, heads, frames if shared else 1, tokens).transpose(1, 2).reshape(batch, heads, tokens)
         q, own_k, own_v = heads_first(query, batch), heads_first(key, batch), heads_first(value, batch)
         if attn.norm_q is not None:
             q = attn.norm_q(q)
         if attn.norm_k is not None:
             own_k = attn.norm_k(own_k)
-        rk_img = rk[:, None].expand(halves, frames, *rk.shape[1:]).flatten(0, 1) if shared else rk
+        per_image = (lambda x: x[:, None].expand(halves, frames, *x.shape[1:]).flatten(0, 1)) if shared else (lambda x: x)  # noqa: E731
+        rk_img, rv_img = per_image(rk), per_image(rv)
+        conf = None
+        fused = fused_dsf_route(q, rk_img, rv_img, attention_mask)
+        if fused is not None:  # CUDA: the score passes fused in Triton (dsf_triton.py)
+            mapped, row_lse, conf = fused.mapped_attention_confidence(q, rk_img, rv_img, scale)
+            out = mapped.transpose(1, 2).contiguous()
+        else:
+            mapped, row_lse = attention_lse(q_att, rk, rv, scale, attention_mask)
+            out = mapped.transpose(1, 2).reshape(batch, tokens, heads, d)  # token-major, one copy
+            row_lse = row_lse.reshape(-1, heads, frames if shared else 1, tokens).transpose(1, 2).reshape(batch, heads, tokens)
         # The reference frame's own queries map to its own values: DSF cannot change them.
         images = non_reference_images(ctl.ref_index, halves, frames) if shared and not ctl.num_anchors else None
         if images is not None:
             sub = out.index_select(0, images)
-            q, rk_img, row_lse, own_k, own_v = (x.index_select(0, images) for x in (q, rk_img, row_lse, own_k, own_v))
-            dsf_fallback(sub, q, rk_img, row_lse, own_k, own_v, scale, p)
+            picked = (x.index_select(0, images) if x is not None else None for x in (q, rk_img, row_lse, own_k, own_v, conf))
+            dsf_fallback(sub, *picked, scale=scale, p=p)
             out.index_copy_(0, images, sub)
         else:
-            dsf_fallback(out, q, rk_img, row_lse, own_k, own_v, scale, p, attention_mask)
+            dsf_fallback(out, q, rk_img, row_lse, own_k, own_v, conf, scale=scale, p=p, attention_mask=attention_mask)
         return out.reshape(batch, tokens, inner).to(query.dtype)
 
 
@@ -399,11 +406,23 @@ def non_reference_images(ref_index: torch.Tensor, halves: int, frames: int) -> t
     return (torch.arange(halves, device=ref_index.device)[:, None] * frames + rest).flatten()
 
 
-def dsf_fallback(out, q, rk, row_lse, own_k, own_v, scale: float, p: float, attention_mask=None) -> None:
+def fused_dsf_route(q, k, v, attention_mask):
+    """render/dsf_triton.py when its kernels take these inputs, else None (Triton is imported
+    only for CUDA tensors in eager mode; under torch.compile the PyTorch route serves)."""
+    if q.device.type != "cuda" or attention_mask is not None or torch.compiler.is_compiling():
+        return None
+    from . import dsf_triton
+
+    return dsf_triton if dsf_triton.fits(q, k, v, attention_mask) else None
+
+
+def dsf_fallback(out, q, rk, row_lse, own_k, own_v, conf=None, *, scale: float, p: float, attention_mask=None) -> None:
     """DSF (Eq. 5-6) in place on the mapped output `out` (images, tokens, heads, d): confidence
-    from fused kernels, then only the queries that fall back attend to their own frame."""
+    from fused kernels (or `conf` (images, heads, tokens) when given), then only the queries
+    that fall back attend to their own frame."""
     d = q.shape[-1]
-    conf = dsf_confidence(q, rk, scale, row_lse)  # (images, heads, tokens)
+    if conf is None:
+        conf = dsf_confidence(q, rk, scale, row_lse)
     idx = fallback_queries(conf, p)  # (images, heads, m)
     picked = q.gather(2, idx[..., None].expand(-1, -1, -1, d))
     mask = attention_mask
