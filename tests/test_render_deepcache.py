@@ -86,6 +86,33 @@ def test_the_split_passes_attention_keywords_to_every_layer():
     assert seen == [(n, 2) for n in unet.attn_processors if n.startswith("up_blocks.3.attentions.1.")]
 
 
+def test_step_cache_scales_lora_layers_as_the_unets_forward():
+    """cross_attention_kwargs' 'scale' scales the LoRA layers for a full and a shallow step, as
+    the UNet's forward does (diffusers' apply_lora_scale), and leaves them as they were."""
+    from types import SimpleNamespace
+
+    from peft import LoraConfig
+
+    from direct2v.render.deepcache import StepCache
+
+    unet = tiny_components()["unet"].eval()
+    unet.add_adapter(LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0", "conv1"]))
+    with torch.no_grad():
+        for name, param in unet.named_parameters():
+            if "lora_B" in name:  # peft starts B at zero: make the LoRA change something
+                param.normal_(generator=gen(1))
+        x, t, states, _ = unet_inputs(unet)
+        kw = dict(encoder_hidden_states=states, cross_attention_kwargs={"scale": 0.3})
+        expected = unet(x, t, **kw, return_dict=False)[0]
+        step = StepCache(SimpleNamespace(unet=unet), 3)
+        full, shallow = step(x, t, **kw), step(x, t, **kw)
+        plain = unet(x, t, encoder_hidden_states=states, return_dict=False)[0]
+    assert step.full_steps == step.shallow_steps == 1
+    assert torch.equal(full, expected) and torch.equal(shallow, expected)
+    assert not torch.allclose(plain, expected)  # the scale mattered, and was taken off again
+    assert torch.equal(plain, unet(x, t, encoder_hidden_states=states, return_dict=False)[0])
+
+
 def test_cache_interval_one_is_todays_render_and_never_splits(pipe, monkeypatch):
     before = render(pipe)
     import direct2v.render.deepcache as dc

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
+from diffusers.utils import scale_lora_layers, unscale_lora_layers
 
 # DeepCache's default skip branch (cache_branch_id=0): the shallowest split.
 CACHE_BRANCH = 0
@@ -232,8 +233,19 @@ class StepCache:
         hook = getattr(unet, "_hf_hook", None)
         if hook is not None:  # model CPU offload: bring the UNet to the device, as its forward would
             hook.pre_forward(unet)
-        states = unet_kwargs["encoder_hidden_states"]
-        more = dict(added_cond_kwargs=unet_kwargs.get("added_cond_kwargs"), attention_kwargs=unet_kwargs.get("cross_attention_kwargs"))
+        attention_kwargs = unet_kwargs.get("cross_attention_kwargs")
+        lora_scale = 1.0
+        if attention_kwargs is not None and "scale" in attention_kwargs:  # as the UNet's forward takes it
+            attention_kwargs = dict(attention_kwargs)
+            lora_scale = attention_kwargs.pop("scale")
+        more = dict(added_cond_kwargs=unet_kwargs.get("added_cond_kwargs"), attention_kwargs=attention_kwargs)
+        scale_lora_layers(unet, lora_scale)  # outside the compiled halves: it sets the LoRA layers' scales
+        try:
+            return self._step(sample, timestep, unet_kwargs["encoder_hidden_states"], more)
+        finally:
+            unscale_lora_layers(unet, lora_scale)
+
+    def _step(self, sample, timestep, states, more: dict) -> torch.Tensor:
         if self.deep is None or self.age + 1 >= self.interval or self.deep.shape[0] != sample.shape[0]:
             noise, self.deep = self.parts.full(sample, timestep, states, **more)
             self.age = 0
