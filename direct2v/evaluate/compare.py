@@ -111,6 +111,14 @@ class Comparison:
         }
 
 
+def _render_video(render_fn, pipe, prompts: list[str], settings: RenderSettings, label: str, **kwargs) -> np.ndarray:
+    """One method's frames (F, H, W, 3), checked to be one image per frame prompt."""
+    video = np.asarray(render_fn(pipe, prompts, settings, **kwargs).frames)
+    if video.ndim != 4 or len(video) != len(prompts):
+        raise EvaluationError(f"The {label} render returned frames of shape {video.shape}; expected {len(prompts)} frames.")
+    return video
+
+
 def compare_methods(
     pipe: Any,
     frames: Sequence[str],
@@ -158,17 +166,12 @@ def compare_methods(
             raise RenderCancelled("Comparison cancelled.")
         forward = _MethodProgress(on_step, method, index, len(chosen), steps_done, started)
         t = time.monotonic()
-        result = render_fn(
-            pipe, prompts, per_method[method.name], on_step=forward, should_cancel=should_cancel,
-            preview_every=preview_every, **({"ip_image": references} if references is not None else {}),
+        extra = {"ip_image": references} if references is not None else {}
+        videos[method.name] = video = _render_video(
+            render_fn, pipe, prompts, per_method[method.name], method.label,
+            on_step=forward, should_cancel=should_cancel, preview_every=preview_every, **extra,
         )
         seconds[method.name] = time.monotonic() - t
-        video = np.asarray(result.frames)
-        if video.ndim != 4 or len(video) != len(prompts):
-            raise EvaluationError(
-                f"The {method.label} render returned frames of shape {video.shape}; expected {len(prompts)} frames."
-            )
-        videos[method.name] = video
         steps_done += forward.method_total
         scores[method.name] = video_metrics(video, prompts, scorer, references)
 

@@ -339,15 +339,7 @@ def run_suite(
     rank = state.process_index
     config.items_dir.joinpath(".locks").mkdir(parents=True, exist_ok=True)
 
-    last = [0.0]
-    bar_holder: list[Any] = []
-
-    def on_step(info: Any) -> None:
-        now = time.monotonic()
-        if bar_holder and (now - last[0] >= 1.0 or info.step >= info.total):
-            last[0] = now
-            bar_holder[0].set_postfix_str(f"{info.label} step {info.method_step}/{info.method_total}")
-
+    on_step = _StepPostfix()
     worker = _ready_worker(config, state, device, planned, load_models,
                            dict(render_fn=render_fn, on_step=on_step,
                                 process={"index": rank, "count": state.num_processes, "device": device}))
@@ -358,23 +350,11 @@ def run_suite(
     with state.split_between_processes(pending) as share:
         mine = list(share)
 
-    rendered: list[str] = []
-    bar = tqdm(total=len(mine), desc=f"process {rank}", unit="item", position=rank + 1,
-               disable=config.quiet, file=sys.stderr, dynamic_ncols=True, leave=False)
-    bar_holder.append(bar)
+    on_step.bar = bar = tqdm(total=len(mine), desc=f"process {rank}", unit="item", position=rank + 1,
+                             disable=config.quiet, file=sys.stderr, dynamic_ncols=True, leave=False)
     overall = _Overall(config, planned, enabled=not config.quiet and state.is_main_process)
     with overall if state.is_main_process else contextlib.nullcontext():
-        for p in mine:
-            bar.set_description(f"process {rank}: {p.item.title[:30]}")
-            try:
-                if worker.run(p) == "rendered":
-                    rendered.append(p.key)
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as e:  # one item's failure must not stop the others
-                reason = record_failure(config, p, e)
-                tqdm.write(f"item {p.item.index + 1} failed: {reason}", file=sys.stderr)
-            bar.update(1)
+        rendered = _run_items(worker, mine, config, bar, rank)
         bar.close()
         state.wait_for_everyone()
 
@@ -385,6 +365,40 @@ def run_suite(
         done=[p for p in planned if is_done(config, p)], rendered=rendered, skipped=len(finished_before),
         failed=failures(config, planned), report_paths=paths,
     )
+
+
+class _StepPostfix:
+    """A renderer step callback that shows the method and step on this process's bar, at most once a second."""
+
+    def __init__(self):
+        self.bar: Any = None
+        self.last = 0.0
+
+    def __call__(self, info: Any) -> None:
+        now = time.monotonic()
+        if self.bar is not None and (now - self.last >= 1.0 or info.step >= info.total):
+            self.last = now
+            self.bar.set_postfix_str(f"{info.label} step {info.method_step}/{info.method_total}")
+
+
+def _run_items(worker: "ItemWorker", mine: list, config: SuiteConfig, bar: Any, rank: int) -> list[str]:
+    """This process's share of the items; the keys of those it rendered. A failed item is recorded
+    and the others go on."""
+    from tqdm.auto import tqdm
+
+    rendered: list[str] = []
+    for p in mine:
+        bar.set_description(f"process {rank}: {p.item.title[:30]}")
+        try:
+            if worker.run(p) == "rendered":
+                rendered.append(p.key)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as e:  # one item's failure must not stop the others
+            reason = record_failure(config, p, e)
+            tqdm.write(f"item {p.item.index + 1} failed: {reason}", file=sys.stderr)
+        bar.update(1)
+    return rendered
 
 
 def _ready_worker(config: SuiteConfig, state: Any, device: str, planned, load_models, worker_kwargs: dict) -> "ItemWorker":
