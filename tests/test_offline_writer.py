@@ -130,7 +130,8 @@ steadying stepping taking thick thicker thin touching toward under watching wind
 edge far farther little middle past side spotting crouching gaining behind lunging harder ever more as begins ends
 deep mid noon sun light afternoon morning evening dusk dawn night some tip fall pushing looking
 beside reaching watching edge below over food coming closer gathering gathered crowding surrounded upright
-wobble wobbling lying its halfway dozens around by eating many out""".split())
+wobble wobbling lying its halfway dozens around by eating many out sinking touching sliver glowing thin
+climbing peeking low horizon""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -478,3 +479,23 @@ def test_something_knocked_over_tips_and_lies_on_its_side_and_a_carving_goes_by_
     assert "upright" in glass[0] and "on its side" in glass[-1] and all("on a table" in f for f in glass)
     pumpkin = script("A pumpkin is carved into a jack-o-lantern")
     assert "half carved" in " ".join(pumpkin) and "fully carved" in pumpkin[-1]
+
+
+def test_a_noun_noun_subject_an_alongside_sunset_and_ends_that_leave_the_right_place():
+    waves = script("The ocean waves crash on the shore as the sun sets")
+    assert all(f.startswith("the ocean waves") for f in waves) and "below the horizon" in waves[-1]
+    assert not any(re.search(r"\b(?:partly|half|mostly) set\b", f) for f in waves)
+    iceberg = script("An iceberg melts into the sea over many years")
+    assert iceberg[-1].startswith("only the sea") and not any("puddle the" in f for f in iceberg)
+    owl = script("An owl flies from a branch into the night")
+    assert "owl" not in owl[-1] and "branch" in owl[-1]
+    dog = script("A dog waits by the door until its owner comes home")
+    assert "owner" in dog[-1] and not any("until" in f for f in dog)
+
+
+def test_one_candle_is_blown_out_by_its_flame_and_plural_things_take_no_article():
+    candle = script("A boy blows out a candle on a cupcake")
+    assert "flame" in " ".join(candle[2:5]) and "smoke" in candle[-1] and all(f.startswith("a boy") for f in candle)
+    curtains = script("A woman opens the curtains in the morning")
+    assert "closed curtains" in curtains[0] and not any("a closed curtains" in f or "a wide open curtains" in f
+                                                         for f in curtains)

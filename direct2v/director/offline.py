@@ -208,7 +208,8 @@ def _with_article(word: str, np_rest: str) -> str:
 def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
     """A change by degrees: the subject as it was (where the prompt says where), then partly to fully."""
     transitive = _transitive(c)
-    done = f"{s} {{}} {ing(v)}{tail}" if transitive else f"{s} {{}} {participle(v)}{tail}"
+    still = re.sub(r"^\s\w+ly\b", "", tail)  # "melts slowly": "half melted", not "half melted slowly"
+    done = f"{s} {{}} {ing(v)}{still}" if transitive else f"{s} {{}} {participle(v)}{still}"
     degrees = ["slightly", "partly", "half", "mostly", "almost fully", "fully"]
     if c.passive:
         begin = [f"{s} about to be {participle(v)}{tail}", f"{s} beginning to be {participle(v)}{tail}"]
@@ -227,7 +228,7 @@ def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
 def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str] | None:
     """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
     words = [w for w in c.rest.lower().split() if not w.endswith("ly")]  # "sinks slowly into the sea"
-    into_cover = words[:1] == ["into"] and words[-1:] and words[-1] in COVERS
+    into_cover = "into" in words and words[-1:] and words[-1] in COVERS  # "flies from a branch into the night"
     off = words[:1] == ["off"] and v in MOTION and (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)
     if v not in GONE and not (words[:1] == ["away"] or off or words[:2] == ["out", "of"] or into_cover) or \
             v in ("take", "give", "put", "turn", "show"):
@@ -249,9 +250,12 @@ def _empty_place(c: Clause) -> str | None:
             return "An empty sky"
         return None
     np = nps[-1]
+    came = re.search(r"\bfrom\s+((?:the|a|an)\s+[\w'-]+)", c.rest)
+    if came and np.split()[-1].lower() in ("night", "darkness", "dark", "distance", "dusk"):
+        return f"Only {came.group(1)} in the {np.split()[-1].lower()}"  # "flies from a branch into the night"
     det, _, noun = np.partition(" ")
     at = c.rest[c.rest.find(np) + len(np):]
-    if c.verb == "melt":  # "melts away in the sun": what is left of it
+    if c.verb == "melt" and c.rest.lower().startswith("away"):  # "melts away in the sun": what is left of it
         return f"A puddle {c.rest.split(' ', 1)[1]}" if len(c.rest.split()) > 1 else "A puddle"
     if noun.split()[-1].lower() in EMPTIES:
         return f"{_with_article('empty', noun)}{at}"
@@ -441,6 +445,9 @@ def _companion(c: Clause) -> list[str]:
     tail = f" {c.rest}" if c.rest else ""
     if c.subject is None or not v:
         return [c.text]
+    sky = set_or_rise(s, c.subject.head, v, c.rest)  # "as the sun sets": against the horizon
+    if sky:
+        return sky
     if v in GRADUAL and not _transitive(c):
         return _gradual(c, s, v, tail, False)
     if v in CHANGE and c.rest.split()[:1] in (["to"], ["into"], ["from"]):  # "as the seasons change to spring"

@@ -55,7 +55,7 @@ def _plural(np: str) -> bool:
 
 # ---------------------------------------------------------------------- on an object
 # Verbs whose object comes into being or is done bit by bit: staged by how much is done.
-CREATE = {"build", "paint", "draw", "knit", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
+CREATE = {"build", "paint", "draw", "knit", "spin", "carve", "sculpt", "stack", "bake", "write", "sew", "weave", "assemble",
           "construct", "decorate", "dig", "sketch", "shape", "mold", "mould", "frost", "craft", "make"}
 AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "chop", "slice", "cut", "rake", "shovel",
           "fill", "water", "iron", "fold", "wrap", "unwrap", "trim", "prune", "plow", "plough", "harvest", "colour",
@@ -97,6 +97,13 @@ def _bubbles(s: str, rest: str) -> list[str] | None:
 
 def incremental(s: str, v: str, rest: str) -> list[str] | None:
     """'paints a mural on a wall', 'mows a lawn': the object grows or is done bit by bit."""
+    flame = re.match(r"out\s+((?:%s)\s+(?:[\w'-]+\s+)?(?:candle|match|lantern|torch))\b(.*)$" % _DET, rest, re.I)
+    if v == "blow" and flame:  # one candle: its flame bends and goes out
+        obj, after = flame.group(1), flame.group(2)
+        return [f"{s} about to blow out {obj}{after}", f"{s} leaning toward {obj}{after}",
+                f"{s} blowing at {obj}{after}, the flame flickering", f"{s} blowing at {obj}{after}, the flame bending",
+                f"{s} blowing out {obj}{after}, the flame almost out", f"{s} beside {obj}{after}, the flame out",
+                f"{s} beside {obj}{after}, a wisp of smoke rising", f"{s} beside {obj}{after}, the last smoke fading"]
     if v == "blow" and not rest.lower().startswith(("out ", "up ")):
         return _bubbles(s, rest)  # "blows out the candles" puts them out one by one; bubbles come one by one
     made = v in CREATE
@@ -334,9 +341,12 @@ def opened(s: str, v: str, rest: str) -> list[str] | None:
     ways, start, end = ["slightly open", "half open", "mostly open"], "closed", "wide open"
     if v != "open":
         ways, start, end = ["half closed", "mostly closed", "nearly shut"], "open", "shut"
-    return [f"{s} in front of {_article(start, thing[4:])}{after}", f"{s} reaching for {obj}{after}",
+    def a(word: str) -> str:  # "a closed door", "closed curtains"
+        return f"{word} {thing[4:]}" if _plural(thing) else _article(word, thing[4:])
+
+    return [f"{s} in front of {a(start)}{after}", f"{s} reaching for {obj}{after}",
             f"{s} beginning to {v} {obj}{after}"] + [f"{s} {ing(v)} {obj}{after}, {thing} {w}" for w in ways[:3]] + [
-        f"{s} beside {_article(end, thing[4:])}{after}", f"{s} stepping back from {_article(end, thing[4:])}{after}"]
+        f"{s} beside {a(end)}{after}", f"{s} stepping back from {a(end)}{after}"]
 
 
 # ---------------------------------------------------------------------- where the subject is

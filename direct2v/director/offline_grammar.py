@@ -112,6 +112,12 @@ FEELINGS = {"full", "tired", "sleepy", "hungry", "happy", "sad", "asleep", "awak
             "calm", "scared", "angry", "thirsty", "soaked", "wet", "dry", "clean", "dirty"}
 
 
+# Words after a verb that lemminflect also lists as verbs, but that never follow a plural noun as its verb
+# ("its owner comes home" is no "owner-comes" that home).
+_NOT_A_VERB = {"home", "back", "inside", "outside", "together", "apart", "forward", "ahead", "alone", "around",
+               "asleep", "awake", "open", "shut", "free", "loose", "still", "quiet"}
+
+
 def _is_state(word: str) -> bool:
     """An adjective after "is" that is no verb form: "is full", "are white" (not "is broken", "is running")."""
     return "ADJ" in lemmas(word) and not word.endswith(("ing", "ed", "en")) and word not in PREPOSITIONS
@@ -199,7 +205,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
         if lw == third and not subject_plural:
-            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and "ADJ" not in lemmas(nxt) and \
+            if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and nxt not in COLOURS | FEELINGS | SKY_STATES | _NOT_A_VERB and \
                     words[0].lower() not in SINGULAR_ARTICLES:  # "ice cubes melt": "cubes" is the noun
                 continue
             if lemmas(lw).get("NOUN") and _noun_then_verb(words, i):  # "a red sports car speeds": "car" is the head
