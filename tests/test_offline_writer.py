@@ -499,3 +499,12 @@ def test_one_candle_is_blown_out_by_its_flame_and_plural_things_take_no_article(
     curtains = script("A woman opens the curtains in the morning")
     assert "closed curtains" in curtains[0] and not any("a closed curtains" in f or "a wide open curtains" in f
                                                          for f in curtains)
+
+
+def test_weather_around_a_state_comes_on_and_going_somewhere_to_do_something_is_two_steps():
+    cat = script("A cat watches the rain through a window")
+    assert all(f.startswith("a cat watching the") and "rain through a window" in f for f in cat)
+    assert len(set(cat)) == 8 and "first drops" in cat[0] and "heavy" in " ".join(cat[-3:])
+    dog = script("A golden retriever swims across a lake to fetch a ball")
+    assert "across a lake" in " ".join(dog[:3]) and "ball" in dog[-1] and not any("to fetch" in f for f in dog)
+    assert script("a leaf turns from green to red")[-1] == "a red leaf"  # "to red" is no purpose

@@ -42,6 +42,7 @@ from .offline_actions import (
     land,
     lose,
     opened,
+    thickening,
     pour,
     propel,
     reach,
@@ -330,7 +331,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return path, 1.0
     drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
     if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
-        return [now], 1.0
+        return ([now] if c.background or marked else thickening(now) or [now]), 1.0
     weather = head.lower() in WEATHER
     one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
     # "a baby laughs": livelier; "dances slowly" keeps its own manner

@@ -286,7 +286,7 @@ def reach(s: str, v: str, rest: str) -> Stages | None:
         near = [f"{s} seeing {obj}{after}", f"{s} walking toward {obj}{after}", f"{s} getting close to {obj}{after}",
                 f"{s} reaching out to {obj}{after}"]
         return ranked(near + [f"{s} about to {v} {obj}{after}", f"{s} {g} {obj}{after}",
-                              f"{s} {g} {obj} warmly{after}", f"{s} beside {obj}, smiling{after}"], [0, 4, 6, 3, 5, 1, 7, 2])
+                              f"{s} {g} {obj} warmly{after}", f"{s} together with {obj}{after}"], [0, 4, 6, 3, 5, 1, 7, 2])
     if v == "chase":  # the chase, not its end: nothing says it is caught
         return ranked([f"{s} spotting {obj}{after}", f"{s} crouching, about to chase {obj}{after}",
                        f"{s} starting to chase {obj}{after}", f"{s} running after {obj}{after}",
@@ -619,3 +619,23 @@ def _one_by_one(s: str, v: str, words: list[str]) -> list[str] | None:
 
 
 COLOUR_WORDS = {"white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"}
+
+
+# The weather around a state comes on by degrees: "a cat watches the rain" while the rain grows.
+_AMBIENT = {"rain": ["the first drops of", "light", "gentle", "steady", "heavier", "heavy", "pouring", "streaming"],
+            "snow": ["the first flakes of", "light", "gentle", "steady", "heavier", "heavy", "thick", "deep"],
+            "fog": ["the first wisps of", "thin", "light", "drifting", "thickening", "thick", "dense", "heavy"],
+            "wind": ["a first breath of", "light", "gentle", "steady", "stronger", "strong", "gusting", "howling"]}
+_AMBIENT.update(mist=_AMBIENT["fog"], haze=_AMBIENT["fog"], drizzle=_AMBIENT["rain"], storm=_AMBIENT["wind"],
+                smoke=_AMBIENT["fog"], steam=_AMBIENT["fog"])
+
+
+def thickening(text: str) -> list[str] | None:
+    """'a cat watching the rain through a window': the same state while the rain (fog, snow,
+    wind) it names comes on from faint to heavy, so no two frames are the same picture."""
+    m = re.search(r"\b(?:(the|a|an|some)\s+)?(%s)\b" % "|".join(_AMBIENT), text, re.I)
+    if not m:
+        return None
+    det = "the " if m.group(1) and m.group(1).lower() == "the" else ""
+    return [f"{text[:m.start()]}{x if ' of' in x else det + x} {m.group(2)}{text[m.end():]}"
+            for x in _AMBIENT[m.group(2).lower()]]

@@ -251,8 +251,27 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
             else:
                 out += [(a, ""), (b, "as")]
             continue
-        out += _split_and(part)
+        out += [x for piece in _purpose(part) for x in _split_and(piece)]
     return out + ([(lead_place, "")] if lead_place else [])
+
+
+# Verbs of going somewhere for a purpose: "swims across a lake to fetch a ball" is two steps.
+GOING = {"swim", "run", "walk", "go", "come", "rush", "hurry", "drive", "ride", "fly", "climb", "jump", "dive", "race",
+         "dash", "head", "sprint", "jog", "crawl", "sneak", "wade", "paddle", "sail", "hop", "leap", "stretch", "reach",
+         "bend", "kneel", "stand", "lean", "turn"}
+
+
+def _purpose(part: str) -> list[str]:
+    """'swims across a lake to fetch a ball' -> ['swims across a lake', 'fetch a ball']."""
+    m = re.match(r"(.+?)\s+to\s+([a-z]+)(\s+(?:%s)\b.*|\s+(?:up|out|down|over)\b.*)$" % "|".join(sorted(DETERMINERS)),
+                 part, re.I)
+    if not m or verb_lemma(m.group(2)) != m.group(2).lower() or m.group(2).lower() in COLOURS:
+        return [part]
+    words = m.group(1).split()
+    v = find_verb(words, False)
+    if v is None or (verb_lemma(words[v]) or words[v].lower()) not in GOING:
+        return [part]
+    return [m.group(1), f"{m.group(2)}{m.group(3)}"]
 
 
 def _split_and(part: str) -> list[tuple[str, str]]:
