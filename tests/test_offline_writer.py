@@ -508,3 +508,12 @@ def test_weather_around_a_state_comes_on_and_going_somewhere_to_do_something_is_
     dog = script("A golden retriever swims across a lake to fetch a ball")
     assert "across a lake" in " ".join(dog[:3]) and "ball" in dog[-1] and not any("to fetch" in f for f in dog)
     assert script("a leaf turns from green to red")[-1] == "a red leaf"  # "to red" is no purpose
+
+
+def test_taking_a_thing_out_leaving_a_bare_place_and_feeding_bread_to_animals():
+    tray = script("A baker pulls a tray of cookies out of the oven")
+    assert "reaching into the oven" in " ".join(tray) and "halfway out of the oven" in " ".join(tray)
+    school = script("Children run out of school as the bell rings")
+    assert school[-2].startswith("an empty school") and len(set(school)) == 8
+    swans = script("An elderly man feeds bread to swans by the river")
+    assert "bread" in swans[1] and "surrounded by swans" in swans[-1]

@@ -37,6 +37,7 @@ from .offline_actions import (
     feed,
     drive_in,
     knock_off,
+    take_out,
     incremental,
     jump,
     land,
@@ -105,7 +106,9 @@ AWAY = ("away", "off", "out")
 EMPTIES = {"room", "house", "station", "platform", "street", "road", "stage", "field", "park", "kitchen", "shop", "store",
            "cafe", "café", "bakery", "office", "classroom", "hall", "building", "garage", "drain", "box", "nest", "cage",
            "bowl", "plate", "chair", "bench", "bed", "sofa", "couch", "table", "sky", "beach", "pool", "yard", "garden",
-           "doorway", "hallway", "corridor", "alley", "lot", "track", "runway", "harbor", "harbour", "dock", "pier"}
+           "doorway", "hallway", "corridor", "alley", "lot", "track", "runway", "harbor", "harbour", "dock", "pier", "school",
+           "church", "library", "theater", "theatre", "cinema", "restaurant", "gym", "barn", "stable", "tent", "bus",
+           "elevator", "playground", "porch", "lobby", "stadium", "court", "pool", "shed", "cave"}
 # Things that hide what goes into them ("runs into the forest" ends with the forest alone).
 COVERS = {"smoke", "fog", "mist", "cloud", "clouds", "darkness", "shadows", "shadow", "forest", "woods", "trees", "crowd",
           "waves", "water", "dust", "snow", "grass", "bushes", "night", "distance", "sea", "ocean", "steam"}
@@ -235,15 +238,19 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
             v in ("take", "give", "put", "turn", "show"):
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
-    going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
-        f"{s} {x} gone, {g}{tail}" for x in ("partly", "half", "almost")]
     empty = _empty_place(c) if final else None  # the story goes on with the subject: no empty place
+    ways = ("partly", "half", "almost") if empty else ("partly", "half", "mostly", "almost", "nearly all")
+    going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
+        f"{s} {x} gone, {g}{tail}" for x in ways]
     return going + ([empty, f"{empty}, all quiet"] if empty else [])
 
 
 def _empty_place(c: Clause) -> str | None:
     """The place a subject left, named without it (an image model draws every noun it reads)."""
     nps = re.findall(r"((?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)" % _NP_END, c.rest)
+    bare = re.search(r"\b(?:out\s+of|into|from)\s+([a-z]+)$", c.rest, re.I)  # "runs out of school"
+    if not nps and bare and bare.group(1).lower() in EMPTIES:
+        return _with_article("empty", bare.group(1))
     if not nps and c.places:
         nps = [c.places[-1].split(" ", 1)[1]]
     if not nps:
@@ -305,7 +312,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or
         feed(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:

@@ -180,14 +180,16 @@ def topple(s: str, v: str, rest: str, passive: bool) -> list[str] | None:
 
 
 def feed(s: str, v: str, rest: str) -> list[str] | None:
-    """'feeds ducks at a pond': the animals come closer and gather round."""
-    parts = split_object(rest)
+    """'feeds ducks at a pond', 'feeds bread to swans': the animals come closer and gather round."""
+    given = re.match(r"((?:%s\s+)?[\w'-]+)\s+to\s+(.+)$" % _DET, rest, re.I)  # "feeds bread to swans"
+    parts = split_object(given.group(2)) if given else split_object(rest)
+    food = given.group(1) if given else "food"
     if v != "feed" or not parts or not _plural(parts[0]):
         return None
     obj, after = parts
     them = obj.split()[-1] if re.match(_DET + r"\s", obj, re.I) else obj
     doing = f"{s} feeding {obj}{after}"
-    return [f"{s} about to feed {obj}{after}", f"{s} holding out food to {obj}{after}",
+    return [f"{s} about to feed {obj}{after}", f"{s} holding out {food} to {obj}{after}",
             f"{doing}, a few {them} coming closer", f"{doing}, more {them} coming closer",
             f"{doing}, {them} gathering around", f"{doing}, many {them} gathered around",
             f"{doing}, {them} crowding around, eating", f"{s} surrounded by {them}{after}"]
@@ -211,6 +213,19 @@ def bursts(subject, v: str, rest: str) -> list[str] | None:
     return [f"{subject.np} about to {v}{tail}", f"a first {(lead + ' ' + one).strip()} {g}{tail}",
             f"a few {kind} {g}{tail}", f"more {kind} {g}{tail}", f"many {kind} {g}{tail}",
             f"many {kind} {g} at once{tail}", f"dozens of {kind} {g}{tail}", f"the last {kind} {g}{tail}"]
+
+
+def take_out(s: str, v: str, rest: str) -> list[str] | None:
+    """'pulls a tray of cookies out of the oven': reaches in, draws it out, holds it up."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:out\s+of|from)\s+((?:%s)\s+[\w' -]+?)$" % (_DET, _DET),
+                 rest, re.I)
+    if v not in ("pull", "take", "lift", "draw", "get", "fish") or not m:
+        return None
+    obj, place = m.group(1), m.group(2)
+    it = the(obj)
+    return [f"{s} in front of {place}", f"{s} reaching into {place}", f"{s} taking hold of {obj} in {place}",
+            f"{s} pulling {obj} partly out of {place}", f"{s} pulling {obj} halfway out of {place}",
+            f"{s} lifting {it} clear of {place}", f"{s} holding {it} beside {place}", f"{s} setting down {it}"]
 
 
 def knock_off(s: str, v: str, rest: str) -> list[str] | None:
