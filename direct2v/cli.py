@@ -192,9 +192,11 @@ def settings_from_args(args: argparse.Namespace, base: RenderSettings | None = N
 
 def checked_settings(args: argparse.Namespace, base: RenderSettings | None = None) -> RenderSettings:
     """`settings_from_args` with the seed drawn, checked before any model loads: the settings that
-    render, so the renderer does not check them again."""
+    render (a draft's few-step ones, `for_render`), so the renderer does not check them again."""
     s = settings_from_args(args, base)
-    return s.replace(seed=resolve_seed(s.seed)).validate()
+    s = s.replace(seed=resolve_seed(s.seed))
+    s.for_render().validate()
+    return s
 
 
 def load_script(path: str) -> Project:

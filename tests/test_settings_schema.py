@@ -213,6 +213,30 @@ def test_a_page_render_checks_its_settings_once(checks):
     assert checks == ["rotational"]
 
 
+def test_a_draft_render_checks_the_settings_it_renders_once(tmp_path, checks):
+    """A draft renders `for_render()`'s few-step settings: those are checked, once, from the CLI
+    and from the page (not the person's settings and then the draft's)."""
+    from conftest import FAST
+    from test_render_draft import random_lora
+
+    from direct2v.render.loading import tiny_components
+    from direct2v.services import runtime as rt
+    from direct2v.ui import render as render_tab
+
+    lora = random_lora(tiny_components()["unet"], tmp_path / "lcm")
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps(["a red ball", "a red ball bouncing"]))
+    assert cli.main(["render", str(script), "--out", str(tmp_path / "v.zip"), "--draft", "on", "--draft-lora", lora, *SMALL]) == 0
+    assert checks == ["rotational"]
+
+    checks.clear()
+    rt.configure("tiny")
+    fields = {n: getattr(RenderSettings(**FAST, seed=-1, draft=True, draft_lora=lora), n) for n in controls.SETTING_NAMES}
+    outs = list(render_tab.render_video([["a red ball"], ["a red ball bouncing"]], 2, 4, **fields))
+    assert outs[-1][1].endswith(".mp4")
+    assert checks == ["rotational"]
+
+
 def _page_values(**changes):
     from conftest import FAST
 

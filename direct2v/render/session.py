@@ -87,7 +87,8 @@ def render(
     prompts = check_frame_prompts(prompts)
     check_frame_count(len(prompts))  # a video, not a still: the page's, the CLI's and the director's rule
     settings = settings.replace(seed=resolve_seed(settings.seed))
-    pipe.check_inputs(prompts, settings)  # the pipeline's one gate, before the scheduler or memory plan use them
+    # The pipeline's one gate, on what renders (a draft's settings), before the scheduler or memory plan use it.
+    pipe.check_inputs(prompts, settings.for_render())
     call = prepare_pipe(pipe, settings, token=token, listed=listed)
     cuda = torch.cuda.is_available() and pipe.device.type == "cuda"
     if cuda:

@@ -46,7 +46,7 @@ def job_input(
     """The frame prompts and settings a GPU job gets from the page, checked; gr.Error if not.
 
     `rendered(s)`: the settings the job renders from `s` (Compare: one per method), the ones
-    checked; by default `s` itself."""
+    checked; by default what `s` renders (`s.for_render()`: a draft's few-step settings)."""
     prompts = table_prompts(table)
     check_render_input(prompts, num_frames)
     try:
@@ -66,7 +66,7 @@ def within_policy(
     policy = rt.RUNTIME.policy
     if policy.public:
         s = s.replace(compile=policy.compile, low_memory=policy.low_memory)
-    for each in rendered(s) if rendered is not None else [s]:
+    for each in rendered(s) if rendered is not None else [s.for_render()]:
         each.validate()
     policy.check_render(num_frames, s.width, s.height, s.num_inference_steps)
     return s
