@@ -131,7 +131,9 @@ edge far farther little middle past side spotting crouching gaining behind lungi
 deep mid noon sun light afternoon morning evening dusk dawn night some tip fall pushing looking
 beside reaching watching edge below over food coming closer gathering gathered crowding surrounded upright
 wobble wobbling lying its halfway dozens around by eating many out sinking touching sliver glowing thin
-climbing peeking low horizon""".split())
+climbing peeking low horizon visible clear bright stopped ease easing lighter left drops
+kneeling striking match holding flame catching burn burning growing brightly blazing walking up bending lowering head
+lapping lifting standing dripping""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -517,3 +519,20 @@ def test_taking_a_thing_out_leaving_a_bare_place_and_feeding_bread_to_animals():
     assert school[-2].startswith("an empty school") and len(set(school)) == 8
     swans = script("An elderly man feeds bread to swans by the river")
     assert "bread" in swans[1] and "surrounded by swans" in swans[-1]
+
+
+def test_rain_that_stops_eases_a_rainbow_comes_into_view_and_a_subject_before_a_place_keeps_its_number():
+    rain = script("Rain stops and a rainbow appears over the hills")
+    assert rain[0].startswith("rain") and "stopped" in " ".join(rain[:4])
+    assert not any(re.search(r"stopping (?:very )?heavily|beside the rain", f) for f in rain)
+    assert "visible" in " ".join(rain[4:]) and rain[-1].startswith("a rainbow")
+    leaves = script("The leaves on a tree turn orange over the autumn")
+    assert all(f.startswith("the leaves on a tree") for f in leaves) and "all orange" in leaves[-1]
+
+
+def test_drinking_from_a_stream_does_not_empty_it_and_lighting_a_fire_makes_it_grow():
+    deer = script("A deer drinks water from a stream")
+    assert not any(re.search(r"water (?:half|mostly|nearly all) gone|all of the water", f) for f in deer)
+    assert all("a stream" in f for f in deer)
+    fire = script("A man lights a campfire on a beach at dusk")
+    assert "blazing" in fire[-1] and all("on a beach at dusk" in f for f in fire)

@@ -37,6 +37,9 @@ from .offline_actions import (
     feed,
     drive_in,
     knock_off,
+    kindle,
+    appear,
+    easing,
     take_out,
     incremental,
     jump,
@@ -82,7 +85,7 @@ GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "
 # Processes that start and keep going, stronger rather than finished.
 PROCESS = {"boil", "pop", "bubble", "sizzle", "simmer", "flicker", "steam", "smoke", "foam", "flow", "crackle", "whistle",
            "drip", "rain", "snow", "pour", "roar", "rumble", "splash", "swirl", "sparkle", "twinkle", "crash", "pound",
-           "ring", "buzz", "flash", "blink", "wash", "lap", "ripple", "gush", "trickle", "churn"}
+           "ring", "buzz", "flash", "blink", "lap", "ripple", "gush", "trickle", "churn", "sway"}
 # Things people and animals do on and on, with no end or product: they grow more lively.
 ACTIVITY = {"laugh", "giggle", "cry", "sing", "dance", "play", "bark", "clap", "cheer", "wag", "howl", "chirp", "meow",
             "purr", "splash", "frolic", "romp"}
@@ -296,8 +299,14 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     changed = _changed(c, s, v, rest, now)
     if changed:
         return changed, 2.0
+    ends = easing(s, v, rest) if c.subject.head.lower() in ("rain", "snow", "hail", "drizzle", "sleet") else None
+    if ends:  # "the rain stops": lighter, then gone
+        return ends, 1.0
     if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
         return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
+    seen = appear(s, v, rest) if v not in ("come", "arrive", "join") and not c.subject.person else None
+    if seen:  # "a rainbow appears": it comes into view
+        return seen, 1.5
     if v in ARRIVE and before and previous is not None and previous.subject is not None and c.holds is None:
         return _arrival(c, previous, before[-1]), 1.5
     head, transitive = c.subject.head, _transitive(c)
@@ -312,7 +321,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or kindle(s, v, rest) or
         feed(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
@@ -344,8 +353,10 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     # "a baby laughs": livelier; "dances slowly" keeps its own manner
     lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
     once = v == "pop" and (one or words[:1] == ["up"])  # "a balloon pops", "toast pops up": once, not on and on
-    if c.onset or weather or lively or (v in PROCESS and not transitive and not once):
-        return ([now] if marked else _process(s, v, tail, weather, head.lower() == "wind", lively)), 1.0
+    watery = v in ("wash", "pound", "beat") and head.lower() in ("wave", "waves", "water", "tide", "sea", "surf", "rain")
+    if c.onset or weather or lively or ((v in PROCESS or watery) and not transitive and not once):
+        windy = head.lower() == "wind" or v in ("sway", "rustle", "flutter", "bend", "toss")  # moved by the wind
+        return ([now] if marked else _process(s, v, tail, weather, windy, lively)), 1.0
     if c.sudden:  # all at once
         return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
     if over_time:  # "rusts over many years": by degrees

@@ -12,9 +12,9 @@ import re
 
 from lemminflect import getLemma
 
-from .offline_grammar import FEELINGS, PREPOSITIONS, ing, is_plural_noun, lemmas, participle
+from .offline_grammar import COLOURS, FEELINGS, PREPOSITIONS, ing, is_plural_noun, lemmas, participle
 
-_NP_END = "|".join(sorted((PREPOSITIONS - {"of"}) | {"while", "as", "when"}))
+_NP_END = "|".join(sorted((PREPOSITIONS - {"of"}) | {"while", "as", "when", "together", "alone", "again", r"\w+ly"}))
 _DET = r"(?:a|an|the|some|his|her|their|its|my|your|our|two|three|several)"
 
 
@@ -254,6 +254,20 @@ def drive_in(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} beside {it} {participle(v)} all the way into {place}"]
 
 
+def kindle(s: str, v: str, rest: str) -> list[str] | None:
+    """'lights a campfire': a spark, a small flame, the fire catching, a blazing fire."""
+    parts = split_object(rest)
+    if v not in ("light", "start", "kindle", "build") or not parts or \
+            parts[0].split()[-1].lower() not in ("fire", "campfire", "bonfire", "fireplace", "stove", "torch"):
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} kneeling beside {obj}{after}", f"{s} striking a match by {obj}{after}",
+            f"{s} holding a flame to {obj}{after}", f"{s} beside {obj}{after}, a small flame catching",
+            f"{s} beside {obj}{after}, {it} starting to burn", f"{s} beside {obj}{after}, {it} growing",
+            f"{s} beside {obj}{after}, {it} burning brightly", f"{s} beside {obj}{after}, {it} blazing"]
+
+
 def read_through(s: str, v: str, rest: str) -> list[str] | None:
     """'reads a book': from its first pages to its last, then closed."""
     parts = split_object(rest)
@@ -273,6 +287,12 @@ def consume(s: str, v: str, rest: str) -> list[str] | None:
     if v not in CONSUME or not parts:
         return None
     obj, after = parts
+    source = re.match(r"\s+from\s+((?:%s)\s+.+)$" % _DET, after, re.I)
+    if source and CONSUME[v] == "empty":  # "drinks water from a stream": the stream is not drunk dry
+        at = source.group(1)
+        return [f"{s} walking up to {at}", f"{s} at the edge of {at}", f"{s} bending down to {at}",
+                f"{s} lowering its head to {at}", f"{s} {ing(v)} {obj} from {at}", f"{s} lapping up {obj} from {at}",
+                f"{s} lifting its head from {at}", f"{s} standing beside {at}, {obj} dripping"]
     what, g, end = f"{obj}{after}", ing(v), CONSUME[v]
     vessel = the(obj.split(" of ")[0]) if " of " in obj else the(obj)
     contents = obj.split(" of ", 1)[1] if " of " in obj else obj  # "a cup of coffee": a sip of coffee
@@ -379,7 +399,7 @@ _WHERE = {
              "far beyond"),
     "under": ("in front of", ["@ toward", "about to pass under", "halfway under", "nearly through under"],
               "coming out from under"),
-    "onto": ("at the foot of", ["@ toward", "close to", "climbing onto", "halfway onto", "nearly on top of"],
+    "onto": ("at the foot of", ["@ toward", "close to", "reaching up to", "halfway onto", "nearly on top of"],
              "standing on top of"),
     "over": ("some way off from", ["@ toward", "nearing", "just reaching", "@ over the near side of",
                                    "@ over the far side of"], "beyond"),
@@ -596,7 +616,7 @@ def becomes(s: str, v: str, rest: str) -> list[str] | None:
     tide = v in ("go", "come") and words[:1] in (["out"], ["in"]) and s.split()[-1].lower() in ("tide", "water", "sea")
     asleep = v == "fall" and words[:1] in (["asleep"], ["silent"], ["quiet"], ["still"])
     if not (tide or asleep) and (v not in CHANGE_TO or not words or "ADJ" not in lemmas(words[0]) or
-                                 "NOUN" in lemmas(words[0]) and words[0].lower() not in COLOUR_WORDS | FEELINGS):
+                                 "NOUN" in lemmas(words[0]) and words[0].lower() not in COLOURS | FEELINGS):
         return None
     adj, tail = words[0], " ".join(words[1:])
     tail = f" {tail}" if tail else ""
@@ -633,7 +653,7 @@ def _one_by_one(s: str, v: str, words: list[str]) -> list[str] | None:
             f"all but a few of {things} {state}{tail}", f"all of {things} {state}{tail}"]
 
 
-COLOUR_WORDS = {"white", "black", "green", "red", "blue", "yellow", "brown", "gold", "grey", "gray"}
+
 
 
 # The weather around a state comes on by degrees: "a cat watches the rain" while the rain grows.
@@ -654,3 +674,27 @@ def thickening(text: str) -> list[str] | None:
     det = "the " if m.group(1) and m.group(1).lower() == "the" else ""
     return [f"{text[:m.start()]}{x if ' of' in x else det + x} {m.group(2)}{text[m.end():]}"
             for x in _AMBIENT[m.group(2).lower()]]
+
+
+def appear(s: str, v: str, rest: str) -> list[str] | None:
+    """'a rainbow appears over the hills': faint, then clearer, then bright."""
+    if v not in ("appear", "emerge", "form", "show") or (v == "show" and not rest.lower().startswith("up")):
+        return None
+    tail = re.sub(r"^up\b\s*", "", rest, flags=re.I) if v == "show" else rest
+    tail = f" {tail}" if tail else ""
+    return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", f"{s} faintly visible{tail}",
+            f"{s} partly visible{tail}", f"{s} half visible{tail}", f"{s} clearly visible{tail}",
+            f"{s} fully visible{tail}", f"{s} bright and clear{tail}"]
+
+
+def easing(s: str, v: str, rest: str) -> list[str] | None:
+    """'the rain stops', 'the wind dies down': lighter, then gone."""
+    words = rest.lower().split()
+    if not (v in ("stop", "end", "cease") or (v in ("let", "die", "ease") and words[:1] in (["up"], ["down"], ["off"]))):
+        return None
+    tail = " ".join(rest.split()[1:] if v in ("let", "die", "ease") else rest.split())
+    tail = f" {tail}" if tail else ""
+    kind = s[:1].lower() + s[1:] if s.split()[0] in ("Rain", "Snow", "Wind", "Hail", "Fog") else s
+    return [f"{s} falling{tail}", f"{s} beginning to ease{tail}", f"{s} easing{tail}", f"lighter {kind}{tail}",
+            f"only a little {kind} left{tail}", f"the last drops of {kind}{tail}", f"{s} about to stop{tail}",
+            f"{s} stopped{tail}"]

@@ -174,6 +174,12 @@ def _noun_then_verb(words: list[str], i: int) -> bool:
                 verb == getInflection(lemma, "VBZ")[0] and not is_plural_noun(noun))
 
 
+def _plural_head_before_place(words: list[str]) -> bool:
+    """'the leaves on a tree (turn)': the head is the noun before the place, and it is plural."""
+    at = next((k for k, w in enumerate(words) if k and w.lower() in STATIC_PLACES), None)
+    return at is not None and is_plural_noun(words[at - 1].lower().strip(","))
+
+
 def find_verb(words: list[str], has_subject_before: bool) -> int | None:
     """Index of the clause's main verb (the auxiliary if there is one), or None."""
     for i, w in enumerate(words):
@@ -200,7 +206,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         if lw.endswith("ing") and lw != lemma:
             return i  # "a corgi running"
         subject_plural = is_plural_noun(prev) or prev in {"they", "we", "you", "i"} or \
-            any(x.lower() == "and" for x in words[:i])
+            any(x.lower() == "and" for x in words[:i]) or _plural_head_before_place(words[:i])
         third = getInflection(lemma, "VBZ")[0]
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None

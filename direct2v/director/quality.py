@@ -217,7 +217,8 @@ _GONE = re.compile(r"\b(?:disappear|vanish|fl(?:y|ies|ew|ying) (?:away|off)|run(
                    r"leav(?:e|es|ing) (?:a|an|the|his|her|their|home)\b|"
                    r"exit(?:s|ing)?|melt(?:s|ing)? away|sail(?:s|ing)? away|driv(?:e|es|ing) away|"
                    r"walk(?:s|ing)? (?:away|off|out)|is gone|goes? out of sight|"
-                   r"into (?:the|a) (?:forest|woods|fog|mist|smoke|clouds?|darkness|night|crowd|sea|ocean)\b)", re.I)
+                   r"into (?:the|a) (?:forest|woods|fog|mist|smoke|clouds?|darkness|night|crowd|sea|ocean)\b"
+                   r"(?!\s+(?:sky|air|light|time|water)))", re.I)  # "into the night sky" is no exit
 
 
 def ends_in_absence(prompt: str) -> bool:
