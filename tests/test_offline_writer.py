@@ -536,3 +536,16 @@ def test_drinking_from_a_stream_does_not_empty_it_and_lighting_a_fire_makes_it_g
     assert all("a stream" in f for f in deer)
     fire = script("A man lights a campfire on a beach at dusk")
     assert "blazing" in fire[-1] and all("on a beach at dusk" in f for f in fire)
+
+
+def test_a_prompt_of_punctuation_only_gives_its_frames_and_no_error():
+    frames = make_director("offline").direct("!!!", num_frames=4)
+    assert len(frames) == 4 and all(f.startswith("!!!") for f in frames)
+
+
+def test_running_after_a_thing_is_a_chase_and_a_pin_bursts_a_balloon():
+    dog = script("A boy throws a stick and his dog runs after it")
+    assert any("chase a stick" in f or "running after a stick" in f for f in dog) and "his dog" in dog[-1]
+    assert not any("in the middle of" in f for f in dog)
+    pin = script("A girl pops a balloon with a pin")
+    assert "pin" in pin[0] and any("bursting" in f or "bursts" in f for f in pin) and "scraps" in pin[-1]

@@ -38,6 +38,7 @@ from .offline_actions import (
     drive_in,
     knock_off,
     kindle,
+    burst_it,
     appear,
     easing,
     take_out,
@@ -316,12 +317,15 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     gone = _gone(c, s, v, tail, final)
     if gone:
         return gone, 2.0
+    after = re.match(r"after\s+((?:the|a|an|his|her|their|its|some)\s.+)$", rest, re.I)
+    if v in ("run", "race", "dash", "go", "chase", "rush") and after:  # "runs after a stick" is a chase
+        v, rest, transitive = "chase", after.group(1), True
     objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
     if head.lower() in WEATHER | VEILS | THINGS:  # "lightning strikes a tree", "smoke fills the kitchen": no hands
         objecty = False
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or kindle(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or
         feed(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     if done:
@@ -546,6 +550,8 @@ def looks_english(prompt: str) -> bool:
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
     """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
     clauses = read_story(prompt)
+    if not clauses:  # punctuation only ("!!!"): nothing to read, the words as written
+        return [prompt] * num_frames, [""] * num_frames, False
     for c, nxt in zip(clauses, clauses[1:]):
         # "a corgi is running, and another corgi joins": the running is the scene the event happens in
         c.background = c.participle and (nxt.sudden or nxt.weather or nxt.verb in ARRIVE)

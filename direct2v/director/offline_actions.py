@@ -254,6 +254,21 @@ def drive_in(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} beside {it} {participle(v)} all the way into {place}"]
 
 
+def burst_it(s: str, v: str, rest: str) -> list[str] | None:
+    """'pops a balloon with a pin': the point comes close, touches, the thing bursts."""
+    parts = split_object(rest)
+    if v not in ("pop", "burst", "prick") or not parts or _plural(parts[0]):
+        return None
+    obj, after = parts
+    tool = re.match(r"\s+with\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)
+    point, place = (tool.group(1), tool.group(2)) if tool else ("a finger", after)
+    it = the(obj)
+    return [f"{s} holding {point} near {obj}{place}", f"{s} bringing {point} closer to {obj}{place}",
+            f"{s} touching {obj} with {point}{place}", f"{s} pressing {point} into {obj}{place}",
+            f"{s} {ing(v)} {obj}{place}, {it} bursting", f"{s} flinching as {it} bursts{place}",
+            f"{s} beside scraps of {it[4:]}{place}", f"{s} holding {point} beside scraps of {it[4:]}{place}"]
+
+
 def kindle(s: str, v: str, rest: str) -> list[str] | None:
     """'lights a campfire': a spark, a small flame, the fire catching, a blazing fire."""
     parts = split_object(rest)
