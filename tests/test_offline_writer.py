@@ -133,7 +133,8 @@ beside reaching watching edge below over food coming closer gathering gathered c
 wobble wobbling lying its halfway dozens around by eating many out sinking touching sliver glowing thin
 climbing peeking low horizon visible clear bright stopped ease easing lighter left drops
 kneeling striking match holding flame catching burn burning growing brightly blazing walking up bending lowering head
-lapping lifting standing dripping""".split())
+lapping lifting standing dripping inside opening blank covered writing flinching scraps pressing pin
+bringing""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -549,3 +550,16 @@ def test_running_after_a_thing_is_a_chase_and_a_pin_bursts_a_balloon():
     assert not any("in the middle of" in f for f in dog)
     pin = script("A girl pops a balloon with a pin")
     assert "pin" in pin[0] and any("bursting" in f or "bursts" in f for f in pin) and "scraps" in pin[-1]
+
+
+def test_emerging_writing_on_a_surface_and_what_is_eaten_from_a_bowl():
+    pizza = script("A hot pizza comes out of a wood-fired oven")
+    assert "inside" in pizza[0] and "halfway out of" in " ".join(pizza) and not any(f.startswith("only") for f in pizza)
+    board = script("A student writes on a chalkboard")
+    assert "blank chalkboard" in board[0] and "covered in writing" in board[-1]
+    cereal = script("A boy eats a bowl of cereal at breakfast")
+    assert "the cereal half eaten" in " ".join(cereal) and not any("the bowl half eaten" in f for f in cereal)
+    nails = script("A woman paints her nails")
+    assert nails[-1] == "a woman with her nails all painted"
+    walk = script("A woman walks her dog on a snowy morning")
+    assert not any("edge of a snowy morning" in f for f in walk)  # a time is no place to cross

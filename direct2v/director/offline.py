@@ -40,6 +40,7 @@ from .offline_actions import (
     kindle,
     burst_it,
     appear,
+    emerge,
     easing,
     take_out,
     incremental,
@@ -288,6 +289,26 @@ def _stages(c: Clause, before: list[str], previous: Clause | None = None, first:
     return with_marks(texts, span.marks), max(weight, 2.0)
 
 
+def _on_object(c: Clause, s: str, v: str, rest: str, transitive: bool) -> tuple[list[str] | None, str, str]:
+    """(stages of what the subject does to its object, or None; the verb; its words): eating,
+    pouring, catching, throwing, building... "runs after a stick" is read as a chase."""
+    head = c.subject.head if c.subject else ""
+    after = re.match(r"after\s+((?:the|a|an|his|her|their|its|some)\s.+)$", rest, re.I)
+    if v in ("run", "race", "dash", "go", "chase", "rush") and after:  # "runs after a stick" is a chase
+        v, rest, transitive = "chase", after.group(1), True
+    objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
+    if head.lower() in WEATHER | VEILS | THINGS:  # "lightning strikes a tree", "smoke fills the kitchen": no hands
+        objecty = False
+    objecty = objecty or (v in CREATE and rest.lower().startswith("on "))  # "writes on a chalkboard"
+    done = None if c.passive or not objecty else (
+        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
+        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or
+        take_out(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or feed(s, v, rest) or
+        reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
+        (incremental(s, v, rest) if v in CREATE | AFFECT else None))
+    return done, v, rest
+
+
 def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, final: bool,
            over_time: bool = False, marked: bool = False) -> tuple[list[str], float]:
     """`_stages` for a clause without a span; over_time: a change told by degrees (its span
@@ -305,29 +326,21 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return ends, 1.0
     if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
         return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
-    seen = appear(s, v, rest) if v not in ("come", "arrive", "join") and not c.subject.person else None
+    seen = emerge(s, v, rest) or (appear(s, v, rest) if v not in ("come", "arrive", "join") and not c.subject.person
+                                  else None)
     if seen:  # "a rainbow appears": it comes into view
         return seen, 1.5
     if v in ARRIVE and before and previous is not None and previous.subject is not None and c.holds is None:
         return _arrival(c, previous, before[-1]), 1.5
     head, transitive = c.subject.head, _transitive(c)
-    up = set_or_rise(s, head, v, rest) or rise(s, head, v, rest) or veil(s, head, v, rest, transitive)
+    up = set_or_rise(s, head, v, rest) or rise(s, head, v, rest) or veil(s, head, v, rest, transitive) or \
+        emerge(s, v, rest)
     if up:
         return up, 2.0
     gone = _gone(c, s, v, tail, final)
     if gone:
         return gone, 2.0
-    after = re.match(r"after\s+((?:the|a|an|his|her|their|its|some)\s.+)$", rest, re.I)
-    if v in ("run", "race", "dash", "go", "chase", "rush") and after:  # "runs after a stick" is a chase
-        v, rest, transitive = "chase", after.group(1), True
-    objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
-    if head.lower() in WEATHER | VEILS | THINGS:  # "lightning strikes a tree", "smoke fills the kitchen": no hands
-        objecty = False
-    done = None if c.passive or not objecty else (
-        lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
-        flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or take_out(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or
-        feed(s, v, rest) or reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
-        (incremental(s, v, rest) if v in CREATE | AFFECT else None))
+    done, v, rest = _on_object(c, s, v, rest, transitive)
     if done:
         return done, 2.0
     if v in GRADUAL and not (v in ("open", "close") and transitive):

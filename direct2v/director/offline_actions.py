@@ -106,6 +106,14 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                 f"{s} beside {obj}{after}, a wisp of smoke rising", f"{s} beside {obj}{after}, the last smoke fading"]
     if v == "blow" and not rest.lower().startswith(("out ", "up ")):
         return _bubbles(s, rest)  # "blows out the candles" puts them out one by one; bubbles come one by one
+    surface = re.match(r"on\s+((?:%s)\s+[\w'-]+(?:\s+[\w'-]+)?)(.*)$" % _DET, rest, re.I)
+    if v in ("write", "draw", "paint", "scribble", "sketch", "doodle") and surface:  # "writes on a chalkboard"
+        board, after = surface.group(1), surface.group(2)
+        covered = {"write": "writing", "scribble": "scribbles", "paint": "paint"}.get(v, "drawings")
+        return [f"{s} in front of a blank {board.split(' ', 1)[1]}{after}", f"{s} about to {v} on {board}{after}",
+                f"{s} beginning to {v} on {board}{after}"] + [
+            f"{s} {ing(v)} on {board}{after}, {the(board)} {x} covered in {covered}"
+            for x in ("a little", "partly", "half", "mostly")] + [f"{s} beside {the(board)} covered in {covered}{after}"]
     made = v in CREATE
     particle = re.match(r"(?:up|out|off|down)\s+(?=%s\b)" % _DET, rest, re.I)  # "blows out the candles"
     parts = split_object(rest[particle.end():] if particle else rest)
@@ -115,7 +123,8 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
         return None
     obj, after = parts
     into = re.match(r"\s+into\s+((?:a|an)\s+[\w' -]+?)(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, after, re.I)
-    product = the(into.group(1) if into else obj)
+    product = the((into.group(1) if into else obj).split(" of ")[0])  # "a tower of blocks": the tower grows
+    own = re.match(r"(?:his|her|their|its|my|your|our)\s", obj, re.I)  # "paints her nails": she has them after
     what, after = f"{particle.group(0) if particle else ''}{obj}{after}", into.group(2) if into else after
     mass = not re.match(_DET + r"\s", obj, re.I) and not _plural(obj)  # "chops wood": no "a fully chopped wood"
     done = participle(v) + (f" {particle.group(0).strip()}" if particle else "")  # "blown out"
@@ -125,6 +134,10 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                  f"most of {product} {done}", f"nearly all of {product} {done}"]
         return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
             f"{s} beside {product} all {done}{after}"]
+    if own and not into:
+        end = f"{s} with {obj} all {done}{after}" if _plural(obj) else f"{s} with {obj} fully {done}{after}"
+        steps = [f"{product} {x} {done}" for x in ("barely", "a quarter", "half", "three quarters", "nearly all")]
+        return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [end]
     if _plural(product) and not into:
         steps = [f"the first of {product} {done}", f"a few of {product} {done}", f"about half of {product} {done}",
                  f"most of {product} {done}"]
@@ -309,8 +322,11 @@ def consume(s: str, v: str, rest: str) -> list[str] | None:
                 f"{s} lowering its head to {at}", f"{s} {ing(v)} {obj} from {at}", f"{s} lapping up {obj} from {at}",
                 f"{s} lifting its head from {at}", f"{s} standing beside {at}, {obj} dripping"]
     what, g, end = f"{obj}{after}", ing(v), CONSUME[v]
-    vessel = the(obj.split(" of ")[0]) if " of " in obj else the(obj)
     contents = obj.split(" of ", 1)[1] if " of " in obj else obj  # "a cup of coffee": a sip of coffee
+    holder = obj.split(" of ")[0].split()[-1].lower() in ("bowl", "plate", "cup", "mug", "box", "bag", "jar", "can",
+                                                        "bottle", "basket", "bucket", "pot", "tray", "carton", "packet")
+    # "a bowl of cereal": the cereal is eaten; "a slice of pizza": the slice is
+    vessel = the(obj.split(" of ")[0] if CONSUME[v] == "empty" or not holder else contents)
     bit = "sip" if end == "empty" else ("lick" if v == "lick" else "bite")
     if end == "empty" and " of " in obj:
         amounts = [f"{vessel} nearly full", f"{vessel} half empty", f"{vessel} mostly empty", f"{vessel} nearly empty"]
@@ -453,7 +469,9 @@ ROAM = {"walk", "run", "jog", "stroll", "wander", "ride", "skate", "ski", "hike"
         "wade", "crawl", "tiptoe", "prowl", "patrol", "waltz", "cruise"}
 # Places too big or too vague to cross: "flies in the sky" has no far side.
 _OPEN = {"sky", "air", "clouds", "wind", "rain", "snow", "sun", "sunshine", "sea", "ocean", "water", "waves", "dark",
-         "darkness", "distance", "fog", "mist", "moonlight", "light", "shade", "shadows", "world", "space"}
+         "darkness", "distance", "fog", "mist", "moonlight", "light", "shade", "shadows", "world", "space", "morning",
+         "evening", "night", "day", "afternoon", "weekend", "dawn", "dusk", "sunset", "sunrise", "winter", "summer",
+         "spring", "autumn", "fall", "moment", "hurry", "way", "time", "rhythm", "dark", "sunlight", "heat", "cold"}
 
 
 def roam(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
@@ -689,6 +707,18 @@ def thickening(text: str) -> list[str] | None:
     det = "the " if m.group(1) and m.group(1).lower() == "the" else ""
     return [f"{text[:m.start()]}{x if ' of' in x else det + x} {m.group(2)}{text[m.end():]}"
             for x in _AMBIENT[m.group(2).lower()]]
+
+
+def emerge(s: str, v: str, rest: str) -> list[str] | None:
+    """'a butterfly emerges from a cocoon', 'a pizza comes out of an oven': out bit by bit."""
+    m = re.match(r"(?:out\s+of|out\s+from|from)\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if v not in ("emerge", "come", "crawl", "climb", "hatch", "peek", "poke", "slide") or not m or \
+            (v == "come" and not rest.lower().startswith("out")):
+        return None
+    src, way = m.group(1), rest[: m.start(1)].strip()
+    return [f"{s} inside {src}", f"{s} just visible inside {src}", f"{s} at the opening of {src}",
+            f"{s} starting to {v} {way} {src}", f"{s} halfway out of {src}", f"{s} almost out of {src}",
+            f"{s} just out of {src}", f"{s} beside {src}"]
 
 
 def appear(s: str, v: str, rest: str) -> list[str] | None:
