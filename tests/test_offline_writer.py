@@ -134,7 +134,8 @@ wobble wobbling lying its halfway dozens around by eating many out sinking touch
 climbing peeking low horizon visible clear bright stopped ease easing lighter left drops
 kneeling striking match holding flame catching burn burning growing brightly blazing walking up bending lowering head
 lapping lifting standing dripping inside opening blank covered writing flinching scraps pressing pin
-bringing""".split())
+bringing distance closer catching alongside joining together side heading approaching nearing slowing stop
+stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -563,3 +564,14 @@ def test_emerging_writing_on_a_surface_and_what_is_eaten_from_a_bowl():
     assert nails[-1] == "a woman with her nails all painted"
     walk = script("A woman walks her dog on a snowy morning")
     assert not any("edge of a snowy morning" in f for f in walk)  # a time is no place to cross
+
+
+def test_someone_who_joins_comes_closer_first_and_a_train_pulls_in():
+    corgi = script("A corgi is running, and another corgi joins later")
+    assert corgi[0] == "a corgi running" and "far off" in corgi[1] and corgi[-1].startswith("two corgis")
+    assert len(set(corgi)) == 8 and not any("shot" in f for f in corgi)
+    train = script("A train arrives at a busy station")
+    assert "far off" in train[0] and "stopped at a busy station" in " ".join(train[-2:])
+    storm = script("A storm rolls in over the ocean")
+    assert "horizon" in storm[0] and "overhead" in " ".join(storm[-3:])
+    assert not any(re.search(r"\b(?:lightly|heavily)\b", f) for f in storm)

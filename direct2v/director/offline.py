@@ -41,6 +41,8 @@ from .offline_actions import (
     burst_it,
     appear,
     emerge,
+    storm,
+    arrive,
     easing,
     take_out,
     incremental,
@@ -143,13 +145,17 @@ def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
     """'another corgi joins' a running corgi: it comes into the picture, then both are in it."""
     old, new = previous.subject, c.subject
     assert old is not None and new is not None
-    coming = f"{last}, {new.np} {ing(c.verb)}{' ' + c.rest if c.rest else ''}"
+    rest = f" {c.rest}" if c.rest else ""
+    # the newcomer comes closer frame by frame, then both are in the picture
+    coming = [f"{last}, {new.np} {x}" for x in ("far off in the distance", "coming closer", "catching up",
+                                                  "almost alongside")] + [f"{last}, {new.np} {ing(c.verb)}{rest}"]
     doing = f"{ing(previous.verb)} {previous.rest}".strip() if previous.verb else ""
     if new.head.lower() == old.head.lower() and not old.plural:
         look = [w for w in old.np.split()[:-1] if w.lower() not in ("a", "an", "the", "another")]
         both = " ".join(["two"] + look + [plural(old.head)])
-        return [coming, f"{both} {doing} together".strip()]
-    return [coming, f"{old.np} {doing}, {new.np} beside the {old.head}".replace("  ", " ")]
+        return coming + [f"{both} {doing} together".strip(), f"{both} {doing} side by side".strip()]
+    return coming + [f"{old.np} {doing}, {new.np} beside the {old.head}".replace("  ", " "),
+                     f"{old.np} and {new.np[:1].lower() + new.np[1:]} {doing} together".replace("  ", " ")]
 
 
 def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
@@ -180,6 +186,7 @@ def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False, livel
         return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
             f"{s} {w + ' ' if w else ''}{g}{tail}" for w in ("gently", "", "steadily", "strongly", "fiercely", "wildly")]
     ways = ("a little", "", "more and more", "harder", "very hard", "harder than ever") if lively else (
+        "slowly", "", "steadily", "faster", "quickly", "in a steady stream") if v in ("drip", "trickle", "leak") else (
         "gently", "", "steadily", "harder", "strongly", "very strongly") if wind else (
         "lightly", "", "steadily", "harder", "heavily", "very heavily") if weather else (
         "gently", "", "steadily", "harder", "vigorously", "at full strength")
@@ -334,7 +341,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return _arrival(c, previous, before[-1]), 1.5
     head, transitive = c.subject.head, _transitive(c)
     up = set_or_rise(s, head, v, rest) or rise(s, head, v, rest) or veil(s, head, v, rest, transitive) or \
-        emerge(s, v, rest)
+        emerge(s, v, rest) or storm(s, head, v, rest) or arrive(s, v, rest)
     if up:
         return up, 2.0
     gone = _gone(c, s, v, tail, final)
@@ -573,6 +580,8 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for i, c in enumerate(clauses):
         texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
                                 i == len(clauses) - 1)
+        if len(texts) == 1 and len(clauses) > 1 and (c.background or c.verb in STATES):
+            weight = 0.01  # the scene a later event happens in: one frame, the event holds it after
         if i + 1 < len(clauses) and clauses[i + 1].holds is c:
             # it goes on through the next step: no end of its own (a state: one frame, the next holds it)
             texts, weight = texts[: max(1, len(texts) // 2)], (1.0 if len(texts) > 2 else 0.01)

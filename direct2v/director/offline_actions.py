@@ -370,7 +370,8 @@ def propel(s: str, v: str, rest: str) -> Stages | None:
     if v not in PROPEL or not parts:
         return None
     obj, after = parts
-    target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to)\s+(.+)$", after, re.I)
+    target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),
+                      after, re.I)  # "skips rocks on a lake": over the water
     where, place = (f" {target.group(1)} {target.group(2)}", "") if target else ("", after)
     g, done = ing(v), participle(v)
     ready = f"{s} holding {obj}{place}" if PROPEL[v] else f"{s} lining up in front of {obj}{place}"
@@ -743,3 +744,26 @@ def easing(s: str, v: str, rest: str) -> list[str] | None:
     return [f"{s} falling{tail}", f"{s} beginning to ease{tail}", f"{s} easing{tail}", f"lighter {kind}{tail}",
             f"only a little {kind} left{tail}", f"the last drops of {kind}{tail}", f"{s} about to stop{tail}",
             f"{s} stopped{tail}"]
+
+
+def arrive(s: str, v: str, rest: str) -> list[str] | None:
+    """'a train arrives at a busy station': far off, nearing, pulling in, stopped there."""
+    m = re.match(r"(?:at|in|into|on)\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if v not in ("arrive", "pull", "come") or not m or (v in ("pull", "come") and not rest.lower().startswith("into")):
+        return None
+    place = m.group(1)
+    return [f"{s} far off, heading for {place}", f"{s} approaching {place}", f"{s} nearing {place}",
+            f"{s} slowing down near {place}", f"{s} pulling into {place}", f"{s} coming to a stop at {place}",
+            f"{s} stopped at {place}", f"{s} standing at {place}"]
+
+
+def storm(s: str, head: str, v: str, rest: str) -> list[str] | None:
+    """'a storm rolls in over the ocean': far off, closer, overhead."""
+    if head.lower() not in ("storm", "thunderstorm", "blizzard", "hurricane") or \
+            v not in ("roll", "come", "move", "approach", "gather", "brew", "build", "sweep", "blow", "arrive"):
+        return None
+    tail = re.sub(r"^(?:in|up)\b\s*", "", rest, flags=re.I)
+    tail = f" {tail}" if tail else ""
+    return [f"{s} far off on the horizon{tail}", f"{s} about to roll in{tail}", f"{s} beginning to roll in{tail}",
+            f"{s} rolling in{tail}, the sky darkening", f"{s} closer{tail}, dark clouds spreading",
+            f"{s} nearly overhead{tail}", f"{s} overhead{tail}, wind and rain lashing down", f"{s} raging{tail}"]
