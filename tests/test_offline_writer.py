@@ -135,7 +135,8 @@ climbing peeking low horizon visible clear bright stopped ease easing lighter le
 kneeling striking match holding flame catching burn burning growing brightly blazing walking up bending lowering head
 lapping lifting standing dripping inside opening blank covered writing flinching scraps pressing pin
 bringing distance closer catching alongside joining together side heading approaching nearing slowing stop
-stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging""".split())
+stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging suddenly away
+farther""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -575,3 +576,11 @@ def test_someone_who_joins_comes_closer_first_and_a_train_pulls_in():
     storm = script("A storm rolls in over the ocean")
     assert "horizon" in storm[0] and "overhead" in " ".join(storm[-3:])
     assert not any(re.search(r"\b(?:lightly|heavily)\b", f) for f in storm)
+
+
+def test_a_sudden_action_goes_on_after_it_starts_and_it_can_mean_the_only_one_there():
+    cheetah = script("A cheetah sitting suddenly sprints at full speed")
+    assert cheetah[0] == "a cheetah sitting" and "suddenly" in cheetah[1] and len(set(cheetah)) == 8
+    assert not any("shot" in f for f in cheetah)
+    baby = script("a baby sleeps, suddenly it cries")
+    assert all(f.startswith("a baby") for f in baby)

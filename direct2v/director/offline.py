@@ -381,8 +381,12 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if c.onset or weather or lively or ((v in PROCESS or watery) and not transitive and not once):
         windy = head.lower() == "wind" or v in ("sway", "rustle", "flutter", "bend", "toss")  # moved by the wind
         return ([now] if marked else _process(s, v, tail, weather, windy, lively)), 1.0
-    if c.sudden:  # all at once
-        return [f"{s} suddenly {ing(v)}{tail}", now], 1.0
+    if c.sudden:  # all at once, then it goes on: away (a verb of moving) or livelier
+        g = ing(v)
+        more = [f"{s} {g} away{tail}", f"{s} {g} farther away{tail}", f"{s} {g} into the distance{tail}",
+                f"{s} far off, {g}{tail}"] if v in MOTION else [
+            f"{s} {g} more and more{tail}", f"{s} {g} harder{tail}", f"{s} {g} very hard{tail}", f"{s} {g} harder than ever{tail}"]
+        return [f"{s} suddenly starting to {v}{tail}", f"{s} suddenly {g}{tail}", now] + more, 1.0
     if over_time:  # "rusts over many years": by degrees
         return _gradual(c, s, v, tail, first), 2.0
     return ([now] if marked else _action(s, v, tail)), 1.0

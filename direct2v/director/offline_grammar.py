@@ -346,6 +346,8 @@ class Reader:
                 return e
             if w in ("he", "she", "him", "her") and e.person and not e.plural:
                 return e
+        if w == "it":  # "a baby sleeps, suddenly it cries": no thing named, the one there is
+            return next((e for e in reversed(self.entities) if e is not exclude and not e.plural), None)
         return self.entities[-1] if self.entities and w in ("they", "them") else None
 
     def known(self, np: str) -> Entity:
