@@ -136,7 +136,7 @@ kneeling striking match holding flame catching burn burning growing brightly bla
 lapping lifting standing dripping inside opening blank covered writing flinching scraps pressing pin
 bringing distance closer catching alongside joining together side heading approaching nearing slowing stop
 stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging suddenly away
-farther""".split())
+farther lifting toward against letting straightening stepping""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -584,3 +584,14 @@ def test_a_sudden_action_goes_on_after_it_starts_and_it_can_mean_the_only_one_th
     assert not any("shot" in f for f in cheetah)
     baby = script("a baby sleeps, suddenly it cries")
     assert all(f.startswith("a baby") for f in baby)
+
+
+def test_placing_a_thing_someone_elses_hair_and_a_night_long_burn():
+    painting = script("A woman hangs a painting on the wall")
+    assert not any("half hung" in f for f in painting) and "straightening" in " ".join(painting)
+    laundry = script("a woman hangs laundry on a clothesline on a windy day")
+    assert "half of the laundry hung" in " ".join(laundry)
+    barber = script("A barber cuts a man's hair")
+    assert not any("beside a fully cut" in f for f in barber) and "fully cut" in barber[-1]
+    fire = script("A campfire burns down to embers during the night")
+    assert not any("during the night" in f for f in fire) and fire[0].endswith("at dusk")

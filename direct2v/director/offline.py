@@ -45,6 +45,7 @@ from .offline_actions import (
     arrive,
     easing,
     take_out,
+    place_on,
     incremental,
     jump,
     land,
@@ -310,7 +311,7 @@ def _on_object(c: Clause, s: str, v: str, rest: str, transitive: bool) -> tuple[
     done = None if c.passive or not objecty else (
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
         flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or
-        take_out(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or feed(s, v, rest) or
+        take_out(s, v, rest) or place_on(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or feed(s, v, rest) or
         reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
         (incremental(s, v, rest) if v in CREATE | AFFECT else None))
     return done, v, rest

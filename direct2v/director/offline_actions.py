@@ -118,8 +118,8 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
     particle = re.match(r"(?:up|out|off|down)\s+(?=%s\b)" % _DET, rest, re.I)  # "blows out the candles"
     parts = split_object(rest[particle.end():] if particle else rest)
     particle_out = v == "blow" and rest.lower().startswith("out ")  # candles are blown out one by one
-    if not parts or ((v in ("light", "set", "pick", "fix", "finish", "gather", "collect", "plant") or particle_out)
-                     and not _plural(parts[0])):
+    if not parts or ((v in ("light", "set", "pick", "fix", "finish", "gather", "collect", "plant", "hang") or particle_out)
+                     and not _plural(parts[0]) and re.match(_DET + r"\s", parts[0], re.I)):  # one thing: no degrees
         return None
     obj, after = parts
     into = re.match(r"\s+into\s+((?:a|an)\s+[\w' -]+?)(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, after, re.I)
@@ -134,6 +134,10 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                  f"most of {product} {done}", f"nearly all of {product} {done}"]
         return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
             f"{s} beside {product} all {done}{after}"]
+    if "'s " in obj and not into:  # "cuts a man's hair": the barber steps back from it done
+        steps = [f"{product} {x} {done}" for x in ("barely", "a quarter", "half", "three quarters", "nearly all")]
+        return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
+            f"{s} stepping back, {obj} fully {done}{after}"]
     if own and not into:
         end = f"{s} with {obj} all {done}{after}" if _plural(obj) else f"{s} with {obj} fully {done}{after}"
         steps = [f"{product} {x} {done}" for x in ("barely", "a quarter", "half", "three quarters", "nearly all")]
@@ -239,6 +243,19 @@ def take_out(s: str, v: str, rest: str) -> list[str] | None:
     return [f"{s} in front of {place}", f"{s} reaching into {place}", f"{s} taking hold of {obj} in {place}",
             f"{s} pulling {obj} partly out of {place}", f"{s} pulling {obj} halfway out of {place}",
             f"{s} lifting {it} clear of {place}", f"{s} holding {it} beside {place}", f"{s} setting down {it}"]
+
+
+def place_on(s: str, v: str, rest: str) -> list[str] | None:
+    """'hangs a painting on the wall': holds it up, sets it there, straightens it, steps back."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(?:on|onto|above|over)\s+((?:%s)\s+.+)$" % (_DET, _DET),
+                 rest, re.I)
+    if v not in ("hang", "put", "place", "set", "pin", "mount", "lay", "stick") or not m or _plural(m.group(1)):
+        return None
+    obj, place = m.group(1), m.group(2)
+    it = the(obj)
+    return [f"{s} holding {obj} near {place}", f"{s} lifting {obj} toward {place}", f"{s} holding {obj} against {place}",
+            f"{s} {ing(v)} {obj} on {place}", f"{s} letting go of {it} on {place}", f"{s} straightening {it} on {place}",
+            f"{s} stepping back from {it} on {place}", f"{s} beside {it} on {place}"]
 
 
 def knock_off(s: str, v: str, rest: str) -> list[str] | None:

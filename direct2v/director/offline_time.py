@@ -28,7 +28,7 @@ PART = {"morning": ["at dawn", "at sunrise", "in the early morning", "in the mor
                     "late in the evening", "at nightfall", "at night"]}
 
 _SPAN = re.compile(
-    r",?\s*\b(?:(?P<night>all\s+night(?:\s+long)?|through(?:out)?\s+the\s+night|overnight|from\s+dusk\s+(?:to|till|until)"
+    r",?\s*\b(?:(?P<night>all\s+night(?:\s+long)?|(?:through(?:out)?|during)\s+the\s+night|overnight|from\s+dusk\s+(?:to|till|until)"
     r"\s+dawn)|(?P<day>all\s+day(?:\s+long)?|(?:through(?:out)?|during)\s+the\s+day|from\s+dawn\s+(?:to|till|until)\s+"
     r"dusk)|(?P<part>(?:all|through(?:out)?\s+the|during\s+the)\s+(?P<p>morning|afternoon|evening)(?:\s+long)?)|"
     r"(?P<year>(?:over|through(?:out)?)\s+(?:the\s+|a\s+)?(?:seasons|year)|all\s+year(?:\s+round)?)|"
