@@ -136,7 +136,8 @@ kneeling striking match holding flame catching burn burning growing brightly bla
 lapping lifting standing dripping inside opening blank covered writing flinching scraps pressing pin
 bringing distance closer catching alongside joining together side heading approaching nearing slowing stop
 stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging suddenly away
-farther lifting toward against letting straightening stepping""".split())
+farther lifting toward against letting straightening stepping wisps gaps thinning fading
+parted getting losing balance tipping tumbling lower smaller embers lights lit more dark""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -595,3 +596,16 @@ def test_placing_a_thing_someone_elses_hair_and_a_night_long_burn():
     assert not any("beside a fully cut" in f for f in barber) and "fully cut" in barber[-1]
     fire = script("A campfire burns down to embers during the night")
     assert not any("during the night" in f for f in fire) and fire[0].endswith("at dusk")
+
+
+def test_thinning_veils_dying_fires_lit_skylines_and_a_person_falling_off():
+    fog = script("Fog lifts from a valley in the morning")
+    assert fog[0].startswith("thick fog") and "wisps" in fog[-1] and not any("thicker" in f for f in fog)
+    fire = script("A cat sits by the fireplace as the fire dies down")
+    assert "burning brightly" in fire[0] and "embers" in " ".join(fire[-3:]) and len(set(fire)) == 8
+    city = script("The city skyline lights up at dusk")
+    assert "dark" in city[0] and "fully lit" in city[-1]
+    boy = script("A boy falls off his skateboard")
+    assert not any("gone" in f for f in boy) and "on the ground" in " ".join(boy[-3:])
+    crowd = script("A crowd cheers as fireworks light up the sky")
+    assert not any(re.search(r"all off|\blit the sky|, The ", f) for f in crowd)

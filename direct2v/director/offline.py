@@ -30,6 +30,7 @@ from .offline_actions import (
     becomes,
     consume,
     fall,
+    tumble,
     flip,
     fly_thing,
     bursts,
@@ -246,7 +247,8 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
     """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
     words = [w for w in c.rest.lower().split() if not w.endswith("ly")]  # "sinks slowly into the sea"
     into_cover = "into" in words and words[-1:] and words[-1] in COVERS  # "flies from a branch into the night"
-    off = words[:1] == ["off"] and v in MOTION and (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)
+    off = words[:1] == ["off"] and v in MOTION - {"fall", "tumble", "slide", "slip", "roll", "drop", "hop", "climb"} and \
+        (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)  # "falls off his skateboard" is no exit
     if v not in GONE and not (words[:1] == ["away"] or off or words[:2] == ["out", "of"] or into_cover) or \
             v in ("take", "give", "put", "turn", "show"):
         return None
@@ -366,7 +368,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if many:
         return many, 1.5
     moving = v in MOTION or v in JUMP
-    path = jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or where(s, v, rest, moving) or \
+    path = tumble(s, v, rest, c.subject.person) or jump(s, v, rest) or fall(s, v, rest) or land(s, v, rest) or \
+        where(s, v, rest, moving) or \
         _path(s, v, rest) or (None if c.sudden or c.onset else roam(s, v, rest, moving and v not in STATES))
     if path:
         return path, 1.0
@@ -602,6 +605,7 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
             withs += _spread(_companion(c.companion), n) if c.companion else [ambient if not held else ""] * n
         if _lasting(c):
             ambient = _going_on(c)
+            ambient = ambient[:1].lower() + ambient[1:] if lemmas(ambient.split()[0]) else ambient  # "clouds parting"
     event = any(len(t) > 1 for t in staged) or len(staged) > 1 or any(withs)
     return mains, withs, event
 

@@ -391,8 +391,9 @@ def propel(s: str, v: str, rest: str) -> Stages | None:
                       after, re.I)  # "skips rocks on a lake": over the water
     where, place = (f" {target.group(1)} {target.group(2)}", "") if target else ("", after)
     g, done = ing(v), participle(v)
-    ready = f"{s} holding {obj}{place}" if PROPEL[v] else f"{s} lining up in front of {obj}{place}"
-    flying = [f"{s} watching {obj} fly off{where}{place}", f"{s} watching {obj} far off in the air{where}{place}"]
+    stand = re.sub(r"^\s+off\b", " on", place)  # "throws a plane off a balcony": holding it on the balcony
+    ready = f"{s} holding {obj}{stand}" if PROPEL[v] else f"{s} lining up in front of {obj}{stand}"
+    flying = [f"{s} watching {obj} fly away{where}{place}", f"{s} watching {obj} far off in the air{where}{place}"]
     if target and target.group(1).lower() in ("across", "over", "through"):
         flying[-1] = f"{s} watching {obj} far {target.group(1).lower()} {target.group(2)}"
     elif target:
@@ -615,6 +616,17 @@ def fall(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} halfway down to {land}", f"{s} just above {land}", f"{s} landing {on} {land}", f"{s} {on} {land}"]
 
 
+def tumble(s: str, v: str, rest: str, person: bool) -> list[str] | None:
+    """'a boy falls off his skateboard': wobbles, loses balance, tumbles, gets up."""
+    m = re.match(r"(?:off|from)\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if v not in ("fall", "tumble", "slip", "topple") or not m or not person:
+        return None
+    what = m.group(1)
+    return [f"{s} on {what}", f"{s} wobbling on {what}", f"{s} losing balance on {what}", f"{s} tipping off {what}",
+            f"{s} falling off {what}", f"{s} tumbling to the ground beside {what}", f"{s} on the ground beside {what}",
+            f"{s} getting up beside {what}"]
+
+
 def land(s: str, v: str, rest: str) -> Stages | None:
     """'a butterfly lands on a flower': comes in over it, touches down, rests there."""
     m = re.match(r"(on|onto|in|at)\s+(.+)$", rest, re.I)
@@ -629,6 +641,7 @@ def land(s: str, v: str, rest: str) -> Stages | None:
 # ---------------------------------------------------------------------- states by degrees
 # What hangs in the air and covers a place: staged by how thick it is and how much it hides.
 VEILS = {"fog", "mist", "smoke", "steam", "haze", "cloud", "clouds", "shadow", "shadows", "darkness", "dust", "smog"}
+THINNING = {"part", "clear", "lift", "thin", "disperse", "break", "dissipate", "fade", "vanish", "melt"}
 _THICKNESS = {"thin", "thick", "dense", "heavy", "light", "low", "white", "grey", "gray", "the", "a", "an", "some"}
 
 
@@ -639,6 +652,12 @@ def veil(s: str, head: str, v: str, rest: str, transitive: bool) -> list[str] | 
     kind = " ".join(w for w in s.split() if w.lower() not in _THICKNESS) or head
     kind = kind[:1].lower() + kind[1:]
     g = ing(v)
+    if v in THINNING:  # "the clouds part", "fog lifts from a valley": thick, then thinning, then gone
+        tail = re.sub(r"^from\b", "over", rest, flags=re.I)
+        tail = f" {tail}" if tail else ""
+        return [f"thick {kind}{tail}", f"{kind} about to {v} {rest}".rstrip(), f"{kind} beginning to {v} {rest}".rstrip(),
+                f"{kind} thinning{tail}", f"gaps opening in the {kind}{tail}", f"{kind} mostly {participle(v)}{tail}",
+                f"only wisps of {kind} left{tail}", f"the last wisps of {kind} fading{tail}"]
     m = re.match(r"(over|across|into|through|around|along|down|in|on|onto|across|above)\s+((?:%s)\s+.+)$" % _DET,
                  rest, re.I)
     if not m:  # "smoke rises from a chimney": how much, not what it covers
@@ -661,6 +680,11 @@ CHANGE_TO = {"turn", "go", "become", "get", "grow"}
 def becomes(s: str, v: str, rest: str) -> list[str] | None:
     """'the roofs turn white', 'the sky goes dark': a little, half, mostly, all."""
     words = rest.split()
+    if v in ("die", "burn", "go") and words[:1] in (["down"], ["out"]) and s.split()[-1].lower() in (
+            "fire", "campfire", "bonfire", "flames", "embers", "fireplace"):  # "the fire dies down"
+        t = f" {' '.join(words[1:])}" if words[1:] else ""
+        return [f"{s} burning brightly{t}", f"{s} beginning to {v} {words[0]}{t}", f"{s} lower{t}", f"{s} smaller{t}",
+                f"{s} low{t}", f"{s} mostly embers{t}", f"{s} only glowing embers{t}", f"{s} out{t}, a wisp of smoke rising"]
     switched = _one_by_one(s, v, words)
     if switched:
         return switched
@@ -689,16 +713,27 @@ def becomes(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} almost all {adj}{tail}", f"{s} all {adj}{tail}"]
 
 
+# Places full of lights that light up bit by bit.
+LIT = {"skyline", "city", "town", "village", "street", "house", "building", "tower", "bridge", "harbor", "harbour",
+       "stadium", "tree", "window", "windows", "square", "boulevard", "avenue", "pier", "port"}
+
+
 def _one_by_one(s: str, v: str, words: list[str]) -> list[str] | None:
     """'the streetlights turn on', 'candles go out': many things, one after another."""
-    if v not in ("turn", "switch", "come", "go", "flick", "blink", "light") or words[:1] not in (["on"], ["off"], ["out"], ["up"]) \
+    if v == "light" and words[:1] == ["up"] and not _plural(s) and s.split()[-1].lower() in LIT:  # "the skyline lights up"
+        tail = " ".join(words[1:])
+        tail = f" {tail}" if tail else ""
+        return [f"{s} dark{tail}", f"{s} with the first lights coming on{tail}", f"{s} with a few lights on{tail}",
+                f"{s} with more lights on{tail}", f"{s} half lit{tail}", f"{s} mostly lit{tail}", f"{s} almost fully lit{tail}",
+                f"{s} fully lit{tail}"]
+    if v not in ("turn", "switch", "come", "go", "flick", "blink") or words[:1] not in (["on"], ["off"], ["out"]) \
             or not _plural(s) or s.split()[0].lower() in ("a", "an"):
         return None
     state, tail = {"up": "lit", "on": "on"}.get(words[0].lower(), words[0].lower()), " ".join(words[1:])
     tail = re.sub(r"^one\s+(?:by|after)\s+(?:one|another)\s*", "", tail)
     tail = f" {tail}" if tail else ""
     things, before = the(s), "off" if state in ("on", "lit") else "on"
-    return [f"{things[:1].upper()}{things[1:]} all {before}{tail}", f"the first of {things} {state}{tail}",
+    return [f"{things} all {before}{tail}", f"the first of {things} {state}{tail}",
             f"a few of {things} {state}{tail}", f"about a third of {things} {state}{tail}",
             f"about half of {things} {state}{tail}", f"most of {things} {state}{tail}",
             f"all but a few of {things} {state}{tail}", f"all of {things} {state}{tail}"]
