@@ -20,6 +20,7 @@ weights cannot be downloaded here; the cost does not depend on the weights.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import tempfile
 import time
@@ -44,6 +45,9 @@ ROWS = [
     ("rotational, 20 steps", 20, dict(value_mapping="rotational")),
     ("rotational, 20 steps, cache_interval 3", 20, dict(value_mapping="rotational", cache_interval=3)),
     ("draft (LCM-LoRA, LCM 4 steps, guidance 1, cache_interval 2)", None, "draft"),
+    # On a GPU row 3 takes DSF's Triton route (render/dsf_triton.py), this one the PyTorch
+    # kernels (dsf.py); on a CPU both are the PyTorch route.
+    ("rotational + DSF 0.2, no Triton", None, dict(value_mapping="rotational", dsf_quantile=0.2, triton=False)),
 ]
 
 
@@ -68,6 +72,23 @@ def unet_counter(unet):
     hooks = [unet.up_blocks[-1].resnets[-1].register_forward_hook(lambda m, a, o: seen.__setitem__("all", seen["all"] + o.shape[0])),
              unet.up_blocks[-2].register_forward_hook(lambda m, a, o: seen.__setitem__("full", seen["full"] + o.shape[0]))]
     return seen, hooks
+
+
+@contextlib.contextmanager
+def without_triton():
+    """DSF on the PyTorch kernels only (the Triton route's peer)."""
+    from direct2v.render import dsf_triton
+
+    before, dsf_triton.ENABLED = dsf_triton.ENABLED, False
+    try:
+        yield
+    finally:
+        dsf_triton.ENABLED = before
+
+
+def with_route(route, call):
+    with route():
+        return call()
 
 
 def window(steps: int) -> tuple[int, int]:
@@ -109,7 +130,9 @@ def make_rows(rows, args, comps, lora_dir):
             fn = lambda p=draft_pipe, kw=run.pipeline_kwargs(): p(prompts, generator=torch.Generator("cpu").manual_seed(0), **{**kw, "output_type": "np"})  # noqa: E731
             steps = run.num_inference_steps
         else:
-            fn = lambda c=common, kw=kw: ours(prompts, generator=torch.Generator("cpu").manual_seed(0), **c, **kw)  # noqa: E731
+            kw = dict(kw)
+            route = without_triton if not kw.pop("triton", True) else contextlib.nullcontext
+            fn = lambda c=common, kw=kw, route=route: with_route(route, lambda: ours(prompts, generator=torch.Generator("cpu").manual_seed(0), **c, **kw))  # noqa: E731
         fns.append((label, steps, fn, draft_pipe if kw == "draft" else ours if kw else peer))
     for p in (ours, peer, draft_pipe):
         if p is not None:
@@ -117,7 +140,7 @@ def make_rows(rows, args, comps, lora_dir):
     return fns
 
 
-def main(argv=None) -> int:
+def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", nargs="+", help="rows by number (1 = the peer) or label; default: all")
     ap.add_argument("--frames", type=int, default=4)
@@ -130,7 +153,60 @@ def main(argv=None) -> int:
     ap.add_argument("--gpu", action="store_true", help="SD 1.5's full-size components on the GPU in fp16")
     ap.add_argument("--tiny", action="store_true", help="tiny random model, 64x64: checks the script runs")
     ap.add_argument("--json", default="bench/results/speed.json")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def measure(fns, args, device) -> dict:
+    """Per row: wall and CPU seconds of the counted rounds, UNet images, peak GiB (GPU)."""
+    runs = {label: dict(steps=steps, wall_s=[], cpu_s=[], peak_gib=[]) for label, steps, *_ in fns}
+    for r in range(1 - args.warmup, args.runs + 1):
+        for label, _, fn, pipe in fns:
+            seen, hooks = unet_counter(pipe.unet)
+            sync(device)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            w, c = time.perf_counter(), time.process_time()
+            with torch.no_grad():
+                fn()
+            sync(device)
+            row = runs[label]
+            if r:
+                row["wall_s"].append(time.perf_counter() - w)
+                row["cpu_s"].append(time.process_time() - c)
+                if device == "cuda":
+                    row["peak_gib"].append(torch.cuda.max_memory_allocated() / 2**30)
+            for h in hooks:
+                h.remove()
+            row["unet_full_images"], row["unet_shallow_images"] = seen["full"], seen["all"] - seen["full"]
+            print(f"round {r} {label}: {time.perf_counter() - w:.2f} s", flush=True)
+    return runs
+
+
+def report(runs: dict, args, device, dtype) -> list[dict]:
+    """The Markdown table, ratios of CPU seconds (GPU: wall seconds) to the first row."""
+    key = "wall_s" if args.gpu else "cpu_s"
+    first = next(iter(runs))
+    peer = statistics.median(runs[first][key])
+    print(f"\n| {device_name(device)}, {dtype}, {args.size}x{args.size}, {args.frames} frames, torch {torch.__version__}, "
+          f"{args.threads if not args.gpu else '-'} thread(s) | steps | median wall s | median {'s' if args.gpu else 'CPU s'} "
+          f"| / {first} | UNet evals full + shallow (images) | peak GiB |")
+    print("|---|---|---|---|---|---|---|")
+    results = []
+    for label, row in runs.items():
+        m = statistics.median(row[key])
+        peak = f"{max(row['peak_gib']):.2f}" if row["peak_gib"] else "-"
+        results.append(dict(label=label, ratio=m / peer, **row))
+        print(f"| {label} | {row['steps']} | {statistics.median(row['wall_s']):.2f} | {m:.2f} | {m / peer:.3f} "
+              f"| {row['unet_full_images']} + {row['unet_shallow_images']} | {peak} |")
+    pairs = {r["label"]: r for r in results}
+    a, b = pairs.get("rotational, 20 steps"), pairs.get("rotational, 20 steps, cache_interval 3")
+    if a and b:
+        print(f"\ncache_interval 3 / cache_interval 1 at 20 steps: {b['ratio'] / a['ratio']:.3f}")
+    return results
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
     device = "cuda" if args.gpu else "cpu"
     dtype = torch.float16 if args.gpu else torch.float32
     args.size = args.size or (64 if args.tiny else 512 if args.gpu else 256)
@@ -139,44 +215,9 @@ def main(argv=None) -> int:
     rows = select(ROWS, args.rows, name=lambda r: r[0])  # ratios are to the first row chosen (1 = the peer)
     comps = components(args.tiny, device, dtype, midsize=not args.gpu)
     with tempfile.TemporaryDirectory() as tmp:
-        lora_dir = random_lcm_lora(comps["unet"], tmp)
-        fns = make_rows(rows, args, comps, lora_dir)
-        times = {label: [] for label, *_ in fns}
-        cpu = {label: [] for label, *_ in fns}
-        evals = {}
-        for r in range(1 - args.warmup, args.runs + 1):
-            for label, steps, fn, pipe in fns:
-                seen, hooks = unet_counter(pipe.unet)
-                sync(device)
-                w, c = time.perf_counter(), time.process_time()
-                with torch.no_grad():
-                    fn()
-                sync(device)
-                if r:
-                    times[label].append(time.perf_counter() - w)
-                    cpu[label].append(time.process_time() - c)
-                for h in hooks:
-                    h.remove()
-                evals[label] = (steps, seen["full"], seen["all"] - seen["full"])
-                print(f"round {r} {label}: {time.perf_counter() - w:.2f} s", flush=True)
-    key = cpu if not args.gpu else times
-    peer = statistics.median(key[fns[0][0]])
-    unit = "CPU s" if not args.gpu else "s"
-    print()
-    print(f"| {device_name(device)}, {dtype}, {args.size}x{args.size}, {args.frames} frames, torch {torch.__version__}, "
-          f"{args.threads if not args.gpu else '-'} thread(s) | steps | median wall s | median {unit} | / {fns[0][0]} | UNet evals full + shallow (images) |")
-    print("|---|---|---|---|---|---|")
-    results = []
-    for label, steps, _, _ in fns:
-        s, full, shallow = evals[label]
-        m = statistics.median(key[label])
-        results.append(dict(label=label, steps=s, wall_s=times[label], cpu_s=cpu[label], ratio=m / peer,
-                            unet_full_images=full, unet_shallow_images=shallow))
-        print(f"| {label} | {s} | {statistics.median(times[label]):.2f} | {m:.2f} | {m / peer:.3f} | {full} + {shallow} |")
-    pairs = {r["label"]: r for r in results}
-    a, b = pairs.get("rotational, 20 steps"), pairs.get("rotational, 20 steps, cache_interval 3")
-    if a and b:
-        print(f"\ncache_interval 3 / cache_interval 1 at 20 steps: {b['ratio'] / a['ratio']:.3f}")
+        fns = make_rows(rows, args, comps, random_lcm_lora(comps["unet"], tmp))
+        runs = measure(fns, args, device)
+    results = report(runs, args, device, dtype)
     write_json(args.json, dict(device=device_name(device), size=args.size, frames=args.frames, steps=args.steps, rows=results))
     return 0
 

@@ -100,9 +100,9 @@ def test_bench_speed_counts_full_and_shallow_unet_images(tmp_path, capsys):
     import bench_speed
 
     out = tmp_path / "speed.json"
-    rows = ["1", "rotational, cache_interval 3", "9"]
+    rows = ["1", "rotational, cache_interval 3", "9", "10"]
     assert bench_speed.main(["--tiny", "--steps", "6", "--frames", "2", "--runs", "1", "--json", str(out), "--rows", *rows]) == 0
-    peer, cached, draft = json.loads(out.read_text())["rows"]
+    peer, cached, draft, no_triton = json.loads(out.read_text())["rows"]
     assert peer["ratio"] == 1.0 and peer["unet_shallow_images"] == 0
     # 6 steps, t0/t1 = 4/5 (44/47 of 50 scaled): frame 1 alone for 1 step, 6 joint steps on 2 frames x CFG.
     assert peer["unet_full_images"] == 2 * 1 + 4 * 6
@@ -110,4 +110,6 @@ def test_bench_speed_counts_full_and_shallow_unet_images(tmp_path, capsys):
     assert (cached["unet_full_images"], cached["unet_shallow_images"]) == (2 * 1 + 4 * 2, 4 * 4)
     # The draft: LCM, 4 steps with t1 = 3, no guidance, every other call shallow.
     assert draft["steps"] == 4 and draft["unet_full_images"] + draft["unet_shallow_images"] == 1 + 2 * 4
+    # DSF on the PyTorch kernels only (on a CPU the only route): the same UNet calls as the peer.
+    assert no_triton["label"].endswith("no Triton") and no_triton["unet_full_images"] == peer["unet_full_images"]
     assert "| T2V-Z (diffusers) | 6 |" in capsys.readouterr().out

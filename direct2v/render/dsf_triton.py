@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - depends on the platform
 # run in its interpreter instead, on CPU tensors too (how CI holds them to the reference).
 jit = triton.jit if triton is not None else (lambda fn: fn)
 
+ENABLED = True  # bench/bench_speed.py switches it off for the PyTorch route's row
 MAX_HEAD_DIM = 128  # registers: one block of queries holds its output row of this width
 
 
@@ -109,7 +110,8 @@ def fits(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask=None) -> bool:
     """Whether the fused route takes these (images, heads, tokens, d) inputs: CUDA, Triton,
     no attention mask, one head size up to MAX_HEAD_DIM, outside torch.compile's tracing."""
     return (
-        available()
+        ENABLED
+        and available()
         and q.device.type == "cuda"
         and mask is None
         and q.dtype in (torch.float16, torch.bfloat16, torch.float32)
