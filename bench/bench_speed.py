@@ -91,6 +91,35 @@ def with_route(route, call):
         return call()
 
 
+def unet_parts(pipe) -> dict:
+    """The modules whose CPU seconds --parts reports: the UNet's blocks, its first stage layer by
+    layer (where DeepCache splits it, render/deepcache.py), the VAE decoder and the text encoder."""
+    u = pipe.unet
+    first, last = u.down_blocks[0], u.up_blocks[-1]
+    parts = {"conv_in": u.conv_in}
+    for kind in ("resnets", "attentions", "downsamplers"):
+        parts.update({f"down_blocks.0.{kind}.{i}": m for i, m in enumerate(getattr(first, kind, None) or [])})
+    parts.update({f"down_blocks.{i}": b for i, b in enumerate(u.down_blocks) if i})
+    parts["mid_block"] = u.mid_block
+    parts.update({f"up_blocks.{i}": b for i, b in enumerate(u.up_blocks[:-1])})
+    n = len(u.up_blocks) - 1
+    for kind in ("resnets", "attentions"):
+        parts.update({f"up_blocks.{n}.{kind}.{i}": m for i, m in enumerate(getattr(last, kind, None) or [])})
+    parts.update(conv_out=u.conv_out, vae_decoder=pipe.vae.decoder, text_encoder=pipe.text_encoder)
+    return parts
+
+
+def part_timer(pipe):
+    """CPU seconds spent in each of unet_parts(pipe), from forward hooks: (seconds, hooks)."""
+    spent, hooks = {}, []
+    for name, module in unet_parts(pipe).items():
+        started = []
+        hooks.append(module.register_forward_pre_hook(lambda m, a, s=started: s.append(time.process_time())))
+        hooks.append(module.register_forward_hook(
+            lambda m, a, o, s=started, n=name: spent.__setitem__(n, spent.get(n, 0.0) + time.process_time() - s.pop())))
+    return spent, hooks
+
+
 def window(steps: int) -> tuple[int, int]:
     """T2V-Z's t0/t1 (44/47 of 50) scaled to `steps`, as RenderSettings.with_steps does."""
     from direct2v.settings import RenderSettings
@@ -152,6 +181,7 @@ def parse_args(argv):
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (1: least disturbed by other load)")
     ap.add_argument("--gpu", action="store_true", help="SD 1.5's full-size components on the GPU in fp16")
     ap.add_argument("--tiny", action="store_true", help="tiny random model, 64x64: checks the script runs")
+    ap.add_argument("--parts", action="store_true", help="also CPU seconds per UNet block (first stage per layer), VAE, text encoder")
     ap.add_argument("--json", default="bench/results/speed.json")
     return ap.parse_args(argv)
 
@@ -162,6 +192,7 @@ def measure(fns, args, device) -> dict:
     for r in range(1 - args.warmup, args.runs + 1):
         for label, _, fn, pipe in fns:
             seen, hooks = unet_counter(pipe.unet)
+            spent, more = part_timer(pipe) if args.parts else ({}, [])
             sync(device)
             if device == "cuda":
                 torch.cuda.reset_peak_memory_stats()
@@ -175,8 +206,10 @@ def measure(fns, args, device) -> dict:
                 row["cpu_s"].append(time.process_time() - c)
                 if device == "cuda":
                     row["peak_gib"].append(torch.cuda.max_memory_allocated() / 2**30)
-            for h in hooks:
+            for h in hooks + more:
                 h.remove()
+            if r and spent:
+                row.setdefault("parts_cpu_s", []).append(spent)
             row["unet_full_images"], row["unet_shallow_images"] = seen["full"], seen["all"] - seen["full"]
             print(f"round {r} {label}: {time.perf_counter() - w:.2f} s", flush=True)
     return runs
@@ -198,11 +231,24 @@ def report(runs: dict, args, device, dtype) -> list[dict]:
         results.append(dict(label=label, ratio=m / peer, **row))
         print(f"| {label} | {row['steps']} | {statistics.median(row['wall_s']):.2f} | {m:.2f} | {m / peer:.3f} "
               f"| {row['unet_full_images']} + {row['unet_shallow_images']} | {peak} |")
+    if any("parts_cpu_s" in row for row in runs.values()):
+        print_parts(runs)
     pairs = {r["label"]: r for r in results}
     a, b = pairs.get("rotational, 20 steps"), pairs.get("rotational, 20 steps, cache_interval 3")
     if a and b:
         print(f"\ncache_interval 3 / cache_interval 1 at 20 steps: {b['ratio'] / a['ratio']:.3f}")
     return results
+
+
+def print_parts(runs: dict) -> None:
+    """CPU seconds per part (median over rounds), one column per row."""
+    labels = [label for label, row in runs.items() if "parts_cpu_s" in row]
+    names = list(runs[labels[0]]["parts_cpu_s"][0])
+    print("\n| CPU s in | " + " | ".join(labels) + " |")
+    print("|---|" + "---|" * len(labels))
+    for name in names:
+        cells = [statistics.median(r.get(name, 0.0) for r in runs[label]["parts_cpu_s"]) for label in labels]
+        print(f"| {name} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
 
 
 def main(argv=None) -> int:
