@@ -609,3 +609,33 @@ def test_thinning_veils_dying_fires_lit_skylines_and_a_person_falling_off():
     assert not any("gone" in f for f in boy) and "on the ground" in " ".join(boy[-3:])
     crowd = script("A crowd cheers as fireworks light up the sky")
     assert not any(re.search(r"all off|\blit the sky|, The ", f) for f in crowd)
+
+
+# --------------------------------------------------------------- classes from the 19:45 blind grade
+@pytest.mark.parametrize("prompt, verb", [
+    ("A snowman slowly melts in the spring sun", "melt"),
+    ("Snow on the rooftops melts in the spring sun", "melt"),
+    ("The icicles slowly drip in the winter sun", "drip"),
+    ("A snowman with a carrot nose melts in the afternoon light", "melt"),
+])
+def test_the_last_noun_of_a_place_phrase_is_never_the_verb(prompt, verb):
+    frames = script(prompt)
+    last_noun = prompt.lower().split()[-1]
+    assert not any(re.search(rf"\bto {last_noun}\b|\b{last_noun}n?(?:ing|ed)\b", f) for f in frames), frames
+    assert all(not f.startswith(prompt.lower()) for f in frames)  # an event was found, not the prompt repeated
+    assert sum(verb in f for f in frames) >= 6
+    assert not any("slowly " + "melt" in f or " slowly beginning" in f for f in frames)  # adverb not in the subject
+
+
+@pytest.mark.parametrize("prompt, start, end", [
+    ("The leaves of a maple tree turn from green to red over the autumn", "green", "red"),
+    ("The skin of a banana turns from yellow to brown over a week", "yellow", "brown"),
+    ("The needles of a pine tree turn brown over the winter", None, "brown"),
+])
+def test_a_colour_change_of_an_x_of_a_y_subject_is_an_event(prompt, start, end):
+    frames = script(prompt)
+    head = " ".join(prompt.lower().split()[1:5])  # "leaves of a maple"
+    assert all(head in f for f in frames), frames
+    assert len(set(frames)) == 8 and end in frames[-1] and "turn" not in frames[-1]
+    assert start is None or start in frames[0]
+    assert not any(re.search(r"about to (?:tree|brown)|treeing|browned", f) for f in frames)

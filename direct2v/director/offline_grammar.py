@@ -174,10 +174,60 @@ def _noun_then_verb(words: list[str], i: int) -> bool:
                 verb == getInflection(lemma, "VBZ")[0] and not is_plural_noun(noun))
 
 
+def _head(subject: list[str]) -> str:
+    """The head noun of a subject: the word before its first place or 'of' ('snow on the roofs')."""
+    at = next((k for k, w in enumerate(subject) if k and w.lower() in STATIC_PLACES | {"of", "with"}), len(subject))
+    return subject[at - 1].lower().strip(",")
+
+
 def _plural_head_before_place(words: list[str]) -> bool:
     """'the leaves on a tree (turn)': the head is the noun before the place, and it is plural."""
     at = next((k for k, w in enumerate(words) if k and w.lower() in STATIC_PLACES), None)
     return at is not None and is_plural_noun(words[at - 1].lower().strip(","))
+
+
+def _is_adverb(word: str) -> bool:
+    w = word.lower().strip(",")
+    return w.endswith("ly") and "ADV" in lemmas(w) and "NOUN" not in lemmas(w)
+
+
+def _before_adverbs(words: list[str], i: int) -> int:
+    """Index of the word before the adverbs that precede words[i] ('a snowman slowly melts')."""
+    j = i - 1
+    while j > 0 and _is_adverb(words[j]):
+        j -= 1
+    return j
+
+
+def _noun_in_place(words: list[str], i: int) -> bool:
+    """Whether words[i] ends a place or 'of' phrase ('of a maple tree') and a verb follows it."""
+    at = next((p for p in range(i - 1, 0, -1) if words[p].lower() in PREPOSITIONS), None)
+    if at is None or i + 1 >= len(words) or words[at + 1].lower() not in DETERMINERS or at + 1 == i:
+        return False
+    if any(verb_lemma(w.lower()) and w.lower() != verb_lemma(w.lower()) and not is_plural_noun(w)
+           for w in words[at + 2:i]):
+        return False
+    nxt = words[i + 1].lower().strip(",")
+    return can_be_noun(words[i]) and bool(verb_lemma(nxt)) and "ADJ" not in lemmas(nxt) and \
+        nxt not in PREPOSITIONS | DETERMINERS | _NOT_A_VERB | COLOURS
+
+
+def _verb_before_place(words: list[str], i: int) -> int | None:
+    """A base-form word at i that ends a place phrase ('melts in the spring sun') is that phrase's
+    noun when a finite verb stands right before the phrase: return that verb's index."""
+    at = next((p for p in range(i - 1, 0, -1) if words[p].lower() in PREPOSITIONS), None)
+    if at is None or any(verb_lemma(w.lower()) and w.lower().endswith("ing") for w in words[at + 1:i]):
+        return None
+    k = _before_adverbs(words, at) + 1 if _is_adverb(words[at - 1]) else at - 1
+    k = at - 1 if k >= at else k
+    while k > 0 and (words[k].lower() in PREPOSITIONS or _is_adverb(words[k])):
+        k -= 1  # "melts away slowly in the sun"
+    lw = words[k].lower().strip(",")
+    lemma = verb_lemma(lw)
+    if not lemma or lw == lemma or k == 0 or words[k - 1].lower() in DETERMINERS | PREPOSITIONS:
+        return None
+    finite = lw in (getInflection(lemma, "VBZ")[0], getInflection(lemma, "VBD")[0])
+    return k if finite else None
 
 
 def find_verb(words: list[str], has_subject_before: bool) -> int | None:
@@ -198,17 +248,23 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             if has_subject_before and not starts_subject and (lw != lemma or (lw == lemma and _verb_follows(nxt0))):
                 return 0  # "orders a coffee", "flies away", "..., and wave": the previous subject goes on
             continue
-        prev = words[i - 1].lower().strip(",")
-        if prev in DETERMINERS or prev in PREPOSITIONS or not can_head_noun(words, i - 1):
+        j = _before_adverbs(words, i)  # "a snowman slowly melts": the subject is before the adverb
+        prev = words[j].lower().strip(",")
+        if prev in DETERMINERS or prev in PREPOSITIONS or not can_head_noun(words, j):
             continue
-        if "with" in (x.lower() for x in words[:i]):
+        if _noun_in_place(words, i):
+            continue  # "the leaves of a maple tree turn": "tree" ends the phrase, "turn" is the verb
+        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if "with" in (x.lower() for x in words[:i]) and (lw.endswith("ing") or not _verb_follows(nxt)):
             return None  # "a harbor with boat lights glowing": a detail of the scene, not its event
+        earlier = _verb_before_place(words, i) if lw == lemma else None
+        if earlier is not None:
+            return earlier  # "melts in the spring sun": "sun" ends the place, "melts" is the verb
         if lw.endswith("ing") and lw != lemma:
             return i  # "a corgi running"
-        subject_plural = is_plural_noun(prev) or prev in {"they", "we", "you", "i"} or \
+        subject_plural = is_plural_noun(_head(words[:j + 1])) or prev in {"they", "we", "you", "i"} or \
             any(x.lower() == "and" for x in words[:i]) or _plural_head_before_place(words[:i])
         third = getInflection(lemma, "VBZ")[0]
-        nxt = words[i + 1].lower() if i + 1 < len(words) else ""
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
         if lw == third and not subject_plural:
             if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and nxt not in COLOURS | FEELINGS | SKY_STATES | _NOT_A_VERB and \
@@ -436,6 +492,8 @@ class Reader:
             self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
             return Clause(None, text=text)
         subject_words = words[:v]
+        while len(subject_words) > 1 and _is_adverb(subject_words[-1]):
+            subject_words = subject_words[:-1]  # "a snowman slowly melts": the adverb is no part of who
         if subject_words and subject_words[0].lower() in ("in", "on", "at") and "," in " ".join(subject_words):
             subject_words = " ".join(subject_words).split(",", 1)[1].split()
         verb_words = words[v:]
