@@ -204,6 +204,36 @@ def test_sdxl_and_start_pictures_render_with_the_cache():
         assert 0 < np.abs(cached - exact).mean() < 0.02, mode
 
 
+def test_ip_adapter_references_reach_the_shallow_steps(monkeypatch):
+    """IP-Adapter (render/ip_adapter.py) with a reference for the last frame only: the split's
+    text states carry the image tokens, so at cache_interval 3 the render stays near the exact
+    one and the reference changes that frame and, frames apart (no value mapping), no other."""
+    from test_render_ip_adapter import FACE, load, make_pipe
+
+    pipe = make_pipe()
+    load(pipe)
+    pipe.set_ip_adapter_scale(0.8)
+    kw = dict(value_mapping="none", ip_adapter_frame_images=[None, None, FACE])
+    exact, cached = render(pipe, **kw), render(pipe, cache_interval=3, **kw)
+    plain = render(pipe, cache_interval=3, **{**kw, "ip_adapter_frame_images": [None, None, None]})
+    assert 0 < np.abs(cached - exact).mean() < 0.02
+    assert np.abs(cached[2] - plain[2]).max() > 1e-3 and np.abs(cached[:2] - plain[:2]).max() < 1e-6
+    # A joint step's own inputs: both halves give the UNet's forward with the image tokens.
+    from direct2v.render.deepcache import StepCache
+
+    seen, call = [], StepCache.__call__
+    monkeypatch.setattr(StepCache, "__call__", lambda self, x, t, **kw: seen.append((x, t, kw)) or call(self, x, t, **kw))
+    render(pipe, cache_interval=3, **kw)
+    x, t, unet_kwargs = seen[-1]
+    assert "image_embeds" in unet_kwargs["added_cond_kwargs"]
+    with torch.no_grad():
+        expected = pipe.unet(x, t, **unet_kwargs, return_dict=False)[0]
+        split = dict(added_cond_kwargs=unet_kwargs["added_cond_kwargs"], attention_kwargs=unet_kwargs.get("cross_attention_kwargs"))
+        noise, deep = full_step(pipe.unet, x, t, unet_kwargs["encoder_hidden_states"], **split)
+        again = shallow_step(pipe.unet, x, t, unet_kwargs["encoder_hidden_states"], deep, **split)
+    assert torch.equal(noise, expected) and torch.equal(again, expected)
+
+
 def test_bad_cache_interval_is_refused(pipe):
     from direct2v.errors import SettingsError
 
