@@ -639,3 +639,31 @@ def test_a_colour_change_of_an_x_of_a_y_subject_is_an_event(prompt, start, end):
     assert len(set(frames)) == 8 and end in frames[-1] and "turn" not in frames[-1]
     assert start is None or start in frames[0]
     assert not any(re.search(r"about to (?:tree|brown)|treeing|browned", f) for f in frames)
+
+
+@pytest.mark.parametrize("prompt, verbs", [
+    ("A baker kneading dough, shaping loaves and pulling bread from the oven", ["knead", "shap", "pull"]),
+    ("A girl picks apples, fills a basket and carries it home", ["pick", "fill", "carr"]),
+    ("A man chops wood, stacks the logs and lights a fire", ["chop", "stack", "fire"]),
+    ("A woman washes the dishes, dries them and puts them away", ["wash", "dr", "put"]),
+])
+def test_each_action_of_a_three_action_list_gets_its_own_frames_in_order(prompt, verbs):
+    frames = script(prompt)
+    marks = [re.compile(rf"\b(?:about to |)({v}\w*)") for v in verbs]
+    for f in frames:  # never two actions glued into one frame
+        assert sum(bool(re.search(rf"\b{v}\w*", f.split(",")[0])) for v in verbs) <= 1 or " and " not in f, f
+    at = [first(frames, m.pattern) for m in marks]
+    assert at == sorted(at) and len(set(at)) == 3
+    assert all(b - a >= 2 for a, b in zip(at, at[1:]))  # each action has at least two frames
+
+
+@pytest.mark.parametrize("prompt, thing", [
+    ("A boy rides his bike down the street, falls, and gets back up", "bike"),
+    ("A girl rides her scooter along the path, slips and stands up again", "scooter"),
+    ("A kid skates down the ramp on a skateboard, falls and laughs", "skateboard"),
+])
+def test_falling_while_riding_is_off_the_ridden_thing_which_stays_in_every_frame(prompt, thing):
+    frames = script(prompt)
+    assert all(thing in f for f in frames), frames
+    assert not any(re.search(r"high up|halfway down to|high above", f) for f in frames)
+    assert any(f"off {f.split(thing)[0].split()[-1]} {thing}" in f for f in frames if "falling" in f)

@@ -214,8 +214,9 @@ def _path(s: str, v: str, rest: str) -> list[str] | None:
     part = [f"{s} {'' if way_verb else g}{obj} {x} {prep} {way}" for x in (
         "a third of the way", "halfway", "two thirds of the way", "most of the way")]
     say = "" if way_verb else f" {prep}"
+    kept = f" {'on' if v in RIDE else 'with'}{obj}" if obj else ""  # the bike is still there at the end
     return [f"{s} {start} {way}, about to {v}{obj}{say}", f"{s} beginning to {v}{obj}{say} {way}",
-            f"{s} {g}{obj}{say} {way}", *part, f"{s} {end} {way}"]
+            f"{s} {g}{obj}{say} {way}", *part, f"{s}{kept} {end} {way}"]
 
 
 def _with_article(word: str, np_rest: str) -> str:
@@ -532,6 +533,32 @@ def _lasting(c: Clause) -> bool:
         and c.subject.head.lower() not in ("night", "dusk", "dawn", "evening", "morning", "day", "sunset", "sunrise")
 
 
+RIDE = {"ride", "cycle", "pedal", "skate", "skateboard", "scooter", "sled", "ski", "surf"}
+_TIP = {"fall", "tumble", "slip", "crash", "topple", "wipe"}
+
+
+def _keep_ridden(clauses: list[Clause]) -> None:
+    """'rides his bike down the street, falls, and gets back up': the fall is off the bike (beside it,
+    not from a height) and the bike stays in the later steps of the same rider."""
+    ridden = None
+    for c in clauses:
+        if c.subject is None:
+            continue
+        m = re.match(r"((?:a|an|the|his|her|their|its)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+)(?=\s+(?:%s)\b|$)"
+                     % "|".join(sorted(PREPOSITIONS)), c.rest, re.I) or \
+            re.search(r"\bon\s+((?:a|an|his|her|their)\s+[\w'-]+)$", c.rest, re.I)  # "skates down a ramp on a board"
+        if c.verb in RIDE and m:
+            ridden = (c.subject, m.group(1))
+        elif ridden and c.subject is ridden[0] and c.verb in _TIP and not re.match(r"(?:off|from)\b", c.rest, re.I):
+            c.rest = f"off {ridden[1]}"
+            c.places = []
+        elif ridden and c.subject is ridden[0] and ridden[1] not in c.rest:
+            c.rest = f"{c.rest} beside {ridden[1]}".strip()
+            c.places = [f"beside {ridden[1]}"]
+        elif ridden and c.subject is not ridden[0]:
+            ridden = None
+
+
 def read_story(prompt: str) -> list[Clause]:
     reader, clauses = Reader(), []
     for text, link in pieces(prompt):
@@ -542,6 +569,7 @@ def read_story(prompt: str) -> list[Clause]:
         if link == "until" and clauses and clauses[-1].subject is not None:
             clause.holds = clauses[-1]
         clauses.append(clause)
+    _keep_ridden(clauses)
     # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it"),
     # and a scene's place named late holds for its first steps ("a cat stretches and yawns on a windowsill").
     where = next((c for c in clauses if any(p in c.rest for p in c.places)), None)

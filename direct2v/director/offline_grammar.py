@@ -351,7 +351,8 @@ def _split_and(part: str) -> list[tuple[str, str]]:
             first = after[0].lower()
             verb_next = find_verb(after, True) == 0 or first in SUBJECT_PRONOUNS or \
                 (find_verb(after, False) not in (None, 0) and find_verb(words[:i], False) is not None)
-            if verb_next and find_verb(words[:i], False) is not None:
+            before = words[:i]  # "..., fills a basket and carries it home": the list's subject is the actor's
+            if verb_next and (find_verb(before, False) is not None or find_verb(before, True) == 0):
                 return _split_and(" ".join(words[:i])) + _split_and(" ".join(after))
     v = find_verb(words, False)
     if v is not None and words[v].lower().endswith("ing"):  # "a bird sitting on a branch flies away"
