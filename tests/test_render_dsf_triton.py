@@ -49,6 +49,7 @@ def compare(case) -> dict:
         conf=((conf - ref_conf).abs() / ref_conf).max().item(),
         masks=all(torch.equal(dsf_mask(conf, p), dsf_mask(ref_conf, p)) for p in (0.1, 0.2, 0.5, 0.9)),
         dtypes=[str(out.dtype), str(row.dtype), str(conf.dtype)],
+        token_major=out.transpose(1, 2).is_contiguous(),  # as value mapping hands it on
     )
 
 
@@ -102,7 +103,7 @@ def test_fused_kernels_equal_the_reference_with_identical_masks(results):
         assert got["masks"], case
         assert got["out"] < (1e-2 if half else 1e-5) and got["row"] < (1e-3 if half else 1e-5), (case, got)
         assert got["conf"] < (1e-3 if half else 2e-5), (case, got)
-        assert got["dtypes"] == [f"torch.{case[5]}", "torch.float32", "torch.float32"]
+        assert got["dtypes"] == [f"torch.{case[5]}", "torch.float32", "torch.float32"] and got["token_major"]
 
 
 def test_value_mapping_on_the_fused_route_is_the_method(results):

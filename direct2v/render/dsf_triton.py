@@ -131,7 +131,7 @@ def _blocks(q: torch.Tensor) -> tuple[int, int]:
 def mapped_attention_confidence(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(softmax(S) V (images, heads, Lq, d) in q's dtype, row LSE (images, heads, Lq) and DSF's
+    """(softmax(S) V (images, heads, Lq, d) in q's dtype, a view of token-major memory, row LSE (images, heads, Lq) and DSF's
     conf (images, heads, Lq), both float32) with S = scale * q k^T per image and head.
 
     CUDA tensors, or CPU tensors under Triton's interpreter."""
@@ -144,7 +144,8 @@ def mapped_attention_confidence(
         q, k, col, *q.stride(), *k.stride(), heads, lq, lk, scale,
         BLOCK_K=block, BLOCK_Q=block, BLOCK_D=block_d, D=d, PRECISION=precision,
     )
-    out = torch.empty_like(q, memory_format=torch.contiguous_format)
+    # Token-major memory (images, Lq, heads, d), as value mapping hands it on: no copy after.
+    out = q.new_empty(images, lq, heads, d).transpose(1, 2)
     row = torch.empty(images, heads, lq, device=q.device, dtype=torch.float32)
     conf = torch.empty_like(row)
     mapped_rows_kernel[(triton.cdiv(lq, block), images * heads)](
