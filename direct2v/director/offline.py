@@ -227,16 +227,24 @@ def _with_article(word: str, np_rest: str) -> str:
 def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
     """A change by degrees: the subject as it was (where the prompt says where), then partly to fully."""
     transitive = _transitive(c)
+    end = None if colour_target(c.rest) or transitive else re.match(r"(.*?)\s+(?:in)?to\s+(.+)$", tail)
+    full = tail
+    if end:  # "burns down to nothing": the end is the last frame's, never "slightly burned down to nothing"
+        tail = end.group(1)
     still = re.sub(r"^\s\w+ly\b", "", tail)  # "melts slowly": "half melted", not "half melted slowly"
-    done = f"{s} {{}} {ing(v)}{still}" if transitive else f"{s} {{}} {participle(v)}{still}"
+    done = f"{s} {{}} {participle(v)}{still}"
+    if transitive:
+        done = f"{s} {{}} {ing(v)}{still}"
     degrees = ["slightly", "partly", "half", "mostly", "almost fully", "fully"]
     if c.passive:
         begin = [f"{s} about to be {participle(v)}{tail}", f"{s} beginning to be {participle(v)}{tail}"]
-    elif first and not transitive and c.places:
+    elif first and not transitive and c.places and not (end and c.places[0].split(" ", 1)[-1] in end.group(2)):
         begin = [f"{s} {c.places[0]}", f"{s} beginning to {v}{tail}"]  # "a candle on a wooden table", before it burns
     else:
         begin = [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"]
     stages = begin + [done.format(x) for x in degrees]
+    if end:
+        stages[-1] = f"{s} {participle(v)}{full}"
     colour = colour_target(c.rest)
     if colour:  # "ripens to yellow": no longer the green one once mostly there
         late = f"{recoloured(s, None)} {{}} {participle(v)}{tail}"
@@ -397,6 +405,22 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     return ([now] if marked else _action(s, v, tail)), 1.0
 
 
+SEEDS = {"seed", "seeds", "acorn", "acorns", "bulb", "bulbs", "bean", "beans", "pip", "pips", "pit", "kernel"}
+
+
+def _grown_into(s: str, what: str) -> list[str]:
+    """'a seed grows into a sunflower': the subject becomes what it grows into, young to full-grown
+    (never 'a seed mostly grown into a sunflower')."""
+    words = what.split()
+    kind = [w for w in words[1:] if not ("ADJ" in lemmas(w.lower()) and "NOUN" not in lemmas(w.lower()))] or words[-1:]
+    head = re.sub(r"[^\w' -]", "", " ".join(kind))  # "a tall oak tree": a young oak tree
+    sprout = s.split()[-1].lower() in SEEDS
+    young = [f"A tiny sprout where {s[:1].lower() + s[1:]} was planted", f"A small {kind[0]} seedling"] if sprout else \
+        [f"{s} beginning to grow", f"{s} growing bigger"]
+    return [s, f"{s} about to {'sprout' if sprout else 'grow'}"] + young + [
+        _with_article("young", head), _with_article("half-grown", head), _with_article("nearly full-grown", head), what]
+
+
 def _changed(c: Clause, s: str, v: str, rest: str, now: str) -> list[str] | None:
     """'changes from green to red', 'turns into a butterfly', 'the roofs turn white'."""
     words, tail = rest.split(), f" {rest}" if rest else ""
@@ -412,6 +436,8 @@ def _changed(c: Clause, s: str, v: str, rest: str, now: str) -> list[str] | None
         return [_as(c.subject, a), f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now,
                 f"{s} half {a} and half {b}", f"{s} mostly {b}", f"{s} almost fully {b}", _as(c.subject, b)]
     colour = colour_target(rest)
+    if v == "grow" and words[:1] == ["into"] and len(words) > 1 and not colour:
+        return _grown_into(s, " ".join(words[1:]))
     if v in CHANGE and words and words[0].lower() in ("into", "to"):
         # "turns into a butterfly" ends as the butterfly; "turns to red" as the subject in red.
         target = recoloured(s, colour) if colour else " ".join(words[1:])
@@ -519,6 +545,23 @@ def _after_comma(text: str, c: Clause) -> str:
     return text[:1].lower() + text[1:] if text.startswith(np) and np.split()[0] in ("A", "An", "The") else text
 
 
+UNDO = {"wash", "knock", "blow", "sweep", "destroy", "crush", "flatten", "wreck", "smash", "break", "topple", "eat",
+        "carry", "melt", "pop", "tear", "erase"}
+
+
+def _undone(c: Clause) -> str:
+    """'..., a wave washing the sandcastle away': the one who made what is undone, watching (not making)."""
+    h = c.holds
+    if h is None or h.subject is None or c.verb not in UNDO | GONE or not h.rest:
+        return ""
+    made = re.match(r"(?:(?:a|an|the|his|her|their|its)\s+)?((?:[\w'-]+\s+){0,2}?[\w'-]+)\b", h.rest)
+    heads = [made.group(1).split()[-1].lower()] if made else []
+    heads += [x.lower() for x in re.findall(r"\binto\s+(?:a|an)\s+(?:[\w'-]+\s+)*?([\w'-]+)$", h.rest)]  # into a tower
+    if not any(x in c.rest.lower().split() for x in heads):
+        return ""
+    return f"{h.subject.np} watching, "
+
+
 def _going_on(c: Clause) -> str:
     """'snow falls on a quiet village' as it goes on: 'snow falling on a quiet village'."""
     if c.subject is None:
@@ -587,7 +630,7 @@ def read_story(prompt: str) -> list[Clause]:
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \
-                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"]) and place.split(" ", 1)[1] not in c.rest:
+                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"]) and place.split()[-1] not in c.rest.split():
             c.rest = f"{c.rest} {place}".strip()
     return clauses
 
@@ -603,6 +646,18 @@ def looks_english(prompt: str) -> bool:
     return len(known) >= 0.6 * len(words)
 
 
+_DEGREE = re.compile(r"\b(?:slightly|partly|half|mostly|fully|gone)\b")
+
+
+def _goes_on_from(texts: list[str], c: Clause, before: list[str]) -> list[str]:
+    """'a seed sprouts and grows into a sunflower', 'melts and disappears': a change that goes on
+    from where the subject's last change ended starts there (no 'about to' after 'fully sprouted')."""
+    if not before or not _DEGREE.search(before[-1]) or c.subject is None:
+        return texts
+    kept = [t for t in texts if not re.search(r"\b(?:about to|beginning to)\b", t) and t != c.subject.np]
+    return kept if len(kept) >= 2 else texts
+
+
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
     """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
     clauses = read_story(prompt)
@@ -616,6 +671,7 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for i, c in enumerate(clauses):
         texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
                                 i == len(clauses) - 1)
+        texts = _goes_on_from(texts, c, staged[-1] if i and clauses[i - 1].subject is c.subject else [])
         if len(texts) == 1 and len(clauses) > 1 and (c.background or c.verb in STATES):
             weight = 0.01  # the scene a later event happens in: one frame, the event holds it after
         if i + 1 < len(clauses) and clauses[i + 1].holds is c:
@@ -629,7 +685,9 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     for c, texts, n in zip(clauses, staged, allocate(weights, num_frames)):
         if n:
             held = f"{_going_on(c.holds)}, " if c.holds is not None else ""  # "snow falling, the roofs half white"
-            mains += [held + _after_comma(t, c) for t in _spread(texts, n)] if held else _spread(texts, n)
+            ruined = _undone(c)  # "builds a sandcastle until a wave washes it away": no building once it goes
+            mains += [(ruined if ruined and k else held) + _after_comma(t, c)
+                      for k, t in enumerate(_spread(texts, n))] if held else _spread(texts, n)
             withs += _spread(_companion(c.companion), n) if c.companion else [ambient if not held else ""] * n
         if _lasting(c):
             ambient = _going_on(c)

@@ -683,8 +683,10 @@ def becomes(s: str, v: str, rest: str) -> list[str] | None:
     if v in ("die", "burn", "go") and words[:1] in (["down"], ["out"]) and s.split()[-1].lower() in (
             "fire", "campfire", "bonfire", "flames", "embers", "fireplace"):  # "the fire dies down"
         t = f" {' '.join(words[1:])}" if words[1:] else ""
+        end = re.match(r"\s+(?:in)?to\s+(.+)$", t)  # "burns down to ashes": ashes only at the end
+        t, last = ("", f"{s}, only {end.group(1)} left") if end else (t, f"{s} out{t}, a wisp of smoke rising")
         return [f"{s} burning brightly{t}", f"{s} beginning to {v} {words[0]}{t}", f"{s} lower{t}", f"{s} smaller{t}",
-                f"{s} low{t}", f"{s} mostly embers{t}", f"{s} only glowing embers{t}", f"{s} out{t}, a wisp of smoke rising"]
+                f"{s} low{t}", f"{s} mostly embers{t}", f"{s} only glowing embers{t}", last]
     switched = _one_by_one(s, v, words)
     if switched:
         return switched

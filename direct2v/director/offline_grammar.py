@@ -422,7 +422,9 @@ class Reader:
     def replace_pronouns(self, text: str, subject: Entity | None) -> str:
         def swap(m: re.Match[str]) -> str:
             e = self.resolve(m.group(0), exclude=subject)
-            return e.np if e else m.group(0)
+            if e is None:
+                return m.group(0)
+            return re.sub(r"^(?:a|an)\s", "the ", e.np, flags=re.I)  # "washes it away": the sandcastle named before
 
         return re.sub(r"\b(?:it|them|him|her)\b(?!\s+(?:own|self))", swap, text)
 
