@@ -704,3 +704,18 @@ def test_making_stops_once_what_was_made_is_undone(prompt, maker, thing):
     undone = [f for f in frames if "," in f and re.search(r"(?:beginning to|washing|knocking|having just)", f.split(", ", 1)[1])]
     assert undone and all(f.startswith(maker + " watching") for f in undone), frames
     assert all(f"the {thing}" in f for f in undone)  # "it" is the thing named before
+
+
+@pytest.mark.parametrize("prompt, who, things", [
+    ("A train pulls into the station and passengers step off", "passengers", ["train", "station"]),
+    ("A bus stops at the corner and children climb aboard", "children", ["bus", "corner"]),
+    ("A ferry docks at the pier and tourists get off", "tourists", ["ferry", "pier"]),
+    ("A woman makes a cup of tea and sits by the window to read a book", "a woman", ["cup", "window"]),
+    ("A man pours a glass of wine and sits on the porch", "a man", ["glass", "porch"]),
+])
+def test_a_later_event_gets_frames_of_its_own_and_keeps_the_things_and_place(prompt, who, things):
+    frames = script(prompt)
+    later = [f for f in frames[first(frames, r"\b(?:step|climb|get|sit|read)\w*\b"):]]
+    assert len(later) >= 2 and all(f.startswith(who) for f in later), frames
+    assert all(all(t in f for t in things) for f in later), later
+    assert len(set(frames)) == len(frames)

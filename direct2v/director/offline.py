@@ -67,6 +67,7 @@ from .offline_grammar import (
     CHANGE,
     COLOURS,
     DETERMINERS,
+    GOING,
     PREPOSITIONS,
     SUBJECT_PRONOUNS,
     WEATHER,
@@ -383,6 +384,9 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if path:
         return path, 1.0
     drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
+    if v in STATES and not drifting and not c.background and final and not first:  # "... and sits on the porch"
+        down = f"{s} {ing(v)} down{tail}" if v in ("sit", "lie", "kneel", "settle") else f"{s} beginning to {v}{tail}"
+        return [f"{s} about to {v}{tail}", down, now], 0.75
     if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
         return ([now] if c.background or marked else thickening(now) or [now]), 1.0
     weather = head.lower() in WEATHER
@@ -602,6 +606,33 @@ def _keep_ridden(clauses: list[Clause]) -> None:
             ridden = None
 
 
+_PARTICLES = {"off", "out", "aboard", "in", "on", "down", "up", "inside"}
+CARRY = {"make", "pour", "brew", "take", "grab", "pick", "buy", "get", "fetch", "fill", "bring"}
+
+
+def _keep_vehicle_and_carried(clauses: list[Clause]) -> None:
+    """Later steps keep the things of the one before: 'a train pulls into the station and passengers
+    step off' is off the train at the station; 'makes a cup of tea and sits by the window' keeps the cup."""
+    carried = ""
+    for prev, c in zip(clauses, clauses[1:]):
+        if prev.subject is None or c.subject is None:
+            continue
+        if c.subject is not prev.subject and not prev.subject.person and c.rest.lower() in _PARTICLES:
+            the = re.sub(r"^(?:a|an)\s", "the ", prev.subject.np, flags=re.I)
+            c.rest = f"{c.rest} {the[:1].lower() + the[1:]}"
+            c.places = c.places or [p.replace("in the", "at the", 1) for p in prev.places[-1:]]
+            c.rest += f" {c.places[-1]}" if c.places else ""
+            continue
+        made = re.match(r"((?:a|an|the|his|her|their)\s+(?:[\w'-]+\s+){0,3}?[\w'-]+)(?=\s+(?:%s)\b|$)"
+                        % _NP_END, prev.rest, re.I)
+        if c.subject is not prev.subject:
+            carried = ""
+        elif prev.verb in CARRY and made:
+            carried = re.sub(r"^(?:a|an)\s", "the ", made.group(1), flags=re.I)
+        if carried and carried.split()[-1] not in c.rest and c.verb in STATES | GOING | {"read", "drink", "sip", "watch"}:
+            c.rest = f"{c.rest} with {carried}".strip()
+
+
 def read_story(prompt: str) -> list[Clause]:
     reader, clauses = Reader(), []
     for text, link in pieces(prompt):
@@ -613,6 +644,7 @@ def read_story(prompt: str) -> list[Clause]:
             clause.holds = clauses[-1]
         clauses.append(clause)
     _keep_ridden(clauses)
+    _keep_vehicle_and_carried(clauses)
     # A place named once holds for the steps that do not name their own ("... on the floor, a dog eats it"),
     # and a scene's place named late holds for its first steps ("a cat stretches and yawns on a windowsill").
     where = next((c for c in clauses if any(p in c.rest for p in c.places)), None)

@@ -313,17 +313,18 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
             else:
                 out += [(a, ""), (b, "as")]
             continue
-        out += [x for piece in _purpose(part) for x in _split_and(piece)]
+        out += [(y, link if not k else "") for piece in _purpose(part) for x, link in _split_and(piece)
+                for k, y in enumerate(_purpose(x, True))]  # "... and sits by the window to read a book"
     return out + ([(lead_place, "")] if lead_place else [])
 
 
 # Verbs of going somewhere for a purpose: "swims across a lake to fetch a ball" is two steps.
 GOING = {"swim", "run", "walk", "go", "come", "rush", "hurry", "drive", "ride", "fly", "climb", "jump", "dive", "race",
          "dash", "head", "sprint", "jog", "crawl", "sneak", "wade", "paddle", "sail", "hop", "leap", "stretch", "reach",
-         "bend", "kneel", "stand", "lean", "turn"}
+         "bend", "kneel", "stand", "lean", "turn", "sit", "settle", "curl", "lie"}
 
 
-def _purpose(part: str) -> list[str]:
+def _purpose(part: str, after_and: bool = False) -> list[str]:
     """'swims across a lake to fetch a ball' -> ['swims across a lake', 'fetch a ball']."""
     m = re.match(r"(.+?)\s+to\s+([a-z]+)(\s+(?:%s)\b.*|\s+(?:up|out|down|over)\b.*)$" % "|".join(sorted(DETERMINERS)),
                  part, re.I)
@@ -331,6 +332,7 @@ def _purpose(part: str) -> list[str]:
         return [part]
     words = m.group(1).split()
     v = find_verb(words, False)
+    v = find_verb(words, True) if v is None and after_and else v
     if v is None or (verb_lemma(words[v]) or words[v].lower()) not in GOING:
         return [part]
     return [m.group(1), f"{m.group(2)}{m.group(3)}"]
