@@ -30,6 +30,8 @@ from .offline_actions import (
     becomes,
     consume,
     fall,
+    POSES,
+    open_activity,
     tumble,
     flip,
     fly_thing,
@@ -263,6 +265,10 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
             v in ("take", "give", "put", "turn", "show"):
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
+    left = re.match(r"out\s+of\s+((?:the|a|an|his|her|its|their)\s+[^,]+)$", c.rest, re.I)
+    if left and not final and not c.passive and v in {"jump", "leap", "hop", "climb", "crawl", "scramble", "splash"}:  # "after jumping out of a pond": the story goes on beside it
+        np = left.group(1)
+        return [f"{s} in {np}", f"{s} about to {to} out of {np}", f"{s} {g} out of {np}", f"{s} beside {np}"]
     empty = _empty_place(c) if final else None  # the story goes on with the subject: no empty place
     ways = ("partly", "half", "almost") if empty else ("partly", "half", "mostly", "almost", "nearly all")
     going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
@@ -389,12 +395,14 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return [f"{s} about to {v}{tail}", down, now], 0.75
     if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
         return ([now] if c.background or marked else thickening(now) or [now]), 1.0
-    weather = head.lower() in WEATHER
-    one = s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once; popcorn pops on and on
+    weather, one = head.lower() in WEATHER, s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once
     # "a baby laughs": livelier; "dances slowly" keeps its own manner
     lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
     once = v == "pop" and (one or words[:1] == ["up"])  # "a balloon pops", "toast pops up": once, not on and on
     watery = v in ("wash", "pound", "beat") and head.lower() in ("wave", "waves", "water", "tide", "sea", "surf", "rain")
+    beats = None if marked or over_time or c.onset or c.sudden or weather else open_activity(s, v, rest)
+    if beats and (lively or not transitive or v == "shake" or v not in POSES):  # "dances in the rain": drawable beats
+        return beats, 1.0
     if c.onset or weather or lively or ((v in PROCESS or watery) and not transitive and not once):
         windy = head.lower() == "wind" or v in ("sway", "rustle", "flutter", "bend", "toss")  # moved by the wind
         return ([now] if marked else _process(s, v, tail, weather, windy, lively)), 1.0

@@ -821,3 +821,69 @@ def storm(s: str, head: str, v: str, rest: str) -> list[str] | None:
     return [f"{s} far off on the horizon{tail}", f"{s} about to roll in{tail}", f"{s} beginning to roll in{tail}",
             f"{s} rolling in{tail}, the sky darkening", f"{s} closer{tail}, dark clouds spreading",
             f"{s} nearly overhead{tail}", f"{s} overhead{tail}, wind and rain lashing down", f"{s} raging{tail}"]
+
+
+# ------------------------------------------------------------------------ open activities
+# An activity with no end or product ("dances in the rain") cannot be drawn as "harder" or "halfway
+# through": its frames change by what can be seen, the setting going on (rain heavier, sun lower)
+# and the body's positions while it goes on.
+SETTINGS = {
+    "rain": ("in a light drizzle", "in the rain", "in heavier rain", "in pouring rain"),
+    "snow": ("as the first snowflakes fall", "in the falling snow", "in thicker falling snow", "in a flurry of snow"),
+    "sunset": ("in the late afternoon sun", "as the sun sets", "at sunset, the sun touching the horizon",
+               "at dusk, the sun gone below the horizon"),
+    "sunrise": ("before sunrise, the sky pale", "as the sun rises", "at sunrise, the sun just above the horizon",
+                "in the early morning sun"),
+    "dusk": ("in the evening light", "at dusk", "at dusk, the light fading", "as night falls"),
+    "wind": ("in a light breeze", "in the wind", "in a stronger wind", "in gusts of wind"),
+}
+SETTING_WORDS = {"rain": "rain", "snow": "snow", "sunset": "sunset", "sundown": "sunset", "sunrise": "sunrise",
+                 "dawn": "sunrise", "dusk": "dusk", "twilight": "dusk", "wind": "wind", "breeze": "wind"}
+POSES = {
+    "dance": ("stepping side to side", "spinning around", "with arms raised high", "in mid-twirl"),
+    "laugh": ("smiling widely", "laughing, head thrown back", "doubled over with laughter", "wiping away tears of laughter"),
+    "giggle": ("smiling", "giggling, hands over the mouth", "grinning", "giggling, eyes squeezed shut"),
+    "sing": ("taking a breath", "singing, arms open wide", "singing, eyes closed", "holding a long note"),
+    "play": ("running around", "chasing each other", "jumping up", "tumbling on the ground"),
+    "talk": ("listening closely", "talking, hands gesturing", "leaning in close", "laughing together"),
+    "chat": ("listening closely", "chatting, hands gesturing", "leaning in close", "laughing together"),
+    "jog": ("starting off at an easy pace", "jogging, arms swinging", "jogging past, breathing hard", "slowing to a walk"),
+    "clap": ("raising the hands", "clapping above the head", "clapping, smiling", "clapping, arms outstretched"),
+    "cheer": ("raising the arms", "cheering, arms up", "cheering, jumping", "cheering, fists in the air"),
+    "cry": ("with a trembling lip", "with tears running down", "with the face in the hands", "wiping away tears"),
+    "splash": ("stepping into the water", "kicking up water", "splashing, water spraying up", "soaked, splashing"),
+    "frolic": ("running", "leaping", "rolling over", "bounding along"),
+}
+SHAKES = ("shaking its head", "shaking its whole body, water spraying from its fur", "with its fur sticking out",
+          "fluffed up and nearly dry")
+
+
+def _setting(tail: str) -> tuple[str, tuple[str, ...]] | None:
+    """The setting phrase in `tail` that can go on visibly ('in the rain', 'at sunset'), and its stages."""
+    m = re.search(r"\s(?:in|at|during|under)\s+(?:the\s+|a\s+)?(?:(?:light|heavy|pouring|evening|morning|summer|"
+                  r"warm|cold|gentle)\s+)?(%s)\b" % "|".join(SETTING_WORDS), tail, re.I)
+    return (m.group(0), SETTINGS[SETTING_WORDS[m.group(1).lower()]]) if m else None
+
+
+def open_activity(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman dances in the rain', 'a dog shakes off water': beats that can be drawn (positions of
+    the body, the rain growing heavier), never 'harder than ever' or 'halfway through dancing'."""
+    tail = f" {rest}" if rest else ""
+    drops = r"^\s(?:(?:off\s+)?(?:the\s+)?water(?:\s+(?:off|from)\s+(?:its|his|her|their)\s+\w+)?|(?:itself\s+)?(?:off|dry))\b"
+    shake = v == "shake" and re.match(drops, tail, re.I)
+    poses = SHAKES if shake else POSES.get(v)
+    setting = _setting(tail)
+    if poses is None and setting is None:
+        return None
+    g = ing(v)
+    if shake:
+        tail = re.sub(drops, "", tail, flags=re.I)
+    where = [tail.replace(setting[0], f" {x}") for x in setting[1]] if setting else [tail] * 4
+    if poses is None:
+        return [f"{s} about to {v}{where[0]}", f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[0]}",
+                f"{s} {g}{where[1]}", f"{s} {g}{where[2]}", f"{s} {g} steadily{where[2]}", f"{s} {g}{where[3]}",
+                f"{s} {g} steadily{where[3]}"]
+    soaked = f"{s} dripping wet{tail}" if shake else f"{s} about to {v}{where[0]}"
+    pose = [re.sub(r"^\s\w+ly\b", "", w) for w in where]  # "dances slowly": "spinning around", not "... slowly"
+    return [soaked, f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[1]}", f"{s} {poses[0]}{pose[1]}",
+            f"{s} {poses[1]}{pose[2]}", f"{s} {poses[2]}{pose[2]}", f"{s} {poses[3]}{pose[3]}", f"{s} {g} on{where[3]}"]

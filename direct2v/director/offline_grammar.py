@@ -302,6 +302,12 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
         if lead_place:
             part, lead_place = f"{part} {lead_place}", ""
         m = re.match(r"(.+?)\s+(after|before|until|as|while|when|once)\s+(.+)$", part, re.I)
+        if m and m.group(2).lower() in ("after", "before") and re.match(r"[a-z]+ing\b", m.group(3)) and \
+                verb_lemma(m.group(3).split()[0]) and find_verb(m.group(1).split(), False):
+            v = find_verb(m.group(1).split(), False)  # "shakes off water after jumping out of a pond": the same one
+            other = " ".join(m.group(1).split()[:v] + [m.group(3)])
+            out += [(other, ""), (m.group(1), "")] if m.group(2).lower() == "after" else [(m.group(1), ""), (other, "")]
+            continue
         if m and find_verb(m.group(3).split(), False) is not None:
             a, word, b = m.group(1), m.group(2).lower(), m.group(3)
             if word in ("after", "once"):
