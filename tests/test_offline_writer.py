@@ -11,7 +11,7 @@ import pytest
 
 from direct2v.director import make_director, quality
 from direct2v.director.offline import GENTLE, NO_EVENT, NOT_ENGLISH, TIMES
-from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES
+from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES, STILL
 from direct2v.director.offline_grammar import lemmas
 from direct2v.director.tokens import token_lengths
 
@@ -146,7 +146,7 @@ through the third thirds way near far edge side top bottom start end gone empty 
 turning light puddle sky an from low angle on and most change gently harder vigorously strength lightly very right after
 """.split()) | set(TIMES) | STAGING | {
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
-    w for beats in (*POSES.values(), SHAKES, *SETTINGS.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
+    w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
 
 
 def _forms(word: str) -> set[str]:
@@ -172,17 +172,21 @@ def test_eval_prompts_no_filler_nothing_invented_and_the_gate_passes(prompt):
 
 def test_no_event_says_so_and_varies_the_framing_a_little():
     d = make_director("offline")
-    frames = d.direct("a quiet lake at dawn", num_frames=5)
+    frames = d.direct("an old lighthouse on a cliff", num_frames=5)
     assert frames.notice == NO_EVENT and frames.notice in frames.notes()
-    assert all(f.lower().startswith("a quiet lake at dawn, ") for f in frames)
+    assert all(f.lower().startswith("an old lighthouse on a cliff, ") for f in frames)
     assert len(set(frames)) == 5 and frames[0].endswith(GENTLE[0]) and not any("extreme" in f for f in frames)
+    assert not any(re.search(r"angle|from the side|from above", f) for f in frames)  # steady framing
+    lake = d.direct("a quiet lake at dawn", num_frames=8)
+    assert lake.notice == NO_EVENT and len(set(lake)) == 8  # the light grows, the framing stays
+    assert all(f.startswith("A quiet lake") and "shot" not in f for f in lake)
     assert d.direct("a horse jumps over a fence", num_frames=5).notice is None
 
 
 def test_cli_prints_the_notice(capsys):
     from direct2v import cli
 
-    assert cli.main(["direct", "a quiet lake at dawn", "--frames", "3", "--backend", "offline"]) == 0
+    assert cli.main(["direct", "an old lighthouse on a cliff", "--frames", "3", "--backend", "offline"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "Written by the built-in writer (rule-based, no language model)."
     assert err[1].startswith("No event found in this prompt")
@@ -741,3 +745,10 @@ def test_open_activities_change_by_what_can_be_drawn(prompt):
 def test_an_earlier_event_named_with_after_or_before_gets_the_first_frames(prompt, before, after):
     frames = script(prompt)
     assert before in frames[0] and after in frames[-1] and first(frames, before) < first(frames, after)
+
+
+@pytest.mark.parametrize("prompt", ["A field of wheat at sunset", "An empty street in the rain", "A small harbor at dusk"])
+def test_a_still_scene_keeps_its_framing_and_its_light_or_rain_goes_on(prompt):
+    frames = script(prompt)
+    assert len(set(frames)) == 8 and not any(re.search(r"angle|from the side|from above|shot\b", f) for f in frames)
+    assert all(f.startswith(" ".join(prompt.lower().split()[:3])) for f in frames)

@@ -32,6 +32,7 @@ from .offline_actions import (
     fall,
     POSES,
     open_activity,
+    still_setting,
     tumble,
     flip,
     fly_thing,
@@ -136,14 +137,11 @@ NOT_ENGLISH = ("This prompt does not look like English: the image model reads En
                "language model director (a key for openai or gemini, or --llm-model with a multilingual model), "
                "which writes English frames.")
 # Small, true variations for a prompt without an event: a slow step closer, nothing invented.
-GENTLE = ["wide shot", "medium wide shot", "medium shot", "medium shot from a low angle", "medium close-up",
-          "medium close-up from the side", "close-up shot", "close-up shot from the side"]
+# A slow, steady push-in: the same angle all through (never a jump to a low angle or the side).
+_LEVELS = ["wide shot", "medium wide shot", "medium shot", "medium close-up"]
+GENTLE = [f"{level}{x}" for level in _LEVELS for x in ("", ", slightly closer")]
 # The same steps, finer, for scripts longer than eight frames (16 frames, a doubled script).
-GENTLE_FINE = ["wide shot", "wide shot from a low angle", "medium wide shot", "medium wide shot from the side",
-               "medium shot", "medium shot from a low angle", "medium shot from the side", "medium shot from above",
-               "medium close-up", "medium close-up from a low angle", "medium close-up from the side",
-               "close-up shot", "close-up shot from a low angle", "close-up shot from the side",
-               "close-up shot from above", "tight close-up"]
+GENTLE_FINE = [f"{level}{x}" for level in _LEVELS for x in ("", ", a touch closer", ", a little closer", ", closer")]
 
 
 def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
@@ -306,7 +304,7 @@ def _stages(c: Clause, before: list[str], previous: Clause | None = None, first:
     """The texts one clause moves through, in order, and its share of the frames. A phrase that
     spans the clip ("all night", "over many years") is staged, never repeated in every frame."""
     if c.subject is None:
-        return _timelapse(c.text) or [c.text], 1.0
+        return _timelapse(c.text) or still_setting(c.text) or [c.text], 1.0
     rest, span = take_span(c.rest)
     if span is None:
         return _event(c, before, previous, first, final)
@@ -732,7 +730,9 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
         if _lasting(c):
             ambient = _going_on(c)
             ambient = ambient[:1].lower() + ambient[1:] if lemmas(ambient.split()[0]) else ambient  # "clouds parting"
-    event = any(len(t) > 1 for t in staged) or len(staged) > 1 or any(withs)
+    # a still scene's growing light is a true variation, not an event: the notice still says so
+    event = any(len(t) > 1 and not (c.subject is None and t == still_setting(c.text)) for c, t in zip(clauses, staged)) \
+        or len(staged) > 1 or any(withs)
     return mains, withs, event
 
 

@@ -885,5 +885,35 @@ def open_activity(s: str, v: str, rest: str) -> list[str] | None:
                 f"{s} {g} steadily{where[3]}"]
     soaked = f"{s} dripping wet{tail}" if shake else f"{s} about to {v}{where[0]}"
     pose = [re.sub(r"^\s\w+ly\b", "", w) for w in where]  # "dances slowly": "spinning around", not "... slowly"
-    return [soaked, f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[1]}", f"{s} {poses[0]}{pose[1]}",
-            f"{s} {poses[1]}{pose[2]}", f"{s} {poses[2]}{pose[2]}", f"{s} {poses[3]}{pose[3]}", f"{s} {g} on{where[3]}"]
+
+    def posed(p: str, w: str) -> str:  # "singing, eyes closed" after the place: "at sunset, singing, eyes closed"
+        return f"{s}{w}, {p}" if "," in p and w else f"{s} {p}{w}"
+
+    last = f"{s} {g}{where[3]}" if setting else f"{s} {g}, {poses[0]}{pose[3]}"
+    return [soaked, f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[1]}", posed(poses[0], pose[1]),
+            posed(poses[1], pose[2]), posed(poses[2], pose[2]), posed(poses[3], pose[3]), last]
+
+
+# A still scene's light or rain, in eight steps (snow or wind in a still scene may be lying or calm: left alone).
+STILL = {
+    "sunrise": ("in the dark before dawn", "before sunrise, the sky pale", "at first light", "as the sun rises",
+                "at sunrise, the sun touching the horizon", "at sunrise, the sun just above the horizon",
+                "in the early morning sun", "in the bright morning sun"),
+    "sunset": ("in the late afternoon sun", "in the golden evening light", "as the sun sets", "at sunset, the sun low",
+               "at sunset, the sun touching the horizon", "at sunset, the sun half gone",
+               "at dusk, the sun gone below the horizon", "at dusk, the sky darkening"),
+    "dusk": ("in the evening light", "in the fading evening light", "at dusk", "at dusk, the light fading",
+             "at dusk, the sky deep blue", "as night falls", "at nightfall, the first stars out", "at night"),
+    "rain": ("under grey clouds", "as the first raindrops fall", "in a light drizzle", "in the rain", "in steady rain",
+             "in heavier rain", "in pouring rain", "in a downpour"),
+}
+
+
+def still_setting(text: str) -> list[str] | None:
+    """'a quiet lake at dawn': a still scene whose words name a light or rain that goes on; the
+    light grows (or the rain comes down) while the framing stays steady."""
+    setting = _setting(f" {text}")
+    kind = SETTING_WORDS[setting[0].split()[-1].lower()] if setting else None
+    if kind not in STILL:
+        return None
+    return [f" {text}".replace(setting[0], f" {x}").strip() for x in STILL[kind]]

@@ -112,7 +112,8 @@ SHOT_WORDS = re.compile(
     r"zoom(?:s|ing)?(?:\s+(?:in|out))?|pan(?:s|ning)?(?:\s+(?:left|right))?|tilt(?:s|ing)?(?:\s+(?:up|down))?|"
     r"dolly(?:ing)?(?:\s+(?:in|out))?|push(?:es|ing)?\s+in|pull(?:s|ing)?\s+(?:back|out)|"
     r"(?:centered|left of center|right of center|on the (?:left|right) side|(?:low|high) in|at the (?:top|bottom) of)"
-    r"\s+(?:in\s+)?the\s+frame)\b(?:\s+from\s+(?:(?:a|the)\s+(?:low\s+angle|high\s+angle|side)|above))?",
+    r"\s+(?:in\s+)?the\s+frame)\b(?:\s+from\s+(?:(?:a|the)\s+(?:low\s+angle|high\s+angle|side)|above))?"
+    r"(?:,?\s*(?:slightly\s+|a\s+touch\s+|a\s+little\s+)?closer\b)?",  # the writer's steady push-in
     re.I,
 )
 _ARTICLES = {"a", "an", "the"}
