@@ -752,3 +752,16 @@ def test_a_still_scene_keeps_its_framing_and_its_light_or_rain_goes_on(prompt):
     frames = script(prompt)
     assert len(set(frames)) == 8 and not any(re.search(r"angle|from the side|from above|shot\b", f) for f in frames)
     assert all(f.startswith(" ".join(prompt.lower().split()[:3])) for f in frames)
+
+
+@pytest.mark.parametrize("prompt", [
+    "A ghost fades away and disappears", "A cat sneaks out of the room and disappears down the hall",
+    "The morning mist slowly disappears", "A magician waves his wand and vanishes in a puff of smoke",
+])
+def test_a_disappearance_goes_one_way(prompt):
+    frames = script(prompt)
+    order = ["about to", "beginning to", "partly gone|half gone|thinning", "mostly|almost gone|nearly all", "only|empty|last"]
+    seen = [max((k for k, o in enumerate(order) if re.search(rf"\b(?:{o})\b", f)), default=-1) for f in frames]
+    gone = [k for k in seen if k >= 2]
+    assert gone == sorted(gone) and all(k < 2 for k in seen[: seen.index(gone[0])]), frames
+    assert not any("puff of smoke" in f for f in frames[:3])  # how it ends is not where it starts

@@ -655,6 +655,8 @@ def read_story(prompt: str) -> list[Clause]:
     # and a scene's place named late holds for its first steps ("a cat stretches and yawns on a windowsill").
     where = next((c for c in clauses if any(p in c.rest for p in c.places)), None)
     named = next((p for p in where.places if p in where.rest), "") if where else ""
+    if re.search(r"\b(?:puff|cloud|flash|burst|swirl|shower|blaze)\s+of\b", named):
+        named = ""  # "vanishes in a puff of smoke": how it ends, not where the story happens
     for c in clauses:
         if c.places or not named:
             break
@@ -710,6 +712,9 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
         texts, weight = _stages(c, [x for st in staged for x in st], clauses[i - 1] if i else None, i == 0,
                                 i == len(clauses) - 1)
         texts = _goes_on_from(texts, c, staged[-1] if i and clauses[i - 1].subject is c.subject else [])
+        if i + 1 < len(clauses) and clauses[i + 1].subject is c.subject and clauses[i + 1].verb in GONE:
+            kept = [t for t in texts if " gone" not in t]  # "fades away and disappears": gone once, at the end
+            texts, weight = (kept, weight * len(kept) / len(texts)) if kept else (texts, weight)
         if len(texts) == 1 and len(clauses) > 1 and (c.background or c.verb in STATES):
             weight = 0.01  # the scene a later event happens in: one frame, the event holds it after
         if i + 1 < len(clauses) and clauses[i + 1].holds is c:

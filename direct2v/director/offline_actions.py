@@ -641,7 +641,8 @@ def land(s: str, v: str, rest: str) -> Stages | None:
 # ---------------------------------------------------------------------- states by degrees
 # What hangs in the air and covers a place: staged by how thick it is and how much it hides.
 VEILS = {"fog", "mist", "smoke", "steam", "haze", "cloud", "clouds", "shadow", "shadows", "darkness", "dust", "smog"}
-THINNING = {"part", "clear", "lift", "thin", "disperse", "break", "dissipate", "fade", "vanish", "melt"}
+THINNING = {"part", "clear", "lift", "thin", "disperse", "break", "dissipate", "fade", "vanish", "melt", "disappear",
+            "evaporate", "go", "retreat", "recede", "dissolve"}
 _THICKNESS = {"thin", "thick", "dense", "heavy", "light", "low", "white", "grey", "gray", "the", "a", "an", "some"}
 
 
