@@ -765,3 +765,10 @@ def test_a_disappearance_goes_one_way(prompt):
     gone = [k for k in seen if k >= 2]
     assert gone == sorted(gone) and all(k < 2 for k in seen[: seen.index(gone[0])]), frames
     assert not any("puff of smoke" in f for f in frames[:3])  # how it ends is not where it starts
+
+
+def test_a_container_is_no_scene_place_and_lying_snow_does_not_start_falling():
+    chef = script("A chef chops onions, fries them in a pan and serves the dish")
+    assert sum("in a pan" in f for f in chef) == sum("fry" in f for f in chef) >= 2  # only where the frying is
+    roof = script("The roof of the old barn collapses under the heavy snow")
+    assert not any("snowflakes" in f or "flurry" in f for f in roof)

@@ -398,9 +398,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
     once = v == "pop" and (one or words[:1] == ["up"])  # "a balloon pops", "toast pops up": once, not on and on
     watery = v in ("wash", "pound", "beat") and head.lower() in ("wave", "waves", "water", "tide", "sea", "surf", "rain")
-    beats = None if marked or over_time or c.onset or c.sudden or weather else open_activity(s, v, rest)
-    if beats and (lively or not transitive or v == "shake" or v not in POSES):  # "dances in the rain": drawable beats
-        return beats, 1.0
+    if not (marked or over_time or weather) and _open_beats(c, s, lively, transitive):  # "dances in the rain"
+        return _open_beats(c, s, lively, transitive) or [], 1.0
     if c.onset or weather or lively or ((v in PROCESS or watery) and not transitive and not once):
         windy = head.lower() == "wind" or v in ("sway", "rustle", "flutter", "bend", "toss")  # moved by the wind
         return ([now] if marked else _process(s, v, tail, weather, windy, lively)), 1.0
@@ -429,6 +428,16 @@ def _grown_into(s: str, what: str) -> list[str]:
         [f"{s} beginning to grow", f"{s} growing bigger"]
     return [s, f"{s} about to {'sprout' if sprout else 'grow'}"] + young + [
         _with_article("young", head), _with_article("half-grown", head), _with_article("nearly full-grown", head), what]
+
+
+def _open_beats(c: Clause, s: str, lively: bool, transitive: bool) -> list[str] | None:
+    """Drawable beats of an activity with no end (offline_actions.open_activity), or None."""
+    v = c.verb
+    if c.onset or c.sudden or not (v in set(POSES) | MOTION | PROCESS | STATES | ACTIVITY - {"fall"} or v == "shake"):
+        return None
+    if not (lively or not transitive or v == "shake" or v not in POSES):
+        return None
+    return open_activity(s, v, c.rest)
 
 
 def _changed(c: Clause, s: str, v: str, rest: str, now: str) -> list[str] | None:
@@ -612,6 +621,8 @@ def _keep_ridden(clauses: list[Clause]) -> None:
             ridden = None
 
 
+CONTAINERS = {"pan", "pot", "bowl", "oven", "cup", "glass", "mug", "jar", "box", "bag", "basket", "bucket", "sink", "vase",
+              "tray", "skillet", "wok", "plate", "kettle", "teapot", "bottle", "can", "dish", "oven"}
 _PARTICLES = {"off", "out", "aboard", "in", "on", "down", "up", "inside"}
 CARRY = {"make", "pour", "brew", "take", "grab", "pick", "buy", "get", "fetch", "fill", "bring"}
 
@@ -655,7 +666,7 @@ def read_story(prompt: str) -> list[Clause]:
     # and a scene's place named late holds for its first steps ("a cat stretches and yawns on a windowsill").
     where = next((c for c in clauses if any(p in c.rest for p in c.places)), None)
     named = next((p for p in where.places if p in where.rest), "") if where else ""
-    if re.search(r"\b(?:puff|cloud|flash|burst|swirl|shower|blaze)\s+of\b", named):
+    if re.search(r"\b(?:puff|cloud|flash|burst|swirl|shower|blaze)\s+of\b|\b(?:%s)$" % "|".join(CONTAINERS), named):
         named = ""  # "vanishes in a puff of smoke": how it ends, not where the story happens
     for c in clauses:
         if c.places or not named:
@@ -665,8 +676,8 @@ def read_story(prompt: str) -> list[Clause]:
             c.rest = f"{c.rest} {named}".strip()
     place = ""
     for c in clauses:
-        if c.places:
-            place = c.places[-1]
+        if c.places:  # "fries them in a pan": a pan holds the onions, it is not where the story goes on
+            place = "" if c.places[-1].split()[-1].lower() in CONTAINERS else c.places[-1]
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \

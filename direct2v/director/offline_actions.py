@@ -861,7 +861,7 @@ SHAKES = ("shaking its head", "shaking its whole body, water spraying from its f
 
 def _setting(tail: str) -> tuple[str, tuple[str, ...]] | None:
     """The setting phrase in `tail` that can go on visibly ('in the rain', 'at sunset'), and its stages."""
-    m = re.search(r"\s(?:in|at|during|under)\s+(?:the\s+|a\s+)?(?:(?:light|heavy|pouring|evening|morning|summer|"
+    m = re.search(r"\s(?:in|at|during)\s+(?:the\s+|a\s+)?(?:(?:light|heavy|pouring|evening|morning|summer|"
                   r"warm|cold|gentle)\s+)?(%s)\b" % "|".join(SETTING_WORDS), tail, re.I)
     return (m.group(0), SETTINGS[SETTING_WORDS[m.group(1).lower()]]) if m else None
 
