@@ -624,6 +624,7 @@ def test_thinning_veils_dying_fires_lit_skylines_and_a_person_falling_off():
     ("Snow on the rooftops melts in the spring sun", "melt"),
     ("The icicles slowly drip in the winter sun", "drip"),
     ("A snowman with a carrot nose melts in the afternoon light", "melt"),
+    ("The snow on the mountain peaks slowly melts in the warm spring air", "melt"),
 ])
 def test_the_last_noun_of_a_place_phrase_is_never_the_verb(prompt, verb):
     frames = script(prompt)
@@ -772,3 +773,9 @@ def test_a_container_is_no_scene_place_and_lying_snow_does_not_start_falling():
     assert sum("in a pan" in f for f in chef) == sum("fry" in f for f in chef) >= 2  # only where the frying is
     roof = script("The roof of the old barn collapses under the heavy snow")
     assert not any("snowflakes" in f or "flurry" in f for f in roof)
+
+
+def test_serving_food_is_no_tennis_serve():
+    soup = script("A waiter serves the soup")
+    assert not any(re.search(r"lining up|winding up|in the air|fly away", f) for f in soup)
+    assert any("lining up" in f or "winding up" in f for f in script("A player serves the ball over the net"))

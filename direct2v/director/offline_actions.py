@@ -384,8 +384,8 @@ def reach(s: str, v: str, rest: str) -> Stages | None:
 def propel(s: str, v: str, rest: str) -> Stages | None:
     """'kicks a ball', 'throws a stone into a lake': gets ready, does it, the object flies off."""
     parts = split_object(rest)
-    if v not in PROPEL or not parts:
-        return None
+    if v not in PROPEL or not parts or (v == "serve" and not re.search(r"\b(?:ball|shuttlecock|birdie)\b", parts[0])):
+        return None  # "serves the soup" is no tennis serve
     obj, after = parts
     target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),
                       after, re.I)  # "skips rocks on a lake": over the water

@@ -207,7 +207,10 @@ def _noun_in_place(words: list[str], i: int) -> bool:
     if any(verb_lemma(w.lower()) and w.lower() != verb_lemma(w.lower()) and not is_plural_noun(w)
            for w in words[at + 2:i]):
         return False
-    nxt = words[i + 1].lower().strip(",")
+    k = i + 1
+    while k + 1 < len(words) and _is_adverb(words[k]):
+        k += 1  # "the snow on the mountain peaks slowly melts": the verb after the adverb
+    nxt = words[k].lower().strip(",")
     return can_be_noun(words[i]) and bool(verb_lemma(nxt)) and "ADJ" not in lemmas(nxt) and \
         nxt not in PREPOSITIONS | DETERMINERS | _NOT_A_VERB | COLOURS
 
