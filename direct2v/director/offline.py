@@ -260,13 +260,15 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
     off = words[:1] == ["off"] and v in MOTION - {"fall", "tumble", "slide", "slip", "roll", "drop", "hop", "climb"} and \
         (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)  # "falls off his skateboard" is no exit
     if v not in GONE and not (words[:1] == ["away"] or off or words[:2] == ["out", "of"] or into_cover) or \
-            v in ("take", "give", "put", "turn", "show"):
+            v in ("take", "give", "put", "turn", "show", "crash", "bump", "slam"):
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
-    left = re.match(r"out\s+of\s+((?:the|a|an|his|her|its|their)\s+[^,]+)$", c.rest, re.I)
-    if left and not final and not c.passive and v in {"jump", "leap", "hop", "climb", "crawl", "scramble", "splash"}:  # "after jumping out of a pond": the story goes on beside it
+    left = re.match(r"out\s+of\s+((?:(?:the|a|an|his|her|its|their)\s+)?[^,]+)$", c.rest, re.I)
+    if left and not final and not c.passive and v in {"jump", "leap", "hop", "climb", "crawl", "scramble", "splash", "get",
+                                                      "roll", "step", "swing"}:  # "after jumping out of a pond": the story goes on beside it
         np = left.group(1)
-        return [f"{s} in {np}", f"{s} about to {to} out of {np}", f"{s} {g} out of {np}", f"{s} beside {np}"]
+        the = np if re.match(r"(?:the|a|an|his|her|its|their)\s", np, re.I) else f"the {np}"  # "out of bed"
+        return [f"{s} in {np}", f"{s} about to {to} out of {np}", f"{s} {g} out of {np}", f"{s} beside {the}"]
     empty = _empty_place(c) if final else None  # the story goes on with the subject: no empty place
     ways = ("partly", "half", "almost") if empty else ("partly", "half", "mostly", "almost", "nearly all")
     going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [

@@ -838,7 +838,7 @@ SETTINGS = {
     "dusk": ("in the evening light", "at dusk", "at dusk, the light fading", "as night falls"),
     "wind": ("in a light breeze", "in the wind", "in a stronger wind", "in gusts of wind"),
 }
-SETTING_WORDS = {"rain": "rain", "snow": "snow", "sunset": "sunset", "sundown": "sunset", "sunrise": "sunrise",
+SETTING_WORDS = {"rain": "rain", "sunset": "sunset", "sundown": "sunset", "sunrise": "sunrise",
                  "dawn": "sunrise", "dusk": "dusk", "twilight": "dusk", "wind": "wind", "breeze": "wind"}
 POSES = {
     "dance": ("stepping side to side", "spinning around", "with arms raised high", "in mid-twirl"),
