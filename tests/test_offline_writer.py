@@ -785,3 +785,24 @@ def test_getting_out_of_something_mid_story_is_no_disappearance():
     frames = script("A man gets out of bed, brushes his teeth, and makes coffee")
     assert not any("gone" in f for f in frames) and frames[0] == "a man in bed"
     assert not any("gone" in f for f in script("A boy skis down the slope, crashes into the snow and laughs"))
+
+
+@pytest.mark.parametrize("prompt, detail", [
+    ("Cars driving down a rainy street at night with neon signs reflecting in the puddles", "neon signs reflecting"),
+    ("A boat sailing across a calm lake with tall pines swaying in the wind", "tall pines swaying"),
+    ("A woman jogging through a park with autumn leaves falling around her", "autumn leaves falling"),
+    ("Horses galloping across a field with storm clouds gathering above", "storm clouds gathering"),
+])
+def test_a_noun_before_a_participle_in_a_with_phrase_is_no_verb(prompt, detail):
+    frames = script(prompt)
+    verb = detail.split()[-1]
+    assert all(detail in f for f in frames), frames  # the scene's detail, in every frame
+    assert not any(re.search(r"\b(?:about to|beginning to|having just) (?:sign|pine|leave|cloud)\b", f) for f in frames)
+    assert not any(re.search(rf"\b\w+ing {verb}\b", f.replace(detail, "")) for f in frames)
+
+
+def test_down_a_street_is_along_it_not_downhill():
+    frames = script("A man walks down a busy street with street lamps flickering overhead")
+    assert not any("top of" in f or "bottom of" in f for f in frames), frames
+    assert "far end of a busy street" in frames[-1]
+    assert "bottom of a steep slope" in script("A skier speeds down a steep slope")[-1]

@@ -173,6 +173,9 @@ def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
     return out
 
 
+# Ways one goes "down" along, not downhill.
+FLAT_WAYS = ("street", "road", "avenue", "boulevard", "alley", "lane", "hallway", "corridor", "aisle", "sidewalk",
+             "highway", "runway", "track", "path", "river", "canal", "block", "freeway", "motorway", "pier", "dock")
 _PATHS = {"across": ("at the near edge of", "at the far side of"), "down": ("at the top of", "at the bottom of"),
           "up": ("at the bottom of", "at the top of"), "along": ("at the start of", "at the end of")}
 
@@ -212,6 +215,8 @@ def _path(s: str, v: str, rest: str) -> list[str] | None:
         return None
     obj, prep, way, g = f" {m.group(1)}" if m.group(1) else "", m.group(2).lower(), m.group(3), ing(v)
     start, end = _PATHS[prep]
+    if prep == "down" and re.match(r"(?:the|a|an)\s+(?:[\w'-]+\s+){0,2}?(?:%s)\b" % "|".join(FLAT_WAYS), way, re.I):
+        start, end = "at the near end of", "at the far end of"  # "down a street" is along it, not downhill
     part = [f"{s} {'' if way_verb else g}{obj} {x} {prep} {way}" for x in (
         "a third of the way", "halfway", "two thirds of the way", "most of the way")]
     say = "" if way_verb else f" {prep}"

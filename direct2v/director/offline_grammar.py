@@ -370,9 +370,18 @@ def _split_and(part: str) -> list[tuple[str, str]]:
         for j in range(v + 2, len(words)):
             lw, prev = words[j].lower(), words[j - 1].lower()
             lemma = verb_lemma(lw)
-            if lemma and lw != lemma and lw == getInflection(lemma, "VBZ")[0] and prev not in DETERMINERS | PREPOSITIONS:
+            if lemma and lw != lemma and lw == getInflection(lemma, "VBZ")[0] and prev not in DETERMINERS | PREPOSITIONS \
+                    and not _participle_subject(words, j):
                 return [(" ".join(words[:j]), "")] + _split_and(" ".join(words[j:]))
     return [(part, "")]
+
+
+def _participle_subject(words: list[str], j: int) -> bool:
+    """Whether words[j] is the noun an -ing participle says something about, inside a 'with'
+    phrase ('with neon signs reflecting in the puddles', 'with tall pines swaying'): not a verb."""
+    nxt = words[j + 1].lower().strip(",") if j + 1 < len(words) else ""
+    return "with" in (w.lower() for w in words[:j]) and nxt.endswith("ing") and bool(verb_lemma(nxt)) and \
+        nxt != verb_lemma(nxt)
 
 
 def colour_target(rest: str) -> str | None:
