@@ -806,3 +806,17 @@ def test_down_a_street_is_along_it_not_downhill():
     assert not any("top of" in f or "bottom of" in f for f in frames), frames
     assert "far end of a busy street" in frames[-1]
     assert "bottom of a steep slope" in script("A skier speeds down a steep slope")[-1]
+
+
+@pytest.mark.parametrize("prompt, subject, made", [
+    ("A baker kneads dough, shapes it into loaves and takes them out of the oven", "a baker", "loaves"),
+    ("A child rolls clay, shapes it into little balls and lines them up on a table", "a child", "little balls"),
+    ("A girl folds paper into paper cranes and hangs them from the ceiling", "a girl", "paper cranes"),
+    ("A man carves wood into a small bird and paints it", "a man", "small bird"),
+])
+def test_object_pronouns_mean_the_thing_made_never_the_subject(prompt, subject, made):
+    frames = script(prompt)
+    noun = subject.split()[-1]
+    assert not any(re.search(rf"\b(?:the|a) {noun}\b", f[len(subject):]) for f in frames), frames
+    assert made in frames[-1] and made in frames[-3], frames  # what was made is there afterwards
+    assert not any(re.search(r"finished \w+ into", f) for f in frames), frames

@@ -122,7 +122,8 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                      and not _plural(parts[0]) and re.match(_DET + r"\s", parts[0], re.I)):  # one thing: no degrees
         return None
     obj, after = parts
-    into = re.match(r"\s+into\s+((?:a|an)\s+[\w' -]+?)(?=\s+(?:%s)\s|$)(.*)$" % _NP_END, after, re.I)
+    into = re.match(r"\s+into\s+((?:a|an|two|three|four|several|many)\s+[\w' -]+?|(?:[\w'-]+\s+){0,2}?[\w'-]+s)(?=\s+(?:%s)\s|$)(.*)$"
+                    % _NP_END, after, re.I)  # "into a vase", "into loaves"
     product = the((into.group(1) if into else obj).split(" of ")[0])  # "a tower of blocks": the tower grows
     own = re.match(r"(?:his|her|their|its|my|your|our)\s", obj, re.I)  # "paints her nails": she has them after
     what, after = f"{particle.group(0) if particle else ''}{obj}{after}", into.group(2) if into else after
@@ -148,6 +149,11 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
         steps += [f"all but a few of {product} {done}"]
         return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
             f"{s} beside {product} all {done}{after}"]
+    if into and _plural(product):  # "shapes dough into loaves": the loaves come one by one, all there at the end
+        steps = [f"the first of {product} {done}", f"a few of {product} {done}", f"about half of {product} {done}",
+                 f"most of {product} {done}", f"nearly all of {product} {done}"]
+        return [f"{s} about to {v} {what}", f"{s} beginning to {v} {what}"] + [f"{doing}, {x}" for x in steps] + [
+            f"{s} beside {product}, all {done}{after}"]
     else:
         steps = [f"{product} just begun" if made else f"{product} barely {done}", f"{product} a quarter {done}",
                  f"{product} half {done}", f"{product} three quarters {done}"]

@@ -425,7 +425,8 @@ class Reader:
                 return e
         if w == "it":  # "a baby sleeps, suddenly it cries": no thing named, the one there is
             return next((e for e in reversed(self.entities) if e is not exclude and not e.plural), None)
-        return self.entities[-1] if self.entities and w in ("they", "them") else None
+        others = [e for e in self.entities if e is not exclude]  # "takes them out": never the one who takes
+        return others[-1] if others and w in ("they", "them") else None
 
     def known(self, np: str) -> Entity:
         """'the cat' after 'a fluffy white cat' is that cat, with its look."""
@@ -545,7 +546,8 @@ class Reader:
         rest_text = self.replace_pronouns(" ".join(rest), subject)
         places = self._things(rest_text, rest, lemma)
         if lemma in CREATE_INTO:  # "stacks blocks into a tower and knocks it over": "it" is the tower
-            for made in re.findall(r"\binto\s+((?:a|an)\s+[\w'-]+)", rest_text):
+            for made in re.findall(r"\binto\s+((?:a|an|two|three|four|several|many)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+|"
+                                   r"(?:[\w'-]+\s+){0,2}?[\w'-]+s)(?=\s+(?:%s)\b|$)" % "|".join(PREPOSITIONS), rest_text):
                 self.mention(entity(made))
         clause = Clause(subject, lemma, rest_text, participle=is_participle, passive=passive, onset=onset,
                         sudden=link == "sudden", weather=weather, places=places)
