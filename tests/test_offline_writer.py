@@ -820,3 +820,20 @@ def test_object_pronouns_mean_the_thing_made_never_the_subject(prompt, subject, 
     assert not any(re.search(rf"\b(?:the|a) {noun}\b", f[len(subject):]) for f in frames), frames
     assert made in frames[-1] and made in frames[-3], frames  # what was made is there afterwards
     assert not any(re.search(r"finished \w+ into", f) for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, subject, second, then", [
+    ("A woman waits at the bus stop until the bus arrives and she gets on", "a woman", "the bus", "get on the bus"),
+    ("A man stands on the platform until the train pulls in and he steps aboard", "a man", "the train", "step aboard"),
+    ("A dog sits by the door until its owner comes home and it jumps up happily", "a dog", "its owner", "jump"),
+    ("A cat watches a mouse hole until a mouse peeks out and the cat pounces", "a cat", "a mouse", "pounce"),
+])
+def test_until_then_and_are_events_in_order_with_the_subject_back(prompt, subject, second, then):
+    frames = script(prompt)
+    assert not any(" and " in f for f in frames), frames  # never "the bus arriving and she gets on"
+    assert not any(re.search(r"\b(?:she|he|it)\b", f) for f in frames), frames
+    came = first(frames, f", {second} ")
+    acts = first(frames, then)
+    assert 0 < came < acts <= 6 and frames[-1].startswith(subject), frames
+    assert "waiting" not in frames[-1] and "standing on" not in frames[-1] and "sitting" not in frames[-1], frames
+    assert "peek out the cat" not in " ".join(frames)

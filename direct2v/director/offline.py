@@ -631,6 +631,7 @@ def _keep_ridden(clauses: list[Clause]) -> None:
 CONTAINERS = {"pan", "pot", "bowl", "oven", "cup", "glass", "mug", "jar", "box", "bag", "basket", "bucket", "sink", "vase",
               "tray", "skillet", "wok", "plate", "kettle", "teapot", "bottle", "can", "dish", "oven"}
 _PARTICLES = {"off", "out", "aboard", "in", "on", "down", "up", "inside"}
+_STOPS = {"pull", "stop", "land", "dock", "park", "halt", "reach", "enter", "board"}
 CARRY = {"make", "pour", "brew", "take", "grab", "pick", "buy", "get", "fetch", "fill", "bring"}
 
 
@@ -641,7 +642,8 @@ def _keep_vehicle_and_carried(clauses: list[Clause]) -> None:
     for prev, c in zip(clauses, clauses[1:]):
         if prev.subject is None or c.subject is None:
             continue
-        if c.subject is not prev.subject and not prev.subject.person and c.rest.lower() in _PARTICLES:
+        if c.subject is not prev.subject and not prev.subject.person and c.rest.lower() in _PARTICLES and \
+                prev.verb in MOTION | ARRIVE | _STOPS:  # off the train that came; "a mouse peeks out" is no boarding
             the = re.sub(r"^(?:a|an)\s", "the ", prev.subject.np, flags=re.I)
             c.rest = f"{c.rest} {the[:1].lower() + the[1:]}"
             c.places = c.places or [p.replace("in the", "at the", 1) for p in prev.places[-1:]]
@@ -688,7 +690,7 @@ def read_story(prompt: str) -> list[Clause]:
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \
-                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"]) and place.split()[-1] not in c.rest.split():
+                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"], ["outside"], ["inside"], ["home"], ["indoors"]) and place.split()[-1] not in c.rest.split():
             c.rest = f"{c.rest} {place}".strip()
     return clauses
 

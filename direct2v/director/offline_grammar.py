@@ -313,14 +313,13 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
             continue
         if m and find_verb(m.group(3).split(), False) is not None:
             a, word, b = m.group(1), m.group(2).lower(), m.group(3)
+            bs = _split_and(b)  # "until the bus arrives and she gets on": two events in order, each its own
             if word in ("after", "once"):
-                out += [(b, ""), (a, "")]
+                out += bs + [(a, "")]
             elif word == "before":
-                out += [(a, ""), (b, "")]
-            elif word == "until":  # the first goes on while the second comes about
-                out += [(a, ""), (b, "until")]
-            else:
-                out += [(a, ""), (b, "as")]
+                out += [(a, "")] + bs
+            else:  # "until": the first goes on while the second comes about; then the rest follows
+                out += [(a, ""), (bs[0][0], "until" if word == "until" else "as")] + bs[1:]
             continue
         out += [(y, link if not k else "") for piece in _purpose(part) for x, link in _split_and(piece)
                 for k, y in enumerate(_purpose(x, True))]  # "... and sits by the window to read a book"
@@ -417,7 +416,7 @@ class Reader:
         for e in reversed(self.entities):
             if e is exclude:
                 continue
-            if w == "it" and not e.plural and not e.person:
+            if w == "it" and not e.plural and not e.person and not e.np.lower().startswith("its "):  # not "its owner"
                 return e
             if w in ("they", "them") and e.plural:
                 return e
@@ -492,7 +491,8 @@ class Reader:
                            rest_text, re.I)
             if obj:
                 self.mention(self.known(obj.group(1)))
-        elif obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE:
+        elif obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE and \
+                obj.group(1).lower() not in _NOT_A_VERB:  # "comes home": "it" is not the home
             self.mention(self.known(obj.group(1)))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
                             % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),
