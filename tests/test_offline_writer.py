@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from direct2v.director import make_director, quality
-from direct2v.director.offline import GENTLE, NO_EVENT, NOT_ENGLISH, TIMES
+from direct2v.director.offline import AFAR, AT_EDGE, GENTLE, NO_EVENT, NOT_ENGLISH, TIMES
 from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES, STILL
 from direct2v.director.offline_grammar import lemmas
 from direct2v.director.tokens import token_lengths
@@ -99,7 +99,7 @@ def test_no_caterpillar_flies_before_it_is_a_butterfly():
     frames = script("a caterpillar turns into a butterfly and flies away")
     assert not any("caterpillar" in f and "fly" in f.replace("butterfly", "") for f in frames)
     assert last(frames, "caterpillar") < first(frames, r"^a butterfly") < first(frames, "flying away")
-    assert frames[-2].startswith("a butterfly almost gone, flying away") and frames[-1].startswith("an empty sky")
+    assert frames[-2].startswith("a butterfly tiny in the distance, flying away") and frames[-1].startswith("an empty sky")
 
 
 @pytest.mark.parametrize("prompt, start", [
@@ -146,6 +146,7 @@ through the third thirds way near far edge side top bottom start end gone empty 
 turning light puddle sky an from low angle on and most change gently harder vigorously strength lightly very right after
 """.split()) | set(TIMES) | STAGING | {
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
+    w for x in (*AFAR, *AT_EDGE) for w in re.findall(r"[a-z]+", x)} | {
     w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
 
 
@@ -837,3 +838,18 @@ def test_until_then_and_are_events_in_order_with_the_subject_back(prompt, subjec
     assert 0 < came < acts <= 6 and frames[-1].startswith(subject), frames
     assert "waiting" not in frames[-1] and "standing on" not in frames[-1] and "sitting" not in frames[-1], frames
     assert "peek out the cat" not in " ".join(frames)
+
+
+@pytest.mark.parametrize("prompt", [
+    "A bird flies away", "A man walks away down the beach", "A horse gallops off into the distance",
+    "A cat runs out of the room", "A deer runs into the forest", "A man drives his car away",
+])
+def test_one_who_leaves_goes_by_distance_never_half_gone(prompt):
+    frames = script(prompt)
+    assert not any(re.search(r"\b(?:partly|half|mostly|almost|nearly all) gone\b", f) for f in frames), frames
+    assert any(re.search(r"\b(?:distance|far off|edge of the frame)\b", f) for f in frames), frames
+
+
+def test_what_vanishes_or_is_washed_away_may_be_half_gone():
+    assert any("half gone" in f for f in script("A magician vanishes in a puff of smoke"))
+    assert any("half gone" in f for f in script("A sandcastle is washed away by the waves"))

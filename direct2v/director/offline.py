@@ -114,6 +114,11 @@ ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
 AWAY = ("away", "off", "out")
+# Things that cease to be where they are (partly gone); the rest of what goes away does it by distance.
+VANISH = {"disappear", "vanish", "fade", "dissolve", "evaporate", "melt", "dwindle"}
+AT_EDGE = ("a little farther off", "farther off", "near the edge of the frame", "at the edge of the frame",
+           "at the very edge of the frame")  # "runs into the forest", "out of the room": toward the way out
+AFAR = ("a little farther off", "farther off", "smaller, far off", "small in the distance", "tiny in the distance")
 # Places that are "empty" once the subject is gone ("An empty station at sunset"); any other
 # place is named alone ("Only a puff of smoke", "Only the flower").
 EMPTIES = {"room", "house", "station", "platform", "street", "road", "stage", "field", "park", "kitchen", "shop", "store",
@@ -264,7 +269,9 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
     into_cover = "into" in words and words[-1:] and words[-1] in COVERS  # "flies from a branch into the night"
     off = words[:1] == ["off"] and v in MOTION - {"fall", "tumble", "slide", "slip", "roll", "drop", "hop", "climb"} and \
         (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)  # "falls off his skateboard" is no exit
-    if v not in GONE and not (words[:1] == ["away"] or off or words[:2] == ["out", "of"] or into_cover) or \
+    away = words[:1] == ["away"] or v in MOTION and words[2:3] == ["away"] and words[0] in DETERMINERS | {
+        "his", "her", "their", "its"}  # "rides her bike away": she leaves with it
+    if v not in GONE and not (away or off or words[:2] == ["out", "of"] or into_cover) or \
             v in ("take", "give", "put", "turn", "show", "crash", "bump", "slam"):
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
@@ -276,8 +283,12 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
         return [f"{s} in {np}", f"{s} about to {to} out of {np}", f"{s} {g} out of {np}", f"{s} beside {the}"]
     empty = _empty_place(c) if final else None  # the story goes on with the subject: no empty place
     ways = ("partly", "half", "almost") if empty else ("partly", "half", "mostly", "almost", "nearly all")
+    steps = [f"{x} gone" for x in ways]
+    if v not in VANISH and not c.passive:  # one who leaves is drawn whole, farther off, never "half gone"
+        afar = AT_EDGE if words[:1] == ["into"] or words[:2] == ["out", "of"] or into_cover else AFAR
+        steps = list(afar[-len(ways):]) if empty else list(afar)
     going = [f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}"] + [
-        f"{s} {x} gone, {g}{tail}" for x in ways]
+        f"{s} {x}, {g}{tail}" for x in steps]
     return going + ([empty, f"{empty}, all quiet"] if empty else [])
 
 
