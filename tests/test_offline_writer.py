@@ -853,3 +853,13 @@ def test_one_who_leaves_goes_by_distance_never_half_gone(prompt):
 def test_what_vanishes_or_is_washed_away_may_be_half_gone():
     assert any("half gone" in f for f in script("A magician vanishes in a puff of smoke"))
     assert any("half gone" in f for f in script("A sandcastle is washed away by the waves"))
+
+
+@pytest.mark.parametrize("prompt, manner", [
+    ("A little girl rides her bike away, smiling", "smiling"), ("A dog runs across the yard, barking happily", "barking"),
+    ("A bird flies away, singing", "singing"),
+])
+def test_a_trailing_participle_is_how_the_action_goes_not_a_new_event(prompt, manner):
+    frames = script(prompt)
+    assert not any(f"about to {manner[:-3]}" in f or f"having just {manner[:-3]}" in f for f in frames), frames
+    assert sum(manner in f for f in frames) >= 5, frames

@@ -302,6 +302,9 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
         if re.match(r"(?:in|on|at|inside|near|under|over)\s", part, re.I) and find_verb(part.split(), False) is None:
             lead_place = part[:1].lower() + part[1:]  # "In a park, a boy flies a kite": the place of what follows
             continue
+        if out and re.fullmatch(r"[a-z]+ing(?:\s+\w+ly)?", part, re.I) and verb_lemma(part.split()[0]):
+            out[-1] = (f"{out[-1][0]} {part}", out[-1][1])  # "rides away, smiling": how she goes, no new event
+            continue
         if lead_place:
             part, lead_place = f"{part} {lead_place}", ""
         m = re.match(r"(.+?)\s+(after|before|until|as|while|when|once)\s+(.+)$", part, re.I)
