@@ -863,3 +863,11 @@ def test_a_trailing_participle_is_how_the_action_goes_not_a_new_event(prompt, ma
     frames = script(prompt)
     assert not any(f"about to {manner[:-3]}" in f or f"having just {manner[:-3]}" in f for f in frames), frames
     assert sum(manner in f for f in frames) >= 5, frames
+
+
+@pytest.mark.parametrize("prompt", ["The rain stops", "A girl reads on the porch until the rain stops and she goes for a walk",
+                                    "The snow stops"])
+def test_easing_weather_reads_as_english(prompt):
+    frames = script(prompt)
+    assert not any(re.search(r"\b(?:little|lighter|of) the (?:rain|snow)\b", f) for f in frames), frames
+    assert any(re.search(r"\bonly a little (?:rain|snow) left\b", f) for f in frames), frames

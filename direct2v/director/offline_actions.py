@@ -801,7 +801,8 @@ def easing(s: str, v: str, rest: str) -> list[str] | None:
         return None
     tail = " ".join(rest.split()[1:] if v in ("let", "die", "ease") else rest.split())
     tail = f" {tail}" if tail else ""
-    kind = s[:1].lower() + s[1:] if s.split()[0] in ("Rain", "Snow", "Wind", "Hail", "Fog") else s
+    kind = re.sub(r"^(?:the|a|an)\s+", "", s, flags=re.I)  # "only a little rain left", never "a little the rain"
+    kind = kind[:1].lower() + kind[1:] if kind.split()[0].lower() in ("rain", "snow", "wind", "hail", "fog") else s
     return [f"{s} falling{tail}", f"{s} beginning to ease{tail}", f"{s} easing{tail}", f"lighter {kind}{tail}",
             f"only a little {kind} left{tail}", f"the last drops of {kind}{tail}", f"{s} about to stop{tail}",
             f"{s} stopped{tail}"]
