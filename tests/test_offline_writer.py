@@ -871,3 +871,8 @@ def test_easing_weather_reads_as_english(prompt):
     frames = script(prompt)
     assert not any(re.search(r"\b(?:little|lighter|of) the (?:rain|snow)\b", f) for f in frames), frames
     assert any(re.search(r"\bonly a little (?:rain|snow) left\b", f) for f in frames), frames
+
+
+def test_going_for_a_walk_leaves_the_place_before():
+    frames = script("A girl reads on the porch until the rain stops and she goes for a walk")
+    assert "going for a walk" in frames[-1] and "porch" not in frames[-1], frames

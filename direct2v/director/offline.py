@@ -701,7 +701,8 @@ def read_story(prompt: str) -> list[Clause]:
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \
-                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"], ["outside"], ["inside"], ["home"], ["indoors"]) and place.split()[-1] not in c.rest.split():
+                c.rest.lower().split()[:1] not in (["away"], ["off"], ["out"], ["outside"], ["inside"], ["home"], ["indoors"]) and \
+                not (c.verb == "go" and c.rest.lower().startswith("for ")) and place.split()[-1] not in c.rest.split():
             c.rest = f"{c.rest} {place}".strip()
     return clauses
 
