@@ -190,6 +190,7 @@ class ModelHolder:
 
     def preload(self, background: bool = True) -> None:
         """Start loading now so the first render does not wait; errors are kept, not raised."""
+        import_model_libraries()
 
         def _load() -> None:
             try:
@@ -243,6 +244,21 @@ class CancelRegistry:
                 flags.discard(flag)
                 if not flags:
                     del self._flags[session]
+
+
+def import_model_libraries() -> None:
+    """Import what loading a pipeline and the local director need, here, before any worker thread.
+
+    transformers' lazy modules are not safe to import from two threads at once: when the model
+    load (a worker) and a Direct click (another) import them together, Python's deadlock guard
+    hands one thread the other's half-initialised module and `from transformers import AutoConfig`
+    fails with ImportError. Imported once on the starting thread, later imports only read them."""
+    import transformers
+
+    from ..render import pipeline  # noqa: F401  (diffusers and the CLIP classes)
+
+    for name in ("AutoConfig", "AutoTokenizer", "AutoProcessor", "AutoModelForCausalLM", "AutoModelForImageTextToText"):
+        getattr(transformers, name)
 
 
 @dataclass
