@@ -345,3 +345,18 @@ def test_a_silent_director_holds_one_visitors_slot_for_a_bounded_time():
     assert gate.call("A", lambda: "again") == "again"
     with pytest.raises(KeyError):
         gate.call("A", lambda: {}["missing"])  # the call's own error comes through
+
+
+def test_the_key_box_and_base_url_hint_say_what_holds_on_this_server():
+    """A blank key means the owner's environment only where the owner shares it, and a public
+    page does not suggest a loopback base URL it would refuse."""
+    from direct2v.ui.panels import base_url_hint, key_label
+
+    assert key_label(ServerPolicy()).endswith("blank = environment)")
+    assert base_url_hint(ServerPolicy()).startswith("http://127.0.0.1")
+    public = ServerPolicy(public=True)
+    assert "environment" not in key_label(public) and "sign-in" in key_label(public)
+    assert "127.0.0.1" not in base_url_hint(public)
+    shared = ServerPolicy(public=True, share_keys=frozenset({"openai"}), base_urls=("https://llm.example.org/v1",))
+    assert "the owner's key for openai" in key_label(shared)
+    assert base_url_hint(shared) == "https://llm.example.org/v1"

@@ -126,6 +126,25 @@ def identity_box() -> dict[str, Any]:
     return dict(identity_box=identity_box, identity_image=identity_image, identity_controls=identity_controls)
 
 
+def key_label(policy) -> str:
+    """The key box says what a blank key means on this server: the owner's environment only
+    where the owner shares it (a public server's visitors sign in or bring their own)."""
+    if not policy.public:
+        blank = "blank = environment"
+    elif policy.share_keys:
+        blank = f"blank = the owner's key for {', '.join(sorted(policy.share_keys))}, else your sign-in"
+    else:
+        blank = "blank = your Hugging Face sign-in (Hugging Face inference only)"
+    return f"API key (used for this request only; never saved or logged; {blank})"
+
+
+def base_url_hint(policy) -> str:
+    """A loopback example only where this server may reach loopback (a public one may not)."""
+    if not policy.public:
+        return "http://127.0.0.1:11434/v1"
+    return policy.base_urls[0] if policy.base_urls else "https://… (a public https host)"
+
+
 def backend_box() -> dict[str, Any]:
     """"Director back end": the back end, its model, base URL and key."""
     with gr.Accordion("Director back end", open=False, elem_id="backend-box"):
@@ -133,10 +152,10 @@ def backend_box() -> dict[str, Any]:
         backend = gr.Radio(direct.BACKENDS, value=initial, label="Back end", elem_id="backend")
         llm_model = gr.Textbox(value="", label="LLM model", visible=initial != "offline",
                                placeholder=direct.BACKEND_MODEL_HINTS.get(initial, ""), elem_id="llm-model")
-        base_url = gr.Textbox(value="", label="Base URL", placeholder="http://127.0.0.1:11434/v1", visible=False,
+        base_url = gr.Textbox(value="", label="Base URL", placeholder=base_url_hint(rt.RUNTIME.policy), visible=False,
                               elem_id="base-url")
         api_key = gr.Textbox(
-            value="", label="API key (used for this request only; never saved or logged; blank = environment)",
+            value="", label=key_label(rt.RUNTIME.policy),
             type="password", visible=initial in ("openai", "gemini", "huggingface"), elem_id="api-key",
         )
         if os.environ.get("SPACE_ID"):
