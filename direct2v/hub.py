@@ -31,6 +31,12 @@ NOT_LISTED = "This server loads only the {what} its owner listed; choose one fro
 _lock = threading.Lock()
 _seen: dict[tuple[str, int], tuple[float, bool]] = {}
 
+# transformers' lazy modules are not safe to import from two threads at once: Python's deadlock
+# guard hands one thread the other's half-initialised module ("cannot import name 'AutoConfig'").
+# A worker thread that may be the first to import the model libraries holds this lock meanwhile
+# (the page's model preload, the local director's load).
+MODEL_IMPORTS = threading.Lock()
+
 
 def endpoint() -> tuple[str, int]:
     import huggingface_hub.constants

@@ -74,7 +74,9 @@ def estimate_bytes(model: str, dtype: str, token: str | bool | None = None) -> i
     weights read); None when the config cannot be read."""
     try:
         import torch
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
+
+        with hub.MODEL_IMPORTS:  # not alongside the page's model load (hub.py)
+            from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
 
         config = AutoConfig.from_pretrained(model, **hub.token_kwargs(token))
         cls = AutoModelForImageTextToText if _is_vision(config) else AutoModelForCausalLM
@@ -175,7 +177,9 @@ def _is_vision(config: Any) -> bool:
 def _load(model: str, plan: Placement, token: str | bool | None = None) -> tuple[tuple[Any, Any], Any]:
     """((tokenizer, model), the processor of a vision-language model or None)."""
     import torch
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
+
+    with hub.MODEL_IMPORTS:  # not alongside the page's model load (hub.py)
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText, AutoProcessor, AutoTokenizer
 
     # No network: read the cache at once instead of waiting out the Hub client's retries.
     cache_only = hub.local_only(model)

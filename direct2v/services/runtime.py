@@ -190,10 +190,10 @@ class ModelHolder:
 
     def preload(self, background: bool = True) -> None:
         """Start loading now so the first render does not wait; errors are kept, not raised."""
-        import_model_libraries()
 
         def _load() -> None:
             try:
+                import_model_libraries()
                 self.get()
             except Exception:
                 pass
@@ -247,18 +247,18 @@ class CancelRegistry:
 
 
 def import_model_libraries() -> None:
-    """Import what loading a pipeline and the local director need, here, before any worker thread.
+    """Import what loading a pipeline and the local director need, under `hub.MODEL_IMPORTS`, so
+    a Direct click while the model loads finds them imported (or waits) instead of importing
+    transformers' lazy modules alongside the load (ImportError: cannot import name 'AutoConfig')."""
+    from .. import hub
 
-    transformers' lazy modules are not safe to import from two threads at once: when the model
-    load (a worker) and a Direct click (another) import them together, Python's deadlock guard
-    hands one thread the other's half-initialised module and `from transformers import AutoConfig`
-    fails with ImportError. Imported once on the starting thread, later imports only read them."""
-    import transformers
+    with hub.MODEL_IMPORTS:
+        import transformers
 
-    from ..render import pipeline  # noqa: F401  (diffusers and the CLIP classes)
+        from ..render import pipeline  # noqa: F401  (diffusers and the CLIP classes)
 
-    for name in ("AutoConfig", "AutoTokenizer", "AutoProcessor", "AutoModelForCausalLM", "AutoModelForImageTextToText"):
-        getattr(transformers, name)
+        for name in ("AutoConfig", "AutoTokenizer", "AutoProcessor", "AutoModelForCausalLM", "AutoModelForImageTextToText"):
+            getattr(transformers, name)
 
 
 @dataclass
