@@ -77,6 +77,7 @@ from .offline_grammar import (
     Clause,
     Entity,
     Reader,
+    can_be_noun,
     colour_target,
     ing,
     lemmas,
@@ -193,7 +194,9 @@ def _process(s: str, v: str, tail: str, weather: bool, wind: bool = False, livel
     particle = re.match(r"\s(up|out|down|off|over|in)\b(?!\s+(?:the|a|an|his|her|their|its|my|some)\b)", tail)
     if particle:
         g, tail = f"{g} {particle.group(1)}", tail[particle.end():]
-    if re.match(r"\s(?:the|a|an|his|her|their|its|some)\s", tail):  # "the wind blows the leaves": before the verb
+    first = tail.split()[0].lower().strip(",") if tail.strip() else ""
+    if re.match(r"\s(?:the|a|an|his|her|their|its|some)\s", tail) or (  # "the wind blows (the) leaves": before the verb
+            first and first not in PREPOSITIONS and not first.endswith("ly") and can_be_noun(first)):
         return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}"] + [
             f"{s} {w + ' ' if w else ''}{g}{tail}" for w in ("gently", "", "steadily", "strongly", "fiercely", "wildly")]
     ways = ("a little", "", "more and more", "harder", "very hard", "harder than ever") if lively else (
@@ -366,7 +369,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     ends = easing(s, v, rest) if c.subject.head.lower() in ("rain", "snow", "hail", "drizzle", "sleet") else None
     if ends:  # "the rain stops": lighter, then gone
         return ends, 1.0
-    if c.weather and before:  # "suddenly it starts to rain": over the scene as it was
+    if c.weather and before and c.holds is None:  # "suddenly it starts to rain": over the scene as it was
         return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
     seen = emerge(s, v, rest) or (appear(s, v, rest) if v not in ("come", "arrive", "join") and not c.subject.person
                                   else None)
@@ -773,11 +776,20 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     return mains, withs, event
 
 
+def _sentence_case(prompt: str) -> str:
+    """'A Girl Rides Her Bike Down The Street' (or all capitals) -> 'A girl rides her bike down the
+    street': a title-cased prompt's capitals are no names, and every frame would repeat them mid-sentence."""
+    words = [w for w in prompt.split() if w[:1].isalpha()]
+    if len(words) < 4 or not (all(w[0].isupper() for w in words) or prompt.isupper()):
+        return prompt
+    return prompt[:1] + prompt[1:].lower()
+
+
 def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> tuple[list[str], bool]:
     """N frame prompts for `prompt`, and whether the prompt had an event to stage."""
     if camera == prompts.CAMERA_REMOVE:
         prompt = CAMERA_TALK.sub("", prompt).strip(" ,") or prompt
-    prompt, shot = split_shot(prompt)
+    prompt, shot = split_shot(_sentence_case(prompt))
     if shot:  # "a drone shot of a waterfall": the story is the waterfall, the shot goes in every frame
         style = ", ".join(x for x in (shot.lower(), style) if x)
     if looks_english(prompt):

@@ -12,7 +12,7 @@ import re
 
 from lemminflect import getLemma
 
-from .offline_grammar import COLOURS, FEELINGS, PREPOSITIONS, ing, is_plural_noun, lemmas, participle
+from .offline_grammar import COLOURS, FEELINGS, PEOPLE, PREPOSITIONS, ing, is_plural_noun, lemmas, participle
 
 _NP_END = "|".join(sorted((PREPOSITIONS - {"of"}) | {"while", "as", "when", "together", "alone", "again", r"\w+ly"}))
 _DET = r"(?:a|an|the|some|his|her|their|its|my|your|our|two|three|several)"
@@ -68,6 +68,9 @@ REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "
 PROPEL = {"throw": True, "toss": True, "fling": True, "pitch": True, "lob": True, "hurl": True, "skip": True,
           "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": False}
 LOSE = {"lose", "shed", "drop"}
+# Things one paints over (they are there before): "paints the fence" covers it, it does not make it.
+SURFACES = {"fence", "wall", "walls", "door", "doors", "room", "house", "nails", "bench", "boat", "car", "shed", "barn",
+            "ceiling", "floor", "gate", "railing", "chair", "table", "window", "shutters", "furniture", "bike"}
 
 
 def pour(s: str, v: str, rest: str) -> list[str] | None:
@@ -122,13 +125,18 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                      and not _plural(parts[0]) and re.match(_DET + r"\s", parts[0], re.I)):  # one thing: no degrees
         return None
     obj, after = parts
+    colour = obj.split()[-1] if len(obj.split()) > 1 and obj.split()[-1].lower() in COLOURS else ""
+    if colour:  # "paints her nails red": the nails are painted red, "red" is no part of them
+        obj = obj[: -len(colour)].rstrip()
+    made = made and not (v == "paint" and obj.split()[-1].lower() in SURFACES)
     into = re.match(r"\s+into\s+((?:a|an|two|three|four|several|many)\s+[\w' -]+?|(?:[\w'-]+\s+){0,2}?[\w'-]+s)(?=\s+(?:%s)\s|$)(.*)$"
                     % _NP_END, after, re.I)  # "into a vase", "into loaves"
     product = the((into.group(1) if into else obj).split(" of ")[0])  # "a tower of blocks": the tower grows
     own = re.match(r"(?:his|her|their|its|my|your|our)\s", obj, re.I)  # "paints her nails": she has them after
-    what, after = f"{particle.group(0) if particle else ''}{obj}{after}", into.group(2) if into else after
+    what = f"{particle.group(0) if particle else ''}{obj}{' ' + colour if colour else ''}{after}"
+    after = into.group(2) if into else after
     mass = not re.match(_DET + r"\s", obj, re.I) and not _plural(obj)  # "chops wood": no "a fully chopped wood"
-    done = participle(v) + (f" {particle.group(0).strip()}" if particle else "")  # "blown out"
+    done = participle(v) + (f" {particle.group(0).strip()}" if particle else "") + (f" {colour}" if colour else "")
     doing = f"{s} {ing(v)} {what}"
     if mass and not made and not into:  # "chops wood", "hangs laundry": how much of it
         steps = [f"a little of {product} {done}", f"some of {product} {done}", f"about half of {product} {done}",
@@ -332,18 +340,33 @@ def read_through(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} closing {obj}{after}, finished"]
 
 
+# Held vessels one drinks from (not a stream or a bowl on the floor one walks up to): the vessel empties.
+HELD = {"bottle", "cup", "glass", "mug", "can", "carton", "flask", "thermos", "jug", "teacup", "tumbler", "straw"}
+# One's own body: licked or chewed, never eaten up.
+BODY = {"paw", "paws", "lip", "lips", "fur", "face", "hand", "hands", "nose", "whiskers", "tail", "feet", "foot",
+        "fingers", "finger", "nails", "coat"}
+
+
 def consume(s: str, v: str, rest: str) -> list[str] | None:
     """'eats an apple': the apple a quarter, half, mostly eaten; 'drinks a glass of milk': the glass empties."""
     parts = split_object(rest)
     if v not in CONSUME or not parts:
         return None
     obj, after = parts
-    source = re.match(r"\s+from\s+((?:%s)\s+.+)$" % _DET, after, re.I)
+    if obj.split()[-1].lower() in BODY:  # "licks its paws", "chews his lip": nothing is eaten
+        return None
+    source = re.match(r"\s+from\s+((?:%s)\s+(?:[\w'-]+\s+){0,2}?([\w'-]+))(?=\s+(?:%s)\b|$)(.*)$"
+                      % (_DET, _NP_END), after, re.I)
+    if source and source.group(2).lower() in HELD and CONSUME[v] == "empty":  # "drinks milk from a bottle"
+        return consume(s, v, f"{source.group(1)} of {obj}{source.group(3)}")
     if source and CONSUME[v] == "empty":  # "drinks water from a stream": the stream is not drunk dry
-        at = source.group(1)
+        at = f"{source.group(1)}{source.group(3)}"
+        person = s.split()[-1].lower() in PEOPLE  # a person kneels and cups the water; an animal lowers its head
+        down, up = ("kneeling by", "standing up beside") if person else ("lowering its head to", "lifting its head from")
         return [f"{s} walking up to {at}", f"{s} at the edge of {at}", f"{s} bending down to {at}",
-                f"{s} lowering its head to {at}", f"{s} {ing(v)} {obj} from {at}", f"{s} lapping up {obj} from {at}",
-                f"{s} lifting its head from {at}", f"{s} standing beside {at}, {obj} dripping"]
+                f"{s} {down} {at}", f"{s} {ing(v)} {obj} from {at}",
+                f"{s} {'cupping' if person else 'lapping up'} {obj} from {at}",
+                f"{s} {up} {at}", f"{s} standing beside {at}, {obj} dripping"]
     what, g, end = f"{obj}{after}", ing(v), CONSUME[v]
     contents = obj.split(" of ", 1)[1] if " of " in obj else obj  # "a cup of coffee": a sip of coffee
     holder = obj.split(" of ")[0].split()[-1].lower() in ("bowl", "plate", "cup", "mug", "box", "bag", "jar", "can",

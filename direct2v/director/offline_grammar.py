@@ -28,7 +28,20 @@ AUX = {"is", "are", "was", "were", "be", "being"}
 PEOPLE = set("""man men woman women boy boys girl girls kid kids child children person people chef cook baby
 toddler lady gentleman father mother dad mom grandmother grandfather farmer gardener student teacher doctor
 worker dancer runner player rider skier surfer astronaut soldier knight king queen family couple friends
-fisherman sailor pilot driver artist painter musician singer waiter barista""".split())
+fisherman sailor pilot driver artist painter musician singer waiter barista teenager teen mom mum grandma grandpa
+cyclist jogger hiker skater firefighter bartender gardener nurse student students parent parents son daughter
+sister brother wife husband friend bride groom owner""".split())
+# Animals: with PEOPLE, the ones who act. "the baby drinks milk", "a dog plants its paws": a noun-verb
+# word after one of them is its verb, never a compound ("baby-drinks"), whatever follows it.
+ANIMALS = set("""dog dogs puppy puppies cat cats kitten kittens bird birds horse horses pony cow cows sheep goat goats
+pig pigs duck ducks goose geese chicken chickens hen rooster fox foxes deer bear bears rabbit rabbits bunny
+squirrel squirrels mouse mice owl eagle hawk parrot penguin penguins dolphin dolphins whale fish frog monkey
+lion tiger elephant giraffe zebra wolf wolves seal otter corgi hamster turtle lamb calf swan swans""".split())
+ANIMATE = PEOPLE | ANIMALS
+# Self-moving actions: "a man with a red umbrella walking down a street" is the man walking (an
+# umbrella does not walk), where "with boat lights glowing" is a detail of the scene.
+SELF_MOVING = {"walk", "run", "jog", "stroll", "hike", "wander", "dance", "ride", "cycle", "skate", "march", "climb",
+               "swim", "sing", "wave", "smile", "laugh", "cross", "sit", "stand", "play", "read", "sleep", "eat"}
 # Weather and the time of day come over the scene as it was: "then night falls".
 WEATHER = {"rain", "snow", "hail", "drizzle", "fog", "mist", "storm", "night", "dusk", "dawn", "darkness", "evening",
            "morning", "day", "sunset", "sunrise", "wind"}
@@ -48,9 +61,20 @@ amber crimson scarlet beige tan bronze copper""".split())
 SINGULAR_ARTICLES = {"a", "an", "one", "each", "every", "another"}
 
 
+# Everyday verbs lemminflect's lexicon lacks (it knows "texts" only as a noun, "high-five" not at all):
+# without them "two girls laugh and high-five" loses its subject and "texts on his phone" its verb.
+MISSING_VERBS = {"text", "high-five", "fist-bump", "livestream", "vlog", "moonwalk", "photobomb", "zipline",
+                 "paddleboard", "bodysurf", "facetime", "hula-hoop", "backflip", "skydive", "bungee-jump",
+                 "rollerblade", "windsurf", "kitesurf", "selfie", "screenshot"}
+_MISSING_FORMS = {form: verb for verb in MISSING_VERBS for tag in ("VB", "VBZ", "VBG", "VBD")
+                  for form in (verb, *getInflection(verb, tag))}
+
+
 @lru_cache(maxsize=4096)
 def lemmas(word: str) -> dict[str, tuple[str, ...]]:
-    return getAllLemmas(word.lower())
+    found = getAllLemmas(word.lower())
+    verb = _MISSING_FORMS.get(word.lower())
+    return {**found, "VERB": (verb,)} if verb else found
 
 
 def verb_lemma(word: str) -> str | None:
@@ -79,9 +103,11 @@ def is_plural_noun(word: str) -> bool:
     w = word.lower()
     if w in ("people", "children", "men", "women", "fireworks"):
         return True
+    if w.endswith(("'s", "’s")):  # "a girl's kite": a possessive, not a plural
+        return False
     nouns = lemmas(w).get("NOUN")
-    if nouns:
-        return w not in nouns
+    if nouns:  # "glasses" is listed as its own lemma too (eyeglasses): the plural of "glass" first
+        return w not in nouns or (len(nouns) > 1 and w.endswith("es") and not w.endswith("ss"))
     return w.endswith("s") and not w.endswith("ss") and getLemma(w, "NOUN")[0] != w  # not in the lexicon: "corgis"
 
 
@@ -233,8 +259,27 @@ def _verb_before_place(words: list[str], i: int) -> int | None:
     return k if finite else None
 
 
+def _possessive(word: str) -> bool:
+    """'girl's', 'kids'': a determiner of the noun after it, never a clause's head or verb."""
+    return word.lower().strip(",").endswith(("'s", "\u2019s", "s'"))
+
+
+def _with_participle(words: list[str], i: int) -> bool:
+    """'a man with a red umbrella walking down a street': the -ing word is the person's own action
+    (the thing after 'with' cannot do it), not a detail of the scene ('with boat lights glowing')."""
+    at = next((k for k, w in enumerate(words[:i]) if w.lower() == "with"), None)
+    if not at or not words[i].lower().endswith("ing"):
+        return False
+    who, what = words[at - 1].lower().strip(","), words[i - 1].lower().strip(",")
+    return who in ANIMATE and what not in ANIMATE and verb_lemma(words[i]) in SELF_MOVING
+
+
 def find_verb(words: list[str], has_subject_before: bool) -> int | None:
     """Index of the clause's main verb (the auxiliary if there is one), or None."""
+    lead = next((k for k, w in enumerate(words) if not _is_adverb(w)), len(words))
+    if 0 < lead < len(words):  # "..., and slowly climbs down": the adverbs are no subject
+        found = find_verb(words[lead:], has_subject_before)
+        return None if found is None else found + lead
     for i, w in enumerate(words):
         lw = w.lower().strip(",")
         if lw in AUX and i + 1 < len(words) and (i > 0 or not has_subject_before):
@@ -246,20 +291,22 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             continue
         if i == 0:
             starts_subject = len(words) > 1 and can_be_noun(lw) and verb_lemma(words[1]) == words[1].lower() \
-                and is_plural_noun(lw) and words[1].lower() not in PREPOSITIONS  # "leaves change ..."
+                and is_plural_noun(lw) and words[1].lower() not in PREPOSITIONS | _NOT_A_VERB  # "leaves change ..."
             nxt0 = words[1].lower().strip(",") if len(words) > 1 else ""
             if has_subject_before and not starts_subject and (lw != lemma or (lw == lemma and _verb_follows(nxt0))):
                 return 0  # "orders a coffee", "flies away", "..., and wave": the previous subject goes on
             continue
         j = _before_adverbs(words, i)  # "a snowman slowly melts": the subject is before the adverb
         prev = words[j].lower().strip(",")
-        if prev in DETERMINERS or prev in PREPOSITIONS or not can_head_noun(words, j):
-            continue
+        if prev in DETERMINERS or prev in PREPOSITIONS or _possessive(prev) or not can_head_noun(words, j):
+            continue  # "a girl's kite flies": "kite" is the noun after the possessive
         if _noun_in_place(words, i):
             continue  # "the leaves of a maple tree turn": "tree" ends the phrase, "turn" is the verb
         nxt = words[i + 1].lower() if i + 1 < len(words) else ""
+        if _with_participle(words, i):
+            return i
         if "with" in (x.lower() for x in words[:i]) and (lw.endswith("ing") or not _verb_follows(nxt)):
-            return None  # "a harbor with boat lights glowing": a detail of the scene, not its event
+            continue  # "with boat lights glowing", "with his hair blowing in the wind": a detail, not the event
         earlier = _verb_before_place(words, i) if lw == lemma else None
         if earlier is not None:
             return earlier  # "melts in the spring sun": "sun" ends the place, "melts" is the verb
@@ -271,7 +318,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
         nxt_verb = verb_lemma(nxt) if nxt not in PREPOSITIONS | DETERMINERS else None
         if lw == third and not subject_plural:
             if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and nxt not in COLOURS | FEELINGS | SKY_STATES | _NOT_A_VERB and \
-                    words[0].lower() not in SINGULAR_ARTICLES:  # "ice cubes melt": "cubes" is the noun
+                    words[0].lower() not in SINGULAR_ARTICLES and prev not in ANIMATE:  # "ice cubes melt": "cubes" is the noun
                 continue
             if lemmas(lw).get("NOUN") and _noun_then_verb(words, i):  # "a red sports car speeds": "car" is the head
                 continue
@@ -362,7 +409,8 @@ def _split_and(part: str) -> list[tuple[str, str]]:
         if w.lower() == "and" and 0 < i < len(words) - 1:
             after = words[i + 1:]
             first = after[0].lower()
-            verb_next = find_verb(after, True) == 0 or first in SUBJECT_PRONOUNS or \
+            lead = next((k for k, x in enumerate(after) if not _is_adverb(x)), 0)  # "and slowly climbs down"
+            verb_next = find_verb(after, True) == lead or first in SUBJECT_PRONOUNS or \
                 (find_verb(after, False) not in (None, 0) and find_verb(words[:i], False) is not None)
             before = words[:i]  # "..., fills a basket and carries it home": the list's subject is the actor's
             if verb_next and (find_verb(before, False) is not None or find_verb(before, True) == 0):
@@ -374,6 +422,7 @@ def _split_and(part: str) -> list[tuple[str, str]]:
             lemma = verb_lemma(lw)
             if lemma and lw != lemma and lw == getInflection(lemma, "VBZ")[0] and prev not in DETERMINERS | PREPOSITIONS \
                     and not _participle_subject(words, j):
+                j = _before_adverbs(words, j) + 1  # "... on a swing slowly swings": the adverb goes with the verb
                 return [(" ".join(words[:j]), "")] + _split_and(" ".join(words[j:]))
     return [(part, "")]
 
@@ -519,7 +568,7 @@ class Reader:
             self.mention(entity(re.split(r"\s+(?:in|on|at|over|under|near|by|across|along)\s+", text)[0]))
             return Clause(None, text=text)
         subject_words = words[:v]
-        while len(subject_words) > 1 and _is_adverb(subject_words[-1]):
+        while subject_words and _is_adverb(subject_words[-1]):
             subject_words = subject_words[:-1]  # "a snowman slowly melts": the adverb is no part of who
         if subject_words and subject_words[0].lower() in ("in", "on", "at") and "," in " ".join(subject_words):
             subject_words = " ".join(subject_words).split(",", 1)[1].split()
