@@ -8,7 +8,9 @@ edits, 1 the prompt repeated or key events missing, 0 broken). Figures per scrip
 - subject: frames that name a subject of the prompt's events (quality.prompt_subjects); where
   the story ends with the subject gone, the late frames showing the place without it count;
 - distinct: adjacent pairs that differ once shot and camera words are removed;
-- flags: the gate's problems (quality.script_problems with the prompt).
+- flags: the gate's problems (quality.script_problems with the prompt);
+- fallback: steps the built-in writer staged with its generic fallback (offline._action)
+  because no staging of its own fits the verb: the usual cause of "the prompt repeated".
 
     python bench/offline_writer_eval.py [--frames 8] [--backend offline] [--json out.json]
     python bench/offline_writer_eval.py --prompt "a dog chases a ball"   # one prompt
@@ -17,6 +19,7 @@ edits, 1 the prompt repeated or key events missing, 0 broken). Figures per scrip
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -53,6 +56,28 @@ def figures(prompt: str, frames: list[str]) -> dict:
             "flags": {str(i + 1): p for i, p in quality.script_problems(frames, prompt=prompt).items()}}
 
 
+@contextlib.contextmanager
+def counting_fallback():
+    """Counts the steps the built-in writer hands to its generic fallback (offline._action) while
+    the block runs: yields a one-item list holding the count (0 on other back ends)."""
+    from direct2v.director import offline
+
+    count, original = [0], getattr(offline, "_action", None)
+    if original is None:
+        yield count
+        return
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    offline._action = counted
+    try:
+        yield count
+    finally:
+        offline._action = original
+
+
 def run(prompts: list[tuple[str, str]], frames: int, backend: str, model: str | None) -> dict:
     from direct2v.director import make_director
 
@@ -60,10 +85,11 @@ def run(prompts: list[tuple[str, str]], frames: int, backend: str, model: str | 
     for kind, prompt in prompts:
         director = make_director(backend, model=model) if model else make_director(backend)
         start = time.perf_counter()
-        script = director.direct(prompt, num_frames=frames)
+        with counting_fallback() as fallback:
+            script = director.direct(prompt, num_frames=frames)
         seconds = time.perf_counter() - start
         results[prompt] = {"kind": kind, "frames": list(script), "notice": script.notice, "seconds": seconds,
-                           **figures(prompt, script)}
+                           "fallback": fallback[0], **figures(prompt, script)}
     return results
 
 
@@ -74,10 +100,12 @@ def report(results: dict) -> None:
               f"{r['distinct']}/{r['pairs']} adjacent pairs distinct without shot words")
         if r["notice"]:
             print(f"   notice: {r['notice']}")
+        if r.get("fallback"):
+            print(f"   fallback: {r['fallback']} step(s) staged by the generic fallback (offline._action)")
         for i, frame in enumerate(r["frames"]):
             flags = r["flags"].get(str(i + 1))
             print(f"{i + 1:>3}. {frame}" + (f"   [gate: {'; '.join(flags)}]" if flags else ""))
-    print("\nkind                   scripts  frames naming subject  scripts with a repeat  flagged frames")
+    print("\nkind                   scripts  frames naming subject  scripts with a repeat  flagged frames  fallback")
     kinds = dict.fromkeys(r["kind"] for r in results.values())
     for kind in [*kinds, "all"]:
         rs = [r for r in results.values() if kind in ("all", r["kind"])]
@@ -85,8 +113,9 @@ def report(results: dict) -> None:
         total = sum(len(r["frames"]) for r in rs)
         repeats = sum(r["distinct"] < r["pairs"] for r in rs)
         flagged = sum(len(r["flags"]) for r in rs)
+        fallback = sum(bool(r.get("fallback")) for r in rs)
         print(f"{kind:<22} {len(rs):>7}  {named:>5}/{total:<5} ({100 * named / max(1, total):5.1f}%)  "
-              f"{repeats:>21}  {flagged:>14}")
+              f"{repeats:>21}  {flagged:>14}  {fallback:>8}")
 
 
 def main() -> int:
@@ -95,10 +124,11 @@ def main() -> int:
     parser.add_argument("--backend", default="offline", help="director back end (default: the built-in writer)")
     parser.add_argument("--llm-model", default=None, help="model for the back end")
     parser.add_argument("--prompt", action="append", help="a prompt of your own instead of the list (repeatable)")
+    parser.add_argument("--prompts", default=None, help="a prompt list file of your own (the same format)")
     parser.add_argument("--json", default=None, help="also write every script and figure to this file")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    prompts = [("yours", p) for p in args.prompt] if args.prompt else read_prompts()
+    prompts = [("yours", p) for p in args.prompt] if args.prompt else read_prompts(Path(args.prompts) if args.prompts else PROMPTS)
     start = time.perf_counter()
     results = run(prompts, args.frames, args.backend, args.llm_model)
     report(results)

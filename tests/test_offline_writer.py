@@ -4,12 +4,13 @@ doubling an edited table."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 import pytest
 
-from direct2v.director import make_director, quality
+from direct2v.director import make_director, offline_verbs, quality
 from direct2v.director.offline import AFAR, AT_EDGE, GENTLE, NO_EVENT, NOT_ENGLISH, TIMES
 from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES, STILL
 from direct2v.director.offline_grammar import lemmas
@@ -149,6 +150,20 @@ turning light puddle sky an from low angle on and most change gently harder vigo
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
     w for x in (*AFAR, *AT_EDGE) for w in re.findall(r"[a-z]+", x)} | {
     w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
+OWN |= {"reach"}  # offline_actions.propel: "watching the ball reach a receiver"
+
+
+def _staged_words(module) -> set[str]:
+    """The words of a staging module's frame texts (offline_verbs: "the bacon starting to sizzle",
+    "wood chips flying up"): its string constants, not its docstrings and regular expressions."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    texts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
+             and id(n) not in docs and not re.search(r"[\\(\[|?]", n.value)]
+    return {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
+
+
+OWN |= _staged_words(offline_verbs)
 
 
 def _forms(word: str) -> set[str]:

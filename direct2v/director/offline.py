@@ -57,6 +57,7 @@ from .offline_actions import (
     opened,
     thickening,
     pour,
+    PROPEL,
     propel,
     reach,
     read_through,
@@ -86,6 +87,7 @@ from .offline_grammar import (
     plural,
     recoloured,
 )
+from .offline_verbs import DIG, everyday
 from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 
 GRADUAL = {"melt", "burn", "cover", "fill", "form", "develop", "grow", "fade", "rise", "set", "bloom", "open", "close",
@@ -110,7 +112,8 @@ MOTION = {"run", "walk", "jog", "drive", "ride", "fly", "float", "drift", "swim"
           "trot", "gallop", "waddle", "limp", "stride", "amble", "zoom", "rush", "hurry", "chase", "flow", "fall", "sled",
           "carry", "push", "pull", "drag", "wheel", "tow", "lead", "haul", "steer", "pedal"}
 # Verbs whose object is the way itself ("crosses a bridge" is across the bridge).
-WAY_VERBS = {"cross": "across", "climb": "up", "descend": "down", "ascend": "up", "traverse": "across"}
+WAY_VERBS = {"cross": "across", "climb": "up", "descend": "down", "ascend": "up", "traverse": "across",
+             "scale": "up"}  # "scales a rock wall": up the wall
 ARRIVE = {"join", "arrive", "appear", "approach", "come"}
 # Verbs whose end is an absence: the last frames show the place without the subject.
 GONE = {"disappear", "vanish", "leave", "exit", "depart"}
@@ -269,7 +272,9 @@ def _gradual(c: Clause, s: str, v: str, tail: str, first: bool) -> list[str]:
 def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str] | None:
     """'vanishes in a puff of smoke', 'flies away': going, then the place without the subject."""
     words = [w for w in c.rest.lower().split() if not w.endswith("ly")]  # "sinks slowly into the sea"
-    into_cover = "into" in words and words[-1:] and words[-1] in COVERS  # "flies from a branch into the night"
+    # "flies from a branch into the night"; "throws a stone into the sea", "digs into the snow" stay
+    into_cover = "into" in words and words[-1:] and words[-1] in COVERS and v not in set(PROPEL) | set(DIG) and not (
+        words[0] in DETERMINERS | {"his", "her", "their", "its", "my"} and v not in MOTION)
     off = words[:1] == ["off"] and v in MOTION - {"fall", "tumble", "slide", "slip", "roll", "drop", "hop", "climb"} and \
         (len(words) == 1 or words[1] in DETERMINERS | PREPOSITIONS)  # "falls off his skateboard" is no exit
     away = words[:1] == ["away"] or v in MOTION and words[2:3] == ["away"] and words[0] in DETERMINERS | {
@@ -342,15 +347,16 @@ def _on_object(c: Clause, s: str, v: str, rest: str, transitive: bool) -> tuple[
     if v in ("run", "race", "dash", "go", "chase", "rush") and after:  # "runs after a stick" is a chase
         v, rest, transitive = "chase", after.group(1), True
     objecty = transitive or re.match(r"(?:up|out|down)\s+(?:the|a|an|his|her|their|its|some)\s", rest, re.I)
-    if head.lower() in WEATHER | VEILS | THINGS:  # "lightning strikes a tree", "smoke fills the kitchen": no hands
-        objecty = False
-    objecty = objecty or (v in CREATE and rest.lower().startswith("on "))  # "writes on a chalkboard"
-    done = None if c.passive or not objecty else (
+    hands = head.lower() not in WEATHER | VEILS | THINGS  # "lightning strikes a tree", "smoke fills the kitchen"
+    objecty = hands and (objecty or (v in CREATE and rest.lower().startswith("on ")))  # "writes on a chalkboard"
+    if c.passive or not hands:
+        return None, v, rest
+    done = everyday(s, v, rest, c.subject.person) or (None if not objecty else (  # offline_verbs: dig, fry, toast...
         lose(s, v, rest) or pour(s, v, rest) or consume(s, v, rest) or read_through(s, v, rest) or
         flip(s, v, rest) or fly_thing(s, v, rest) or knock_off(s, v, rest) or drive_in(s, v, rest) or
         take_out(s, v, rest) or place_on(s, v, rest) or kindle(s, v, rest) or burst_it(s, v, rest) or feed(s, v, rest) or
         reach(s, v, rest) or propel(s, v, rest) or opened(s, v, rest) or
-        (incremental(s, v, rest) if v in CREATE | AFFECT else None))
+        (incremental(s, v, rest) if v in CREATE | AFFECT else None)))
     return done, v, rest
 
 

@@ -61,12 +61,22 @@ AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "c
           "fill", "water", "iron", "fold", "wrap", "unwrap", "trim", "prune", "plow", "plough", "harvest", "colour",
           "color", "load", "unload", "pack", "unpack", "dust", "vacuum", "mop", "tidy", "shave", "brush", "comb",
           "braid", "sand", "scrape", "frost", "ice", "dry", "empty", "clear", "set", "pick", "plant", "collect",
-          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury", "hang"}
+          "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury", "hang",
+          # whole to pieces, bit by bit like chop/slice ("the tomatoes diced", "the plank half sawn"); a knee
+          # wrapped like a present; socks or flowers sorted one by one
+          "dice", "mince", "grate", "shred", "saw", "bandage", "sort", "arrange", "organize", "organise"}
 CONSUME = {"eat": "eaten", "devour": "eaten", "munch": "eaten", "nibble": "eaten", "gobble": "eaten",
            "chew": "eaten", "lick": "gone", "drink": "empty", "sip": "empty", "gulp": "empty", "slurp": "empty"}
 REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "greet", "pet", "kiss"}
 PROPEL = {"throw": True, "toss": True, "fling": True, "pitch": True, "lob": True, "hurl": True, "skip": True,
-          "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": False}
+          "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": False,
+          # a fishing line is cast like a throw (wind up, release, it flies out, lands); a pass or a bowl is a throw
+          # to someone; a heave or a chuck a hard throw; a punt a kick
+          "cast": True, "pass": True, "bowl": True, "heave": True, "chuck": True, "punt": False}
+# Verbs that are a throw or a hit only with these objects: "serves the soup", "passes a truck",
+# "casts a shadow" are not.
+_THROWN_ONLY = {"serve": r"ball|shuttlecock|birdie", "pass": r"ball|puck|football|frisbee|baton",
+                "bowl": r"ball", "cast": r"net|stone|rock|pebble"}  # a fishing line: offline_verbs.cast_line
 LOSE = {"lose", "shed", "drop"}
 # Things one paints over (they are there before): "paints the fence" covers it, it does not make it.
 SURFACES = {"fence", "wall", "walls", "door", "doors", "room", "house", "nails", "bench", "boat", "car", "shed", "barn",
@@ -413,7 +423,7 @@ def reach(s: str, v: str, rest: str) -> Stages | None:
 def propel(s: str, v: str, rest: str) -> Stages | None:
     """'kicks a ball', 'throws a stone into a lake': gets ready, does it, the object flies off."""
     parts = split_object(rest)
-    if v not in PROPEL or not parts or (v == "serve" and not re.search(r"\b(?:ball|shuttlecock|birdie)\b", parts[0])):
+    if v not in PROPEL or not parts or (v in _THROWN_ONLY and not re.search(r"\b(?:%s)\b" % _THROWN_ONLY[v], parts[0])):
         return None  # "serves the soup" is no tennis serve
     obj, after = parts
     target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),

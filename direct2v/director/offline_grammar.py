@@ -88,7 +88,7 @@ def ing(verb: str) -> str:
 
 # Where lemminflect's first participle is the rarer one ("waked", "lighted", "leant").
 _PARTICIPLES = {"wake": "woken", "light": "lit", "knit": "knitted", "lean": "leaned", "spell": "spelled", "get": "got",
-                "awake": "awoken", "mow": "mowed"}
+                "awake": "awoken", "mow": "mowed", "blend": "blended", "heave": "heaved"}
 
 
 def participle(verb: str) -> str:
