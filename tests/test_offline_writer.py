@@ -140,7 +140,8 @@ bringing distance closer catching alongside joining together side heading approa
 stopped horizon darkening dark clouds spreading nearly overhead wind rain lashing raging suddenly away
 farther lifting toward against letting straightening stepping wisps gaps thinning fading
 parted getting losing balance tipping tumbling lower smaller embers lights lit more dark sip cupping strongly fiercely
-wildly""".split())
+wildly s outside seeing seated board doors alongside hurrying waving pull nearly entrance onto entering
+just passing level nearing beyond""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -575,7 +576,8 @@ def test_a_prompt_of_punctuation_only_gives_its_frames_and_no_error():
 
 def test_running_after_a_thing_is_a_chase_and_a_pin_bursts_a_balloon():
     dog = script("A boy throws a stick and his dog runs after it")
-    assert any(re.search(r"chase (?:a|the) stick|running after (?:a|the) stick", f) for f in dog) and "his dog" in dog[-1]
+    assert any(re.search(r"chase (?:a|the) stick|running after (?:a|the) stick", f) for f in dog) and \
+        "the boy's dog" in dog[-1]  # a frame of the dog alone says whose it is (the image model has no "his")
     assert not any("in the middle of" in f for f in dog)
     pin = script("A girl pops a balloon with a pin")
     assert "pin" in pin[0] and any("bursting" in f or "bursts" in f for f in pin) and "scraps" in pin[-1]

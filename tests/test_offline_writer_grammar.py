@@ -100,3 +100,43 @@ def test_licking_ones_own_paws_eats_nothing():
     frames = script("a cat drinks water from a bowl, then licks its paws")
     assert not any(re.search(r"paws (?:a quarter |nearly all |mostly |half )?gone|all of the paws", f) for f in frames), frames
     assert "licking its paws" in " ".join(frames)
+
+
+def test_a_subject_named_by_a_possessive_pronoun_says_whose_it_is():
+    frames = script("a little girl blows out the candles and her friends clap")
+    friends = [f for f in frames if "friends" in f]
+    assert friends and all(f.startswith("the little girl's friends") for f in friends), frames
+    assert script("two kids eat lunch and their dog begs")[-1].startswith("the two kids' dog"), "a number is no article"
+    side = script("a boy eats cereal while his sister reads a comic")  # the boy is in the same frame: "his" stays
+    assert all(f.startswith("a boy") and "his sister" in f for f in side), side
+
+
+def test_the_way_one_drives_down_is_no_thing_it_may_mean():
+    frames = script("an ice cream truck drives down the street as kids run after it")
+    assert not any("after the street" in f for f in frames), frames
+    assert all("kids" in f and "after the ice cream truck" in f for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, doubled", [("students walk into a classroom and sit down", r"\bdown down\b"),
+                                             ("a dog shakes off water after a swim", r"\bshaking, shaking\b")])
+def test_no_word_is_doubled_and_the_end_differs_from_the_step_before(prompt, doubled):
+    frames = bare(script(prompt))
+    assert not any(re.search(doubled, f) for f in frames), frames
+    assert all(a != b for a, b in zip(frames, frames[1:])), frames
+
+
+def test_catching_a_train_is_boarding_it_never_holding_it():
+    frames = script("a man in a suit runs to catch a train")
+    assert not any(re.search(r"holding a train|lunging for a train", f) for f in frames), frames
+    assert frames[-1].endswith("on board a train") and any("stepping onto a train" in f for f in frames)
+
+
+@pytest.mark.parametrize("prompt, kept", [("a man walks his dog in the park", "his dog"),
+                                          ("a mom pushes a stroller through the park", "a stroller")])
+def test_what_goes_along_is_still_there_at_the_end_of_the_way(prompt, kept):
+    assert kept in script(prompt)[-1]
+
+
+def test_an_object_pronoun_for_a_bare_plural_takes_the_article():
+    frames = script("a woman plants flowers in her garden, then waters them")
+    assert any("watering the flowers" in f for f in frames) and not any("water flowers" in f for f in frames), frames

@@ -416,8 +416,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return path, 1.0
     drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
     if v in STATES and not drifting and not c.background and final and not first:  # "... and sits on the porch"
-        down = f"{s} {ing(v)} down{tail}" if v in ("sit", "lie", "kneel", "settle") else f"{s} beginning to {v}{tail}"
-        return [f"{s} about to {v}{tail}", down, now], 0.75
+        return _settling(s, v, tail, now), 0.75
     if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
         return ([now] if c.background or marked else thickening(now) or [now]), 1.0
     weather, one = head.lower() in WEATHER, s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once
@@ -441,6 +440,17 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     return ([now] if marked else _action(s, v, tail)), 1.0
 
 
+# How one is once sat or lain down: the end of "sits down" is no second "sitting down".
+SETTLED = {"sit": "seated", "lie": "lying flat", "kneel": "kneeling", "settle": "settled"}
+
+
+def _settling(s: str, v: str, tail: str, now: str) -> list[str]:
+    """'... and sits on the porch': about to, going down, there ('sits down': never 'sitting down down')."""
+    if v not in SETTLED:
+        return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now]
+    if tail.startswith(" down"):  # "sit down in a classroom": then seated there
+        return [f"{s} about to {v}{tail}", f"{s} {ing(v)}{tail}", f"{s} {SETTLED[v]}{tail[5:]}"]
+    return [f"{s} about to {v}{tail}", f"{s} {ing(v)} down{tail}", now]
 SEEDS = {"seed", "seeds", "acorn", "acorns", "bulb", "bulbs", "bean", "beans", "pip", "pips", "pit", "kernel"}
 
 

@@ -78,6 +78,8 @@ PROPEL = {"throw": True, "toss": True, "fling": True, "pitch": True, "lob": True
 _THROWN_ONLY = {"serve": r"ball|shuttlecock|birdie", "pass": r"ball|puck|football|frisbee|baton",
                 "bowl": r"ball", "cast": r"net|stone|rock|pebble"}  # a fishing line: offline_verbs.cast_line
 LOSE = {"lose", "shed", "drop"}
+# What one catches by getting on board: "catches a train" is no frisbee caught and held.
+RIDDEN = {"train", "bus", "tram", "ferry", "flight", "plane", "taxi", "cab", "subway", "boat", "streetcar", "shuttle"}
 # Things one paints over (they are there before): "paints the fence" covers it, it does not make it.
 SURFACES = {"fence", "wall", "walls", "door", "doors", "room", "house", "nails", "bench", "boat", "car", "shed", "barn",
             "ceiling", "floor", "gate", "railing", "chair", "table", "window", "shutters", "furniture", "bike"}
@@ -264,7 +266,7 @@ def take_out(s: str, v: str, rest: str) -> list[str] | None:
         return None
     obj, place = m.group(1), m.group(2)
     it = the(obj)
-    return [f"{s} in front of {place}", f"{s} reaching into {place}", f"{s} taking hold of {obj} in {place}",
+    return [f"{s} in front of {place}, {it} inside", f"{s} reaching into {place}", f"{s} taking hold of {obj} in {place}",
             f"{s} pulling {obj} partly out of {place}", f"{s} pulling {obj} halfway out of {place}",
             f"{s} lifting {it} clear of {place}", f"{s} holding {it} beside {place}", f"{s} setting down {it}"]
 
@@ -404,6 +406,11 @@ def reach(s: str, v: str, rest: str) -> Stages | None:
         return None
     obj, after = parts
     g = ing(v) + (" up" if up else "")
+    if v == "catch" and RIDDEN & set(obj.lower().split()):  # "catches a train": boards it, never holds it
+        return ranked([f"{s} seeing {obj} pull in{after}", f"{s} hurrying toward {obj}{after}",
+                       f"{s} running alongside {obj}{after}", f"{s} waving at {obj}{after}",
+                       f"{s} reaching the doors of {obj}{after}", f"{s} stepping onto {obj}{after}",
+                       f"{s} just inside {obj}{after}", f"{s} on board {obj}{after}"], [0, 4, 5, 6, 3, 1, 7, 2])
     if v in ("hug", "greet", "pet", "kiss"):
         near = [f"{s} seeing {obj}{after}", f"{s} walking toward {obj}{after}", f"{s} getting close to {obj}{after}",
                 f"{s} reaching out to {obj}{after}"]
@@ -505,6 +512,9 @@ def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
         return None
     obj = f" {m.group(1)}" if m.group(1) else ""
     prep = m.group(2).lower().replace("towards", "toward")
+    if obj and prep == "onto" and v not in ("carry", "push", "wheel", "lead", "walk", "ride", "drive", "bring", "take"):
+        return None  # "pulls a net onto his boat": the net goes there, not the fisherman
+        return None
     place = m.group(3)
     start, steps, end = _WHERE[prep]
     g = ing(v)
@@ -517,7 +527,7 @@ def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
               for x in steps]
     short = {"into": "in", "onto": "up"}.get(prep, prep)  # "about to walk in", not "about to walk into"
     return [f"{s} {start} {place}, about to {v}{obj} {short}", *middle[:3], moving_with, *middle[3:],
-            f"{s} {end} {place}"]
+            f"{s}{along} {end} {place}"]  # "a mom with a stroller coming out of the park": it is not dropped
 
 
 # Verbs of going about on foot or on wheels that can cross a place they are "in".
@@ -543,7 +553,8 @@ def roam(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
     return [f"{s} at the edge of {place}{when}, about to {v}{obj}", f"{s} beginning to {v}{obj} into {place}{when}",
             f"{s} {g} a little way into {place}{when}", f"{s} {g} farther into {place}{when}",
             f"{s} {g} in the middle of {place}{when}", f"{s} {g} past the middle of {place}{when}",
-            f"{s} {g} toward the far side of {place}{when}", f"{s} at the far side of {place}{when}"]
+            f"{s} {g} toward the far side of {place}{when}",
+            f"{s}{' with' + obj if obj else ''} at the far side of {place}{when}"]  # the dog walked is still there
 
 
 def jump(s: str, v: str, rest: str) -> list[str] | None:
@@ -565,9 +576,10 @@ def jump(s: str, v: str, rest: str) -> list[str] | None:
         return [f"{s} at the foot of {place}", f"{s} crouching, about to {v} onto {place}", f"{s} pushing off the ground",
                 f"{s} in mid-air, rising toward {place}", f"{s} level with the top of {place}",
                 f"{s} landing on {place}", f"{s} steadying on top of {place}", f"{s} standing on {place}"]
-    return [f"{s} crouching, about to {v}{tail}", f"{s} pushing off the ground{tail}", f"{s} leaving the ground{tail}",
-            f"{s} rising into the air{tail}", f"{s} at the top of the leap{tail}", f"{s} coming down{tail}",
-            f"{s} landing{tail}", f"{s} back on the ground{tail}"]
+    place = re.sub(r"^(?:\s+(?:up|high|around|about|\w+ly))+", "", tail)  # "jumps up happily": no "leap up happily"
+    return [f"{s} crouching, about to {v}{tail}", f"{s} pushing off the ground{place}", f"{s} leaving the ground{place}",
+            f"{s} rising into the air{place}", f"{s} at the top of the leap{place}", f"{s} coming down{place}",
+            f"{s} landing{place}", f"{s} back on the ground{place}"]
 
 
 # Things that go up into the sky; the sun and the moon rise over a horizon instead.
@@ -930,7 +942,9 @@ def open_activity(s: str, v: str, rest: str) -> list[str] | None:
     def posed(p: str, w: str) -> str:  # "singing, eyes closed" after the place: "at sunset, singing, eyes closed"
         return f"{s}{w}, {p}" if "," in p and w else f"{s} {p}{w}"
 
-    last = f"{s} {g}{where[3]}" if setting else f"{s} {g}, {poses[0]}{pose[3]}"
+    # never "shaking, shaking its head": a dog nearly dry shakes its head once more
+    again = (f"nearly dry{pose[3]}, {poses[0]}" if shake else poses[0]) if poses[0].startswith(g) else f"{g}, {poses[0]}"
+    last = f"{s} {g}{where[3]}" if setting else f"{s} {again}" + ("" if shake else pose[3])
     return [soaked, f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[1]}", posed(poses[0], pose[1]),
             posed(poses[1], pose[2]), posed(poses[2], pose[2]), posed(poses[3], pose[3]), last]
 

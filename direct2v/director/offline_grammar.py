@@ -59,6 +59,7 @@ COLOURS = set("""red orange yellow green blue purple violet pink brown black whi
 amber crimson scarlet beige tan bronze copper""".split())
 # Articles that rule out a plural compound: "a dog shakes water" is a dog shaking, not "dog-shakes".
 SINGULAR_ARTICLES = {"a", "an", "one", "each", "every", "another"}
+NUMBERS = {"one", "two", "three", "four", "five", "several", "many", "some"}
 
 
 # Everyday verbs lemminflect's lexicon lacks (it knows "texts" only as a noun, "high-five" not at all):
@@ -382,6 +383,11 @@ GOING = {"swim", "run", "walk", "go", "come", "rush", "hurry", "drive", "ride", 
          "bend", "kneel", "stand", "lean", "turn", "sit", "settle", "curl", "lie"}
 
 
+# More verbs of going along a way ("slides down a slide", "rolls down the hill"): "down"/"up" is no particle.
+WAYFARE = {"roll", "slide", "skate", "ski", "cycle", "float", "drift", "fall", "tumble", "march", "stroll", "wander",
+           "hike", "skateboard", "sled", "scoot", "glide", "travel", "speed", "zoom", "sail", "wander", "trudge"}
+
+
 def _purpose(part: str, after_and: bool = False) -> list[str]:
     """'swims across a lake to fetch a ball' -> ['swims across a lake', 'fetch a ball']."""
     m = re.match(r"(.+?)\s+to\s+([a-z]+)(\s+(?:%s)\b.*|\s+(?:up|out|down|over)\b.*)$" % "|".join(sorted(DETERMINERS)),
@@ -496,6 +502,8 @@ class Reader:
             e = self.resolve(m.group(0), exclude=subject)
             if e is None:
                 return m.group(0)
+            if e.np.split()[0].lower() not in DETERMINERS and not _possessive(e.np.split()[0]):
+                return f"the {e.np}"  # "plants flowers, then waters them": the flowers
             return re.sub(r"^(?:a|an)\s", "the ", e.np, flags=re.I)  # "washes it away": the sandcastle named before
 
         return re.sub(r"\b(?:it|them|him|her)\b(?!\s+(?:own|self))", swap, text)
@@ -532,13 +540,26 @@ class Reader:
         subject = self.known(np)
         return subject, lemma, subject.head.lower() in WEATHER and bool(self.entities)
 
+    def _owned(self, np: str) -> str:
+        """'her friends' after 'a little girl ...' -> 'the little girl's friends': a frame of the friends
+        alone must still say whose they are (the image model has no 'her')."""
+        owner, _, rest = np.partition(" ")
+        pronoun = {"his": "he", "her": "she", "their": "they", "its": "it"}.get(owner.lower())
+        found = self.resolve(pronoun) if pronoun and rest else None
+        if found is None or (pronoun == "it" and found.person):
+            return np
+        first = found.np.split()[0].lower()
+        owner = re.sub(r"^(?:a|an)\s", "the ", found.np, flags=re.I) if first in DETERMINERS - NUMBERS else f"the {found.np}"
+        return owner + ("' " if owner.endswith("s") else "'s ") + rest  # "the two kids' dog"
+
     def _things(self, rest_text: str, rest: list[str], lemma: str) -> list[str]:
         """Mention the clause's object and places (what "it" may mean later); return its places."""
         # Objects are entities too ("flips a pancake": "it" may mean the pancake later).
         obj = re.match(r"((?:(?:a|an|the|some|his|her|their|its|\w+)\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)"
                        % "|".join(sorted(PREPOSITIONS)), rest_text)
         # "blows up a balloon", "lets go of a balloon": the thing after the particle
-        if re.match(r"(?:up|out|down|go\s+of)\s+(?:a|an|the|his|her|their|its)\s", rest_text, re.I):
+        if re.match(r"(?:up|out|down|go\s+of)\s+(?:a|an|the|his|her|their|its)\s", rest_text, re.I) and \
+                lemma not in GOING | WAYFARE:  # "drives down the street": the street is the way, not a thing blown up
             obj = re.match(r"(?:go\s+of|\w+)\s+((?:\w+\s+)*?[\w'-]+)(?=\s+(?:%s)\b|$)" % "|".join(sorted(PREPOSITIONS)),
                            rest_text, re.I)
             if obj:
@@ -591,7 +612,9 @@ class Reader:
             nxt = rest[1:] if rest[0].lower() == "to" and len(rest) > 1 else rest
             if verb_lemma(nxt[0]):
                 lemma, rest, onset = verb_lemma(nxt[0]), nxt[1:], True
-        subject, lemma, weather = self._who(" ".join(subject_words).strip(" ,"), lemma, rest, copula)
+        np = " ".join(subject_words).strip(" ,")
+        np = np if link in ("as", "until") else self._owned(np)  # "..., his sister reading": the boy is in the frame
+        subject, lemma, weather = self._who(np, lemma, rest, copula)
         if subject is not None and not weather:
             self.actor = subject
             self.mention(subject)
