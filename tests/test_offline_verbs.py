@@ -152,3 +152,91 @@ def test_cast_pass_and_serve_are_throws_only_with_what_is_thrown():
                                             ("a carpenter saws a plank of wood", "the plank half sawn")])
 def test_cutting_and_sorting_verbs_go_bit_by_bit(prompt, things):
     assert any(things in f for f in script(prompt))
+
+
+def test_first_steps_are_a_walk_toward_someone_or_across_a_room():
+    frames = script("a baby takes her first steps toward her father")
+    assert index(frames, "halfway there") < index(frames, "almost there") and frames[-1] == "a baby reaching her father"
+    assert script("a toddler takes a few wobbly steps across the living room")[-1].startswith("a toddler at the far side")
+
+
+@pytest.mark.parametrize("prompt, what", [("a photographer takes a photo of the sunset", "the sunset"),
+                                          ("a woman photographs a bird in a tree", "a bird")])
+def test_a_photo_is_framed_taken_and_looked_at(prompt, what):
+    frames = script(prompt)
+    assert index(frames, f"raising a camera toward {what}") < index(frames, "pressing the shutter") < \
+        index(frames, "looking at the photo")
+    assert not any("camera in a tree" in f for f in frames)  # the bird is in the tree, not the camera
+
+
+def test_a_selfie_is_a_phone_held_out():
+    frames = script("a tourist takes a selfie in front of the eiffel tower")
+    assert all("in front of the eiffel tower" in f for f in frames) and any("arm's length" in f for f in frames)
+
+
+@pytest.mark.parametrize("prompt, first, seen", [
+    ("a girl plays the piano in the living room", "sitting down at the piano", "keys"),
+    ("a street musician plays the guitar on a corner", "picking up the guitar", "fingers"),
+    ("an old man plays the violin in a subway station", "picking up the violin", "bow"),
+    ("a boy plays the drums in his garage", "sitting down at the drums", "sticks"),
+])
+def test_playing_an_instrument_is_drawn_by_the_hands_on_it(prompt, first, seen):
+    frames = script(prompt)
+    assert first in frames[0] and sum(seen in f for f in frames) >= 2
+    assert not any(re.search(r"running around|chasing each other", f) for f in frames)  # not children's play
+
+
+def test_a_person_lifts_overhead_a_crane_lifts_high_and_onto_sets_it_down():
+    assert "overhead" in script("a weightlifter lifts a heavy barbell")[-1]
+    crane = script("a crane lifts a steel beam at a construction site")
+    assert not any("overhead" in f for f in crane) and "high in the air" in crane[-1]
+    box = script("a man lifts a heavy box onto a truck")
+    assert index(box, "carrying the heavy box toward a truck") < index(box, "setting the heavy box down on a truck")
+
+
+@pytest.mark.parametrize("prompt, took, put", [
+    ("a mechanic changes a tire on a car", "taking the old tire off the car", "putting the new tire on the car"),
+    ("a dad changes a light bulb in the kitchen", "taking out the old light bulb", "putting in the new light bulb"),
+])
+def test_changing_a_part_takes_the_old_one_off_and_puts_a_new_one_on(prompt, took, put):
+    frames = script(prompt)
+    assert index(frames, took) < index(frames, put)
+    assert not any(re.search(r"\b(?:on on|in in|off on)\b", f) for f in frames)
+
+
+def test_changing_into_something_is_still_a_transformation():
+    assert script("a caterpillar changes into a butterfly")[-1] == "a butterfly"
+
+
+@pytest.mark.parametrize("prompt, end", [("a woman cracks an egg into a hot pan", "the egg sizzling"),
+                                         ("a boy cracks two eggs into a bowl", "empty shells")])
+def test_cracking_an_egg_taps_splits_and_drops_it(prompt, end):
+    frames = script(prompt)
+    assert index(frames, "tapping") < index(frames, "slide into") and end in frames[-1]
+
+
+@pytest.mark.parametrize("prompt, tied", [("a girl ties a ribbon on a gift box", "the ribbon tied in a bow"),
+                                          ("a kid ties his sneakers", "the sneakers tied in a bow"),
+                                          ("a sailor ties a rope to the dock", "the rope tied to the dock")])
+def test_tying_ends_tied(prompt, tied):
+    frames = script(prompt)
+    assert tied in frames[-1] and any("loop" in f for f in frames)
+
+
+def test_a_coin_flip_goes_up_and_is_caught():
+    frames = script("a girl flips a coin")
+    assert index(frames, "spin up into the air") < index(frames, "fall") < index(frames, "catching the coin")
+
+
+def test_lighting_one_candle_is_a_match_and_a_flame_not_a_blaze():
+    frames = script("a man lights a candle on the table")
+    assert "unlit candle" in frames[0] and index(frames, "match") < index(frames, "flame")
+    assert not any("blazing" in f for f in frames)
+    assert any("a few of the candles lit" in f for f in script("a woman lights the candles on a birthday cake"))
+
+
+def test_feeding_one_animal_from_the_hand_and_a_baby_with_a_spoon():
+    goat = script("a little girl feeds a goat at a petting zoo")
+    assert index(goat, "the goat coming closer") < index(goat, "the goat eating from the hand")
+    baby = script("a mom feeds her baby in a high chair")
+    assert any("spoon" in f for f in baby) and not any("sniffing" in f or "licking" in f for f in baby)

@@ -33,7 +33,7 @@ def ranked(texts: list[str], ranks: list[int]) -> Stages:
 
 def split_object(rest: str) -> tuple[str, str] | None:
     """'a bike down a hill' -> ('a bike', ' down a hill'): the object, then the words after it."""
-    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s+of\s+(?:%s\s+)?[\w'-]+)?)(?=\s+(?:%s)\b|$)(.*)$"
+    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,3}?[\w'-]+(?:\s+of\s+(?:%s\s+)?(?:[\w'-]+\s+)?[\w'-]+)?)(?=\s+(?:%s)\b|$)(.*)$"
                  % (_DET, _DET, _NP_END), rest, re.I)
     if not m or m.group(1).split()[0].lower() in PREPOSITIONS:
         return None

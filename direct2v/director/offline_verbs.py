@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from .offline_actions import _DET, Stages, _article, _plural, consume, ranked, split_object, the
-from .offline_grammar import ing, participle
+from .offline_actions import _DET, Stages, _article, _plural, consume, ranked, roam, split_object, the, where
+from .offline_grammar import PEOPLE, ing, participle
 
 # ---------------------------------------------------------------------- a hole made bit by bit
 # "digs under the snow", "pecks at a tree trunk": nothing names a product, but a hole is what
@@ -214,7 +214,253 @@ def drink_from(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     return None if person else consume(s, "drink", f"water from {m.group(1)}")  # "lowering its head": animals
 
 
+# ---------------------------------------------------------------------- taking: steps, photos, bites
+def take(s: str, v: str, rest: str) -> list[str] | None:
+    """'takes her first steps toward her father' is a walk toward him (offline_actions.where);
+    'takes a photo of the sunset' is a photograph; 'takes a bite of an apple' is eating it."""
+    steps = re.match(r"(?:(?:%s)\s+)?(?:first\s+|few\s+|small\s+|wobbly\s+|shaky\s+|tiny\s+)*steps?\s+(.+)$" % _DET,
+                     rest, re.I)
+    if v != "take":
+        return None
+    if steps:
+        return where(s, "walk", steps.group(1), True) or _path_like(s, steps.group(1))
+    selfie = re.match(r"(?:a|another)\s+(?:quick\s+)?selfie\b(.*)$", rest, re.I)
+    if selfie:  # the subject is what is photographed: the phone held out at arm's length
+        at = selfie.group(1)
+        return [f"{s} taking out a phone{at}", f"{s} holding up a phone at arm's length{at}",
+                f"{s} smiling at a phone held at arm's length{at}", f"{s} posing, a phone held up{at}",
+                f"{s} pressing the shutter on a phone held up{at}", f"{s} lowering the phone{at}",
+                f"{s} looking at the selfie on the phone{at}", f"{s} smiling at the selfie on the phone{at}"]
+    bite = re.match(r"(?:a|another)\s+(?:big\s+|small\s+)?(bite|sip|drink|gulp)\s+(?:of|from)\s+(.+)$", rest, re.I)
+    if bite:
+        return consume(s, "eat" if bite.group(1).lower() == "bite" else "drink", bite.group(2))
+    return photograph(s, "photograph", re.sub(r"^(?:a|an|some)\s+(?:quick\s+)?(?:photo|picture|photograph|snapshot|"
+                                              r"selfie|pic)s?\s+(?:of\s+)?", "", rest, flags=re.I), rest)
+
+
+def _path_like(s: str, way: str) -> list[str] | None:
+    """'takes his first steps across the room': from one side of the room into it and across
+    (offline_actions.roam)."""
+    return roam(s, "walk", re.sub(r"^(?:across|along)\s+", "through ", way, flags=re.I), True)
+
+
+# What is photographed or filmed: the camera raised, the shot framed, taken, looked at.
+def photograph(s: str, v: str, rest: str, said: str | None = None) -> list[str] | None:
+    """'a photographer takes a photo of the sunset', 'a tourist photographs the Eiffel Tower'."""
+    if v not in ("photograph", "film", "snap", "shoot", "record") or said == rest or not rest:
+        return None  # "takes a walk", "takes the bus": no photo
+    if v == "shoot" and not re.search(r"\b(?:photo|picture|video|film)", rest, re.I):
+        return None  # "shoots an arrow": offline_actions.propel
+    parts = split_object(rest)
+    if not parts:
+        return None
+    what, after = parts
+    camera = "a phone" if re.search(r"\bphone\b", said or "", re.I) else "a camera"
+    # "a bird in a tree": the place is the bird's, said only where the bird is named
+    return [f"{s} looking at {what}{after}", f"{s} raising {camera} toward {what}{after}",
+            f"{s} framing {what}{after} with {camera}", f"{s} holding {camera} steady, aimed at {what}{after}",
+            f"{s} pressing the shutter, {camera} aimed at {what}{after}", f"{s} lowering {the(camera)}",
+            f"{s} looking at the photo on {the(camera)}", f"{s} smiling at the photo of {what}{after}"]
+
+
+# ---------------------------------------------------------------------- playing an instrument
+INSTRUMENTS = {"guitar", "piano", "violin", "cello", "drums", "drum", "flute", "saxophone", "sax", "trumpet", "ukulele",
+               "harp", "bass", "keyboard", "accordion", "clarinet", "banjo", "harmonica", "trombone", "fiddle", "organ",
+               "bagpipes", "tuba", "viola", "mandolin", "xylophone", "tambourine", "bongos"}
+# How a player of each kind is drawn: hands on the keys, bow on the strings...
+_PLAYING = {"keys": ("fingers resting on the keys", "fingers moving over the keys", "hands crossing over the keys",
+                     "leaning into the keys, eyes closed", "hands lifted from the keys at the last note"),
+            "strings": ("fingers on the strings", "strumming, head nodding", "fingers sliding up the neck",
+                        "eyes closed", "the last chord ringing, hand lifted"),
+            "bow": ("the bow resting on the strings", "drawing the bow across the strings", "swaying with the bow",
+                    "eyes closed", "the bow lifted at the last note"),
+            "drums": ("sticks raised", "sticks a blur", "hitting the cymbal", "head nodding",
+                      "sticks lifted at the last beat"),
+            "wind": ("lifting it to the lips", "cheeks full", "leaning back on a high note", "eyes closed",
+                     "lowering it after the last note")}
+_KIND = {"piano": "keys", "keyboard": "keys", "organ": "keys", "accordion": "keys", "xylophone": "drums",
+         "violin": "bow", "cello": "bow", "viola": "bow", "fiddle": "bow", "drums": "drums", "drum": "drums",
+         "bongos": "drums", "tambourine": "drums", "flute": "wind", "saxophone": "wind", "sax": "wind",
+         "trumpet": "wind", "clarinet": "wind", "harmonica": "wind", "trombone": "wind", "tuba": "wind",
+         "bagpipes": "wind"}
+
+
+def play_music(s: str, v: str, rest: str) -> list[str] | None:
+    """'a girl plays the piano in the living room', 'a street musician plays the guitar':
+    drawable beats of playing (offline_actions.POSES's 'play' is children at play)."""
+    parts = split_object(rest)
+    if v != "play" or not parts or parts[0].split()[-1].lower() not in INSTRUMENTS:
+        return None
+    obj, after = parts
+    kind = _KIND.get(obj.split()[-1].lower(), "strings")
+    beats, doing = _PLAYING[kind], f"{s} playing {obj}{after}"
+    seated = kind in ("keys", "drums")  # at the piano, at the drums; a guitar is held
+    at = f"{s} at {obj}{after}" if seated else f"{s} holding {obj}{after}"
+    return [f"{s} sitting down at {obj}{after}" if seated else f"{s} picking up {obj}{after}", f"{at}, {beats[0]}",
+            f"{s} beginning to play {obj}{after}", f"{doing}, {beats[1]}", f"{doing}, {beats[2]}", doing,
+            f"{doing}, {beats[3]}", f"{at}, {beats[4]}"]
+
+
+# ---------------------------------------------------------------------- lifting by height
+# Lifters that lift with a hook or forks, not arms: off the ground and high, never overhead.
+MACHINES = {"crane", "forklift", "helicopter", "excavator", "digger", "robot", "winch", "hoist", "elevator", "magnet"}
+def lift(s: str, v: str, rest: str) -> list[str] | None:
+    """'a weightlifter lifts a heavy barbell': gripped, to the knees, the chest, overhead;
+    'a crane lifts a steel beam': off the ground, higher, high in the air."""
+    parts = split_object(re.sub(r"^up\s+", "", rest, flags=re.I))
+    if v not in ("lift", "raise", "hoist", "heave") or not parts or re.search(r"\b(?:glass|glasses|hand|hands|arm|arms|"
+                                                                          r"toast|flag|sail|eyebrow|voice)\b", parts[0], re.I):
+        return None  # "raises a glass": toast; "raises her hand": a gesture
+    obj, after = parts
+    it = the(obj)
+    onto = re.match(r"\s+(?:onto|into|on|in)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)
+    if onto:  # "lifts a box onto a truck": up, over to it, set down on it
+        place, when = onto.group(1), onto.group(2)
+        return [f"{s} bending down, gripping {obj}{when}", f"{s} lifting {it} off the ground{when}",
+                f"{s} lifting {it} to the waist{when}", f"{s} lifting {it} to the chest{when}",
+                f"{s} carrying {it} toward {place}{when}", f"{s} raising {it} up to {place}{when}",
+                f"{s} setting {it} down on {place}{when}", f"{s} beside {it} on {place}{when}"]
+    if s.split()[-1].lower() not in MACHINES:
+        return [f"{s} standing over {obj}{after}", f"{s} bending down, gripping {obj}{after}",
+                f"{s} lifting {it} off the ground{after}", f"{s} lifting {it} to the knees{after}",
+                f"{s} lifting {it} to the waist{after}", f"{s} lifting {it} to the chest{after}",
+                f"{s} pushing {it} overhead{after}", f"{s} holding {it} high overhead{after}"]
+    return [f"{s} above {obj} on the ground{after}", f"{s} lowering a hook to {obj}{after}",
+            f"{s} lifting {it}, just off the ground{after}", f"{s} lifting {it} a few feet up{after}",
+            f"{s} lifting {it} higher{after}", f"{s} lifting {it} high above the ground{after}",
+            f"{s} swinging {it} through the air{after}", f"{s} holding {it} high in the air{after}"]
+
+
+# ---------------------------------------------------------------------- changing one thing for another
+_ROOMS = {"kitchen", "room", "bathroom", "bedroom", "hallway", "hall", "garage", "office", "house", "barn", "shop",
+          "basement", "attic", "yard", "garden", "street", "driveway", "workshop", "studio", "classroom", "apartment"}
+
+
+def replace_it(s: str, v: str, rest: str) -> list[str] | None:
+    """'a mechanic changes a tire on a car', 'a dad changes a light bulb': the old one off, the new
+    one on (never 'the tire half changed')."""
+    parts = split_object(rest)
+    if v not in ("change", "replace", "swap") or not parts or re.match(r"\s*(?:into|to|from)\b", parts[1], re.I) or \
+            re.search(r"'s\b|^(?:his|her|their|its|my)\s+(?!(?:\w+\s+)?(?:tire|tyre|wheel|bulb))", parts[0], re.I) or \
+            parts[0].split()[-1].lower() in ("color", "colour", "shape", "mind", "clothes", "direction", "channel"):
+        return None  # "changes into a butterfly", "changes color": offline._changed
+    obj, after = parts
+    if " of " in obj:  # "the wheel of his bike": the wheel is changed, on the bike
+        obj, after = obj.split(" of ", 1)[0], f" on {obj.split(' of ', 1)[1]}{after}"
+    thing = the(obj)[4:]
+    wheel = re.search(r"\b(?:tire|tyre|wheel)\b", thing)  # a wheel comes off and goes on; a bulb comes out and goes in
+    out, into = ("off", "on") if wheel else ("out", "in")
+    holder = re.match(r"\s+(?:on|of|in)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)  # "on a car": the tire's
+    if holder and holder.group(1).split()[-1].lower() in _ROOMS:
+        holder = None  # "in the kitchen": where it all happens, not what holds the bulb
+    scene = holder.group(2) if holder else after
+    took, put = (f"taking the old {thing} {out} of {the(holder.group(1))}" if out == "out" else
+                 f"taking the old {thing} off {the(holder.group(1))}", f"putting the new {thing} {into} {the(holder.group(1))}") \
+        if holder else (f"taking {out} the old {thing}", f"putting {into} the new {thing}")
+    bulb = re.search(r"\b(?:bulb|lamp|light)\b", thing)
+    end = f"{s} stepping back, the new {thing} glowing{scene}" if bulb else f"{s} stepping back from the new {thing}{after}"
+    new = f"new {thing}" if _plural(obj) else _article("new", thing)
+    return [f"{s} kneeling by {obj}{after}" if wheel else f"{s} looking at {obj}{after}",
+            f"{s} loosening the old {thing}{after}" if wheel or bulb else f"{s} reaching for the old {thing}{after}",
+            f"{s} {took}{scene}", f"{s} setting the old {thing} aside{scene}", f"{s} picking up {new}{scene}",
+            f"{s} {put}{scene}", f"{s} tightening the new {thing}{after}" if wheel or bulb else
+            f"{s} pressing the new {thing} into place{after}", end]
+
+
+# ---------------------------------------------------------------------- small handwork
+def crack_egg(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman cracks an egg into a hot pan': tapped on the edge, split open, the egg sliding in."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+)?eggs?)\s+(?:into|in|over|on)\s+((?:%s)\s+.+)$" % (_DET, _DET), rest, re.I)
+    if v not in ("crack", "break") or not m:
+        return None
+    egg, into = m.group(1), m.group(2)
+    it, rim = the(egg), the(re.split(r"\s+(?:in|at|on|for)\s+", into)[0])
+    shell, yolk = ("shells", "yolks") if _plural(egg) else ("shell", "yolk")
+    hot = re.search(r"\b(?:pan|skillet|griddle|wok)\b", into, re.I)  # in a hot pan it sizzles; in a bowl it waits
+    return [f"{s} holding {egg} over {into}", f"{s} tapping {it} on the edge of {rim}",
+            f"{s} holding {it}, a crack in the {shell}", f"{s} pulling the {shell} apart over {into}",
+            f"{s} watching {it} slide into {into}", f"{s} holding the empty {shell} over {into}",
+            f"{s} beside {into}, the {yolk} whole", f"{s} beside {into}, {it} sizzling" if hot else
+            f"{s} setting down the empty {shell} beside {into}"]
+
+
+def tie(s: str, v: str, rest: str) -> list[str] | None:
+    """'a girl ties a ribbon on a gift box', 'a boy ties his shoelaces': the ends crossed, looped,
+    pulled tight into a bow or a knot."""
+    parts = split_object(rest)
+    if v not in ("tie", "knot", "lace") or not parts or re.search(r"\bup\b", rest.split()[0], re.I):
+        return None  # "ties up a boat": no bow
+    obj, after = parts
+    it = the(obj)
+    post = re.match(r"\s+(?:to|around|onto)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)
+    if post:  # "ties a rope to the dock": around it, through, pulled tight, tied there
+        place, when = post.group(1), post.group(2)
+        return [f"{s} holding {it} by {place}{when}", f"{s} looping {it} around {place}{when}",
+                f"{s} wrapping {it} twice around {place}{when}", f"{s} pulling the end of {it} through{when}",
+                f"{s} tying {obj} to {place}{when}, a knot taking shape", f"{s} pulling the knot tight{when}",
+                f"{s} tugging {it} to test the knot{when}", f"{s} beside {it} tied to {place}{when}"]
+    bow = "a bow" if re.search(r"\b(?:ribbon|ribbons|bow|shoelaces?|laces|shoes?|sneakers|boots?|apron|scarf|bows)\b",
+                               obj, re.I) else "a knot"
+    shoes = re.search(r"\b(?:shoes?|sneakers?|boots?|trainers|skates?|cleats)$", obj, re.I)  # their laces are tied
+    ends = f"the laces of {it}" if shoes else f"the ends of {it}" if not _plural(obj) else it
+    return [f"{s} holding {ends}{after}", f"{s} crossing {ends}{after}", f"{s} looping {ends}{after}",
+            f"{s} pulling a loop through{after}", f"{s} tying {obj}{after}, {bow} taking shape",
+            f"{s} pulling {bow} tight{after}", f"{s} straightening {bow}{after}",
+            f"{s} letting go, {it} tied in {bow}{after}"]
+
+
+def coin_toss(s: str, v: str, rest: str) -> list[str] | None:
+    """'a girl flips a coin': on the thumb, spinning up, at the top, falling, caught, looked at
+    (a pancake in a pan: offline_actions.flip)."""
+    parts = split_object(rest)
+    if v not in ("flip", "toss", "spin") or not parts or not re.search(r"\bcoins?\b", parts[0], re.I):
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} holding {obj} on the thumb{after}", f"{s} flicking {it} up with the thumb{after}",
+            f"{s} watching {it} spin up into the air{after}", f"{s} watching {it} spinning at the top{after}",
+            f"{s} watching {it} fall, spinning{after}", f"{s} catching {it}{after}",
+            f"{s} slapping {it} onto the back of the hand{after}", f"{s} lifting the hand to look at {it}{after}"]
+
+
+def light_small(s: str, v: str, rest: str) -> list[str] | None:
+    """'a man lights a candle on the table': a match struck, held to the wick, a flame that
+    steadies and glows (a campfire blazes: offline_actions.kindle)."""
+    parts = split_object(rest)
+    if v not in ("light", "kindle") or not parts or not re.search(r"\b(?:candle|lantern|lamp|wick|incense|cigarette|"
+                                                                 r"sparkler|stove|burner|match)\b", parts[0], re.I) \
+            or _plural(parts[0]):  # many candles: one by one (offline_actions.incremental)
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} beside {_article('unlit', it[4:])}{after}", f"{s} striking a match beside {obj}{after}",
+            f"{s} holding a lit match to {it}{after}", f"{s} holding a match to {it}, a tiny flame catching{after}",
+            f"{s} shaking out the match, {it} lit{after}", f"{s} beside {it}, its flame flickering{after}",
+            f"{s} beside {it}, its flame steady{after}", f"{s} beside {it}, its flame glowing warmly{after}"]
+
+
+def feed_one(s: str, v: str, rest: str) -> list[str] | None:
+    """'a little girl feeds a goat at a petting zoo': one animal comes up and eats from the hand
+    (a flock gathers round: offline_actions.feed)."""
+    parts = split_object(rest)
+    if v != "feed" or not parts or _plural(parts[0]) or not re.match(r"(?:a|an|the|her|his|their)\s", parts[0], re.I):
+        return None
+    obj, after = parts
+    it = the(obj)
+    if it.split()[-1].lower() in PEOPLE:  # a baby is fed with a spoon, not from the hand
+        return [f"{s} holding out a spoon to {obj}{after}", f"{s} holding out a spoon, {it} opening wide{after}",
+                f"{s} feeding {obj}{after}, {it} taking a first bite", f"{s} feeding {obj}{after}, {it} chewing",
+                f"{s} filling the spoon from a bowl", f"{s} feeding {obj}{after}, {it} taking a big bite",
+                f"{s} scraping the last bits from the bowl", f"{s} wiping the mouth of {it}{after}"]
+    return [f"{s} holding out food to {obj}{after}", f"{s} holding out food, {it} looking up{after}",
+            f"{s} holding out food, {it} coming closer{after}", f"{s} holding out food, {it} sniffing the hand{after}",
+            f"{s} feeding {obj}{after}, {it} taking a first bite", f"{s} feeding {obj}{after}, {it} eating from the hand",
+            f"{s} feeding {obj}{after}, {it} eating the last bits", f"{s} smiling, {it} licking the empty hand{after}"]
+
+
 def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     """The first of this module's stagings that fits the verb and its words, or None."""
     return dig(s, v, rest, person) or cast_line(s, v, rest) or cook(s, v, rest) or toast(s, v, rest) or mix(s, v, rest) or cover_with(s, v, rest) or \
-        drink_from(s, v, rest, person)
+        drink_from(s, v, rest, person) or take(s, v, rest) or photograph(s, v, rest) or play_music(s, v, rest) or \
+        lift(s, v, rest) or replace_it(s, v, rest) or crack_egg(s, v, rest) or tie(s, v, rest) or \
+        coin_toss(s, v, rest) or light_small(s, v, rest) or feed_one(s, v, rest)
