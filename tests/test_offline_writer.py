@@ -14,6 +14,7 @@ from direct2v.director import make_director, offline_verbs, quality
 from direct2v.director.offline import AFAR, AT_EDGE, GENTLE, NO_EVENT, NOT_ENGLISH, TIMES
 from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES, STILL
 from direct2v.director.offline_grammar import lemmas
+from direct2v.director.offline_still import ELEMENTS, MOVES, SLOTS
 from direct2v.director.tokens import token_lengths
 
 EVAL = [p for p in (Path(__file__).resolve().parents[1] / "bench" / "offline_writer_prompts.txt").read_text().splitlines()
@@ -150,7 +151,8 @@ turning light puddle sky an from low angle on and most change gently harder vigo
 """.split()) | set(TIMES) | STAGING | {
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
     w for x in (*AFAR, *AT_EDGE) for w in re.findall(r"[a-z]+", x)} | {
-    w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
+    w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)} | {
+    w for beats in (*MOVES.values(), *SLOTS.values()) for x in beats for w in re.findall(r"[a-z]+", x)}  # a living subject's
 OWN |= {"reach", "there"}  # offline_actions.propel "watching the ball reach a receiver", where "halfway there"
 
 
@@ -167,6 +169,13 @@ def _staged_words(module) -> set[str]:
 OWN |= _staged_words(offline_verbs)
 
 
+def _named_motions(prompt: str) -> set[str]:
+    """The words of the motions of what `prompt` names (mist drifting, flames flickering): the writer's
+    own words only where the prompt names what moves."""
+    named = set(re.findall(r"[a-z]+", prompt.lower()))
+    return {w for keys, beats in ELEMENTS if keys & named for x in beats for w in re.findall(r"[a-z]+", x)}
+
+
 def _forms(word: str) -> set[str]:
     found = {word}
     for group in lemmas(word).values():
@@ -178,9 +187,10 @@ def _forms(word: str) -> set[str]:
 def test_eval_prompts_no_filler_nothing_invented_and_the_gate_passes(prompt):
     frames = script(prompt)
     assert len(frames) == 8 and max(token_lengths(frames)) <= 77
-    assert not any(w in f for f in frames for w in FILLER)
+    moves = [x for beats in MOVES.values() for x in beats]  # "ears pricked up": a waiting dog's own, no filler
+    assert not any(w in f and not any(w in m and m in f for m in moves) for f in frames for w in FILLER)
     said = re.findall(r"[a-z]+(?:-[a-z]+)*", prompt.lower()) + re.findall(r"[a-z]+", prompt.lower())
-    allowed = set().union(*(_forms(w) for w in said)) | OWN
+    allowed = set().union(*(_forms(w) for w in said)) | OWN | _named_motions(prompt)
     for f in frames:
         for word in re.findall(r"[a-z]+(?:-[a-z]+)*", f):  # "high-fiving" is a form of "high-five"
             assert word in allowed or _forms(word) & allowed or all(
@@ -192,9 +202,9 @@ def test_eval_prompts_no_filler_nothing_invented_and_the_gate_passes(prompt):
 
 def test_no_event_says_so_and_varies_the_framing_a_little():
     d = make_director("offline")
-    frames = d.direct("an old lighthouse on a cliff", num_frames=5)
+    frames = d.direct("an old car parked on a country road", num_frames=5)  # nothing in it moves by itself
     assert frames.notice == NO_EVENT and frames.notice in frames.notes()
-    assert all(f.lower().startswith("an old lighthouse on a cliff, ") for f in frames)
+    assert all(f.lower().startswith("an old car parked on a country road, ") for f in frames)
     assert len(set(frames)) == 5 and frames[0].endswith(GENTLE[0]) and not any("extreme" in f for f in frames)
     assert not any(re.search(r"angle|from the side|from above", f) for f in frames)  # steady framing
     lake = d.direct("a quiet lake at dawn", num_frames=8)
@@ -244,7 +254,7 @@ def test_doubling_its_own_script_retimes_it_from_the_prompt():
 
 
 # ----------------------------------------------------------------------------- issue 24
-def test_the_harness_list_names_the_subject_in_every_frame_and_repeats_only_without_an_event():
+def test_the_harness_list_names_the_subject_in_every_frame_and_repeats_only_where_nothing_moves():
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -258,6 +268,8 @@ def test_the_harness_list_names_the_subject_in_every_frame_and_repeats_only_with
         assert f["naming"] == 8, (prompt, frames)
         if kind not in ("no event", "not English", "time-lapses"):
             assert f["distinct"] == 7, (prompt, frames)
+        if kind == "no event":  # a repeat only where nothing in the prompt moves: the framing alone changes
+            assert f["distinct"] == 7 or all(x.endswith(tuple(GENTLE)) for x in frames), (prompt, frames)
 
 
 def test_subject_named_after_a_comma_and_no_forced_camera_move():

@@ -73,6 +73,7 @@ from .offline_grammar import (
     DETERMINERS,
     GOING,
     PREPOSITIONS,
+    STATIC_PLACES,
     SUBJECT_PRONOUNS,
     WEATHER,
     Clause,
@@ -87,6 +88,7 @@ from .offline_grammar import (
     plural,
     recoloured,
 )
+from .offline_still import LOOKING, QUIET, bare_subject, still_frames
 from .offline_verbs import DIG, everyday
 from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 
@@ -139,8 +141,9 @@ STATES = {"sleep", "sit", "lie", "stand", "rest", "wait", "hover", "perch", "wat
           "hold", "look", "stay", "remain", "live", "hang", "float", "drift", "lean", "kneel"}
 # A noun phrase ends before a preposition, but "of" stays inside it ("a puff of smoke").
 _NP_END = "|".join(sorted(PREPOSITIONS - {"of"}))
-NO_EVENT = ("No event found in this prompt: every frame keeps its words, with small changes of framing. Add what "
-            "happens (\"... then ...\") or use a language model to tell a story.")
+NO_EVENT = ("No event found in this prompt: every frame keeps its words, with small true changes (the subject's own "
+            "small movements, the motion of what the prompt names, or else the framing). Add what happens "
+            "(\"... then ...\") or use a language model to tell a story.")
 NOT_ENGLISH = ("This prompt does not look like English: the image model reads English only and the built-in writer "
                "cannot translate, so every frame keeps your words as written. Write the prompt in English, or use a "
                "language model director (a key for openai or gemini, or --llm-model with a multilingual model), "
@@ -280,7 +283,7 @@ def _gone(c: Clause, s: str, v: str, tail: str, final: bool = True) -> list[str]
     away = words[:1] == ["away"] or v in MOTION and words[2:3] == ["away"] and words[0] in DETERMINERS | {
         "his", "her", "their", "its"}  # "rides her bike away": she leaves with it
     if v not in GONE and not (away or off or words[:2] == ["out", "of"] or into_cover) or \
-            v in ("take", "give", "put", "turn", "show", "crash", "bump", "slam"):
+            v in ("take", "give", "put", "turn", "show", "crash", "bump", "slam") or v in LOOKING:
         return None
     to, g = (f"be {participle(v)}", f"being {participle(v)}") if c.passive else (v, ing(v))
     left = re.match(r"out\s+of\s+((?:(?:the|a|an|his|her|its|their)\s+)?[^,]+)$", c.rest, re.I)
@@ -417,7 +420,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     drifting = v in ("float", "drift") and words[:1] and words[0].lower() in ("up", "down", "away", "off", "into", "toward")
     if v in STATES and not drifting and not c.background and final and not first:  # "... and sits on the porch"
         return _settling(s, v, tail, now), 0.75
-    if (v in STATES and not drifting) or c.background:  # going on all the time, or the scene a later event happens in
+    # going on all the time, or the scene a later event happens in; a quiet activity alone ("a girl reads") too
+    if (v in STATES and not drifting) or c.background or (v in QUIET and first and final):
         return ([now] if c.background or marked else thickening(now) or [now]), 1.0
     weather, one = head.lower() in WEATHER, s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once
     # "a baby laughs": livelier; "dances slowly" keeps its own manner
@@ -754,6 +758,11 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     clauses = read_story(prompt)
     if not clauses:  # punctuation only ("!!!"): nothing to read, the words as written
         return [prompt] * num_frames, [""] * num_frames, False
+    state = _worded_as_state(prompt, clauses[0]) if len(clauses) == 1 else None
+    if state:  # "a car parked on a road", "a cup of tea steaming on a desk": a still scene, as written
+        lit = still_setting(state)
+        mains = _spread(lit, num_frames) if lit else _still(clauses[0], state, prompt, num_frames) or [state] * num_frames
+        return mains, [""] * num_frames, False
     for c, nxt in zip(clauses, clauses[1:]):
         # "a corgi is running, and another corgi joins": the running is the scene the event happens in
         c.background = c.participle and (nxt.sudden or nxt.weather or nxt.verb in ARRIVE)
@@ -789,6 +798,8 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     # a still scene's growing light is a true variation, not an event: the notice still says so
     event = any(len(t) > 1 and not (c.subject is None and t == still_setting(c.text)) for c, t in zip(clauses, staged)) \
         or len(staged) > 1 or any(withs)
+    if not event and len(set(mains)) == 1:  # nothing happens: small true variations where the prompt has any
+        mains = _still(clauses[0], mains[0], prompt, num_frames) or mains
     return mains, withs, event
 
 
@@ -799,6 +810,41 @@ def _sentence_case(prompt: str) -> str:
     if len(words) < 4 or not (all(w[0].isupper() for w in words) or prompt.isupper()):
         return prompt
     return prompt[:1] + prompt[1:].lower()
+
+
+# Processes that, worded as a participle in a scene, only go on ("a cup of tea steaming on a desk").
+AMBIENT = {"steam", "flicker", "glow", "shimmer", "sparkle", "twinkle", "ripple", "sway", "smoke", "crackle", "glisten",
+           "gleam", "rustle", "flutter"}
+# Ways and waters that lie across the land: "a stream running through a forest" goes nowhere.
+LANDSCAPE = {"river", "stream", "creek", "brook", "canal", "road", "path", "trail", "lane", "track", "railway", "highway",
+             "fence", "wall", "bridge", "hedge"}
+LIES = {"run", "wind", "flow", "meander", "stretch", "lead", "cut", "curve", "snake", "span", "cross", "twist", "weave"}
+
+
+def _worded_as_state(prompt: str, c: Clause) -> str | None:
+    """The scene's words where its one clause is worded as a state, not an event: a past participle
+    with no object ('a car parked on a country road', 'a mountain range covered in snow', 'an owl
+    perched on a branch') or an ambient process going on ('a cup of hot tea steaming on a desk')."""
+    if c.subject is None or c.holds or c.companion or c.onset or c.sudden or c.passive or c.weather:
+        return None
+    tail = f" {c.rest}" if c.rest else ""
+    if c.participle and c.verb in AMBIENT or c.subject.head.lower() in LANDSCAPE and c.verb in LIES:
+        return f"{c.subject.np} {ing(c.verb)}{tail}"
+    m = re.search(r"\b%s\s+([\w'-]+)" % re.escape(c.subject.np), prompt, re.I)
+    word, first = (m.group(1).lower() if m else ""), (c.rest.split()[0].lower() if c.rest else "")
+    if word == participle(c.verb) and word != c.verb and word.endswith(("ed", "en", "t")) and \
+            first in STATIC_PLACES | {"with", "among", "against"} and not re.search(r"\baway\b", c.rest):
+        return f"{c.subject.np} {word}{tail}"
+    return None
+
+
+def _still(c: Clause, text: str, prompt: str, n: int) -> list[str] | None:
+    """A scene without an event, its subject's own small movements and the motion of what it names
+    (offline_still.still_frames): 'a red fox, sniffing the air', '..., the mist beginning to drift'."""
+    if c.subject is None:
+        head, many, state = bare_subject(c.text)
+        return still_frames(text, prompt, n, head, False, many, state)
+    return still_frames(text, prompt, n, c.subject.head, c.subject.person, c.subject.plural, c.verb, c.rest)
 
 
 def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> tuple[list[str], bool]:

@@ -1,0 +1,103 @@
+"""The built-in writer on prompts where nothing happens (issue 24, honest limits): a bare subject,
+a still scene, an ongoing state. Frames vary by what the prompt implies (the subject's own small
+movements, the motion of what it names), the notice says there was no event, nothing is invented."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from direct2v.director import make_director, quality
+from direct2v.director.offline import GENTLE, NO_EVENT
+from direct2v.director.offline_still import ELEMENTS, interleave
+
+STILL = ["A red fox", "a cat sleeps on the windowsill", "an old man sits on a bench", "a girl reads under a tree",
+         "a dog waits by the door", "a woman stares out of a rainy window", "a teenager scrolls through her phone on the bus",
+         "A quiet mountain lake with mist over the water and pine trees", "a campfire in the woods at night",
+         "a cup of coffee on a cafe table", "an owl perched on a branch", "a horse grazing in a meadow", "two swans on a pond",
+         "a student studies at a desk in the library", "a jellyfish in the deep ocean", "a stream running through a forest"]
+LADDER = r"\b(?:about to|beginning to|in the middle of|halfway through|nearly done|having just|right after)\b"
+
+
+def direct(prompt: str, n: int = 8):
+    return make_director("offline").direct(prompt, num_frames=n)
+
+
+@pytest.mark.parametrize("prompt", STILL)
+def test_no_event_frames_differ_in_what_is_seen_and_keep_the_scene(prompt):
+    frames = direct(prompt)
+    assert frames.notice == NO_EVENT
+    bare = [quality.words_of(quality.strip_shot_words(f)) for f in frames]
+    assert all(a != b for a, b in zip(bare, bare[1:])), frames  # no neighbours alike once shot words go
+    subject = quality.prompt_subjects(prompt)[0]
+    assert all(subject in quality.noun_lemmas(f) for f in frames), frames  # every frame names the subject
+    assert not any(re.search(LADDER, f) for f in frames), frames  # no aspect ladder
+    assert not quality.script_problems(frames, prompt=prompt), quality.script_problems(frames, prompt=prompt)
+
+
+@pytest.mark.parametrize("prompt", STILL)
+def test_only_what_the_prompt_names_moves(prompt):
+    named = set(re.findall(r"[a-z]+", prompt.lower()))
+    text = " ".join(direct(prompt)).lower()
+    for keys, beats in ELEMENTS:
+        if not keys & named:  # a motion of something the prompt does not name never appears
+            assert not any(b.replace("{w}", "").replace("{g}", "") in text for b in beats if "{" not in b), (keys, text)
+
+
+@pytest.mark.parametrize("prompt, never", [
+    ("a boat on a calm sea", "wave"), ("a jellyfish in the deep ocean", "wave"),
+    ("a small cabin in a snowy forest", "leaves"), ("a glass of iced coffee on a table", "steam"),
+    ("a bouquet of roses in a vase", "sway"), ("a field of sunflowers", "grass"),
+    ("a teenage girl texting in her bedroom", "window"),
+])
+def test_a_motion_the_scene_rules_out_is_left_out(prompt, never):
+    assert not any(never in f.lower() for f in direct(prompt))
+
+
+def test_the_living_subject_moves_and_the_scene_around_it_too():
+    fox = [f.lower() for f in direct("A red fox")]
+    assert all(f.startswith("a red fox, ") for f in fox) and any("sniffing" in f for f in fox)
+    cat = [f.lower() for f in direct("a cat sleeps on the windowsill")]
+    assert all(f.startswith("a cat sleeping on the windowsill, ") for f in cat) and any("ear twitching" in f for f in cat)
+    lake = [f.lower() for f in direct("A quiet mountain lake with mist over the water and pine trees")]
+    assert any("mist drifting" in f for f in lake) and any("ripple" in f for f in lake)
+    reader = [f.lower() for f in direct("a girl reads under a tree")]
+    assert any("turning a page" in f for f in reader) and any("leaves" in f or "branches" in f for f in reader)
+    swans = [f.lower() for f in direct("two swans on a pond")]
+    assert any("their heads" in f for f in swans) and not any("their head " in f or f.endswith("their head") for f in swans)
+    bus = [f.lower() for f in direct("a teenager scrolls through her phone on the bus")]
+    assert any("out of the window" in f for f in bus)  # on a bus the window is there
+
+
+def test_looking_out_of_a_window_is_no_exit_and_a_participle_is_a_state():
+    stare = [f.lower() for f in direct("a woman stares out of a rainy window")]
+    assert all("woman" in f for f in stare) and any("raindrop" in f or "rain streaking" in f for f in stare)
+    for prompt, verb in (("an old car parked on a country road", "park"), ("a mountain range covered in snow", "cover")):
+        frames = [f.lower() for f in direct(prompt)]
+        assert not any(re.search(LADDER, f) or f"{verb}ing" in f for f in frames), frames
+        assert all(f.startswith(prompt) for f in frames)
+
+
+def test_where_nothing_moves_the_framing_alone_changes():
+    frames = direct("a bowl of fruit on a kitchen table")
+    assert frames.notice == NO_EVENT and frames[0].endswith(GENTLE[0]) and len(set(frames)) == 8
+
+
+def test_a_quiet_activity_inside_a_story_is_left_to_the_story():
+    walk = [f.lower() for f in direct("A girl reads on the porch until the rain stops and she goes for a walk")]
+    assert not any("page" in f for f in walk)
+    assert direct("a girl reads under a tree, then climbs it").notice is None
+
+
+@pytest.mark.parametrize("n", [2, 4, 16])
+def test_any_frame_count_keeps_neighbours_apart(n):
+    for prompt in ("A red fox", "A quiet mountain lake with mist over the water and pine trees", "a foggy harbor"):
+        frames = direct(prompt, n)
+        assert len(frames) == n and all(a != b for a, b in zip(frames, frames[1:])), frames
+
+
+def test_interleave_changes_one_track_at_a_time():
+    beats = interleave([["a1", "a2", "a3"], ["b1", "b2", "b3"]], 8)
+    assert len(beats) == 8 and all(sum(x != y for x, y in zip(p, q)) >= 1 for p, q in zip(beats, beats[1:]))
+    assert interleave([list("abcdefgh")], 4) == [["a"], ["c"], ["f"], ["h"]]
