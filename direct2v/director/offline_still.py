@@ -314,7 +314,8 @@ def still_frames(text: str, prompt: str, n: int, head: str = "", person: bool = 
                  verb: str | None = None, rest: str = "") -> list[str] | None:
     """n frames of `text` (the scene as the writer words it) with small true variations, or None
     where nothing in the prompt moves by itself (the framing alone changes then)."""
-    words = set(_words(prompt))
+    aboard = re.sub(r"\b(?:%s)\s+(?:stop|station|shelter|platform|depot|terminal)s?\b" % "|".join(_VEHICLES), "stop", prompt)
+    words = set(_words(aboard))  # "at a bus stop" is no seat on a bus: no view through its window
     tracks = []
     mover = subject_moves(head, person, plural, verb, rest, words) if head else []
     if mover:
