@@ -240,3 +240,67 @@ def test_feeding_one_animal_from_the_hand_and_a_baby_with_a_spoon():
     assert index(goat, "the goat coming closer") < index(goat, "the goat eating from the hand")
     baby = script("a mom feeds her baby in a high chair")
     assert any("spoon" in f for f in baby) and not any("sniffing" in f or "licking" in f for f in baby)
+
+
+@pytest.mark.parametrize("prompt, surface, stuff", [
+    ("a baker dusts a cake with powdered sugar", "the cake", "powdered sugar"),
+    ("a girl sprinkles her cupcakes with rainbow sprinkles", "the cupcakes", "rainbow sprinkles"),
+])
+def test_covering_a_surface_with_something(prompt, surface, stuff):
+    frames = script(prompt)
+    assert index(frames, f"{surface} partly covered in {stuff}") < index(frames, f"{surface} mostly covered in {stuff}")
+
+
+def test_squeezing_a_fruit_over_a_drink_is_juice_not_a_cover():
+    frames = script("a bartender squeezes a lime over a cocktail")
+    assert not any("covered in a lime" in f for f in frames) and "squeezed flat" in frames[-1]
+
+
+@pytest.mark.parametrize("prompt", ["a golfer swings at a golf ball", "a boy swings at a baseball in the backyard"])
+def test_a_swing_at_a_ball_is_a_hit(prompt):
+    frames = script(prompt)
+    assert any("winding up to hit" in f for f in frames) and any("in the air" in f for f in frames)
+
+
+@pytest.mark.parametrize("prompt, aim, done", [
+    ("a soccer player scores a goal", "the goal", "the back of the net"),
+    ("a basketball player makes a basket", "the hoop", "drop through the hoop"),
+    ("a running back scores a touchdown", "the end zone", "crossing into the end zone"),
+])
+def test_scoring_runs_at_the_goal_scores_and_celebrates(prompt, aim, done):
+    frames = script(prompt)
+    assert aim in frames[0] and index(frames, done) < index(frames, "celebrating")
+
+
+def test_punching_a_bag_swings_it_back_and_a_person_is_no_bag():
+    frames = script("a boxer punches a heavy bag")
+    assert any("the heavy bag swinging back" in f for f in frames) and "fists up" in frames[0]
+    from direct2v.director.offline_verbs import strike
+    assert strike("A boy", "punch", "his brother") is None
+
+
+def test_parking_drives_in_and_chores_are_done_bit_by_bit():
+    assert script("a man parks his car in a garage")[-1] == "a man with his car inside a garage"
+    assert any("about half of the dishes done" in f for f in script("a boy does the dishes after dinner"))
+
+
+@pytest.mark.parametrize("prompt, marks", [("a puppy chews on a shoe", "tooth marks on the shoe"),
+                                           ("a cat scratches a post", "scratches on the post")])
+def test_chewing_and_scratching_leave_marks(prompt, marks):
+    frames = script(prompt)
+    assert index(frames, f"a few {marks}") < index(frames, f"more {marks}")
+
+
+def test_chewing_grass_is_eating_not_tooth_marks():
+    assert not any("tooth marks" in f for f in script("a cow chews grass in a meadow"))
+
+
+def test_errands_and_the_farm():
+    hen = script("a hen lays an egg in a nest")
+    assert hen[0] == "a hen stepping into a nest" and hen[-1] == "a hen beside a fresh egg in a nest"
+    taxi = script("a man hails a taxi on a busy street")
+    assert index(taxi, "raising an arm") < index(taxi, "pull over") < index(taxi, "getting into the taxi")
+    flowers = script("a woman buys flowers at a market stall")
+    assert index(flowers, "paying for the flowers") < index(flowers, "handed the flowers")
+    cow = script("a farmer milks a cow in the barn")
+    assert index(cow, "the bucket a quarter full") < index(cow, "the bucket nearly full")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .offline_actions import _DET, Stages, _article, _plural, consume, ranked, roam, split_object, the, where
+from .offline_actions import _DET, Stages, _article, _plural, consume, propel, ranked, roam, split_object, the, where
 from .offline_grammar import PEOPLE, ing, participle
 
 # ---------------------------------------------------------------------- a hole made bit by bit
@@ -179,12 +179,30 @@ def cover_with(s: str, v: str, rest: str) -> list[str] | None:
     a little, half, mostly, then all covered."""
     m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(on|onto|over|across|all\s+over)\s+((?:%s)\s+[\w'-]+"
                  r"(?:\s+of\s+[\w'-]+|\s+[\w'-]+(?=$|\s+(?:in|at|on|for|with)\b))?)(.*)$" % (_DET, _DET), rest, re.I)
-    if v not in COVER or not m or re.match(_DET + r"\s", m.group(1), re.I) and v in ("brush", "paint", "rub", "dust"):
-        return None  # "paints a mural on a wall" makes a mural; "brushes the horse" is no spreading
+    if v in COVER | {"season", "coat", "top", "glaze", "baste", "salt", "butter", "dust"} and not m:
+        return _covered_with(s, v, rest)  # "seasons a steak with salt and pepper": the surface first
+    if v not in COVER or not m or re.match(_DET + r"\s", m.group(1), re.I) and v in ("brush", "paint", "rub", "dust") or \
+            re.match(r"(?:a|an|one)\s", m.group(1), re.I):
+        return None  # "paints a mural on a wall" makes a mural; "squeezes a lime over": no lime covers it
     stuff, on, np, after = m.group(1), m.group(2).lower(), m.group(3), m.group(4)
     what = re.sub(r"^(?:some|a\s+little|the)\s+", "", stuff, flags=re.I)  # "covered in butter", not "in some butter"
     surface, doing = the(np), f"{s} {ing(v)} {stuff} {on} {np}{after}"
     return [f"{s} about to {v} {stuff} {on} {np}{after}", f"{s} beginning to {v} {stuff} {on} {np}{after}"] + [
+        f"{doing}, {surface} {x} covered in {what}" for x in ("barely", "partly", "half", "mostly", "almost all")] + [
+        f"{s} beside {surface} covered in {what}{after}"]
+
+
+def _covered_with(s: str, v: str, rest: str) -> list[str] | None:
+    """'seasons a steak with salt and pepper', 'sprinkles a cake with sugar': as cover_with, the
+    surface named first."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+){0,2}?[\w'-]+(?:\s+of\s+[\w'-]+)?)\s+with\s+(.+?)"
+                 r"((?:\s+(?:in|at|on|for|before|after)\s+.+)?)$" % _DET, rest, re.I)
+    if not m:
+        return None
+    np, stuff, after = m.group(1), m.group(2), m.group(3)
+    what = re.sub(r"^(?:some|a\s+little|the)\s+", "", stuff, flags=re.I)
+    surface, doing = the(np), f"{s} {ing(v)} {np} with {stuff}{after}"
+    return [f"{s} beside {np}{after}", f"{s} beginning to {v} {np} with {stuff}{after}"] + [
         f"{doing}, {surface} {x} covered in {what}" for x in ("barely", "partly", "half", "mostly", "almost all")] + [
         f"{s} beside {surface} covered in {what}{after}"]
 
@@ -458,9 +476,166 @@ def feed_one(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} feeding {obj}{after}, {it} eating the last bits", f"{s} smiling, {it} licking the empty hand{after}"]
 
 
+# ---------------------------------------------------------------------- sports
+def swing_at(s: str, v: str, rest: str) -> Stages | None:
+    """'a golfer swings at a golf ball': a hit (offline_actions.propel): lined up, wound up,
+    struck, the ball flying off."""
+    m = re.match(r"at\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if v not in ("swing", "take") or not m or not re.search(r"(?:ball|puck|shuttlecock|pinata|piñata)\b", rest, re.I):
+        return None
+    return propel(s, "hit", m.group(1))
+
+
+def score(s: str, v: str, rest: str) -> list[str] | None:
+    """'a soccer player scores a goal': running at the goal, shooting, the ball in the net, the
+    celebration."""
+    m = re.match(r"(?:a|the|his|her|their|another)\s+(?:winning\s+|last-minute\s+|late\s+|first\s+)?(goal|basket|"
+                 r"touchdown|try|point)\b(.*)$", rest, re.I)
+    if v not in ("score", "make", "kick", "shoot") or not m or (v != "score" and m.group(1).lower() != "basket"):
+        return None
+    kind, after = m.group(1).lower(), m.group(2)
+    aim = {"goal": "the goal", "basket": "the hoop", "touchdown": "the end zone", "try": "the try line",
+           "point": "the goal"}[kind]
+    ball = "the ball"
+    into = {"goal": f"{ball} hit the back of the net", "basket": f"{ball} drop through the hoop",
+            "touchdown": f"crossing into {aim} with {ball}", "try": f"diving over {aim} with {ball}",
+            "point": f"{ball} go into {aim}"}[kind]
+    return [f"{s} running with {ball} toward {aim}{after}", f"{s} closing in on {aim}{after}",
+            f"{s} getting ready to shoot at {aim}{after}" if kind in ("goal", "basket", "point") else
+            f"{s} racing toward {aim}{after}", f"{s} shooting {ball} at {aim}{after}" if kind in ("goal", "basket", "point")
+            else f"{s} breaking past the last defender{after}", f"{s} watching {ball} fly toward {aim}{after}"
+            if kind in ("goal", "basket", "point") else f"{s} reaching {aim}{after}", f"{s} {into}{after}"
+            if kind in ("touchdown", "try") else f"{s} watching {into}{after}",
+            f"{s} celebrating, arms raised{after}", f"{s} celebrating with teammates{after}"]
+
+
+# Things struck again and again that swing back rather than fly off.
+_STRUCK = r"(?:bag|punching\s+bag|heavy\s+bag|pads?|mitts?|dummy|speed\s+bag|pillow|tire|drum)"
+
+
+def strike(s: str, v: str, rest: str) -> list[str] | None:
+    """'a boxer punches a heavy bag': fists up, a jab, the bag swinging back, a hook, sweat."""
+    parts = split_object(rest)
+    if v not in ("punch", "hit", "kick", "jab", "strike", "pound") or not parts or \
+            not re.search(r"\b%s$" % _STRUCK, parts[0], re.I):
+        return None
+    obj, after = parts
+    it = the(obj)
+    blow = "kick" if v == "kick" else "punch"
+    return [f"{s} facing {obj}{after}, fists up", f"{s} throwing a first {blow} at {it}{after}",
+            f"{s} {ing(v)} {it}{after}, {it} swinging back", f"{s} stepping in as {it} swings back{after}",
+            f"{s} throwing a hard {blow} at {it}{after}", f"{s} {ing(v)} {it}{after}, {it} swinging wildly",
+            f"{s} {ing(v)} {it} hard{after}, sweating", f"{s} stepping back from {it}{after}, breathing hard"]
+
+
+# ---------------------------------------------------------------------- errands and chores
+def park(s: str, v: str, rest: str) -> list[str] | None:
+    """'a man parks his car in a garage': a drive into the garage (offline_actions.where)."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+)?[\w'-]+)\s+(?:in|into|inside)\s+((?:%s)\s+.+)$" % (_DET, _DET), rest, re.I)
+    if v != "park" or not m:
+        return None
+    return where(s, "drive", f"{m.group(1)} into {m.group(2)}", True)
+
+
+# Chores "done" by degrees: "does the dishes", "does a jigsaw puzzle" (offline_actions.incremental).
+_DONE = r"(?:dishes|laundry|puzzle|crossword|homework|ironing|washing|washing-up|chores)"
+
+
+def do_chore(s: str, v: str, rest: str) -> list[str] | None:
+    parts = split_object(rest)
+    if v != "do" or not parts or not re.search(r"\b%s$" % _DONE, parts[0], re.I):
+        return None  # "does push-ups", "does a dance": no product
+    from .offline_actions import incremental
+
+    return incremental(s, "do", rest)
+
+
+# Marks left on a thing worked at with teeth or claws.
+WEAR = {"chew": "chewed", "gnaw": "gnawed", "nibble": "nibbled", "scratch": "scratched", "claw": "clawed"}
+
+
+def wear(s: str, v: str, rest: str) -> list[str] | None:
+    """'a puppy chews on a shoe', 'a cat scratches a post': a few marks, more, the thing worn ragged."""
+    parts = split_object(re.sub(r"^(?:on|at)\s+", "", rest, flags=re.I))
+    if v not in WEAR or not parts or re.match(r"(?:its|his|her|their)\s", parts[0], re.I) and v == "scratch" or \
+            v in ("chew", "nibble") and not re.match(r"(?:on|at)\s", rest, re.I):
+        return None  # "scratches its ear", "chews grass" (eating: offline_actions.consume): no marks left
+    obj, after = parts
+    it, mark = the(obj), "tooth marks" if v in ("chew", "gnaw", "nibble") else "scratches"
+    doing = f"{s} {ing(v)} {'on' if v in ('chew', 'gnaw', 'nibble') else 'at'} {it}{after}"
+    return [f"{s} sniffing at {obj}{after}", f"{s} beginning to {v} {rest}", f"{doing}, a few {mark} on {it}",
+            f"{doing}, more {mark} on {it}", f"{doing}, {it} covered in {mark}", f"{doing}, {it} frayed and {WEAR[v]}",
+            f"{doing}, {it} ragged", f"{s} beside {it}, {WEAR[v]} ragged{after}"]
+
+
+def lay_egg(s: str, v: str, rest: str) -> list[str] | None:
+    """'a hen lays an egg in a nest': settles, sits, stands up, an egg beneath."""
+    m = re.match(r"(?:an|a|one|two|three|her|its|some)\s+(?:[\w'-]+\s+)?(eggs?)\b(.*)$", rest, re.I)
+    if v != "lay" or not m:
+        return None
+    eggs, after = m.group(1).lower(), m.group(2)
+    fresh = "a fresh egg" if eggs == "egg" else "fresh eggs"
+    nest = re.match(r"\s+(?:in|into|on)\s+((?:%s)\s+[\w'-]+)" % _DET, after, re.I)
+    return [f"{s} stepping into {nest.group(1)}" if nest else f"{s} walking up{after}", f"{s} settling down{after}",
+            f"{s} sitting still{after}", f"{s} fluffing its feathers{after}", f"{s} shifting, about to stand{after}",
+            f"{s} standing up{after}", f"{s} stepping aside{after}, {fresh} beneath", f"{s} beside {fresh}{after}"]
+
+
+def hail(s: str, v: str, rest: str) -> list[str] | None:
+    """'a man hails a taxi on a busy street': arm up, the taxi slowing, pulling over, the door opened."""
+    parts = split_object(rest)
+    if v not in ("hail", "flag") or not parts or not re.search(r"(?:taxi|cab|bus|car|ride)$", parts[0], re.I):
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} standing at the curb{after}", f"{s} spotting {obj}{after}", f"{s} raising an arm at {obj}{after}",
+            f"{s} waving at {obj}{after}", f"{s} waving as {it} slows down{after}", f"{s} watching {it} pull over{after}",
+            f"{s} opening the door of {it}{after}", f"{s} getting into {it}{after}"]
+
+
+def buy(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman buys flowers at a market stall': looks, points, pays, is handed them, leaves with them."""
+    parts = split_object(rest)
+    if v not in ("buy", "purchase", "order") or not parts:
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} looking at {obj}{after}", f"{s} pointing at {obj}{after}", f"{s} asking about {it}{after}",
+            f"{s} taking out a wallet{after}", f"{s} paying for {it}{after}", f"{s} being handed {it}{after}",
+            f"{s} holding {it}{after}, smiling", f"{s} walking away with {it}"]
+
+
+def squeeze_into(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman squeezes a lemon into a glass of water': juice dripping in, the fruit squeezed flat."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+)?[\w'-]+)\s+(?:into|over|onto)\s+((?:%s)\s+.+)$" % (_DET, _DET), rest, re.I)
+    if v not in ("squeeze", "press", "juice") or not m:
+        return None
+    fruit, into = m.group(1), m.group(2)
+    it = the(fruit)
+    return [f"{s} holding {fruit} over {into}", f"{s} beginning to squeeze {it} over {into}",
+            f"{s} squeezing {it}, the first drops of juice falling into {into}",
+            f"{s} squeezing {it}, juice dripping into {into}", f"{s} squeezing {it} hard, juice streaming into {into}",
+            f"{s} squeezing the last drops from {it} into {into}", f"{s} holding {it} squeezed flat over {into}",
+            f"{s} setting down {it} squeezed flat beside {into}"]
+
+
+def milk(s: str, v: str, rest: str) -> list[str] | None:
+    """'a farmer milks a cow in the barn': a bucket under the cow fills."""
+    parts = split_object(rest)
+    if v != "milk" or not parts:
+        return None
+    obj, after = parts
+    return [f"{s} setting a bucket under {obj}{after}", f"{s} sitting down beside {obj}{after}",
+            f"{s} beginning to milk {obj}{after}"] + [
+        f"{s} milking {obj}{after}, the bucket {x}" for x in ("a quarter full", "half full", "nearly full")] + [
+        f"{s} lifting a full bucket beside {obj}{after}", f"{s} carrying a full bucket away from {the(obj)}{after}"]
+
+
 def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     """The first of this module's stagings that fits the verb and its words, or None."""
     return dig(s, v, rest, person) or cast_line(s, v, rest) or cook(s, v, rest) or toast(s, v, rest) or mix(s, v, rest) or cover_with(s, v, rest) or \
         drink_from(s, v, rest, person) or take(s, v, rest) or photograph(s, v, rest) or play_music(s, v, rest) or \
         lift(s, v, rest) or replace_it(s, v, rest) or crack_egg(s, v, rest) or tie(s, v, rest) or \
-        coin_toss(s, v, rest) or light_small(s, v, rest) or feed_one(s, v, rest)
+        coin_toss(s, v, rest) or light_small(s, v, rest) or feed_one(s, v, rest) or swing_at(s, v, rest) or \
+        score(s, v, rest) or strike(s, v, rest) or park(s, v, rest) or do_chore(s, v, rest) or wear(s, v, rest) or \
+        lay_egg(s, v, rest) or hail(s, v, rest) or buy(s, v, rest) or milk(s, v, rest) or squeeze_into(s, v, rest)
