@@ -142,7 +142,7 @@ stopped horizon darkening dark clouds spreading nearly overhead wind rain lashin
 farther lifting toward against letting straightening stepping wisps gaps thinning fading
 parted getting losing balance tipping tumbling lower smaller embers lights lit more dark sip cupping strongly fiercely
 wildly s outside seeing seated board doors alongside hurrying waving pull nearly entrance onto entering
-just passing level nearing beyond""".split())
+just passing level nearing beyond heavy yawning nodding dozing fast asleep hovering backing flying deep""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway

@@ -140,3 +140,57 @@ def test_what_goes_along_is_still_there_at_the_end_of_the_way(prompt, kept):
 def test_an_object_pronoun_for_a_bare_plural_takes_the_article():
     frames = script("a woman plants flowers in her garden, then waters them")
     assert any("watering the flowers" in f for f in frames) and not any("water flowers" in f for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, subject, verb", [
+    ("a girl plants sunflower seeds in a pot", "a girl", "plant"),  # "plants" after a person is her verb
+    ("a bride and groom cut their wedding cake", "a bride and groom", "cut"),  # no verb right after "and"
+])
+def test_a_noun_verb_word_is_read_by_who_stands_before_it(prompt, subject, verb):
+    frames = script(prompt)
+    assert all(f.startswith(subject + " ") for f in frames), frames
+    assert sum(verb in f for f in frames) >= 6, frames
+
+
+@pytest.mark.parametrize("prompt, first, then", [
+    ("after the rain stops, kids jump in the puddles", "rain", "kids"),
+    ("when the bell rings, students run out of the classroom", "bell", "classroom"),
+    ("before she leaves, a woman kisses her baby", "a woman .*her baby", "a woman .*leav"),
+])
+def test_a_leading_time_clause_is_told_in_story_order(prompt, first, then):
+    frames = script(prompt)
+    assert not any(re.search(r"^(?:after|when|before) |last drops of after", f) for f in frames), frames
+    assert re.search(first, frames[0]) and re.search(then, frames[-1]), frames
+    assert not any(f.startswith("her baby") for f in frames), frames  # "she" is the woman, not her baby
+
+
+def test_a_leading_time_phrase_goes_with_the_event():
+    frames = script("before sunrise, a farmer milks the cows")
+    assert all(f.startswith("a farmer") and "before sunrise" in f for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, who", [("a man hands a baby to a woman and she smiles", "a woman"),
+                                         ("a boy gives his mother a flower and she hugs him", "the boy's mother")])
+def test_she_and_he_mean_the_person_of_that_gender(prompt, who):
+    assert script(prompt)[-1].startswith(who + " ")
+
+
+@pytest.mark.parametrize("prompt, bad", [
+    ("a woman with a yellow raincoat walks her dog in the rain", r"walking steadily her"),
+    ("the sun rises over the mountains and the fog lifts", r"heavy the fog"),
+    ("a boy reads on the porch and suddenly it starts to rain", r" and,|porch and\b"),
+    ("the kitten plays with a ball of yarn", r"each other"),
+    ("a little boy loses his balloon and cries", r"boy face|the face in the hands"),
+    ("a woman paints a bedroom wall light blue", r"wall light (?:just|a quarter|half|three)|finished bedroom wall light"),
+    ("a kid runs a lemonade stand on the sidewalk", r"into the sidewalk|far side of the sidewalk"),
+    ("the man lights a fire in the fireplace and sits down to read", r"(?:sit down|seated) to read in the fireplace"),
+    ("a hummingbird drinks nectar from a red flower", r"walking up to|lowering its head|lapping"),
+])
+def test_no_spliced_or_misplaced_words(prompt, bad):
+    frames = script(prompt)
+    assert not any(re.search(bad, f) for f in frames), frames
+
+
+def test_a_place_jumped_onto_holds_for_the_next_step():
+    frames = script("a cat jumps onto the bed and falls asleep")
+    assert frames[-1] == "a cat fast asleep on the bed", frames

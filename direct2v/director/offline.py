@@ -379,7 +379,8 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     if ends:  # "the rain stops": lighter, then gone
         return ends, 1.0
     if c.weather and before and c.holds is None:  # "suddenly it starts to rain": over the scene as it was
-        return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, heavy {now}"], 1.0
+        return [f"{before[-1]}, {s} beginning to {v}", f"{before[-1]}, {now}", f"{before[-1]}, {now} steadily",
+                f"{before[-1]}, {_heavier(s, v, now)}"], 1.0
     seen = emerge(s, v, rest) or (appear(s, v, rest) if v not in ("come", "arrive", "join") and not c.subject.person
                                   else None)
     if seen:  # "a rainbow appears": it comes into view
@@ -448,12 +449,22 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
 SETTLED = {"sit": "seated", "lie": "lying flat", "kneel": "kneeling", "settle": "settled"}
 
 
+def _heavier(s: str, v: str, now: str) -> str:
+    """Weather further on: 'heavy rain falling', 'the fog nearly gone' (never 'heavy the fog lifting')."""
+    if v in ("lift", "clear", "stop", "fade", "thin", "ease", "disappear", "melt", "break", "part"):
+        return f"{s} nearly gone"
+    return f"heavy {now}" if s.split()[0].lower() not in DETERMINERS else f"{now} everywhere"
+
+
 def _settling(s: str, v: str, tail: str, now: str) -> list[str]:
     """'... and sits on the porch': about to, going down, there ('sits down': never 'sitting down down')."""
     if v not in SETTLED:
         return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", now]
-    if tail.startswith(" down"):  # "sit down in a classroom": then seated there
-        return [f"{s} about to {v}{tail}", f"{s} {ing(v)}{tail}", f"{s} {SETTLED[v]}{tail[5:]}"]
+    if tail.startswith(" down"):  # "sit down in a classroom": then seated there; "sits down to read": reading
+        purpose = re.match(r"\s+to\s+(\w+)(.*)$", tail[5:])
+        there = f", {ing(purpose.group(1))}{purpose.group(2)}" if purpose and lemmas(purpose.group(1)).get("VERB") \
+            else tail[5:]
+        return [f"{s} about to {v}{tail}", f"{s} {ing(v)}{tail}", f"{s} {SETTLED[v]}{there}"]
     return [f"{s} about to {v}{tail}", f"{s} {ing(v)} down{tail}", now]
 SEEDS = {"seed", "seeds", "acorn", "acorns", "bulb", "bulbs", "bean", "beans", "pip", "pips", "pit", "kernel"}
 
@@ -663,7 +674,10 @@ def _keep_ridden(clauses: list[Clause]) -> None:
 
 
 CONTAINERS = {"pan", "pot", "bowl", "oven", "cup", "glass", "mug", "jar", "box", "bag", "basket", "bucket", "sink", "vase",
-              "tray", "skillet", "wok", "plate", "kettle", "teapot", "bottle", "can", "dish", "oven"}
+              "tray", "skillet", "wok", "plate", "kettle", "teapot", "bottle", "can", "dish", "oven", "toaster", "microwave",
+              "fridge", "drawer"}
+# Places that hold a fire: "in the fireplace" is where the fire is, not where one sits; "by the fireplace" is a place.
+HEARTHS = {"fireplace", "stove", "grill", "pit", "hearth", "firepit", "stove"}
 _PARTICLES = {"off", "out", "aboard", "in", "on", "down", "up", "inside"}
 _STOPS = {"pull", "stop", "land", "dock", "park", "halt", "reach", "enter", "board"}
 CARRY = {"make", "pour", "brew", "take", "grab", "pick", "buy", "get", "fetch", "fill", "bring"}
@@ -720,7 +734,8 @@ def read_story(prompt: str) -> list[Clause]:
     place = ""
     for c in clauses:
         if c.places:  # "fries them in a pan": a pan holds the onions, it is not where the story goes on
-            place = "" if c.places[-1].split()[-1].lower() in CONTAINERS else c.places[-1]
+            head = c.places[-1].split()[-1].lower()
+            place = "" if head in CONTAINERS or (head in HEARTHS and c.places[-1].startswith("in ")) else c.places[-1]
         elif place and c.subject is not None and c.verb in ("leave", "exit") and not c.rest:
             c.rest = place.split(" ", 1)[1]  # "then leaves": the place it is in
         elif place and c.subject is not None and not c.weather and c.verb not in ARRIVE and c.holds is None and \

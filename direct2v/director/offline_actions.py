@@ -80,6 +80,8 @@ _THROWN_ONLY = {"serve": r"ball|shuttlecock|birdie", "pass": r"ball|puck|footbal
 LOSE = {"lose", "shed", "drop"}
 # What one catches by getting on board: "catches a train" is no frisbee caught and held.
 RIDDEN = {"train", "bus", "tram", "ferry", "flight", "plane", "taxi", "cab", "subway", "boat", "streetcar", "shuttle"}
+# Words that make a shade of a colour ("light blue"): part of the colour, not of the thing painted.
+SHADES = {"light", "dark", "pale", "bright", "deep", "soft", "pastel", "navy", "sky", "baby", "hot"}
 # Things one paints over (they are there before): "paints the fence" covers it, it does not make it.
 SURFACES = {"fence", "wall", "walls", "door", "doors", "room", "house", "nails", "bench", "boat", "car", "shed", "barn",
             "ceiling", "floor", "gate", "railing", "chair", "table", "window", "shutters", "furniture", "bike"}
@@ -137,7 +139,10 @@ def incremental(s: str, v: str, rest: str) -> list[str] | None:
                      and not _plural(parts[0]) and re.match(_DET + r"\s", parts[0], re.I)):  # one thing: no degrees
         return None
     obj, after = parts
-    colour = obj.split()[-1] if len(obj.split()) > 1 and obj.split()[-1].lower() in COLOURS else ""
+    words = obj.split()
+    colour = words[-1] if len(words) > 1 and words[-1].lower() in COLOURS else ""
+    if colour and len(words) > 2 and words[-2].lower() in SHADES:  # "paints a wall light blue"
+        colour = f"{words[-2]} {colour}"
     if colour:  # "paints her nails red": the nails are painted red, "red" is no part of them
         obj = obj[: -len(colour)].rstrip()
     made = made and not (v == "paint" and obj.split()[-1].lower() in SURFACES)
@@ -354,6 +359,8 @@ def read_through(s: str, v: str, rest: str) -> list[str] | None:
 
 # Held vessels one drinks from (not a stream or a bowl on the floor one walks up to): the vessel empties.
 HELD = {"bottle", "cup", "glass", "mug", "can", "carton", "flask", "thermos", "jug", "teacup", "tumbler", "straw"}
+# What birds and bees drink from on the wing: no walking up to a flower, no lowering the head.
+BLOOMS = {"flower", "flowers", "blossom", "blossoms", "bloom", "blooms", "feeder", "bud"}
 # One's own body: licked or chewed, never eaten up.
 BODY = {"paw", "paws", "lip", "lips", "fur", "face", "hand", "hands", "nose", "whiskers", "tail", "feet", "foot",
         "fingers", "finger", "nails", "coat"}
@@ -371,6 +378,11 @@ def consume(s: str, v: str, rest: str) -> list[str] | None:
                       % (_DET, _NP_END), after, re.I)
     if source and source.group(2).lower() in HELD and CONSUME[v] == "empty":  # "drinks milk from a bottle"
         return consume(s, v, f"{source.group(1)} of {obj}{source.group(3)}")
+    if source and source.group(2).lower() in BLOOMS:  # "a hummingbird drinks nectar from a flower": on the wing
+        at = f"{source.group(1)}{source.group(3)}"
+        return [f"{s} flying toward {at}", f"{s} hovering near {at}", f"{s} hovering at {at}",
+                f"{s} {ing(v)} {obj} from {at}", f"{s} {ing(v)} deep in {at}", f"{s} backing away from {at}",
+                f"{s} hovering beside {at}", f"{s} flying off from {at}"]
     if source and CONSUME[v] == "empty":  # "drinks water from a stream": the stream is not drunk dry
         at = f"{source.group(1)}{source.group(3)}"
         person = s.split()[-1].lower() in PEOPLE  # a person kneels and cups the water; an animal lowers its head
@@ -508,8 +520,8 @@ def where(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
     """'runs toward its owner', 'drives through a tunnel': where on the way the subject is."""
     m = re.match(r"(?:([\w' -]+?)\s+)?(towards|toward|into|through|past|under|onto|over|around|to)\s+((?:%s)\s+.+)$"
                  % _DET, rest, re.I)
-    if not moving or not m or (m.group(1) and not split_object(m.group(1))):
-        return None
+    if not moving or not m or (m.group(1) and not split_object(m.group(1))) or (v == "run" and m.group(1)):
+        return None  # "runs a shop in town" goes nowhere
     obj = f" {m.group(1)}" if m.group(1) else ""
     prep = m.group(2).lower().replace("towards", "toward")
     if obj and prep == "onto" and v not in ("carry", "push", "wheel", "lead", "walk", "ride", "drive", "bring", "take"):
@@ -547,6 +559,8 @@ def roam(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
     m = re.match(r"(?:([\w' -]+?)\s+)?(?:in|around|on|at|through)\s+((?:the|a|an)\s+(?:[\w'-]+\s+){0,3}?([\w'-]+))"
                  r"((?:\s+(?:at|in|on|during|under)\s+.+)?)$", rest, re.I)
     if v not in ROAM or not moving or not m or m.group(3).lower() in _OPEN or (m.group(1) and not split_object(m.group(1))):
+        return None
+    if v == "run" and m.group(1):  # "runs a lemonade stand on the sidewalk": keeps it, goes nowhere
         return None
     obj, place, when = f" {m.group(1)}" if m.group(1) else "", m.group(2), m.group(4)
     g = f"{ing(v)}{obj}"
@@ -897,13 +911,13 @@ POSES = {
     "laugh": ("smiling widely", "laughing, head thrown back", "doubled over with laughter", "wiping away tears of laughter"),
     "giggle": ("smiling", "giggling, hands over the mouth", "grinning", "giggling, eyes squeezed shut"),
     "sing": ("taking a breath", "singing, arms open wide", "singing, eyes closed", "holding a long note"),
-    "play": ("running around", "chasing each other", "jumping up", "tumbling on the ground"),
+    "play": ("running around", "darting back and forth", "jumping up", "tumbling on the ground"),  # one may play alone
     "talk": ("listening closely", "talking, hands gesturing", "leaning in close", "laughing together"),
     "chat": ("listening closely", "chatting, hands gesturing", "leaning in close", "laughing together"),
     "jog": ("starting off at an easy pace", "jogging, arms swinging", "jogging past, breathing hard", "slowing to a walk"),
-    "clap": ("raising the hands", "clapping above the head", "clapping, smiling", "clapping, arms outstretched"),
+    "clap": ("with hands raised", "clapping, hands overhead", "clapping, smiling", "clapping, arms outstretched"),
     "cheer": ("raising the arms", "cheering, arms up", "cheering, jumping", "cheering, fists in the air"),
-    "cry": ("with a trembling lip", "with tears running down", "with the face in the hands", "wiping away tears"),
+    "cry": ("with a trembling lip", "with tears running down", "sobbing into both hands", "wiping away tears"),
     "splash": ("stepping into the water", "kicking up water", "splashing, water spraying up", "soaked, splashing"),
     "frolic": ("running", "leaping", "rolling over", "bounding along"),
 }
@@ -932,10 +946,11 @@ def open_activity(s: str, v: str, rest: str) -> list[str] | None:
     if shake:
         tail = re.sub(drops, "", tail, flags=re.I)
     where = [tail.replace(setting[0], f" {x}") for x in setting[1]] if setting else [tail] * 4
-    if poses is None:
+    if poses is None:  # "walks her dog in the rain": "steadily walking her dog", never "walking steadily her dog"
+        steady = f"{s} steadily {g}" if tail.split()[0].lower() not in PREPOSITIONS else f"{s} {g} steadily"
         return [f"{s} about to {v}{where[0]}", f"{s} beginning to {v}{where[0]}", f"{s} {g}{where[0]}",
-                f"{s} {g}{where[1]}", f"{s} {g}{where[2]}", f"{s} {g} steadily{where[2]}", f"{s} {g}{where[3]}",
-                f"{s} {g} steadily{where[3]}"]
+                f"{s} {g}{where[1]}", f"{s} {g}{where[2]}", f"{steady}{where[2]}", f"{s} {g}{where[3]}",
+                f"{steady}{where[3]}"]
     soaked = f"{s} dripping wet{tail}" if shake else f"{s} about to {v}{where[0]}"
     pose = [re.sub(r"^\s\w+ly\b", "", w) for w in where]  # "dances slowly": "spinning around", not "... slowly"
 

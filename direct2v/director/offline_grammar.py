@@ -38,6 +38,11 @@ pig pigs duck ducks goose geese chicken chickens hen rooster fox foxes deer bear
 squirrel squirrels mouse mice owl eagle hawk parrot penguin penguins dolphin dolphins whale fish frog monkey
 lion tiger elephant giraffe zebra wolf wolves seal otter corgi hamster turtle lamb calf swan swans""".split())
 ANIMATE = PEOPLE | ANIMALS
+# Who "she" and "he" can mean when both are named ("a man hands a baby to a woman and she smiles").
+FEMALE = set("""woman women girl lady mother mom mum grandmother grandma bride wife sister daughter queen
+actress waitress aunt niece""".split())
+MALE = set("""man men boy gentleman father dad grandfather grandpa groom husband brother son king uncle nephew
+fisherman""".split())
 # Self-moving actions: "a man with a red umbrella walking down a street" is the man walking (an
 # umbrella does not walk), where "with boat lights glowing" is a detail of the scene.
 SELF_MOVING = {"walk", "run", "jog", "stroll", "hike", "wander", "dance", "ride", "cycle", "skate", "march", "climb",
@@ -59,6 +64,8 @@ COLOURS = set("""red orange yellow green blue purple violet pink brown black whi
 amber crimson scarlet beige tan bronze copper""".split())
 # Articles that rule out a plural compound: "a dog shakes water" is a dog shaking, not "dog-shakes".
 SINGULAR_ARTICLES = {"a", "an", "one", "each", "every", "another"}
+# "a bride and groom cut the cake": a word after a conjunction is no verb of the words before it.
+CONJUNCTIONS = {"and", "or", "but", "nor", "&"}
 NUMBERS = {"one", "two", "three", "four", "five", "several", "many", "some"}
 
 
@@ -299,7 +306,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             continue
         j = _before_adverbs(words, i)  # "a snowman slowly melts": the subject is before the adverb
         prev = words[j].lower().strip(",")
-        if prev in DETERMINERS or prev in PREPOSITIONS or _possessive(prev) or not can_head_noun(words, j):
+        if prev in DETERMINERS | PREPOSITIONS | CONJUNCTIONS or _possessive(prev) or not can_head_noun(words, j):
             continue  # "a girl's kite flies": "kite" is the noun after the possessive
         if _noun_in_place(words, i):
             continue  # "the leaves of a maple tree turn": "tree" ends the phrase, "turn" is the verb
@@ -321,7 +328,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             if lemmas(lw).get("NOUN") and nxt_verb == nxt and nxt and nxt not in COLOURS | FEELINGS | SKY_STATES | _NOT_A_VERB and \
                     words[0].lower() not in SINGULAR_ARTICLES and prev not in ANIMATE:  # "ice cubes melt": "cubes" is the noun
                 continue
-            if lemmas(lw).get("NOUN") and _noun_then_verb(words, i):  # "a red sports car speeds": "car" is the head
+            if lemmas(lw).get("NOUN") and _noun_then_verb(words, i) and prev not in ANIMATE:  # "a red sports car speeds"
                 continue
             return i
         if lw == lemma and subject_plural:
@@ -335,6 +342,7 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
 _SEQ = re.compile(r"\s*(?:[;.!?]+\s*|,?\s+and\s+then\s+|,?\s+then\s+|,?\s+after\s+that,?\s+|,\s*(?:and\s+)?)", re.I)
 _LEAD = re.compile(r"^(?:and|then|later|eventually|finally|soon|next|afterwards|meanwhile|at\s+last)\b,?\s*", re.I)
 _TRAIL = re.compile(r",?\s+(?:later\s+on|later|afterwards|eventually|soon|at\s+last|too)$", re.I)
+_LEAD_CLAUSE = re.compile(r"(after|once|when|before|as\s+soon\s+as)\s+(.+)$", re.I)  # a clause told first
 _SUDDEN = re.compile(r"\b(?:suddenly|all\s+of\s+a\s+sudden|abruptly)\b,?\s*", re.I)
 
 
@@ -342,14 +350,23 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
     """(text, link) pieces in story order; link is "", "as" (at the same time), "until" (comes
     about while the piece before goes on) or "sudden"."""
     out: list[tuple[str, str]] = []
-    lead_place = ""
+    lead_place, held, held_at = "", "", 0
     for part in _SEQ.split(prompt.strip()):
         part = _TRAIL.sub("", _LEAD.sub("", part.strip(" ,"))).strip(" ,")
+        if held and len(out) > held_at:  # "before X, Y": X once Y is told
+            out, held = out + [(held, "")], ""
         if not part:
             continue
-        if re.match(r"(?:in|on|at|inside|near|under|over)\s", part, re.I) and find_verb(part.split(), False) is None:
+        if re.match(r"(?:in|on|at|inside|near|under|over|before|after|during)\s", part, re.I) and \
+                find_verb(part.split(), False) is None:
             lead_place = part[:1].lower() + part[1:]  # "In a park, a boy flies a kite": the place of what follows
             continue
+        lead = _LEAD_CLAUSE.match(part)
+        if lead and find_verb(lead.group(2).split(), False) is not None:  # "after the rain stops, kids jump"
+            if lead.group(1).lower() == "before":
+                held, held_at = lead.group(2), len(out)
+                continue
+            part = lead.group(2)
         if out and re.fullmatch(r"[a-z]+ing(?:\s+\w+ly)?", part, re.I) and verb_lemma(part.split()[0]):
             out[-1] = (f"{out[-1][0]} {part}", out[-1][1])  # "rides away, smiling": how she goes, no new event
             continue
@@ -374,7 +391,7 @@ def pieces(prompt: str) -> list[tuple[str, str]]:
             continue
         out += [(y, link if not k else "") for piece in _purpose(part) for x, link in _split_and(piece)
                 for k, y in enumerate(_purpose(x, True))]  # "... and sits by the window to read a book"
-    return out + ([(lead_place, "")] if lead_place else [])
+    return out + ([(held, "")] if held else []) + ([(lead_place, "")] if lead_place else [])
 
 
 # Verbs of going somewhere for a purpose: "swims across a lake to fetch a ball" is two steps.
@@ -407,6 +424,7 @@ def _split_and(part: str) -> list[tuple[str, str]]:
     sudden = _SUDDEN.search(part)
     if sudden:
         before, after = part[: sudden.start()].strip(" ,"), part[sudden.end():].strip(" ,")
+        before = re.sub(r",?\s+(?:and|but|then|when)$", "", before, flags=re.I)  # "reads on the porch and suddenly ..."
         if before and after:
             return _split_and(before) + [(after, "sudden")]
         return [(after or before, "sudden")]
@@ -459,6 +477,11 @@ def recoloured(np: str, colour: str | None) -> str:
     return " ".join(words)
 
 
+# A person named after the verb ("gives his mother a flower", "waves at a girl"): one "she" or "he" may mean.
+_PERSON_NP = re.compile(r"\b((?:a|an|the|his|her|their|my|its)\s+(?:[\w-]+\s+){0,2}?(?:%s))\b"
+                        % "|".join(sorted(FEMALE | MALE | {"baby", "child", "kid", "toddler"})), re.I)
+
+
 class Reader:
     """Reads pieces into clauses, keeping track of who "it", "they", "she" mean."""
 
@@ -471,8 +494,12 @@ class Reader:
         """The most recent compatible noun: "it" a singular thing, "they" a plural, "she" a person;
         an object pronoun never means the clause's own subject ("a dog eats it")."""
         w = word.lower()
+        gendered = FEMALE if w in ("she", "her") else MALE if w in ("he", "him") else set()
+        for e in reversed(self.entities):  # "before she leaves, a woman kisses her baby": she is the woman
+            if e is not exclude and e.head.lower() in gendered and not e.plural:
+                return e
         for e in reversed(self.entities):
-            if e is exclude:
+            if e is exclude or e.head.lower() in (MALE if gendered is FEMALE else FEMALE if gendered else set()):
                 continue
             if w == "it" and not e.plural and not e.person and not e.np.lower().startswith("its "):  # not "its owner"
                 return e
@@ -567,14 +594,18 @@ class Reader:
         elif obj and rest and rest[0].lower() not in PREPOSITIONS and lemma not in CHANGE and \
                 obj.group(1).lower() not in _NOT_A_VERB:  # "comes home": "it" is not the home
             self.mention(self.known(obj.group(1)))
+        for who in _PERSON_NP.findall(rest_text):  # "hands a baby to a woman and she smiles": she is the woman
+            who = self._owned(who)  # "his mother" -> "the boy's mother": she may act alone in a frame
+            if not any(e.np.lower() == who.lower() for e in self.entities):
+                self.mention(entity(who))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
-                            % ("|".join(sorted(STATIC_PLACES | {"into", "across", "through", "down"})),
+                            % ("|".join(sorted(STATIC_PLACES | {"into", "onto", "across", "through", "down"})),
                                "|".join(sorted(PREPOSITIONS - {"of"}))), rest_text)  # "in a pot of soil"
         for p in places:  # "washes over a sandcastle until it disappears": a place may be "it", after the rest
             if p.split()[0].lower() != "of" and not any(e.np == p.split(" ", 1)[1] for e in self.entities):
                 self.entities.insert(0, entity(p.split(" ", 1)[1]))
         # Walked into a cafe: in a cafe from then on; glided across a pond: on the pond.
-        return [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down)\b", "on", p)) for p in places]
+        return [re.sub(r"^(?:into|through)\b", "in", re.sub(r"^(?:across|down|onto)\b", "on", p)) for p in places]
 
     def _read(self, text: str, link: str) -> Clause:
         words = text.split()
