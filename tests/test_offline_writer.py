@@ -143,6 +143,11 @@ farther lifting toward against letting straightening stepping wisps gaps thinnin
 parted getting losing balance tipping tumbling lower smaller embers lights lit more dark sip cupping strongly fiercely
 wildly s outside seeing seated board doors alongside hurrying waving pull nearly entrance onto entering
 just passing level nearing beyond heavy yawning nodding dozing fast asleep hovering backing flying deep""".split())
+# The fallback's beats (offline_fallback.py): the hands, the face, the body's pose, the distance to a goal.
+FALLBACK = set("""looking leaning smiling hands hand eyes face faces closed tilted turned one breath pausing raised
+head cocked tail twitching body still tense wings open beak feathers ruffled noticing listening stopping slowly
+first speed having rest foot forward facing front outside aboard within reach few steps some off closer bent there
+long""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway
@@ -166,7 +171,7 @@ def _staged_words(module) -> set[str]:
     return {w for t in texts for w in re.findall(r"[a-z]+", t.lower())}
 
 
-OWN |= _staged_words(offline_verbs)
+OWN |= _staged_words(offline_verbs) | FALLBACK
 
 
 def _named_motions(prompt: str) -> set[str]:

@@ -67,6 +67,7 @@ from .offline_actions import (
     veil,
     where,
 )
+from .offline_fallback import beats, living, passive_beats, sudden_beats
 from .offline_grammar import (
     CHANGE,
     COLOURS,
@@ -173,16 +174,13 @@ def _arrival(c: Clause, previous: Clause, last: str) -> list[str]:
                      f"{old.np} and {new.np[:1].lower() + new.np[1:]} {doing} together".replace("  ", " ")]
 
 
-def _action(s: str, v: str, tail: str, passive: bool = False) -> Stages:
-    """An action with an end: about to, under way, done ("a horse having just jumped over a fence",
-    "a pizza having just been sliced")."""
-    to, g, done = (f"be {participle(v)}", f"being {participle(v)}", f"been {participle(v)}") if passive else (
-        v, ing(v), participle(v))
-    out = Stages([f"{s} about to {to}{tail}", f"{s} beginning to {to}{tail}", f"{s} {g}{tail}",
-                  f"{s} in the middle of {g}{tail}", f"{s} more than halfway through {g}{tail}",
-                  f"{s} nearly done {g}{tail}", f"{s} having just {done}{tail}", f"{s} right after {g}{tail}"])
-    out.ranks = [0, 3, 1, 4, 6, 5, 2, 7]
-    return out
+def _action(c: Clause, s: str, v: str, rest: str, passive: bool = False) -> Stages:
+    """An action the writer has no staging for (offline_fallback.py): beats that differ in what is
+    seen (poses, hands, the distance to a goal), never an aspect ladder ("in the middle of digging")."""
+    assert c.subject is not None
+    if passive:
+        return passive_beats(s, v, rest)
+    return sudden_beats(s, c.subject.head, v, rest) if c.sudden else beats(s, c.subject.head, v, rest)
 
 
 # Ways one goes "down" along, not downhill.
@@ -408,7 +406,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return [f"{s} about to be {participle(v)}{tail}", f"{s} beginning to be {participle(v)}{tail}"] + [
             done.format(x) for x in ("barely", "partly", "half", "mostly", "almost fully", "fully")], 2.0
     if c.passive:  # "a ball is kicked": about to be, being, having just been
-        return _action(s, v, tail, passive=True), 1.0
+        return _action(c, s, v, rest, passive=True), 1.0
     many = bursts(c.subject, v, rest)
     if many:
         return many, 1.5
@@ -424,6 +422,15 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     # going on all the time, or the scene a later event happens in; a quiet activity alone ("a girl reads") too
     if (v in STATES and not drifting) or c.background or (v in QUIET and first and final):
         return ([now] if c.background or marked else thickening(now) or [now]), 1.0
+    return _doing(c, s, v, rest, first, over_time, marked)
+
+
+def _doing(c: Clause, s: str, v: str, rest: str, first: bool, over_time: bool, marked: bool) -> tuple[list[str], float]:
+    """The rest of `_event`: an activity, a process, a sudden start, a change over time, or an action
+    the writer has no staging for (the fallback's beats)."""
+    assert c.subject is not None
+    head, transitive, words, tail = c.subject.head, _transitive(c), rest.split(), f" {rest}" if rest else ""
+    now = f"{s} {ing(v)}{tail}"
     weather, one = head.lower() in WEATHER, s.lower().startswith(("a ", "an ", "one "))  # "a balloon pops" once
     # "a baby laughs": livelier; "dances slowly" keeps its own manner
     lively = v in ACTIVITY and not transitive and not (words and words[0].lower().endswith("ly"))
@@ -431,18 +438,21 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     watery = v in ("wash", "pound", "beat") and head.lower() in ("wave", "waves", "water", "tide", "sea", "surf", "rain")
     if not (marked or over_time or weather) and _open_beats(c, s, lively, transitive):  # "dances in the rain"
         return _open_beats(c, s, lively, transitive) or [], 1.0
+    if (lively or c.onset) and not (weather or marked) and living(head, rest):  # no "harder than ever": beats
+        return _action(c, s, v, rest), 1.0
     if c.onset or weather or lively or ((v in PROCESS or watery) and not transitive and not once):
         windy = head.lower() == "wind" or v in ("sway", "rustle", "flutter", "bend", "toss")  # moved by the wind
         return ([now] if marked else _process(s, v, tail, weather, windy, lively)), 1.0
     if c.sudden:  # all at once, then it goes on: away (a verb of moving) or livelier
         g = ing(v)
+        if v not in MOTION:  # then visible beats of the doing (offline_fallback), never "harder than ever"
+            return _action(c, s, v, rest), 1.0
         more = [f"{s} {g} away{tail}", f"{s} {g} farther away{tail}", f"{s} {g} into the distance{tail}",
-                f"{s} far off, {g}{tail}"] if v in MOTION else [
-            f"{s} {g} more and more{tail}", f"{s} {g} harder{tail}", f"{s} {g} very hard{tail}", f"{s} {g} harder than ever{tail}"]
+                f"{s} far off, {g}{tail}"]
         return [f"{s} suddenly starting to {v}{tail}", f"{s} suddenly {g}{tail}", now] + more, 1.0
     if over_time:  # "rusts over many years": by degrees
         return _gradual(c, s, v, tail, first), 2.0
-    return ([now] if marked else _action(s, v, tail)), 1.0
+    return ([now] if marked else _action(c, s, v, rest)), 1.0
 
 
 # How one is once sat or lain down: the end of "sits down" is no second "sitting down".
@@ -765,7 +775,7 @@ def _goes_on_from(texts: list[str], c: Clause, before: list[str]) -> list[str]:
     if not before or not _DEGREE.search(before[-1]) or c.subject is None:
         return texts
     kept = [t for t in texts if not re.search(r"\b(?:about to|beginning to)\b", t) and t != c.subject.np]
-    return kept if len(kept) >= 2 else texts
+    return kept if 2 <= len(kept) < len(texts) else texts  # nothing dropped: the stages keep their ranks
 
 
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
