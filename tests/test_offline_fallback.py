@@ -19,15 +19,10 @@ def script(prompt: str, n: int = 8) -> list[str]:
     return offline.write_script(prompt, n)[0]
 
 
-def reaches_fallback(prompt: str) -> bool:
-    """Whether the writer hands a step of `prompt` to its fallback (offline._action)."""
-    calls, original = [], offline._action
-    offline._action = lambda *a, **k: calls.append(a) or original(*a, **k)
-    try:
-        script(prompt)
-    finally:
-        offline._action = original
-    return bool(calls)
+def fallback(prompt: str) -> list[str]:
+    """The fallback's frames for the prompt's one step, whatever staging the writer has for its verb
+    (other writers may teach it the verb: the fallback must still be good for it)."""
+    return [f[:1].lower() + f[1:] for f in offline._action(*_step(prompt))]
 
 
 # Verbs with no staging of their own, a person / animal / thing each, with objects, places and goals.
@@ -46,8 +41,8 @@ FALLBACK = [
 
 @pytest.mark.parametrize("prompt, who, what", FALLBACK)
 def test_fallback_frames_differ_in_what_is_seen_and_keep_the_subject_and_object(prompt, who, what):
-    assert reaches_fallback(prompt)
-    frames = script(prompt)
+    frames = fallback(prompt)
+    assert len(frames) == 8
     bare = [quality.strip_shot_words(f) for f in frames]
     assert all(a != b for a, b in zip(bare, bare[1:])), frames  # no frame the one before with new shot words
     assert not any(LADDER.search(f) for f in frames), frames
@@ -57,9 +52,9 @@ def test_fallback_frames_differ_in_what_is_seen_and_keep_the_subject_and_object(
 
 
 def test_a_person_works_with_the_hands_an_animal_with_its_body_a_thing_with_neither():
-    person, animal, thing = script("A mechanic changes a tire on a car"), script("a cat stalks a bird in the garden"), \
-        script("a windmill turns in a field")
-    assert any("hands" in f for f in person) and person[0].startswith("A mechanic looking at a tire")
+    person, animal, thing = fallback("A mechanic changes a tire on a car"), fallback("a cat stalks a bird in the garden"), \
+        fallback("a windmill turns in a field")
+    assert any("hands" in f for f in person) and person[0].startswith("a mechanic looking at a tire")
     assert not any("hands" in f for f in animal + thing)
     assert any(re.search(r"\b(?:tail|head|body)\b", f) for f in animal)
     assert kind("mechanic", "") == "person" and kind("raccoon", "") == "animal" and kind("printer", "") == "thing"
@@ -67,10 +62,10 @@ def test_a_person_works_with_the_hands_an_animal_with_its_body_a_thing_with_neit
 
 
 def test_a_goal_toward_someone_is_staged_by_the_distance_shrinking():
-    frames = script("A baby takes her first steps toward her father")
+    frames = fallback("A baby takes her first steps toward her father")
     assert all("her father" in f for f in frames)
     order = [next(i for i, f in enumerate(frames) if w in f) for w in ("a long way from", "halfway to", "closer to", "close to")]
-    assert order == sorted(order) and frames[-1] == "A baby close to her father"  # close, never "in his arms"
+    assert order == sorted(order) and frames[-1] == "a baby close to her father"  # close, never "in his arms"
 
 
 def test_an_object_cast_into_a_place_ends_there_and_a_goal_for_something_is_looked_for():
@@ -78,8 +73,8 @@ def test_an_object_cast_into_a_place_ends_there_and_a_goal_for_something_is_look
     assert cast[0] == "A fisherman beside a lake at dawn, his line in hand"
     assert "A fisherman watching his line in a lake at dawn" in cast
     assert not any("looking at his line into" in f for f in cast)
-    note = script("a woman tucks a note into a book")
-    assert note[0] == "A woman beside a book, a note in hand" and "A woman watching the note in a book" in note
+    note = fallback("a woman tucks a note into a book")
+    assert note[0] == "a woman beside a book, a note in hand" and "a woman watching the note in a book" in note
     fox = beats("A fox", "fox", "dig", "under the snow for a mouse")
     assert "listening for a mouse" in fox[0] and not any("catch" in f for f in fox)  # caught only if the prompt says so
 
@@ -106,7 +101,13 @@ def test_a_sudden_or_starting_activity_has_visible_beats_not_harder_and_harder(p
 
 
 def test_few_frames_keep_the_doing_itself():
-    two = script("a musician tunes his guitar backstage", 2)
-    assert two == ["A musician starting to tune his guitar backstage",
-                   "A musician tuning his guitar backstage, close on the hands"]
-    assert script("a musician tunes his guitar backstage", 1)[0].startswith("A musician tuning")
+    two = offline._spread(offline._action(*_step("a musician tunes his guitar backstage")), 2)
+    assert two == ["a musician starting to tune his guitar backstage",
+                   "a musician tuning his guitar backstage, close on the hands"]
+    assert offline._spread(offline._action(*_step("a musician tunes his guitar backstage")), 1)[0].startswith(
+        "a musician tuning")
+
+
+def _step(prompt: str) -> tuple:
+    c = offline.read_story(prompt)[0]
+    return c, c.subject.np, c.verb, c.rest
