@@ -101,3 +101,27 @@ def test_interleave_changes_one_track_at_a_time():
     beats = interleave([["a1", "a2", "a3"], ["b1", "b2", "b3"]], 8)
     assert len(beats) == 8 and all(sum(x != y for x, y in zip(p, q)) >= 1 for p, q in zip(beats, beats[1:]))
     assert interleave([list("abcdefgh")], 4) == [["a"], ["c"], ["f"], ["h"]]
+
+
+@pytest.mark.parametrize("prompt, doing", [
+    ("a girl lying in bed looking at her phone", "screen"), ("a couple sitting on a bench watching the sunset", "sunset"),
+    ("a woman meditating on a mountain top", "breathing"), ("a dog looking out the car window", "view outside"),
+])
+def test_what_the_subject_is_busy_with_sets_its_moves(prompt, doing):
+    frames = [f.lower() for f in direct(prompt)]
+    assert any(doing in f.split(", ", 1)[1] for f in frames), frames
+    assert not any(re.search(LADDER, f) or "eyes closed" in f and "phone" in f for f in frames), frames
+
+
+def test_a_posture_participle_is_a_state_and_many_move_their_own_heads():
+    cats = [f.lower() for f in direct("two cats curled up together on a blanket")]
+    assert all(f.startswith("two cats curled up together on a blanket, ") for f in cats)
+    assert any(re.search(r"\bheads\b|\btails\b", f) for f in cats) and not any(re.search(LADDER, f) for f in cats)
+
+
+def test_a_lake_shore_has_no_surf_and_a_setting_mid_sentence_goes_last():
+    lake = " ".join(direct("A quiet mountain lake with mist over the water and pine trees on the shore")).lower()
+    assert "wave" not in lake and "surf" not in lake and "mist" in lake
+    dawn = [f.lower() for f in direct("a quiet lake at dawn with mist over the water and a wooden dock")]
+    assert all(f.startswith("a quiet lake with mist over the water and a wooden dock, ") for f in dawn), dawn
+    assert len(set(dawn)) == 8 and "first light" in " ".join(dawn)

@@ -858,7 +858,8 @@ def _worded_as_state(prompt: str, c: Clause) -> str | None:
     m = re.search(r"\b%s\s+([\w'-]+)" % re.escape(c.subject.np), prompt, re.I)
     word, first = (m.group(1).lower() if m else ""), (c.rest.split()[0].lower() if c.rest else "")
     if word == participle(c.verb) and word != c.verb and word.endswith(("ed", "en", "t")) and \
-            first in STATIC_PLACES | {"with", "among", "against"} and not re.search(r"\baway\b", c.rest):
+            first in STATIC_PLACES | {"with", "among", "against", "up", "out", "together"} and \
+            not re.search(r"\baway\b", c.rest):  # "two cats curled up together on a blanket"
         return f"{c.subject.np} {word}{tail}"
     return None
 

@@ -986,4 +986,8 @@ def still_setting(text: str) -> list[str] | None:
     kind = SETTING_WORDS[setting[0].split()[-1].lower()] if setting else None
     if kind not in STILL:
         return None
-    return [f" {text}".replace(setting[0], f" {x}").strip() for x in STILL[kind]]
+    spaced = f" {text}"
+    if not spaced.rstrip(" .").endswith(setting[0]):  # "at dawn with mist over the water": the light goes last
+        scene = spaced.replace(setting[0], "", 1).strip()
+        return [f"{scene}, {x}" for x in STILL[kind]]
+    return [spaced.replace(setting[0], f" {x}").strip() for x in STILL[kind]]

@@ -83,7 +83,7 @@ MOVES = {
     ("scroll", "person"): ("eyes on the screen", "a thumb swiping up the screen", "smiling at the screen",
                            "tapping the screen", "glancing up from the screen", "{look_out}", "eyes back on the screen",
                            "scrolling on"),
-    ("watch", "person"): ("eyes on {what}", "leaning forward", "a faint smile", "head tilted", "laughing",
+    ("watch", "person"): ("eyes on {what}", "leaning forward", "a faint smile", "head tilted", "{laugh}",
                           "leaning back", "resting the chin on one hand", "eyes wide"),
     ("watch", "beast"): ("eyes fixed on {what}", "ears pointed forward", "head tilted", "head following {what}",
                          "crouching low", "leaning closer", "blinking slowly", "watching intently"),
@@ -96,6 +96,11 @@ MOVES = {
                         "glancing over its shoulder", "feathers settling", "head tilted", "shifting its grip"),
     ("graze", "beast"): ("head down, grazing", "tearing at the grass", "chewing", "lifting its head", "ears turning",
                          "stepping forward", "looking around", "lowering its head to graze"),
+    ("meditate", "person"): ("eyes closed, breathing slowly", "hands resting on the knees", "breathing in deeply",
+                             "shoulders relaxed", "breathing out slowly", "a faint smile", "head slightly bowed",
+                             "eyes closed, face calm"),
+    ("stare", "beast"): ("eyes fixed ahead", "ears twitching", "{nose}", "head tilted", "{view}", "ears pricked up",
+                         "blinking slowly", "watching intently"),
     ("listen", "person"): ("eyes closed", "nodding along", "a faint smile", "head swaying", "tapping a foot",
                            "eyes opening", "mouthing the words", "humming along"),
 }
@@ -110,10 +115,11 @@ SAME = {"nap": "sleep", "doze": "sleep", "snooze": "sleep", "slumber": "sleep", 
         "peer": "stare", "browse": "scroll", "text": "text", "stand": None, "hover": None, "float": None, "stay": None,
         "remain": None, "kneel": "sit", "lean": "sit", "perch": "perch", "roost": "perch", "sleep": "sleep",
         "sit": "sit", "lie": "lie", "wait": "wait", "read": "read", "study": "study", "scroll": "scroll",
-        "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "hang": None, "live": None}
+        "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "meditate": "meditate", "pray": "meditate", "curl": "lie",
+        "snuggle": "lie", "huddle": "lie", "cuddle": "lie", "hang": None, "live": None}
 # Ongoing, quiet activities that have no product and no end: the writer draws them as states
 # (never "about to read" / "nearly done reading" / "having just read": an image model draws those alike).
-QUIET = {"read", "study", "scroll", "text", "browse", "stare", "gaze", "daydream", "nap", "doze", "snooze", "slumber", "relax",
+QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze", "daydream", "nap", "doze", "snooze", "slumber", "relax",
          "bask", "sunbathe", "listen", "peer"}
 # Looking out of a window is no exit ("stares out of a rainy window" never leaves the frame).
 LOOKING = {"stare", "gaze", "look", "peer", "watch", "glance", "daydream"}
@@ -169,6 +175,12 @@ ELEMENTS = [
     ({"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions"},
      ("the {w} barely moving", "the {w} nodding", "the {w} swaying", "the {w} trembling", "the {w} bending",
       "the {w} settling")),
+    ({"fish", "goldfish", "koi"},
+     ("fish gliding past", "fish turning slowly", "a fish darting ahead", "fish drifting", "fish weaving past each other",
+      "fish gliding on")),
+    ({"autumn"},  # in a park, a forest, under trees: leaves come down
+     ("a few leaves drifting down", "leaves drifting down", "a leaf landing on the ground", "leaves settling",
+      "a leaf spinning down", "leaves tumbling down")),
     ({"cloud", "clouds", "cloudy"},
      ("clouds drifting slowly", "clouds moving across the sky", "the light shifting as clouds pass",
       "clouds drifting on", "clouds thinning in places", "clouds gathering")),
@@ -184,6 +196,7 @@ _WINTRY = {"snowy", "snow", "winter", "wintry", "frozen", "bare"}
 _INDOORS = {"vase", "bouquet", "pot", "room", "kitchen", "table", "shelf", "windowsill"}
 _PLANTED = {"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "wheat",
             "barley", "corn", "rice", "cotton", "crops", "pumpkins", "strawberries", "vines", "grapes"}
+_STILL_WATERS = {"lake", "pond", "pool", "lagoon", "river", "stream", "creek", "brook", "canal", "reservoir"}
 _UNDERWATER = {"deep", "underwater", "reef", "seabed", "depths", "aquarium", "tank"}
 _GLASS = {"window", "windows", "glass", "windshield", "windscreen", "windowpane"}
 
@@ -223,9 +236,12 @@ SLOTS = {"look_out": ("looking up out of the window", "looking around"),
          "breath": ("breath fogging the glass", "a slow breath"),
          "reflection": ("a faint reflection in the glass", "eyes half closed"),
          "lean": ("rocking gently back and forth", "leaning back a little"),
-         "view": ("the view outside sliding past", "blinking slowly")}
+         "view": ("the view outside sliding past", "blinking slowly"),
+         "nose": ("nose close to the glass", "sniffing the air"),
+         "laugh": ("laughing", "looking on quietly")}
 _NEEDS = {"look_out": _GLASS | set(_VEHICLES), "touch": _GLASS, "breath": _GLASS, "reflection": _GLASS,
-          "lean": {"rocking"}, "view": set(_VEHICLES)}
+          "lean": {"rocking"}, "view": set(_VEHICLES), "nose": _GLASS,
+          "laugh": {"tv", "television", "screen", "cartoons", "cartoon", "movie", "film", "show", "comedy", "sitcom"}}
 
 
 def _fill(beat: str, rest: str, words: set[str]) -> str | None:
@@ -244,19 +260,31 @@ def _fill(beat: str, rest: str, words: set[str]) -> str | None:
     return beat
 
 
+def _doing(verb: str | None, rest: str) -> tuple[str | None, str]:
+    """What the subject is busy with: 'sitting on a bench watching the sunset' is watching (the
+    sitting is where), 'lying in bed looking at her phone' is looking at the phone."""
+    later = re.search(r"\b([a-z]+ing)\b\s*(.*)$", rest)
+    lemma = (lemmas(later.group(1)).get("VERB") or ("",))[0] if later else ""
+    return (lemma, later.group(2)) if later and SAME.get(lemma) else (verb, rest)
+
+
 def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest: str, words: set[str]) -> list[str]:
     """A living subject's small movements while it does `verb` (a lemma; None for a bare subject)."""
     kind = _kind(head, person)
+    verb, rest = _doing(verb, rest)
     state = SAME.get(verb, "") if verb else None
     if kind is None or state == "":
         return []
     if state == "watch" and kind == "person" and re.match(r"(?:the\s+)?(?:tv|television)\b", rest, re.I):
         rest = "the screen"  # "watches TV": the screen, its light on the face
+    if state == "stare" and kind == "person" and re.search(r"\b(?:phone|screen|laptop|tablet|computer)\b", rest, re.I):
+        state = "scroll"  # "looking at her phone"
     beats = _moves(kind, state) or ()
     out = [b for b in (_fill(x, rest, words) for x in beats) if b]
     if plural:  # "two swans": their heads
         out = [re.sub(r"\bits (head|shoulder|grip|nose|ear|paw)\b", r"their \1s", b) for b in out]
         out = [re.sub(r"\bits\b", "their", b) for b in out]
+        out = [re.sub(r"^(head|tail|nose|chin)\b", r"\1s", b) for b in out]  # "tails flicking", "heads tilted"
         out = [re.sub(r"\bthe (head|lap|chin|eye|arm|face|leg)s?\b", r"their \1s", b) for b in out] if kind == "person" else out
     return out if len(out) >= 4 else []
 
@@ -281,8 +309,12 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
 def _fits(keys: set[str], beats: tuple[str, ...], words: set[str], subject_head: str) -> bool:
     """Whether a motion is true of this prompt's scene (see _CALM, _COLD, _WINTRY, _INDOORS)."""
     first = beats[0]
-    if "wave" in first:  # not under the water ("a jellyfish in the deep ocean")
-        return not words & (_CALM | _UNDERWATER) and _kind(subject_head, False) not in ("swimmer", "jellyfish") and (subject_head.lower() == "lighthouse" or bool(words & (keys - {"lighthouse"})))
+    if "wave" in first:  # not under the water ("a jellyfish in the deep ocean"), nor on a lake's shore
+        sea = words & (keys - {"lighthouse", "shore"}) or "shore" in words and not words & _STILL_WATERS
+        return not words & (_CALM | _UNDERWATER) and _kind(subject_head, False) not in ("swimmer", "jellyfish") and \
+            (subject_head.lower() == "lighthouse" or bool(sea))
+    if "leaves drifting" in " ".join(beats):
+        return bool(words & {"park", "forest", "woods", "tree", "trees", "garden", "street", "path", "avenue", "yard"})
     if "steam" in first:
         return not words & _COLD
     if "raindrop" in first:
