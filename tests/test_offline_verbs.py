@@ -304,3 +304,58 @@ def test_errands_and_the_farm():
     assert index(flowers, "paying for the flowers") < index(flowers, "handed the flowers")
     cow = script("a farmer milks a cow in the barn")
     assert index(cow, "the bucket a quarter full") < index(cow, "the bucket nearly full")
+
+
+@pytest.mark.parametrize("prompt, end", [("a man sharpens a knife on a stone", "its edge gleaming sharp"),
+                                         ("a girl sharpens her pencil", "a fine sharp point")])
+def test_sharpening_goes_from_blunt_to_sharp(prompt, end):
+    frames = script(prompt)
+    assert "blunt" in frames[0] and end in frames[-1]
+
+
+def test_zipping_and_buttoning_go_up_bit_by_bit():
+    jacket = script("a woman zips up her jacket")
+    assert index(jacket, "the zipper at the bottom") < index(jacket, "the zipper at the chest") < index(jacket, "to the chin")
+    assert any("half of the buttons done" in f for f in script("a boy buttons up his shirt"))
+
+
+def test_a_bottle_of_champagne_pops_and_wine_is_uncorked():
+    fizz = script("a man opens a bottle of champagne")
+    assert index(fizz, "peeling the foil") < index(fizz, "popping the cork") < index(fizz, "foam spilling")
+    wine = script("a waiter opens a bottle of red wine at the table")
+    assert any("corkscrew" in f for f in wine) and not any("popping" in f for f in wine)
+    assert any("the door half open" in f for f in script("a man opens the door"))  # other things still open by degrees
+
+
+def test_a_pounce_leaps_and_lands_on_the_prey():
+    frames = script("a cat pounces on a toy mouse")
+    assert index(frames, "crouching") < index(frames, "in mid-air above a toy mouse") < index(frames, "landing on a toy mouse")
+    assert not any("pushing off the ground on" in f for f in frames)
+
+
+@pytest.mark.parametrize("prompt, pile", [("a woman rakes leaves into a pile", "pile of leaves"),
+                                          ("a janitor sweeps the dust into a pile", "pile of dust")])
+def test_raking_into_a_pile_grows_the_pile(prompt, pile):
+    frames = script(prompt)
+    assert index(frames, f"a small {pile}") < index(frames, f"a big {pile}")
+    assert not any(re.search(r"the pile (?:barely|half|a quarter) \w+ed", f) for f in frames)
+    assert not any("a few dust" in f for f in frames)
+
+
+def test_carving_meat_slices_it_and_carving_a_pumpkin_makes_it():
+    turkey = script("a man carves a turkey at thanksgiving dinner")
+    assert "platter of sliced turkey" in turkey[-1] and not any("finished turkey" in f for f in turkey)
+    assert "finished pumpkin" in script("a kid carves a pumpkin on the porch")[-1]
+
+
+def test_launching_a_paper_plane_is_a_throw_and_a_ball_against_a_wall_reaches_it():
+    assert script("a boy launches a paper airplane off a balcony")[0] == "a boy holding a paper airplane on a balcony"
+    wall = script("a boy kicks a soccer ball against a wall")
+    assert wall[-1] == "a boy watching a soccer ball reach a wall" and not any("far off in the air" in f for f in wall)
+
+
+@pytest.mark.parametrize("prompt, seen", [("a barista grinds coffee beans", "about half of the coffee beans ground"),
+                                          ("a man pumps up a bicycle tire", "the bicycle tire half pumped up"),
+                                          ("a student erases the whiteboard", "the whiteboard half erased")])
+def test_grind_pump_and_erase_go_bit_by_bit(prompt, seen):
+    assert any(seen in f for f in script(prompt))

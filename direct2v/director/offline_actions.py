@@ -64,15 +64,18 @@ AFFECT = {"mow", "sweep", "wash", "clean", "wipe", "scrub", "polish", "peel", "c
           "gather", "fix", "repair", "mend", "finish", "light", "inflate", "blow", "bury", "hang",
           # whole to pieces, bit by bit like chop/slice ("the tomatoes diced", "the plank half sawn"); a knee
           # wrapped like a present; socks or flowers sorted one by one
-          "dice", "mince", "grate", "shred", "saw", "bandage", "sort", "arrange", "organize", "organise"}
+          "dice", "mince", "grate", "shred", "saw", "bandage", "sort", "arrange", "organize", "organise",
+          # beans ground bit by bit; a tire "half pumped up" like "half inflated"; a board "half erased"
+          "grind", "pump", "erase"}
 CONSUME = {"eat": "eaten", "devour": "eaten", "munch": "eaten", "nibble": "eaten", "gobble": "eaten",
            "chew": "eaten", "lick": "gone", "drink": "empty", "sip": "empty", "gulp": "empty", "slurp": "empty"}
 REACH = {"catch", "grab", "snatch", "seize", "fetch", "chase", "grasp", "hug", "greet", "pet", "kiss"}
 PROPEL = {"throw": True, "toss": True, "fling": True, "pitch": True, "lob": True, "hurl": True, "skip": True,
-          "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": False,
+          "kick": False, "hit": False, "bat": False, "strike": False, "shoot": False, "serve": False, "launch": True,
           # a fishing line is cast like a throw (wind up, release, it flies out, lands); a pass or a bowl is a throw
           # to someone; a heave or a chuck a hard throw; a punt a kick
           "cast": True, "pass": True, "bowl": True, "heave": True, "chuck": True, "punt": False}
+# "launches a paper airplane" is thrown from the hand (True: held first, never "lining up in front of it")
 # Verbs that are a throw or a hit only with these objects: "serves the soup", "passes a truck",
 # "casts a shadow" are not.
 _THROWN_ONLY = {"serve": r"ball|shuttlecock|birdie", "pass": r"ball|puck|football|frisbee|baton",
@@ -445,7 +448,7 @@ def propel(s: str, v: str, rest: str) -> Stages | None:
     if v not in PROPEL or not parts or (v in _THROWN_ONLY and not re.search(r"\b(?:%s)\b" % _THROWN_ONLY[v], parts[0])):
         return None  # "serves the soup" is no tennis serve
     obj, after = parts
-    target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),
+    target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|against|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),
                       after, re.I)  # "skips rocks on a lake": over the water
     where, place = (f" {target.group(1)} {target.group(2)}", "") if target else ("", after)
     g, done = ing(v), participle(v)

@@ -631,6 +631,112 @@ def milk(s: str, v: str, rest: str) -> list[str] | None:
         f"{s} lifting a full bucket beside {obj}{after}", f"{s} carrying a full bucket away from {the(obj)}{after}"]
 
 
+# ---------------------------------------------------------------------- more handwork
+def sharpen(s: str, v: str, rest: str) -> list[str] | None:
+    """'a man sharpens a knife on a stone', 'a girl sharpens her pencil': the edge or point from
+    dull to sharp, shavings or sparks on the way."""
+    parts = split_object(rest)
+    if v not in ("sharpen", "hone", "whet") or not parts:
+        return None
+    obj, after = parts
+    it = the(obj)
+    tool = re.match(r"\s+(?:on|with|in|against)\s+(?:%s)\s+(?:[\w'-]+\s+)?(?:stone|whetstone|sharpener|steel|rod|"
+                    r"wheel|grinder|strop)\b" % _DET, after, re.I)
+    scene = after[tool.end():] if tool else after  # "on a stone" is how; "in the kitchen" where
+    point = re.search(r"\b(?:pencil|crayon|stick)s?$", obj, re.I)  # a pencil gets a point; a blade an edge
+    edge, bits = ("point", "shavings curling off") if point else ("edge", "the blade sliding along")
+    doing = f"{s} sharpening {obj}{after}"
+    return [f"{s} holding {obj}{scene}, {it} blunt", f"{s} beginning to sharpen {obj}{after}",
+            f"{doing}, {bits}", f"{doing}, {it} a little sharper", f"{doing}, {bits}, {the(edge)} forming",
+            f"{doing}, {it} sharper", f"{s} checking the sharp {edge} of {it}{scene}",
+            f"{s} holding up {it}{scene}, its {edge} gleaming sharp" if not point else
+            f"{s} holding up {it}{scene}, a fine sharp point"]
+
+
+def zip_up(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman zips up her jacket': the zipper from the bottom to the chin."""
+    m = re.match(r"up\s+((?:%s)\s+(?:[\w'-]+\s+)?[\w'-]+)(.*)$" % _DET, rest, re.I)
+    if v not in ("zip", "button") or not m:
+        return None
+    obj, after = m.group(1), m.group(2)
+    it, part = the(obj), "the zipper" if v == "zip" else "the buttons"
+    if v == "button":
+        return [f"{s} with {obj} open{after}"] + [f"{s} buttoning up {obj}{after}, {x} of {part} done" for x in (
+            "the first", "a few", "half", "most", "all but one")] + [f"{s} with {it} buttoned up{after}",
+                                                                   f"{s} smoothing down {it}{after}"]
+    return [f"{s} with {obj} open{after}", f"{s} fitting {part} of {it} together{after}",
+            f"{s} zipping up {obj}{after}, {part} at the bottom", f"{s} zipping up {obj}{after}, {part} at the waist",
+            f"{s} zipping up {obj}{after}, {part} at the chest", f"{s} zipping up {obj}{after}, {part} at the collar",
+            f"{s} with {it} zipped up to the chin{after}", f"{s} pulling up the collar of {it}{after}"]
+
+
+def uncork(s: str, v: str, rest: str) -> list[str] | None:
+    """'a man opens a bottle of champagne': the foil off, the cork eased, popping, foam spilling."""
+    m = re.match(r"((?:%s)\s+(?:[\w'-]+\s+)?bottle\s+of\s+(?:[\w'-]+\s+)?(?:champagne|prosecco|wine|sparkling\s+\w+|"
+                 r"cava|cider))(.*)$" % _DET, rest, re.I)
+    if v not in ("open", "uncork", "pop") or not m:
+        return None
+    bottle, after = m.group(1), m.group(2)
+    it = the(bottle)
+    fizz = re.search(r"champagne|prosecco|sparkling|cava|cider", bottle, re.I)
+    if not fizz:  # wine: a corkscrew
+        return [f"{s} holding {bottle}{after}", f"{s} cutting the foil of {it}{after}",
+                f"{s} twisting a corkscrew into the cork of {it}{after}", f"{s} pulling on the corkscrew{after}",
+                f"{s} easing the cork out of {it}{after}", f"{s} holding up the cork beside {it}{after}",
+                f"{s} pouring from {it} into a glass{after}", f"{s} holding {it} and a full glass{after}"]
+    return [f"{s} holding {bottle}{after}", f"{s} peeling the foil off {it}{after}",
+            f"{s} twisting the wire off {it}{after}", f"{s} easing the cork of {it} with the thumbs{after}",
+            f"{s} popping the cork, the cork flying from {it}{after}", f"{s} holding {it}, foam spilling from the neck{after}",
+            f"{s} pouring from {it} into a glass{after}", f"{s} raising {it}, foam on the neck{after}"]
+
+
+def pounce(s: str, v: str, rest: str) -> list[str] | None:
+    """'a cat pounces on a toy mouse': crouched, tail twitching, the leap, landing on it, pinned."""
+    m = re.match(r"(?:on|onto|at)\s+((?:%s)\s+.+)$" % _DET, rest, re.I)
+    if v not in ("pounce", "spring", "lunge") or not m:
+        return None
+    prey = m.group(1)
+    it = the(re.split(r"\s+(?:in|on|at|under|near|by)\s+", prey)[0])
+    return [f"{s} crouching low, eyeing {prey}", f"{s} crouching, tail twitching, eyes on {prey}",
+            f"{s} wiggling, about to pounce on {prey}", f"{s} leaping at {prey}", f"{s} in mid-air above {prey}",
+            f"{s} landing on {prey}", f"{s} pinning {it} with the front paws", f"{s} holding {it} in the paws"]
+
+
+def into_pile(s: str, v: str, rest: str) -> list[str] | None:
+    """'a woman rakes leaves into a pile': the leaves scattered, a small pile, a big pile (never
+    'the pile half raked')."""
+    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+)?[\w'-]+)\s+into\s+((?:a|an|one|the)\s+(?:[\w'-]+\s+)?(?:pile|heap|mound|"
+                 r"stack))(.*)$" % _DET, rest, re.I)
+    if v not in ("rake", "sweep", "shovel", "gather", "pile", "scoop", "push") or not m:
+        return None
+    stuff, pile, after = m.group(1), m.group(2), m.group(3)
+    what = re.sub(r"^(?:the|some|all\s+the)\s+", "", stuff, flags=re.I)
+    heap = pile.split()[-1]
+    doing = f"{s} {ing(v)} {what}{after}"
+    return [f"{s} beside scattered {what}{after}", f"{s} beginning to {v} {what}{after}",
+            f"{doing}, a small {heap} of {what} started", f"{doing}, the {heap} of {what} growing",
+            f"{doing}, the {heap} of {what} knee high",
+            f"{doing}, only a few {what} left scattered" if _plural(what) else f"{doing}, only a little {what} left",
+            f"{s} beside a big {heap} of {what}{after}", f"{s} leaning on the rake beside a big {heap} of {what}{after}"
+            if v == "rake" else f"{s} stepping back from a big {heap} of {what}{after}"]
+
+
+# Meat is carved into slices, not carved into being (offline_actions.CREATE: "carves a pumpkin").
+_MEATS = r"(?:turkey|ham|roast|chicken|beef|brisket|lamb|steak|joint|duck|goose|pork|meat|prime\s+rib)"
+
+
+def carve_meat(s: str, v: str, rest: str) -> list[str] | None:
+    parts = split_object(rest)
+    if v != "carve" or not parts or not re.search(r"\b%s$" % _MEATS, parts[0], re.I):
+        return None
+    obj, after = parts
+    it = the(obj)
+    return [f"{s} standing over {obj}{after}", f"{s} holding a carving knife over {obj}{after}",
+            f"{s} carving the first slice from {it}{after}", f"{s} carving {obj}{after}, a few slices on the platter",
+            f"{s} carving {obj}{after}, slices piling up", f"{s} carving {obj}{after}, {it} half carved",
+            f"{s} carving the last slices from {it}{after}", f"{s} beside a platter of sliced {it[4:]}{after}"]
+
+
 def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     """The first of this module's stagings that fits the verb and its words, or None."""
     return dig(s, v, rest, person) or cast_line(s, v, rest) or cook(s, v, rest) or toast(s, v, rest) or mix(s, v, rest) or cover_with(s, v, rest) or \
@@ -638,4 +744,6 @@ def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
         lift(s, v, rest) or replace_it(s, v, rest) or crack_egg(s, v, rest) or tie(s, v, rest) or \
         coin_toss(s, v, rest) or light_small(s, v, rest) or feed_one(s, v, rest) or swing_at(s, v, rest) or \
         score(s, v, rest) or strike(s, v, rest) or park(s, v, rest) or do_chore(s, v, rest) or wear(s, v, rest) or \
-        lay_egg(s, v, rest) or hail(s, v, rest) or buy(s, v, rest) or milk(s, v, rest) or squeeze_into(s, v, rest)
+        lay_egg(s, v, rest) or hail(s, v, rest) or buy(s, v, rest) or milk(s, v, rest) or squeeze_into(s, v, rest) or \
+        sharpen(s, v, rest) or zip_up(s, v, rest) or uncork(s, v, rest) or pounce(s, v, rest) or into_pile(s, v, rest) or \
+        carve_meat(s, v, rest)
