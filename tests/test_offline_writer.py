@@ -142,7 +142,8 @@ stopped horizon darkening dark clouds spreading nearly overhead wind rain lashin
 farther lifting toward against letting straightening stepping wisps gaps thinning fading
 parted getting losing balance tipping tumbling lower smaller embers lights lit more dark sip cupping strongly fiercely
 wildly s outside seeing seated board doors alongside hurrying waving pull nearly entrance onto entering
-just passing level nearing beyond heavy yawning nodding dozing fast asleep hovering backing flying deep""".split())
+just passing level nearing beyond heavy yawning nodding dozing fast asleep hovering backing flying deep chase
+burst fall play ring rage once""".split())
 # The fallback's beats (offline_fallback.py): the hands, the face, the body's pose, the distance to a goal.
 FALLBACK = set("""looking leaning smiling hands hand eyes face faces closed tilted turned one breath pausing raised
 head cocked tail twitching body still tense wings open beak feathers ruffled noticing listening stopping slowly

@@ -194,3 +194,28 @@ def test_no_spliced_or_misplaced_words(prompt, bad):
 def test_a_place_jumped_onto_holds_for_the_next_step():
     frames = script("a cat jumps onto the bed and falls asleep")
     assert frames[-1] == "a cat fast asleep on the bed", frames
+
+
+@pytest.mark.parametrize("prompt, subject", [
+    ("two dogs play in the snow, then shake themselves dry", "two dogs"),  # a reflexive object keeps the subject
+    ("a car with its headlights on drives through the fog", "a car with its headlights on"),  # a particle ends "with"
+    ("a boy with his hood up walks home", "a boy with his hood up"),
+])
+def test_the_subject_is_kept_across_reflexives_and_with_phrases(prompt, subject):
+    frames = script(prompt)
+    assert all(f.startswith(subject + " ") for f in frames), frames
+    assert len(set(bare(frames))) >= 6, frames  # an event is staged, not the prompt repeated
+
+
+@pytest.mark.parametrize("prompt, bad", [
+    ("a boy climbs the stairs, opens the door, and turns on the light", r"stairs on the light|door on the light"),
+    ("a dog runs after a ball, catches it, and brings it back", r"\bit\b"),
+    ("a man opens an umbrella as the rain begins", r"beginning to begin"),
+    ("the clock strikes midnight and the fireworks begin", r"lining up in front of midnight|beginning to begin"),
+    ("a chef tosses a salad in a large bowl", r"fly away|in the air"),
+    ("a father pushes his daughter on a swing", r"into a swing|far side of a swing"),
+    ("a girl swims laps in an outdoor pool", r"with laps"),
+])
+def test_particles_pronouns_and_objects_read_as_what_they_are(prompt, bad):
+    frames = script(prompt)
+    assert not any(re.search(bad, f) for f in frames), frames

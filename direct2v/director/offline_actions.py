@@ -362,6 +362,9 @@ def read_through(s: str, v: str, rest: str) -> list[str] | None:
 
 # Held vessels one drinks from (not a stream or a bowl on the floor one walks up to): the vessel empties.
 HELD = {"bottle", "cup", "glass", "mug", "can", "carton", "flask", "thermos", "jug", "teacup", "tumbler", "straw"}
+# Hours a clock strikes: no ball to wind up and hit.
+HOURS = {"midnight", "noon", "midday", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "hour", "o'clock"}
 # What birds and bees drink from on the wing: no walking up to a flower, no lowering the head.
 BLOOMS = {"flower", "flowers", "blossom", "blossoms", "bloom", "blooms", "feeder", "bud"}
 # One's own body: licked or chewed, never eaten up.
@@ -448,6 +451,9 @@ def propel(s: str, v: str, rest: str) -> Stages | None:
     if v not in PROPEL or not parts or (v in _THROWN_ONLY and not re.search(r"\b(?:%s)\b" % _THROWN_ONLY[v], parts[0])):
         return None  # "serves the soup" is no tennis serve
     obj, after = parts
+    if obj.split()[-1].lower() in HOURS or re.match(r"\s+in\s+%s\s+(?:[\w-]+\s+)?(?:bowl|pan|skillet|wok|pot)\b" % _DET,
+                                                  after, re.I):
+        return None  # "the clock strikes midnight", "tosses a salad in a bowl": nothing flies off
     target = re.match(r"\s+(into|at|toward|towards|over|across|through|onto|against|to%s)\s+(.+)$" % ("|on" if v == "skip" else ""),
                       after, re.I)  # "skips rocks on a lake": over the water
     where, place = (f" {target.group(1)} {target.group(2)}", "") if target else ("", after)
@@ -550,6 +556,10 @@ ROAM = {"walk", "run", "jog", "stroll", "wander", "ride", "skate", "ski", "hike"
         "paddle", "sail", "row", "roam", "trot", "gallop", "waddle", "push", "pull", "carry", "lead", "amble", "stride",
         "limp", "hurry", "rush", "skateboard", "sled", "scooter", "wheel", "race", "dash", "sprint", "explore", "swim",
         "wade", "crawl", "tiptoe", "prowl", "patrol", "waltz", "cruise"}
+# Ground one goes about "on" ("walks on the beach"); other things one is "on" (a swing, a bench) are no way.
+GROUND = {"beach", "sand", "shore", "field", "lawn", "grass", "road", "street", "sidewalk", "path", "trail", "track",
+          "ice", "snow", "bridge", "pier", "boardwalk", "deck", "meadow", "hill", "hillside", "promenade", "runway",
+          "playground", "platform", "floor", "ground", "court", "pitch", "square", "plaza", "dock", "rink", "pavement"}
 # Places too big or too vague to cross: "flies in the sky" has no far side.
 _OPEN = {"sky", "air", "clouds", "wind", "rain", "snow", "sun", "sunshine", "sea", "ocean", "water", "waves", "dark",
          "darkness", "distance", "fog", "mist", "moonlight", "light", "shade", "shadows", "world", "space", "morning",
@@ -565,13 +575,16 @@ def roam(s: str, v: str, rest: str, moving: bool) -> list[str] | None:
         return None
     if v == "run" and m.group(1):  # "runs a lemonade stand on the sidewalk": keeps it, goes nowhere
         return None
+    if re.match(r"(?:[\w' -]+?\s+)?on\s", rest, re.I) and m.group(3).lower() not in GROUND:
+        return None  # "pushes his daughter on a swing": a swing is no ground to cross
     obj, place, when = f" {m.group(1)}" if m.group(1) else "", m.group(2), m.group(4)
     g = f"{ing(v)}{obj}"
+    kept = f" with{obj}" if re.match(_DET + r"\s", obj.strip(), re.I) else ""  # his dog is still there; no "with laps"
     return [f"{s} at the edge of {place}{when}, about to {v}{obj}", f"{s} beginning to {v}{obj} into {place}{when}",
             f"{s} {g} a little way into {place}{when}", f"{s} {g} farther into {place}{when}",
             f"{s} {g} in the middle of {place}{when}", f"{s} {g} past the middle of {place}{when}",
             f"{s} {g} toward the far side of {place}{when}",
-            f"{s}{' with' + obj if obj else ''} at the far side of {place}{when}"]  # the dog walked is still there
+            f"{s}{kept} at the far side of {place}{when}"]
 
 
 def jump(s: str, v: str, rest: str) -> list[str] | None:

@@ -138,7 +138,17 @@ def can_head_noun(words: list[str], i: int) -> bool:
 # Words after a clause's verb that show a bare word at the start of a clause is that verb
 # ("..., twirl, and wave", "and drop into a river"): the end, a preposition, an article, an adverb.
 def _verb_follows(nxt: str) -> bool:
-    return not nxt or nxt in PREPOSITIONS or nxt in DETERMINERS or nxt.endswith("ly") or nxt in SUBJECT_PRONOUNS
+    return not nxt or nxt in PREPOSITIONS or nxt in DETERMINERS or nxt.endswith("ly") or nxt in SUBJECT_PRONOUNS or \
+        nxt in REFLEXIVES or nxt in _NOT_A_VERB  # "..., then shake themselves dry", "walks home"
+
+
+# What a thing that "begins" does: "the rain begins" is rain starting to fall.
+STARTS = {"rain": "fall", "snow": "fall", "hail": "fall", "drizzle": "fall", "fireworks": "burst", "firework": "burst",
+          "music": "play", "band": "play", "orchestra": "play", "bells": "ring", "bell": "ring", "storm": "rage"}
+# Verbs whose "on"/"off" is a particle ("turns on the light", "switches off the TV"), not a place.
+SWITCH = {"turn", "switch", "flip", "put", "try", "log", "power", "click", "shut"}
+_PARTICLES_AFTER = {"on", "off", "out", "up", "down"}
+REFLEXIVES = {"themselves", "himself", "herself", "itself", "myself", "yourself", "ourselves", "each", "one"}
 
 
 # States only the living are in: "it is full" after "a mouse eats cheese" is the mouse.
@@ -215,8 +225,9 @@ def _head(subject: list[str]) -> str:
 
 
 def _plural_head_before_place(words: list[str]) -> bool:
-    """'the leaves on a tree (turn)': the head is the noun before the place, and it is plural."""
-    at = next((k for k, w in enumerate(words) if k and w.lower() in STATIC_PLACES), None)
+    """'the leaves on a tree (turn)': the head is the noun before the place, and it is plural
+    (before a with-phrase's: 'a car with its headlights on' is one car)."""
+    at = next((k for k, w in enumerate(words) if k and w.lower() in STATIC_PLACES | {"with"}), None)
     return at is not None and is_plural_noun(words[at - 1].lower().strip(","))
 
 
@@ -306,7 +317,10 @@ def find_verb(words: list[str], has_subject_before: bool) -> int | None:
             continue
         j = _before_adverbs(words, i)  # "a snowman slowly melts": the subject is before the adverb
         prev = words[j].lower().strip(",")
-        if prev in DETERMINERS | PREPOSITIONS | CONJUNCTIONS or _possessive(prev) or not can_head_noun(words, j):
+        if prev in _PARTICLES_AFTER and j > 1 and "with" in (x.lower() for x in words[:j - 1]) and \
+                can_head_noun(words, j - 1):  # "a car with its headlights on drives": "on" ends the with-phrase
+            pass
+        elif prev in DETERMINERS | PREPOSITIONS | CONJUNCTIONS or _possessive(prev) or not can_head_noun(words, j):
             continue  # "a girl's kite flies": "kite" is the noun after the possessive
         if _noun_in_place(words, i):
             continue  # "the leaves of a maple tree turn": "tree" ends the phrase, "turn" is the verb
@@ -598,6 +612,13 @@ class Reader:
             who = self._owned(who)  # "his mother" -> "the boy's mother": she may act alone in a frame
             if not any(e.np.lower() == who.lower() for e in self.entities):
                 self.mention(entity(who))
+        if lemma in SWITCH and re.match(r"(?:on|off)\s", rest_text, re.I):
+            self.mention(self.known(rest_text.split(" ", 1)[1]))
+            return []  # "turns on the light": the light is what is switched, no place the story goes on in
+        chased = re.match(r"(?:after|at|toward|towards)\s+((?:a|an|the|his|her|their|its)\s+[\w' -]+?)(?=\s+(?:%s)\s|,|$)"
+                          % "|".join(sorted(PREPOSITIONS)), rest_text, re.I)
+        if chased:  # "runs after a ball, catches it": it is the ball
+            self.mention(self.known(chased.group(1)))
         places = re.findall(r"\b((?:%s)\s+(?:the|a|an)\s+[^,]+?)(?=\s+(?:%s)\s|$)"
                             % ("|".join(sorted(STATIC_PLACES | {"into", "onto", "across", "through", "down"})),
                                "|".join(sorted(PREPOSITIONS - {"of"}))), rest_text)  # "in a pot of soil"
@@ -643,6 +664,9 @@ class Reader:
             nxt = rest[1:] if rest[0].lower() == "to" and len(rest) > 1 else rest
             if verb_lemma(nxt[0]):
                 lemma, rest, onset = verb_lemma(nxt[0]), nxt[1:], True
+        elif lemma in ("start", "begin") and subject_words and subject_words[-1].lower() in STARTS:
+            # "as the rain begins", "the fireworks begin": what they do starts (never "beginning to begin")
+            lemma, onset = STARTS[subject_words[-1].lower()], True
         np = " ".join(subject_words).strip(" ,")
         np = np if link in ("as", "until") else self._owned(np)  # "..., his sister reading": the boy is in the frame
         subject, lemma, weather = self._who(np, lemma, rest, copula)
