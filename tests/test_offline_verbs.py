@@ -359,3 +359,23 @@ def test_launching_a_paper_plane_is_a_throw_and_a_ball_against_a_wall_reaches_it
                                           ("a student erases the whiteboard", "the whiteboard half erased")])
 def test_grind_pump_and_erase_go_bit_by_bit(prompt, seen):
     assert any(seen in f for f in script(prompt))
+
+
+def test_rolling_out_dough_flattens_it_and_rolling_a_ball_is_still_a_path():
+    dough = script("a grandmother rolls out dough for cookies")
+    assert "a ball of dough" in dough[0] and index(dough, "a thick round") < index(dough, "a wide flat sheet")
+    assert script("a boy rolls a ball down the hill")[-1] == "a boy with a ball at the bottom of the hill"
+
+
+def test_tasting_with_a_spoon_and_tasting_wine():
+    sauce = script("a chef tastes the sauce with a spoon")
+    assert index(sauce, "dipping a spoon into the sauce") < index(sauce, "tasting the sauce from the spoon")
+    wine = script("a sommelier tastes a glass of wine")
+    assert index(wine, "swirling the wine in the glass") < index(wine, "sipping the wine") and not any("spoon" in f for f in wine)
+
+
+def test_selling_at_a_stall_and_selling_a_car_is_no_stall():
+    frames = script("a vendor sells hot dogs from a cart")
+    assert index(frames, "a customer walking up") < index(frames, "handing hot dogs to a customer at a cart")
+    from direct2v.director.offline_verbs import sell
+    assert sell("A man", "sell", "his car") is None

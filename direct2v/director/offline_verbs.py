@@ -737,6 +737,54 @@ def carve_meat(s: str, v: str, rest: str) -> list[str] | None:
             f"{s} carving the last slices from {it}{after}", f"{s} beside a platter of sliced {it[4:]}{after}"]
 
 
+# ---------------------------------------------------------------------- the kitchen, again
+def roll_out(s: str, v: str, rest: str) -> list[str] | None:
+    """'a grandmother rolls out dough for cookies': a ball of dough, flatter, a thin sheet."""
+    m = re.match(r"out\s+((?:%s\s+)?(?:[\w'-]+\s+)?(?:dough|pastry|fondant|crust|clay))(.*)$" % _DET, rest, re.I)
+    if v not in ("roll", "flatten") or not m:
+        return None
+    dough, after = m.group(1), m.group(2)
+    it = the(dough)
+    doing = f"{s} rolling out {dough}{after}"
+    return [f"{s} beside a ball of {it[4:]}{after}", f"{s} pressing a rolling pin onto {it}{after}",
+            f"{doing}, {it} a thick round", f"{doing}, {it} flatter", f"{doing}, {it} wider and thinner",
+            f"{doing}, {it} a wide flat sheet", f"{s} lifting the rolling pin from {it}{after}",
+            f"{s} beside {it} rolled out thin{after}"]
+
+
+def taste(s: str, v: str, rest: str) -> list[str] | None:
+    """'a chef tastes the sauce with a spoon': dipped, lifted, blown on, tasted, a nod."""
+    parts = split_object(rest)
+    if v not in ("taste", "sample") or not parts:
+        return None
+    obj, after = parts
+    tool = re.match(r"\s+(?:with|from)\s+((?:%s)\s+(?:[\w'-]+\s+)?(?:spoon|ladle|fork|finger))\b(.*)$" % _DET, after, re.I)
+    spoon, after = (tool.group(1), tool.group(2)) if tool else ("a spoon", after)
+    it, sp = the(obj), the(spoon)
+    if re.search(r"\b(?:glass|cup|mug|bottle)\b", obj, re.I):  # "tastes a glass of wine": sniffed and sipped
+        drink = the(obj.split(" of ", 1)[1]) if " of " in obj else it
+        return [f"{s} holding {obj}{after}", f"{s} raising {it} to the light{after}", f"{s} swirling {drink} in {the(obj.split(' of ')[0])}{after}",
+                f"{s} sniffing {drink}{after}", f"{s} sipping {drink}{after}", f"{s} pausing, eyes closed, tasting{after}",
+                f"{s} nodding, {it} in hand{after}", f"{s} setting down {it}{after}"]
+    return [f"{s} leaning over {obj}{after}", f"{s} dipping {spoon} into {it}{after}", f"{s} lifting {sp} from {it}{after}",
+            f"{s} blowing on {sp}{after}", f"{s} tasting {it} from {sp}{after}", f"{s} pausing, eyes closed, tasting{after}",
+            f"{s} nodding, {sp} in hand{after}", f"{s} smiling over {it}{after}"]
+
+
+def sell(s: str, v: str, rest: str) -> list[str] | None:
+    """'a vendor sells hot dogs from a cart': a customer comes, points, pays, is handed one."""
+    parts = split_object(rest)
+    if v not in ("sell", "peddle") or not parts or not (_plural(parts[0]) or not re.match(_DET + r"\s", parts[0], re.I)):
+        return None  # "sells his car" is no stall
+    obj, after = parts
+    after = re.sub(r"^\s+from\s", " at ", after)  # "from a cart": at the cart
+    what = re.sub(r"^(?:the|some)\s+", "", obj, flags=re.I)
+    return [f"{s} with {what}{after}", f"{s} with {what}{after}, a customer walking up", f"{s} talking with a customer{after}",
+            f"{s} picking up some of the {what}{after}", f"{s} handing {what} to a customer{after}",
+            f"{s} taking money from a customer{after}", f"{s} waving to a customer leaving with {what}{after}",
+            f"{s} with {what}{after}, the next customer walking up"]
+
+
 def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     """The first of this module's stagings that fits the verb and its words, or None."""
     return dig(s, v, rest, person) or cast_line(s, v, rest) or cook(s, v, rest) or toast(s, v, rest) or mix(s, v, rest) or cover_with(s, v, rest) or \
@@ -746,4 +794,4 @@ def everyday(s: str, v: str, rest: str, person: bool) -> list[str] | None:
         score(s, v, rest) or strike(s, v, rest) or park(s, v, rest) or do_chore(s, v, rest) or wear(s, v, rest) or \
         lay_egg(s, v, rest) or hail(s, v, rest) or buy(s, v, rest) or milk(s, v, rest) or squeeze_into(s, v, rest) or \
         sharpen(s, v, rest) or zip_up(s, v, rest) or uncork(s, v, rest) or pounce(s, v, rest) or into_pile(s, v, rest) or \
-        carve_meat(s, v, rest)
+        carve_meat(s, v, rest) or roll_out(s, v, rest) or taste(s, v, rest) or sell(s, v, rest)
