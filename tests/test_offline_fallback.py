@@ -111,3 +111,23 @@ def test_few_frames_keep_the_doing_itself():
 def _step(prompt: str) -> tuple:
     c = offline.read_story(prompt)[0]
     return c, c.subject.np, c.verb, c.rest
+
+
+@pytest.mark.parametrize("prompt, never", [
+    ("a student raises her hand in class", r"looking at her hand|close on the hands"),
+    ("a bear scratches its back against a tree", r"\bits$|noticing its|eyes on its\b"),
+    ("a man waves goodbye to his family at the airport", r"looking (?:at|up from) goodbye"),
+    ("a mother tucks her child into bed", r"child in hand|beside bed"),
+    ("a girl peeks through a keyhole", r"keyhole in hand"),
+    ("a man in a suit runs to catch the bus", r"close on the man"),  # a man in a suit is a person, not a thing
+])
+def test_body_parts_words_and_people_are_not_handled_as_things(prompt, never):
+    frames = fallback(prompt)
+    assert not any(re.search(never, f) for f in frames), frames
+    bare = [quality.strip_shot_words(f) for f in frames]
+    assert all(a != b for a, b in zip(bare, bare[1:])), frames
+
+
+def test_one_spoken_to_is_faced_and_smiled_at():
+    frames = fallback("a man waves goodbye to his family at the airport")
+    assert frames[0] == "a man at the airport facing his family" and frames[-1] == "a man smiling at his family at the airport"

@@ -62,6 +62,13 @@ WHITHER = "home|away|back|inside|outside|indoors|outdoors|upstairs|downstairs|of
 _WHITHER = r"^\s*(?:%s)\b" % WHITHER
 
 
+# Objects that are no thing in the picture to look at, hold or work on: the body's own parts, and
+# what is said or done ("whispers a secret", "waves goodbye", "takes her first steps").
+NOT_THINGS = set("""back head hand hands arm arms leg legs foot feet tail paw paws wing wings fur hair face eyes
+teeth tongue nose ears neck shoulders body secret goodbye hello joke story song question answer speech prayer
+wish word words lie promise step steps turn break call breath sigh nap look glance bow""".split())
+
+
 @dataclass
 class Parts:
     """The words after the verb, in the parts the beats use."""
@@ -101,7 +108,7 @@ def parts(rest: str) -> Parts:
                          r"(?:[\w'-]+\s+){0,3}?([\w'-]+))(?=\s+%s|$)" % _SCENE, scene, re.I)
         prep, noun = first.group(1).lower() if first else "", first.group(3).lower() if first else ""
         # "barks at the mailman", "pecks at corn", "knocks on a door": what the verb is done to, not a place
-        if first and noun not in PLACE_HEADS and prep != "in":
+        if first and (noun not in PLACE_HEADS or prep == "over") and prep != "in":
             words, scene = first.group(0), scene[first.end():].strip()
     out = Parts(core=words, scene=scene)
     goal = re.search(r"(?:^|\s)(toward|towards|for|into|onto|to)\s+((?:(?:%s)\s+)?[\w' -]+)$"
@@ -115,7 +122,11 @@ def parts(rest: str) -> Parts:
         out.obj = re.split(r"\s+(?:toward|towards|for|into|onto|to)\s+", out.obj)[0]
     elif words and _noun_start(words):  # "flies high above the beach", "swings back and forth": no object
         obj = split_object(words)
-        out.obj = re.sub(r"\s+(?:%s)$" % WHITHER, "", obj[0], flags=re.I) if obj else ""  # "the basket home"
+        out.obj = obj[0] if obj else ""
+        bare = re.sub(r"\s+(?:%s)$" % WHITHER, "", out.obj, flags=re.I)  # "the basket home", not "its back"
+        out.obj = bare if bare.split()[-1].lower() not in DETERMINERS else out.obj
+    if out.obj and out.obj.split(" of ")[0].split()[-1].lower() in NOT_THINGS:
+        out.obj = ""  # "raises her hand", "waves goodbye": nothing to hold, look up from or move closer to
     return out
 
 
@@ -179,7 +190,7 @@ def _with_thing(s: str, v: str, p: Parts, doing: str) -> list[str]:
     """'toasts with glasses of wine', 'scrolls through her phone', 'knocks on a door', 'proposes to his
     girlfriend': the thing in hand (or in front, or the one faced) before, during and after."""
     own = re.match(r"(?:his|her|their|my|your|our)\s", p.obj, re.I)  # "texts on his phone": a thing of one's own, in hand
-    link = "with" if own and p.link in ("on", "at") else p.link
+    link = "with" if own and p.link in ("on", "at") else "at" if not own and p.link == "through" else p.link
     held, the = _HELD[link].format(p.obj), _the(p.obj)
     front = link in ("on", "at", "to")
     ready = _join(s, p.scene, held) if front else _comma(_join(s, p.scene), held)
@@ -196,20 +207,31 @@ _ENDS = {"off": "beside", "from": "beside", "out of": "outside", "into": "in", "
          "across": "on the far side of", "along": "at the end of"}
 
 
+# Doings that are no pleasure: the face does not smile through them.
+DISTRESS = {"cry", "sob", "weep", "sneeze", "cough", "scream", "yell", "shout", "shiver", "tremble", "groan", "wince",
+            "gasp", "panic", "sniffle", "yawn", "sigh", "argue", "fight", "struggle", "complain"}
+
+
 def _alone(s: str, v: str, p: Parts, doing: str) -> list[str]:
-    """'sneezes', 'whistles on his way to school', 'steps off the train': the face and the body, no
-    hands at work; one who goes off or into something ends there."""
+    """'sneezes', 'whistles on his way to school', 'waves goodbye to his family', 'steps off the train':
+    the face and the whole body, no hands at work; one spoken to is faced; one who goes off or into
+    something ends there."""
     many = _plural_subject(s) or s.split()[-1].lower() in ("everyone", "everybody", "couple", "pair", "family", "crowd",
                                                             "team", "audience", "group", "band", "choir")
+    face, head, body = ("faces", "heads", "bodies") if many else ("face", "head", "body")
+    to = re.search(r"\bto\s+((?:his|her|their|its|the|a|an|my|our)\s+[\w' -]+)$", p.core, re.I)  # "waves goodbye to his family"
     ready = _join(s, p.scene) if p.scene and not p.core else _join(s, "getting ready to", v, p.core, p.scene)
+    if to:
+        ready = _join(s, p.scene, "facing", to.group(1))
     end = _ENDS.get(p.link) if p.obj else None
     last = _join(s, end, _the(p.obj), p.scene) if end else _comma(doing, "almost there") if re.fullmatch(
-        WHITHER, p.core, re.I) else _comma(_join(s, "pausing", p.scene), "looking up")  # "climbs down", "paddles out"
-    face, head = ("faces", "heads") if many else ("face", "head")
+        WHITHER, p.core, re.I) else _join(s, "smiling at", _the(to.group(1)), p.scene) if to and v not in DISTRESS else \
+        _comma(_join(s, "pausing", p.scene), "looking up")  # "climbs down", "paddles out"
+    feeling = "eyes squeezed shut" if v in DISTRESS else "smiling"
     return [ready, _join(s, "starting to", v, p.core, p.scene), _comma(doing, f"close on the {face}"),
-            _comma(doing, "eyes closed" if not end else "one foot forward"),
-            _comma(doing, f"{head} tilted back" if not end else "looking down"),
-            _comma(doing, f"{head} turned to one side"), _comma(doing, "taking a breath"), last]
+            _comma(doing, "one foot forward" if end else f"the whole {body} in view"),
+            _comma(doing, "looking down" if end else feeling), _comma(doing, f"{head} turned to one side"),
+            _comma(doing, "taking a breath"), last]
 
 
 def person_beats(s: str, v: str, p: Parts) -> Stages:
@@ -250,7 +272,7 @@ def animal_beats(s: str, v: str, p: Parts, head: str) -> Stages:
     start = _join(s, "starting to", v, tail)
     closer = [_join(s, "moving closer to", _the(p.obj), p.scene), start] if near else [start, _comma(doing, body[4])]
     beat = _comma(_join(s, "stopping", p.scene), f"head cocked, {looks} for {_the(p.goal[1])}") \
-        if p.goal and p.goal[0] == "for" else _comma(doing, body[4] if near else body[0])
+        if p.goal and p.goal[0] == "for" else _comma(doing, body[4] if near else "looking around")
     eyes = f"eyes on {_the(p.obj)}" if p.obj and p.link in ("", "on", "at", "around", "through", "with", "under",
                                                              "in", "over") else "looking up"
     texts = [notice, *closer, _comma(doing, body[1]), _comma(doing, body[2]), _comma(doing, body[3]), beat,
@@ -290,7 +312,8 @@ def _toward(s: str, v: str, p: Parts) -> list[str] | None:
     g, goal = ing(v), p.goal[1]
     way = re.sub(r"(?:^|\s+)(?:toward|towards)\s+.*$", "", p.core, flags=re.I)
     going, the = _join(s, g, way, p.scene), _the(goal)  # "taking her first steps, halfway to her father": the goal once
-    return [_comma(_join(s, p.scene), f"{goal} some way off"), _join(s, "starting to", v, p.core, p.scene),
+    here = _join(s, "beside", p.obj, p.scene) if p.obj and not p.link else _join(s, p.scene)  # "nudges a ball toward"
+    return [_comma(here, f"{goal} some way off"), _join(s, "starting to", v, p.core, p.scene),
             _comma(going, f"a long way from {the}"), _comma(going, f"halfway to {the}"), _comma(going, f"closer to {the}"),
             _comma(going, f"only a few steps from {the}"), _comma(going, f"almost within reach of {the}"),
             _join(s, "close to", the, p.scene)]
@@ -299,8 +322,9 @@ def _toward(s: str, v: str, p: Parts) -> list[str] | None:
 def _into(texts: list[str], s: str, v: str, p: Parts) -> list[str]:
     """'casts his line into a lake': the prompt states where the object ends up; the last beats show it there
     ('stacks blocks into a tower' makes the tower: no destination)."""
-    if not p.goal or p.goal[0] not in ("into", "onto") or not p.obj or p.link or v in CREATE_INTO | CHANGE:
-        return texts
+    if not p.goal or p.goal[0] not in ("into", "onto") or not p.obj or p.link or v in CREATE_INTO | CHANGE or \
+            kind(p.obj.split()[-1], "") != "thing" or p.goal[1].split()[0].lower() not in DETERMINERS:
+        return texts  # "tucks her child into bed": no child in hand
     where, goal = ("in" if p.goal[0] == "into" else "on"), p.goal[1]
     return [_comma(_join(s, "beside", goal, p.scene), f"{p.obj} in hand"), *texts[1:-2],
             _join(s, "watching", _the(p.obj), where, goal, p.scene), _comma(_join(s, "beside", _the(goal), p.scene), "smiling")]
@@ -319,6 +343,7 @@ def passive_beats(s: str, v: str, rest: str) -> Stages:
 def beats(s: str, head: str, v: str, rest: str) -> Stages:
     """The fallback staging of 'S Vs REST' for a verb with no staging of its own."""
     p = parts(rest)
+    head = re.split(r"\s(?:in|on|with|of|at|by|near|wearing|holding|carrying)\s", s, flags=re.I)[0].split()[-1]  # a man in a suit
     who = kind(head, rest)
     if who == "person":
         return person_beats(s, v, p)
