@@ -227,7 +227,7 @@ def _alone(s: str, v: str, p: Parts, doing: str) -> list[str]:
     last = _join(s, end, _the(p.obj), p.scene) if end else _comma(doing, "almost there") if re.fullmatch(
         WHITHER, p.core, re.I) else _join(s, "smiling at", _the(to.group(1)), p.scene) if to and v not in DISTRESS else \
         _comma(_join(s, "pausing", p.scene), "looking up")  # "climbs down", "paddles out"
-    feeling = "eyes squeezed shut" if v in DISTRESS else "smiling"
+    feeling = "eyes squeezed shut" if v in DISTRESS else "eyes bright" if v in ("smile", "grin", "beam") else "smiling"
     return [ready, _join(s, "starting to", v, p.core, p.scene), _comma(doing, f"close on the {face}"),
             _comma(doing, "one foot forward" if end else f"the whole {body} in view"),
             _comma(doing, "looking down" if end else feeling), _comma(doing, f"{head} turned to one side"),
