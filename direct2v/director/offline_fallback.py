@@ -125,7 +125,8 @@ def parts(rest: str) -> Parts:
         out.obj = obj[0] if obj else ""
         bare = re.sub(r"\s+(?:%s)$" % WHITHER, "", out.obj, flags=re.I)  # "the basket home", not "its back"
         out.obj = bare if bare.split()[-1].lower() not in DETERMINERS else out.obj
-    if out.obj and out.obj.split(" of ")[0].split()[-1].lower() in NOT_THINGS:
+    if out.obj and (out.obj.split(" of ")[0].split()[-1].lower() in NOT_THINGS or
+                    out.obj.split()[0].lower() in ("itself", "himself", "herself", "themselves", "myself", "each")):
         out.obj = ""  # "raises her hand", "waves goodbye": nothing to hold, look up from or move closer to
     return out
 
@@ -260,6 +261,9 @@ def animal_beats(s: str, v: str, p: Parts, head: str) -> Stages:
     """Notices, closes in, at it with its body, a beat toward its goal, pauses and looks up."""
     g, tail, h = ing(v), _join(p.core, p.scene), head.lower()
     body = _BODY["bird" if h in BIRDS else "other" if h in OTHER_ANIMALS or h.rstrip("s") in OTHER_ANIMALS else "mammal"]
+    many = _plural_subject(s) or h != h.rstrip("s") and h.rstrip("s") in ANIMAL_HEADS
+    if many:  # "two dogs": heads down, tails twitching
+        body = tuple(re.sub(r"\b(head|tail|beak|face)\b", r"\1s", re.sub(r"\bbody\b", "bodies", x)) for x in body)
     doing = _join(s, g, tail)
     near = p.obj and p.link in ("", "on", "at", "around", "through", "with") and not (p.goal and p.goal[1] == p.obj)
     looks = "watching" if h in BIRDS else "listening"
@@ -276,7 +280,7 @@ def animal_beats(s: str, v: str, p: Parts, head: str) -> Stages:
     eyes = f"eyes on {_the(p.obj)}" if p.obj and p.link in ("", "on", "at", "around", "through", "with", "under",
                                                              "in", "over") else "looking up"
     texts = [notice, *closer, _comma(doing, body[1]), _comma(doing, body[2]), _comma(doing, body[3]), beat,
-             _comma(_join(s, "pausing", p.scene), f"head raised, {eyes}")]
+             _comma(_join(s, "pausing", p.scene), f"{'heads' if many else 'head'} raised, {eyes}")]
     return _telling(_toward(s, v, p) or texts, _join(s, ing(v)))
 
 
