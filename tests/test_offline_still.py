@@ -125,3 +125,34 @@ def test_a_lake_shore_has_no_surf_and_a_setting_mid_sentence_goes_last():
     dawn = [f.lower() for f in direct("a quiet lake at dawn with mist over the water and a wooden dock")]
     assert all(f.startswith("a quiet lake with mist over the water and a wooden dock, ") for f in dawn), dawn
     assert len(set(dawn)) == 8 and "first light" in " ".join(dawn)
+
+
+@pytest.mark.parametrize("prompt, seen", [
+    ("cozy cabin interior, fireplace, snow outside the window", "flames"),
+    ("a cute corgi puppy, studio lighting", "its head"),
+    ("cyberpunk city at night, neon lights, rain", "rain"),
+])
+def test_a_scene_told_as_a_list_is_one_scene(prompt, seen):
+    frames = direct(prompt)
+    assert frames.notice == NO_EVENT and all(f.lower().startswith(prompt.lower() + ", ") for f in frames), frames
+    assert any(seen in f for f in frames) and all(a != b for a, b in zip(frames, frames[1:]))
+
+
+@pytest.mark.parametrize("prompt", ["A boy, 10 years old, plays soccer", "a dog, running",
+                                    "a quiet lake at dawn, a fish jumps out of the water"])
+def test_a_list_with_a_verb_of_its_own_is_no_still_scene(prompt):
+    assert not direct(prompt)[0].lower().startswith(prompt.lower() + ", ")
+
+
+@pytest.mark.parametrize("prompt, seen", [
+    ("portrait of an old fisherman", "glancing"), ("a lighthouse during a storm", "rain lashing"),
+    ("a starry night sky over the mountains", "twinkling"), ("a beautiful sunset over the ocean", "touching the horizon"),
+    ("jellyfish glowing in the dark", "tentacles"), ("a rainy night in tokyo", "raindrops"),
+])
+def test_what_a_still_scene_names_moves(prompt, seen):
+    frames = direct(prompt)
+    assert frames.notice == NO_EVENT and any(seen in f for f in frames), frames
+
+
+def test_what_the_prompt_says_is_moving_is_never_still():
+    assert not any("barely moving" in f for f in direct("flowers swaying in the wind"))

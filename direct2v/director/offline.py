@@ -82,6 +82,7 @@ from .offline_grammar import (
     Reader,
     can_be_noun,
     colour_target,
+    find_verb,
     ing,
     lemmas,
     participle,
@@ -780,7 +781,7 @@ def _goes_on_from(texts: list[str], c: Clause, before: list[str]) -> list[str]:
 
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
     """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
-    clauses = read_story(prompt)
+    clauses = [Clause(None, text=prompt)] if _scene_list(prompt) else read_story(prompt)
     if not clauses:  # punctuation only ("!!!"): nothing to read, the words as written
         return [prompt] * num_frames, [""] * num_frames, False
     state = _worded_as_state(prompt, clauses[0]) if len(clauses) == 1 else None
@@ -835,6 +836,24 @@ def _sentence_case(prompt: str) -> str:
     if len(words) < 4 or not (all(w[0].isupper() for w in words) or prompt.isupper()):
         return prompt
     return prompt[:1] + prompt[1:].lower()
+
+
+def _scene_list(prompt: str) -> bool:
+    """Whether `prompt` is one scene told as a list ('cozy cabin interior, fireplace, snow outside the
+    window', 'a cute corgi puppy, studio lighting'): a verbless first piece, then pieces that are
+    no clause of their own (no verb, or a few words without an article)."""
+    parts = [p.split() for p in prompt.split(",") if p.strip()]
+    if len(parts) < 2 or find_verb(parts[0], False) is not None:
+        return False
+    return all((find_verb(p, False) is None or (len(p) <= 3 and not set(w.lower() for w in p) & DETERMINERS)) and
+               not _told(p) for p in parts[1:])
+
+
+def _told(words: list[str]) -> bool:
+    """'plays soccer', 'dances in the rain', 'running': a piece that goes on with a verb of the subject before."""
+    first, nxt = words[0].lower(), (words[1].lower() if len(words) > 1 else "")
+    lemma = (lemmas(first).get("VERB") or ("",))[0]
+    return bool(lemma) and first != lemma and (first.endswith("s") and not nxt.endswith("ing") or first.endswith("ing"))
 
 
 # Processes that, worded as a participle in a scene, only go on ("a cup of tea steaming on a desk").

@@ -116,7 +116,8 @@ SAME = {"nap": "sleep", "doze": "sleep", "snooze": "sleep", "slumber": "sleep", 
         "remain": None, "kneel": "sit", "lean": "sit", "perch": "perch", "roost": "perch", "sleep": "sleep",
         "sit": "sit", "lie": "lie", "wait": "wait", "read": "read", "study": "study", "scroll": "scroll",
         "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "meditate": "meditate", "pray": "meditate", "curl": "lie",
-        "snuggle": "lie", "huddle": "lie", "cuddle": "lie", "hang": None, "live": None}
+        "snuggle": "lie", "huddle": "lie", "cuddle": "lie", "hang": None, "live": None,
+        "glow": None, "shimmer": None, "sparkle": None, "gleam": None, "glisten": None, "bask": "lie"}
 # Ongoing, quiet activities that have no product and no end: the writer draws them as states
 # (never "about to read" / "nearly done reading" / "having just read": an image model draws those alike).
 QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze", "daydream", "nap", "doze", "snooze", "slumber", "relax",
@@ -128,6 +129,15 @@ _VEHICLES = ("bus", "train", "tram", "subway", "car", "taxi", "plane", "ferry", 
 # The motion of what the prompt names, by the word that names it, strongest first (two at most
 # go into one script). "{w}" is the prompt's own word for it.
 ELEMENTS = [
+    ({"sunset", "sundown"},  # the prompt's sunset goes on: the sun goes down
+     ("the sun low in the sky", "the sun sinking toward the horizon", "the sun touching the horizon",
+      "the sun half below the horizon", "the sun almost gone", "the sky glowing after the sun has set")),
+    ({"sunrise"},
+     ("the sky glowing before the sun", "the sun just peeking over the horizon", "the sun half above the horizon",
+      "the sun clearing the horizon", "the sun rising higher", "the sun low in the morning sky")),
+    ({"storm", "stormy", "thunderstorm"},
+     ("dark clouds rolling overhead", "rain lashing down", "a flash of lightning in the distance",
+      "wind whipping the rain sideways", "dark clouds churning", "rain sweeping across in sheets")),
     ({"fire", "campfire", "bonfire", "fireplace", "fireside", "hearth"},
      ("flames flickering low", "flames rising higher", "flames leaping up", "sparks drifting up", "flames swaying",
       "embers glowing under the flames", "flames flickering", "flames settling lower")),
@@ -156,6 +166,12 @@ ELEMENTS = [
     ({"rain", "rainy", "raindrops"},  # on a window only (rain in the open steps its strength: still_setting)
      ("raindrops on the glass", "a raindrop sliding down the glass", "rain streaking the glass",
       "drops gathering on the glass", "rivulets running down the glass", "fresh drops hitting the glass")),
+    ({"rain", "rainy", "raining"},  # in the open (a still scene "in the rain" steps its strength: still_setting)
+     ("rain falling steadily", "raindrops splashing on the ground", "rain streaking down", "ripples spreading in puddles",
+      "raindrops bouncing off the ground", "rain drifting down")),
+    ({"stars", "starry", "starlit"},
+     ("stars twinkling", "a few stars brightening", "stars glittering", "stars twinkling faintly", "a star flickering",
+      "stars glittering overhead")),
     ({"busy", "crowded", "bustling"},
      ("people passing by", "people walking past", "the crowd moving", "people crossing", "people strolling by",
       "the crowd shifting")),
@@ -196,6 +212,8 @@ _WINTRY = {"snowy", "snow", "winter", "wintry", "frozen", "bare"}
 _INDOORS = {"vase", "bouquet", "pot", "room", "kitchen", "table", "shelf", "windowsill"}
 _PLANTED = {"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "wheat",
             "barley", "corn", "rice", "cotton", "crops", "pumpkins", "strawberries", "vines", "grapes"}
+_MOVING = {"swaying", "sway", "sways", "rippling", "flickering", "fluttering", "rustling", "blowing", "windy", "wind",
+           "breeze", "breezy", "waving", "crackling", "dancing"}
 _STILL_WATERS = {"lake", "pond", "pool", "lagoon", "river", "stream", "creek", "brook", "canal", "reservoir"}
 _UNDERWATER = {"deep", "underwater", "reef", "seabed", "depths", "aquarium", "tank"}
 _GLASS = {"window", "windows", "glass", "windshield", "windscreen", "windowpane"}
@@ -319,6 +337,8 @@ def _fits(keys: set[str], beats: tuple[str, ...], words: set[str], subject_head:
         return not words & _COLD
     if "raindrop" in first:
         return bool(words & _GLASS)
+    if "rain falling" in first:
+        return not words & _GLASS
     if "leaves" in " ".join(beats) and words & (_WINTRY | {"pine", "pines", "fir", "spruce"}) or "snow resting" in first and not words & _WINTRY:
         return False
     if "{w} nodding" in " ".join(beats) or "nodding" in " ".join(beats):
@@ -353,11 +373,17 @@ def still_frames(text: str, prompt: str, n: int, head: str = "", person: bool = 
     if mover:
         tracks.append(mover)
     tracks += [t for t in element_moves(prompt, head) if not (mover and t[0].startswith("the water calm"))]
+    if words & _MOVING:  # "flowers swaying in the wind": never "barely moving"
+        tracks = [[b for b in t if not re.search(r"barely moving|\bcalm\b|\bsteady\b|hanging limp", b)] for t in tracks]
     if not tracks or n < 2:
         return None
     return [f"{text}, {', '.join(beats)}" for beats in interleave(tracks[:2], n)]
 
 
+# A picture of someone: the someone is the subject ("portrait of an old fisherman").
+FRAMED = {"portrait", "photo", "photograph", "picture", "painting", "image", "close-up", "closeup", "shot", "view",
+          "drawing", "sketch", "illustration"}
+_MORE_PREPOSITIONS = {"during", "amid", "amidst", "among", "beneath", "within", "underneath", "atop", "like", "near"}
 # A state said by a word after the subject's noun ("a puppy asleep on a rug").
 AFTER_HEAD = {"asleep": "sleep", "awake": None, "alone": None}
 
@@ -366,9 +392,12 @@ def bare_subject(text: str) -> tuple[str, bool, str | None]:
     """A verbless scene's subject: (its head noun, plural, a state its adjective names):
     'a sleeping baby in a crib' -> ('baby', False, 'sleep')."""
     words = text.split()
+    framed = next((k for k in range(len(words) - 2) if words[k].lower() in FRAMED and words[k + 1].lower() == "of"), None)
+    if framed is not None:  # "portrait of an old fisherman": the fisherman
+        words = words[framed + 2:]
     np = []
     for w in words:
-        if w.lower() in PREPOSITIONS | {"and", ","} or w.endswith(","):
+        if w.lower() in PREPOSITIONS | _MORE_PREPOSITIONS | {"and", ","} or w.endswith(","):
             if w.endswith(","):
                 np.append(w.rstrip(","))
             break
@@ -377,7 +406,8 @@ def bare_subject(text: str) -> tuple[str, bool, str | None]:
     after = None
     if len(np) > 1 and np[-1].lower() in AFTER_HEAD:  # "a puppy asleep on a rug"
         after = AFTER_HEAD[np.pop().lower()]
-    head = re.sub(r"[^\w'-]", "", np[-1]) if np else ""
+    owner = next((w[:-2] for w in np if w.lower().endswith("'s")), None)  # "a cat's face": the cat moves
+    head = owner or (re.sub(r"[^\w'-]", "", np[-1]) if np else "")
     state = after or next((SAME[v] for w in np[:-1] for v in lemmas(w.lower()).get("VERB", ())
                   if w.lower().endswith("ing") and SAME.get(v)), None)
     first = words[0].lower() if words else ""
