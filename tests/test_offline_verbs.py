@@ -379,3 +379,31 @@ def test_selling_at_a_stall_and_selling_a_car_is_no_stall():
     assert index(frames, "a customer walking up") < index(frames, "handing hot dogs to a customer at a cart")
     from direct2v.director.offline_verbs import sell
     assert sell("A man", "sell", "his car") is None
+
+
+def test_toasting_a_victory_is_a_toast_with_glasses_not_cooking():
+    frames = script("the team toasts their victory with champagne")
+    assert any("clinking their glasses of champagne" in f for f in frames) and not any("brown" in f for f in frames)
+    assert any("the bagel golden brown" in f for f in script("a teenager toasts a bagel"))
+
+
+def test_a_dig_without_a_place_digs_in_what_the_place_is_made_of():
+    assert any("a small hole in the sand" in f for f in script("a kid digs for treasure on the beach"))
+
+
+def test_a_forklift_lifts_with_forks_and_a_coin_tossed_into_a_fountain_is_a_throw():
+    forklift = script("a forklift lifts a pallet in a warehouse")
+    assert any("forks" in f for f in forklift) and not any(re.search(r"waist|chest|hook|through the air", f) for f in forklift)
+    coin = script("a kid tosses a coin into a fountain")
+    assert coin[-1] == "a kid watching a coin reach a fountain" and not any("thumb" in f for f in coin)
+
+
+def test_feeding_a_carrot_to_a_horse_names_the_carrot_not_as_the_animal():
+    frames = script("a boy feeds a carrot to a horse")
+    assert frames[0] == "a boy holding out a carrot to a horse" and not any("the carrot looking" in f for f in frames)
+
+
+def test_zipping_a_bag_closes_it_and_spreading_on_bare_bread_covers_it():
+    bag = script("a girl zips up her backpack")
+    assert "zipped shut" in bag[-1] and not any("chin" in f or "collar" in f for f in bag)
+    assert any("the bread half covered in peanut butter" in f for f in script("a man spreads peanut butter on bread"))

@@ -23,6 +23,16 @@ _SPOIL = {"snow": "snow", "sand": "sand", "beach": "sand", "dune": "sand", "wood
           "ice": "ice chips", "mud": "mud", "rock": "dust", "stone": "dust", "concrete": "dust"}
 
 
+def _dug(s: str, v: str, tail: str, stuff: str, person: bool) -> list[str]:
+    """A dig with no place of its own ('digs for treasure on the beach'): the hole in the sand."""
+    spoil, doing = stuff[4:], f"{s} {ing(v)}{tail}"
+    return [f"{s} about to {v}{tail}", f"{s} beginning to {v}{tail}", f"{doing}, {spoil} flying up",
+            f"{doing}, a small hole in {stuff}", f"{doing}, the hole in {stuff} getting deeper",
+            f"{doing}, a deep hole in {stuff}, {spoil} piling up",
+            f"{s} beside a deep hole in {stuff}{tail}" if person else f"{s} halfway into a deep hole in {stuff}{tail}",
+            f"{s} looking into a deep hole in {stuff}{tail}"]
+
+
 def dig(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     """'a fox digs under the snow for a mouse', 'a woodpecker pecks at a tree trunk': the hole
     a small dip, deeper, deep; what is dug flying up."""
@@ -30,7 +40,11 @@ def dig(s: str, v: str, rest: str, person: bool) -> list[str] | None:
     parts = split_object(m.group(2)) if m else None
     if v not in DIG or (not parts and rest and not re.match(r"(?:for|with|up)\b", rest, re.I)):
         return None  # "digs a hole" makes a hole (offline_actions.incremental): only the intransitive here
-    prep, (np, after) = (m.group(1).lower(), parts) if parts else ("in", ("the ground", f" {rest}" if rest else ""))
+    if not parts:  # "digs for treasure on the beach": the hole is in what the place is made of
+        stuff = next((x for k, x in (("beach", "the sand"), ("sand", "the sand"), ("snow", "the snow")) if k in rest.lower()),
+                     "the ground")
+        return _dug(s, v, f" {rest}" if rest else "", stuff, person)
+    prep, (np, after) = m.group(1).lower(), parts
     spot = the(np)
     spoil = next((x for k, x in _SPOIL.items() if k in spot.split()[-1].lower()), "dirt")
     # under a fence the hole is under it; under the snow (a stuff dug in) the hole is in it
@@ -60,12 +74,16 @@ def toast(s: str, v: str, rest: str) -> list[str] | None:
     else:  # "toasts the bride", "toast the new year": a glass raised to them
         if rest and not (split_object(rest) or rest.lower().startswith(("at ", "in ", "on ", "to "))):
             return None
+        drink = re.search(r"\s+with\s+(?:some\s+)?(champagne|wine|beer|prosecco|whiskey|juice|cider|sake|coffee)\b", rest, re.I)
+        rest = rest.replace(drink.group(0), "") if drink else rest  # "toasts their victory with champagne": glasses of it
         whom = split_object(rest) if rest and not rest.lower().startswith(("at ", "in ", "on ")) else None
-        glasses = "glasses" if _plural(s) or s.lower().startswith(("two ", "friends", "a couple", "a group")) else "a glass"
+        glasses = "glasses" if _plural(s) or re.match(r"(?:two|three|four|friends|a couple|a group|the team|a team|the "
+                                                      r"family|a family|the guests|guests|everyone)\b", s, re.I) else "a glass"
+        glasses += f" of {drink.group(1).lower()}" if drink else ""
         to, where = (f" to {re.sub(r'^to ', '', whom[0])}", whom[1]) if whom else ("", f" {rest}" if rest else "")
     many = bool(re.search(r"(?:[^s]s|glasses)$", glasses.split(" of ")[0]))  # "glasses" reads as one pair of specs
     lift = f"their {glasses}" if many and not re.match(_DET + r"\s", glasses, re.I) and (
-        _plural(s) or s.lower().startswith(("two ", "a couple"))) else glasses
+        _plural(s) or re.match(r"(?:two|three|a couple|the team|the family)\b", s, re.I)) else glasses
     if not many:  # one glass: raised to someone, no clinking
         return [f"{s} standing with {glasses}{where}", f"{s} lifting {glasses}{where}", f"{s} raising {glasses}{to}{where}",
                 f"{s} holding {glasses} high{to}{where}", f"{s} smiling, {glasses} raised{to}{where}",
@@ -100,6 +118,9 @@ def cast_line(s: str, v: str, rest: str) -> Stages | None:
 # Food over heat browns: seen as sizzling, browning, golden, then lifted off the heat.
 COOK = {"fry": "fried", "grill": "grilled", "roast": "roasted", "sear": "seared", "toast": "toasted",
         "barbecue": "grilled", "broil": "broiled", "brown": "browned", "char": "charred", "pan-fry": "fried"}
+# What is toasted by heat; anything else toasted is drunk to ("toasts the bride").
+_TOASTED = (r"(?:bread|toast|bagels?|buns?|marshmallows?|sandwich(?:es)?|muffins?|waffles?|nuts|almonds|seeds|tortillas?|"
+            r"slices?(?:\s+of\s+\w+)?|croissants?|pitas?|baguette|crumpets?|english\s+muffins?)")
 _HEAT = r"(?:pan|skillet|griddle|wok|grill|barbecue|bbq|campfire|fire|stove|oven|toaster|flame|flames|coals|hotplate)"
 
 
@@ -107,9 +128,8 @@ def cook(s: str, v: str, rest: str) -> list[str] | None:
     """'a man fries bacon in a skillet', 'a father grills burgers in the backyard': the food
     sizzles, browns, is turned over, golden brown, then lifted off the heat."""
     parts = split_object(rest)
-    if v not in COOK or not parts or re.search(r"\b(?:glass|glasses|cups|mugs|drinks|bride|groom|couple)\b",
-                                               parts[0], re.I):
-        return None
+    if v not in COOK or not parts or v == "toast" and not re.search(r"\b%s$" % _TOASTED, parts[0], re.I):
+        return None  # "toasts their victory", "toasts the bride": a toast with glasses
     obj, after = parts
     it, doing = the(obj), f"{s} {ing(v)} {obj}{after}"
     heat = re.search(r"\b(in|on|over|under)\s+((?:%s)\s+(?:[\w'-]+\s+)?%s)\b" % (_DET, _HEAT), after, re.I)
@@ -177,7 +197,7 @@ COVER = {"spread", "sprinkle", "drizzle", "smear", "scatter", "grate", "shake", 
 def cover_with(s: str, v: str, rest: str) -> list[str] | None:
     """'spreads butter on a slice of toast', 'grates cheese over a plate of pasta': the surface
     a little, half, mostly, then all covered."""
-    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(on|onto|over|across|all\s+over)\s+((?:%s)\s+[\w'-]+"
+    m = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+){0,2}?[\w'-]+)\s+(on|onto|over|across|all\s+over)\s+((?:(?:%s)\s+)?[\w'-]+"
                  r"(?:\s+of\s+[\w'-]+|\s+[\w'-]+(?=$|\s+(?:in|at|on|for|with)\b))?)(.*)$" % (_DET, _DET), rest, re.I)
     if v in COVER | {"season", "coat", "top", "glaze", "baste", "salt", "butter", "dust"} and not m:
         return _covered_with(s, v, rest)  # "seasons a steak with salt and pepper": the surface first
@@ -294,8 +314,8 @@ _PLAYING = {"keys": ("fingers resting on the keys", "fingers moving over the key
                     "eyes closed", "the bow lifted at the last note"),
             "drums": ("sticks raised", "sticks a blur", "hitting the cymbal", "head nodding",
                       "sticks lifted at the last beat"),
-            "wind": ("lifting it to the lips", "cheeks full", "leaning back on a high note", "eyes closed",
-                     "lowering it after the last note")}
+            "wind": ("lifting {it} to the lips", "cheeks full", "leaning back on a high note", "eyes closed",
+                     "lowering {it} after the last note")}
 _KIND = {"piano": "keys", "keyboard": "keys", "organ": "keys", "accordion": "keys", "xylophone": "drums",
          "violin": "bow", "cello": "bow", "viola": "bow", "fiddle": "bow", "drums": "drums", "drum": "drums",
          "bongos": "drums", "tambourine": "drums", "flute": "wind", "saxophone": "wind", "sax": "wind",
@@ -311,7 +331,7 @@ def play_music(s: str, v: str, rest: str) -> list[str] | None:
         return None
     obj, after = parts
     kind = _KIND.get(obj.split()[-1].lower(), "strings")
-    beats, doing = _PLAYING[kind], f"{s} playing {obj}{after}"
+    beats, doing = [b.format(it=the(obj)) for b in _PLAYING[kind]], f"{s} playing {obj}{after}"
     seated = kind in ("keys", "drums")  # at the piano, at the drums; a guitar is held
     at = f"{s} at {obj}{after}" if seated else f"{s} holding {obj}{after}"
     return [f"{s} sitting down at {obj}{after}" if seated else f"{s} picking up {obj}{after}", f"{at}, {beats[0]}",
@@ -331,8 +351,8 @@ def lift(s: str, v: str, rest: str) -> list[str] | None:
         return None  # "raises a glass": toast; "raises her hand": a gesture
     obj, after = parts
     it = the(obj)
-    onto = re.match(r"\s+(?:onto|into|on|in)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)
-    if onto:  # "lifts a box onto a truck": up, over to it, set down on it
+    onto = re.match(r"\s+(?:onto|into|on)\s+((?:%s)\s+[\w'-]+)(.*)$" % _DET, after, re.I)
+    if onto and s.split()[-1].lower() not in MACHINES:  # "lifts a box onto a truck": up, over to it, set down on it
         place, when = onto.group(1), onto.group(2)
         return [f"{s} bending down, gripping {obj}{when}", f"{s} lifting {it} off the ground{when}",
                 f"{s} lifting {it} to the waist{when}", f"{s} lifting {it} to the chest{when}",
@@ -343,6 +363,11 @@ def lift(s: str, v: str, rest: str) -> list[str] | None:
                 f"{s} lifting {it} off the ground{after}", f"{s} lifting {it} to the knees{after}",
                 f"{s} lifting {it} to the waist{after}", f"{s} lifting {it} to the chest{after}",
                 f"{s} pushing {it} overhead{after}", f"{s} holding {it} high overhead{after}"]
+    if s.split()[-1].lower() in ("forklift", "excavator", "digger", "loader", "tractor"):  # forks or a bucket, not a hook
+        return [f"{s} in front of {obj}{after}", f"{s} sliding its forks under {obj}{after}",
+                f"{s} lifting {it}, just off the ground{after}", f"{s} lifting {it} a few feet up{after}",
+                f"{s} lifting {it} higher{after}", f"{s} carrying {it} raised high{after}",
+                f"{s} lowering {it}{after}", f"{s} backing away from {it}{after}"]
     return [f"{s} above {obj} on the ground{after}", f"{s} lowering a hook to {obj}{after}",
             f"{s} lifting {it}, just off the ground{after}", f"{s} lifting {it} a few feet up{after}",
             f"{s} lifting {it} higher{after}", f"{s} lifting {it} high above the ground{after}",
@@ -360,7 +385,8 @@ def replace_it(s: str, v: str, rest: str) -> list[str] | None:
     parts = split_object(rest)
     if v not in ("change", "replace", "swap") or not parts or re.match(r"\s*(?:into|to|from)\b", parts[1], re.I) or \
             re.search(r"'s\b|^(?:his|her|their|its|my)\s+(?!(?:\w+\s+)?(?:tire|tyre|wheel|bulb))", parts[0], re.I) or \
-            parts[0].split()[-1].lower() in ("color", "colour", "shape", "mind", "clothes", "direction", "channel"):
+            parts[0].split()[-1].lower() in ("color", "colour", "shape", "mind", "clothes", "direction", "channel", "oil",
+                                             "water", "fluid", "subject", "topic", "plan", "plans", "lanes", "course"):
         return None  # "changes into a butterfly", "changes color": offline._changed
     obj, after = parts
     if " of " in obj:  # "the wheel of his bike": the wheel is changed, on the bike
@@ -431,8 +457,9 @@ def coin_toss(s: str, v: str, rest: str) -> list[str] | None:
     """'a girl flips a coin': on the thumb, spinning up, at the top, falling, caught, looked at
     (a pancake in a pan: offline_actions.flip)."""
     parts = split_object(rest)
-    if v not in ("flip", "toss", "spin") or not parts or not re.search(r"\bcoins?\b", parts[0], re.I):
-        return None
+    if v not in ("flip", "toss", "spin") or not parts or not re.search(r"\bcoins?\b", parts[0], re.I) or \
+            re.match(r"\s+(?:into|at|to|toward|towards|across|over|in)\s", parts[1], re.I):
+        return None  # "tosses a coin into a fountain": a throw (offline_actions.propel)
     obj, after = parts
     it = the(obj)
     return [f"{s} holding {obj} on the thumb{after}", f"{s} flicking {it} up with the thumb{after}",
@@ -460,11 +487,18 @@ def light_small(s: str, v: str, rest: str) -> list[str] | None:
 def feed_one(s: str, v: str, rest: str) -> list[str] | None:
     """'a little girl feeds a goat at a petting zoo': one animal comes up and eats from the hand
     (a flock gathers round: offline_actions.feed)."""
-    parts = split_object(rest)
+    given = re.match(r"((?:%s\s+)?(?:[\w'-]+\s+)?[\w'-]+)\s+to\s+(.+)$" % _DET, rest, re.I)  # "a carrot to a horse"
+    parts = split_object(given.group(2) if given else rest)
     if v != "feed" or not parts or _plural(parts[0]) or not re.match(r"(?:a|an|the|her|his|their)\s", parts[0], re.I):
         return None
     obj, after = parts
-    it = the(obj)
+    it, food = the(obj), given.group(1) if given else "food"
+    if given:  # the food held out, the animal comes and takes it
+        bite = the(food)
+        return [f"{s} holding out {food} to {obj}{after}", f"{s} holding out {bite}, {it} looking up{after}",
+                f"{s} holding out {bite}, {it} coming closer{after}", f"{s} holding out {bite}, {it} sniffing {bite}{after}",
+                f"{s} feeding {bite} to {obj}{after}, {it} taking a first bite", f"{s} feeding {bite} to {obj}{after}, "
+                f"{it} chewing", f"{s} holding out the last of {bite} to {obj}{after}", f"{s} smiling, {it} chewing{after}"]
     if it.split()[-1].lower() in PEOPLE:  # a baby is fed with a spoon, not from the hand
         return [f"{s} holding out a spoon to {obj}{after}", f"{s} holding out a spoon, {it} opening wide{after}",
                 f"{s} feeding {obj}{after}, {it} taking a first bite", f"{s} feeding {obj}{after}, {it} chewing",
@@ -558,7 +592,8 @@ def wear(s: str, v: str, rest: str) -> list[str] | None:
     """'a puppy chews on a shoe', 'a cat scratches a post': a few marks, more, the thing worn ragged."""
     parts = split_object(re.sub(r"^(?:on|at)\s+", "", rest, flags=re.I))
     if v not in WEAR or not parts or re.match(r"(?:its|his|her|their)\s", parts[0], re.I) and v == "scratch" or \
-            v in ("chew", "nibble") and not re.match(r"(?:on|at)\s", rest, re.I):
+            v in ("chew", "nibble") and not re.match(r"(?:on|at)\s", rest, re.I) and not re.search(
+                r"\b(?:bone|shoe|slipper|sock|toy|stick|cable|pencil|rope|ball|cord|chair|leg|boot|sandal|remote)s?\b", rest, re.I):
         return None  # "scratches its ear", "chews grass" (eating: offline_actions.consume): no marks left
     obj, after = parts
     it, mark = the(obj), "tooth marks" if v in ("chew", "gnaw", "nibble") else "scratches"
@@ -660,6 +695,11 @@ def zip_up(s: str, v: str, rest: str) -> list[str] | None:
         return None
     obj, after = m.group(1), m.group(2)
     it, part = the(obj), "the zipper" if v == "zip" else "the buttons"
+    if v == "zip" and re.search(r"(?:bag|backpack|suitcase|case|tent|purse|pouch|pencil\s+case|luggage)$", obj, re.I):
+        return [f"{s} beside {obj} open{after}", f"{s} pulling {part} of {it}{after}"] + [
+            f"{s} zipping up {obj}{after}, {it} {x}" for x in ("a quarter closed", "half closed", "mostly closed",
+                                                               "nearly closed")] + [
+            f"{s} with {it} zipped shut{after}", f"{s} lifting {it}, zipped shut{after}"]
     if v == "button":
         return [f"{s} with {obj} open{after}"] + [f"{s} buttoning up {obj}{after}, {x} of {part} done" for x in (
             "the first", "a few", "half", "most", "all but one")] + [f"{s} with {it} buttoned up{after}",
