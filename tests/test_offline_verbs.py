@@ -407,3 +407,9 @@ def test_zipping_a_bag_closes_it_and_spreading_on_bare_bread_covers_it():
     bag = script("a girl zips up her backpack")
     assert "zipped shut" in bag[-1] and not any("chin" in f or "collar" in f for f in bag)
     assert any("the bread half covered in peanut butter" in f for f in script("a man spreads peanut butter on bread"))
+
+
+def test_first_steps_without_a_way_are_steps_away_from_holding_on():
+    frames = script("a baby takes her first steps in the living room")
+    assert all("in the living room" in f for f in frames)
+    assert index(frames, "holding on") < index(frames, "first wobbly step") < index(frames, "a few steps forward")

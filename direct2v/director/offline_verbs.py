@@ -256,10 +256,12 @@ def drink_from(s: str, v: str, rest: str, person: bool) -> list[str] | None:
 def take(s: str, v: str, rest: str) -> list[str] | None:
     """'takes her first steps toward her father' is a walk toward him (offline_actions.where);
     'takes a photo of the sunset' is a photograph; 'takes a bite of an apple' is eating it."""
-    steps = re.match(r"(?:(?:%s)\s+)?(?:first\s+|few\s+|small\s+|wobbly\s+|shaky\s+|tiny\s+)*steps?\s+(.+)$" % _DET,
+    steps = re.match(r"(?:(?:%s)\s+)?(?:first\s+|few\s+|small\s+|wobbly\s+|shaky\s+|tiny\s+)*steps?\b\s*(.*)$" % _DET,
                      rest, re.I)
     if v != "take":
         return None
+    if steps and (not steps.group(1) or re.match(r"(?:in|on|at)\s", steps.group(1), re.I)):
+        return _first_steps(s, f" {steps.group(1)}" if steps.group(1) else "")
     if steps:
         return where(s, "walk", steps.group(1), True) or _path_like(s, steps.group(1))
     selfie = re.match(r"(?:a|another)\s+(?:quick\s+)?selfie\b(.*)$", rest, re.I)
@@ -274,6 +276,14 @@ def take(s: str, v: str, rest: str) -> list[str] | None:
         return consume(s, "eat" if bite.group(1).lower() == "bite" else "drink", bite.group(2))
     return photograph(s, "photograph", re.sub(r"^(?:a|an|some)\s+(?:quick\s+)?(?:photo|picture|photograph|snapshot|"
                                               r"selfie|pic)s?\s+(?:of\s+)?", "", rest, flags=re.I), rest)
+
+
+def _first_steps(s: str, at: str) -> list[str]:
+    """'a baby takes her first steps (in the living room)': standing, letting go, a step, a few."""
+    return [f"{s} standing{at}, holding on", f"{s} letting go{at}, arms out", f"{s} lifting a foot{at}, wobbling",
+            f"{s} taking a first wobbly step{at}", f"{s} taking a second step{at}, arms out",
+            f"{s} a few steps forward{at}, wobbling", f"{s} walking a few steps forward{at}",
+            f"{s} standing steady{at}, a few steps from the start"]
 
 
 def _path_like(s: str, way: str) -> list[str] | None:
