@@ -131,3 +131,11 @@ def test_body_parts_words_and_people_are_not_handled_as_things(prompt, never):
 def test_one_spoken_to_is_faced_and_smiled_at():
     frames = fallback("a man waves goodbye to his family at the airport")
     assert frames[0] == "a man at the airport facing his family" and frames[-1] == "a man smiling at his family at the airport"
+
+
+def test_a_scene_one_moves_across_is_where_one_stands_still_and_fishing_off_a_pier_stays_on_it():
+    penguin = fallback("a penguin slides on its belly across the ice")
+    assert penguin[0].startswith("a penguin on the ice") and penguin[-1].startswith("a penguin pausing on the ice")
+    assert not any("noticing its belly" in f for f in penguin)
+    pier = fallback("a man is fishing off a pier at sunset")
+    assert pier[0] == "a man on a pier at sunset" and not any("beside the pier" in f for f in pier)

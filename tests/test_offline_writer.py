@@ -148,7 +148,7 @@ burst fall play ring rage once""".split())
 FALLBACK = set("""looking leaning smiling hands hand eyes face faces closed tilted turned one breath pausing raised
 head cocked tail twitching body still tense wings open beak feathers ruffled noticing listening stopping slowly
 first speed having rest foot forward facing front outside aboard within reach few steps some off closer bent there
-long squeezed shut whole view bodies bright""".split())
+long squeezed shut whole view bodies bright out""".split())
 # The writer's own words: staging, the arrival, the camera. Everything else must come from the prompt.
 OWN = set("""beginning to be being partly mostly fully half two together no longer about starting beside in at a fall
 slightly almost just begun quarter quarters three nearly finished done finishing having middle of more than halfway

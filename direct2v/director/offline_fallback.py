@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .offline_actions import Stages, ranked, split_object
-from .offline_grammar import ANIMALS, CHANGE, CREATE_INTO, DETERMINERS, PEOPLE, ing, lemmas, participle
+from .offline_grammar import ANIMALS, CHANGE, CREATE_INTO, DETERMINERS, GOING, PEOPLE, ing, is_plural_noun, lemmas, participle
 
 # People the grammar's short PEOPLE list (made for "it"/"she") leaves out: roles and trades
 # that everyday prompts start with. A person works with the hands; an animal with its body.
@@ -65,7 +65,8 @@ _WHITHER = r"^\s*(?:%s)\b" % WHITHER
 # Objects that are no thing in the picture to look at, hold or work on: the body's own parts, and
 # what is said or done ("whispers a secret", "waves goodbye", "takes her first steps").
 NOT_THINGS = set("""back head hand hands arm arms leg legs foot feet tail paw paws wing wings fur hair face eyes
-teeth tongue nose ears neck shoulders body secret goodbye hello joke story song question answer speech prayer
+teeth tongue nose ears neck shoulders body belly stomach chest knees fingers toes lips mouth claws horns trunk
+whiskers mane moves routine lines lesson homework secret goodbye hello joke story song question answer speech prayer
 wish word words lie promise step steps turn break call breath sigh nap look glance bow""".split())
 
 
@@ -78,6 +79,12 @@ class Parts:
     core: str = ""  # the verb's own words before the scene ("a tire", "through her phone", "under the snow")
     goal: tuple[str, str] | None = None  # ("toward", "her father"), ("for", "a mouse"), ("into", "a lake")
     scene: str = ""  # where and when, as written: "on the bus", "at dinner", "in a river at dawn"
+
+    @property
+    def at(self) -> str:
+        """The scene for a frame where the subject is not moving: 'across the ice' -> 'on the ice'."""
+        return re.sub(r"^through\b", "in", re.sub(r"^(?:across|along|around|over)\b", "on", self.scene, flags=re.I),
+                      flags=re.I)
 
 
 def kind(head: str, rest: str) -> str:
@@ -150,7 +157,7 @@ def _noun_start(words: str) -> bool:
 def _plural_subject(s: str) -> bool:
     first = s.split()[0].lower()
     return first in {"two", "three", "four", "five", "several", "many", "some"} or bool(
-        re.search(r"\band\b", s)) or s.split()[-1].lower() in ("people", "children", "kids", "friends", "men", "women")
+        re.search(r"\band\b", s)) or is_plural_noun(s.split()[-1])
 
 
 def _join(*bits: str) -> str:
@@ -194,15 +201,18 @@ def _with_thing(s: str, v: str, p: Parts, doing: str) -> list[str]:
     link = "with" if own and p.link in ("on", "at") else "at" if not own and p.link == "through" else p.link
     held, the = _HELD[link].format(p.obj), _the(p.obj)
     front = link in ("on", "at", "to")
-    ready = _join(s, p.scene, held) if front else _comma(_join(s, p.scene), held)
+    ready = _join(s, p.at, held) if front else _comma(_join(s, p.at), held)
     after = _join(s, "stepping back from", the, p.scene) if link in ("on", "at") else _join(s, "looking up from", the, p.scene) \
-        if own else _comma(_join(s, "leaning back", p.scene), "smiling" if front else f"{held}, smiling")
-    last = _comma(_join(s, "pausing", p.scene), f"smiling at {the}" if p.link == "to" else f"looking at {the}")
+        if own else _comma(_join(s, "leaning back", p.at), "smiling" if front else f"{held}, smiling")
+    last = _comma(_join(s, "pausing", p.at), f"smiling at {the}" if p.link == "to" else f"looking at {the}")
     return [ready, _join(s, "starting to", v, p.core, p.scene), _comma(doing, "close on the hands"),
             _join(s, "leaning in,", ing(v), p.core, p.scene), _comma(doing, f"eyes on {the}"),
             _comma(doing, "smiling" if p.link in ("with", "to") else "head bent"), after, last]
 
 
+# Verbs of going the grammar's GOING leaves out: one who goes off, out of or into something ends there.
+ON_THE_WAY = {"step", "get", "move", "slide", "roll", "waltz", "dance", "skate", "glide", "march", "stroll", "wander",
+              "tiptoe", "limp", "stumble", "scramble", "wriggle", "squeeze", "slip"}
 # Where one who goes off, out of or into something is at the end (the prompt says so).
 _ENDS = {"off": "beside", "from": "beside", "out of": "outside", "into": "in", "onto": "on", "aboard": "aboard", "in": "in",
          "across": "on the far side of", "along": "at the end of"}
@@ -221,17 +231,21 @@ def _alone(s: str, v: str, p: Parts, doing: str) -> list[str]:
                                                             "team", "audience", "group", "band", "choir")
     face, head, body = ("faces", "heads", "bodies") if many else ("face", "head", "body")
     to = re.search(r"\bto\s+((?:his|her|their|its|the|a|an|my|our)\s+[\w' -]+)$", p.core, re.I)  # "waves goodbye to his family"
-    ready = _join(s, p.scene) if p.scene and not p.core else _join(s, "getting ready to", v, p.core, p.scene)
+    ready = _join(s, p.at) if p.scene and not p.core else _join(s, "getting ready to", v, p.core, p.scene)
     if to:
         ready = _join(s, p.scene, "facing", to.group(1))
-    end = _ENDS.get(p.link) if p.obj else None
-    last = _join(s, end, _the(p.obj), p.scene) if end else _comma(doing, "almost there") if re.fullmatch(
+    end = _ENDS.get(p.link) if p.obj and v in GOING | ON_THE_WAY else None
+    still = p.obj and p.link in ("off", "from") and not end  # "fishes off a pier": on it, all along
+    if still:
+        ready, end = _join(s, "on", p.obj, p.scene), "on"
+    last = _comma(_join(s, "pausing on", _the(p.obj), p.scene), "looking out") if still else \
+        _join(s, end, _the(p.obj), p.scene) if end else _comma(doing, "almost there") if re.fullmatch(
         WHITHER, p.core, re.I) else _join(s, "smiling at", _the(to.group(1)), p.scene) if to and v not in DISTRESS else \
-        _comma(_join(s, "pausing", p.scene), "looking up")  # "climbs down", "paddles out"
+        _comma(_join(s, "pausing", p.at), "looking up")  # "climbs down", "paddles out"
     feeling = "eyes squeezed shut" if v in DISTRESS else "eyes bright" if v in ("smile", "grin", "beam") else "smiling"
     return [ready, _join(s, "starting to", v, p.core, p.scene), _comma(doing, f"close on the {face}"),
-            _comma(doing, "one foot forward" if end else f"the whole {body} in view"),
-            _comma(doing, "looking down" if end else feeling), _comma(doing, f"{head} turned to one side"),
+            _comma(doing, "one foot forward" if end and not still else f"the whole {body} in view"),
+            _comma(doing, "looking down" if end and not still else feeling), _comma(doing, f"{head} turned to one side"),
             _comma(doing, "taking a breath"), last]
 
 
@@ -268,11 +282,11 @@ def animal_beats(s: str, v: str, p: Parts, head: str) -> Stages:
     near = p.obj and p.link in ("", "on", "at", "around", "through", "with") and not (p.goal and p.goal[1] == p.obj)
     looks = "watching" if h in BIRDS else "listening"
     if p.goal and p.goal[0] == "for":
-        notice = _comma(_join(s, p.scene), f"{body[0]}, {looks} for {p.goal[1]}")
+        notice = _comma(_join(s, p.at), f"{body[0]}, {looks} for {p.goal[1]}")
     elif near:
         notice = _join(s, "noticing", p.obj, p.scene)
     else:
-        notice = _comma(_join(s, p.scene), body[0]) if p.scene else _comma(s, f"{body[0]}, about to {v} {tail}".strip())
+        notice = _comma(_join(s, p.at), body[0]) if p.scene else _comma(s, f"{body[0]}, about to {v} {tail}".strip())
     start = _join(s, "starting to", v, tail)
     closer = [_join(s, "moving closer to", _the(p.obj), p.scene), start] if near else [start, _comma(doing, body[4])]
     beat = _comma(_join(s, "stopping", p.scene), f"head cocked, {looks} for {_the(p.goal[1])}") \
@@ -280,7 +294,7 @@ def animal_beats(s: str, v: str, p: Parts, head: str) -> Stages:
     eyes = f"eyes on {_the(p.obj)}" if p.obj and p.link in ("", "on", "at", "around", "through", "with", "under",
                                                              "in", "over") else "looking up"
     texts = [notice, *closer, _comma(doing, body[1]), _comma(doing, body[2]), _comma(doing, body[3]), beat,
-             _comma(_join(s, "pausing", p.scene), f"{'heads' if many else 'head'} raised, {eyes}")]
+             _comma(_join(s, "pausing", p.at), f"{'heads' if many else 'head'} raised, {eyes}")]
     return _telling(_toward(s, v, p) or texts, _join(s, ing(v)))
 
 
@@ -296,7 +310,7 @@ def thing_beats(s: str, v: str, p: Parts) -> Stages:
     instant doing ends done, anything else goes on."""
     g, tail = ing(v), _join(p.core, p.scene)
     doing = _join(s, g, tail)
-    first = _join(s, p.scene) if p.scene and not p.core else _join(s, "near", p.obj, _after_object(p), p.scene) \
+    first = _join(s, p.at) if p.scene and not p.core else _join(s, "near", p.obj, _after_object(p), p.scene) \
         if p.obj and not p.link else _join(s, "about to", v, tail)
     the = _the(s[:1].lower() + s[1:])
     if v in INSTANT:  # "it breaks a window", "a bus stops at the corner": about to, doing it, done
@@ -316,7 +330,7 @@ def _toward(s: str, v: str, p: Parts) -> list[str] | None:
     g, goal = ing(v), p.goal[1]
     way = re.sub(r"(?:^|\s+)(?:toward|towards)\s+.*$", "", p.core, flags=re.I)
     going, the = _join(s, g, way, p.scene), _the(goal)  # "taking her first steps, halfway to her father": the goal once
-    here = _join(s, "beside", p.obj, p.scene) if p.obj and not p.link else _join(s, p.scene)  # "nudges a ball toward"
+    here = _join(s, "beside", p.obj, p.at) if p.obj and not p.link else _join(s, p.at)  # "nudges a ball toward"
     return [_comma(here, f"{goal} some way off"), _join(s, "starting to", v, p.core, p.scene),
             _comma(going, f"a long way from {the}"), _comma(going, f"halfway to {the}"), _comma(going, f"closer to {the}"),
             _comma(going, f"only a few steps from {the}"), _comma(going, f"almost within reach of {the}"),
