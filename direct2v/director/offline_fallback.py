@@ -83,7 +83,7 @@ class Parts:
     @property
     def at(self) -> str:
         """The scene for a frame where the subject is not moving: 'across the ice' -> 'on the ice'."""
-        return re.sub(r"^through\b", "in", re.sub(r"^(?:across|along|around|over)\b", "on", self.scene, flags=re.I),
+        return re.sub(r"^through\b", "in", re.sub(r"^(?:across|along|around)\b", "on", self.scene, flags=re.I),
                       flags=re.I)
 
 
