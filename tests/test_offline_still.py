@@ -156,3 +156,15 @@ def test_what_a_still_scene_names_moves(prompt, seen):
 
 def test_what_the_prompt_says_is_moving_is_never_still():
     assert not any("barely moving" in f for f in direct("flowers swaying in the wind"))
+
+
+@pytest.mark.parametrize("prompt, seen, never", [
+    ("a woman in a red dress standing on a balcony", "glancing", "shot"),  # the woman moves, not the dress
+    ("A sunflower field under a blue sky", "sunflowers", "grass"),
+    ("a turtle on a rock", "blinking", "fins"),
+    ("a boy sitting at his desk doing homework", "page", "looking ahead"),
+    ("a dog resting its head on its owner's lap", "ears", "paws"),
+])
+def test_the_subject_and_its_scene_are_read_for_what_they_are(prompt, seen, never):
+    text = " ".join(direct(prompt)).lower()
+    assert seen in text and never not in text, text

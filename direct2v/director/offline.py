@@ -889,7 +889,8 @@ def _still(c: Clause, text: str, prompt: str, n: int) -> list[str] | None:
     if c.subject is None:
         head, many, state = bare_subject(c.text)
         return still_frames(text, prompt, n, head, False, many, state)
-    return still_frames(text, prompt, n, c.subject.head, c.subject.person, c.subject.plural, c.verb, c.rest)
+    head = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0].split()[-1]  # "a woman in a red dress": woman
+    return still_frames(text, prompt, n, head, c.subject.person, c.subject.plural, c.verb, c.rest)
 
 
 def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> tuple[list[str], bool]:

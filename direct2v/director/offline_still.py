@@ -29,8 +29,8 @@ TAILED = BEASTS - set("koala bear cub panda gorilla chimpanzee sloth pig piglet 
 BIRDS = set("""bird owl eagle hawk falcon swan duck duckling goose parrot robin sparrow pigeon dove seagull gull crow
 raven heron egret stork crane flamingo penguin hummingbird kingfisher peacock chicken hen rooster chick woodpecker
 blackbird finch magpie cardinal bluejay jay vulture pelican puffin""".split())
-SWIMMERS = set("fish goldfish koi whale dolphin shark turtle octopus seal manta stingray clownfish".split())
-FROGS = set("frog toad lizard gecko iguana chameleon snake".split())
+SWIMMERS = set("fish goldfish koi whale dolphin shark octopus seal manta stingray clownfish".split())
+FROGS = set("frog toad lizard gecko iguana chameleon snake turtle tortoise".split())
 WINGS = set("butterfly moth dragonfly".split())
 VESSELS = set("boat sailboat ship yacht canoe kayak rowboat ferry raft gondola dinghy".split())
 # People the grammar's PEOPLE list does not name (it only tells a person from a thing for "it").
@@ -188,7 +188,8 @@ ELEMENTS = [
     ({"grass", "meadow", "field", "wheat", "hay", "reeds", "prairie", "barley", "corn"},
      ("the {g} barely moving", "the {g} rippling", "the {g} swaying", "a ripple running through the {g}", "the {g} bending",
       "the {g} settling")),
-    ({"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions"},
+    ({"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "sunflower",
+      "wildflower", "tulip", "poppy", "daisy", "dandelion"},
      ("the {w} barely moving", "the {w} nodding", "the {w} swaying", "the {w} trembling", "the {w} bending",
       "the {w} settling")),
     ({"fish", "goldfish", "koi"},
@@ -215,6 +216,9 @@ _PLANTED = {"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisie
 _MOVING = {"swaying", "sway", "sways", "rippling", "flickering", "fluttering", "rustling", "blowing", "windy", "wind",
            "breeze", "breezy", "waving", "crackling", "dancing"}
 _STILL_WATERS = {"lake", "pond", "pool", "lagoon", "river", "stream", "creek", "brook", "canal", "reservoir"}
+_PLURAL_PLANTS = {"sunflower": "sunflowers", "flower": "flowers", "wildflower": "wildflowers", "tulip": "tulips",
+                  "poppy": "poppies", "daisy": "daisies", "dandelion": "dandelions"}
+_PLANTED |= set(_PLURAL_PLANTS)
 _UNDERWATER = {"deep", "underwater", "reef", "seabed", "depths", "aquarium", "tank"}
 _GLASS = {"window", "windows", "glass", "windshield", "windscreen", "windowpane"}
 
@@ -283,6 +287,8 @@ def _doing(verb: str | None, rest: str) -> tuple[str | None, str]:
     sitting is where), 'lying in bed looking at her phone' is looking at the phone."""
     later = re.search(r"\b([a-z]+ing)\b\s*(.*)$", rest)
     lemma = (lemmas(later.group(1)).get("VERB") or ("",))[0] if later else ""
+    if lemma == "do" and re.match(r"(?:his|her|their|some)?\s*homework\b", later.group(2)):
+        lemma = "study"  # "sitting at his desk doing homework"
     return (lemma, later.group(2)) if later and SAME.get(lemma) else (verb, rest)
 
 
@@ -298,6 +304,8 @@ def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest:
     if state == "stare" and kind == "person" and re.search(r"\b(?:phone|screen|laptop|tablet|computer)\b", rest, re.I):
         state = "scroll"  # "looking at her phone"
     beats = _moves(kind, state) or ()
+    if re.search(r"\bhead\s+(?:on|in|against)\b", rest):  # "resting its head on its owner's lap": it stays there
+        beats = tuple(b for b in beats if "head" not in b)
     out = [b for b in (_fill(x, rest, words) for x in beats) if b]
     if plural:  # "two swans": their heads
         out = [re.sub(r"\bits (head|shoulder|grip|nose|ear|paw)\b", r"their \1s", b) for b in out]
@@ -317,6 +325,7 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
         if hit is None or not _fits(keys, beats, seen, subject_head):
             continue
         word = {"misty": "mist", "foggy": "fog", "hazy": "haze"}.get(hit, hit)
+        word = _PLURAL_PLANTS.get(word, word)  # "a sunflower field": the sunflowers
         grass = word if word not in ("meadow", "field", "prairie") else "grass"
         if grass == "grass" and word != "grass" and seen & _PLANTED:
             continue  # "a field of sunflowers" is no field of grass: the sunflowers move
