@@ -168,3 +168,11 @@ def test_what_the_prompt_says_is_moving_is_never_still():
 def test_the_subject_and_its_scene_are_read_for_what_they_are(prompt, seen, never):
     text = " ".join(direct(prompt)).lower()
     assert seen in text and never not in text, text
+
+
+def test_rain_around_a_quiet_subject_comes_on_while_it_moves_and_snow_or_fog_stay():
+    cat = [f.lower() for f in direct("A cat watches the rain through a window")]
+    assert "first drops" in cat[0] and "heavy" in " ".join(cat[-3:]) and any("ears" in f for f in cat)
+    for prompt in ("a dog sitting in the snow", "a man standing in the fog"):
+        frames = [f.lower() for f in direct(prompt)]
+        assert all(f.startswith(prompt) for f in frames) and not any("first" in f or "deep" in f for f in frames), frames

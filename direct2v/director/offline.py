@@ -90,7 +90,7 @@ from .offline_grammar import (
     plural,
     recoloured,
 )
-from .offline_still import LOOKING, QUIET, bare_subject, still_frames
+from .offline_still import LOOKING, QUIET, bare_subject, still_frames, subject_moves
 from .offline_verbs import DIG, everyday
 from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 
@@ -422,7 +422,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
         return _settling(s, v, tail, now), 0.75
     # going on all the time, or the scene a later event happens in; a quiet activity alone ("a girl reads") too
     if (v in STATES and not drifting) or c.background or (v in QUIET and first and final):
-        return ([now] if c.background or marked else thickening(now) or [now]), 1.0
+        return ([now] if c.background or marked else _with_moves(thickening(now), c, first and final) or [now]), 1.0
     return _doing(c, s, v, rest, first, over_time, marked)
 
 
@@ -881,6 +881,20 @@ def _worded_as_state(prompt: str, c: Clause) -> str | None:
             not re.search(r"\baway\b", c.rest):  # "two cats curled up together on a blanket"
         return f"{c.subject.np} {word}{tail}"
     return None
+
+
+def _with_moves(texts: list[str] | None, c: Clause, alone: bool) -> list[str] | None:
+    """'a woman waits at a bus stop in the rain' as the rain comes on: she moves a little too
+    (offline_still.subject_moves), so the frames differ in more than the rain's adjective."""
+    if not texts or not alone or c.subject is None:
+        return texts
+    head = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0].split()[-1]
+    moves = subject_moves(head, c.subject.person, c.subject.plural, c.verb, c.rest, set(re.findall(r"[a-z]+", c.rest)))
+    if len(moves) < len(texts):
+        return texts
+    if not re.search(r"\b(?:rain|drizzle)\b", texts[0]):
+        return None  # snow or fog the subject is in need not be falling or coming: it stays, the subject moves
+    return [f"{t}, {m}" for t, m in zip(texts, moves)]
 
 
 def _still(c: Clause, text: str, prompt: str, n: int) -> list[str] | None:
