@@ -129,6 +129,9 @@ _VEHICLES = ("bus", "train", "tram", "subway", "car", "taxi", "plane", "ferry", 
 # The motion of what the prompt names, by the word that names it, strongest first (two at most
 # go into one script). "{w}" is the prompt's own word for it.
 ELEMENTS = [
+    ({"fireworks", "firework"},
+     ("a firework bursting open", "sparks spreading wide", "sparks falling and fading", "a new firework bursting",
+      "bursts of color across the sky", "trails of sparks drifting down")),
     ({"sunset", "sundown"},  # the prompt's sunset goes on: the sun goes down
      ("the sun low in the sky", "the sun sinking toward the horizon", "the sun touching the horizon",
       "the sun half below the horizon", "the sun almost gone", "the sky glowing after the sun has set")),
