@@ -176,3 +176,10 @@ def test_rain_around_a_quiet_subject_comes_on_while_it_moves_and_snow_or_fog_sta
     for prompt in ("a dog sitting in the snow", "a man standing in the fog"):
         frames = [f.lower() for f in direct(prompt)]
         assert all(f.startswith(prompt) for f in frames) and not any("first" in f or "deep" in f for f in frames), frames
+
+
+def test_a_woman_or_a_man_moves_her_or_his_own_body():
+    assert any("turning his head" in f for f in direct("an old man sits on a bench"))
+    assert any("her lap" in f for f in direct("a woman sits in a cafe by the window"))
+    student = " ".join(direct("a student studies at a desk in the library"))
+    assert " his " not in student and " her " not in student  # nothing says which

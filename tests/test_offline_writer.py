@@ -159,7 +159,8 @@ turning light puddle sky an from low angle on and most change gently harder vigo
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
     w for x in (*AFAR, *AT_EDGE) for w in re.findall(r"[a-z]+", x)} | {
     w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)} | {
-    w for beats in (*MOVES.values(), *SLOTS.values(), *THICKENING.values()) for x in beats for w in re.findall(r"[a-z]+", x)}
+    w for beats in (*MOVES.values(), *SLOTS.values(), *THICKENING.values()) for x in beats for w in re.findall(r"[a-z]+", x)} | {
+    "her", "his"}  # a woman's or a man's own head, lap, arms (offline_still._pronoun)
 OWN |= {"reach", "there"}  # offline_actions.propel "watching the ball reach a receiver", where "halfway there"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .offline_grammar import DETERMINERS, PEOPLE, PREPOSITIONS, lemmas
+from .offline_grammar import DETERMINERS, FEMALE, MALE, PEOPLE, PREPOSITIONS, lemmas
 
 # What a living subject is decides how it moves: heads by kind (plural forms are lemmatized first).
 BEASTS = set("""fox dog puppy pup cat kitten wolf deer fawn horse pony foal lion lioness tiger leopard cheetah jaguar
@@ -295,6 +295,21 @@ def _doing(verb: str | None, rest: str) -> tuple[str | None, str]:
     return (lemma, later.group(2)) if later and SAME.get(lemma) else (verb, rest)
 
 
+_BODY = ("head", "lap", "chin", "eyes", "arms", "face", "legs", "knees", "shoulders")
+
+
+def _pronoun(head: str, rest: str) -> str | None:
+    """'her' or 'his' for a person the prompt says is a woman or a man (by the noun or its own
+    'her'/'his'), else None (the body's parts keep 'the')."""
+    h = head.lower()
+    said = re.findall(r"\b(her|his)\b", rest.lower())
+    if h in FEMALE or said[:1] == ["her"]:
+        return "her"
+    if h in MALE or said[:1] == ["his"]:
+        return "his"
+    return None
+
+
 def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest: str, words: set[str]) -> list[str]:
     """A living subject's small movements while it does `verb` (a lemma; None for a bare subject)."""
     kind = _kind(head, person)
@@ -310,6 +325,9 @@ def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest:
     if re.search(r"\bhead\s+(?:on|in|against)\b", rest):  # "resting its head on its owner's lap": it stays there
         beats = tuple(b for b in beats if "head" not in b)
     out = [b for b in (_fill(x, rest, words) for x in beats) if b]
+    own = _pronoun(head, rest) if kind == "person" and not plural else None
+    if own:  # "a woman ..., turning her head", "an old man ..., hands resting in his lap"
+        out = [re.sub(r"\bthe (%s)\b" % "|".join(_BODY), rf"{own} \1", b) for b in out]
     if plural:  # "two swans": their heads
         out = [re.sub(r"\bits (head|shoulder|grip|nose|ear|paw)\b", r"their \1s", b) for b in out]
         out = [re.sub(r"\bits\b", "their", b) for b in out]
