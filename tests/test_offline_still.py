@@ -183,3 +183,17 @@ def test_a_woman_or_a_man_moves_her_or_his_own_body():
     assert any("her lap" in f for f in direct("a woman sits in a cafe by the window"))
     student = " ".join(direct("a student studies at a desk in the library"))
     assert " his " not in student and " her " not in student  # nothing says which
+
+
+@pytest.mark.parametrize("prompt", ["palm trees on a tropical beach", "cherry blossoms in a park",
+                                    "the northern lights over a snowy forest", "street lights on a foggy road"])
+def test_a_plural_that_ends_a_noun_is_no_verb(prompt):
+    frames = direct(prompt)
+    assert frames.notice == NO_EVENT and all(f.lower().startswith(prompt.lower()) for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, staged", [("the sun sets over the ocean", "horizon"), ("City lights up at night", "lit"),
+                                            ("a girl waves at the camera", "wav"), ("flag waves in the wind", "wav")])
+def test_a_real_verb_after_its_subject_is_still_staged(prompt, staged):
+    frames = direct(prompt)
+    assert frames.notice is None and any(staged in f for f in frames), frames

@@ -181,7 +181,8 @@ def _named_motions(prompt: str) -> set[str]:
     """The words of the motions of what `prompt` names (mist drifting, flames flickering): the writer's
     own words only where the prompt names what moves."""
     named = set(re.findall(r"[a-z]+", prompt.lower()))
-    return {w for keys, beats in ELEMENTS if keys & named for x in beats for w in re.findall(r"[a-z]+", x)}
+    said = {{"misty": "mist", "foggy": "fog", "hazy": "haze"}.get(w, w) for w in named}  # "the {w} lying low"
+    return said | {w for keys, beats in ELEMENTS if keys & named for x in beats for w in re.findall(r"[a-z]+", x)}
 
 
 def _forms(word: str) -> set[str]:

@@ -70,6 +70,7 @@ from .offline_actions import (
 from .offline_fallback import beats, living, passive_beats, sudden_beats
 from .offline_grammar import (
     CHANGE,
+    ANIMALS,
     COLOURS,
     DETERMINERS,
     GOING,
@@ -782,6 +783,8 @@ def _goes_on_from(texts: list[str], c: Clause, before: list[str]) -> list[str]:
 def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bool]:
     """(the story's text per frame, what goes on at the same time per frame, whether there was an event)."""
     clauses = [Clause(None, text=prompt)] if _scene_list(prompt) else read_story(prompt)
+    if len(clauses) == 1 and _compound_misread(prompt, clauses[0]):  # "palm trees on a tropical beach"
+        clauses = [Clause(None, text=prompt)]
     if not clauses:  # punctuation only ("!!!"): nothing to read, the words as written
         return [prompt] * num_frames, [""] * num_frames, False
     state = _worded_as_state(prompt, clauses[0]) if len(clauses) == 1 else None
@@ -847,6 +850,31 @@ def _scene_list(prompt: str) -> bool:
         return False
     return all((find_verb(p, False) is None or (len(p) <= 3 and not set(w.lower() for w in p) & DETERMINERS)) and
                not _told(p) for p in parts[1:])
+
+
+# Plurals that name things in a scene far more often than they are a verb ("palm trees", "cherry
+# blossoms", "street lights", "the northern lights"): after a bare noun they end the noun phrase.
+SCENE_PLURALS = {"trees", "blossoms", "lights", "flowers", "lanterns", "candles", "houses", "buildings", "mountains",
+                 "hills", "clouds", "stars", "boats", "lamps", "bells", "roses", "fields", "rocks", "stones", "shells",
+                 "petals", "branches", "windows", "shadows", "fountains", "towers", "rooftops", "roofs", "peaks",
+                 "cliffs", "dunes", "bushes", "vines", "pines", "palms", "leaves", "flags", "fences", "walls"}
+
+
+def _compound_misread(prompt: str, c: Clause) -> bool:
+    """Whether the one clause's verb is the plural ending a noun phrase ('palm trees on a tropical
+    beach' read as 'palm' doing 'tree'): a bare, lifeless subject or a lone adjective before it, then a place."""
+    if c.subject is None or c.passive or c.participle:
+        return False
+    m = re.search(r"\b%s\s+([\w'-]+)" % re.escape(c.subject.np), prompt, re.I)
+    word, words = (m.group(1).lower() if m else ""), c.subject.np.lower().split()
+    first = c.rest.split()[0].lower() if c.rest else ""
+    head = c.subject.head.lower()
+    bare = words[0] not in DETERMINERS and not c.subject.person and head not in ANIMALS | WEATHER | VEILS | THINGS
+    adjective = not lemmas(head).get("NOUN")  # "the northern": no subject on its own
+    return word in SCENE_PLURALS and (bare or adjective) and (not first or first in PREPOSITIONS - _TURNS)
+
+
+_TURNS = {"up", "down", "out", "off", "away"}  # "city lights up at night" is lighting up
 
 
 def _told(words: list[str]) -> bool:

@@ -132,6 +132,12 @@ ELEMENTS = [
     ({"fireworks", "firework"},
      ("a firework bursting open", "sparks spreading wide", "sparks falling and fading", "a new firework bursting",
       "bursts of color across the sky", "trails of sparks drifting down")),
+    ({"aurora", "northern"},  # "the northern lights"
+     ("the lights rippling across the sky", "curtains of light shifting", "the lights fading and brightening",
+      "ribbons of light swirling", "the lights rippling overhead", "curtains of light drifting")),
+    ({"blossoms", "blossom", "sakura"},
+     ("blossoms trembling on the branches", "a few petals drifting down", "branches of blossoms swaying",
+      "petals drifting down", "petals settling on the ground", "blossoms stirring")),
     ({"sunset", "sundown"},  # the prompt's sunset goes on: the sun goes down
      ("the sun low in the sky", "the sun sinking toward the horizon", "the sun touching the horizon",
       "the sun half below the horizon", "the sun almost gone", "the sky glowing after the sun has set")),
@@ -369,7 +375,7 @@ def _fits(keys: set[str], beats: tuple[str, ...], words: set[str], subject_head:
         return bool(words & _GLASS)
     if "rain falling" in first:
         return not words & _GLASS
-    if "leaves" in " ".join(beats) and words & (_WINTRY | {"pine", "pines", "fir", "spruce"}) or "snow resting" in first and not words & _WINTRY:
+    if "leaves" in " ".join(beats) and words & (_WINTRY | {"pine", "pines", "fir", "spruce", "palm", "palms", "blossoms"}) or "snow resting" in first and not words & _WINTRY:
         return False
     if "{w} nodding" in " ".join(beats) or "nodding" in " ".join(beats):
         return not words & _INDOORS
