@@ -197,3 +197,9 @@ def test_a_plural_that_ends_a_noun_is_no_verb(prompt):
 def test_a_real_verb_after_its_subject_is_still_staged(prompt, staged):
     frames = direct(prompt)
     assert frames.notice is None and any(staged in f for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt, seen", [("City skyline at night", "lights"), ("aerial view of a tropical island", "wave")])
+def test_what_a_place_has_by_its_nature_moves(prompt, seen):
+    assert any(seen in f for f in direct(prompt))
+    assert not any("lights" in f for f in direct("a quiet village in the mountains"))  # by day: no lights named

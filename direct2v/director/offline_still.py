@@ -160,7 +160,7 @@ ELEMENTS = [
       "porridge", "broth", "chai"},
      ("a wisp of steam rising", "steam curling up", "steam swirling up", "steam drifting away",
       "a thin thread of steam", "steam rising in a thin ribbon")),
-    ({"wave", "waves", "surf", "sea", "ocean", "beach", "shore", "coast", "lighthouse"},
+    ({"wave", "waves", "surf", "sea", "ocean", "beach", "shore", "coast", "lighthouse", "island"},
      ("waves rolling in", "a wave breaking", "foam spreading", "the water pulling back", "a new wave building",
       "the surf washing in")),
     ({"mist", "misty", "fog", "foggy", "haze", "hazy"},
@@ -181,6 +181,9 @@ ELEMENTS = [
     ({"stars", "starry", "starlit"},
      ("stars twinkling", "a few stars brightening", "stars glittering", "stars twinkling faintly", "a star flickering",
       "stars glittering overhead")),
+    ({"skyline", "city", "town", "village", "street", "harbor", "harbour"},  # at night: its lights are on
+     ("lights twinkling in the windows", "lights glittering in the distance", "a few windows lighting up",
+      "lights shimmering", "lights twinkling", "a few windows going dark")),
     ({"busy", "crowded", "bustling"},
      ("people passing by", "people walking past", "the crowd moving", "people crossing", "people strolling by",
       "the crowd shifting")),
@@ -373,6 +376,8 @@ def _fits(keys: set[str], beats: tuple[str, ...], words: set[str], subject_head:
         return not words & _COLD
     if "raindrop" in first:
         return bool(words & _GLASS)
+    if "windows lighting up" in " ".join(beats):
+        return bool(words & {"night", "nighttime", "midnight", "nightfall"}) and not words & {"christmas"}
     if "rain falling" in first:
         return not words & _GLASS
     if "leaves" in " ".join(beats) and words & (_WINTRY | {"pine", "pines", "fir", "spruce", "palm", "palms", "blossoms"}) or "snow resting" in first and not words & _WINTRY:
