@@ -203,3 +203,10 @@ def test_a_real_verb_after_its_subject_is_still_staged(prompt, staged):
 def test_what_a_place_has_by_its_nature_moves(prompt, seen):
     assert any(seen in f for f in direct(prompt))
     assert not any("lights" in f for f in direct("a quiet village in the mountains"))  # by day: no lights named
+
+
+def test_aboard_a_moving_vehicle_the_view_goes_by_and_at_its_stop_it_does_not():
+    assert any("view outside" in f for f in direct("a teenager scrolls through her phone on the bus"))
+    assert any("view outside" in f for f in direct("a boy sleeps in the back seat of a car"))
+    assert not any("view" in f or "window" in f for f in direct("a teenager texts on his phone at a bus stop"))
+    assert not any("view" in f for f in direct("an old car parked on a country road"))

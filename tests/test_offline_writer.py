@@ -15,7 +15,7 @@ from direct2v.director.offline import AFAR, AT_EDGE, GENTLE, NO_EVENT, NOT_ENGLI
 from direct2v.director.offline_actions import POSES, SETTINGS, SHAKES, STILL
 from direct2v.director.offline_actions import _AMBIENT as THICKENING
 from direct2v.director.offline_grammar import lemmas
-from direct2v.director.offline_still import ELEMENTS, MOVES, SLOTS
+from direct2v.director.offline_still import ELEMENTS, MOVES, RIDING, SLOTS
 from direct2v.director.tokens import token_lengths
 
 EVAL = [p for p in (Path(__file__).resolve().parents[1] / "bench" / "offline_writer_prompts.txt").read_text().splitlines()
@@ -159,7 +159,7 @@ turning light puddle sky an from low angle on and most change gently harder vigo
     w for framing in GENTLE for w in framing.replace("-", " ").split()} | {"close", "up"} | {
     w for x in (*AFAR, *AT_EDGE) for w in re.findall(r"[a-z]+", x)} | {
     w for beats in (*POSES.values(), SHAKES, *SETTINGS.values(), *STILL.values()) for x in beats for w in re.findall(r"[a-z]+", x)} | {
-    w for beats in (*MOVES.values(), *SLOTS.values(), *THICKENING.values()) for x in beats for w in re.findall(r"[a-z]+", x)} | {
+    w for beats in (*MOVES.values(), *SLOTS.values(), *THICKENING.values(), RIDING) for x in beats for w in re.findall(r"[a-z]+", x)} | {
     "her", "his"}  # a woman's or a man's own head, lap, arms (offline_still._pronoun)
 OWN |= {"reach", "there"}  # offline_actions.propel "watching the ball reach a receiver", where "halfway there"
 

@@ -8,7 +8,9 @@ can be used. Small and honest rather than clever:
 - every frame names its subject and place in full, with the prompt's own words; nothing is
   invented (no scenery, no "gentle breeze");
 - where the prompt has no event to stage, the director says so (the result's `notice`) and
-  the frames keep the prompt's words while the camera moves in;
+  the frames keep the prompt's words with small true variations: the living subject's own
+  small movements and the motion of what the prompt names (offline_still.py); where nothing
+  in it moves by itself, the camera moves in;
 - the same request always gives the same script.
 """
 

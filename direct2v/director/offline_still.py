@@ -124,6 +124,9 @@ QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze
          "bask", "sunbathe", "listen", "peer"}
 # Looking out of a window is no exit ("stares out of a rainy window" never leaves the frame).
 LOOKING = {"stare", "gaze", "look", "peer", "watch", "glance", "daydream"}
+# Someone aboard a bus, a train or a car: the view goes by its windows.
+RIDING = ("the view outside the window passing by", "the view outside sliding past", "the view outside blurring by",
+          "light through the window shifting across the seats")
 _VEHICLES = ("bus", "train", "tram", "subway", "car", "taxi", "plane", "ferry", "metro")
 
 # The motion of what the prompt names, by the word that names it, strongest first (two at most
@@ -413,6 +416,8 @@ def still_frames(text: str, prompt: str, n: int, head: str = "", person: bool = 
     mover = subject_moves(head, person, plural, verb, rest, words) if head else []
     if mover:
         tracks.append(mover)
+    if mover and re.search(r"\b(?:on|in|inside|aboard)\s+(?:the|a|an)\s+(?:(?:back\s+|front\s+)?seat\s+of\s+(?:the|a|an)\s+)?(?:%s)\b(?!\s+stop)" % "|".join(_VEHICLES), aboard):
+        tracks.append(list(RIDING))  # "scrolls through her phone on the bus": the bus goes on
     tracks += [t for t in element_moves(prompt, head) if not (mover and t[0].startswith("the water calm"))]
     if words & _MOVING:  # "flowers swaying in the wind": never "barely moving"
         tracks = [[b for b in t if not re.search(r"barely moving|\bcalm\b|\bsteady\b|hanging limp", b)] for t in tracks]
