@@ -40,7 +40,7 @@ def test_no_event_frames_differ_in_what_is_seen_and_keep_the_scene(prompt):
 def test_only_what_the_prompt_names_moves(prompt):
     named = set(re.findall(r"[a-z]+", prompt.lower()))
     text = " ".join(direct(prompt)).lower()
-    for keys, beats in ELEMENTS:
+    for keys, beats, *_ in ELEMENTS:
         if not keys & named:  # a motion of something the prompt does not name never appears
             assert not any(b.replace("{w}", "").replace("{g}", "") in text for b in beats if "{" not in b), (keys, text)
 

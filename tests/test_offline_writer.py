@@ -182,7 +182,7 @@ def _named_motions(prompt: str) -> set[str]:
     own words only where the prompt names what moves."""
     named = set(re.findall(r"[a-z]+", prompt.lower()))
     said = {{"misty": "mist", "foggy": "fog", "hazy": "haze"}.get(w, w) for w in named}  # "the {w} lying low"
-    return said | {w for keys, beats in ELEMENTS if keys & named for x in beats for w in re.findall(r"[a-z]+", x)}
+    return said | {w for keys, beats, *_ in ELEMENTS if keys & named for x in beats for w in re.findall(r"[a-z]+", x)}
 
 
 def _forms(word: str) -> set[str]:

@@ -79,7 +79,8 @@ MOVES = {
                          "looking up from the page", "eyes back on the page", "resting the chin on one hand",
                          "turning another page"),
     ("study", "person"): ("bent over the notes", "writing a note", "turning a page", "chin resting on one hand",
-                          "looking up, thinking", "leaning back to stretch", "eyes back on the notes", "underlining a line"),
+                          "looking up, thinking", "leaning back to stretch", "eyes back on the notes",
+                          "underlining a line"),
     ("scroll", "person"): ("eyes on the screen", "a thumb swiping up the screen", "smiling at the screen",
                            "tapping the screen", "glancing up from the screen", "{look_out}", "eyes back on the screen",
                            "scrolling on"),
@@ -115,116 +116,29 @@ SAME = {"nap": "sleep", "doze": "sleep", "snooze": "sleep", "slumber": "sleep", 
         "peer": "stare", "browse": "scroll", "text": "text", "stand": None, "hover": None, "float": None, "stay": None,
         "remain": None, "kneel": "sit", "lean": "sit", "perch": "perch", "roost": "perch", "sleep": "sleep",
         "sit": "sit", "lie": "lie", "wait": "wait", "read": "read", "study": "study", "scroll": "scroll",
-        "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "meditate": "meditate", "pray": "meditate", "curl": "lie",
+        "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "meditate": "meditate",
+        "pray": "meditate", "curl": "lie",
         "snuggle": "lie", "huddle": "lie", "cuddle": "lie", "hang": None, "live": None,
         "glow": None, "shimmer": None, "sparkle": None, "gleam": None, "glisten": None, "bask": "lie"}
 # Ongoing, quiet activities that have no product and no end: the writer draws them as states
 # (never "about to read" / "nearly done reading" / "having just read": an image model draws those alike).
-QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze", "daydream", "nap", "doze", "snooze", "slumber", "relax",
-         "bask", "sunbathe", "listen", "peer"}
+QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze", "daydream", "nap", "doze", "snooze",
+         "slumber", "relax", "bask", "sunbathe", "listen", "peer"}
 # Looking out of a window is no exit ("stares out of a rainy window" never leaves the frame).
 LOOKING = {"stare", "gaze", "look", "peer", "watch", "glance", "daydream"}
 # Someone aboard a bus, a train or a car: the view goes by its windows.
 RIDING = ("the view outside the window passing by", "the view outside sliding past", "the view outside blurring by",
           "light through the window shifting across the seats")
 _VEHICLES = ("bus", "train", "tram", "subway", "car", "taxi", "plane", "ferry", "metro")
+_ABOARD = re.compile(r"\b(?:on|in|inside|aboard)\s+(?:the|a|an)\s+(?:(?:back\s+|front\s+)?seat\s+of\s+(?:the|a|an)\s+)?"
+                     r"(?:%s)\b(?!\s+stop)" % "|".join(_VEHICLES))
 
-# The motion of what the prompt names, by the word that names it, strongest first (two at most
-# go into one script). "{w}" is the prompt's own word for it.
-ELEMENTS = [
-    ({"fireworks", "firework"},
-     ("a firework bursting open", "sparks spreading wide", "sparks falling and fading", "a new firework bursting",
-      "bursts of color across the sky", "trails of sparks drifting down")),
-    ({"aurora", "northern"},  # "the northern lights"
-     ("the lights rippling across the sky", "curtains of light shifting", "the lights fading and brightening",
-      "ribbons of light swirling", "the lights rippling overhead", "curtains of light drifting")),
-    ({"blossoms", "blossom", "sakura"},
-     ("blossoms trembling on the branches", "a few petals drifting down", "branches of blossoms swaying",
-      "petals drifting down", "petals settling on the ground", "blossoms stirring")),
-    ({"sunset", "sundown"},  # the prompt's sunset goes on: the sun goes down
-     ("the sun low in the sky", "the sun sinking toward the horizon", "the sun touching the horizon",
-      "the sun half below the horizon", "the sun almost gone", "the sky glowing after the sun has set")),
-    ({"sunrise"},
-     ("the sky glowing before the sun", "the sun just peeking over the horizon", "the sun half above the horizon",
-      "the sun clearing the horizon", "the sun rising higher", "the sun low in the morning sky")),
-    ({"storm", "stormy", "thunderstorm"},
-     ("dark clouds rolling overhead", "rain lashing down", "a flash of lightning in the distance",
-      "wind whipping the rain sideways", "dark clouds churning", "rain sweeping across in sheets")),
-    ({"fire", "campfire", "bonfire", "fireplace", "fireside", "hearth"},
-     ("flames flickering low", "flames rising higher", "flames leaping up", "sparks drifting up", "flames swaying",
-      "embers glowing under the flames", "flames flickering", "flames settling lower")),
-    ({"candle", "candles", "candlelight", "lantern"},
-     ("the flame steady", "the flame flickering", "the flame bending to one side", "the flame standing tall",
-      "the flame wavering", "the flame dancing")),
-    ({"waterfall", "falls", "cascade"},
-     ("water pouring over the edge", "spray rising from the pool below", "water crashing down",
-      "mist drifting from the falls", "water tumbling over the rocks", "spray catching the light")),
-    ({"tea", "coffee", "cocoa", "chocolate", "soup", "ramen", "stew", "latte", "espresso", "cappuccino", "noodles",
-      "porridge", "broth", "chai"},
-     ("a wisp of steam rising", "steam curling up", "steam swirling up", "steam drifting away",
-      "a thin thread of steam", "steam rising in a thin ribbon")),
-    ({"wave", "waves", "surf", "sea", "ocean", "beach", "shore", "coast", "lighthouse", "island"},
-     ("waves rolling in", "a wave breaking", "foam spreading", "the water pulling back", "a new wave building",
-      "the surf washing in")),
-    ({"mist", "misty", "fog", "foggy", "haze", "hazy"},
-     ("the {w} lying low", "the {w} stirring", "the {w} drifting slowly", "the {w} curling",
-      "the {w} thinning in places", "wisps of {w} drifting")),
-    ({"lake", "pond", "pool", "lagoon", "water", "puddle"},
-     ("the water calm", "faint ripples on the water", "ripples spreading across the water", "the water rippling",
-      "the ripples fading", "the water settling")),
-    ({"river", "stream", "creek", "brook", "canal"},
-     ("the water flowing", "the current rippling", "the water glinting in the current", "the current swirling",
-      "the water flowing on", "ripples running downstream")),
-    ({"rain", "rainy", "raindrops"},  # on a window only (rain in the open steps its strength: still_setting)
-     ("raindrops on the glass", "a raindrop sliding down the glass", "rain streaking the glass",
-      "drops gathering on the glass", "rivulets running down the glass", "fresh drops hitting the glass")),
-    ({"rain", "rainy", "raining"},  # in the open (a still scene "in the rain" steps its strength: still_setting)
-     ("rain falling steadily", "raindrops splashing on the ground", "rain streaking down", "ripples spreading in puddles",
-      "raindrops bouncing off the ground", "rain drifting down")),
-    ({"stars", "starry", "starlit"},
-     ("stars twinkling", "a few stars brightening", "stars glittering", "stars twinkling faintly", "a star flickering",
-      "stars glittering overhead")),
-    ({"skyline", "city", "town", "village", "street", "harbor", "harbour"},  # at night: its lights are on
-     ("lights twinkling in the windows", "lights glittering in the distance", "a few windows lighting up",
-      "lights shimmering", "lights twinkling", "a few windows going dark")),
-    ({"busy", "crowded", "bustling"},
-     ("people passing by", "people walking past", "the crowd moving", "people crossing", "people strolling by",
-      "the crowd shifting")),
-    ({"tree", "trees", "forest", "woods", "branch", "branches", "jungle", "oak", "willow", "maple", "birch"},
-     ("branches barely moving", "branches stirring", "leaves rustling", "branches swaying gently", "leaves trembling",
-      "branches settling")),
-    ({"tree", "trees", "forest", "woods", "branch", "branches", "pine", "pines"},  # in snow: no leaves to rustle
-     ("snow resting on the branches", "branches stirring", "snow sifting down from a branch", "branches swaying gently",
-      "a branch letting fall its snow", "branches settling")),
-    ({"pine", "pines", "fir", "firs", "spruce", "evergreen", "evergreens"},
-     ("the pines barely moving", "pine branches stirring", "the pines swaying gently", "pine needles trembling",
-      "pine branches settling", "pine branches swaying")),
-    ({"palm", "palms"}, ("palm fronds barely moving", "palm fronds stirring", "palm fronds swaying", "palm fronds settling")),
-    ({"grass", "meadow", "field", "wheat", "hay", "reeds", "prairie", "barley", "corn"},
-     ("the {g} barely moving", "the {g} rippling", "the {g} swaying", "a ripple running through the {g}", "the {g} bending",
-      "the {g} settling")),
-    ({"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "sunflower",
-      "wildflower", "tulip", "poppy", "daisy", "dandelion"},
-     ("the {w} barely moving", "the {w} nodding", "the {w} swaying", "the {w} trembling", "the {w} bending",
-      "the {w} settling")),
-    ({"fish", "goldfish", "koi"},
-     ("fish gliding past", "fish turning slowly", "a fish darting ahead", "fish drifting", "fish weaving past each other",
-      "fish gliding on")),
-    ({"autumn"},  # in a park, a forest, under trees: leaves come down
-     ("a few leaves drifting down", "leaves drifting down", "a leaf landing on the ground", "leaves settling",
-      "a leaf spinning down", "leaves tumbling down")),
-    ({"cloud", "clouds", "cloudy"},
-     ("clouds drifting slowly", "clouds moving across the sky", "the light shifting as clouds pass",
-      "clouds drifting on", "clouds thinning in places", "clouds gathering")),
-    ({"chimney"}, ("smoke rising from the chimney", "smoke curling up", "smoke drifting sideways", "smoke thinning")),
-    ({"flag", "flags"}, ("the {w} hanging limp", "the {w} stirring", "the {w} fluttering", "the {w} rippling")),
-    ({"windmill"}, ("the sails turning slowly", "the sails turning", "a sail sweeping past the top", "the sails turning on")),
-]
 # Words that take a motion away: "a calm sea" rolls no waves, "a snowy forest" rustles no leaves,
 # "iced coffee" does not steam; flowers in a vase do not sway, a bowl of soup on a stove may steam.
 _CALM = {"calm", "still", "glassy", "frozen", "icy"}
 _COLD = {"iced", "cold", "frozen", "icy"}
 _WINTRY = {"snowy", "snow", "winter", "wintry", "frozen", "bare"}
+_NEEDLES = {"pine", "pines", "fir", "spruce", "palm", "palms", "blossoms"}  # their own motion, no leaves
 _INDOORS = {"vase", "bouquet", "pot", "room", "kitchen", "table", "shelf", "windowsill"}
 _PLANTED = {"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "wheat",
             "barley", "corn", "rice", "cotton", "crops", "pumpkins", "strawberries", "vines", "grapes"}
@@ -236,6 +150,153 @@ _PLURAL_PLANTS = {"sunflower": "sunflowers", "flower": "flowers", "wildflower": 
 _PLANTED |= set(_PLURAL_PLANTS)
 _UNDERWATER = {"deep", "underwater", "reef", "seabed", "depths", "aquarium", "tank"}
 _GLASS = {"window", "windows", "glass", "windshield", "windscreen", "windowpane"}
+_SEA = {"wave", "waves", "surf", "sea", "ocean", "beach", "coast", "island"}
+_NIGHT = {"night", "nighttime", "midnight", "nightfall"}
+_UNDER_TREES = {"park", "forest", "woods", "tree", "trees", "garden", "street", "path", "avenue", "yard"}
+
+
+def _always(words: set[str], head: str) -> bool:
+    return True
+
+
+def _at_sea(words: set[str], head: str) -> bool:
+    """Waves where the sea is named (or a lighthouse stands over it), not under the water
+    ("a jellyfish in the deep ocean"), not on a calm sea, not on a lake's shore."""
+    sea = words & _SEA or "shore" in words and not words & _STILL_WATERS or head.lower() == "lighthouse"
+    return bool(sea) and not words & (_CALM | _UNDERWATER) and _kind(head, False) not in ("swimmer", "jellyfish")
+
+
+def _on_glass(words: set[str], head: str) -> bool:
+    return bool(words & _GLASS)
+
+
+def _in_the_open(words: set[str], head: str) -> bool:
+    return not words & _GLASS
+
+
+def _hot(words: set[str], head: str) -> bool:
+    return not words & _COLD
+
+
+def _leafy(words: set[str], head: str) -> bool:
+    return not words & (_WINTRY | _NEEDLES)
+
+
+def _snowy(words: set[str], head: str) -> bool:
+    return bool(words & _WINTRY)
+
+
+def _outdoors(words: set[str], head: str) -> bool:
+    return not words & _INDOORS
+
+
+def _unfrozen(words: set[str], head: str) -> bool:
+    return not words & {"frozen", "icy"}
+
+
+def _lit_at_night(words: set[str], head: str) -> bool:
+    return bool(words & _NIGHT) and "christmas" not in words
+
+
+def _under_trees(words: set[str], head: str) -> bool:
+    return bool(words & _UNDER_TREES)
+
+
+# The motion of what the prompt names: (the words that name it, its beats, when it is true of the
+# scene), strongest first (two at most go into one script). "{w}" is the prompt's own word for it.
+ELEMENTS = [
+    ({"fireworks", "firework"},
+     ("a firework bursting open", "sparks spreading wide", "sparks falling and fading", "a new firework bursting",
+      "bursts of color across the sky", "trails of sparks drifting down"), _always),
+    ({"aurora", "northern"},  # "the northern lights"
+     ("the lights rippling across the sky", "curtains of light shifting", "the lights fading and brightening",
+      "ribbons of light swirling", "the lights rippling overhead", "curtains of light drifting"), _always),
+    ({"blossoms", "blossom", "sakura"},
+     ("blossoms trembling on the branches", "a few petals drifting down", "branches of blossoms swaying",
+      "petals drifting down", "petals settling on the ground", "blossoms stirring"), _always),
+    ({"sunset", "sundown"},  # the prompt's sunset goes on: the sun goes down
+     ("the sun low in the sky", "the sun sinking toward the horizon", "the sun touching the horizon",
+      "the sun half below the horizon", "the sun almost gone", "the sky glowing after the sun has set"), _always),
+    ({"sunrise"},
+     ("the sky glowing before the sun", "the sun just peeking over the horizon", "the sun half above the horizon",
+      "the sun clearing the horizon", "the sun rising higher", "the sun low in the morning sky"), _always),
+    ({"storm", "stormy", "thunderstorm"},
+     ("dark clouds rolling overhead", "rain lashing down", "a flash of lightning in the distance",
+      "wind whipping the rain sideways", "dark clouds churning", "rain sweeping across in sheets"), _always),
+    ({"fire", "campfire", "bonfire", "fireplace", "fireside", "hearth"},
+     ("flames flickering low", "flames rising higher", "flames leaping up", "sparks drifting up", "flames swaying",
+      "embers glowing under the flames", "flames flickering", "flames settling lower"), _always),
+    ({"candle", "candles", "candlelight", "lantern"},
+     ("the flame steady", "the flame flickering", "the flame bending to one side", "the flame standing tall",
+      "the flame wavering", "the flame dancing"), _always),
+    ({"waterfall", "falls", "cascade"},
+     ("water pouring over the edge", "spray rising from the pool below", "water crashing down",
+      "mist drifting from the falls", "water tumbling over the rocks", "spray catching the light"), _always),
+    ({"tea", "coffee", "cocoa", "chocolate", "soup", "ramen", "stew", "latte", "espresso", "cappuccino", "noodles",
+      "porridge", "broth", "chai"},
+     ("a wisp of steam rising", "steam curling up", "steam swirling up", "steam drifting away",
+      "a thin thread of steam", "steam rising in a thin ribbon"), _hot),
+    (_SEA | {"shore", "lighthouse"},
+     ("waves rolling in", "a wave breaking", "foam spreading", "the water pulling back", "a new wave building",
+      "the surf washing in"), _at_sea),
+    ({"mist", "misty", "fog", "foggy", "haze", "hazy"},
+     ("the {w} lying low", "the {w} stirring", "the {w} drifting slowly", "the {w} curling",
+      "the {w} thinning in places", "wisps of {w} drifting"), _always),
+    ({"lake", "pond", "pool", "lagoon", "water", "puddle"},
+     ("the water calm", "faint ripples on the water", "ripples spreading across the water", "the water rippling",
+      "the ripples fading", "the water settling"), _unfrozen),
+    ({"river", "stream", "creek", "brook", "canal"},
+     ("the water flowing", "the current rippling", "the water glinting in the current", "the current swirling",
+      "the water flowing on", "ripples running downstream"), _always),
+    ({"rain", "rainy", "raindrops"},  # on a window (a still scene "in the rain" steps its strength: still_setting)
+     ("raindrops on the glass", "a raindrop sliding down the glass", "rain streaking the glass",
+      "drops gathering on the glass", "rivulets running down the glass", "fresh drops hitting the glass"), _on_glass),
+    ({"rain", "rainy", "raining"},
+     ("rain falling steadily", "raindrops splashing on the ground", "rain streaking down",
+      "ripples spreading in puddles", "raindrops bouncing off the ground", "rain drifting down"), _in_the_open),
+    ({"stars", "starry", "starlit"},
+     ("stars twinkling", "a few stars brightening", "stars glittering", "stars twinkling faintly", "a star flickering",
+      "stars glittering overhead"), _always),
+    ({"skyline", "city", "town", "village", "street", "harbor", "harbour"},
+     ("lights twinkling in the windows", "lights glittering in the distance", "a few windows lighting up",
+      "lights shimmering", "lights twinkling", "a few windows going dark"), _lit_at_night),
+    ({"busy", "crowded", "bustling"},
+     ("people passing by", "people walking past", "the crowd moving", "people crossing", "people strolling by",
+      "the crowd shifting"), _always),
+    ({"tree", "trees", "forest", "woods", "branch", "branches", "jungle", "oak", "willow", "maple", "birch"},
+     ("branches barely moving", "branches stirring", "leaves rustling", "branches swaying gently", "leaves trembling",
+      "branches settling"), _leafy),
+    ({"tree", "trees", "forest", "woods", "branch", "branches", "pine", "pines"},
+     ("snow resting on the branches", "branches stirring", "snow sifting down from a branch",
+      "branches swaying gently", "a branch letting fall its snow", "branches settling"), _snowy),
+    ({"pine", "pines", "fir", "firs", "spruce", "evergreen", "evergreens"},
+     ("the pines barely moving", "pine branches stirring", "the pines swaying gently", "pine needles trembling",
+      "pine branches settling", "pine branches swaying"), _always),
+    ({"palm", "palms"},
+     ("palm fronds barely moving", "palm fronds stirring", "palm fronds swaying", "palm fronds settling"), _always),
+    ({"grass", "meadow", "field", "wheat", "hay", "reeds", "prairie", "barley", "corn"},
+     ("the {g} barely moving", "the {g} rippling", "the {g} swaying", "a ripple running through the {g}",
+      "the {g} bending", "the {g} settling"), _always),
+    ({"sunflowers", "flowers", "wildflowers", "tulips", "poppies", "daisies", "lavender", "dandelions", "sunflower",
+      "wildflower", "tulip", "poppy", "daisy", "dandelion"},  # one flower under a bee is no field of them
+     ("the {w} barely moving", "the {w} nodding", "the {w} swaying", "the {w} trembling", "the {w} bending",
+      "the {w} settling"), _outdoors),
+    ({"fish", "goldfish", "koi"},
+     ("fish gliding past", "fish turning slowly", "a fish darting ahead", "fish drifting",
+      "fish weaving past each other", "fish gliding on"), _always),
+    ({"autumn"},
+     ("a few leaves drifting down", "leaves drifting down", "a leaf landing on the ground", "leaves settling",
+      "a leaf spinning down", "leaves tumbling down"), _under_trees),
+    ({"cloud", "clouds", "cloudy"},
+     ("clouds drifting slowly", "clouds moving across the sky", "the light shifting as clouds pass",
+      "clouds drifting on", "clouds thinning in places", "clouds gathering"), _always),
+    ({"chimney"}, ("smoke rising from the chimney", "smoke curling up", "smoke drifting sideways", "smoke thinning"),
+     _always),
+    ({"flag", "flags"}, ("the {w} hanging limp", "the {w} stirring", "the {w} fluttering", "the {w} rippling"),
+     _always),
+    ({"windmill"}, ("the sails turning slowly", "the sails turning", "a sail sweeping past the top",
+                    "the sails turning on"), _always),
+]
 
 
 def _words(text: str) -> list[str]:
@@ -344,7 +405,8 @@ def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest:
         out = [re.sub(r"\bits (head|shoulder|grip|nose|ear|paw)\b", r"their \1s", b) for b in out]
         out = [re.sub(r"\bits\b", "their", b) for b in out]
         out = [re.sub(r"^(head|tail|nose|chin)\b", r"\1s", b) for b in out]  # "tails flicking", "heads tilted"
-        out = [re.sub(r"\bthe (head|lap|chin|eye|arm|face|leg)s?\b", r"their \1s", b) for b in out] if kind == "person" else out
+        if kind == "person":  # "two old men": their heads, their laps
+            out = [re.sub(r"\bthe (head|lap|chin|eye|arm|face|leg)s?\b", r"their \1s", b) for b in out]
     return out if len(out) >= 4 else []
 
 
@@ -353,9 +415,9 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
     words = _words(prompt)
     seen = set(words)
     found = []
-    for keys, beats in ELEMENTS:
+    for keys, beats, when in ELEMENTS:
         hit = next((w for w in words if w in keys), None)
-        if hit is None or not _fits(keys, beats, seen, subject_head):
+        if hit is None or not when(seen, subject_head):
             continue
         word = {"misty": "mist", "foggy": "fog", "hazy": "haze"}.get(hit, hit)
         word = _PLURAL_PLANTS.get(word, word)  # "a sunflower field": the sunflowers
@@ -364,32 +426,6 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
             continue  # "a field of sunflowers" is no field of grass: the sunflowers move
         found.append([b.replace("{w}", word).replace("{g}", grass) for b in beats])
     return found
-
-
-def _fits(keys: set[str], beats: tuple[str, ...], words: set[str], subject_head: str) -> bool:
-    """Whether a motion is true of this prompt's scene (see _CALM, _COLD, _WINTRY, _INDOORS)."""
-    first = beats[0]
-    if "wave" in first:  # not under the water ("a jellyfish in the deep ocean"), nor on a lake's shore
-        sea = words & (keys - {"lighthouse", "shore"}) or "shore" in words and not words & _STILL_WATERS
-        return not words & (_CALM | _UNDERWATER) and _kind(subject_head, False) not in ("swimmer", "jellyfish") and \
-            (subject_head.lower() == "lighthouse" or bool(sea))
-    if "leaves drifting" in " ".join(beats):
-        return bool(words & {"park", "forest", "woods", "tree", "trees", "garden", "street", "path", "avenue", "yard"})
-    if "steam" in first:
-        return not words & _COLD
-    if "raindrop" in first:
-        return bool(words & _GLASS)
-    if "windows lighting up" in " ".join(beats):
-        return bool(words & {"night", "nighttime", "midnight", "nightfall"}) and not words & {"christmas"}
-    if "rain falling" in first:
-        return not words & _GLASS
-    if "leaves" in " ".join(beats) and words & (_WINTRY | {"pine", "pines", "fir", "spruce", "palm", "palms", "blossoms"}) or "snow resting" in first and not words & _WINTRY:
-        return False
-    if "{w} nodding" in " ".join(beats) or "nodding" in " ".join(beats):
-        return not words & _INDOORS
-    if "water calm" in first:
-        return not words & {"frozen", "icy"}
-    return True
 
 
 def interleave(tracks: list[list[str]], n: int) -> list[list[str]]:
@@ -410,13 +446,14 @@ def still_frames(text: str, prompt: str, n: int, head: str = "", person: bool = 
                  verb: str | None = None, rest: str = "") -> list[str] | None:
     """n frames of `text` (the scene as the writer words it) with small true variations, or None
     where nothing in the prompt moves by itself (the framing alone changes then)."""
-    aboard = re.sub(r"\b(?:%s)\s+(?:stop|station|shelter|platform|depot|terminal)s?\b" % "|".join(_VEHICLES), "stop", prompt)
+    aboard = re.sub(r"\b(?:%s)\s+(?:stop|station|shelter|platform|depot|terminal)s?\b" % "|".join(_VEHICLES), "stop",
+                    prompt)
     words = set(_words(aboard))  # "at a bus stop" is no seat on a bus: no view through its window
     tracks = []
     mover = subject_moves(head, person, plural, verb, rest, words) if head else []
     if mover:
         tracks.append(mover)
-    if mover and re.search(r"\b(?:on|in|inside|aboard)\s+(?:the|a|an)\s+(?:(?:back\s+|front\s+)?seat\s+of\s+(?:the|a|an)\s+)?(?:%s)\b(?!\s+stop)" % "|".join(_VEHICLES), aboard):
+    if mover and _ABOARD.search(aboard):
         tracks.append(list(RIDING))  # "scrolls through her phone on the bus": the bus goes on
     tracks += [t for t in element_moves(prompt, head) if not (mover and t[0].startswith("the water calm"))]
     if words & _MOVING:  # "flowers swaying in the wind": never "barely moving"
@@ -438,7 +475,8 @@ def bare_subject(text: str) -> tuple[str, bool, str | None]:
     """A verbless scene's subject: (its head noun, plural, a state its adjective names):
     'a sleeping baby in a crib' -> ('baby', False, 'sleep')."""
     words = text.split()
-    framed = next((k for k in range(len(words) - 2) if words[k].lower() in FRAMED and words[k + 1].lower() == "of"), None)
+    framed = next((k for k in range(len(words) - 2) if words[k].lower() in FRAMED and words[k + 1].lower() == "of"),
+                  None)
     if framed is not None:  # "portrait of an old fisherman": the fisherman
         words = words[framed + 2:]
     np = []
