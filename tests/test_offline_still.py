@@ -210,3 +210,11 @@ def test_aboard_a_moving_vehicle_the_view_goes_by_and_at_its_stop_it_does_not():
     assert any("view outside" in f for f in direct("a boy sleeps in the back seat of a car"))
     assert not any("view" in f or "window" in f for f in direct("a teenager texts on his phone at a bus stop"))
     assert not any("view" in f for f in direct("an old car parked on a country road"))
+
+
+def test_a_subject_in_stepping_light_moves_too_and_one_with_headphones_is_one():
+    owl = [f.lower() for f in direct("A sleepy owl in a tree at dusk")]
+    assert "evening light" in owl[0] and any("turning its head" in f for f in owl)
+    girl = " ".join(direct("A girl with headphones sitting on the floor of her room")).lower()
+    assert "her head" in girl and "their" not in girl
+    assert not any(f.lower().startswith("hot air about") for f in direct("hot air balloons over the valley at sunrise"))

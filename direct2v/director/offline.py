@@ -85,6 +85,7 @@ from .offline_grammar import (
     Reader,
     can_be_noun,
     colour_target,
+    entity,
     find_verb,
     ing,
     lemmas,
@@ -93,7 +94,7 @@ from .offline_grammar import (
     plural,
     recoloured,
 )
-from .offline_still import LOOKING, QUIET, bare_subject, still_frames, subject_moves
+from .offline_still import LOOKING, QUIET, bare_subject, interleave, still_frames, subject_moves
 from .offline_verbs import DIG, everyday
 from .offline_time import AT_TIME, SEASONS, TIMES, take_span, with_marks
 
@@ -792,8 +793,8 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     state = _worded_as_state(prompt, clauses[0]) if len(clauses) == 1 else None
     if state:  # "a car parked on a road", "a cup of tea steaming on a desk": a still scene, as written
         lit = still_setting(state)
-        mains = _spread(lit, num_frames) if lit else _still(clauses[0], state, prompt, num_frames) or [state] * num_frames
-        return mains, [""] * num_frames, False
+        mains = _spread(lit, num_frames) if lit else [state] * num_frames
+        return _still(clauses[0], mains, prompt, num_frames), [""] * num_frames, False
     for c, nxt in zip(clauses, clauses[1:]):
         # "a corgi is running, and another corgi joins": the running is the scene the event happens in
         c.background = c.participle and (nxt.sudden or nxt.weather or nxt.verb in ARRIVE)
@@ -829,8 +830,8 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
     # a still scene's growing light is a true variation, not an event: the notice still says so
     event = any(len(t) > 1 and not (c.subject is None and t == still_setting(c.text)) for c, t in zip(clauses, staged)) \
         or len(staged) > 1 or any(withs)
-    if not event and len(set(mains)) == 1:  # nothing happens: small true variations where the prompt has any
-        mains = _still(clauses[0], mains[0], prompt, num_frames) or mains
+    if not event and len(clauses) == 1:  # nothing happens: small true variations where the prompt has any
+        mains = _still(clauses[0], mains, prompt, num_frames)
     return mains, withs, event
 
 
@@ -859,7 +860,8 @@ def _scene_list(prompt: str) -> bool:
 SCENE_PLURALS = {"trees", "blossoms", "lights", "flowers", "lanterns", "candles", "houses", "buildings", "mountains",
                  "hills", "clouds", "stars", "boats", "lamps", "bells", "roses", "fields", "rocks", "stones", "shells",
                  "petals", "branches", "windows", "shadows", "fountains", "towers", "rooftops", "roofs", "peaks",
-                 "cliffs", "dunes", "bushes", "vines", "pines", "palms", "leaves", "flags", "fences", "walls"}
+                 "cliffs", "dunes", "bushes", "vines", "pines", "palms", "leaves", "flags", "fences", "walls", "balloons", "kites",
+                 "ships", "cars", "bikes", "birds", "lilies", "pads", "sails"}
 
 
 def _compound_misread(prompt: str, c: Clause) -> bool:
@@ -927,14 +929,21 @@ def _with_moves(texts: list[str] | None, c: Clause, alone: bool) -> list[str] | 
     return [f"{t}, {m}" for t, m in zip(texts, moves)]
 
 
-def _still(c: Clause, text: str, prompt: str, n: int) -> list[str] | None:
-    """A scene without an event, its subject's own small movements and the motion of what it names
-    (offline_still.still_frames): 'a red fox, sniffing the air', '..., the mist beginning to drift'."""
+def _still(c: Clause, mains: list[str], prompt: str, n: int) -> list[str]:
+    """A scene without an event: its subject's own small movements and the motion of what it names
+    (offline_still.still_frames: 'a red fox, sniffing the air', '..., the mist drifting slowly');
+    where its light already steps ('a sleepy owl in a tree at dusk'), the subject moves as well."""
     if c.subject is None:
         head, many, state = bare_subject(c.text)
-        return still_frames(text, prompt, n, head, False, many, state)
-    head = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0].split()[-1]  # "a woman in a red dress": woman
-    return still_frames(text, prompt, n, head, c.subject.person, c.subject.plural, c.verb, c.rest)
+        person, rest = False, ""
+    else:  # "a woman in a red dress": the woman; "a girl with headphones" is one girl
+        np = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0]
+        head, person, state, rest = np.split()[-1], c.subject.person, c.verb, c.rest
+        many = c.subject.plural if head == c.subject.head else entity(np).plural
+    if len(set(mains)) == 1:
+        return still_frames(mains[0], prompt, n, head, person, many, state, rest) or mains
+    moves = subject_moves(head, person, many, state, rest, set(re.findall(r"[a-z]+", prompt.lower())))
+    return [f"{m}, {b[0]}" for m, b in zip(mains, interleave([moves], n))] if moves else mains
 
 
 def write_script(prompt: str, num_frames: int, camera: str | None = None, style: str | None = None) -> tuple[list[str], bool]:

@@ -36,7 +36,7 @@ VESSELS = set("boat sailboat ship yacht canoe kayak rowboat ferry raft gondola d
 # People the grammar's PEOPLE list does not name (it only tells a person from a thing for "it").
 MORE_PEOPLE = set("""teenager teen grandma grandpa guy businessman businesswoman commuter traveler traveller tourist
 hiker passenger monk nun bride groom librarian writer reader shepherd cowboy nurse stranger soldier poet widow old
-athlete worker man woman""".split())
+athlete worker man woman crowd audience""".split())
 
 # A living subject's small movements while it does what the prompt says (or nothing the prompt says),
 # in the order of a slow loop. "its" is the subject's own (their for many); people's are "the".
@@ -455,7 +455,8 @@ def still_frames(text: str, prompt: str, n: int, head: str = "", person: bool = 
         tracks.append(mover)
     if mover and _ABOARD.search(aboard):
         tracks.append(list(RIDING))  # "scrolls through her phone on the bus": the bus goes on
-    tracks += [t for t in element_moves(prompt, head) if not (mover and t[0].startswith("the water calm"))]
+    tracks += [t for t in element_moves(prompt, head) if not (mover and t[0].startswith("the water calm")) and
+               not (_kind(head, person) == "swimmer" and t[0].startswith("fish"))]  # "a koi fish": it moves itself
     if words & _MOVING:  # "flowers swaying in the wind": never "barely moving"
         tracks = [[b for b in t if not re.search(r"barely moving|\bcalm\b|\bsteady\b|hanging limp", b)] for t in tracks]
     if not tracks or n < 2:
