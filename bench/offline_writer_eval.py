@@ -9,6 +9,8 @@ edits, 1 the prompt repeated or key events missing, 0 broken). Figures per scrip
   the story ends with the subject gone, the late frames showing the place without it count;
 - distinct: adjacent pairs that differ once shot and camera words are removed;
 - flags: the gate's problems (quality.script_problems with the prompt);
+- framing only: every frame is one picture but for its framing (a still scene where nothing the
+  prompt names moves by itself: "a bowl of fruit on a kitchen table"); still counted as a repeat;
 - fallback: steps the built-in writer staged with its generic fallback (offline._action)
   because no staging of its own fits the verb: the usual cause of "the prompt repeated".
 
@@ -52,7 +54,9 @@ def figures(prompt: str, frames: list[str]) -> dict:
         naming += not subjects or bool(found & set(subjects)) or (gone and k >= len(frames) // 2 and not found & set(subjects))
     bare = [quality.words_of(quality.strip_shot_words(f)) for f in frames]
     distinct = sum(a != b for a, b in zip(bare, bare[1:]))
+    framing_only = len(frames) > 1 and len(set(bare)) == 1
     return {"subject": ", ".join(subjects), "naming": naming, "distinct": distinct, "pairs": max(0, len(frames) - 1),
+            "framing_only": framing_only,
             "flags": {str(i + 1): p for i, p in quality.script_problems(frames, prompt=prompt).items()}}
 
 
@@ -97,7 +101,8 @@ def report(results: dict) -> None:
     for prompt, r in results.items():
         print(f"\n## [{r['kind']}] {prompt}")
         print(f"   subject {r['subject']!r}: named in {r['naming']}/{len(r['frames'])} frames; "
-              f"{r['distinct']}/{r['pairs']} adjacent pairs distinct without shot words")
+              f"{r['distinct']}/{r['pairs']} adjacent pairs distinct without shot words"
+              + ("; framing only (nothing in the prompt moves by itself)" if r.get("framing_only") else ""))
         if r["notice"]:
             print(f"   notice: {r['notice']}")
         if r.get("fallback"):
@@ -105,7 +110,8 @@ def report(results: dict) -> None:
         for i, frame in enumerate(r["frames"]):
             flags = r["flags"].get(str(i + 1))
             print(f"{i + 1:>3}. {frame}" + (f"   [gate: {'; '.join(flags)}]" if flags else ""))
-    print("\nkind                   scripts  frames naming subject  scripts with a repeat  flagged frames  fallback")
+    print("\nkind                   scripts  frames naming subject  scripts with a repeat (framing only)  flagged frames"
+          "  fallback")
     kinds = dict.fromkeys(r["kind"] for r in results.values())
     for kind in [*kinds, "all"]:
         rs = [r for r in results.values() if kind in ("all", r["kind"])]
@@ -114,8 +120,9 @@ def report(results: dict) -> None:
         repeats = sum(r["distinct"] < r["pairs"] for r in rs)
         flagged = sum(len(r["flags"]) for r in rs)
         fallback = sum(bool(r.get("fallback")) for r in rs)
+        framed = sum(bool(r.get("framing_only")) for r in rs)
         print(f"{kind:<22} {len(rs):>7}  {named:>5}/{total:<5} ({100 * named / max(1, total):5.1f}%)  "
-              f"{repeats:>21}  {flagged:>14}  {fallback:>8}")
+              f"{repeats:>21} {f'({framed})':>14}  {flagged:>14}  {fallback:>8}")
 
 
 def main() -> int:
