@@ -218,3 +218,10 @@ def test_a_subject_in_stepping_light_moves_too_and_one_with_headphones_is_one():
     girl = " ".join(direct("A girl with headphones sitting on the floor of her room")).lower()
     assert "her head" in girl and "their" not in girl
     assert not any(f.lower().startswith("hot air about") for f in direct("hot air balloons over the valley at sunrise"))
+
+
+@pytest.mark.parametrize("prompt", ["rain clouds over the hills", "storm clouds over the city", "snow flakes on a window"])
+def test_a_weather_word_before_a_plural_names_a_kind_of_it(prompt):
+    frames = [f.lower() for f in direct(prompt)]
+    assert all(f.startswith(prompt) for f in frames), frames
+    assert not any("rain falling" in f or "rain lashing" in f for f in frames)  # rain clouds need not be raining

@@ -861,7 +861,7 @@ SCENE_PLURALS = {"trees", "blossoms", "lights", "flowers", "lanterns", "candles"
                  "hills", "clouds", "stars", "boats", "lamps", "bells", "roses", "fields", "rocks", "stones", "shells",
                  "petals", "branches", "windows", "shadows", "fountains", "towers", "rooftops", "roofs", "peaks",
                  "cliffs", "dunes", "bushes", "vines", "pines", "palms", "leaves", "flags", "fences", "walls", "balloons", "kites",
-                 "ships", "cars", "bikes", "birds", "lilies", "pads", "sails"}
+                 "ships", "cars", "bikes", "birds", "lilies", "pads", "sails", "flakes"}
 
 
 def _compound_misread(prompt: str, c: Clause) -> bool:
@@ -873,7 +873,7 @@ def _compound_misread(prompt: str, c: Clause) -> bool:
     word, words = (m.group(1).lower() if m else ""), c.subject.np.lower().split()
     first = c.rest.split()[0].lower() if c.rest else ""
     head = c.subject.head.lower()
-    bare = words[0] not in DETERMINERS and not c.subject.person and head not in ANIMALS | WEATHER | VEILS | THINGS
+    bare = words[0] not in DETERMINERS and not c.subject.person and head not in ANIMALS  # "rain clouds", "snow flakes"
     adjective = not lemmas(head).get("NOUN")  # "the northern": no subject on its own
     return word in SCENE_PLURALS and (bare or adjective) and (not first or first in PREPOSITIONS - _TURNS)
 

@@ -152,6 +152,8 @@ _UNDERWATER = {"deep", "underwater", "reef", "seabed", "depths", "aquarium", "ta
 _GLASS = {"window", "windows", "glass", "windshield", "windscreen", "windowpane"}
 _SEA = {"wave", "waves", "surf", "sea", "ocean", "beach", "coast", "island"}
 _NIGHT = {"night", "nighttime", "midnight", "nightfall"}
+# A word that only says what kind of thing comes next: "rain clouds" need not be raining.
+_MODIFIED = (["clouds"], ["cloud"], ["coat"], ["boots"], ["jacket"])
 _UNDER_TREES = {"park", "forest", "woods", "tree", "trees", "garden", "street", "path", "avenue", "yard"}
 
 
@@ -416,7 +418,7 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
     seen = set(words)
     found = []
     for keys, beats, when in ELEMENTS:
-        hit = next((w for w in words if w in keys), None)
+        hit = next((w for k, w in enumerate(words) if w in keys and words[k + 1:k + 2] not in _MODIFIED), None)
         if hit is None or not when(seen, subject_head):
             continue
         word = {"misty": "mist", "foggy": "fog", "hazy": "haze"}.get(hit, hit)
