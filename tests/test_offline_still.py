@@ -225,3 +225,11 @@ def test_a_weather_word_before_a_plural_names_a_kind_of_it(prompt):
     frames = [f.lower() for f in direct(prompt)]
     assert all(f.startswith(prompt) for f in frames), frames
     assert not any("rain falling" in f or "rain lashing" in f for f in frames)  # rain clouds need not be raining
+
+
+@pytest.mark.parametrize("prompt", ["a cat sleeps on the windowsill while it rains outside",
+                                    "an old man sits on a bench while pigeons walk around him"])
+def test_a_quiet_subject_moves_while_something_goes_on_beside_it(prompt):
+    frames = direct(prompt)
+    bare = [quality.words_of(quality.strip_shot_words(f)) for f in frames]
+    assert all(a != b for a, b in zip(bare, bare[1:])) and not any("shot" in f for f in frames), frames

@@ -832,6 +832,9 @@ def _main_frames(prompt: str, num_frames: int) -> tuple[list[str], list[str], bo
         or len(staged) > 1 or any(withs)
     if not event and len(clauses) == 1:  # nothing happens: small true variations where the prompt has any
         mains = _still(clauses[0], mains, prompt, num_frames)
+    elif len(clauses) == 1 and clauses[0].companion and len(set(mains)) == 1 and \
+            any(a == b for a, b in zip(withs, withs[1:])):  # "a cat sleeps on the windowsill while it rains outside"
+        mains = _still(clauses[0], mains, prompt, num_frames, moving=True)
     return mains, withs, event
 
 
@@ -929,10 +932,11 @@ def _with_moves(texts: list[str] | None, c: Clause, alone: bool) -> list[str] | 
     return [f"{t}, {m}" for t, m in zip(texts, moves)]
 
 
-def _still(c: Clause, mains: list[str], prompt: str, n: int) -> list[str]:
+def _still(c: Clause, mains: list[str], prompt: str, n: int, moving: bool = False) -> list[str]:
     """A scene without an event: its subject's own small movements and the motion of what it names
     (offline_still.still_frames: 'a red fox, sniffing the air', '..., the mist drifting slowly');
-    where its light already steps ('a sleepy owl in a tree at dusk'), the subject moves as well."""
+    where its light already steps ('a sleepy owl in a tree at dusk') or something goes on beside it
+    (`moving`: 'a cat sleeps on the windowsill while it rains outside'), the subject moves as well."""
     if c.subject is None:
         head, many, state = bare_subject(c.text)
         person, rest = False, ""
@@ -940,7 +944,7 @@ def _still(c: Clause, mains: list[str], prompt: str, n: int) -> list[str]:
         np = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0]
         head, person, state, rest = np.split()[-1], c.subject.person, c.verb, c.rest
         many = c.subject.plural if head == c.subject.head else entity(np).plural
-    if len(set(mains)) == 1:
+    if len(set(mains)) == 1 and not moving:
         return still_frames(mains[0], prompt, n, head, person, many, state, rest) or mains
     moves = subject_moves(head, person, many, state, rest, set(re.findall(r"[a-z]+", prompt.lower())))
     return [f"{m}, {b[0]}" for m, b in zip(mains, interleave([moves], n))] if moves else mains
