@@ -233,3 +233,12 @@ def test_a_quiet_subject_moves_while_something_goes_on_beside_it(prompt):
     frames = direct(prompt)
     bare = [quality.words_of(quality.strip_shot_words(f)) for f in frames]
     assert all(a != b for a, b in zip(bare, bare[1:])) and not any("shot" in f for f in frames), frames
+
+
+@pytest.mark.parametrize("prompt", ["a cat wearing sunglasses", "a man wears a hat", "a girl holding a red balloon",
+                                    "a jellyfish drifting in the ocean"])
+def test_what_one_wears_or_holds_is_how_one_looks(prompt):
+    frames = [f.lower() for f in direct(prompt)]
+    assert not any(re.search(r"\bworn\b|fully|about to", f) for f in frames), frames
+    assert all(a != b for a, b in zip(frames, frames[1:])) and not any("shot" in f for f in frames), frames
+    assert "worn thin" in direct("an old coat wears thin")[-1]  # a coat that wears thin changes by degrees

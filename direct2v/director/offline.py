@@ -401,7 +401,7 @@ def _event(c: Clause, before: list[str], previous: Clause | None, first: bool, f
     done, v, rest = _on_object(c, s, v, rest, transitive)
     if done:
         return done, 2.0
-    if v in GRADUAL and not (v in ("open", "close") and transitive):
+    if v in GRADUAL and not (v in ("open", "close", "wear") and transitive):  # "wears a hat" is how one looks
         return _gradual(c, s, v, tail, first), 2.0
     toppled = topple(s, v, rest, c.passive)
     if toppled:
@@ -894,9 +894,11 @@ def _told(words: list[str]) -> bool:
 # Processes that, worded as a participle in a scene, only go on ("a cup of tea steaming on a desk").
 AMBIENT = {"steam", "flicker", "glow", "shimmer", "sparkle", "twinkle", "ripple", "sway", "smoke", "crackle", "glisten",
            "gleam", "rustle", "flutter"}
+# What one has on or in hand: "a cat wearing sunglasses" is how it looks, not a change by degrees.
+WORN = {"wear", "hold"}
 # Ways and waters that lie across the land: "a stream running through a forest" goes nowhere.
-LANDSCAPE = {"river", "stream", "creek", "brook", "canal", "road", "path", "trail", "lane", "track", "railway", "highway",
-             "fence", "wall", "bridge", "hedge"}
+LANDSCAPE = {"river", "stream", "creek", "brook", "canal", "road", "path", "trail", "lane", "track", "railway",
+             "highway", "fence", "wall", "bridge", "hedge"}
 LIES = {"run", "wind", "flow", "meander", "stretch", "lead", "cut", "curve", "snake", "span", "cross", "twist", "weave"}
 
 
@@ -907,7 +909,7 @@ def _worded_as_state(prompt: str, c: Clause) -> str | None:
     if c.subject is None or c.holds or c.companion or c.onset or c.sudden or c.passive or c.weather:
         return None
     tail = f" {c.rest}" if c.rest else ""
-    if c.participle and c.verb in AMBIENT or c.subject.head.lower() in LANDSCAPE and c.verb in LIES:
+    if c.participle and c.verb in AMBIENT | WORN or c.subject.head.lower() in LANDSCAPE and c.verb in LIES:
         return f"{c.subject.np} {ing(c.verb)}{tail}"
     m = re.search(r"\b%s\s+([\w'-]+)" % re.escape(c.subject.np), prompt, re.I)
     word, first = (m.group(1).lower() if m else ""), (c.rest.split()[0].lower() if c.rest else "")

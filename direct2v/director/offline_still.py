@@ -119,7 +119,8 @@ SAME = {"nap": "sleep", "doze": "sleep", "snooze": "sleep", "slumber": "sleep", 
         "watch": "watch", "stare": "stare", "graze": "graze", "listen": "listen", "meditate": "meditate",
         "pray": "meditate", "curl": "lie",
         "snuggle": "lie", "huddle": "lie", "cuddle": "lie", "hang": None, "live": None,
-        "glow": None, "shimmer": None, "sparkle": None, "gleam": None, "glisten": None, "bask": "lie"}
+        "glow": None, "shimmer": None, "sparkle": None, "gleam": None, "glisten": None, "bask": "lie", "wear": None,
+        "hold": None, "shine": None, "drift": None}
 # Ongoing, quiet activities that have no product and no end: the writer draws them as states
 # (never "about to read" / "nearly done reading" / "having just read": an image model draws those alike).
 QUIET = {"read", "study", "scroll", "text", "browse", "meditate", "stare", "gaze", "daydream", "nap", "doze", "snooze",
