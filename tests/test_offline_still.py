@@ -242,3 +242,12 @@ def test_what_one_wears_or_holds_is_how_one_looks(prompt):
     assert not any(re.search(r"\bworn\b|fully|about to", f) for f in frames), frames
     assert all(a != b for a, b in zip(frames, frames[1:])) and not any("shot" in f for f in frames), frames
     assert "worn thin" in direct("an old coat wears thin")[-1]  # a coat that wears thin changes by degrees
+
+
+def test_a_described_person_moves_by_what_the_words_say_they_do_and_never_twice():
+    beard = [f.lower() for f in direct("a man with a beard looking at the camera")]
+    assert any("gazing" in f or "his chin" in f for f in beard) and not any(f.endswith(", looking ahead") for f in beard)
+    baby = [f.lower() for f in direct("a smiling baby")]
+    assert not any(f.endswith(", smiling") for f in baby)
+    assert any("rocking gently" in f for f in direct("a grandmother sitting in a rocking chair on the porch"))
+    assert not any("shot" in f for f in direct("a ballerina standing on stage"))

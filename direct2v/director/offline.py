@@ -941,7 +941,7 @@ def _still(c: Clause, mains: list[str], prompt: str, n: int, moving: bool = Fals
     (`moving`: 'a cat sleeps on the windowsill while it rains outside'), the subject moves as well."""
     if c.subject is None:
         head, many, state = bare_subject(c.text)
-        person, rest = False, ""
+        person, rest = False, "" if state else c.text  # "a man with a beard looking at the camera": looking
     else:  # "a woman in a red dress": the woman; "a girl with headphones" is one girl
         np = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0]
         head, person, state, rest = np.split()[-1], c.subject.person, c.verb, c.rest

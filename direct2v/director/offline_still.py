@@ -36,7 +36,9 @@ VESSELS = set("boat sailboat ship yacht canoe kayak rowboat ferry raft gondola d
 # People the grammar's PEOPLE list does not name (it only tells a person from a thing for "it").
 MORE_PEOPLE = set("""teenager teen grandma grandpa guy businessman businesswoman commuter traveler traveller tourist
 hiker passenger monk nun bride groom librarian writer reader shepherd cowboy nurse stranger soldier poet widow old
-athlete worker man woman crowd audience""".split())
+athlete worker man woman crowd audience ballerina model actor actress guitarist pianist violinist drummer boxer
+pirate princess prince wizard witch ninja samurai firefighter officer policeman policewoman scientist surgeon
+cashier clerk hostess lifeguard climber skater cyclist jogger""".split())
 
 # A living subject's small movements while it does what the prompt says (or nothing the prompt says),
 # in the order of a slow loop. "its" is the subject's own (their for many); people's are "the".
@@ -400,6 +402,7 @@ def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest:
     beats = _moves(kind, state) or ()
     if re.search(r"\bhead\s+(?:on|in|against)\b", rest):  # "resting its head on its owner's lap": it stays there
         beats = tuple(b for b in beats if "head" not in b)
+    beats = tuple(b for b in beats if not (b.split()[0].endswith("ing") and b.split()[0] in words))  # "a smiling baby"
     out = [b for b in (_fill(x, rest, words) for x in beats) if b]
     own = _pronoun(head, rest) if kind == "person" and not plural else None
     if own:  # "a woman ..., turning her head", "an old man ..., hands resting in his lap"
