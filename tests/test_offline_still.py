@@ -251,3 +251,13 @@ def test_a_described_person_moves_by_what_the_words_say_they_do_and_never_twice(
     assert not any(f.endswith(", smiling") for f in baby)
     assert any("rocking gently" in f for f in direct("a grandmother sitting in a rocking chair on the porch"))
     assert not any("shot" in f for f in direct("a ballerina standing on stage"))
+
+
+@pytest.mark.parametrize("prompt, seen", [("Steam rising from a hot bowl of soup", "steam curling"),
+                                          ("Sunlight streaming through the forest", "branches"),
+                                          ("Moonlight on a calm sea", "shimmer"), ("smoke rising from a chimney", "smoke")])
+def test_light_and_veils_that_only_go_on_are_a_still_scene(prompt, seen):
+    frames = [f.lower() for f in direct(prompt)]
+    assert all(f.startswith(prompt.lower() + ", ") for f in frames) and any(seen in f.split(", ", 1)[1] for f in frames)
+    assert not any(re.search(r"about to|dense|thick", f) for f in frames), frames
+    assert not any(f.count("smoke rising") > 1 for f in frames)

@@ -894,6 +894,10 @@ def _told(words: list[str]) -> bool:
 # Processes that, worded as a participle in a scene, only go on ("a cup of tea steaming on a desk").
 AMBIENT = {"steam", "flicker", "glow", "shimmer", "sparkle", "twinkle", "ripple", "sway", "smoke", "crackle", "glisten",
            "gleam", "rustle", "flutter"}
+# Light and veils that only go on where they are ("steam rising from a hot bowl of soup", "sunlight
+# streaming through the forest"): a scene, not a veil coming on by degrees.
+LIGHTS = {"sunlight", "moonlight", "light", "sunbeams", "sunbeam", "rays", "lamplight", "candlelight"}
+HANGING = {"rise", "drift", "curl", "hang", "swirl", "stream", "filter", "pour", "fall", "shine", "spill"}
 # What one has on or in hand: "a cat wearing sunglasses" is how it looks, not a change by degrees.
 WORN = {"wear", "hold"}
 # Ways and waters that lie across the land: "a stream running through a forest" goes nowhere.
@@ -909,7 +913,9 @@ def _worded_as_state(prompt: str, c: Clause) -> str | None:
     if c.subject is None or c.holds or c.companion or c.onset or c.sudden or c.passive or c.weather:
         return None
     tail = f" {c.rest}" if c.rest else ""
-    if c.participle and c.verb in AMBIENT | WORN or c.subject.head.lower() in LANDSCAPE and c.verb in LIES:
+    head = c.subject.head.lower()
+    if c.participle and (c.verb in AMBIENT | WORN or head in LIGHTS | VEILS and c.verb in HANGING) or \
+            head in LANDSCAPE and c.verb in LIES:  # "steam rising from a bowl of soup", "sunlight streaming in"
         return f"{c.subject.np} {ing(c.verb)}{tail}"
     m = re.search(r"\b%s\s+([\w'-]+)" % re.escape(c.subject.np), prompt, re.I)
     word, first = (m.group(1).lower() if m else ""), (c.rest.split()[0].lower() if c.rest else "")

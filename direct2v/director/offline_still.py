@@ -203,6 +203,10 @@ def _lit_at_night(words: set[str], head: str) -> bool:
     return bool(words & _NIGHT) and "christmas" not in words
 
 
+def _on_water(words: set[str], head: str) -> bool:
+    return bool(words & (_SEA | _STILL_WATERS | {"water"}))
+
+
 def _under_trees(words: set[str], head: str) -> bool:
     return bool(words & _UNDER_TREES)
 
@@ -259,6 +263,9 @@ ELEMENTS = [
     ({"rain", "rainy", "raining"},
      ("rain falling steadily", "raindrops splashing on the ground", "rain streaking down",
       "ripples spreading in puddles", "raindrops bouncing off the ground", "rain drifting down"), _in_the_open),
+    ({"moonlight", "moonlit", "sunlight", "sunlit"},
+     ("light shimmering on the water", "the light rippling on the surface", "glints of light dancing",
+      "the light breaking into ripples", "the shimmer spreading", "light glinting on the water"), _on_water),
     ({"stars", "starry", "starlit"},
      ("stars twinkling", "a few stars brightening", "stars glittering", "stars twinkling faintly", "a star flickering",
       "stars glittering overhead"), _always),
@@ -430,7 +437,9 @@ def element_moves(prompt: str, subject_head: str = "") -> list[list[str]]:
         grass = word if word not in ("meadow", "field", "prairie") else "grass"
         if grass == "grass" and word != "grass" and seen & _PLANTED:
             continue  # "a field of sunflowers" is no field of grass: the sunflowers move
-        found.append([b.replace("{w}", word).replace("{g}", grass) for b in beats])
+        said = [b.replace("{w}", word).replace("{g}", grass) for b in beats]
+        new = [b for b in said if set(_words(b)) - seen - {"the", "a", "an"}]  # "smoke rising from a chimney": once
+        found.append(new if len(new) >= 3 else said)
     return found
 
 
