@@ -261,3 +261,8 @@ def test_light_and_veils_that_only_go_on_are_a_still_scene(prompt, seen):
     assert all(f.startswith(prompt.lower() + ", ") for f in frames) and any(seen in f.split(", ", 1)[1] for f in frames)
     assert not any(re.search(r"about to|dense|thick", f) for f in frames), frames
     assert not any(f.count("smoke rising") > 1 for f in frames)
+
+
+@pytest.mark.parametrize("prompt", ["a man reading the first pages of the newspaper", "A dog sitting in the first flakes of snow"])
+def test_a_misread_plural_never_crashes_the_writer(prompt):
+    assert len(direct(prompt)) == 8  # offline_fallback.parts had no object to end ('' .split()[-1])

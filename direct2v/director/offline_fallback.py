@@ -131,7 +131,7 @@ def parts(rest: str) -> Parts:
         obj = split_object(words)
         out.obj = obj[0] if obj else ""
         bare = re.sub(r"\s+(?:%s)$" % WHITHER, "", out.obj, flags=re.I)  # "the basket home", not "its back"
-        out.obj = bare if bare.split()[-1].lower() not in DETERMINERS else out.obj
+        out.obj = bare if bare and bare.split()[-1].lower() not in DETERMINERS else out.obj  # "" when no object
     if out.obj and (out.obj.split(" of ")[0].split()[-1].lower() in NOT_THINGS or
                     out.obj.split()[0].lower() in ("itself", "himself", "herself", "themselves", "myself", "each")):
         out.obj = ""  # "raises her hand", "waves goodbye": nothing to hold, look up from or move closer to
