@@ -933,11 +933,11 @@ def _with_moves(texts: list[str] | None, c: Clause, alone: bool) -> list[str] | 
         return texts
     head = re.split(r"\s+(?:in|with|wearing|of)\s+", c.subject.np)[0].split()[-1]
     moves = subject_moves(head, c.subject.person, c.subject.plural, c.verb, c.rest, set(re.findall(r"[a-z]+", c.rest)))
-    if len(moves) < len(texts):
+    if not moves:
         return texts
     if not re.search(r"\b(?:rain|drizzle)\b", texts[0]):
         return None  # snow or fog the subject is in need not be falling or coming: it stays, the subject moves
-    return [f"{t}, {m}" for t, m in zip(texts, moves)]
+    return [f"{t}, {m[0]}" for t, m in zip(texts, interleave([moves], len(texts)))]
 
 
 def _still(c: Clause, mains: list[str], prompt: str, n: int, moving: bool = False) -> list[str]:

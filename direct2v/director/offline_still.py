@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .offline_grammar import DETERMINERS, FEMALE, MALE, PEOPLE, PREPOSITIONS, lemmas
+from .offline_grammar import DETERMINERS, FEMALE, MALE, PEOPLE, PREPOSITIONS, ing, lemmas
 
 # What a living subject is decides how it moves: heads by kind (plural forms are lemmatized first).
 BEASTS = set("""fox dog puppy pup cat kitten wolf deer fawn horse pony foal lion lioness tiger leopard cheetah jaguar
@@ -409,7 +409,8 @@ def subject_moves(head: str, person: bool, plural: bool, verb: str | None, rest:
     beats = _moves(kind, state) or ()
     if re.search(r"\bhead\s+(?:on|in|against)\b", rest):  # "resting its head on its owner's lap": it stays there
         beats = tuple(b for b in beats if "head" not in b)
-    beats = tuple(b for b in beats if not (b.split()[0].endswith("ing") and b.split()[0] in words))  # "a smiling baby"
+    said = set(words) | ({ing(verb)} if verb else set())  # "a smiling baby", "scrolls through her phone": once
+    beats = tuple(b for b in beats if not (b.split()[0].endswith("ing") and b.split()[0] in said))
     out = [b for b in (_fill(x, rest, words) for x in beats) if b]
     own = _pronoun(head, rest) if kind == "person" and not plural else None
     if own:  # "a woman ..., turning her head", "an old man ..., hands resting in his lap"
@@ -449,7 +450,7 @@ def interleave(tracks: list[list[str]], n: int) -> list[list[str]]:
     neighbouring frames are the same."""
     a = tracks[0]
     b = tracks[1] if len(tracks) > 1 else None
-    if b is None or len(a) >= n:
+    if b is None or 2 * len(a) > n:  # the first track alone keeps neighbours apart
         pick = [a[round(k * (len(a) - 1) / max(1, n - 1))] if len(a) >= n else a[k % len(a)] for k in range(n)]
         if b is None:
             return [[x] for x in pick]
