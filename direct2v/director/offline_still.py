@@ -450,7 +450,7 @@ def interleave(tracks: list[list[str]], n: int) -> list[list[str]]:
     neighbouring frames are the same."""
     a = tracks[0]
     b = tracks[1] if len(tracks) > 1 else None
-    if b is None or 2 * len(a) > n:  # the first track alone keeps neighbours apart
+    if b is None or len(a) >= n - 1:  # the first track alone keeps neighbours apart (a loop of moves may wrap once)
         pick = [a[round(k * (len(a) - 1) / max(1, n - 1))] if len(a) >= n else a[k % len(a)] for k in range(n)]
         if b is None:
             return [[x] for x in pick]
